@@ -1,0 +1,1 @@
+"""The embedded chain: LiteSVM (solders) running the programs' real SBF builds."""

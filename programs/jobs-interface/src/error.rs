@@ -1,0 +1,56 @@
+//! Error codes of the jobs program (Anchor custom errors start at 6000).
+
+use crate::errors;
+use solana_program_error::ProgramError;
+
+errors! {
+    /// Every refusal of the jobs program. Codes are ABI: append new ones, never renumber.
+    pub enum JobsError {
+        InstructionUnknown = 6000: "Instruction discriminator is not one of this program's",
+        InstructionDataInvalid = 6001: "Instruction data has the wrong length",
+        AccountsMissing = 6002: "Fewer accounts than the instruction needs",
+        SignatureMissing = 6003: "An account that must sign did not",
+        AccountNotWritable = 6004: "An account that must be writable is not",
+        AccountOwnerInvalid = 6005: "Account is not owned by the expected program",
+        AccountDiscriminatorInvalid = 6006: "Account is not of the expected type",
+        AccountAlreadyInitialized = 6007: "Account is already initialised",
+        AccountSizeInvalid = 6008: "Account data has the wrong size",
+        ProgramIdInvalid = 6009: "System or token program account is not the expected program",
+        MarketMismatch = 6010: "Job belongs to another market",
+        AuthorityMismatch = 6011: "Signer is not the market authority",
+        VaultMismatch = 6012: "Vault is not the market's vault",
+        MintNotSplToken = 6013: "Mint is not an SPL Token mint (Token-2022 mints are refused)",
+        MintInvalid = 6014: "Mint account is not an initialised mint",
+        TokenAccountInvalid = 6015: "Token account is not an initialised SPL Token account",
+        TokenMintMismatch = 6016: "Token account holds another mint than the market's",
+        TokenOwnerMismatch = 6017: "Token account belongs to someone else",
+        TimeoutInvalid = 6018: "Timeout must be positive and at most the market's maximum",
+        CapacityInvalid = 6019: "Queue capacity must be between 1 and 65534 and match the account size",
+        SettingInvalid = 6020: "Market setting out of range (timeouts and retention must be positive, attempts at least 1)",
+        QueueFull = 6021: "Market queue is full",
+        ArithmeticOverflow = 6022: "Amount or time overflows",
+        JobNotQueued = 6023: "Job is not waiting in the queue",
+        JobNotRunning = 6024: "Job is not running",
+        JobNotOpen = 6025: "Job is already settled",
+        JobStillOpen = 6026: "Job is still open",
+        NodeNotAssigned = 6027: "Signer is not the node running this job",
+        PosterMismatch = 6028: "Signer is not the job's poster",
+        PayerMismatch = 6029: "Account is not the job's payer",
+        SlotInvalid = 6030: "Queue entry index is out of range",
+        NodeNotQueued = 6031: "Node is not waiting at that queue entry",
+        TimeoutNotReached = 6032: "Job has not yet run past its timeout",
+        RetentionNotReached = 6033: "Settled job is still within the market's retention",
+        MarketHasJobs = 6034: "Market still has job accounts",
+        ResultMissing = 6035: "Result digest must not be zero",
+        DefinitionMissing = 6036: "Definition digest must not be zero",
+        AccountsNotDistinct = 6037: "The same account was passed where distinct ones are needed",
+        RentSysvarUnreadable = 6038: "Rent sysvar could not be read",
+    }
+}
+
+impl From<JobsError> for ProgramError {
+    #[inline(always)]
+    fn from(error: JobsError) -> Self {
+        ProgramError::Custom(error as u32)
+    }
+}

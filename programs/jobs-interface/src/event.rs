@@ -1,0 +1,157 @@
+//! Events, logged as Anchor's `emit!` does: `sol_log_data` of one buffer holding
+//! `sha256("event:<Name>")[..8]` followed by the event's borsh bytes.
+
+use crate::discriminator::{sighash, Discriminator};
+use crate::layout;
+use crate::pod::*;
+
+macro_rules! events {
+    ($( $(#[doc = $doc:literal])* pub struct $name:ident ($size:expr) { $($body:tt)* } )*) => {
+        $(
+            layout! { $(#[doc = $doc])* pub struct $name ($size) { $($body)* } }
+            impl Discriminator for $name {
+                const DISCRIMINATOR: [u8; 8] = sighash("event", $name::NAME);
+            }
+        )*
+        /// Every event's IDL description, in declaration order.
+        pub const ALL: &[crate::idl::StructDef] = &[$($name::DEF),*];
+    };
+}
+
+/// Why a running job went back to the queue (`JobRequeued::reason`).
+pub mod requeue_reason {
+    /// The node gave it up.
+    pub const QUIT: u8 = 0;
+    /// Its node went silent past the timeout.
+    pub const RECLAIMED: u8 = 1;
+}
+
+events! {
+    /// A market was opened.
+    pub struct MarketOpened (162) {
+        pub market: Pubkey,
+        pub authority: Pubkey,
+        pub mint: Pubkey,
+        pub vault: Pubkey,
+        pub price_per_second: PodU64,
+        pub max_timeout: PodI64,
+        pub min_stake: PodU64,
+        pub retention: PodI64,
+        pub max_attempts: PodU16,
+    }
+
+    /// A market's settings changed.
+    pub struct MarketUpdated (66) {
+        pub market: Pubkey,
+        pub price_per_second: PodU64,
+        pub max_timeout: PodI64,
+        pub min_stake: PodU64,
+        pub retention: PodI64,
+        pub max_attempts: PodU16,
+    }
+
+    /// A market was closed; stray tokens swept to its authority.
+    pub struct MarketClosed (40) {
+        pub market: Pubkey,
+        pub swept: PodU64,
+    }
+
+    /// A job was posted and its deposit escrowed.
+    pub struct JobPosted (179) {
+        pub market: Pubkey,
+        pub job: Pubkey,
+        pub poster: Pubkey,
+        pub payer: Pubkey,
+        pub definition: Hash32,
+        pub timeout: PodI64,
+        pub deposit: PodU64,
+        pub slot: PodU16,
+        /// 1 when it waits in the queue, 0 when a node took it at once.
+        pub queued: u8,
+    }
+
+    /// A job and a node were matched: the job runs from `started_at`.
+    pub struct JobMatched (106) {
+        pub market: Pubkey,
+        pub job: Pubkey,
+        pub node: Pubkey,
+        pub started_at: PodI64,
+        pub slot: PodU16,
+    }
+
+    /// A node joined the queue at entry `slot`.
+    pub struct NodeQueued (66) {
+        pub market: Pubkey,
+        pub node: Pubkey,
+        pub slot: PodU16,
+    }
+
+    /// A waiting node left the queue.
+    pub struct NodeLeft (66) {
+        pub market: Pubkey,
+        pub node: Pubkey,
+        pub slot: PodU16,
+    }
+
+    /// A job finished with a result; its node was paid and the rest refunded.
+    pub struct JobFinished (154) {
+        pub market: Pubkey,
+        pub job: Pubkey,
+        pub node: Pubkey,
+        pub result: Hash32,
+        pub paid: PodU64,
+        pub refunded: PodU64,
+        pub elapsed: PodI64,
+        pub slot: PodU16,
+    }
+
+    /// A running job went back to the front of the queue, unpaid (see `requeue_reason`).
+    pub struct JobRequeued (101) {
+        pub market: Pubkey,
+        pub job: Pubkey,
+        pub node: Pubkey,
+        pub attempts: PodU16,
+        pub reason: u8,
+        pub slot: PodU16,
+    }
+
+    /// A job was reclaimed `max_attempts` times and refunded in full.
+    pub struct JobFailed (74) {
+        pub market: Pubkey,
+        pub job: Pubkey,
+        pub refunded: PodU64,
+        pub attempts: PodU16,
+    }
+
+    /// A queued job was cancelled by its poster and refunded in full.
+    pub struct JobCancelled (72) {
+        pub market: Pubkey,
+        pub job: Pubkey,
+        pub refunded: PodU64,
+    }
+
+    /// A job's timeout was extended and the difference deposited.
+    pub struct JobExtended (88) {
+        pub market: Pubkey,
+        pub job: Pubkey,
+        pub extra: PodI64,
+        pub timeout: PodI64,
+        pub deposit: PodU64,
+    }
+
+    /// A running job was ended by its poster: its node paid for the time it ran.
+    pub struct JobEnded (120) {
+        pub market: Pubkey,
+        pub job: Pubkey,
+        pub node: Pubkey,
+        pub paid: PodU64,
+        pub refunded: PodU64,
+        pub elapsed: PodI64,
+    }
+
+    /// A settled job's account was closed and its rent returned.
+    pub struct JobCleaned (64) {
+        pub market: Pubkey,
+        pub job: Pubkey,
+    }
+}

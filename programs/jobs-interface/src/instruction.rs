@@ -1,0 +1,253 @@
+//! Instructions: accounts in order (with the flags the program enforces) and arguments.
+//! Instruction data is `sha256("global:<name>")[..8]` followed by the borsh arguments.
+
+use crate::instruction;
+
+instruction! {
+    /// Opens a market. The market account is created beforehand by the client (System
+    /// create_account, owner = this program, size = `market_size(capacity)`) in the same
+    /// transaction, and signs so no one else can initialise it. The vault is created here.
+    pub mod open_market (34) {
+        accounts {
+            /// Pays the vault's rent; becomes the market authority.
+            authority [signer writable],
+            /// Zeroed, program-owned, `market_size(capacity)` bytes.
+            market [signer writable],
+            /// SPL Token mint of payments.
+            mint [],
+            /// PDA ["vault", market]: created here as a token account owned by itself.
+            vault [writable],
+            system_program [],
+            token_program [],
+        }
+        args {
+            pub price_per_second: PodU64,
+            pub max_timeout: PodI64,
+            pub min_stake: PodU64,
+            pub retention: PodI64,
+            pub max_attempts: PodU16,
+        }
+    }
+}
+
+instruction! {
+    /// Changes a market's settings. Open jobs keep the price they were posted at.
+    pub mod update_market (34) {
+        accounts {
+            authority [signer],
+            market [writable],
+        }
+        args {
+            pub price_per_second: PodU64,
+            pub max_timeout: PodI64,
+            pub min_stake: PodU64,
+            pub retention: PodI64,
+            pub max_attempts: PodU16,
+        }
+    }
+}
+
+instruction! {
+    /// Closes a market with no job accounts left: tokens sent to the vault by mistake go
+    /// to the authority's token account, the vault and the market are closed, and their
+    /// rent returns to the authority.
+    pub mod close_market (0) {
+        accounts {
+            authority [signer writable],
+            market [writable],
+            vault [writable],
+            /// Receives stray tokens; a token account of the market's mint.
+            authority_token [writable],
+            token_program [],
+        }
+        args {}
+    }
+}
+
+instruction! {
+    /// Posts a job: the payer escrows price * timeout in the vault and pays the job
+    /// account's rent. The longest-waiting node takes it at once, or it joins the queue.
+    pub mod post (40) {
+        accounts {
+            poster [signer],
+            /// Pays the deposit and the rent; receives refunds.
+            payer [signer writable],
+            /// A new keypair: the job account is created here.
+            job [signer writable],
+            market [writable],
+            vault [writable],
+            /// The payer's token account of the market's mint.
+            payer_token [writable],
+            system_program [],
+            token_program [],
+        }
+        args {
+            /// sha256 of the job definition.
+            pub definition: Hash32,
+            /// Seconds a node may run it.
+            pub timeout: PodI64,
+        }
+    }
+}
+
+instruction! {
+    /// The poster withdraws a job that waits in the queue: full refund, account closed.
+    pub mod cancel (0) {
+        accounts {
+            poster [signer],
+            job [writable],
+            market [writable],
+            vault [writable],
+            /// A token account of the payer's, of the market's mint.
+            payer_token [writable],
+            /// The job's payer: receives the rent.
+            payer [writable],
+            token_program [],
+        }
+        args {}
+    }
+}
+
+instruction! {
+    /// A node enters the market: it takes the oldest waiting job, or waits in the queue.
+    /// The entry it gets (event `JobMatched` or `NodeQueued`) records its assignment.
+    pub mod work (0) {
+        accounts {
+            node [signer],
+            market [writable],
+        }
+        args {}
+    }
+}
+
+instruction! {
+    /// A waiting node leaves the queue.
+    pub mod leave (2) {
+        accounts {
+            node [signer],
+            market [writable],
+        }
+        args {
+            /// The node's queue entry (from `NodeQueued`).
+            pub slot: PodU16,
+        }
+    }
+}
+
+instruction! {
+    /// The node running a job posts its result: it is paid price * min(elapsed, timeout),
+    /// the rest is refunded to the payer.
+    pub mod finish (32) {
+        accounts {
+            node [signer],
+            job [writable],
+            market [writable],
+            vault [writable],
+            /// The node's token account of the market's mint.
+            node_token [writable],
+            /// A token account of the payer's, of the market's mint.
+            payer_token [writable],
+            token_program [],
+        }
+        args {
+            /// sha256 of the result bundle; must not be zero.
+            pub result: Hash32,
+        }
+    }
+}
+
+instruction! {
+    /// The node running a job gives it up, unpaid: the job goes back to the front.
+    pub mod quit (0) {
+        accounts {
+            node [signer],
+            job [],
+            market [writable],
+        }
+        args {}
+    }
+}
+
+instruction! {
+    /// Anyone, once a running job is past started + timeout: the silent node is unpaid and
+    /// the job goes back to the front, or is refunded after `max_attempts` reclaims.
+    pub mod reclaim (0) {
+        accounts {
+            job [writable],
+            market [writable],
+            vault [writable],
+            /// A token account of the payer's, of the market's mint (used on refund).
+            payer_token [writable],
+            token_program [],
+        }
+        args {}
+    }
+}
+
+instruction! {
+    /// The poster adds time to a queued or running job; the payer deposits the difference.
+    pub mod extend (8) {
+        accounts {
+            poster [signer],
+            payer [signer],
+            job [writable],
+            market [writable],
+            vault [writable],
+            payer_token [writable],
+            token_program [],
+        }
+        args {
+            /// Seconds to add.
+            pub extra: PodI64,
+        }
+    }
+}
+
+instruction! {
+    /// The poster stops a running job: its node is paid for the time it ran, the rest is
+    /// refunded.
+    pub mod end (0) {
+        accounts {
+            poster [signer],
+            job [writable],
+            market [writable],
+            vault [writable],
+            /// The running node's token account of the market's mint.
+            node_token [writable],
+            payer_token [writable],
+            token_program [],
+        }
+        args {}
+    }
+}
+
+instruction! {
+    /// Anyone, once a settled job is older than the market's retention: the job account is
+    /// closed and its rent returned to its payer.
+    pub mod clean (0) {
+        accounts {
+            job [writable],
+            market [writable],
+            /// The job's payer: receives the rent.
+            payer [writable],
+        }
+        args {}
+    }
+}
+
+/// Every instruction, in the order the IDL lists them.
+pub const ALL: &[crate::idl::InstructionDef] = &[
+    open_market::DEF,
+    update_market::DEF,
+    close_market::DEF,
+    post::DEF,
+    cancel::DEF,
+    work::DEF,
+    leave::DEF,
+    finish::DEF,
+    quit::DEF,
+    reclaim::DEF,
+    extend::DEF,
+    end::DEF,
+    clean::DEF,
+];

@@ -1,0 +1,122 @@
+//! Plain-old-data field types of alignment 1.
+//!
+//! Account and instruction layouts are `#[repr(C)]` structs of these types, so a struct can
+//! be read in place from any byte offset (no padding, no alignment), and its bytes are
+//! exactly its borsh encoding (little endian, fixed size). Each type also names its IDL type.
+
+use crate::idl::IdlType;
+
+/// A type whose in-memory layout is its borsh encoding, and which the IDL can describe.
+pub trait Pod: Copy {
+    const IDL: IdlType;
+}
+
+macro_rules! pod_int {
+    ($(#[$doc:meta])* $name:ident, $int:ty, $idl:ident) => {
+        $(#[$doc])*
+        #[repr(transparent)]
+        #[derive(Clone, Copy, Default, PartialEq, Eq)]
+        pub struct $name(pub [u8; core::mem::size_of::<$int>()]);
+
+        impl $name {
+            #[inline(always)]
+            pub const fn new(value: $int) -> Self {
+                Self(value.to_le_bytes())
+            }
+            #[inline(always)]
+            pub const fn get(&self) -> $int {
+                <$int>::from_le_bytes(self.0)
+            }
+            #[inline(always)]
+            pub fn set(&mut self, value: $int) {
+                self.0 = value.to_le_bytes();
+            }
+        }
+
+        impl Pod for $name {
+            const IDL: IdlType = IdlType::$idl;
+        }
+    };
+}
+
+pod_int!(
+    /// A little-endian `u16`.
+    PodU16, u16, U16
+);
+pod_int!(
+    /// A little-endian `u32`.
+    PodU32, u32, U32
+);
+pod_int!(
+    /// A little-endian `u64`.
+    PodU64, u64, U64
+);
+pod_int!(
+    /// A little-endian `i64` (unix seconds and durations).
+    PodI64, i64, I64
+);
+
+impl Pod for u8 {
+    const IDL: IdlType = IdlType::U8;
+}
+
+/// An account address (borsh: 32 bytes; IDL: `pubkey`).
+#[repr(transparent)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pubkey(pub [u8; 32]);
+
+impl Pod for Pubkey {
+    const IDL: IdlType = IdlType::Pubkey;
+}
+
+/// A 32-byte digest (sha256 of a job definition or of a result bundle).
+#[repr(transparent)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hash32(pub [u8; 32]);
+
+impl Hash32 {
+    #[inline(always)]
+    pub fn is_zero(&self) -> bool {
+        self.0 == [0u8; 32]
+    }
+}
+
+impl Pod for Hash32 {
+    const IDL: IdlType = IdlType::Bytes32;
+}
+
+/// Views a `#[repr(C)]` struct of alignment-1 fields as bytes and back.
+///
+/// # Safety
+/// Implementors must be `#[repr(C)]`, contain only alignment-1 fields with no padding, and
+/// accept every bit pattern (all fields are byte arrays or `u8`).
+pub unsafe trait Layout: Sized + Copy {
+    const LEN: usize = core::mem::size_of::<Self>();
+
+    /// Reads `Self` in place from the start of `bytes`.
+    #[inline(always)]
+    fn load(bytes: &[u8]) -> Option<&Self> {
+        if bytes.len() < Self::LEN {
+            return None;
+        }
+        // SAFETY: length checked above; alignment 1 and any bit pattern are valid (trait contract).
+        Some(unsafe { &*(bytes.as_ptr() as *const Self) })
+    }
+
+    /// Reads `Self` in place, mutably, from the start of `bytes`.
+    #[inline(always)]
+    fn load_mut(bytes: &mut [u8]) -> Option<&mut Self> {
+        if bytes.len() < Self::LEN {
+            return None;
+        }
+        // SAFETY: as in `load`, and the exclusive borrow of `bytes` is carried over.
+        Some(unsafe { &mut *(bytes.as_mut_ptr() as *mut Self) })
+    }
+
+    /// The bytes of `self`: its borsh encoding.
+    #[inline(always)]
+    fn as_bytes(&self) -> &[u8] {
+        // SAFETY: `Self` has no padding (trait contract), so all LEN bytes are initialised.
+        unsafe { core::slice::from_raw_parts(self as *const Self as *const u8, Self::LEN) }
+    }
+}

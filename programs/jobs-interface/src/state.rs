@@ -1,0 +1,179 @@
+//! Account layouts. Account data is the 8-byte Anchor discriminator followed by one of
+//! these layouts (whose bytes are their borsh encoding).
+
+use crate::discriminator::{sighash, Discriminator};
+use crate::idl::IdlType;
+use crate::pod::*;
+use crate::{byte_enum, layout};
+
+byte_enum! {
+    /// Where a job is in its life. While `Open`, the market's queue entry at `Job::slot`
+    /// says whether it waits or runs (the entry is the single record of that, so a node
+    /// that takes a job never needs to know the job's account in advance).
+    pub enum JobState(JobStateByte) {
+        /// Waiting in the queue or running on a node.
+        Open = 0,
+        /// Finished by its node with a result digest; the node was paid.
+        Done = 1,
+        /// Stopped by its poster while running; the node was paid for the time it ran.
+        Ended = 2,
+        /// Reclaimed from silent nodes `max_attempts` times; fully refunded.
+        Failed = 3,
+    }
+}
+
+byte_enum! {
+    /// What a market queue entry holds.
+    pub enum EntryState(EntryStateByte) {
+        /// Unused; on the free list when `next` links it.
+        Free = 0,
+        /// A job waiting for a node, linked in the queue.
+        QueuedJob = 1,
+        /// A node waiting for a job, linked in the queue.
+        QueuedNode = 2,
+        /// A job assigned to a node, not linked in the queue.
+        Running = 3,
+    }
+}
+
+byte_enum! {
+    /// Which side of the market waits: never both.
+    pub enum QueueSide(QueueSideByte) {
+        Empty = 0,
+        Jobs = 1,
+        Nodes = 2,
+    }
+}
+
+layout! {
+    /// One entry of a market's queue. An entry keeps its index from the moment a job or a
+    /// node enters until the job settles, so `Job::slot` and a node's entry never move.
+    pub struct QueueEntry (77) {
+        pub state: EntryStateByte,
+        /// The job (QueuedJob, Running).
+        pub job: Pubkey,
+        /// The node (QueuedNode, Running).
+        pub node: Pubkey,
+        /// When the entry was queued, or when the job started running.
+        pub since: PodI64,
+        /// Previous entry in the queue (towards the front), or `NIL`.
+        pub prev: PodU16,
+        /// Next entry in the queue (towards the back), or in the free list, or `NIL`.
+        pub next: PodU16,
+    }
+}
+
+layout! {
+    /// The two-sided FIFO: a doubly linked list through the market's entries, plus a
+    /// free list, so push, pop, push-front and removal are all O(1).
+    pub struct QueueHeader (11) {
+        pub side: QueueSideByte,
+        /// Entries linked in the queue.
+        pub len: PodU16,
+        pub head: PodU16,
+        pub tail: PodU16,
+        /// First entry of the free list, or `NIL`.
+        pub free_head: PodU16,
+        /// Entries ever used: entries at or past this index were never touched.
+        pub used: PodU16,
+    }
+}
+
+/// The borsh length prefix of `Market`'s trailing `Vec<QueueEntry>`: always the capacity.
+#[repr(transparent)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct EntryVecLen(pub PodU32);
+
+impl Pod for EntryVecLen {
+    const IDL: IdlType = IdlType::VecOfDefined(QueueEntry::NAME);
+}
+
+layout! {
+    /// A market: its settings, escrow counters and queue. `entries` (capacity entries) follow
+    /// this header in the account, as the elements of a borsh `Vec<QueueEntry>`.
+    pub struct Market (162) {
+        pub authority: Pubkey,
+        /// SPL Token mint jobs are paid in.
+        pub mint: Pubkey,
+        /// Token account holding every open job's deposit; PDA ["vault", market], its own owner.
+        pub vault: Pubkey,
+        pub vault_bump: u8,
+        /// Price of one second of a node's time, in the mint's base units.
+        pub price_per_second: PodU64,
+        /// Longest timeout a job may have, in seconds (extensions included).
+        pub max_timeout: PodI64,
+        /// Stake a node needs to work here (0 = none; enforced by the staking program).
+        pub min_stake: PodU64,
+        /// Seconds a settled job is kept before anyone may clean it.
+        pub retention: PodI64,
+        /// Times a job may be reclaimed from a silent node before it is refunded.
+        pub max_attempts: PodU16,
+        /// Job accounts of this market that exist (open or settled, not yet cleaned).
+        pub jobs: PodU64,
+        /// Sum of the open jobs' remaining deposits: what the vault must hold.
+        pub escrowed: PodU64,
+        pub queue: QueueHeader,
+        /// Capacity: the number of entries that follow.
+        pub entries: EntryVecLen,
+    }
+}
+
+layout! {
+    /// A job: its definition, escrow and outcome.
+    pub struct Job (245) {
+        pub market: Pubkey,
+        /// Who may cancel, extend or end it.
+        pub poster: Pubkey,
+        /// Who paid the deposit and the account's rent, and gets refunds and the rent back.
+        pub payer: Pubkey,
+        /// sha256 of the job definition in content-addressed storage.
+        pub definition: Hash32,
+        /// sha256 of the result bundle (set by finish).
+        pub result: Hash32,
+        /// The node that settled it (finish or end).
+        pub node: Pubkey,
+        /// Price per second fixed when posted.
+        pub price_per_second: PodU64,
+        /// Seconds a node may run it, extensions included.
+        pub timeout: PodI64,
+        /// Tokens still escrowed for it in the vault.
+        pub deposit: PodU64,
+        /// Tokens paid to its node.
+        pub paid: PodU64,
+        pub posted_at: PodI64,
+        /// When it settled (Done, Ended, Failed); retention counts from here.
+        pub closed_at: PodI64,
+        /// Its queue entry while open.
+        pub slot: PodU16,
+        /// Times it was reclaimed from a silent node.
+        pub attempts: PodU16,
+        pub state: JobStateByte,
+    }
+}
+
+impl Discriminator for Market {
+    const DISCRIMINATOR: [u8; 8] = sighash("account", Market::NAME);
+}
+
+impl Discriminator for Job {
+    const DISCRIMINATOR: [u8; 8] = sighash("account", Job::NAME);
+}
+
+/// `QueueEntry` index meaning "none".
+pub const NIL: u16 = u16::MAX;
+
+/// Largest queue capacity: every index below `NIL` is usable.
+pub const MAX_CAPACITY: u16 = NIL - 1;
+
+/// Bytes of a market account with `capacity` queue entries.
+pub const fn market_size(capacity: u16) -> usize {
+    8 + Market::LEN_CONST + capacity as usize * QueueEntry::LEN_CONST
+}
+
+/// Bytes of a job account.
+pub const JOB_SIZE: usize = 8 + Job::LEN_CONST;
+
+macro_rules! len_const {
+    ($($t:ty),*) => { $( impl $t { pub const LEN_CONST: usize = core::mem::size_of::<$t>(); } )* };
+}
+len_const!(Market, Job, QueueEntry);

@@ -1,0 +1,57 @@
+//! cancel: the poster withdraws a job that still waits in the queue: full refund, the job
+//! leaves the queue and its account closes (rent back to the payer).
+
+use super::Context;
+use crate::shared::accounts::{close, load_job_of, load_market};
+use crate::shared::events::emit;
+use crate::shared::math;
+use crate::shared::running::entry_of;
+use crate::shared::settle::{release, Payout};
+use crate::shared::token::check_token_program;
+use jobs_interface::error::JobsError;
+use jobs_interface::event::JobCancelled;
+use jobs_interface::instruction::cancel::{Accounts, Args};
+use jobs_interface::pod::{PodU64, Pubkey};
+use jobs_interface::state::EntryState;
+use pinocchio::ProgramResult;
+
+#[inline(never)]
+pub fn process(context: &Context) -> ProgramResult {
+    Args::unpack(context.data)?;
+    let accounts = Accounts::parse(context.accounts)?;
+    check_token_program(&accounts.token_program)?;
+    let mut market = load_market(&accounts.market, context.program_id)?;
+    let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
+    if job.poster.0 != *accounts.poster.address().as_array() {
+        return Err(JobsError::PosterMismatch.into());
+    }
+    if job.payer.0 != *accounts.payer.address().as_array() {
+        return Err(JobsError::PayerMismatch.into());
+    }
+    let slot = entry_of(&mut market, job, accounts.job.address(), EntryState::QueuedJob, JobsError::JobNotQueued)?;
+    let refunded = job.deposit.get();
+
+    let mut queue = market.queue();
+    queue.unlink(slot)?;
+    queue.free(slot)?;
+    market.header.jobs.set(math::sub(market.header.jobs.get(), 1)?);
+    release(
+        market.header,
+        job,
+        &Payout {
+            market: &accounts.market,
+            vault: &accounts.vault,
+            node_token: None,
+            node: &[0u8; 32],
+            payer_token: &accounts.payer_token,
+            paid: 0,
+        },
+    )?;
+    emit(&JobCancelled {
+        market: Pubkey(*accounts.market.address().as_array()),
+        job: Pubkey(*accounts.job.address().as_array()),
+        refunded: PodU64::new(refunded),
+    });
+    close(&accounts.job, &accounts.payer)?;
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! clean: anyone, once a settled job is older than the market's retention. The job account
+//! closes and its rent goes back to its payer.
+
+use super::Context;
+use crate::shared::accounts::{close, load_job_of, load_market};
+use crate::shared::events::emit;
+use crate::shared::math;
+use crate::shared::sysvars::now;
+use jobs_interface::error::JobsError;
+use jobs_interface::event::JobCleaned;
+use jobs_interface::instruction::clean::{Accounts, Args};
+use jobs_interface::pod::Pubkey;
+use jobs_interface::state::JobState;
+use pinocchio::ProgramResult;
+
+#[inline(never)]
+pub fn process(context: &Context) -> ProgramResult {
+    Args::unpack(context.data)?;
+    let accounts = Accounts::parse(context.accounts)?;
+    let market = load_market(&accounts.market, context.program_id)?;
+    let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
+    if job.state.is(JobState::Open) {
+        return Err(JobsError::JobStillOpen.into());
+    }
+    if job.payer.0 != *accounts.payer.address().as_array() {
+        return Err(JobsError::PayerMismatch.into());
+    }
+    let expires = job.closed_at.get().checked_add(market.header.retention.get()).ok_or(JobsError::ArithmeticOverflow)?;
+    if now()? < expires {
+        return Err(JobsError::RetentionNotReached.into());
+    }
+    market.header.jobs.set(math::sub(market.header.jobs.get(), 1)?);
+    emit(&JobCleaned { market: job.market, job: Pubkey(*accounts.job.address().as_array()) });
+    close(&accounts.job, &accounts.payer)?;
+    Ok(())
+}

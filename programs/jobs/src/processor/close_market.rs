@@ -1,0 +1,43 @@
+//! close_market: the authority closes a market that has no job accounts left.
+
+use super::Context;
+use crate::shared::accounts::{close, load_market};
+use crate::shared::events::emit;
+use crate::shared::settle::check_vault;
+use crate::shared::token::{check_token_account, check_token_program, close_vault, Transfer, VaultSeeds};
+use jobs_interface::error::JobsError;
+use jobs_interface::event::MarketClosed;
+use jobs_interface::instruction::close_market::{Accounts, Args};
+use jobs_interface::pod::{PodU64, Pubkey};
+use pinocchio::ProgramResult;
+
+#[inline(never)]
+pub fn process(context: &Context) -> ProgramResult {
+    Args::unpack(context.data)?;
+    let accounts = Accounts::parse(context.accounts)?;
+    check_token_program(&accounts.token_program)?;
+    let market = load_market(&accounts.market, context.program_id)?;
+    let header = market.header;
+    if header.authority.0 != *accounts.authority.address().as_array() {
+        return Err(JobsError::AuthorityMismatch.into());
+    }
+    check_vault(header, &accounts.vault)?;
+    if header.jobs.get() != 0 || header.escrowed.get() != 0 {
+        return Err(JobsError::MarketHasJobs.into());
+    }
+    let mint = header.mint.0;
+    let vault_key = *accounts.vault.address().as_array();
+    // No job is open, so anything in the vault was sent to it by mistake: sweep it to the
+    // authority rather than let a stray transfer keep the market open forever.
+    let stray = check_token_account(&accounts.vault, &mint, &vault_key)?;
+    let seeds = VaultSeeds { market: accounts.market.address(), bump: [header.vault_bump] };
+    if stray > 0 {
+        check_token_account(&accounts.authority_token, &mint, accounts.authority.address().as_array())?;
+        Transfer { from: &accounts.vault, to: &accounts.authority_token, authority: &accounts.vault, amount: stray, vault: Some(&seeds) }
+            .invoke()?;
+    }
+    close_vault(&accounts.vault, &accounts.authority, &seeds)?;
+    emit(&MarketClosed { market: Pubkey(*accounts.market.address().as_array()), swept: PodU64::new(stray) });
+    close(&accounts.market, &accounts.authority)?;
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! extend: the poster adds time to a queued or running job; its payer deposits
+//! price * extra at the job's own price.
+
+use super::Context;
+use crate::shared::accounts::{load_job_of, load_market};
+use crate::shared::events::emit;
+use crate::shared::math;
+use crate::shared::settle::check_vault;
+use crate::shared::token::{check_token_account, check_token_program, Transfer};
+use jobs_interface::error::JobsError;
+use jobs_interface::event::JobExtended;
+use jobs_interface::instruction::extend::{Accounts, Args};
+use jobs_interface::pod::Pubkey;
+use jobs_interface::state::{EntryState, JobState};
+use pinocchio::ProgramResult;
+
+#[inline(never)]
+pub fn process(context: &Context) -> ProgramResult {
+    let args = Args::unpack(context.data)?;
+    let accounts = Accounts::parse(context.accounts)?;
+    check_token_program(&accounts.token_program)?;
+    let market = load_market(&accounts.market, context.program_id)?;
+    check_vault(market.header, &accounts.vault)?;
+    let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
+    if job.poster.0 != *accounts.poster.address().as_array() {
+        return Err(JobsError::PosterMismatch.into());
+    }
+    if job.payer.0 != *accounts.payer.address().as_array() {
+        return Err(JobsError::PayerMismatch.into());
+    }
+    if !job.state.is(JobState::Open) {
+        return Err(JobsError::JobNotOpen.into());
+    }
+    // An open job's entry holds it, queued or running (checked to stay defensive).
+    let entry = market.entries.get(job.slot.get() as usize).ok_or(JobsError::SlotInvalid)?;
+    let holds_job = entry.state.is(EntryState::QueuedJob) || entry.state.is(EntryState::Running);
+    if !holds_job || entry.job.0 != *accounts.job.address().as_array() {
+        return Err(JobsError::JobNotOpen.into());
+    }
+    let extra = args.extra.get();
+    if extra <= 0 {
+        return Err(JobsError::TimeoutInvalid.into());
+    }
+    let timeout = job.timeout.get().checked_add(extra).ok_or(JobsError::ArithmeticOverflow)?;
+    if timeout > market.header.max_timeout.get() {
+        return Err(JobsError::TimeoutInvalid.into());
+    }
+    let added = math::cost(job.price_per_second.get(), extra)?;
+    let deposit = math::add(job.deposit.get(), added)?;
+    let escrowed = math::add(market.header.escrowed.get(), added)?;
+    check_token_account(&accounts.payer_token, &market.header.mint.0, &job.payer.0)?;
+
+    job.timeout.set(timeout);
+    job.deposit.set(deposit);
+    market.header.escrowed.set(escrowed);
+    Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: added, vault: None }
+        .invoke()?;
+    emit(&JobExtended {
+        market: job.market,
+        job: Pubkey(*accounts.job.address().as_array()),
+        extra: args.extra,
+        timeout: job.timeout,
+        deposit: job.deposit,
+    });
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! finish: the node running a job posts its result digest. It is paid
+//! price * min(elapsed, timeout); the rest of the deposit goes back to the payer.
+
+use super::Context;
+use crate::shared::accounts::{load_job_of, load_market};
+use crate::shared::events::emit;
+use crate::shared::running::entry_of;
+use crate::shared::settle::{earned, release, Payout};
+use crate::shared::sysvars::now;
+use crate::shared::token::check_token_program;
+use jobs_interface::error::JobsError;
+use jobs_interface::event::JobFinished;
+use jobs_interface::instruction::finish::{Accounts, Args};
+use jobs_interface::pod::{PodI64, PodU16, PodU64, Pubkey};
+use jobs_interface::state::{EntryState, JobState};
+use pinocchio::ProgramResult;
+
+#[inline(never)]
+pub fn process(context: &Context) -> ProgramResult {
+    let args = Args::unpack(context.data)?;
+    let accounts = Accounts::parse(context.accounts)?;
+    check_token_program(&accounts.token_program)?;
+    if args.result.is_zero() {
+        return Err(JobsError::ResultMissing.into());
+    }
+    let mut market = load_market(&accounts.market, context.program_id)?;
+    let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
+    let slot = entry_of(&mut market, job, accounts.job.address(), EntryState::Running, JobsError::JobNotRunning)?;
+    let node = *accounts.node.address().as_array();
+    let since = {
+        let entry = &market.entries[slot as usize];
+        if entry.node.0 != node {
+            return Err(JobsError::NodeNotAssigned.into());
+        }
+        entry.since.get()
+    };
+    let now = now()?;
+    let (paid, elapsed) = earned(job, since, now)?;
+    let refunded = job.deposit.get() - paid; // earned() checked paid <= deposit
+
+    market.queue().free(slot)?;
+    release(
+        market.header,
+        job,
+        &Payout {
+            market: &accounts.market,
+            vault: &accounts.vault,
+            node_token: Some(&accounts.node_token),
+            node: &node,
+            payer_token: &accounts.payer_token,
+            paid,
+        },
+    )?;
+    job.state.set(JobState::Done);
+    job.result = args.result;
+    job.node = Pubkey(node);
+    job.closed_at = PodI64::new(now);
+
+    emit(&JobFinished {
+        market: job.market,
+        job: Pubkey(*accounts.job.address().as_array()),
+        node: Pubkey(node),
+        result: args.result,
+        paid: PodU64::new(paid),
+        refunded: PodU64::new(refunded),
+        elapsed: PodI64::new(elapsed),
+        slot: PodU16::new(slot),
+    });
+    Ok(())
+}

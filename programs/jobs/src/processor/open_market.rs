@@ -1,0 +1,111 @@
+//! open_market: initialise a client-created market account and create its vault.
+
+use super::Context;
+use crate::shared::accounts::data_mut;
+use crate::shared::events::emit;
+use crate::shared::system::{check_system_program, CreateAccount};
+use crate::shared::sysvars::rent_exempt_minimum;
+use crate::shared::token::{check_mint, check_token_program, initialize_account, VaultSeeds, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
+use jobs_interface::discriminator::Discriminator;
+use jobs_interface::error::JobsError;
+use jobs_interface::event::MarketOpened;
+use jobs_interface::instruction::open_market::{Accounts, Args};
+use jobs_interface::pod::{Layout, PodU32, PodU64, Pubkey};
+use jobs_interface::queue::Queue;
+use jobs_interface::state::{EntryVecLen, Market, QueueEntry, MAX_CAPACITY};
+use pinocchio::cpi::Signer;
+use pinocchio::{Address, ProgramResult};
+
+/// Settings every market must satisfy (shared with update_market).
+#[inline(always)]
+pub fn check_settings(args: &Args) -> Result<(), JobsError> {
+    if args.max_timeout.get() <= 0 || args.retention.get() < 0 || args.max_attempts.get() == 0 {
+        return Err(JobsError::SettingInvalid);
+    }
+    Ok(())
+}
+
+/// Writes the settings into the market header.
+#[inline(always)]
+pub fn apply_settings(market: &mut Market, args: &Args) {
+    market.price_per_second = args.price_per_second;
+    market.max_timeout = args.max_timeout;
+    market.min_stake = args.min_stake;
+    market.retention = args.retention;
+    market.max_attempts = args.max_attempts;
+}
+
+#[inline(never)]
+pub fn process(context: &Context) -> ProgramResult {
+    let args = Args::unpack(context.data)?;
+    let accounts = Accounts::parse(context.accounts)?;
+    check_system_program(&accounts.system_program)?;
+    check_token_program(&accounts.token_program)?;
+    check_settings(args)?;
+
+    // The market: created by the client for this program, never initialised.
+    if !accounts.market.owned_by(context.program_id) {
+        return Err(JobsError::AccountOwnerInvalid.into());
+    }
+    // SAFETY: the only reference to the market's data in this instruction.
+    let data = unsafe { data_mut(&accounts.market) };
+    let entries_bytes = data.len().checked_sub(8 + Market::LEN).ok_or(JobsError::AccountSizeInvalid)?;
+    if entries_bytes % QueueEntry::LEN != 0 {
+        return Err(JobsError::CapacityInvalid.into());
+    }
+    let capacity = entries_bytes / QueueEntry::LEN;
+    if capacity == 0 || capacity > MAX_CAPACITY as usize {
+        return Err(JobsError::CapacityInvalid.into());
+    }
+    let (discriminator, rest) = data.split_at_mut(8);
+    if discriminator.iter().any(|byte| *byte != 0) {
+        return Err(JobsError::AccountAlreadyInitialized.into());
+    }
+
+    check_mint(&accounts.mint)?;
+
+    // The vault: PDA ["vault", market], a token account that is its own owner. Derived
+    // with the syscall once here; its bump is stored so later signing costs nothing.
+    let market_key = accounts.market.address();
+    let (vault_key, bump) =
+        Address::find_program_address(&[jobs_interface::seeds::VAULT, market_key.as_ref()], context.program_id);
+    if accounts.vault.address() != &vault_key {
+        return Err(JobsError::VaultMismatch.into());
+    }
+    let seeds = VaultSeeds { market: market_key, bump: [bump] };
+    let signer_seeds = seeds.seeds();
+    CreateAccount {
+        from: &accounts.authority,
+        to: &accounts.vault,
+        lamports: rent_exempt_minimum(TOKEN_ACCOUNT_LEN)?,
+        space: TOKEN_ACCOUNT_LEN as u64,
+        owner: &TOKEN_PROGRAM_ID,
+    }
+    .invoke_signed(&[Signer::from(&signer_seeds)])?;
+    initialize_account(&accounts.vault, &accounts.mint, &vault_key)?;
+
+    discriminator.copy_from_slice(&Market::DISCRIMINATOR);
+    let market = Market::load_mut(rest).ok_or(JobsError::AccountSizeInvalid)?;
+    market.authority = Pubkey(*accounts.authority.address().as_array());
+    market.mint = Pubkey(*accounts.mint.address().as_array());
+    market.vault = Pubkey(*vault_key.as_array());
+    market.vault_bump = bump;
+    apply_settings(market, args);
+    market.jobs = PodU64::new(0);
+    market.escrowed = PodU64::new(0);
+    Queue::init(&mut market.queue);
+    market.entries = EntryVecLen(PodU32::new(capacity as u32));
+
+    emit(&MarketOpened {
+        market: Pubkey(*market_key.as_array()),
+        authority: market.authority,
+        mint: market.mint,
+        vault: market.vault,
+        price_per_second: market.price_per_second,
+        max_timeout: market.max_timeout,
+        min_stake: market.min_stake,
+        retention: market.retention,
+        max_attempts: market.max_attempts,
+    });
+    Ok(())
+}

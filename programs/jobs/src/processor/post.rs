@@ -1,0 +1,110 @@
+//! post: escrow price * timeout and create the job; the longest-waiting node takes it, or
+//! it joins the back of the queue.
+
+use super::Context;
+use crate::shared::accounts::{data_mut, load_market};
+use crate::shared::events::emit;
+use crate::shared::settle::check_vault;
+use crate::shared::system::{check_system_program, CreateAccount};
+use crate::shared::sysvars::{now, rent_exempt_minimum};
+use crate::shared::token::{check_token_account, check_token_program, Transfer};
+use crate::shared::math;
+use jobs_interface::discriminator::Discriminator;
+use jobs_interface::error::JobsError;
+use jobs_interface::event::{JobMatched, JobPosted};
+use jobs_interface::instruction::post::{Accounts, Args};
+use jobs_interface::pod::{Layout, PodI64, PodU16, PodU64, Pubkey};
+use jobs_interface::queue::fill;
+use jobs_interface::state::{EntryState, Job, JobState, QueueSide, JOB_SIZE};
+use pinocchio::ProgramResult;
+
+#[inline(never)]
+pub fn process(context: &Context) -> ProgramResult {
+    let args = Args::unpack(context.data)?;
+    let accounts = Accounts::parse(context.accounts)?;
+    check_system_program(&accounts.system_program)?;
+    check_token_program(&accounts.token_program)?;
+    if args.definition.is_zero() {
+        return Err(JobsError::DefinitionMissing.into());
+    }
+    let mut market = load_market(&accounts.market, context.program_id)?;
+    let timeout = args.timeout.get();
+    if timeout <= 0 || timeout > market.header.max_timeout.get() {
+        return Err(JobsError::TimeoutInvalid.into());
+    }
+    let price = market.header.price_per_second.get();
+    let deposit = math::cost(price, timeout)?;
+    let escrowed = math::add(market.header.escrowed.get(), deposit)?;
+    let jobs = math::add(market.header.jobs.get(), 1)?;
+    check_vault(market.header, &accounts.vault)?;
+    check_token_account(&accounts.payer_token, &market.header.mint.0, accounts.payer.address().as_array())?;
+
+    // Match or queue first: a full queue refuses before anything is created or moved.
+    let now = now()?;
+    let job_key = *accounts.job.address().as_array();
+    let mut queue = market.queue();
+    let (slot, node) = if queue.side() == QueueSide::Nodes {
+        let slot = queue.pop_front()?.ok_or(JobsError::SlotInvalid)?;
+        let entry = queue.entry(slot)?;
+        let node = entry.node.0;
+        fill(entry, EntryState::Running, &job_key, &node, now);
+        (slot, Some(node))
+    } else {
+        let slot = queue.alloc()?;
+        fill(queue.entry(slot)?, EntryState::QueuedJob, &job_key, &[0u8; 32], now);
+        queue.push_back(slot, QueueSide::Jobs)?;
+        (slot, None)
+    };
+    market.header.escrowed.set(escrowed);
+    market.header.jobs.set(jobs);
+
+    // The job account: a fresh keypair that signs; create_account fails if it exists.
+    CreateAccount {
+        from: &accounts.payer,
+        to: &accounts.job,
+        lamports: rent_exempt_minimum(JOB_SIZE)?,
+        space: JOB_SIZE as u64,
+        owner: context.program_id,
+    }
+    .invoke_signed(&[])?;
+    Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: deposit, vault: None }
+        .invoke()?;
+
+    // SAFETY: the job account was just created with JOB_SIZE bytes; nothing else refers to it.
+    let data = unsafe { data_mut(&accounts.job) };
+    let (discriminator, rest) = data.split_at_mut(8);
+    discriminator.copy_from_slice(&Job::DISCRIMINATOR);
+    let job = Job::load_mut(rest).ok_or(JobsError::AccountSizeInvalid)?;
+    job.market = Pubkey(*accounts.market.address().as_array());
+    job.poster = Pubkey(*accounts.poster.address().as_array());
+    job.payer = Pubkey(*accounts.payer.address().as_array());
+    job.definition = args.definition;
+    job.price_per_second = PodU64::new(price);
+    job.timeout = args.timeout;
+    job.deposit = PodU64::new(deposit);
+    job.posted_at = PodI64::new(now);
+    job.slot = PodU16::new(slot);
+    job.state.set(JobState::Open);
+
+    emit(&JobPosted {
+        market: job.market,
+        job: Pubkey(job_key),
+        poster: job.poster,
+        payer: job.payer,
+        definition: args.definition,
+        timeout: args.timeout,
+        deposit: job.deposit,
+        slot: job.slot,
+        queued: node.is_none() as u8,
+    });
+    if let Some(node) = node {
+        emit(&JobMatched {
+            market: job.market,
+            job: Pubkey(job_key),
+            node: Pubkey(node),
+            started_at: PodI64::new(now),
+            slot: job.slot,
+        });
+    }
+    Ok(())
+}

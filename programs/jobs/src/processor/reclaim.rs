@@ -1,0 +1,72 @@
+//! reclaim: anyone, once a running job is past started + timeout without a finish. The
+//! silent node is not paid. The job goes back to the front of the queue, or, once it has
+//! been reclaimed `max_attempts` times, is refunded in full and marked Failed.
+
+use super::Context;
+use crate::shared::accounts::{load_job_of, load_market};
+use crate::shared::events::emit;
+use crate::shared::running::{entry_of, requeue_front};
+use crate::shared::settle::{check_vault, release, Payout};
+use crate::shared::sysvars::now;
+use crate::shared::token::check_token_program;
+use jobs_interface::error::JobsError;
+use jobs_interface::event::{requeue_reason, JobFailed, JobRequeued};
+use jobs_interface::instruction::reclaim::{Accounts, Args};
+use jobs_interface::pod::{PodI64, PodU16, PodU64, Pubkey};
+use jobs_interface::state::{EntryState, JobState};
+use pinocchio::ProgramResult;
+
+#[inline(never)]
+pub fn process(context: &Context) -> ProgramResult {
+    Args::unpack(context.data)?;
+    let accounts = Accounts::parse(context.accounts)?;
+    check_token_program(&accounts.token_program)?;
+    let mut market = load_market(&accounts.market, context.program_id)?;
+    check_vault(market.header, &accounts.vault)?;
+    let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
+    let slot = entry_of(&mut market, job, accounts.job.address(), EntryState::Running, JobsError::JobNotRunning)?;
+    let (node, since) = {
+        let entry = &market.entries[slot as usize];
+        (entry.node.0, entry.since.get())
+    };
+    let now = now()?;
+    let deadline = since.checked_add(job.timeout.get()).ok_or(JobsError::ArithmeticOverflow)?;
+    if now < deadline {
+        return Err(JobsError::TimeoutNotReached.into());
+    }
+    let attempts = job.attempts.get().checked_add(1).ok_or(JobsError::ArithmeticOverflow)?;
+    job.attempts.set(attempts);
+    let job_key = Pubkey(*accounts.job.address().as_array());
+
+    if attempts < market.header.max_attempts.get() {
+        emit(&JobRequeued {
+            market: job.market,
+            job: job_key,
+            node: Pubkey(node),
+            attempts: job.attempts,
+            reason: requeue_reason::RECLAIMED,
+            slot: PodU16::new(slot),
+        });
+        requeue_front(&mut market, accounts.market.address(), slot, now)?;
+        return Ok(());
+    }
+
+    let refunded = job.deposit.get();
+    market.queue().free(slot)?;
+    release(
+        market.header,
+        job,
+        &Payout {
+            market: &accounts.market,
+            vault: &accounts.vault,
+            node_token: None,
+            node: &node,
+            payer_token: &accounts.payer_token,
+            paid: 0,
+        },
+    )?;
+    job.state.set(JobState::Failed);
+    job.closed_at = PodI64::new(now);
+    emit(&JobFailed { market: job.market, job: job_key, refunded: PodU64::new(refunded), attempts: job.attempts });
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! Loading this program's accounts with every check: owner, discriminator, size.
+
+use jobs_interface::discriminator::Discriminator;
+use jobs_interface::error::JobsError;
+use jobs_interface::pod::Layout;
+use jobs_interface::queue::Queue;
+use jobs_interface::state::{market_size, Job, Market, QueueEntry, JOB_SIZE};
+use pinocchio::{AccountView, Address};
+
+/// The account's data, mutably, for the rest of the instruction.
+///
+/// # Safety
+/// The caller must not hold another reference to the same account's data. Accounts of
+/// different types cannot alias (their discriminators differ); where two accounts of one
+/// type are taken, the caller compares their addresses first.
+#[inline(always)]
+pub unsafe fn data_mut<'a>(account: &AccountView) -> &'a mut [u8] {
+    // SAFETY: the runtime maps each account's data at `data_ptr()` for `data_len()` bytes,
+    // writable for the whole instruction (writes to a read-only account fail the
+    // transaction when it ends, so no write to one can persist).
+    unsafe { core::slice::from_raw_parts_mut(account.data_ptr() as *mut u8, account.data_len()) }
+}
+
+/// A loaded market: its header and its queue entries.
+pub struct MarketView<'a> {
+    pub header: &'a mut Market,
+    pub entries: &'a mut [QueueEntry],
+}
+
+impl<'a> MarketView<'a> {
+    #[inline(always)]
+    pub fn queue(&mut self) -> Queue<'_> {
+        Queue { header: &mut self.header.queue, entries: self.entries }
+    }
+}
+
+/// Checks that `account` is an initialised market of this program and loads it.
+#[inline(always)]
+pub fn load_market<'a>(account: &AccountView, program_id: &Address) -> Result<MarketView<'a>, JobsError> {
+    if !account.owned_by(program_id) {
+        return Err(JobsError::AccountOwnerInvalid);
+    }
+    // SAFETY: one market per instruction; no other reference to its data exists.
+    let data = unsafe { data_mut(account) };
+    let Some((discriminator, rest)) = data.split_first_chunk_mut::<8>() else {
+        return Err(JobsError::AccountDiscriminatorInvalid);
+    };
+    if *discriminator != Market::DISCRIMINATOR {
+        return Err(JobsError::AccountDiscriminatorInvalid);
+    }
+    if rest.len() < Market::LEN {
+        return Err(JobsError::AccountSizeInvalid);
+    }
+    let (header, entries) = rest.split_at_mut(Market::LEN);
+    let header = Market::load_mut(header).ok_or(JobsError::AccountSizeInvalid)?;
+    let capacity = header.entries.0.get();
+    if capacity > u16::MAX as u32 || market_size(capacity as u16) != data_len_of(account) {
+        return Err(JobsError::AccountSizeInvalid);
+    }
+    // SAFETY: the size check above gives exactly `capacity` entries of alignment 1.
+    let entries = unsafe {
+        core::slice::from_raw_parts_mut(entries.as_mut_ptr() as *mut QueueEntry, capacity as usize)
+    };
+    Ok(MarketView { header, entries })
+}
+
+#[inline(always)]
+fn data_len_of(account: &AccountView) -> usize {
+    account.data_len()
+}
+
+/// Checks that `account` is a job of this program and loads it.
+#[inline(always)]
+pub fn load_job<'a>(account: &AccountView, program_id: &Address) -> Result<&'a mut Job, JobsError> {
+    if !account.owned_by(program_id) {
+        return Err(JobsError::AccountOwnerInvalid);
+    }
+    if account.data_len() != JOB_SIZE {
+        return Err(JobsError::AccountDiscriminatorInvalid);
+    }
+    // SAFETY: one job per instruction; no other reference to its data exists.
+    let data = unsafe { data_mut(account) };
+    let (discriminator, rest) = data.split_at_mut(8);
+    if *discriminator != Job::DISCRIMINATOR {
+        return Err(JobsError::AccountDiscriminatorInvalid);
+    }
+    Job::load_mut(rest).ok_or(JobsError::AccountSizeInvalid)
+}
+
+/// Loads a job and checks that it belongs to `market`.
+#[inline(always)]
+pub fn load_job_of<'a>(account: &AccountView, market: &AccountView, program_id: &Address) -> Result<&'a mut Job, JobsError> {
+    let job = load_job(account, program_id)?;
+    if job.market.0 != *market.address().as_array() {
+        return Err(JobsError::MarketMismatch);
+    }
+    Ok(job)
+}
+
+/// Moves all lamports of `from` to `to` and closes `from`: owner reset to the System
+/// program, data length and lamports zero. The runtime zeroes the data, so the account
+/// cannot be revived as ours later in the transaction.
+#[inline(always)]
+pub fn close(from: &AccountView, to: &AccountView) -> Result<(), JobsError> {
+    let lamports = super::math::add(to.lamports(), from.lamports())?;
+    let mut to = *to;
+    let mut from = *from;
+    to.set_lamports(lamports);
+    from.set_lamports(0);
+    // SAFETY: no reference to `from`'s data is used after this point by the caller.
+    unsafe { from.close_unchecked() };
+    Ok(())
+}

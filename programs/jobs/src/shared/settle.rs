@@ -1,0 +1,72 @@
+//! Moving a job's escrow out of the vault: pay its node, refund its payer, keep the
+//! market's `escrowed` counter equal to what the vault holds for open jobs.
+
+use super::math;
+use super::token::{check_token_account, Transfer, VaultSeeds};
+use jobs_interface::error::JobsError;
+use jobs_interface::state::{Job, Market};
+use pinocchio::{AccountView, ProgramResult};
+
+/// The accounts and amounts of one settlement.
+pub struct Payout<'a> {
+    pub market: &'a AccountView,
+    pub vault: &'a AccountView,
+    /// Receives `paid`; must be a token account of the market's mint owned by `node`.
+    pub node_token: Option<&'a AccountView>,
+    pub node: &'a [u8; 32],
+    /// Receives the rest of the deposit; a token account of the job's payer.
+    pub payer_token: &'a AccountView,
+    pub paid: u64,
+}
+
+/// Checks the vault is the market's.
+#[inline(always)]
+pub fn check_vault(market: &Market, vault: &AccountView) -> Result<(), JobsError> {
+    if market.vault.0 != *vault.address().as_array() {
+        return Err(JobsError::VaultMismatch);
+    }
+    Ok(())
+}
+
+/// Releases the job's whole deposit: `payout.paid` to the node, the rest to the payer.
+/// Updates the counters first, then transfers (a failed transfer fails the transaction,
+/// so nothing is half done).
+#[inline(always)]
+pub fn release(market: &mut Market, job: &mut Job, payout: &Payout) -> ProgramResult {
+    check_vault(market, payout.vault)?;
+    let mint = market.mint.0;
+    let deposit = job.deposit.get();
+    let refund = math::sub(deposit, payout.paid)?;
+    if let Some(node_token) = payout.node_token {
+        check_token_account(node_token, &mint, payout.node)?;
+    }
+    check_token_account(payout.payer_token, &mint, &job.payer.0)?;
+
+    market.escrowed.set(math::sub(market.escrowed.get(), deposit)?);
+    job.deposit.set(0);
+    job.paid.set(math::add(job.paid.get(), payout.paid)?);
+
+    let seeds = VaultSeeds { market: payout.market.address(), bump: [market.vault_bump] };
+    if let Some(node_token) = payout.node_token {
+        Transfer { from: payout.vault, to: node_token, authority: payout.vault, amount: payout.paid, vault: Some(&seeds) }
+            .invoke()?;
+    }
+    Transfer { from: payout.vault, to: payout.payer_token, authority: payout.vault, amount: refund, vault: Some(&seeds) }
+        .invoke()
+}
+
+/// What a node earned for running from `since` to `now`, capped at the job's timeout.
+#[inline(always)]
+pub fn earned(job: &Job, since: i64, now: i64) -> Result<(u64, i64), JobsError> {
+    let timeout = job.timeout.get();
+    let mut seconds = math::elapsed(since, now);
+    if seconds > timeout {
+        seconds = timeout;
+    }
+    let paid = math::cost(job.price_per_second.get(), seconds)?;
+    // paid <= price * timeout <= deposit: post and extend escrow exactly price * timeout.
+    if paid > job.deposit.get() {
+        return Err(JobsError::ArithmeticOverflow);
+    }
+    Ok((paid, seconds))
+}

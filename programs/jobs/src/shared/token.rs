@@ -1,0 +1,143 @@
+//! SPL Token: account checks and the three CPIs the program makes.
+
+use jobs_interface::error::JobsError;
+use pinocchio::cpi::{invoke_signed, Seed, Signer};
+use pinocchio::instruction::{InstructionAccount, InstructionView};
+use pinocchio::{AccountView, Address, ProgramResult};
+
+/// The SPL Token program. Token-2022 is refused (docs/architecture.md says why).
+pub const TOKEN_PROGRAM_ID: Address = Address::from_str_const("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+pub const TOKEN_2022_PROGRAM_ID: Address = Address::from_str_const("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
+
+/// SPL Token account: mint 0..32, owner 32..64, amount 64..72, state at 108.
+pub const TOKEN_ACCOUNT_LEN: usize = 165;
+/// SPL Token mint: is_initialized at 45.
+pub const MINT_LEN: usize = 82;
+
+const TRANSFER: u8 = 3;
+const CLOSE_ACCOUNT: u8 = 9;
+const INITIALIZE_ACCOUNT_3: u8 = 18;
+
+#[inline(always)]
+pub fn check_token_program(account: &AccountView) -> Result<(), JobsError> {
+    if account.address() != &TOKEN_PROGRAM_ID {
+        return Err(JobsError::ProgramIdInvalid);
+    }
+    Ok(())
+}
+
+/// Checks that `mint` is an initialised SPL Token mint.
+#[inline(always)]
+pub fn check_mint(mint: &AccountView) -> Result<(), JobsError> {
+    if mint.owned_by(&TOKEN_2022_PROGRAM_ID) {
+        return Err(JobsError::MintNotSplToken);
+    }
+    if !mint.owned_by(&TOKEN_PROGRAM_ID) || mint.data_len() != MINT_LEN {
+        return Err(JobsError::MintInvalid);
+    }
+    // SAFETY: read-only view of a token-program account; nothing else borrows it.
+    let data = unsafe { mint.borrow_unchecked() };
+    if data[45] != 1 {
+        return Err(JobsError::MintInvalid);
+    }
+    Ok(())
+}
+
+/// Checks that `account` is an initialised SPL Token account of `mint` owned by `owner`,
+/// and returns its balance.
+#[inline(always)]
+pub fn check_token_account(account: &AccountView, mint: &[u8; 32], owner: &[u8; 32]) -> Result<u64, JobsError> {
+    if !account.owned_by(&TOKEN_PROGRAM_ID) || account.data_len() != TOKEN_ACCOUNT_LEN {
+        return Err(JobsError::TokenAccountInvalid);
+    }
+    // SAFETY: read-only view of a token-program account; nothing else borrows it.
+    let data = unsafe { account.borrow_unchecked() };
+    if data[108] == 0 {
+        return Err(JobsError::TokenAccountInvalid);
+    }
+    if data[0..32] != mint[..] {
+        return Err(JobsError::TokenMintMismatch);
+    }
+    if data[32..64] != owner[..] {
+        return Err(JobsError::TokenOwnerMismatch);
+    }
+    Ok(u64::from_le_bytes([data[64], data[65], data[66], data[67], data[68], data[69], data[70], data[71]]))
+}
+
+/// The market vault's signer seeds: ["vault", market, bump].
+pub struct VaultSeeds<'a> {
+    pub market: &'a Address,
+    pub bump: [u8; 1],
+}
+
+impl VaultSeeds<'_> {
+    #[inline(always)]
+    pub fn seeds(&self) -> [Seed<'_>; 3] {
+        [
+            Seed::from(jobs_interface::seeds::VAULT),
+            Seed::from(self.market.as_ref()),
+            Seed::from(&self.bump),
+        ]
+    }
+}
+
+/// A token transfer of `amount` (skipped when zero), signed by the vault when `vault` is
+/// given, else by `authority` as a transaction signer.
+pub struct Transfer<'a> {
+    pub from: &'a AccountView,
+    pub to: &'a AccountView,
+    pub authority: &'a AccountView,
+    pub amount: u64,
+    pub vault: Option<&'a VaultSeeds<'a>>,
+}
+
+impl Transfer<'_> {
+    #[inline(always)]
+    pub fn invoke(&self) -> ProgramResult {
+        if self.amount == 0 {
+            return Ok(());
+        }
+        let mut data = [0u8; 9];
+        data[0] = TRANSFER;
+        data[1..9].copy_from_slice(&self.amount.to_le_bytes());
+        let metas = [
+            InstructionAccount::writable(self.from.address()),
+            InstructionAccount::writable(self.to.address()),
+            InstructionAccount::readonly_signer(self.authority.address()),
+        ];
+        let instruction = InstructionView { program_id: &TOKEN_PROGRAM_ID, data: &data, accounts: &metas };
+        let accounts = [self.from, self.to, self.authority];
+        match self.vault {
+            Some(vault) => {
+                let seeds = vault.seeds();
+                invoke_signed(&instruction, &accounts, &[Signer::from(&seeds)])
+            }
+            None => invoke_signed(&instruction, &accounts, &[]),
+        }
+    }
+}
+
+/// InitializeAccount3: makes `account` a token account of `mint` owned by `owner`.
+#[inline(always)]
+pub fn initialize_account(account: &AccountView, mint: &AccountView, owner: &Address) -> ProgramResult {
+    let mut data = [0u8; 33];
+    data[0] = INITIALIZE_ACCOUNT_3;
+    data[1..33].copy_from_slice(owner.as_ref());
+    let metas = [InstructionAccount::writable(account.address()), InstructionAccount::readonly(mint.address())];
+    let instruction = InstructionView { program_id: &TOKEN_PROGRAM_ID, data: &data, accounts: &metas };
+    invoke_signed(&instruction, &[account, mint], &[])
+}
+
+/// CloseAccount of the vault (signed by its seeds): rent to `destination`.
+#[inline(always)]
+pub fn close_vault(vault: &AccountView, destination: &AccountView, seeds: &VaultSeeds) -> ProgramResult {
+    let data = [CLOSE_ACCOUNT];
+    let metas = [
+        InstructionAccount::writable(vault.address()),
+        InstructionAccount::writable(destination.address()),
+        InstructionAccount::readonly_signer(vault.address()),
+    ];
+    let instruction = InstructionView { program_id: &TOKEN_PROGRAM_ID, data: &data, accounts: &metas };
+    let seeds = seeds.seeds();
+    invoke_signed(&instruction, &[vault, destination, vault], &[Signer::from(&seeds)])
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Creates .venv and installs the package with the given extras (default: dev), from PyPI.
+# Idempotent: skips pip when pyproject.toml and the extras are unchanged since last time.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+extras="${1:-dev}"
+python="${PYTHON:-python3}"
+
+if [ ! -x .venv/bin/python ]; then
+  echo "python: creating .venv"
+  "$python" -m venv .venv
+fi
+stamp=".venv/.crowdcompute-installed"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) [$extras]"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "python: .venv up to date"
+  exit 0
+fi
+echo "python: installing crowdcompute[$extras] into .venv"
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[$extras]"
+echo "$want" > "$stamp"
