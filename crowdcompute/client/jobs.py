@@ -18,6 +18,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from solders.system_program import CreateAccountParams, create_account
+from solders.sysvar import CLOCK, RENT
 
 from .idl import load_idl, load_idl_json, program_id as idl_program_id
 from .layout import market_size
@@ -92,7 +93,7 @@ class JobsProgram:
 
     def open_market(self, authority: Pubkey, market: Pubkey, mint: Pubkey, settings: MarketSettings) -> Instruction:
         return self._ix("open_market", settings.args(), authority=authority, market=market, mint=mint,
-                        vault=self.vault(market), system_program=SYSTEM_PROGRAM_ID, token_program=TOKEN_PROGRAM_ID)
+                        vault=self.vault(market), system_program=SYSTEM_PROGRAM_ID, token_program=TOKEN_PROGRAM_ID, rent=RENT)
 
     def update_market(self, authority: Pubkey, market: Pubkey, settings: MarketSettings) -> Instruction:
         return self._ix("update_market", settings.args(), authority=authority, market=market)
@@ -104,27 +105,28 @@ class JobsProgram:
     # -- jobs --------------------------------------------------------------------------
     def post(self, *, poster: Pubkey, payer: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, definition: bytes, timeout: int) -> Instruction:
         return self._ix("post", [list(_digest(definition)), timeout], poster=poster, payer=payer, job=job, market=market,
-                        vault=self.vault(market), payer_token=payer_token, system_program=SYSTEM_PROGRAM_ID, token_program=TOKEN_PROGRAM_ID)
+                        vault=self.vault(market), payer_token=payer_token, system_program=SYSTEM_PROGRAM_ID, token_program=TOKEN_PROGRAM_ID,
+                        clock=CLOCK, rent=RENT)
 
     def cancel(self, *, poster: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, payer: Pubkey) -> Instruction:
         return self._ix("cancel", [], poster=poster, job=job, market=market, vault=self.vault(market),
                         payer_token=payer_token, payer=payer, token_program=TOKEN_PROGRAM_ID)
 
     def work(self, *, node: Pubkey, market: Pubkey) -> Instruction:
-        return self._ix("work", [], node=node, market=market)
+        return self._ix("work", [], node=node, market=market, clock=CLOCK)
 
     def leave(self, *, node: Pubkey, market: Pubkey, slot: int) -> Instruction:
         return self._ix("leave", [slot], node=node, market=market)
 
     def finish(self, *, node: Pubkey, job: Pubkey, market: Pubkey, node_token: Pubkey, payer_token: Pubkey, result: bytes) -> Instruction:
         return self._ix("finish", [list(_digest(result))], node=node, job=job, market=market, vault=self.vault(market),
-                        node_token=node_token, payer_token=payer_token, token_program=TOKEN_PROGRAM_ID)
+                        node_token=node_token, payer_token=payer_token, token_program=TOKEN_PROGRAM_ID, clock=CLOCK)
 
     def quit(self, *, node: Pubkey, job: Pubkey, market: Pubkey) -> Instruction:
-        return self._ix("quit", [], node=node, job=job, market=market)
+        return self._ix("quit", [], node=node, job=job, market=market, clock=CLOCK)
 
     def reclaim(self, *, job: Pubkey, market: Pubkey, payer_token: Pubkey) -> Instruction:
-        return self._ix("reclaim", [], job=job, market=market, vault=self.vault(market), payer_token=payer_token, token_program=TOKEN_PROGRAM_ID)
+        return self._ix("reclaim", [], job=job, market=market, vault=self.vault(market), payer_token=payer_token, token_program=TOKEN_PROGRAM_ID, clock=CLOCK)
 
     def extend(self, *, poster: Pubkey, payer: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, extra: int) -> Instruction:
         return self._ix("extend", [extra], poster=poster, payer=payer, job=job, market=market, vault=self.vault(market),
@@ -132,10 +134,10 @@ class JobsProgram:
 
     def end(self, *, poster: Pubkey, job: Pubkey, market: Pubkey, node_token: Pubkey, payer_token: Pubkey) -> Instruction:
         return self._ix("end", [], poster=poster, job=job, market=market, vault=self.vault(market),
-                        node_token=node_token, payer_token=payer_token, token_program=TOKEN_PROGRAM_ID)
+                        node_token=node_token, payer_token=payer_token, token_program=TOKEN_PROGRAM_ID, clock=CLOCK)
 
     def clean(self, *, job: Pubkey, market: Pubkey, payer: Pubkey) -> Instruction:
-        return self._ix("clean", [], job=job, market=market, payer=payer)
+        return self._ix("clean", [], job=job, market=market, payer=payer, clock=CLOCK)
 
     def _ix(self, name: str, args: list, **accounts: Pubkey) -> Instruction:
         return self.program.instruction[name](*args, ctx=Context(accounts=accounts))

@@ -45,6 +45,7 @@ errors! {
         DefinitionMissing = 6036: "Definition digest must not be zero",
         AccountsNotDistinct = 6037: "The same account was passed where distinct ones are needed",
         RentSysvarUnreadable = 6038: "Rent sysvar could not be read",
+        SysvarInvalid = 6039: "Clock or Rent account is not the sysvar",
     }
 }
 

@@ -56,23 +56,20 @@ events! {
         pub swept: PodU64,
     }
 
-    /// A job was posted and its deposit escrowed.
-    pub struct JobPosted (179) {
-        pub market: Pubkey,
+    /// A job was posted and its deposit escrowed. Job events name the job; its market,
+    /// poster, payer and definition are in the job account (and the transaction's accounts),
+    /// so they are not logged again: every logged byte costs a compute unit.
+    pub struct JobPosted (51) {
         pub job: Pubkey,
-        pub poster: Pubkey,
-        pub payer: Pubkey,
-        pub definition: Hash32,
-        pub timeout: PodI64,
         pub deposit: PodU64,
+        pub timeout: PodI64,
         pub slot: PodU16,
         /// 1 when it waits in the queue, 0 when a node took it at once.
         pub queued: u8,
     }
 
     /// A job and a node were matched: the job runs from `started_at`.
-    pub struct JobMatched (106) {
-        pub market: Pubkey,
+    pub struct JobMatched (74) {
         pub job: Pubkey,
         pub node: Pubkey,
         pub started_at: PodI64,
@@ -80,35 +77,30 @@ events! {
     }
 
     /// A node joined the queue at entry `slot`.
-    pub struct NodeQueued (66) {
-        pub market: Pubkey,
+    pub struct NodeQueued (34) {
         pub node: Pubkey,
         pub slot: PodU16,
     }
 
     /// A waiting node left the queue.
-    pub struct NodeLeft (66) {
-        pub market: Pubkey,
+    pub struct NodeLeft (34) {
         pub node: Pubkey,
         pub slot: PodU16,
     }
 
     /// A job finished with a result; its node was paid and the rest refunded.
-    pub struct JobFinished (154) {
-        pub market: Pubkey,
+    pub struct JobFinished (88) {
         pub job: Pubkey,
-        pub node: Pubkey,
         pub result: Hash32,
         pub paid: PodU64,
         pub refunded: PodU64,
         pub elapsed: PodI64,
-        pub slot: PodU16,
     }
 
     /// A running job went back to the front of the queue, unpaid (see `requeue_reason`).
-    pub struct JobRequeued (101) {
-        pub market: Pubkey,
+    pub struct JobRequeued (69) {
         pub job: Pubkey,
+        /// The node that gave it up or went silent.
         pub node: Pubkey,
         pub attempts: PodU16,
         pub reason: u8,
@@ -116,23 +108,20 @@ events! {
     }
 
     /// A job was reclaimed `max_attempts` times and refunded in full.
-    pub struct JobFailed (74) {
-        pub market: Pubkey,
+    pub struct JobFailed (42) {
         pub job: Pubkey,
         pub refunded: PodU64,
         pub attempts: PodU16,
     }
 
     /// A queued job was cancelled by its poster and refunded in full.
-    pub struct JobCancelled (72) {
-        pub market: Pubkey,
+    pub struct JobCancelled (40) {
         pub job: Pubkey,
         pub refunded: PodU64,
     }
 
     /// A job's timeout was extended and the difference deposited.
-    pub struct JobExtended (88) {
-        pub market: Pubkey,
+    pub struct JobExtended (56) {
         pub job: Pubkey,
         pub extra: PodI64,
         pub timeout: PodI64,
@@ -140,8 +129,7 @@ events! {
     }
 
     /// A running job was ended by its poster: its node paid for the time it ran.
-    pub struct JobEnded (120) {
-        pub market: Pubkey,
+    pub struct JobEnded (88) {
         pub job: Pubkey,
         pub node: Pubkey,
         pub paid: PodU64,
@@ -150,8 +138,7 @@ events! {
     }
 
     /// A settled job's account was closed and its rent returned.
-    pub struct JobCleaned (64) {
-        pub market: Pubkey,
+    pub struct JobCleaned (32) {
         pub job: Pubkey,
     }
 }

@@ -19,6 +19,8 @@ instruction! {
             vault [writable],
             system_program [],
             token_program [],
+            /// The Rent sysvar: what an account must hold to be rent-exempt.
+            rent [],
         }
         args {
             pub price_per_second: PodU64,
@@ -80,6 +82,10 @@ instruction! {
             payer_token [writable],
             system_program [],
             token_program [],
+            /// The Clock sysvar: the cluster's time.
+            clock [],
+            /// The Rent sysvar: what an account must hold to be rent-exempt.
+            rent [],
         }
         args {
             /// sha256 of the job definition.
@@ -115,6 +121,8 @@ instruction! {
         accounts {
             node [signer],
             market [writable],
+            /// The Clock sysvar: the cluster's time.
+            clock [],
         }
         args {}
     }
@@ -148,6 +156,8 @@ instruction! {
             /// A token account of the payer's, of the market's mint.
             payer_token [writable],
             token_program [],
+            /// The Clock sysvar: the cluster's time.
+            clock [],
         }
         args {
             /// sha256 of the result bundle; must not be zero.
@@ -163,6 +173,8 @@ instruction! {
             node [signer],
             job [],
             market [writable],
+            /// The Clock sysvar: the cluster's time.
+            clock [],
         }
         args {}
     }
@@ -179,6 +191,8 @@ instruction! {
             /// A token account of the payer's, of the market's mint (used on refund).
             payer_token [writable],
             token_program [],
+            /// The Clock sysvar: the cluster's time.
+            clock [],
         }
         args {}
     }
@@ -216,6 +230,8 @@ instruction! {
             node_token [writable],
             payer_token [writable],
             token_program [],
+            /// The Clock sysvar: the cluster's time.
+            clock [],
         }
         args {}
     }
@@ -230,10 +246,16 @@ instruction! {
             market [writable],
             /// The job's payer: receives the rent.
             payer [writable],
+            /// The Clock sysvar: the cluster's time.
+            clock [],
         }
         args {}
     }
 }
+
+// Time and rent are read from the sysvar accounts rather than by syscall: reading an
+// account the runtime has already mapped costs a few units, a sysvar syscall over a hundred
+// (docs/architecture.md, "Compute units").
 
 /// Every instruction, in the order the IDL lists them.
 pub const ALL: &[crate::idl::InstructionDef] = &[

@@ -1,6 +1,7 @@
 //! cancel: the poster withdraws a job that still waits in the queue: full refund, the job
 //! leaves the queue and its account closes (rent back to the payer).
 
+use crate::shared::keys;
 use super::Context;
 use crate::shared::accounts::{close, load_job_of, load_market};
 use crate::shared::events::emit;
@@ -22,10 +23,10 @@ pub fn process(context: &Context) -> ProgramResult {
     check_token_program(&accounts.token_program)?;
     let mut market = load_market(&accounts.market, context.program_id)?;
     let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
-    if job.poster.0 != *accounts.poster.address().as_array() {
+    if !job.poster.is(keys::key(&accounts.poster)) {
         return Err(JobsError::PosterMismatch.into());
     }
-    if job.payer.0 != *accounts.payer.address().as_array() {
+    if !job.payer.is(keys::key(&accounts.payer)) {
         return Err(JobsError::PayerMismatch.into());
     }
     let slot = entry_of(&mut market, job, accounts.job.address(), EntryState::QueuedJob, JobsError::JobNotQueued)?;
@@ -47,8 +48,7 @@ pub fn process(context: &Context) -> ProgramResult {
             paid: 0,
         },
     )?;
-    emit(&JobCancelled {
-        market: Pubkey(*accounts.market.address().as_array()),
+    emit(JobCancelled {
         job: Pubkey(*accounts.job.address().as_array()),
         refunded: PodU64::new(refunded),
     });

@@ -1,6 +1,7 @@
 //! clean: anyone, once a settled job is older than the market's retention. The job account
 //! closes and its rent goes back to its payer.
 
+use crate::shared::keys;
 use super::Context;
 use crate::shared::accounts::{close, load_job_of, load_market};
 use crate::shared::events::emit;
@@ -22,15 +23,15 @@ pub fn process(context: &Context) -> ProgramResult {
     if job.state.is(JobState::Open) {
         return Err(JobsError::JobStillOpen.into());
     }
-    if job.payer.0 != *accounts.payer.address().as_array() {
+    if !job.payer.is(keys::key(&accounts.payer)) {
         return Err(JobsError::PayerMismatch.into());
     }
     let expires = job.closed_at.get().checked_add(market.header.retention.get()).ok_or(JobsError::ArithmeticOverflow)?;
-    if now()? < expires {
+    if now(&accounts.clock)? < expires {
         return Err(JobsError::RetentionNotReached.into());
     }
     market.header.jobs.set(math::sub(market.header.jobs.get(), 1)?);
-    emit(&JobCleaned { market: job.market, job: Pubkey(*accounts.job.address().as_array()) });
+    emit(JobCleaned { job: Pubkey(*accounts.job.address().as_array()) });
     close(&accounts.job, &accounts.payer)?;
     Ok(())
 }

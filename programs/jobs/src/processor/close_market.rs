@@ -1,5 +1,6 @@
 //! close_market: the authority closes a market that has no job accounts left.
 
+use crate::shared::keys;
 use super::Context;
 use crate::shared::accounts::{close, load_market};
 use crate::shared::events::emit;
@@ -18,7 +19,7 @@ pub fn process(context: &Context) -> ProgramResult {
     check_token_program(&accounts.token_program)?;
     let market = load_market(&accounts.market, context.program_id)?;
     let header = market.header;
-    if header.authority.0 != *accounts.authority.address().as_array() {
+    if !header.authority.is(keys::key(&accounts.authority)) {
         return Err(JobsError::AuthorityMismatch.into());
     }
     check_vault(header, &accounts.vault)?;
@@ -37,7 +38,7 @@ pub fn process(context: &Context) -> ProgramResult {
             .invoke()?;
     }
     close_vault(&accounts.vault, &accounts.authority, &seeds)?;
-    emit(&MarketClosed { market: Pubkey(*accounts.market.address().as_array()), swept: PodU64::new(stray) });
+    emit(MarketClosed { market: Pubkey(*accounts.market.address().as_array()), swept: PodU64::new(stray) });
     close(&accounts.market, &accounts.authority)?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! end: the poster stops a running job. Its node is paid for the time it ran (capped at
 //! the timeout); the rest is refunded.
 
+use crate::shared::keys;
 use super::Context;
 use crate::shared::accounts::{load_job_of, load_market};
 use crate::shared::events::emit;
@@ -22,7 +23,7 @@ pub fn process(context: &Context) -> ProgramResult {
     check_token_program(&accounts.token_program)?;
     let mut market = load_market(&accounts.market, context.program_id)?;
     let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
-    if job.poster.0 != *accounts.poster.address().as_array() {
+    if !job.poster.is(keys::key(&accounts.poster)) {
         return Err(JobsError::PosterMismatch.into());
     }
     let slot = entry_of(&mut market, job, accounts.job.address(), EntryState::Running, JobsError::JobNotRunning)?;
@@ -30,7 +31,7 @@ pub fn process(context: &Context) -> ProgramResult {
         let entry = &market.entries[slot as usize];
         (entry.node.0, entry.since.get())
     };
-    let now = now()?;
+    let now = now(&accounts.clock)?;
     let (paid, elapsed) = earned(job, since, now)?;
     let refunded = job.deposit.get() - paid; // earned() checked paid <= deposit
 
@@ -50,8 +51,7 @@ pub fn process(context: &Context) -> ProgramResult {
     job.state.set(JobState::Ended);
     job.node = Pubkey(node);
     job.closed_at = PodI64::new(now);
-    emit(&JobEnded {
-        market: job.market,
+    emit(JobEnded {
         job: Pubkey(*accounts.job.address().as_array()),
         node: Pubkey(node),
         paid: PodU64::new(paid),

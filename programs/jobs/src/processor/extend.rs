@@ -1,12 +1,13 @@
 //! extend: the poster adds time to a queued or running job; its payer deposits
 //! price * extra at the job's own price.
 
+use crate::shared::keys;
 use super::Context;
 use crate::shared::accounts::{load_job_of, load_market};
 use crate::shared::events::emit;
 use crate::shared::math;
 use crate::shared::settle::check_vault;
-use crate::shared::token::{check_token_account, check_token_program, Transfer};
+use crate::shared::token::{check_token_program, Transfer};
 use jobs_interface::error::JobsError;
 use jobs_interface::event::JobExtended;
 use jobs_interface::instruction::extend::{Accounts, Args};
@@ -22,10 +23,10 @@ pub fn process(context: &Context) -> ProgramResult {
     let market = load_market(&accounts.market, context.program_id)?;
     check_vault(market.header, &accounts.vault)?;
     let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
-    if job.poster.0 != *accounts.poster.address().as_array() {
+    if !job.poster.is(keys::key(&accounts.poster)) {
         return Err(JobsError::PosterMismatch.into());
     }
-    if job.payer.0 != *accounts.payer.address().as_array() {
+    if !job.payer.is(keys::key(&accounts.payer)) {
         return Err(JobsError::PayerMismatch.into());
     }
     if !job.state.is(JobState::Open) {
@@ -34,7 +35,7 @@ pub fn process(context: &Context) -> ProgramResult {
     // An open job's entry holds it, queued or running (checked to stay defensive).
     let entry = market.entries.get(job.slot.get() as usize).ok_or(JobsError::SlotInvalid)?;
     let holds_job = entry.state.is(EntryState::QueuedJob) || entry.state.is(EntryState::Running);
-    if !holds_job || entry.job.0 != *accounts.job.address().as_array() {
+    if !holds_job || !entry.job.is(keys::key(&accounts.job)) {
         return Err(JobsError::JobNotOpen.into());
     }
     let extra = args.extra.get();
@@ -48,15 +49,15 @@ pub fn process(context: &Context) -> ProgramResult {
     let added = math::cost(job.price_per_second.get(), extra)?;
     let deposit = math::add(job.deposit.get(), added)?;
     let escrowed = math::add(market.header.escrowed.get(), added)?;
-    check_token_account(&accounts.payer_token, &market.header.mint.0, &job.payer.0)?;
+    // payer_token is not inspected: SPL Token makes the transfer below check that the payer
+    // owns it (the payer signs as its authority) and that it holds the vault's mint.
 
     job.timeout.set(timeout);
     job.deposit.set(deposit);
     market.header.escrowed.set(escrowed);
     Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: added, vault: None }
         .invoke()?;
-    emit(&JobExtended {
-        market: job.market,
+    emit(JobExtended {
         job: Pubkey(*accounts.job.address().as_array()),
         extra: args.extra,
         timeout: job.timeout,

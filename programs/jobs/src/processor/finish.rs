@@ -11,7 +11,7 @@ use crate::shared::token::check_token_program;
 use jobs_interface::error::JobsError;
 use jobs_interface::event::JobFinished;
 use jobs_interface::instruction::finish::{Accounts, Args};
-use jobs_interface::pod::{PodI64, PodU16, PodU64, Pubkey};
+use jobs_interface::pod::{PodI64, PodU64, Pubkey};
 use jobs_interface::state::{EntryState, JobState};
 use pinocchio::ProgramResult;
 
@@ -34,7 +34,7 @@ pub fn process(context: &Context) -> ProgramResult {
         }
         entry.since.get()
     };
-    let now = now()?;
+    let now = now(&accounts.clock)?;
     let (paid, elapsed) = earned(job, since, now)?;
     let refunded = job.deposit.get() - paid; // earned() checked paid <= deposit
 
@@ -56,15 +56,12 @@ pub fn process(context: &Context) -> ProgramResult {
     job.node = Pubkey(node);
     job.closed_at = PodI64::new(now);
 
-    emit(&JobFinished {
-        market: job.market,
+    emit(JobFinished {
         job: Pubkey(*accounts.job.address().as_array()),
-        node: Pubkey(node),
         result: args.result,
         paid: PodU64::new(paid),
         refunded: PodU64::new(refunded),
         elapsed: PodI64::new(elapsed),
-        slot: PodU16::new(slot),
     });
     Ok(())
 }

@@ -24,6 +24,6 @@ pub fn process(context: &Context) -> ProgramResult {
     }
     queue.unlink(slot)?;
     queue.free(slot)?;
-    emit(&NodeLeft { market: Pubkey(*accounts.market.address().as_array()), node: Pubkey(node), slot: args.slot });
+    emit(NodeLeft { node: Pubkey(node), slot: args.slot });
     Ok(())
 }

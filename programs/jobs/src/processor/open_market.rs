@@ -1,5 +1,6 @@
 //! open_market: initialise a client-created market account and create its vault.
 
+use crate::shared::keys;
 use super::Context;
 use crate::shared::accounts::data_mut;
 use crate::shared::events::emit;
@@ -44,7 +45,7 @@ pub fn process(context: &Context) -> ProgramResult {
     check_settings(args)?;
 
     // The market: created by the client for this program, never initialised.
-    if !accounts.market.owned_by(context.program_id) {
+    if !keys::owned_by(&accounts.market, context.program_id) {
         return Err(JobsError::AccountOwnerInvalid.into());
     }
     // SAFETY: the only reference to the market's data in this instruction.
@@ -69,7 +70,7 @@ pub fn process(context: &Context) -> ProgramResult {
     let market_key = accounts.market.address();
     let (vault_key, bump) =
         Address::find_program_address(&[jobs_interface::seeds::VAULT, market_key.as_ref()], context.program_id);
-    if accounts.vault.address() != &vault_key {
+    if !keys::is(&accounts.vault, &vault_key) {
         return Err(JobsError::VaultMismatch.into());
     }
     let seeds = VaultSeeds { market: market_key, bump: [bump] };
@@ -77,7 +78,7 @@ pub fn process(context: &Context) -> ProgramResult {
     CreateAccount {
         from: &accounts.authority,
         to: &accounts.vault,
-        lamports: rent_exempt_minimum(TOKEN_ACCOUNT_LEN)?,
+        lamports: rent_exempt_minimum(&accounts.rent, TOKEN_ACCOUNT_LEN)?,
         space: TOKEN_ACCOUNT_LEN as u64,
         owner: &TOKEN_PROGRAM_ID,
     }
@@ -96,7 +97,7 @@ pub fn process(context: &Context) -> ProgramResult {
     Queue::init(&mut market.queue);
     market.entries = EntryVecLen(PodU32::new(capacity as u32));
 
-    emit(&MarketOpened {
+    emit(MarketOpened {
         market: Pubkey(*market_key.as_array()),
         authority: market.authority,
         mint: market.mint,

@@ -7,7 +7,7 @@ use crate::shared::events::emit;
 use crate::shared::settle::check_vault;
 use crate::shared::system::{check_system_program, CreateAccount};
 use crate::shared::sysvars::{now, rent_exempt_minimum};
-use crate::shared::token::{check_token_account, check_token_program, Transfer};
+use crate::shared::token::{check_token_program, Transfer};
 use crate::shared::math;
 use jobs_interface::discriminator::Discriminator;
 use jobs_interface::error::JobsError;
@@ -37,10 +37,11 @@ pub fn process(context: &Context) -> ProgramResult {
     let escrowed = math::add(market.header.escrowed.get(), deposit)?;
     let jobs = math::add(market.header.jobs.get(), 1)?;
     check_vault(market.header, &accounts.vault)?;
-    check_token_account(&accounts.payer_token, &market.header.mint.0, accounts.payer.address().as_array())?;
+    // payer_token is not inspected: SPL Token makes the transfer below check that the payer
+    // owns it (the payer signs as its authority) and that it holds the vault's mint.
 
     // Match or queue first: a full queue refuses before anything is created or moved.
-    let now = now()?;
+    let now = now(&accounts.clock)?;
     let job_key = *accounts.job.address().as_array();
     let mut queue = market.queue();
     let (slot, node) = if queue.side() == QueueSide::Nodes {
@@ -62,7 +63,7 @@ pub fn process(context: &Context) -> ProgramResult {
     CreateAccount {
         from: &accounts.payer,
         to: &accounts.job,
-        lamports: rent_exempt_minimum(JOB_SIZE)?,
+        lamports: rent_exempt_minimum(&accounts.rent, JOB_SIZE)?,
         space: JOB_SIZE as u64,
         owner: context.program_id,
     }
@@ -86,20 +87,15 @@ pub fn process(context: &Context) -> ProgramResult {
     job.slot = PodU16::new(slot);
     job.state.set(JobState::Open);
 
-    emit(&JobPosted {
-        market: job.market,
+    emit(JobPosted {
         job: Pubkey(job_key),
-        poster: job.poster,
-        payer: job.payer,
-        definition: args.definition,
         timeout: args.timeout,
         deposit: job.deposit,
         slot: job.slot,
         queued: node.is_none() as u8,
     });
     if let Some(node) = node {
-        emit(&JobMatched {
-            market: job.market,
+        emit(JobMatched {
             job: Pubkey(job_key),
             node: Pubkey(node),
             started_at: PodI64::new(now),

@@ -24,14 +24,13 @@ pub fn process(context: &Context) -> ProgramResult {
     if market.entries[slot as usize].node.0 != node {
         return Err(JobsError::NodeNotAssigned.into());
     }
-    emit(&JobRequeued {
-        market: job.market,
+    emit(JobRequeued {
         job: Pubkey(*accounts.job.address().as_array()),
         node: Pubkey(node),
         attempts: job.attempts,
         reason: requeue_reason::QUIT,
         slot: PodU16::new(slot),
     });
-    requeue_front(&mut market, accounts.market.address(), slot, now()?)?;
+    requeue_front(&mut market, slot, now(&accounts.clock)?)?;
     Ok(())
 }

@@ -29,7 +29,7 @@ pub fn process(context: &Context) -> ProgramResult {
         let entry = &market.entries[slot as usize];
         (entry.node.0, entry.since.get())
     };
-    let now = now()?;
+    let now = now(&accounts.clock)?;
     let deadline = since.checked_add(job.timeout.get()).ok_or(JobsError::ArithmeticOverflow)?;
     if now < deadline {
         return Err(JobsError::TimeoutNotReached.into());
@@ -39,15 +39,14 @@ pub fn process(context: &Context) -> ProgramResult {
     let job_key = Pubkey(*accounts.job.address().as_array());
 
     if attempts < market.header.max_attempts.get() {
-        emit(&JobRequeued {
-            market: job.market,
+        emit(JobRequeued {
             job: job_key,
             node: Pubkey(node),
             attempts: job.attempts,
             reason: requeue_reason::RECLAIMED,
             slot: PodU16::new(slot),
         });
-        requeue_front(&mut market, accounts.market.address(), slot, now)?;
+        requeue_front(&mut market, slot, now)?;
         return Ok(());
     }
 
@@ -67,6 +66,6 @@ pub fn process(context: &Context) -> ProgramResult {
     )?;
     job.state.set(JobState::Failed);
     job.closed_at = PodI64::new(now);
-    emit(&JobFailed { market: job.market, job: job_key, refunded: PodU64::new(refunded), attempts: job.attempts });
+    emit(JobFailed { job: job_key, refunded: PodU64::new(refunded), attempts: job.attempts });
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! update_market: the authority changes the settings. Open jobs keep their own price and
 //! timeout, so escrow stays exact.
 
+use crate::shared::keys;
 use super::open_market::{apply_settings, check_settings};
 use super::Context;
 use crate::shared::accounts::load_market;
@@ -17,7 +18,7 @@ pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
     let market = load_market(&accounts.market, context.program_id)?;
-    if market.header.authority.0 != *accounts.authority.address().as_array() {
+    if !market.header.authority.is(keys::key(&accounts.authority)) {
         return Err(JobsError::AuthorityMismatch.into());
     }
     // The two argument layouts are the same settings, field for field.
@@ -30,7 +31,7 @@ pub fn process(context: &Context) -> ProgramResult {
     };
     check_settings(&settings)?;
     apply_settings(market.header, &settings);
-    emit(&MarketUpdated {
+    emit(MarketUpdated {
         market: Pubkey(*accounts.market.address().as_array()),
         price_per_second: args.price_per_second,
         max_timeout: args.max_timeout,

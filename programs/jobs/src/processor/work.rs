@@ -20,16 +20,14 @@ pub fn process(context: &Context) -> ProgramResult {
     let accounts = Accounts::parse(context.accounts)?;
     let mut market = load_market(&accounts.market, context.program_id)?;
     let node = *accounts.node.address().as_array();
-    let market_key = Pubkey(*accounts.market.address().as_array());
-    let now = now()?;
+    let now = now(&accounts.clock)?;
     let mut queue = market.queue();
     if queue.side() == QueueSide::Jobs {
         let slot = queue.pop_front()?.ok_or(JobsError::SlotInvalid)?;
         let entry = queue.entry(slot)?;
         let job = entry.job.0;
         fill(entry, EntryState::Running, &job, &node, now);
-        emit(&JobMatched {
-            market: market_key,
+        emit(JobMatched {
             job: Pubkey(job),
             node: Pubkey(node),
             started_at: PodI64::new(now),
@@ -39,7 +37,7 @@ pub fn process(context: &Context) -> ProgramResult {
         let slot = queue.alloc()?;
         fill(queue.entry(slot)?, EntryState::QueuedNode, &[0u8; 32], &node, now);
         queue.push_back(slot, QueueSide::Nodes)?;
-        emit(&NodeQueued { market: market_key, node: Pubkey(node), slot: PodU16::new(slot) });
+        emit(NodeQueued { node: Pubkey(node), slot: PodU16::new(slot) });
     }
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! Loading this program's accounts with every check: owner, discriminator, size.
 
+use super::keys;
 use jobs_interface::discriminator::Discriminator;
 use jobs_interface::error::JobsError;
-use jobs_interface::pod::Layout;
+use jobs_interface::pod::{eq8, Layout};
 use jobs_interface::queue::Queue;
 use jobs_interface::state::{market_size, Job, Market, QueueEntry, JOB_SIZE};
 use pinocchio::{AccountView, Address};
@@ -37,7 +38,7 @@ impl<'a> MarketView<'a> {
 /// Checks that `account` is an initialised market of this program and loads it.
 #[inline(always)]
 pub fn load_market<'a>(account: &AccountView, program_id: &Address) -> Result<MarketView<'a>, JobsError> {
-    if !account.owned_by(program_id) {
+    if !keys::owned_by(account, program_id) {
         return Err(JobsError::AccountOwnerInvalid);
     }
     // SAFETY: one market per instruction; no other reference to its data exists.
@@ -45,7 +46,7 @@ pub fn load_market<'a>(account: &AccountView, program_id: &Address) -> Result<Ma
     let Some((discriminator, rest)) = data.split_first_chunk_mut::<8>() else {
         return Err(JobsError::AccountDiscriminatorInvalid);
     };
-    if *discriminator != Market::DISCRIMINATOR {
+    if !eq8(discriminator, &Market::DISCRIMINATOR) {
         return Err(JobsError::AccountDiscriminatorInvalid);
     }
     if rest.len() < Market::LEN {
@@ -72,7 +73,7 @@ fn data_len_of(account: &AccountView) -> usize {
 /// Checks that `account` is a job of this program and loads it.
 #[inline(always)]
 pub fn load_job<'a>(account: &AccountView, program_id: &Address) -> Result<&'a mut Job, JobsError> {
-    if !account.owned_by(program_id) {
+    if !keys::owned_by(account, program_id) {
         return Err(JobsError::AccountOwnerInvalid);
     }
     if account.data_len() != JOB_SIZE {
@@ -80,8 +81,10 @@ pub fn load_job<'a>(account: &AccountView, program_id: &Address) -> Result<&'a m
     }
     // SAFETY: one job per instruction; no other reference to its data exists.
     let data = unsafe { data_mut(account) };
-    let (discriminator, rest) = data.split_at_mut(8);
-    if *discriminator != Job::DISCRIMINATOR {
+    let Some((discriminator, rest)) = data.split_first_chunk_mut::<8>() else {
+        return Err(JobsError::AccountDiscriminatorInvalid);
+    };
+    if !eq8(discriminator, &Job::DISCRIMINATOR) {
         return Err(JobsError::AccountDiscriminatorInvalid);
     }
     Job::load_mut(rest).ok_or(JobsError::AccountSizeInvalid)
@@ -91,7 +94,7 @@ pub fn load_job<'a>(account: &AccountView, program_id: &Address) -> Result<&'a m
 #[inline(always)]
 pub fn load_job_of<'a>(account: &AccountView, market: &AccountView, program_id: &Address) -> Result<&'a mut Job, JobsError> {
     let job = load_job(account, program_id)?;
-    if job.market.0 != *market.address().as_array() {
+    if !job.market.is(keys::key(&market)) {
         return Err(JobsError::MarketMismatch);
     }
     Ok(job)

@@ -19,7 +19,7 @@ pub fn entry_of(market: &mut MarketView, job: &Job, job_key: &Address, state: En
     }
     let slot = job.slot.get();
     let entry = market.entries.get(slot as usize).ok_or(error)?;
-    if !entry.state.is(state) || entry.job.0 != *job_key.as_array() {
+    if !entry.state.is(state) || !entry.job.is(job_key.as_array()) {
         return Err(error);
     }
     Ok(slot)
@@ -28,7 +28,7 @@ pub fn entry_of(market: &mut MarketView, job: &Job, job_key: &Address, state: En
 /// Sends a running job (entry `slot`) back to the FRONT of the queue; if nodes are
 /// waiting, the longest-waiting one takes it at once (the queue never holds both sides).
 #[inline(always)]
-pub fn requeue_front(market: &mut MarketView, market_key: &Address, slot: u16, now: i64) -> Result<(), JobsError> {
+pub fn requeue_front(market: &mut MarketView, slot: u16, now: i64) -> Result<(), JobsError> {
     let mut queue = market.queue();
     let job = queue.entry(slot)?.job.0;
     if queue.side() == QueueSide::Nodes {
@@ -36,8 +36,7 @@ pub fn requeue_front(market: &mut MarketView, market_key: &Address, slot: u16, n
         let node = queue.entry(waiting)?.node.0;
         queue.free(waiting)?;
         fill(queue.entry(slot)?, EntryState::Running, &job, &node, now);
-        emit(&JobMatched {
-            market: Pubkey(*market_key.as_array()),
+        emit(JobMatched {
             job: Pubkey(job),
             node: Pubkey(node),
             started_at: PodI64::new(now),

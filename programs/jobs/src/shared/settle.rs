@@ -1,8 +1,9 @@
 //! Moving a job's escrow out of the vault: pay its node, refund its payer, keep the
 //! market's `escrowed` counter equal to what the vault holds for open jobs.
 
+use super::keys;
 use super::math;
-use super::token::{check_token_account, Transfer, VaultSeeds};
+use super::token::{check_payee, Transfer, VaultSeeds};
 use jobs_interface::error::JobsError;
 use jobs_interface::state::{Job, Market};
 use pinocchio::{AccountView, ProgramResult};
@@ -11,7 +12,8 @@ use pinocchio::{AccountView, ProgramResult};
 pub struct Payout<'a> {
     pub market: &'a AccountView,
     pub vault: &'a AccountView,
-    /// Receives `paid`; must be a token account of the market's mint owned by `node`.
+    /// Receives `paid`; must be a token account owned by `node` (of the market's mint, or
+    /// the transfer fails).
     pub node_token: Option<&'a AccountView>,
     pub node: &'a [u8; 32],
     /// Receives the rest of the deposit; a token account of the job's payer.
@@ -22,7 +24,7 @@ pub struct Payout<'a> {
 /// Checks the vault is the market's.
 #[inline(always)]
 pub fn check_vault(market: &Market, vault: &AccountView) -> Result<(), JobsError> {
-    if market.vault.0 != *vault.address().as_array() {
+    if !market.vault.is(keys::key(&vault)) {
         return Err(JobsError::VaultMismatch);
     }
     Ok(())
@@ -34,13 +36,12 @@ pub fn check_vault(market: &Market, vault: &AccountView) -> Result<(), JobsError
 #[inline(always)]
 pub fn release(market: &mut Market, job: &mut Job, payout: &Payout) -> ProgramResult {
     check_vault(market, payout.vault)?;
-    let mint = market.mint.0;
     let deposit = job.deposit.get();
     let refund = math::sub(deposit, payout.paid)?;
     if let Some(node_token) = payout.node_token {
-        check_token_account(node_token, &mint, payout.node)?;
+        check_payee(node_token, payout.node)?;
     }
-    check_token_account(payout.payer_token, &mint, &job.payer.0)?;
+    check_payee(payout.payer_token, &job.payer.0)?;
 
     market.escrowed.set(math::sub(market.escrowed.get(), deposit)?);
     job.deposit.set(0);

@@ -1,7 +1,9 @@
 //! System program CPI: account creation.
 
+use super::keys;
 use jobs_interface::error::JobsError;
-use pinocchio::cpi::{invoke_signed, Signer};
+use super::cpi::invoke;
+use pinocchio::cpi::Signer;
 use pinocchio::instruction::{InstructionAccount, InstructionView};
 use pinocchio::{AccountView, Address, ProgramResult};
 
@@ -9,7 +11,7 @@ pub const SYSTEM_PROGRAM_ID: Address = Address::new_from_array([0u8; 32]);
 
 #[inline(always)]
 pub fn check_system_program(account: &AccountView) -> Result<(), JobsError> {
-    if account.address() != &SYSTEM_PROGRAM_ID {
+    if !keys::is(account, &SYSTEM_PROGRAM_ID) {
         return Err(JobsError::ProgramIdInvalid);
     }
     Ok(())
@@ -39,6 +41,7 @@ impl CreateAccount<'_> {
             InstructionAccount::writable_signer(self.to.address()),
         ];
         let instruction = InstructionView { program_id: &SYSTEM_PROGRAM_ID, data: &data, accounts: &metas };
-        invoke_signed(&instruction, &[self.from, self.to], signers)
+        invoke(&instruction, [self.from, self.to], signers);
+        Ok(())
     }
 }

@@ -1,35 +1,52 @@
-//! Clock and rent, read through `sol_get_sysvar`.
+//! Clock and rent, read from the sysvar accounts the instruction lists.
+//!
+//! Reading an account the runtime already mapped costs a few units; the sysvar syscalls
+//! cost over a hundred each, a large share of an instruction that makes no CPI.
 
+use super::keys;
 use jobs_interface::error::JobsError;
-use pinocchio::sysvars::{clock::Clock, rent::RENT_ID, Sysvar};
-use pinocchio::ProgramResult;
+use pinocchio::sysvars::{clock::CLOCK_ID, rent::RENT_ID};
+use pinocchio::{AccountView, Address};
 
-/// The cluster's unix time, in seconds.
+const CLOCK_LEN: usize = 40;
+const UNIX_TIMESTAMP_OFFSET: usize = 32;
+
+/// The cluster's unix time, in seconds, from the Clock sysvar account.
 #[inline(always)]
-pub fn now() -> Result<i64, pinocchio::error::ProgramError> {
-    Ok(Clock::get()?.unix_timestamp)
+pub fn now(clock: &AccountView) -> Result<i64, JobsError> {
+    let data = sysvar_data(clock, &CLOCK_ID, CLOCK_LEN)?;
+    let bytes = data[UNIX_TIMESTAMP_OFFSET..].first_chunk::<8>().ok_or(JobsError::SysvarInvalid)?;
+    Ok(i64::from_le_bytes(*bytes))
 }
 
 /// The bytes every account pays rent for beyond its data.
 const ACCOUNT_STORAGE_OVERHEAD: u64 = 128;
 
-/// Lamports that make an account of `data_len` bytes rent-exempt.
+/// Lamports that make an account of `data_len` bytes rent-exempt, from the Rent sysvar.
 ///
-/// Read from the raw sysvar because two layouts are live (docs/toolchain.md, pitfall 6):
-/// the old `{lamports_per_byte_year: u64, exemption_threshold: f64, ..}` (LiteSVM in solders
-/// 0.26: 3480 and 2.0) and the new `{lamports_per_byte: u64, ..}` where the second word is
-/// 1.0. The threshold is decoded in integers (no floats on SBF): a power of two 2^k with
-/// 0 <= k < 8 multiplies; anything else is refused.
+/// Two layouts are live (docs/toolchain.md, pitfall 6): the old
+/// `{lamports_per_byte_year: u64, exemption_threshold: f64, ..}` (LiteSVM in solders 0.26:
+/// 3480 and 2.0) and the new `{lamports_per_byte: u64, ..}` whose second word is 1.0. The
+/// threshold is decoded in integers (no floats on SBF): a power of two 2^k with 0 <= k < 8
+/// multiplies; anything else is refused.
 #[inline(always)]
-pub fn rent_exempt_minimum(data_len: usize) -> Result<u64, JobsError> {
-    let mut raw = [0u8; 16];
-    read_rent(&mut raw).map_err(|_| JobsError::RentSysvarUnreadable)?;
-    let per_byte = u64::from_le_bytes([raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7]]);
-    let threshold = u64::from_le_bytes([raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]]);
+pub fn rent_exempt_minimum(rent: &AccountView, data_len: usize) -> Result<u64, JobsError> {
+    let data = sysvar_data(rent, &RENT_ID, 16)?;
+    let per_byte = u64::from_le_bytes(*data.first_chunk::<8>().ok_or(JobsError::SysvarInvalid)?);
+    let threshold = u64::from_le_bytes(*data[8..].first_chunk::<8>().ok_or(JobsError::SysvarInvalid)?);
     let multiplier = threshold_multiplier(threshold).ok_or(JobsError::RentSysvarUnreadable)?;
     let bytes = (data_len as u64).checked_add(ACCOUNT_STORAGE_OVERHEAD).ok_or(JobsError::ArithmeticOverflow)?;
-    let per_byte = super::math::mul(per_byte, multiplier)?;
-    super::math::mul(bytes, per_byte)
+    super::math::mul(bytes, super::math::mul(per_byte, multiplier)?)
+}
+
+/// The data of a sysvar account, after checking its address and size.
+#[inline(always)]
+fn sysvar_data<'a>(account: &'a AccountView, id: &Address, min_len: usize) -> Result<&'a [u8], JobsError> {
+    if !keys::is(account, id) || account.data_len() < min_len {
+        return Err(JobsError::SysvarInvalid);
+    }
+    // SAFETY: sysvar accounts are read-only to programs; nothing borrows them mutably.
+    Ok(unsafe { account.borrow_unchecked() })
 }
 
 /// The integer value of an f64 bit pattern that is 2^k for 0 <= k < 8 (1.0, 2.0, 4.0...).
@@ -45,23 +62,4 @@ fn threshold_multiplier(bits: u64) -> Option<u64> {
         return None;
     }
     Some(1u64 << (exponent - EXPONENT_BIAS))
-}
-
-#[inline(always)]
-fn read_rent(out: &mut [u8; 16]) -> ProgramResult {
-    #[cfg(any(target_os = "solana", target_arch = "bpf"))]
-    {
-        // SAFETY: `out` is valid for 16 bytes; the syscall writes at most `length` bytes.
-        let result = unsafe {
-            pinocchio::syscalls::sol_get_sysvar(RENT_ID.as_ref().as_ptr(), out.as_mut_ptr(), 0, 16)
-        };
-        if result != pinocchio::SUCCESS {
-            return Err(pinocchio::error::ProgramError::UnsupportedSysvar);
-        }
-    }
-    #[cfg(not(any(target_os = "solana", target_arch = "bpf")))]
-    {
-        let _ = (&RENT_ID, out);
-    }
-    Ok(())
 }

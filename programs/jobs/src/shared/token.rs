@@ -1,7 +1,10 @@
 //! SPL Token: account checks and the three CPIs the program makes.
 
+use super::keys;
 use jobs_interface::error::JobsError;
-use pinocchio::cpi::{invoke_signed, Seed, Signer};
+use jobs_interface::pod::eq32;
+use super::cpi::invoke;
+use pinocchio::cpi::{Seed, Signer};
 use pinocchio::instruction::{InstructionAccount, InstructionView};
 use pinocchio::{AccountView, Address, ProgramResult};
 
@@ -20,7 +23,7 @@ const INITIALIZE_ACCOUNT_3: u8 = 18;
 
 #[inline(always)]
 pub fn check_token_program(account: &AccountView) -> Result<(), JobsError> {
-    if account.address() != &TOKEN_PROGRAM_ID {
+    if !keys::is(account, &TOKEN_PROGRAM_ID) {
         return Err(JobsError::ProgramIdInvalid);
     }
     Ok(())
@@ -29,10 +32,10 @@ pub fn check_token_program(account: &AccountView) -> Result<(), JobsError> {
 /// Checks that `mint` is an initialised SPL Token mint.
 #[inline(always)]
 pub fn check_mint(mint: &AccountView) -> Result<(), JobsError> {
-    if mint.owned_by(&TOKEN_2022_PROGRAM_ID) {
+    if keys::owned_by(mint, &TOKEN_2022_PROGRAM_ID) {
         return Err(JobsError::MintNotSplToken);
     }
-    if !mint.owned_by(&TOKEN_PROGRAM_ID) || mint.data_len() != MINT_LEN {
+    if !keys::owned_by(mint, &TOKEN_PROGRAM_ID) || mint.data_len() != MINT_LEN {
         return Err(JobsError::MintInvalid);
     }
     // SAFETY: read-only view of a token-program account; nothing else borrows it.
@@ -43,11 +46,11 @@ pub fn check_mint(mint: &AccountView) -> Result<(), JobsError> {
     Ok(())
 }
 
-/// Checks that `account` is an initialised SPL Token account of `mint` owned by `owner`,
-/// and returns its balance.
+/// Checks that `account` is an initialised SPL Token account owned by `owner` and returns
+/// its balance. Its mint is checked too where no transfer will (see `check_payee`).
 #[inline(always)]
 pub fn check_token_account(account: &AccountView, mint: &[u8; 32], owner: &[u8; 32]) -> Result<u64, JobsError> {
-    if !account.owned_by(&TOKEN_PROGRAM_ID) || account.data_len() != TOKEN_ACCOUNT_LEN {
+    if !keys::owned_by(account, &TOKEN_PROGRAM_ID) || account.data_len() != TOKEN_ACCOUNT_LEN {
         return Err(JobsError::TokenAccountInvalid);
     }
     // SAFETY: read-only view of a token-program account; nothing else borrows it.
@@ -55,13 +58,37 @@ pub fn check_token_account(account: &AccountView, mint: &[u8; 32], owner: &[u8; 
     if data[108] == 0 {
         return Err(JobsError::TokenAccountInvalid);
     }
-    if data[0..32] != mint[..] {
+    let (account_mint, rest) = data.split_first_chunk::<32>().ok_or(JobsError::TokenAccountInvalid)?;
+    let account_owner = rest.first_chunk::<32>().ok_or(JobsError::TokenAccountInvalid)?;
+    if !eq32(account_mint, mint) {
         return Err(JobsError::TokenMintMismatch);
     }
-    if data[32..64] != owner[..] {
+    if !eq32(account_owner, owner) {
         return Err(JobsError::TokenOwnerMismatch);
     }
     Ok(u64::from_le_bytes([data[64], data[65], data[66], data[67], data[68], data[69], data[70], data[71]]))
+}
+
+/// Checks that a token account that will receive from the vault belongs to `owner`.
+///
+/// Its mint is not compared here: SPL Token refuses a transfer between accounts of
+/// different mints, and the vault holds the market's mint, so a payee of another mint fails
+/// the transfer and the transaction with it.
+#[inline(always)]
+pub fn check_payee(account: &AccountView, owner: &[u8; 32]) -> Result<(), JobsError> {
+    if !keys::owned_by(account, &TOKEN_PROGRAM_ID) || account.data_len() != TOKEN_ACCOUNT_LEN {
+        return Err(JobsError::TokenAccountInvalid);
+    }
+    // SAFETY: read-only view of a token-program account; nothing else borrows it.
+    let data = unsafe { account.borrow_unchecked() };
+    if data[108] == 0 {
+        return Err(JobsError::TokenAccountInvalid);
+    }
+    let account_owner = data[32..].first_chunk::<32>().ok_or(JobsError::TokenAccountInvalid)?;
+    if !eq32(account_owner, owner) {
+        return Err(JobsError::TokenOwnerMismatch);
+    }
+    Ok(())
 }
 
 /// The market vault's signer seeds: ["vault", market, bump].
@@ -110,9 +137,13 @@ impl Transfer<'_> {
         match self.vault {
             Some(vault) => {
                 let seeds = vault.seeds();
-                invoke_signed(&instruction, &accounts, &[Signer::from(&seeds)])
+                invoke(&instruction, accounts, &[Signer::from(&seeds)]);
+                Ok(())
             }
-            None => invoke_signed(&instruction, &accounts, &[]),
+            None => {
+                invoke(&instruction, accounts, &[]);
+                Ok(())
+            }
         }
     }
 }
@@ -125,7 +156,8 @@ pub fn initialize_account(account: &AccountView, mint: &AccountView, owner: &Add
     data[1..33].copy_from_slice(owner.as_ref());
     let metas = [InstructionAccount::writable(account.address()), InstructionAccount::readonly(mint.address())];
     let instruction = InstructionView { program_id: &TOKEN_PROGRAM_ID, data: &data, accounts: &metas };
-    invoke_signed(&instruction, &[account, mint], &[])
+    invoke(&instruction, [account, mint], &[]);
+    Ok(())
 }
 
 /// CloseAccount of the vault (signed by its seeds): rent to `destination`.
@@ -139,5 +171,6 @@ pub fn close_vault(vault: &AccountView, destination: &AccountView, seeds: &Vault
     ];
     let instruction = InstructionView { program_id: &TOKEN_PROGRAM_ID, data: &data, accounts: &metas };
     let seeds = seeds.seeds();
-    invoke_signed(&instruction, &[vault, destination, vault], &[Signer::from(&seeds)])
+    invoke(&instruction, [vault, destination, vault], &[Signer::from(&seeds)]);
+    Ok(())
 }

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Compute units of the jobs program, per instruction and for a whole lifecycle.
+
+Runs each instruction on the real SBF build in LiteSVM and splits its compute units into
+the program's own work and the cross-program invocations it cannot avoid (token transfers,
+account creation). Prints a table, then as its LAST line one JSON object:
+
+  {"lifecycle_cu": N, "cpi_floor_cu": N, "ratio": R, "instructions": {"post": N, ...}, ...}
+
+lifecycle_cu is post (queued) + work (matches it) + finish. cpi_floor_cu is what that
+lifecycle's CPIs cost by themselves: the callee's own compute units (from the logs; 150
+for the System program, a builtin) plus the runtime's charge for the invoke (1,000 units,
+agave's `invoke_units`, plus one unit per 250 bytes of instruction and account data, its
+`cpi_bytes_per_unit`). Target: lifecycle_cu <= 1.15 * cpi_floor_cu.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from crowdcompute.client import MarketSettings
+from crowdcompute.client.layout import JOB_SIZE, market_size
+from crowdcompute.client.token import MINT_LEN, TOKEN_ACCOUNT_LEN
+from crowdcompute.localnet.sandbox import Sandbox
+from crowdcompute.localnet.svm import Outcome
+
+INVOKE_UNITS = 1_000
+CPI_BYTES_PER_UNIT = 250
+BUILTIN_UNITS = {"11111111111111111111111111111111": 150}
+# Bytes of instruction data and account data each CPI carries, by callee and instruction log.
+TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+CPI_BYTES = {
+    ("11111111111111111111111111111111", None): 52,  # create_account data; new account is empty
+    (TOKEN, "Transfer"): 9 + 2 * TOKEN_ACCOUNT_LEN,
+    (TOKEN, "InitializeAccount3"): 33 + TOKEN_ACCOUNT_LEN + MINT_LEN,
+    (TOKEN, "CloseAccount"): 1 + TOKEN_ACCOUNT_LEN,
+}
+
+INVOKE = re.compile(r"^Program (\w+) invoke \[(\d+)\]$")
+CONSUMED = re.compile(r"^Program (\w+) consumed (\d+) of \d+ compute units$")
+LOG = re.compile(r"^Program log: Instruction: (\w+)$")
+
+
+def cpi_costs(outcome: Outcome) -> list[tuple[str, int]]:
+    """(callee, floor cost) of every depth-2 invocation in the logs."""
+    costs: list[tuple[str, int]] = []
+    current: list | None = None
+    for line in outcome.logs:
+        if (m := INVOKE.match(line)) and m.group(2) == "2":
+            current = [m.group(1), None, BUILTIN_UNITS.get(m.group(1), 0)]
+        elif current and (m := LOG.match(line)) and current[1] is None:
+            current[1] = m.group(1)
+        elif current and (m := CONSUMED.match(line)) and m.group(1) == current[0]:
+            current[2] = int(m.group(2))
+        elif current and line == f"Program {current[0]} success":
+            callee, name, inner = current
+            data = CPI_BYTES.get((callee, name), CPI_BYTES.get((callee, None), 0))
+            label = name or ("CreateAccount" if callee in BUILTIN_UNITS else callee[:8])
+            costs.append((label, inner + INVOKE_UNITS + data // CPI_BYTES_PER_UNIT))
+            current = None
+    return costs
+
+
+def main() -> int:
+    console = Console(stderr=False)
+    sandbox = Sandbox()
+    settings = MarketSettings(price_per_second=10, max_timeout=3600, retention=0, max_attempts=1)
+    measured: dict[str, Outcome] = {}
+
+    def run(name: str, outcome: Outcome) -> Outcome:
+        sandbox.must(outcome)
+        measured.setdefault(name, outcome)
+        return outcome
+
+    market, authority, outcome = sandbox.open_market(settings, capacity=64)
+    run("open_market", outcome)
+    poster = sandbox.actor(tokens=10_000_000)
+    nodes = [sandbox.actor() for _ in range(3)]
+
+    # The lifecycle: post (queued), work (matches it), finish.
+    job, outcome = sandbox.post(market, poster, timeout=600)
+    run("post", outcome)
+    run("work", sandbox.work(market, nodes[0]))
+    sandbox.chain.advance(120)
+    run("finish", sandbox.finish(market, job, nodes[0], poster.token))
+    lifecycle = [measured["post"], measured["work"], measured["finish"]]
+
+    # The other paths.
+    run("work (queues)", sandbox.work(market, nodes[1]))
+    job2, outcome = sandbox.post(market, poster, timeout=600)
+    run("post (matches)", outcome)
+    run("quit", sandbox.quit(market, job2, nodes[1]))
+    run("extend", sandbox.extend(market, job2, poster, 60))
+    run("cancel", sandbox.cancel(market, job2, poster))
+    run("work (queues) ", sandbox.work(market, nodes[2]))
+    slot = [e for e in sandbox.jobs.events(measured["work (queues) "].logs) if e.name == "NodeQueued"][0].data.slot
+    run("leave", sandbox.leave(market, nodes[2], slot))
+    job3, _ = sandbox.post(market, poster, timeout=60)
+    sandbox.must(sandbox.work(market, nodes[1]))
+    sandbox.chain.advance(61)
+    run("reclaim (refunds)", sandbox.reclaim(market, job3, poster.token, nodes[2]))
+    job4, _ = sandbox.post(market, poster, timeout=600)
+    sandbox.must(sandbox.work(market, nodes[1]))
+    sandbox.chain.advance(30)
+    run("end", sandbox.end(market, job4, poster, nodes[1].token, poster.token))
+    run("update_market", sandbox.send([sandbox.jobs.update_market(authority.pubkey, market, settings)], [authority.keypair]))
+    for cleaned in (job, job3, job4):
+        run("clean", sandbox.clean(market, cleaned, poster.pubkey, poster))
+    run("close_market", sandbox.send([sandbox.jobs.close_market(authority.pubkey, market, authority.token)], [authority.keypair]))
+
+    table = Table(title="jobs program: compute units (LiteSVM, real SBF)")
+    for column in ("instruction", "total CU", "in CPIs (floor)", "program's own", "own share", "CPIs"):
+        table.add_column(column, justify="right" if column not in ("instruction", "CPIs") else "left")
+    instructions: dict[str, int] = {}
+    for name, outcome in measured.items():
+        costs = cpi_costs(outcome)
+        floor = sum(cost for _, cost in costs)
+        own = outcome.compute_units - floor
+        instructions[name.strip()] = outcome.compute_units
+        table.add_row(name.strip(), f"{outcome.compute_units:,}", f"{floor:,}", f"{own:,}",
+                      f"{own / outcome.compute_units:.0%}", ", ".join(label for label, _ in costs) or "-")
+    lifecycle_cu = sum(o.compute_units for o in lifecycle)
+    cpi_floor_cu = sum(cost for o in lifecycle for _, cost in cpi_costs(o))
+    ratio = lifecycle_cu / cpi_floor_cu
+    table.add_section()
+    table.add_row("post+work+finish", f"{lifecycle_cu:,}", f"{cpi_floor_cu:,}", f"{lifecycle_cu - cpi_floor_cu:,}",
+                  f"{(lifecycle_cu - cpi_floor_cu) / lifecycle_cu:.0%}", f"ratio {ratio:.3f} (target <= 1.15)")
+    console.print(table)
+
+    sizes = Table(title="account sizes (bytes)")
+    sizes.add_column("account")
+    sizes.add_column("size", justify="right")
+    sizes.add_column("rent-exempt lamports", justify="right")
+    for label, size in (("Market, 64 entries", market_size(64)), ("Market, 1,000 entries", market_size(1000)),
+                        ("Job", JOB_SIZE), ("vault (SPL token account)", TOKEN_ACCOUNT_LEN)):
+        sizes.add_row(label, f"{size:,}", f"{sandbox.chain.rent_exempt(size):,}")
+    console.print(sizes)
+
+    print(json.dumps({
+        "lifecycle_cu": lifecycle_cu,
+        "cpi_floor_cu": cpi_floor_cu,
+        "ratio": round(ratio, 4),
+        "instructions": instructions,
+        "account_sizes": {"market_per_entry": 77, "market_header": market_size(1) - 77, "job": JOB_SIZE},
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
