@@ -26,7 +26,7 @@ errors! {
         TokenOwnerMismatch = 6017: "Token account belongs to someone else",
         TimeoutInvalid = 6018: "Timeout must be positive and at most the market's maximum",
         CapacityInvalid = 6019: "Queue capacity must be between 1 and 65534 and match the account size",
-        SettingInvalid = 6020: "Market setting out of range (timeouts and retention must be positive, attempts at least 1)",
+        SettingInvalid = 6020: "Market setting out of range (maximum timeout must be positive, retention not negative, attempts at least 1)",
         QueueFull = 6021: "Market queue is full",
         ArithmeticOverflow = 6022: "Amount or time overflows",
         JobNotQueued = 6023: "Job is not waiting in the queue",
