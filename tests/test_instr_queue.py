@@ -18,11 +18,10 @@ from conftest import SETTINGS
 
 PRICE = SETTINGS.price_per_second
 FUNDS = 1_000_000
-# spl_token::error::TokenError codes: the payer's token account is checked by SPL Token's
-# transfer, not by the jobs program (the program only checks payees).
+# spl_token::error::TokenError codes: the mint of an account paying into or out of the vault
+# is enforced by SPL Token's transfer; the jobs program checks owners.
 SPL_TOKEN_INSUFFICIENT_FUNDS = 1
 SPL_TOKEN_MINT_MISMATCH = 3
-SPL_TOKEN_OWNER_MISMATCH = 4
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -264,7 +263,7 @@ def test_post_from_a_token_account_that_is_not_the_payers_fails_with_no_state_ch
     before = market_bytes(sandbox, market)
     job, outcome = sandbox.post(market, poster, payer=mixed_up)
     assert not outcome.ok
-    assert outcome.custom_error == SPL_TOKEN_OWNER_MISMATCH
+    assert sandbox.jobs.errors.name(outcome.custom_error) == "TokenOwnerMismatch"
     assert sandbox.chain.account(job) is None
     assert market_bytes(sandbox, market) == before
     assert sandbox.balance(poster.token) == FUNDS

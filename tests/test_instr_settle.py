@@ -19,10 +19,9 @@ from conftest import SETTINGS
 PRICE = SETTINGS.price_per_second
 FUNDS = 1_000_000
 QUIT, RECLAIMED = 0, 1  # JobRequeued.reason
-# spl_token::error::TokenError codes: the payer's source account is checked by SPL Token's
-# transfer, not by the jobs program (which checks only the owners of payees).
+# spl_token::error::TokenError codes: the mint of an account paying into or out of the vault
+# is enforced by SPL Token's transfer; the jobs program checks owners.
 SPL_TOKEN_INSUFFICIENT_FUNDS = 1
-SPL_TOKEN_OWNER_MISMATCH = 4
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -627,7 +626,7 @@ def test_extend_from_a_token_account_that_is_not_the_payers_fails_with_no_state_
     stranger = sandbox.actor(tokens=FUNDS)
     outcome = sandbox.extend(market, job, poster, 10, payer=Actor(poster.keypair, stranger.token))
     assert not outcome.ok
-    assert outcome.custom_error == SPL_TOKEN_OWNER_MISMATCH
+    assert sandbox.jobs.errors.name(outcome.custom_error) == "TokenOwnerMismatch"
     assert (market_bytes(sandbox, market), job_bytes(sandbox, job)) == before
     assert sandbox.balance(stranger.token) == FUNDS
 

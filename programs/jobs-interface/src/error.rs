@@ -43,9 +43,8 @@ errors! {
         MarketHasJobs = 6034: "Market still has job accounts",
         ResultMissing = 6035: "Result digest must not be zero",
         DefinitionMissing = 6036: "Definition digest must not be zero",
-        AccountsNotDistinct = 6037: "The same account was passed where distinct ones are needed",
-        RentSysvarUnreadable = 6038: "Rent sysvar could not be read",
-        SysvarInvalid = 6039: "Clock or Rent account is not the sysvar",
+        RentSysvarUnreadable = 6037: "Rent sysvar could not be read",
+        SysvarInvalid = 6038: "Clock or Rent account is not the sysvar",
     }
 }
 

@@ -7,7 +7,7 @@ use crate::shared::accounts::{load_job_of, load_market};
 use crate::shared::events::emit;
 use crate::shared::math;
 use crate::shared::settle::check_vault;
-use crate::shared::token::{check_token_program, Transfer};
+use crate::shared::token::{check_token_owner, check_token_program, Transfer};
 use jobs_interface::error::JobsError;
 use jobs_interface::event::JobExtended;
 use jobs_interface::instruction::extend::{Accounts, Args};
@@ -49,8 +49,9 @@ pub fn process(context: &Context) -> ProgramResult {
     let added = math::cost(job.price_per_second.get(), extra)?;
     let deposit = math::add(job.deposit.get(), added)?;
     let escrowed = math::add(market.header.escrowed.get(), added)?;
-    // payer_token is not inspected: SPL Token makes the transfer below check that the payer
-    // owns it (the payer signs as its authority) and that it holds the vault's mint.
+    // The payer must own the source, so refunds go back where the deposit came from (SPL Token
+    // alone would also accept a delegate's signature); its mint is enforced by the transfer.
+    check_token_owner(&accounts.payer_token, &job.payer.0)?;
 
     job.timeout.set(timeout);
     job.deposit.set(deposit);

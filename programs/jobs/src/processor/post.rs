@@ -7,7 +7,7 @@ use crate::shared::events::emit;
 use crate::shared::settle::check_vault;
 use crate::shared::system::{check_system_program, CreateAccount};
 use crate::shared::sysvars::{now, rent_exempt_minimum};
-use crate::shared::token::{check_token_program, Transfer};
+use crate::shared::token::{check_token_owner, check_token_program, Transfer};
 use crate::shared::math;
 use jobs_interface::discriminator::Discriminator;
 use jobs_interface::error::JobsError;
@@ -37,8 +37,9 @@ pub fn process(context: &Context) -> ProgramResult {
     let escrowed = math::add(market.header.escrowed.get(), deposit)?;
     let jobs = math::add(market.header.jobs.get(), 1)?;
     check_vault(market.header, &accounts.vault)?;
-    // payer_token is not inspected: SPL Token makes the transfer below check that the payer
-    // owns it (the payer signs as its authority) and that it holds the vault's mint.
+    // The payer must own the source, so refunds go back where the deposit came from (SPL Token
+    // alone would also accept a delegate's signature); its mint is enforced by the transfer.
+    check_token_owner(&accounts.payer_token, accounts.payer.address().as_array())?;
 
     // Match or queue first: a full queue refuses before anything is created or moved.
     let now = now(&accounts.clock)?;

@@ -3,7 +3,7 @@
 
 use super::keys;
 use super::math;
-use super::token::{check_payee, Transfer, VaultSeeds};
+use super::token::{check_token_owner, Transfer, VaultSeeds};
 use jobs_interface::error::JobsError;
 use jobs_interface::state::{Job, Market};
 use pinocchio::{AccountView, ProgramResult};
@@ -39,9 +39,9 @@ pub fn release(market: &mut Market, job: &mut Job, payout: &Payout) -> ProgramRe
     let deposit = job.deposit.get();
     let refund = math::sub(deposit, payout.paid)?;
     if let Some(node_token) = payout.node_token {
-        check_payee(node_token, payout.node)?;
+        check_token_owner(node_token, payout.node)?;
     }
-    check_payee(payout.payer_token, &job.payer.0)?;
+    check_token_owner(payout.payer_token, &job.payer.0)?;
 
     market.escrowed.set(math::sub(market.escrowed.get(), deposit)?);
     job.deposit.set(0);

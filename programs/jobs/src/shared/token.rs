@@ -69,13 +69,14 @@ pub fn check_token_account(account: &AccountView, mint: &[u8; 32], owner: &[u8; 
     Ok(u64::from_le_bytes([data[64], data[65], data[66], data[67], data[68], data[69], data[70], data[71]]))
 }
 
-/// Checks that a token account that will receive from the vault belongs to `owner`.
+/// Checks that a token account that pays into or out of the vault belongs to `owner`: the
+/// payer's source (so refunds return to whoever paid, not to a delegate) or a payee.
 ///
 /// Its mint is not compared here: SPL Token refuses a transfer between accounts of
-/// different mints, and the vault holds the market's mint, so a payee of another mint fails
-/// the transfer and the transaction with it.
+/// different mints, and the vault holds the market's mint, so an account of another mint
+/// fails the transfer and the transaction with it.
 #[inline(always)]
-pub fn check_payee(account: &AccountView, owner: &[u8; 32]) -> Result<(), JobsError> {
+pub fn check_token_owner(account: &AccountView, owner: &[u8; 32]) -> Result<(), JobsError> {
     if !keys::owned_by(account, &TOKEN_PROGRAM_ID) || account.data_len() != TOKEN_ACCOUNT_LEN {
         return Err(JobsError::TokenAccountInvalid);
     }
