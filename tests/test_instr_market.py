@@ -21,16 +21,12 @@ from crowdcompute.client.layout import MARKET_HEADER_LEN, MAX_CAPACITY, NIL, QUE
 from crowdcompute.client.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, token_account_amount, token_account_mint, token_account_owner
 from crowdcompute.localnet.sandbox import Actor, Sandbox
 from conftest import SETTINGS
+from support import assert_refused, kind, market_bytes
 
 HEADER_SIZE = 8 + MARKET_HEADER_LEN
 
 
 # -- helpers ----------------------------------------------------------------------------
-
-def kind(value) -> str:
-    """The variant name of a decoded enum (JobState.Done() -> "Done")."""
-    return type(value).__name__
-
 
 def events(sandbox: Sandbox, outcome) -> list:
     return sandbox.jobs.events(outcome.logs)
@@ -41,11 +37,6 @@ def only_event(sandbox: Sandbox, outcome, name: str):
     found = events(sandbox, outcome)
     assert [e.name for e in found] == [name], found
     return found[0].data
-
-
-def assert_refused(outcome, errors, name: str) -> None:
-    assert not outcome.ok, "transaction succeeded but should have failed with " + name
-    assert errors.name(outcome.custom_error) == name, (errors.name(outcome.custom_error), outcome.error, outcome.logs)
 
 
 def swap_account(ix: Instruction, old: Pubkey, new: Pubkey) -> Instruction:
@@ -85,10 +76,6 @@ def close(sandbox: Sandbox, market: Pubkey, authority: Actor, authority_token: P
     """close_market; a separate fee payer keeps the authority's lamport balance exact."""
     ix = sandbox.jobs.close_market(authority.pubkey, market, authority_token or authority.token)
     return sandbox.chain.send([ix], [authority.keypair], payer=fee_payer)
-
-
-def market_bytes(sandbox: Sandbox, market: Pubkey) -> bytes:
-    return bytes(sandbox.chain.account(market).data)
 
 
 def run_one_job_to_done(sandbox: Sandbox, market: Pubkey, seconds: int = 10):

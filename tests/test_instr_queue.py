@@ -15,48 +15,22 @@ from crowdcompute.client import MarketSettings
 from crowdcompute.client.layout import JOB_SIZE, NIL
 from crowdcompute.localnet.sandbox import Actor, Sandbox, digest
 from conftest import SETTINGS
+from support import (
+    SPL_TOKEN_INSUFFICIENT_FUNDS,
+    SPL_TOKEN_MINT_MISMATCH,
+    assert_fields,
+    assert_refused,
+    event,
+    event_names,
+    kind,
+    market_bytes,
+)
 
 PRICE = SETTINGS.price_per_second
 FUNDS = 1_000_000
-# spl_token::error::TokenError codes: the mint of an account paying into or out of the vault
-# is enforced by SPL Token's transfer; the jobs program checks owners.
-SPL_TOKEN_INSUFFICIENT_FUNDS = 1
-SPL_TOKEN_MINT_MISMATCH = 3
 
 
 # -- helpers ----------------------------------------------------------------------------
-
-def kind(value) -> str:
-    """The variant name of a decoded enum (EntryState.Running() -> "Running")."""
-    return type(value).__name__
-
-
-def event_names(sandbox: Sandbox, outcome) -> list[str]:
-    return [e.name for e in sandbox.jobs.events(outcome.logs)]
-
-
-def event(sandbox: Sandbox, outcome, name: str):
-    """The data of the one event called `name` in the transaction."""
-    found = [e.data for e in sandbox.jobs.events(outcome.logs) if e.name == name]
-    assert len(found) == 1, (name, event_names(sandbox, outcome))
-    return found[0]
-
-
-def assert_fields(data, **expected) -> None:
-    """Each named field of a decoded event has the expected value (digests as bytes)."""
-    actual = {name: getattr(data, name) for name in expected}
-    actual = {name: bytes(value) if isinstance(value, list) else value for name, value in actual.items()}
-    assert actual == expected
-
-
-def assert_refused(outcome, errors, name: str) -> None:
-    assert not outcome.ok, "transaction succeeded but should have failed with " + name
-    assert errors.name(outcome.custom_error) == name, (errors.name(outcome.custom_error), outcome.error, outcome.logs)
-
-
-def market_bytes(sandbox: Sandbox, market: Pubkey) -> bytes:
-    return bytes(sandbox.chain.account(market).data)
-
 
 def open_market(sandbox: Sandbox, capacity: int, settings: MarketSettings = SETTINGS) -> Pubkey:
     market, _, outcome = sandbox.open_market(settings, capacity=capacity)
