@@ -1,0 +1,5 @@
+"""The `crowd` command."""
+
+from .main import main
+
+__all__ = ["main"]

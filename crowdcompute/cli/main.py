@@ -1,0 +1,44 @@
+"""`crowd`: one command for posters, node operators and local development.
+
+Subcommands so far:
+  crowd localnet ...   the embedded chain (same flags as `python -m crowdcompute.localnet`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import __version__
+
+DESCRIPTION = "crowdcompute: a decentralized crowd computer for GPU and AI jobs on Solana."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crowd", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"crowd {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "localnet",
+        help="run a local Solana cluster (JSON-RPC + PubSub over LiteSVM) with the crowdcompute programs",
+        add_help=False,  # its own parser answers --help, with every flag
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv and argv[0] == "localnet":
+        from ..localnet.__main__ import main as localnet_main
+
+        return localnet_main(argv[1:], prog="crowd localnet")
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

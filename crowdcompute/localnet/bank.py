@@ -1,0 +1,513 @@
+"""The localnet's bank: one LiteSVM, slots and blockhashes, transaction records and an
+account index. Synchronous and free of I/O: the server drives it from its event loop and
+hands what it returns to the store (store.py) for durability.
+
+Slots and blockhashes
+    The server calls `advance()` every `slot_ms`. Each slot gets one blockhash, derived
+    from the genesis hash and the slot number (so a restarted bank knows every past
+    blockhash without storing them), and the Clock sysvar follows wall time
+    (`unix_timestamp = int(time.time())`). Block height equals the slot (no slot is ever
+    skipped). LiteSVM's own blockhash check is off (`LiteSVM.with_blockhash_check(False)`):
+    the bank accepts a transaction whose recent blockhash was issued in the last 150 slots
+    (MAX_AGE) and answers `BlockhashNotFound` otherwise, as Solana does. Durable-nonce
+    transactions are not supported (their "blockhash" is a nonce: BlockhashNotFound).
+
+Duplicates
+    A signature the bank has recorded is answered `AlreadyProcessed` without running the
+    transaction again (the bank's own table, so this survives restarts; LiteSVM's history
+    is kept as well).
+
+Commitment (the same rule everywhere: statuses, getSlot, notifications)
+    processed  executed in memory by LiteSVM;
+    confirmed  its records and the accounts it changed are committed to SQLite (fsynced);
+    finalized  confirmed, and its slot is older than the current slot.
+    A transaction that failed in execution but paid its fee is recorded like any other
+    (with its `err`); one that could not be executed at all (bad signature, unknown
+    blockhash, fee payer cannot pay) is not recorded and is answered as an error.
+
+The account index
+    LiteSVM cannot list accounts, so the bank keeps owner -> pubkeys and, for SPL Token and
+    Token-2022 accounts, token owner -> pubkeys and mint -> pubkeys. After each transaction
+    every key it names (static keys and addresses loaded from lookup tables) is re-read and
+    re-indexed, so getProgramAccounts and getTokenAccountsByOwner are exact without scans.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import based58
+from solders.account import Account
+from solders.clock import Clock
+from solders.hash import Hash
+from solders.keypair import Keypair
+from solders.litesvm import LiteSVM
+from solders.message import Message, MessageV0
+from solders.pubkey import Pubkey
+from solders.rpc.responses import RpcSimulateTransactionResult
+from solders.system_program import TransferParams, transfer
+from solders.transaction import Transaction, VersionedTransaction
+from solders.transaction_metadata import FailedTransactionMetadata
+
+__all__ = ["Bank", "TxRecord", "Block", "AccountRow", "ProcessResult", "MAX_AGE", "TOKEN_PROGRAM_ID", "TOKEN_2022_PROGRAM_ID"]
+
+MAX_AGE = 150  # slots a blockhash stays valid, as on Solana
+LAMPORTS_PER_SIGNATURE = 5000
+TOKEN_PROGRAM_ID = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+TOKEN_2022_PROGRAM_ID = Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
+TOKEN_PROGRAMS = (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID)
+ALT_PROGRAM_ID = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
+SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
+NATIVE_LOADER = Pubkey.from_string("NativeLoader1111111111111111111111111111111")
+FAUCET_LAMPORTS = 500_000_000 * 1_000_000_000  # 500M SOL, as solana-test-validator's faucet
+
+
+def err_json(err: object) -> object:
+    """A solders TransactionError as Solana's JSON (e.g. {"InstructionError": [0, {"Custom": 1}]})."""
+    if err is None:
+        return None
+    return json.loads(RpcSimulateTransactionResult(err=err).to_json())["err"]
+
+
+def blockhash_for(genesis: bytes, slot: int) -> Hash:
+    return Hash(hashlib.sha256(genesis + slot.to_bytes(8, "little")).digest())
+
+
+@dataclass
+class AccountRow:
+    """An account to persist; `account` None means deleted."""
+
+    pubkey: Pubkey
+    account: Account | None
+
+
+@dataclass
+class TxRecord:
+    signature: str
+    slot: int
+    block_time: int
+    tx_bytes: bytes  # the VersionedTransaction as sent
+    meta: dict  # Solana's transaction status meta, JSON-ready
+    committed: bool = False
+
+    @property
+    def err(self) -> object:
+        return self.meta.get("err")
+
+
+@dataclass
+class Block:
+    slot: int
+    parent_slot: int
+    blockhash: str
+    previous_blockhash: str
+    block_time: int
+    signatures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ProcessResult:
+    """The outcome of `Bank.process`: `record` is set when the transaction landed."""
+
+    signature: str
+    err: object  # solders TransactionError or None
+    logs: list[str]
+    units: int
+    record: TxRecord | None = None
+    accounts: list[AccountRow] = field(default_factory=list)
+    keys: list[Pubkey] = field(default_factory=list)
+    writable: list[Pubkey] = field(default_factory=list)
+    return_data: object = None
+
+
+class Bank:
+    def __init__(self, programs: dict[Pubkey, Path], *, genesis_hash: bytes, faucet: Keypair, creation_time: int | None = None) -> None:
+        self.programs = dict(programs)
+        self.genesis = genesis_hash
+        self.faucet = faucet
+        self.creation_time = creation_time if creation_time is not None else int(time.time())
+        self.svm = LiteSVM().with_blockhash_check(False)
+        for program_id, path in self.programs.items():
+            if not Path(path).is_file():
+                raise FileNotFoundError(f"program {program_id}: {path} is missing (run scripts/build-programs.sh)")
+            self.svm.add_program_from_file(program_id, str(path))
+        self.epoch_schedule = self.svm.get_epoch_schedule()
+        self.slot = 0
+        self.block_time = int(time.time())
+        self.txs: dict[str, TxRecord] = {}
+        self.by_address: dict[str, list[str]] = {}
+        self.blocks: dict[int, Block] = {}
+        self.current_sigs: list[str] = []
+        self.uncommitted: dict[str, int] = {}  # signature -> slot, until its commit
+        self.uncommitted_slots: dict[int, int] = {}  # slot -> how many of its transactions await their commit
+        # index
+        self.by_owner: dict[Pubkey, set[Pubkey]] = {}
+        self.by_token_owner: dict[Pubkey, set[Pubkey]] = {}
+        self.by_mint: dict[Pubkey, set[Pubkey]] = {}
+        self._indexed: dict[Pubkey, tuple[Pubkey, Pubkey | None, Pubkey | None]] = {}
+        self._set_clock()
+
+    # -- genesis and restore ------------------------------------------------------------
+    def genesis_accounts(self) -> list[AccountRow]:
+        """Funds the faucet; returns the accounts to persist at genesis."""
+        faucet = Account(FAUCET_LAMPORTS, b"", Pubkey.default(), False, 0)
+        self.svm.set_account(self.faucet.pubkey(), faucet)
+        self._index(self.faucet.pubkey(), faucet)
+        return [AccountRow(self.faucet.pubkey(), faucet)]
+
+    def restore_account(self, pubkey: Pubkey, account: Account) -> None:
+        self.svm.set_account(pubkey, account)
+        self._index(pubkey, account)
+
+    def restore_tx(self, record: TxRecord) -> None:
+        record.committed = True
+        self.txs[record.signature] = record
+        block = self.blocks.get(record.slot)
+        if block is not None:  # restore blocks first: their rows do not list signatures
+            block.signatures.append(record.signature)
+        for key in self._record_keys(record):
+            self.by_address.setdefault(str(key), []).append(record.signature)
+
+    def restore_block(self, block: Block) -> None:
+        self.blocks[block.slot] = block
+
+    def resume(self, last_slot: int) -> Block:
+        """After a restore: closes `last_slot` (its block gathers its restored transactions)
+        and starts the next slot. Returns the block closed."""
+        self.slot = last_slot
+        self.block_time = self.blocks[last_slot].block_time if last_slot in self.blocks else int(time.time())
+        self.current_sigs = [s for s, r in self.txs.items() if r.slot == last_slot]
+        return self.advance()
+
+    # -- slots ---------------------------------------------------------------------------
+    def blockhash(self, slot: int | None = None) -> Hash:
+        return blockhash_for(self.genesis, self.slot if slot is None else slot)
+
+    @property
+    def genesis_hash(self) -> str:
+        return str(Hash(self.genesis))
+
+    def _set_clock(self) -> None:
+        epoch, _ = self.epoch_schedule.get_epoch_and_slot_index(self.slot)
+        start = self.creation_time
+        self.svm.set_clock(Clock(self.slot, start, epoch, epoch + 1, self.block_time))
+
+    def advance(self) -> Block:
+        """Ends the current slot and starts the next one; returns the finished block."""
+        parent = self.slot - 1 if self.slot > 0 else 0
+        block = Block(self.slot, parent, str(self.blockhash()), str(self.blockhash(parent)), self.block_time, self.current_sigs)
+        self.blocks[self.slot] = block
+        self.current_sigs = []
+        self.slot += 1
+        self.block_time = max(int(time.time()), self.block_time)
+        self.svm.warp_to_slot(self.slot)
+        self._set_clock()
+        return block
+
+    def _blockhash_cache(self) -> dict[str, int]:
+        cache = getattr(self, "_bh_cache", None)
+        if cache is None or cache[0] != self.slot:
+            lo = max(0, self.slot - MAX_AGE)
+            cache = (self.slot, {str(self.blockhash(s)): s for s in range(lo, self.slot + 1)})
+            self._bh_cache = cache
+        return cache[1]
+
+    def is_blockhash_valid(self, blockhash: Hash | str) -> bool:
+        return str(blockhash) in self._blockhash_cache()
+
+    def last_valid_block_height(self, slot: int | None = None) -> int:
+        return (self.slot if slot is None else slot) + MAX_AGE
+
+    def confirmed_slot(self) -> int:
+        if self.uncommitted_slots:
+            return max(0, min(self.uncommitted_slots) - 1)
+        return self.slot
+
+    def finalized_slot(self) -> int:
+        return max(0, min(self.confirmed_slot(), self.slot - 1))
+
+    def slot_for(self, commitment: str | None) -> int:
+        if commitment == "processed":
+            return self.slot
+        if commitment == "confirmed":
+            return self.confirmed_slot()
+        return self.finalized_slot()
+
+    def mark_committed(self, signature: str) -> None:
+        record = self.txs.get(signature)
+        if record is not None:
+            record.committed = True
+        slot = self.uncommitted.pop(signature, None)
+        if slot is not None:
+            left = self.uncommitted_slots[slot] - 1
+            if left:
+                self.uncommitted_slots[slot] = left
+            else:
+                del self.uncommitted_slots[slot]
+
+    def block_committed(self, slot: int) -> bool:
+        """Whether every transaction of `slot` is committed."""
+        return slot not in self.uncommitted_slots
+
+    def status_level(self, record: TxRecord) -> str:
+        if not record.committed:
+            return "processed"
+        return "finalized" if record.slot < self.slot else "confirmed"
+
+    def meets(self, record: TxRecord, commitment: str | None) -> bool:
+        order = {"processed": 0, "confirmed": 1, "finalized": 2}
+        return order[self.status_level(record)] >= order.get(commitment or "finalized", 2)
+
+    # -- accounts ------------------------------------------------------------------------
+    def get_account(self, pubkey: Pubkey) -> Account | None:
+        account = self.svm.get_account(pubkey)
+        if account is None or (account.lamports == 0 and not account.executable):
+            return None
+        return account
+
+    def _persistable(self, pubkey: Pubkey, account: Account | None) -> bool:
+        if pubkey in self.programs:
+            return False
+        if account is None:
+            return True
+        return not (account.executable or account.owner in (SYSVAR_OWNER, NATIVE_LOADER))
+
+    def _index(self, pubkey: Pubkey, account: Account | None) -> None:
+        old = self._indexed.pop(pubkey, None)
+        if old is not None:
+            owner, token_owner, mint = old
+            self.by_owner.get(owner, set()).discard(pubkey)
+            if token_owner is not None:
+                self.by_token_owner.get(token_owner, set()).discard(pubkey)
+            if mint is not None:
+                self.by_mint.get(mint, set()).discard(pubkey)
+        if account is None or account.lamports == 0 or account.executable:
+            return
+        token_owner = mint = None
+        if account.owner in TOKEN_PROGRAMS and is_token_account(account):
+            data = bytes(account.data)
+            mint, token_owner = Pubkey(data[0:32]), Pubkey(data[32:64])
+            self.by_token_owner.setdefault(token_owner, set()).add(pubkey)
+            self.by_mint.setdefault(mint, set()).add(pubkey)
+        self.by_owner.setdefault(account.owner, set()).add(pubkey)
+        self._indexed[pubkey] = (account.owner, token_owner, mint)
+
+    def all_accounts(self) -> list[Pubkey]:
+        """Every indexed account (all that transactions or genesis created)."""
+        return list(self._indexed)
+
+    def program_accounts(self, owner: Pubkey) -> list[Pubkey]:
+        return sorted(self.by_owner.get(owner, ()), key=bytes)
+
+    def token_accounts_by_owner(self, owner: Pubkey) -> list[Pubkey]:
+        return sorted(self.by_token_owner.get(owner, ()), key=bytes)
+
+    def token_accounts_by_mint(self, mint: Pubkey) -> list[Pubkey]:
+        return sorted(self.by_mint.get(mint, ()), key=bytes)
+
+    # -- transactions --------------------------------------------------------------------
+    def account_keys(self, tx: VersionedTransaction) -> tuple[list[Pubkey], list[Pubkey], dict]:
+        """All keys a transaction names (static, then lookup-table writable, readonly), its
+        writable keys, and the loaded addresses (for the meta)."""
+        message = tx.message
+        keys = list(message.account_keys)
+        writable = [k for i, k in enumerate(keys) if _is_writable(message, i)]
+        loaded = {"writable": [], "readonly": []}
+        if isinstance(message, MessageV0):
+            lw, lr = [], []
+            for lookup in message.address_table_lookups:
+                table = self.svm.get_account(lookup.account_key)
+                if table is None or table.owner != ALT_PROGRAM_ID:
+                    continue
+                data = bytes(table.data)[56:]
+                addresses = [Pubkey(data[i:i + 32]) for i in range(0, len(data) - 31, 32)]
+                lw += [addresses[i] for i in bytes(lookup.writable_indexes) if i < len(addresses)]
+                lr += [addresses[i] for i in bytes(lookup.readonly_indexes) if i < len(addresses)]
+            keys += lw + lr
+            writable += lw
+            loaded = {"writable": [str(k) for k in lw], "readonly": [str(k) for k in lr]}
+        return keys, writable, loaded
+
+    def process(self, tx: VersionedTransaction) -> ProcessResult:
+        """Executes `tx` now. The result's `record` is set when it landed (success or an
+        execution failure that paid its fee); the caller persists `record` and `accounts`."""
+        signature = str(tx.signatures[0])
+        if signature in self.txs:
+            return ProcessResult(signature, _fieldless("AlreadyProcessed"), [], 0)
+        if not self.is_blockhash_valid(tx.message.recent_blockhash):
+            return ProcessResult(signature, _fieldless("BlockhashNotFound"), [], 0)
+        keys, writable, loaded = self.account_keys(tx)
+        pre_accounts = [self.svm.get_account(k) for k in keys]
+        pre = [a.lamports if a is not None else 0 for a in pre_accounts]
+        pre_tokens = self._token_balances(keys, pre_accounts)
+        result = self.svm.send_transaction(tx)
+        post_accounts = [self.svm.get_account(k) for k in keys]
+        post = [a.lamports if a is not None else 0 for a in post_accounts]
+        if isinstance(result, FailedTransactionMetadata):
+            err, meta = result.err(), result.meta()
+            landed = post[0] != pre[0]  # the fee was charged: it is in a block
+        else:
+            err, meta, landed = None, result, True
+        logs = list(meta.logs())
+        units = meta.compute_units_consumed()
+        out = ProcessResult(signature, err, logs, units, keys=keys, writable=writable, return_data=meta.return_data())
+        if not landed:
+            return out
+        fee = LAMPORTS_PER_SIGNATURE * tx.message.header.num_required_signatures
+        ejson = err_json(err)
+        meta_json = {
+            "err": ejson,
+            "status": {"Ok": None} if ejson is None else {"Err": ejson},
+            "fee": fee,
+            "preBalances": pre,
+            "postBalances": post,
+            "innerInstructions": _inner(meta.inner_instructions()),
+            "logMessages": logs,
+            "preTokenBalances": pre_tokens,
+            "postTokenBalances": self._token_balances(keys, post_accounts),
+            "rewards": [],
+            "loadedAddresses": loaded,
+            "computeUnitsConsumed": units,
+        }
+        rd = meta.return_data()
+        if rd is not None and bytes(rd.data):
+            meta_json["returnData"] = {"programId": str(rd.program_id), "data": [base64.b64encode(bytes(rd.data)).decode(), "base64"]}
+        record = TxRecord(signature, self.slot, self.block_time, bytes(tx), meta_json)
+        self.txs[signature] = record
+        self.uncommitted[signature] = self.slot
+        self.uncommitted_slots[self.slot] = self.uncommitted_slots.get(self.slot, 0) + 1
+        self.current_sigs.append(signature)
+        for key in dict.fromkeys(keys):
+            self.by_address.setdefault(str(key), []).append(signature)
+        rows = []
+        for key in dict.fromkeys(keys):
+            account = self.get_account(key)
+            if not self._persistable(key, account):
+                continue
+            self._index(key, account)
+            rows.append(AccountRow(key, account))
+        out.record, out.accounts = record, rows
+        return out
+
+    def _token_balances(self, keys: list[Pubkey], accounts: list) -> list[dict]:
+        """Solana's pre/postTokenBalances: one entry per SPL token account among `keys`."""
+        from .encoding import ui_amount
+
+        out = []
+        for index, (key, account) in enumerate(zip(keys, accounts)):
+            if account is None or account.lamports == 0 or account.owner not in TOKEN_PROGRAMS or not is_token_account(account):
+                continue
+            data = bytes(account.data)
+            mint = self.svm.get_account(Pubkey(data[0:32]))
+            if mint is None or len(mint.data) < 45:
+                continue
+            out.append({
+                "accountIndex": index,
+                "mint": str(Pubkey(data[0:32])),
+                "owner": str(Pubkey(data[32:64])),
+                "programId": str(account.owner),
+                "uiTokenAmount": ui_amount(int.from_bytes(data[64:72], "little"), bytes(mint.data)[44]),
+            })
+        return out
+
+    def simulate(self, tx: VersionedTransaction, *, sig_verify: bool = False, replace_blockhash: bool = False):
+        """Runs `tx` without committing. Returns (err, logs, units, post_accounts by key, return_data)."""
+        signature = str(tx.signatures[0])
+        if signature in self.txs and sig_verify:
+            return _fieldless("AlreadyProcessed"), [], 0, {}, None
+        if not replace_blockhash and not self.is_blockhash_valid(tx.message.recent_blockhash):
+            return _fieldless("BlockhashNotFound"), [], 0, {}, None
+        if not sig_verify:
+            self.svm.with_sigverify(False)
+        try:
+            result = self.svm.simulate_transaction(tx)
+        finally:
+            if not sig_verify:
+                self.svm.with_sigverify(True)
+        if isinstance(result, FailedTransactionMetadata):
+            meta = result.meta()
+            return result.err(), list(meta.logs()), meta.compute_units_consumed(), {}, meta.return_data()
+        meta = result.meta()
+        post = {k: a for k, a in result.post_accounts()}
+        return None, list(meta.logs()), meta.compute_units_consumed(), post, meta.return_data()
+
+    def airdrop_transaction(self, to: Pubkey, lamports: int) -> VersionedTransaction:
+        """A System transfer from the faucet, signed, on the current blockhash (a repeat of
+        the same payee and amount within one slot gets a memo, so its signature differs)."""
+        blockhash = self.blockhash()
+        ixs = [transfer(TransferParams(from_pubkey=self.faucet.pubkey(), to_pubkey=to, lamports=lamports))]
+        message = Message.new_with_blockhash(ixs, self.faucet.pubkey(), blockhash)
+        tx = Transaction([self.faucet], message, blockhash)
+        if str(tx.signatures[0]) in self.txs:
+            # Same payee and amount twice in one slot: make it distinct with a memo.
+            from solders.instruction import Instruction
+
+            memo = Instruction(Pubkey.from_string("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr"), f"airdrop {time.time_ns()}".encode(), [])
+            message = Message.new_with_blockhash(ixs + [memo], self.faucet.pubkey(), blockhash)
+            tx = Transaction([self.faucet], message, blockhash)
+        return VersionedTransaction.from_bytes(bytes(tx))
+
+    def _record_keys(self, record: TxRecord) -> list[Pubkey]:
+        tx = VersionedTransaction.from_bytes(record.tx_bytes)
+        keys = list(tx.message.account_keys)
+        loaded = record.meta.get("loadedAddresses") or {}
+        keys += [Pubkey.from_string(k) for k in loaded.get("writable", []) + loaded.get("readonly", [])]
+        return list(dict.fromkeys(keys))
+
+
+def _is_writable(message, index: int) -> bool:
+    header = message.header
+    n = len(message.account_keys)
+    signed = header.num_required_signatures
+    if index < signed:
+        return index < signed - header.num_readonly_signed_accounts
+    return index < n - header.num_readonly_unsigned_accounts
+
+
+def _fieldless(name: str):
+    from solders.transaction_status import TransactionErrorFieldless
+
+    return getattr(TransactionErrorFieldless, name)
+
+
+def _inner(inner: Iterable) -> list[dict]:
+    out = []
+    for index, instructions in enumerate(inner):
+        if not instructions:
+            continue
+        out.append({
+            "index": index,
+            "instructions": [
+                {
+                    "programIdIndex": compiled.program_id_index,
+                    "accounts": list(bytes(compiled.accounts)),
+                    "data": based58.b58encode(bytes(compiled.data)).decode(),
+                    "stackHeight": ix.stack_height(),
+                }
+                for ix in instructions
+                for compiled in (ix.instruction(),)
+            ],
+        })
+    return out
+
+
+def is_token_account(account: Account) -> bool:
+    n = len(account.data)
+    if n == 165:
+        return True
+    return account.owner == TOKEN_2022_PROGRAM_ID and n > 165 and bytes(account.data)[165] == 2
+
+
+def is_mint(account: Account) -> bool:
+    n = len(account.data)
+    if account.owner not in TOKEN_PROGRAMS:
+        return False
+    if n == 82:
+        return True
+    return account.owner == TOKEN_2022_PROGRAM_ID and n > 165 and bytes(account.data)[165] == 1

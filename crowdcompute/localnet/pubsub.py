@@ -1,0 +1,336 @@
+"""The localnet's PubSub (websocket) server, on rpc_port + 1, as Solana's.
+
+Subscriptions: accountSubscribe, programSubscribe (filters), signatureSubscribe,
+logsSubscribe ("all", "allWithVotes", {"mentions": [pubkey]}), slotSubscribe,
+rootSubscribe, blockSubscribe ("all", {"mentionsAccountOrProgram": pubkey}; confirmed or
+finalized: a block is announced once its slot is over and all its transactions are
+committed, which makes it both), and their unsubscribes.
+
+Commitment (see bank.py): every transaction is published three times, once per level, and
+each subscription receives only the publication of its own level (default: finalized):
+processed right after execution, confirmed right after its SQLite commit, finalized at the
+first slot boundary after that commit. So each subscriber hears of each change once. Account
+and program notifications are sent for the transaction's writable accounts, with the
+account as that transaction left it.
+
+Each connection has a bounded outgoing queue and its own sender task: a client that reads
+too slowly is disconnected when its queue fills, and never delays anyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+from dataclasses import dataclass, field
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from solders.pubkey import Pubkey
+
+from .bank import Bank, Block, ProcessResult
+from .encoding import RpcError, check_encoding, deleted_account, encode_account, matches, parse_filters
+
+__all__ = ["Hub", "serve_pubsub"]
+
+log = logging.getLogger("crowdcompute.localnet.pubsub")
+LEVELS = ("processed", "confirmed", "finalized")
+QUEUE_LIMIT = 10_000
+MAX_MESSAGE = 64 * 1024
+
+
+@dataclass(eq=False)
+class Sub:
+    id: int
+    conn: "Conn"
+    kind: str
+    key: object
+    commitment: str
+    encoding: str | None = None
+    filters: list = field(default_factory=list)
+
+
+class Conn:
+    def __init__(self, ws: ServerConnection) -> None:
+        self.ws = ws
+        self.queue: asyncio.Queue = asyncio.Queue(QUEUE_LIMIT)
+        self.subs: dict[int, Sub] = {}
+        self.closed = False
+        self.task = asyncio.ensure_future(self._sender())
+
+    def send(self, message: dict) -> None:
+        if self.closed:
+            return
+        try:
+            self.queue.put_nowait(json.dumps(message))
+        except asyncio.QueueFull:
+            log.warning("a websocket client is too slow: disconnecting it")
+            self.closed = True
+            asyncio.ensure_future(self.ws.close(code=1008, reason="too slow"))
+
+    async def _sender(self) -> None:
+        try:
+            while True:
+                text = await self.queue.get()
+                await self.ws.send(text)
+        except (ConnectionClosed, ConnectionError, RuntimeError, asyncio.CancelledError):
+            self.closed = True
+
+
+def _commitment(config: dict) -> str:
+    c = (config.get("commitment") if isinstance(config, dict) else None) or "finalized"
+    if c in ("recent",):
+        return "processed"
+    if c in ("single", "singleGossip"):
+        return "confirmed"
+    if c in ("max", "root"):
+        return "finalized"
+    if c not in LEVELS:
+        raise RpcError(-32602, f"Invalid params: unknown commitment `{c}`")
+    return c
+
+
+class Hub:
+    """Every subscription, and the publication of chain events to them."""
+
+    def __init__(self, bank: Bank) -> None:
+        self.bank = bank
+        self.ids = itertools.count(1)
+        self.subs: dict[int, Sub] = {}
+        self.by_account: dict[Pubkey, set[Sub]] = {}
+        self.by_program: dict[Pubkey, set[Sub]] = {}
+        self.by_signature: dict[str, set[Sub]] = {}
+        self.logs_all: set[Sub] = set()
+        self.logs_mentions: dict[Pubkey, set[Sub]] = {}
+        self.slot_subs: set[Sub] = set()
+        self.root_subs: set[Sub] = set()
+        self.block_subs: set[Sub] = set()
+
+    # -- subscribe -----------------------------------------------------------------------
+    def subscribe(self, conn: Conn, method: str, params: list) -> int:
+        if not isinstance(params, list):
+            raise RpcError(-32602, "Invalid params")
+        config = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
+        sid = next(self.ids)
+        if method == "accountSubscribe":
+            key = _pubkey(params)
+            check_encoding(config.get("encoding"))
+            sub = Sub(sid, conn, "account", key, _commitment(config), config.get("encoding") or "base58")
+            self.by_account.setdefault(key, set()).add(sub)
+        elif method == "programSubscribe":
+            key = _pubkey(params)
+            check_encoding(config.get("encoding"))
+            sub = Sub(sid, conn, "program", key, _commitment(config), config.get("encoding") or "base58", parse_filters(config.get("filters")))
+            self.by_program.setdefault(key, set()).add(sub)
+        elif method == "signatureSubscribe":
+            if not params or not isinstance(params[0], str):
+                raise RpcError(-32602, "Invalid params: signature expected")
+            sub = Sub(sid, conn, "signature", params[0], _commitment(config))
+            record = self.bank.txs.get(params[0])
+            if record is not None and self.bank.meets(record, sub.commitment):
+                # Already there: answer the subscription, then notify at once.
+                self._register(sub)
+                return sid
+            self.by_signature.setdefault(params[0], set()).add(sub)
+        elif method == "logsSubscribe":
+            target = params[0] if params else None
+            sub = Sub(sid, conn, "logs", None, _commitment(config))
+            if target in ("all", "allWithVotes"):
+                self.logs_all.add(sub)
+            elif isinstance(target, dict) and isinstance(target.get("mentions"), list) and len(target["mentions"]) == 1:
+                sub.key = _parse_pubkey(target["mentions"][0])
+                self.logs_mentions.setdefault(sub.key, set()).add(sub)
+            else:
+                raise RpcError(-32602, "Invalid params: logsSubscribe takes \"all\", \"allWithVotes\" or {\"mentions\": [one pubkey]}")
+        elif method == "blockSubscribe":
+            target = params[0] if params else None
+            commitment = _commitment(config)
+            if commitment == "processed":
+                raise RpcError(-32602, "Invalid params: blockSubscribe supports confirmed and finalized")
+            sub = Sub(sid, conn, "block", None, commitment, config.get("encoding") or "json")
+            sub.filters = [dict(config)]
+            if isinstance(target, dict) and "mentionsAccountOrProgram" in target:
+                sub.filters.append(_parse_pubkey(target["mentionsAccountOrProgram"]))
+            elif target != "all":
+                raise RpcError(-32602, "Invalid params: blockSubscribe takes \"all\" or {\"mentionsAccountOrProgram\": pubkey}")
+            if (sub.filters[0].get("transactionDetails") or "full") not in ("full", "signatures", "none"):
+                raise RpcError(-32602, "Invalid params: transactionDetails must be full, signatures or none")
+            self.block_subs.add(sub)
+        elif method == "slotSubscribe":
+            sub = Sub(sid, conn, "slot", None, "processed")
+            self.slot_subs.add(sub)
+        elif method == "rootSubscribe":
+            sub = Sub(sid, conn, "root", None, "finalized")
+            self.root_subs.add(sub)
+        else:
+            raise RpcError(-32601, "Method not found")
+        self._register(sub)
+        return sid
+
+    def _register(self, sub: Sub) -> None:
+        self.subs[sub.id] = sub
+        sub.conn.subs[sub.id] = sub
+
+    def after_subscribe(self, sub_id: int) -> None:
+        """A signature subscription for a transaction already at its level: notify now."""
+        sub = self.subs.get(sub_id)
+        if sub is None or sub.kind != "signature" or sub in self.by_signature.get(sub.key, ()):
+            return
+        record = self.bank.txs[sub.key]
+        self._notify(sub, "signatureNotification", {"context": {"slot": record.slot}, "value": {"err": record.err}})
+        self.unsubscribe(sub.id)
+
+    def unsubscribe(self, sub_id: int, conn: Conn | None = None) -> bool:
+        sub = self.subs.get(sub_id)
+        if sub is None or (conn is not None and sub.conn is not conn):
+            return False
+        del self.subs[sub_id]
+        sub.conn.subs.pop(sub_id, None)
+        for table in (self.by_account, self.by_program, self.by_signature, self.logs_mentions):
+            subs = table.get(sub.key) if sub.key is not None else None
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    table.pop(sub.key, None)
+        for group in (self.logs_all, self.slot_subs, self.root_subs, self.block_subs):
+            group.discard(sub)
+        return True
+
+    def drop(self, conn: Conn) -> None:
+        for sid in list(conn.subs):
+            self.unsubscribe(sid)
+
+    # -- publish -------------------------------------------------------------------------
+    def _notify(self, sub: Sub, method: str, result: object) -> None:
+        sub.conn.send({"jsonrpc": "2.0", "method": method, "params": {"result": result, "subscription": sub.id}})
+
+    def publish_tx(self, result: ProcessResult, level: str) -> None:
+        record = result.record
+        ctx = {"slot": record.slot}
+        writable = set(result.writable)
+        for row in result.accounts:
+            if row.pubkey not in writable:
+                continue
+            for sub in list(self.by_account.get(row.pubkey, ())):
+                if sub.commitment == level:
+                    value = _encode(self.bank, row.account, sub.encoding) if row.account else deleted_account(sub.encoding)
+                    self._notify(sub, "accountNotification", {"context": ctx, "value": value})
+            if row.account is not None:
+                for sub in list(self.by_program.get(row.account.owner, ())):
+                    if sub.commitment == level and matches(bytes(row.account.data), sub.filters):
+                        value = _encode(self.bank, row.account, sub.encoding)
+                        self._notify(sub, "programNotification", {"context": ctx, "value": {"pubkey": str(row.pubkey), "account": value}})
+        logs_value = {"signature": record.signature, "err": record.err, "logs": record.meta["logMessages"]}
+        targets = {s for s in self.logs_all if s.commitment == level}
+        for key in result.keys:
+            targets |= {s for s in self.logs_mentions.get(key, ()) if s.commitment == level}
+        for sub in sorted(targets, key=lambda s: s.id):
+            self._notify(sub, "logsNotification", {"context": ctx, "value": logs_value})
+        for sub in list(self.by_signature.get(record.signature, ())):
+            if sub.commitment == level:
+                self._notify(sub, "signatureNotification", {"context": ctx, "value": {"err": record.err}})
+                self.unsubscribe(sub.id)
+
+    def publish_block(self, block: Block) -> None:
+        """A finished block whose transactions are all committed (so it is confirmed, and
+        finalized too: its slot is over)."""
+        if not self.block_subs:
+            return
+        from .rpc import block_json
+
+        for sub in sorted(self.block_subs, key=lambda s: s.id):
+            config = sub.filters[0]
+            signatures = None
+            if len(sub.filters) > 1:
+                mentioned = set(self.bank.by_address.get(str(sub.filters[1]), ()))
+                signatures = [s for s in block.signatures if s in mentioned]
+                if not signatures:
+                    continue
+            try:
+                value = block_json(self.bank, block, config, signatures)
+            except RpcError as exc:
+                value = None
+                err = exc.message
+            else:
+                err = None
+            self._notify(sub, "blockNotification", {"context": {"slot": block.slot}, "value": {"slot": block.slot, "block": value, "err": err}})
+
+    def publish_slot(self, block: Block, new_slot: int) -> None:
+        for sub in list(self.slot_subs):
+            self._notify(sub, "slotNotification", {"parent": block.slot, "root": self.bank.finalized_slot(), "slot": new_slot})
+
+    def publish_root(self, root: int) -> None:
+        for sub in list(self.root_subs):
+            self._notify(sub, "rootNotification", root)
+
+
+def _encode(bank: Bank, account, encoding: str | None) -> dict:
+    try:
+        return encode_account(account, encoding, mint_lookup=bank.get_account)
+    except RpcError:  # base58 of more than 128 bytes: Solana's notifications fall back too
+        return encode_account(account, "base64")
+
+
+def _parse_pubkey(text: object) -> Pubkey:
+    try:
+        return Pubkey.from_string(text)
+    except (ValueError, TypeError):
+        raise RpcError(-32602, "Invalid params: invalid pubkey") from None
+
+
+def _pubkey(params: list) -> Pubkey:
+    if not params:
+        raise RpcError(-32602, "Invalid params: pubkey expected")
+    return _parse_pubkey(params[0])
+
+
+async def serve_pubsub(hub: Hub, host: str, port: int):
+    """Starts the websocket server; returns it (close() + wait_closed() to stop)."""
+
+    async def handler(ws: ServerConnection) -> None:
+        conn = Conn(ws)
+        try:
+            async for message in ws:
+                if isinstance(message, str):
+                    handle_message(hub, conn, message)
+        except ConnectionClosed:
+            pass
+        finally:
+            conn.closed = True
+            hub.drop(conn)
+            conn.task.cancel()
+
+    # No compression: notifications are small and deflate costs CPU per subscriber.
+    return await serve(handler, host, port, max_size=MAX_MESSAGE, compression=None, ping_interval=30, ping_timeout=30, max_queue=64)
+
+
+def handle_message(hub: Hub, conn: Conn, text: str) -> None:
+    try:
+        request = json.loads(text)
+    except ValueError:
+        conn.send({"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None})
+        return
+    requests = request if isinstance(request, list) else [request]
+    if not requests or len(requests) > 100:
+        conn.send({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid request"}, "id": None})
+        return
+    for req in requests:
+        rid = req.get("id") if isinstance(req, dict) else None
+        if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or not isinstance(req.get("method"), str):
+            conn.send({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid request"}, "id": rid})
+            continue
+        method, params = req["method"], req.get("params", [])
+        try:
+            if method.endswith("Unsubscribe"):
+                if not isinstance(params, list) or len(params) != 1 or not isinstance(params[0], int):
+                    raise RpcError(-32602, "Invalid params")
+                if not hub.unsubscribe(params[0], conn):
+                    raise RpcError(-32602, "Invalid subscription id.")
+                conn.send({"jsonrpc": "2.0", "result": True, "id": rid})
+            else:
+                sid = hub.subscribe(conn, method, params if params is not None else [])
+                conn.send({"jsonrpc": "2.0", "result": sid, "id": rid})
+                hub.after_subscribe(sid)
+        except RpcError as exc:
+            conn.send({"jsonrpc": "2.0", "error": exc.to_json(), "id": rid})

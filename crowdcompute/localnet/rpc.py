@@ -1,0 +1,842 @@
+"""The localnet's JSON-RPC (HTTP) API: one POST endpoint, Solana's methods and error codes.
+
+Errors: -32700 parse error, -32600 invalid request (also: body over MAX_BODY bytes, batch
+over MAX_BATCH), -32601 method not found, -32602 invalid params, -32002 failed preflight
+(data: the simulation result with its logs), -32003 signature verification failure, -32004
+block not available, -32015 transaction version not supported, -32016 minContextSlot not
+reached. Results carry `context: {slot, apiVersion}` where Solana's do. Commitment levels are
+mapped as bank.py documents: getSlot/getBlockHeight/getLatestBlockhash and every context slot
+follow the requested level; transaction lookups (getSignatureStatuses, getTransaction,
+getSignaturesForAddress, getBlock) report each transaction's own level and hide what is
+below the requested one. Account reads (getBalance, getAccountInfo, ...) always return the
+latest (processed) state: the bank keeps no per-commitment snapshots, and a processed
+transaction is confirmed within milliseconds (its commit) and finalized one slot later.
+
+Methods: getHealth getVersion getIdentity getGenesisHash getSlot getBlockHeight getEpochInfo
+getEpochSchedule getTransactionCount getFirstAvailableBlock minimumLedgerSlot
+getLatestBlockhash isBlockhashValid getFeeForMessage getMinimumBalanceForRentExemption
+getRecentPrioritizationFees (always 0) getBalance getAccountInfo getMultipleAccounts
+getProgramAccounts getTokenAccountBalance getTokenSupply getTokenAccountsByOwner
+getTokenAccountsByDelegate getTokenLargestAccounts sendTransaction simulateTransaction
+requestAirdrop getSignatureStatuses getTransaction getSignaturesForAddress getBlock
+getBlockTime getBlocks getBlocksWithLimit getClusterNodes getVoteAccounts getSlotLeader
+getSlotLeaders getLeaderSchedule getMaxRetransmitSlot getMaxShredInsertSlot
+getHighestSnapshotSlot getBlockCommitment getInflationGovernor getInflationRate getSupply
+getLargestAccounts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from typing import Any, Awaitable, Callable
+
+import based58
+from solders.message import MessageV0, from_bytes_versioned
+from solders.pubkey import Pubkey
+from solders.transaction import VersionedTransaction
+
+from .bank import LAMPORTS_PER_SIGNATURE, MAX_AGE, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, TxRecord, err_json, is_mint, is_token_account
+from .encoding import RpcError, check_encoding, encode_account, encode_data, invalid_params, matches, parse_filters, parse_mint, ui_amount
+
+__all__ = ["RpcHandler", "METHODS", "VERSION", "MAX_BODY", "error_body"]
+
+log = logging.getLogger("crowdcompute.localnet.rpc")
+
+VERSION = {"solana-core": "2.2.0", "feature-set": 3294202862}
+API_VERSION = VERSION["solana-core"]
+MAX_BODY = 2 * 1024 * 1024
+MAX_BATCH = 256
+MAX_TX_BYTES = 1232
+MAX_MULTIPLE = 100
+MAX_SIGNATURES = 256
+
+Handler = Callable[[Any, list], Awaitable[Any]]
+METHODS: dict[str, Handler] = {}
+
+
+def method(name: str):
+    def register(fn: Handler) -> Handler:
+        METHODS[name] = fn
+        return fn
+
+    return register
+
+
+# -- params ----------------------------------------------------------------------------
+def _params(params: Any, required: int, maximum: int) -> list:
+    if params is None:
+        params = []
+    if not isinstance(params, list):
+        raise invalid_params("Invalid params: expected an array")
+    if len(params) < required:
+        raise invalid_params(f"Invalid params: expected at least {required} parameter(s)")
+    if len(params) > maximum:
+        raise invalid_params(f"Invalid params: expected at most {maximum} parameter(s)")
+    return params + [None] * (maximum - len(params))
+
+
+def _config(value: Any) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid_params("Invalid params: the configuration must be an object")
+    return value
+
+
+def _pubkey(value: Any) -> Pubkey:
+    if not isinstance(value, str):
+        raise invalid_params("Invalid params: pubkey must be a base58 string")
+    try:
+        return Pubkey.from_string(value)
+    except ValueError:
+        raise invalid_params("Invalid param: Invalid") from None
+
+
+def _commitment(config: dict) -> str:
+    c = config.get("commitment") or "finalized"
+    c = {"recent": "processed", "single": "confirmed", "singleGossip": "confirmed", "root": "finalized", "max": "finalized"}.get(c, c)
+    if c not in ("processed", "confirmed", "finalized"):
+        raise invalid_params(f"Invalid params: unknown commitment `{c}`")
+    return c
+
+
+def _uint(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value >= 2**64:
+        raise invalid_params(f"Invalid params: {what} must be an unsigned integer")
+    return value
+
+
+class Ctx:
+    """What a method sees: the server, plus helpers."""
+
+    def __init__(self, net) -> None:
+        self.net = net
+        self.bank = net.bank
+
+    def slot(self, config: dict) -> int:
+        slot = self.bank.slot_for(_commitment(config))
+        min_slot = config.get("minContextSlot")
+        if min_slot is not None and isinstance(min_slot, int) and slot < min_slot:
+            raise RpcError(-32016, "Minimum context slot has not been reached", {"contextSlot": slot})
+        return slot
+
+    def context(self, slot: int) -> dict:
+        return {"slot": slot, "apiVersion": API_VERSION}
+
+    def with_context(self, config: dict, value: Any) -> dict:
+        return {"context": self.context(self.slot(config)), "value": value}
+
+    def account_json(self, pubkey: Pubkey, config: dict) -> dict | None:
+        encoding = config.get("encoding")
+        check_encoding(encoding)
+        return encode_account(self.bank.get_account(pubkey), encoding, config.get("dataSlice"), mint_lookup=self.bank.get_account)
+
+
+def _decode_tx(data: Any, encoding: str) -> VersionedTransaction:
+    if not isinstance(data, str):
+        raise invalid_params("Invalid params: transaction must be a string")
+    try:
+        if encoding == "base58":
+            if len(data) > 1683:
+                raise RpcError(-32602, f"base58 encoded solana_transaction::versioned::VersionedTransaction too large: {len(data)} bytes (max: encoded/raw 1683/{MAX_TX_BYTES})")
+            raw = based58.b58decode(data.encode())
+        elif encoding == "base64":
+            if len(data) > 1644:
+                raise RpcError(-32602, f"base64 encoded solana_transaction::versioned::VersionedTransaction too large: {len(data)} bytes (max: encoded/raw 1644/{MAX_TX_BYTES})")
+            raw = base64.b64decode(data, validate=True)
+        else:
+            raise invalid_params(f"Invalid params: unsupported encoding: {encoding}. Supported encodings: base58, base64")
+    except (ValueError, binascii.Error):
+        raise invalid_params(f"invalid {encoding} encoding") from None
+    try:
+        tx = VersionedTransaction.from_bytes(raw)
+        tx.sanitize()
+    except Exception as exc:  # noqa: BLE001 - any decoding failure is the client's
+        raise invalid_params(f"failed to deserialize solana_transaction::versioned::VersionedTransaction: {exc}") from None
+    if len(tx.signatures) == 0:
+        raise invalid_params("invalid transaction: no signatures")
+    return tx
+
+
+_ERR_TEXT = {
+    "BlockhashNotFound": "Blockhash not found",
+    "AlreadyProcessed": "This transaction has already been processed",
+    "AccountNotFound": "Attempt to debit an account but found no record of a prior credit.",
+    "InsufficientFundsForFee": "Insufficient funds for fee",
+    "SignatureFailure": "Transaction did not pass signature verification",
+}
+
+
+def _err_text(ejson: Any) -> str:
+    if isinstance(ejson, str):
+        return _ERR_TEXT.get(ejson, ejson)
+    if isinstance(ejson, dict) and "InstructionError" in ejson:
+        index, inner = ejson["InstructionError"]
+        if isinstance(inner, dict) and "Custom" in inner:
+            return f"Error processing Instruction {index}: custom program error: {hex(inner['Custom'])}"
+        return f"Error processing Instruction {index}: {inner}"
+    return json.dumps(ejson)
+
+
+def _sim_value(err, logs, units, return_data, accounts=None, replacement=None) -> dict:
+    rd = None
+    if return_data is not None and bytes(return_data.data):
+        rd = {"programId": str(return_data.program_id), "data": [base64.b64encode(bytes(return_data.data)).decode(), "base64"]}
+    return {"err": err_json(err), "logs": logs, "accounts": accounts, "unitsConsumed": units, "returnData": rd, "innerInstructions": None, "replacementBlockhash": replacement}
+
+
+# -- cluster ---------------------------------------------------------------------------
+@method("getHealth")
+async def get_health(ctx: Ctx, params) -> Any:
+    return "ok"
+
+
+@method("getVersion")
+async def get_version(ctx: Ctx, params) -> Any:
+    return dict(VERSION)
+
+
+@method("getIdentity")
+async def get_identity(ctx: Ctx, params) -> Any:
+    return {"identity": str(ctx.bank.faucet.pubkey())}
+
+
+@method("getGenesisHash")
+async def get_genesis_hash(ctx: Ctx, params) -> Any:
+    return ctx.bank.genesis_hash
+
+
+@method("getSlot")
+async def get_slot(ctx: Ctx, params) -> Any:
+    (config,) = _params(params, 0, 1)
+    return ctx.slot(_config(config))
+
+
+@method("getBlockHeight")
+async def get_block_height(ctx: Ctx, params) -> Any:
+    (config,) = _params(params, 0, 1)
+    return ctx.slot(_config(config))
+
+
+@method("getTransactionCount")
+async def get_transaction_count(ctx: Ctx, params) -> Any:
+    (config,) = _params(params, 0, 1)
+    ctx.slot(_config(config))
+    return len(ctx.bank.txs)
+
+
+@method("getEpochInfo")
+async def get_epoch_info(ctx: Ctx, params) -> Any:
+    (config,) = _params(params, 0, 1)
+    slot = ctx.slot(_config(config))
+    schedule = ctx.bank.epoch_schedule
+    epoch, index = schedule.get_epoch_and_slot_index(slot)
+    return {"absoluteSlot": slot, "blockHeight": slot, "epoch": epoch, "slotIndex": index, "slotsInEpoch": schedule.get_slots_in_epoch(epoch), "transactionCount": len(ctx.bank.txs)}
+
+
+@method("getEpochSchedule")
+async def get_epoch_schedule(ctx: Ctx, params) -> Any:
+    s = ctx.bank.epoch_schedule
+    return {"firstNormalEpoch": s.first_normal_epoch, "firstNormalSlot": s.first_normal_slot, "leaderScheduleSlotOffset": s.leader_schedule_slot_offset, "slotsPerEpoch": s.slots_per_epoch, "warmup": s.warmup}
+
+
+@method("getFirstAvailableBlock")
+async def get_first_available_block(ctx: Ctx, params) -> Any:
+    return min(ctx.bank.blocks, default=0)
+
+
+@method("minimumLedgerSlot")
+async def minimum_ledger_slot(ctx: Ctx, params) -> Any:
+    return min(ctx.bank.blocks, default=0)
+
+
+# -- blockhashes and fees --------------------------------------------------------------
+@method("getLatestBlockhash")
+async def get_latest_blockhash(ctx: Ctx, params) -> Any:
+    (config,) = _params(params, 0, 1)
+    config = _config(config)
+    slot = ctx.slot(config)
+    return {"context": ctx.context(slot), "value": {"blockhash": str(ctx.bank.blockhash(slot)), "lastValidBlockHeight": ctx.bank.last_valid_block_height(slot)}}
+
+
+@method("isBlockhashValid")
+async def is_blockhash_valid(ctx: Ctx, params) -> Any:
+    blockhash, config = _params(params, 1, 2)
+    if not isinstance(blockhash, str):
+        raise invalid_params("Invalid params: blockhash must be a string")
+    return ctx.with_context(_config(config), ctx.bank.is_blockhash_valid(blockhash))
+
+
+@method("getFeeForMessage")
+async def get_fee_for_message(ctx: Ctx, params) -> Any:
+    data, config = _params(params, 1, 2)
+    try:
+        message = from_bytes_versioned(base64.b64decode(data, validate=True))
+    except Exception:  # noqa: BLE001
+        raise invalid_params("Invalid params: invalid base64 message") from None
+    fee = LAMPORTS_PER_SIGNATURE * message.header.num_required_signatures if ctx.bank.is_blockhash_valid(message.recent_blockhash) else None
+    return ctx.with_context(_config(config), fee)
+
+
+@method("getMinimumBalanceForRentExemption")
+async def get_minimum_balance_for_rent_exemption(ctx: Ctx, params) -> Any:
+    size, config = _params(params, 1, 2)
+    size = _uint(size, "data length")
+    if size > 10 * 1024 * 1024:
+        raise invalid_params("Invalid params: data length too large")
+    return ctx.bank.svm.minimum_balance_for_rent_exemption(size)
+
+
+@method("getRecentPrioritizationFees")
+async def get_recent_prioritization_fees(ctx: Ctx, params) -> Any:
+    (addresses,) = _params(params, 0, 1)
+    if addresses is not None:
+        if not isinstance(addresses, list) or len(addresses) > 128:
+            raise invalid_params("Invalid params: at most 128 addresses")
+        for a in addresses:
+            _pubkey(a)
+    top = ctx.bank.slot
+    return [{"slot": s, "prioritizationFee": 0} for s in range(max(0, top - MAX_AGE + 1), top + 1)]
+
+
+# -- accounts --------------------------------------------------------------------------
+@method("getBalance")
+async def get_balance(ctx: Ctx, params) -> Any:
+    pubkey, config = _params(params, 1, 2)
+    account = ctx.bank.get_account(_pubkey(pubkey))
+    return ctx.with_context(_config(config), account.lamports if account else 0)
+
+
+@method("getAccountInfo")
+async def get_account_info(ctx: Ctx, params) -> Any:
+    pubkey, config = _params(params, 1, 2)
+    config = _config(config)
+    key = _pubkey(pubkey)
+    return ctx.with_context(config, ctx.account_json(key, config))
+
+
+@method("getMultipleAccounts")
+async def get_multiple_accounts(ctx: Ctx, params) -> Any:
+    pubkeys, config = _params(params, 1, 2)
+    config = _config(config)
+    if not isinstance(pubkeys, list) or len(pubkeys) > MAX_MULTIPLE:
+        raise invalid_params(f"Too many inputs provided; max {MAX_MULTIPLE}")
+    keys = [_pubkey(p) for p in pubkeys]
+    return ctx.with_context(config, [ctx.account_json(k, config) for k in keys])
+
+
+@method("getProgramAccounts")
+async def get_program_accounts(ctx: Ctx, params) -> Any:
+    program, config = _params(params, 1, 2)
+    config = _config(config)
+    owner = _pubkey(program)
+    check_encoding(config.get("encoding"))
+    filters = parse_filters(config.get("filters"))
+    out = []
+    for key in ctx.bank.program_accounts(owner):
+        account = ctx.bank.get_account(key)
+        if account is None or account.owner != owner or not matches(bytes(account.data), filters):
+            continue
+        out.append({"pubkey": str(key), "account": encode_account(account, config.get("encoding"), config.get("dataSlice"), mint_lookup=ctx.bank.get_account)})
+    if config.get("withContext"):
+        return ctx.with_context(config, out)
+    ctx.slot(config)
+    return out
+
+
+# -- tokens ----------------------------------------------------------------------------
+def _token_account(ctx: Ctx, pubkey: Pubkey):
+    account = ctx.bank.get_account(pubkey)
+    if account is None or account.owner not in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID) or not is_token_account(account):
+        raise invalid_params("Invalid param: not a Token account")
+    mint = ctx.bank.get_account(Pubkey(bytes(account.data)[0:32]))
+    if mint is None or parse_mint(bytes(mint.data)[:82]) is None:
+        raise invalid_params("Invalid param: Token mint could not be unpacked")
+    return account, bytes(mint.data)[44]
+
+
+@method("getTokenAccountBalance")
+async def get_token_account_balance(ctx: Ctx, params) -> Any:
+    pubkey, config = _params(params, 1, 2)
+    account, decimals = _token_account(ctx, _pubkey(pubkey))
+    return ctx.with_context(_config(config), ui_amount(int.from_bytes(bytes(account.data)[64:72], "little"), decimals))
+
+
+@method("getTokenSupply")
+async def get_token_supply(ctx: Ctx, params) -> Any:
+    pubkey, config = _params(params, 1, 2)
+    mint = ctx.bank.get_account(_pubkey(pubkey))
+    if mint is None or not is_mint(mint):
+        raise invalid_params("Invalid param: not a Token mint")
+    data = bytes(mint.data)
+    return ctx.with_context(_config(config), ui_amount(int.from_bytes(data[36:44], "little"), data[44]))
+
+
+async def _token_accounts(ctx: Ctx, params, keys_for) -> Any:
+    target, which, config = _params(params, 2, 3)
+    config = _config(config)
+    key = _pubkey(target)
+    if not isinstance(which, dict) or len(which) != 1 or not ({"mint", "programId"} & set(which)):
+        raise invalid_params("Invalid params: expected {\"mint\": ...} or {\"programId\": ...}")
+    check_encoding(config.get("encoding"))
+    mint = _pubkey(which["mint"]) if "mint" in which else None
+    program = _pubkey(which["programId"]) if "programId" in which else None
+    if program is not None and program not in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID):
+        raise invalid_params(f"Invalid param: unrecognized Token program id")
+    out = []
+    for pubkey in keys_for(key):
+        account = ctx.bank.get_account(pubkey)
+        if account is None or account.owner not in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID) or not is_token_account(account):
+            continue
+        data = bytes(account.data)
+        if program is not None and account.owner != program:
+            continue
+        if mint is not None and Pubkey(data[0:32]) != mint:
+            continue
+        out.append({"pubkey": str(pubkey), "account": encode_account(account, config.get("encoding"), config.get("dataSlice"), mint_lookup=ctx.bank.get_account)})
+    return ctx.with_context(config, out)
+
+
+@method("getTokenAccountsByOwner")
+async def get_token_accounts_by_owner(ctx: Ctx, params) -> Any:
+    return await _token_accounts(ctx, params, ctx.bank.token_accounts_by_owner)
+
+
+@method("getTokenAccountsByDelegate")
+async def get_token_accounts_by_delegate(ctx: Ctx, params) -> Any:
+    def delegated(delegate: Pubkey) -> list[Pubkey]:
+        keys = []
+        for program in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID):
+            for key in ctx.bank.program_accounts(program):
+                account = ctx.bank.get_account(key)
+                data = bytes(account.data) if account else b""
+                if len(data) >= 165 and data[72:76] == b"\x01\x00\x00\x00" and data[76:108] == bytes(delegate):
+                    keys.append(key)
+        return keys
+
+    return await _token_accounts(ctx, params, delegated)
+
+
+# -- transactions ----------------------------------------------------------------------
+@method("sendTransaction")
+async def send_transaction(ctx: Ctx, params) -> Any:
+    data, config = _params(params, 1, 2)
+    config = _config(config)
+    tx = _decode_tx(data, config.get("encoding") or "base58")
+    signature = str(tx.signatures[0])
+    if not config.get("skipPreflight"):
+        if not all(tx.verify_with_results()):
+            raise RpcError(-32003, "Transaction signature verification failure")
+        if signature not in ctx.bank.txs:
+            err, logs, units, _, return_data = ctx.bank.simulate(tx, sig_verify=True)
+            if err is not None:
+                value = _sim_value(err, logs, units, return_data)
+                raise RpcError(-32002, f"Transaction simulation failed: {_err_text(value['err'])}", value)
+    elif signature in ctx.bank.txs:
+        return signature
+    result = await ctx.net.execute(tx)
+    if result.record is None:
+        if result.err is not None and err_json(result.err) == "AlreadyProcessed" and config.get("skipPreflight"):
+            return signature
+        value = _sim_value(result.err, result.logs, result.units, None)
+        if err_json(result.err) == "SignatureFailure":
+            raise RpcError(-32003, "Transaction signature verification failure")
+        raise RpcError(-32002, f"Transaction simulation failed: {_err_text(value['err'])}", value)
+    return signature
+
+
+@method("simulateTransaction")
+async def simulate_transaction(ctx: Ctx, params) -> Any:
+    data, config = _params(params, 1, 2)
+    config = _config(config)
+    tx = _decode_tx(data, config.get("encoding") or "base58")
+    sig_verify = bool(config.get("sigVerify"))
+    replace = bool(config.get("replaceRecentBlockhash"))
+    if sig_verify and replace:
+        raise invalid_params("sigVerify may not be used with replaceRecentBlockhash")
+    if sig_verify and not all(tx.verify_with_results()):
+        raise RpcError(-32003, "Transaction signature verification failure")
+    slot = ctx.slot(config)
+    accounts_cfg = config.get("accounts")
+    addresses: list[Pubkey] = []
+    if accounts_cfg is not None:
+        if not isinstance(accounts_cfg, dict) or not isinstance(accounts_cfg.get("addresses"), list):
+            raise invalid_params("Invalid params: accounts.addresses must be a list")
+        check_encoding(accounts_cfg.get("encoding"))
+        addresses = [_pubkey(a) for a in accounts_cfg["addresses"]]
+    err, logs, units, post, return_data = ctx.bank.simulate(tx, sig_verify=sig_verify, replace_blockhash=replace)
+    accounts = None
+    if accounts_cfg is not None:
+        encoding = accounts_cfg.get("encoding") or "base64"
+        accounts = None if err is not None else [
+            encode_account(post.get(a) or ctx.bank.get_account(a), encoding, mint_lookup=ctx.bank.get_account) for a in addresses
+        ]
+    replacement = {"blockhash": str(ctx.bank.blockhash()), "lastValidBlockHeight": ctx.bank.last_valid_block_height()} if replace else None
+    return {"context": ctx.context(slot), "value": _sim_value(err, logs, units, return_data, accounts, replacement)}
+
+
+@method("requestAirdrop")
+async def request_airdrop(ctx: Ctx, params) -> Any:
+    pubkey, lamports, config = _params(params, 2, 3)
+    key = _pubkey(pubkey)
+    lamports = _uint(lamports, "lamports")
+    faucet = ctx.bank.get_account(ctx.bank.faucet.pubkey())
+    if lamports == 0 or faucet is None or lamports > faucet.lamports // 2:
+        raise RpcError(-32600, "Invalid request: airdrop amount out of range")
+    result = await ctx.net.execute(ctx.bank.airdrop_transaction(key, lamports))
+    if result.record is None or result.err is not None:
+        raise RpcError(-32600, f"airdrop failed: {_err_text(err_json(result.err))}")
+    return result.signature
+
+
+def _status(ctx: Ctx, record: TxRecord) -> dict:
+    level = ctx.bank.status_level(record)
+    return {
+        "slot": record.slot,
+        "confirmations": None if level == "finalized" else max(0, ctx.bank.slot - record.slot),
+        "err": record.err,
+        "status": {"Ok": None} if record.err is None else {"Err": record.err},
+        "confirmationStatus": level,
+    }
+
+
+@method("getSignatureStatuses")
+async def get_signature_statuses(ctx: Ctx, params) -> Any:
+    signatures, config = _params(params, 1, 2)
+    _config(config)
+    if not isinstance(signatures, list) or len(signatures) > MAX_SIGNATURES:
+        raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURES}")
+    out = []
+    for sig in signatures:
+        if not isinstance(sig, str):
+            raise invalid_params("Invalid params: signatures must be strings")
+        record = ctx.bank.txs.get(sig)
+        out.append(_status(ctx, record) if record is not None else None)
+    return {"context": ctx.context(ctx.bank.slot), "value": out}
+
+
+def _ui_message(tx: VersionedTransaction, record: TxRecord, parsed: bool) -> dict:
+    message = tx.message
+    keys = list(message.account_keys)
+    from .bank import _is_writable
+
+    instructions = []
+    for ix in message.instructions:
+        if parsed:
+            instructions.append({"programId": str(keys[ix.program_id_index]), "accounts": [str(keys[i]) for i in bytes(ix.accounts) if i < len(keys)],
+                                 "data": based58.b58encode(bytes(ix.data)).decode(), "stackHeight": None})
+        else:
+            instructions.append({"programIdIndex": ix.program_id_index, "accounts": list(bytes(ix.accounts)), "data": based58.b58encode(bytes(ix.data)).decode(), "stackHeight": None})
+    header = message.header
+    if parsed:
+        account_keys = [{"pubkey": str(k), "signer": i < header.num_required_signatures, "source": "transaction", "writable": _is_writable(message, i)} for i, k in enumerate(keys)]
+    else:
+        account_keys = [str(k) for k in keys]
+    out = {"accountKeys": account_keys, "recentBlockhash": str(message.recent_blockhash), "instructions": instructions}
+    if not parsed:
+        out["header"] = {"numRequiredSignatures": header.num_required_signatures, "numReadonlySignedAccounts": header.num_readonly_signed_accounts, "numReadonlyUnsignedAccounts": header.num_readonly_unsigned_accounts}
+    if isinstance(message, MessageV0):
+        out["addressTableLookups"] = [{"accountKey": str(l.account_key), "writableIndexes": list(bytes(l.writable_indexes)), "readonlyIndexes": list(bytes(l.readonly_indexes))} for l in message.address_table_lookups]
+    return out
+
+
+def _encoded_tx(record: TxRecord, encoding: str, max_version: Any) -> dict:
+    tx = VersionedTransaction.from_bytes(record.tx_bytes)
+    is_v0 = isinstance(tx.message, MessageV0)
+    if is_v0 and max_version is None:
+        raise RpcError(-32015, "Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: \"maxSupportedTransactionVersion\": 0")
+    if encoding in ("base64", "base58"):
+        transaction: Any = encode_data(record.tx_bytes, encoding) if encoding == "base64" else [based58.b58encode(record.tx_bytes).decode(), "base58"]
+    elif encoding in ("json", "jsonParsed"):
+        transaction = {"signatures": [str(s) for s in tx.signatures], "message": _ui_message(tx, record, encoding == "jsonParsed")}
+    else:
+        raise invalid_params(f"Invalid params: unknown encoding `{encoding}`")
+    out = {"transaction": transaction, "meta": dict(record.meta)}
+    if max_version is not None:
+        out["version"] = 0 if is_v0 else "legacy"
+    return out
+
+
+@method("getTransaction")
+async def get_transaction(ctx: Ctx, params) -> Any:
+    signature, config = _params(params, 1, 2)
+    if isinstance(config, str):
+        config = {"encoding": config}
+    config = _config(config)
+    if not isinstance(signature, str):
+        raise invalid_params("Invalid params: signature must be a string")
+    commitment = _commitment(config)
+    if commitment == "processed":
+        raise invalid_params("Method does not support commitment below `confirmed`")
+    record = ctx.bank.txs.get(signature)
+    if record is None or not ctx.bank.meets(record, commitment):
+        return None
+    out = _encoded_tx(record, config.get("encoding") or "json", config.get("maxSupportedTransactionVersion"))
+    return {"slot": record.slot, "blockTime": record.block_time, **out}
+
+
+@method("getSignaturesForAddress")
+async def get_signatures_for_address(ctx: Ctx, params) -> Any:
+    address, config = _params(params, 1, 2)
+    config = _config(config)
+    key = _pubkey(address)
+    commitment = _commitment(config)
+    if commitment == "processed":
+        raise invalid_params("Method does not support commitment below `confirmed`")
+    limit = config.get("limit") or 1000
+    if not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise invalid_params("Invalid limit; max 1000")
+    before, until = config.get("before"), config.get("until")
+    sigs = ctx.bank.by_address.get(str(key), [])
+    out = []
+    started = before is None
+    for sig in reversed(sigs):
+        if not started:
+            started = sig == before
+            continue
+        if sig == until:
+            break
+        record = ctx.bank.txs[sig]
+        if not ctx.bank.meets(record, commitment):
+            continue
+        out.append({"signature": sig, "slot": record.slot, "err": record.err, "memo": None, "blockTime": record.block_time, "confirmationStatus": ctx.bank.status_level(record)})
+        if len(out) >= limit:
+            break
+    return out
+
+
+# -- blocks ----------------------------------------------------------------------------
+def _block_available(ctx: Ctx, slot: Any, config: dict):
+    slot = _uint(slot, "slot")
+    commitment = _commitment(config)
+    if commitment == "processed":
+        raise invalid_params("Method does not support commitment below `confirmed`")
+    block = ctx.bank.blocks.get(slot)
+    top = ctx.bank.finalized_slot() if commitment == "finalized" else ctx.bank.confirmed_slot()
+    if block is None or slot > top or not ctx.bank.block_committed(slot):
+        raise RpcError(-32004, f"Block not available for slot {slot}")
+    return block
+
+
+def block_json(bank, block, config: dict, signatures: list[str] | None = None) -> dict:
+    """Solana's UiConfirmedBlock for `block` (its transactions limited to `signatures`)."""
+    details = config.get("transactionDetails") or "full"
+    sigs = block.signatures if signatures is None else signatures
+    out: dict = {"blockHeight": block.slot, "blockTime": block.block_time, "blockhash": block.blockhash, "parentSlot": block.parent_slot, "previousBlockhash": block.previous_blockhash}
+    if details == "full":
+        out["transactions"] = [_encoded_tx(bank.txs[s], config.get("encoding") or "json", config.get("maxSupportedTransactionVersion")) for s in sigs]
+    elif details == "signatures":
+        out["signatures"] = list(sigs)
+    elif details != "none":
+        raise invalid_params("Invalid params: transactionDetails must be full, signatures or none")
+    if config.get("rewards") is not False and config.get("showRewards") is not False:
+        out["rewards"] = []
+    return out
+
+
+@method("getBlock")
+async def get_block(ctx: Ctx, params) -> Any:
+    slot, config = _params(params, 1, 2)
+    if isinstance(config, str):
+        config = {"encoding": config}
+    config = _config(config)
+    block = _block_available(ctx, slot, config)
+    return block_json(ctx.bank, block, config)
+
+
+@method("getBlockTime")
+async def get_block_time(ctx: Ctx, params) -> Any:
+    (slot,) = _params(params, 1, 1)
+    return _block_available(ctx, slot, {}).block_time
+
+
+@method("getBlocks")
+async def get_blocks(ctx: Ctx, params) -> Any:
+    start, end, config = _params(params, 1, 3)
+    if isinstance(end, dict):
+        end, config = None, end
+    start = _uint(start, "start slot")
+    top = ctx.bank.slot_for(_commitment(_config(config)))
+    top = min(top, ctx.bank.slot - 1)
+    end = top if end is None else min(_uint(end, "end slot"), top)
+    if end - start > 500_000:
+        raise invalid_params("Slot range too large; max 500000")
+    return [s for s in range(start, end + 1) if s in ctx.bank.blocks]
+
+
+# -- a one-node cluster -----------------------------------------------------------------
+@method("getClusterNodes")
+async def get_cluster_nodes(ctx: Ctx, params) -> Any:
+    address = ctx.net.address or ("127.0.0.1", 8899)
+    return [{"pubkey": str(ctx.bank.faucet.pubkey()), "gossip": None, "tpu": None, "tpuQuic": None, "rpc": f"{address[0]}:{address[1]}",
+             "pubsub": f"{address[0]}:{address[1] + 1}", "version": VERSION["solana-core"], "featureSet": VERSION["feature-set"], "shredVersion": 0}]
+
+
+@method("getVoteAccounts")
+async def get_vote_accounts(ctx: Ctx, params) -> Any:
+    return {"current": [], "delinquent": []}
+
+
+@method("getSlotLeader")
+async def get_slot_leader(ctx: Ctx, params) -> Any:
+    (config,) = _params(params, 0, 1)
+    ctx.slot(_config(config))
+    return str(ctx.bank.faucet.pubkey())
+
+
+@method("getSlotLeaders")
+async def get_slot_leaders(ctx: Ctx, params) -> Any:
+    start, limit = _params(params, 2, 2)
+    _uint(start, "start slot")
+    limit = _uint(limit, "limit")
+    if limit > 5000:
+        raise invalid_params("Invalid limit; max 5000")
+    return [str(ctx.bank.faucet.pubkey())] * limit
+
+
+@method("getLeaderSchedule")
+async def get_leader_schedule(ctx: Ctx, params) -> Any:
+    slot, config = _params(params, 0, 2)
+    if isinstance(slot, dict):
+        slot, config = None, slot
+    config = _config(config)
+    schedule = ctx.bank.epoch_schedule
+    epoch, _ = schedule.get_epoch_and_slot_index(ctx.bank.slot if slot is None else _uint(slot, "slot"))
+    identity = str(ctx.bank.faucet.pubkey())
+    if config.get("identity") not in (None, identity):
+        return {}
+    return {identity: list(range(schedule.get_slots_in_epoch(epoch)))}
+
+
+@method("getMaxRetransmitSlot")
+async def get_max_retransmit_slot(ctx: Ctx, params) -> Any:
+    return ctx.bank.slot
+
+
+@method("getMaxShredInsertSlot")
+async def get_max_shred_insert_slot(ctx: Ctx, params) -> Any:
+    return ctx.bank.slot
+
+
+@method("getHighestSnapshotSlot")
+async def get_highest_snapshot_slot(ctx: Ctx, params) -> Any:
+    raise RpcError(-32008, "No snapshot")
+
+
+@method("getBlockCommitment")
+async def get_block_commitment(ctx: Ctx, params) -> Any:
+    (slot,) = _params(params, 1, 1)
+    _uint(slot, "slot")
+    return {"commitment": None, "totalStake": 0}
+
+
+@method("getInflationGovernor")
+async def get_inflation_governor(ctx: Ctx, params) -> Any:
+    return {"foundation": 0.0, "foundationTerm": 0.0, "initial": 0.0, "taper": 0.0, "terminal": 0.0}
+
+
+@method("getInflationRate")
+async def get_inflation_rate(ctx: Ctx, params) -> Any:
+    epoch, _ = ctx.bank.epoch_schedule.get_epoch_and_slot_index(ctx.bank.slot)
+    return {"epoch": epoch, "foundation": 0.0, "total": 0.0, "validator": 0.0}
+
+
+@method("getSupply")
+async def get_supply(ctx: Ctx, params) -> Any:
+    (config,) = _params(params, 0, 1)
+    config = _config(config)
+    total = sum(a.lamports for a in (ctx.bank.get_account(k) for k in ctx.bank.all_accounts()) if a is not None)
+    return ctx.with_context(config, {"total": total, "circulating": total, "nonCirculating": 0, "nonCirculatingAccounts": []})
+
+
+@method("getLargestAccounts")
+async def get_largest_accounts(ctx: Ctx, params) -> Any:
+    (config,) = _params(params, 0, 1)
+    config = _config(config)
+    accounts = [(a.lamports, k) for k in ctx.bank.all_accounts() if (a := ctx.bank.get_account(k)) is not None]
+    accounts.sort(key=lambda x: (-x[0], bytes(x[1])))
+    return ctx.with_context(config, [{"address": str(k), "lamports": l} for l, k in accounts[:20]])
+
+
+@method("getTokenLargestAccounts")
+async def get_token_largest_accounts(ctx: Ctx, params) -> Any:
+    pubkey, config = _params(params, 1, 2)
+    key = _pubkey(pubkey)
+    mint = ctx.bank.get_account(key)
+    if mint is None or not is_mint(mint):
+        raise invalid_params("Invalid param: not a Token mint")
+    decimals = bytes(mint.data)[44]
+    found = []
+    for k in ctx.bank.token_accounts_by_mint(key):
+        account = ctx.bank.get_account(k)
+        if account is not None and is_token_account(account):
+            found.append((int.from_bytes(bytes(account.data)[64:72], "little"), k))
+    found.sort(key=lambda x: (-x[0], bytes(x[1])))
+    return ctx.with_context(_config(config), [{"address": str(k), **ui_amount(amount, decimals)} for amount, k in found[:20]])
+
+
+@method("getBlocksWithLimit")
+async def get_blocks_with_limit(ctx: Ctx, params) -> Any:
+    start, limit, config = _params(params, 2, 3)
+    start, limit = _uint(start, "start slot"), _uint(limit, "limit")
+    if limit > 500_000:
+        raise invalid_params("Limit too large; max 500000")
+    top = min(ctx.bank.slot_for(_commitment(_config(config))), ctx.bank.slot - 1)
+    return [s for s in range(start, min(top, start + limit - 1) + 1) if s in ctx.bank.blocks] if limit else []
+
+
+# -- the app ---------------------------------------------------------------------------
+def _error(rid: Any, error: dict) -> dict:
+    return {"jsonrpc": "2.0", "error": error, "id": rid}
+
+
+async def _one(ctx: Ctx, req: Any) -> dict:
+    if not isinstance(req, dict):
+        return _error(None, {"code": -32600, "message": "Invalid request"})
+    rid = req.get("id")
+    if req.get("jsonrpc") != "2.0" or not isinstance(req.get("method"), str) or not isinstance(rid, (str, int, type(None))) or isinstance(rid, bool):
+        return _error(rid if isinstance(rid, (str, int)) else None, {"code": -32600, "message": "Invalid request"})
+    fn = METHODS.get(req["method"])
+    if fn is None:
+        return _error(rid, {"code": -32601, "message": "Method not found"})
+    try:
+        result = await fn(ctx, req.get("params"))
+    except RpcError as exc:
+        return _error(rid, exc.to_json())
+    except Exception:  # noqa: BLE001 - never crash on a request
+        log.exception("internal error in %s", req["method"])
+        return _error(rid, {"code": -32603, "message": "Internal error"})
+    return {"jsonrpc": "2.0", "result": result, "id": rid}
+
+
+def _dumps(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def error_body(message: str) -> bytes:
+    return _dumps(_error(None, {"code": -32600, "message": f"Invalid request: {message}"}))
+
+
+class RpcHandler:
+    """Turns one HTTP body into one HTTP reply: a request or a batch."""
+
+    def __init__(self, net) -> None:
+        self.ctx = Ctx(net)
+
+    async def __call__(self, body: bytes) -> tuple[int, bytes]:
+        if len(body) > MAX_BODY:
+            return 413, error_body("body too large")
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return 200, _dumps(_error(None, {"code": -32700, "message": "Parse error"}))
+        if isinstance(payload, list):
+            if not payload:
+                return 200, _dumps(_error(None, {"code": -32600, "message": "Invalid request"}))
+            if len(payload) > MAX_BATCH:
+                return 200, _dumps(_error(None, {"code": -32600, "message": f"Invalid request: batch larger than {MAX_BATCH}"}))
+            return 200, _dumps([await _one(self.ctx, req) for req in payload])
+        return 200, _dumps(await _one(self.ctx, payload))

@@ -1,0 +1,262 @@
+"""The localnet server: a Bank (bank.py) on a slot timer, its Store (store.py), the JSON-RPC
+handler (rpc.py, served by http.py) on `rpc_port` and the PubSub server (pubsub.py) on `rpc_port + 1`.
+
+Startup: an empty ledger gets a genesis (a random genesis hash, the faucet keypair saved as
+`faucet.json` in the ledger, the faucet's balance) written synchronously; a ledger with
+data is loaded into a fresh LiteSVM (programs reloaded from their .so files) and the bank
+resumes one slot after the last it had. Then the writer thread, the slot timer and both
+HTTP sites start. Shutdown stops the timer and the sites, then drains the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import time
+import tomllib
+from pathlib import Path
+
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+from solders.message import Message
+from solders.system_program import TransferParams, transfer
+from solders.transaction import Transaction, VersionedTransaction
+
+from .bank import Bank, Block, ProcessResult
+from .pubsub import Hub, serve_pubsub
+from .store import Store, Write
+from .svm import deploy_dir, repo_root
+
+__all__ = ["Localnet", "default_programs", "default_ledger"]
+
+log = logging.getLogger("crowdcompute.localnet")
+
+
+def default_ledger() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "crowdcompute" / "localnet"
+
+
+def default_programs() -> dict[Pubkey, Path]:
+    """The programs of Anchor.toml's [programs.localnet], from target/deploy/<name>.so."""
+    anchor = repo_root() / "Anchor.toml"
+    programs: dict[Pubkey, Path] = {}
+    if anchor.is_file():
+        config = tomllib.loads(anchor.read_text())
+        for name, address in config.get("programs", {}).get("localnet", {}).items():
+            programs[Pubkey.from_string(address)] = deploy_dir() / f"{name}.so"
+    return programs
+
+
+class Localnet:
+    def __init__(self, ledger: Path | None = None, *, programs: dict[Pubkey, Path] | None = None, slot_ms: int = 400, reset: bool = False) -> None:
+        self.ledger = Path(ledger) if ledger else default_ledger()
+        if reset and self.ledger.exists():
+            shutil.rmtree(self.ledger)
+        self.ledger.mkdir(parents=True, exist_ok=True)
+        self.programs = dict(default_programs() if programs is None else programs)
+        self.slot_ms = slot_ms
+        self.store = Store(self.ledger)
+        self.bank = self._open()
+        self.hub = Hub(self.bank)
+        self.pending_final: list[ProcessResult] = []
+        self.pending_blocks: list[Block] = []
+        self._http = None
+        self._ws = None
+        self.address: tuple[str, int] | None = None
+        self._timer: asyncio.Task | None = None
+        self._background: set[asyncio.Future] = set()
+        self.started_at = time.monotonic()
+
+    # -- ledger --------------------------------------------------------------------------
+    def _faucet(self) -> Keypair:
+        return self._keypair("faucet.json")
+
+    def _keypair(self, name: str) -> Keypair:
+        """A keypair kept in the ledger folder (created, written and fsynced if absent)."""
+        path = self.ledger / name
+        if path.is_file():
+            return Keypair.from_bytes(bytes(json.loads(path.read_text())))
+        keypair = Keypair()
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w") as f:
+            f.write(json.dumps(list(bytes(keypair))))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return keypair
+
+    def _open(self) -> Bank:
+        faucet = self._faucet()
+        loaded = self.store.load()
+        if loaded is None:
+            genesis = os.urandom(32)
+            bank = Bank(self.programs, genesis_hash=genesis, faucet=faucet)
+            rows = bank.genesis_accounts()
+            self.store.write_now(Write(accounts=rows, meta={"genesis_hash": genesis.hex(), "creation_time": str(bank.creation_time), "slot": "0"}))
+            return bank
+        meta = loaded.meta
+        bank = Bank(self.programs, genesis_hash=bytes.fromhex(meta["genesis_hash"]), faucet=faucet, creation_time=int(meta["creation_time"]))
+        for pubkey, account in loaded.accounts:
+            bank.restore_account(pubkey, account)
+        for block in loaded.blocks:
+            bank.restore_block(block)
+        for record in loaded.txs:
+            bank.restore_tx(record)
+        last = max([int(meta.get("slot", 0))] + [b.slot for b in loaded.blocks] + [r.slot for r in loaded.txs])
+        block = bank.resume(last)
+        self.store.write_now(Write(block=block, meta={"slot": str(bank.slot)}))
+        return bank
+
+    # -- serving -------------------------------------------------------------------------
+    async def start(self, host: str = "127.0.0.1", port: int = 8899) -> None:
+        from .http import serve_http
+        from .rpc import MAX_BODY, RpcHandler, error_body
+
+        self.address = (host, port)
+        self.start_store()
+        self._http = await serve_http(RpcHandler(self), host, port, max_body=MAX_BODY, error_body=error_body)
+        self._ws = await serve_pubsub(self.hub, host, port + 1)
+        self._timer = asyncio.ensure_future(self._slots())
+
+    def start_store(self) -> None:
+        """Starts the writer thread (start() does it; call it first to run transactions,
+        e.g. provision(), before the server listens)."""
+        if self.store._thread is None:
+            self.store.start(asyncio.get_running_loop())
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            try:
+                await self._timer
+            except asyncio.CancelledError:
+                pass
+        if self._ws is not None:
+            self._ws.close()
+            await asyncio.wait_for(self._ws.wait_closed(), 5)
+        if self._http is not None:
+            await self._http.close()
+        if self._background:
+            await asyncio.wait(self._background, timeout=5)
+        await asyncio.get_running_loop().run_in_executor(None, self.store.close)
+
+    async def _slots(self) -> None:
+        period = self.slot_ms / 1000
+        deadline = time.monotonic() + period
+        while True:
+            await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+            deadline += period
+            if deadline < time.monotonic():  # fell behind (a long stall): do not burst
+                deadline = time.monotonic() + period
+            self.tick()
+
+    def tick(self) -> Block:
+        old_root = self.bank.finalized_slot()
+        block = self.bank.advance()
+        self._track(self.store.submit(Write(block=block, meta={"slot": str(self.bank.slot)})))
+        self.hub.publish_slot(block, self.bank.slot)
+        self.pending_blocks.append(block)
+        self._flush_finalized()
+        root = self.bank.finalized_slot()
+        if root != old_root:
+            self.hub.publish_root(root)
+        return block
+
+    def _track(self, future: asyncio.Future) -> None:
+        self._background.add(future)
+
+        def done(f: asyncio.Future) -> None:
+            self._background.discard(f)
+            if not f.cancelled() and f.exception() is not None:
+                log.error("ledger write failed: %s", f.exception())
+
+        future.add_done_callback(done)
+
+    def _flush_finalized(self) -> None:
+        keep = []
+        for result in self.pending_final:
+            if result.record.committed and result.record.slot < self.bank.slot:
+                self.hub.publish_tx(result, "finalized")
+            else:
+                keep.append(result)
+        self.pending_final = keep
+        self._flush_blocks()
+
+    def _flush_blocks(self) -> None:
+        while self.pending_blocks and self.bank.block_committed(self.pending_blocks[0].slot):
+            self.hub.publish_block(self.pending_blocks.pop(0))
+
+    # -- transactions --------------------------------------------------------------------
+    async def execute(self, tx: VersionedTransaction) -> ProcessResult:
+        """Processes `tx` now; when it landed, returns only after its durable commit."""
+        result = self.bank.process(tx)
+        record = result.record
+        if record is None:
+            return result
+        self.hub.publish_tx(result, "processed")
+        write = Write(accounts=result.accounts, tx=record, addresses=[str(k) for k in dict.fromkeys(result.keys)])
+        future = self.store.submit(write)
+        try:
+            await asyncio.shield(future)
+        finally:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._committed(result)
+            elif not future.done():
+                future.add_done_callback(lambda f: self._committed(result) if f.exception() is None else None)
+        return result
+
+    async def run_instructions(self, instructions: list, signers: list[Keypair]) -> ProcessResult:
+        """Signs `instructions` with the faucet (fee payer) and `signers`, and executes them
+        through the normal path (recorded, durable, notified)."""
+        blockhash = self.bank.blockhash()
+        message = Message.new_with_blockhash(instructions, self.bank.faucet.pubkey(), blockhash)
+        tx = Transaction([self.bank.faucet, *signers], message, blockhash)
+        result = await self.execute(VersionedTransaction.from_bytes(bytes(tx)))
+        if result.err is not None:
+            raise RuntimeError(f"provisioning transaction failed: {result.err}\n" + "\n".join(result.logs))
+        return result
+
+    async def provision(self, *, test_mint: bool, fund: list[Pubkey], sol: int, tokens: int) -> Pubkey | None:
+        """The demo set-up: a test payment mint (6 decimals, authority = the faucet; its
+        keypair kept as test-mint.json in the ledger, so it survives restarts), and each of
+        `fund` topped up to `sol` lamports and, with a mint, `tokens` base units in its
+        associated token account. Idempotent: a restart only tops up."""
+        from ..client.token import MINT_LEN, associated_token_address, create_associated_token_account, create_mint_instructions, mint_to_instruction
+
+        mint: Pubkey | None = None
+        if test_mint:
+            keypair = self._keypair("test-mint.json")
+            mint = keypair.pubkey()
+            if self.bank.get_account(mint) is None:
+                rent = self.bank.svm.minimum_balance_for_rent_exemption(MINT_LEN)
+                await self.run_instructions(create_mint_instructions(self.bank.faucet.pubkey(), mint, self.bank.faucet.pubkey(), decimals=6, lamports=rent), [keypair])
+        for owner in fund:
+            account = self.bank.get_account(owner)
+            have = account.lamports if account else 0
+            if have < sol:
+                await self.run_instructions([transfer(TransferParams(from_pubkey=self.bank.faucet.pubkey(), to_pubkey=owner, lamports=sol - have))], [])
+            if mint is not None:
+                ata = associated_token_address(owner, mint)
+                existing = self.bank.get_account(ata)
+                balance = int.from_bytes(bytes(existing.data)[64:72], "little") if existing else 0
+                ixs = [] if existing else [create_associated_token_account(self.bank.faucet.pubkey(), owner, mint)]
+                if balance < tokens:
+                    ixs.append(mint_to_instruction(mint, ata, self.bank.faucet.pubkey(), tokens - balance))
+                if ixs:
+                    await self.run_instructions(ixs, [])
+        return mint
+
+    def _committed(self, result: ProcessResult) -> None:
+        if result.record.committed:
+            return
+        self.bank.mark_committed(result.signature)
+        self.hub.publish_tx(result, "confirmed")
+        if result.record.slot < self.bank.slot:  # committed after its slot ended: final now
+            self.hub.publish_tx(result, "finalized")
+            self._flush_blocks()
+        else:
+            self.pending_final.append(result)

@@ -1,0 +1,1 @@
+"""Tests of the localnet server (crowdcompute/localnet), over real HTTP and websockets."""

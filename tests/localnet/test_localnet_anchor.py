@@ -1,0 +1,92 @@
+"""The jobs program through anchorpy's Program over the checked-in IDL, sent through the
+localnet's RPC: open a market, post a job, read both accounts back."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from anchorpy import Context, Program, Provider, Wallet
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Confirmed
+from solana.rpc.types import TxOpts
+from solders.keypair import Keypair
+from solders.message import Message
+from solders.transaction import Transaction
+
+from crowdcompute.client import JobsProgram, MarketSettings
+from crowdcompute.client.idl import load_idl
+from crowdcompute.client.layout import market_size
+from crowdcompute.client.token import (
+    MINT_LEN,
+    TOKEN_PROGRAM_ID,
+    associated_token_address,
+    create_associated_token_account,
+    create_mint_instructions,
+    mint_to_instruction,
+)
+
+
+async def _send(client: AsyncClient, ixs, signers):
+    blockhash = (await client.get_latest_blockhash(Confirmed)).value.blockhash
+    tx = Transaction(signers, Message.new_with_blockhash(ixs, signers[0].pubkey(), blockhash), blockhash)
+    return (await client.send_raw_transaction(bytes(tx), TxOpts(preflight_commitment=Confirmed))).value
+
+
+@pytest.mark.asyncio
+async def test_open_market_and_post_job(server):
+    jobs = JobsProgram()
+    async with AsyncClient(server.url, commitment=Confirmed) as client:
+        authority = Keypair()
+        await client.confirm_transaction((await client.request_airdrop(authority.pubkey(), 100 * 10**9)).value, Confirmed, sleep_seconds=0.05)
+        program = Program(load_idl("jobs"), jobs.program_id, Provider(client, Wallet(authority), TxOpts(preflight_commitment=Confirmed)))
+
+        # a payment mint and the poster's token account, with the plain clients
+        mint = Keypair()
+        rent = (await client.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
+        await _send(client, create_mint_instructions(authority.pubkey(), mint.pubkey(), authority.pubkey(), decimals=6, lamports=rent), [authority, mint])
+        poster_token = associated_token_address(authority.pubkey(), mint.pubkey())
+        await _send(client, [create_associated_token_account(authority.pubkey(), authority.pubkey(), mint.pubkey()),
+                             mint_to_instruction(mint.pubkey(), poster_token, authority.pubkey(), 1_000_000)], [authority])
+
+        # open_market through anchorpy's rpc namespace
+        settings = MarketSettings(price_per_second=10, max_timeout=3600, min_stake=0, retention=60, max_attempts=2)
+        market = Keypair()
+        lamports = (await client.get_minimum_balance_for_rent_exemption(market_size(8))).value
+        create = jobs.create_market_account(authority.pubkey(), market.pubkey(), capacity=8, lamports=lamports)
+        vault = jobs.vault(market.pubkey())
+        from solders.system_program import ID as SYSTEM_PROGRAM_ID
+        from solders.sysvar import CLOCK, RENT
+
+        sig = await program.rpc["open_market"](*settings.args(), ctx=Context(
+            accounts={"authority": authority.pubkey(), "market": market.pubkey(), "mint": mint.pubkey(), "vault": vault,
+                      "system_program": SYSTEM_PROGRAM_ID, "token_program": TOKEN_PROGRAM_ID, "rent": RENT},
+            signers=[market], pre_instructions=[create]))
+        status = (await client.get_signature_statuses([sig])).value[0]
+        assert status is not None and status.err is None
+
+        state = await program.account["Market"].fetch(market.pubkey())
+        assert state.authority == authority.pubkey() and state.mint == mint.pubkey() and state.price_per_second == 10
+
+        # post a job: escrow moves price * timeout into the vault
+        job = Keypair()
+        definition = hashlib.sha256(b"job one").digest()
+        sig = await program.rpc["post"](list(definition), 600, ctx=Context(
+            accounts={"poster": authority.pubkey(), "payer": authority.pubkey(), "job": job.pubkey(), "market": market.pubkey(),
+                      "vault": vault, "payer_token": poster_token, "system_program": SYSTEM_PROGRAM_ID,
+                      "token_program": TOKEN_PROGRAM_ID, "clock": CLOCK, "rent": RENT},
+            signers=[job]))
+        tx = (await client.get_transaction(sig, commitment=Confirmed)).value
+        assert tx.transaction.meta.err is None
+        events = jobs.events(tx.transaction.meta.log_messages)
+        assert events, tx.transaction.meta.log_messages
+        record = await program.account["Job"].fetch(job.pubkey())
+        assert record.market == market.pubkey() and bytes(record.definition) == definition
+        assert (await client.get_token_account_balance(vault, Confirmed)).value.amount == str(10 * 600)
+        assert (await client.get_token_account_balance(poster_token, Confirmed)).value.amount == str(1_000_000 - 6000)
+
+        # anchorpy's all(): getProgramAccounts with a discriminator memcmp, served by the index
+        jobs_found = await program.account["Job"].all()
+        assert job.pubkey() in [j.public_key for j in jobs_found]
+        markets = await program.account["Market"].all()
+        assert market.pubkey() in [m.public_key for m in markets]

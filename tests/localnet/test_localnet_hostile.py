@@ -1,0 +1,113 @@
+"""Malformed, oversized and rude HTTP clients, and parallel senders: the server answers with
+errors, never crashes or hangs, and serves everyone else."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+import time
+
+from solana.rpc.api import Client
+from solana.rpc.commitment import Confirmed
+from solders.keypair import Keypair
+from solders.message import Message
+from solders.system_program import TransferParams, transfer
+from solders.transaction import Transaction
+
+from .localnet_helpers import funded, rpc, send
+
+
+def raw_http(port: int, data: bytes, *, read: bool = True, timeout: float = 5) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        if not read:
+            return b""
+        out = b""
+        try:
+            while chunk := s.recv(65536):
+                out += chunk
+                if b"\r\n\r\n" in out:
+                    head, _, body = out.partition(b"\r\n\r\n")
+                    length = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")]
+                    if length and len(body) >= length[0]:
+                        break
+        except (ConnectionResetError, socket.timeout):
+            pass
+        return out
+
+
+def test_malformed_http(server):
+    port = server.port
+    assert raw_http(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 405")
+    assert b"ok" in raw_http(port, b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert raw_http(port, b"OPTIONS / HTTP/1.1\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 204")
+    assert raw_http(port, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n").startswith(b"HTTP/1.1 411")
+    assert raw_http(port, b"POST / HTTP/1.1\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n").startswith(b"HTTP/1.1 431")
+    assert raw_http(port, b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n").startswith(b"HTTP/1.1 413")
+    assert raw_http(port, b"POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n").startswith(b"HTTP/1.1 400")
+    assert raw_http(port, b"\x00\x01garbage\r\n\r\n").startswith(b"HTTP/1.1 400")
+    # deeply nested JSON: a parse error, not a crash
+    deep = b"[" * 200_000 + b"]" * 200_000
+    assert rpc(server.url, None, raw=deep)["error"]["code"] in (-32700, -32600)
+    # keep-alive: two requests on one connection, answered in order
+    body = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "getHealth"}).encode()
+    request = b"POST / HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(request + request)
+        data = b""
+        deadline = time.monotonic() + 5
+        while data.count(b'"id":7') < 2 and time.monotonic() < deadline:
+            data += s.recv(65536)
+        assert data.count(b"HTTP/1.1 200") == 2
+
+
+def test_rude_clients_disturb_no_one(server, client):
+    port = server.port
+    payer = funded(client)
+    to = Keypair().pubkey()
+    blockhash = client.get_latest_blockhash(Confirmed).value.blockhash
+    tx = Transaction([payer], Message.new_with_blockhash([transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=31))], payer.pubkey(), blockhash), blockhash)
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "sendTransaction", "params": [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}]}).encode()
+    # hang up right after sending the request: the transaction still lands
+    raw_http(port, b"POST / HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body), read=False)
+    # half a request, then silence or a hang-up
+    stalled = socket.create_connection(("127.0.0.1", port))
+    stalled.sendall(b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"")
+    raw_http(port, b"POST / HTTP/1.1\r\nContent-Len", read=False)
+    try:
+        assert rpc(server.url, "getHealth")["result"] == "ok"
+        deadline = time.monotonic() + 5
+        while client.get_balance(to, Confirmed).value != 31 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.get_balance(to, Confirmed).value == 31
+    finally:
+        stalled.close()
+
+
+def test_parallel_senders(server):
+    client = Client(server.url, commitment=Confirmed, timeout=30)
+    payers = [funded(client) for _ in range(8)]
+    to = Keypair().pubkey()
+    sigs: list = []
+    errors: list = []
+
+    def sender(payer):
+        c = Client(server.url, commitment=Confirmed, timeout=30)
+        try:
+            for i in range(5):
+                sigs.append(send(c, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=1000 + i))], [payer]))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sender, args=(p,)) for p in payers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(sigs) == 40
+    statuses = client.get_signature_statuses(sigs).value
+    assert all(s is not None and s.err is None for s in statuses)
+    assert client.get_balance(to).value == 8 * sum(1000 + i for i in range(5))
+    assert len(client.get_signatures_for_address(to).value) == 40
