@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Localnet throughput, latency, start-up and memory.
+
+Starts `python -m crowdcompute.localnet` on free ports with a fresh ledger, then measures:
+  startup_s          process start -> first successful getHealth
+  inproc_tps         the same kind of transfers sent straight to LiteSVM in this process
+  rpc_tps            transfers sent through sendTransaction by concurrent clients; the
+                     server answers after the transaction is durable (confirmed)
+  confirm_p50/p99_ms send -> getSignatureStatuses reports `confirmed` (sequential sample)
+  notify_p50_ms      confirmation (the acknowledged reply) -> the matching signatureSubscribe
+                     notification at `confirmed`, for the same sample
+  rss_mb_after_100k  the server's resident memory after all transactions (--transactions)
+Prints a table, then as its LAST line one JSON object with those keys and `ratio`
+(rpc_tps / inproc_tps; target >= 0.25).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from rich.console import Console
+from rich.table import Table
+from solders.hash import Hash
+from solders.keypair import Keypair
+from solders.litesvm import LiteSVM
+from solders.message import Message
+from solders.pubkey import Pubkey
+from solders.system_program import TransferParams, transfer
+from solders.transaction import Transaction
+
+ROOT = Path(__file__).resolve().parents[1]
+LAMPORTS = 1_000_000_000
+
+
+def free_port() -> int:
+    """A port whose successor is free too (PubSub listens on port + 1)."""
+    for _ in range(100):
+        with socket.socket() as a:
+            a.bind(("127.0.0.1", 0))
+            port = a.getsockname()[1]
+        try:
+            with socket.socket() as b:
+                b.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free pair of ports")
+
+
+def signed_transfer(sender: Keypair, recipient: Pubkey, lamports: int, blockhash: Hash) -> Transaction:
+    message = Message.new_with_blockhash([transfer(TransferParams(from_pubkey=sender.pubkey(), to_pubkey=recipient, lamports=lamports))], sender.pubkey(), blockhash)
+    return Transaction([sender], message, blockhash)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def inproc_tps(count: int, senders: int) -> float:
+    svm = LiteSVM()
+    keys = [Keypair() for _ in range(senders)]
+    for key in keys:
+        svm.airdrop(key.pubkey(), 1_000 * LAMPORTS)
+    recipient = Pubkey.new_unique()
+    blockhash = svm.latest_blockhash()
+    txs = [signed_transfer(keys[i % senders], recipient, 1 + i, blockhash) for i in range(count)]
+    start = time.perf_counter()
+    for tx in txs:
+        svm.send_transaction(tx)
+    return count / (time.perf_counter() - start)
+
+
+class Rpc:
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        self.session, self.url, self.next_id = session, url, 0
+
+    async def call(self, method: str, params: list | None = None) -> dict:
+        self.next_id += 1
+        async with self.session.post(self.url, json={"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params or []}) as reply:
+            body = await reply.json()
+        if "error" in body:
+            raise RuntimeError(f"{method}: {body['error']}")
+        return body["result"]
+
+    async def send(self, tx: Transaction) -> str:
+        encoded = base64.b64encode(bytes(tx)).decode()
+        return await self.call("sendTransaction", [encoded, {"encoding": "base64", "skipPreflight": True}])
+
+    async def blockhash(self) -> Hash:
+        return Hash.from_string((await self.call("getLatestBlockhash"))["value"]["blockhash"])
+
+
+async def fund(rpc: Rpc, keys: list[Keypair]) -> None:
+    signatures = [await rpc.call("requestAirdrop", [str(key.pubkey()), 1_000 * LAMPORTS]) for key in keys]
+    for _ in range(500):
+        statuses = (await rpc.call("getSignatureStatuses", [signatures]))["value"]
+        if all(s and s.get("confirmationStatus") in ("confirmed", "finalized") for s in statuses):
+            return
+        await asyncio.sleep(0.02)
+    raise RuntimeError("airdrops did not confirm")
+
+
+async def rpc_phase(url: str, count: int, clients: int, progress) -> float:
+    keys = [Keypair() for _ in range(clients)]
+    recipient = Pubkey.new_unique()
+    connector = aiohttp.TCPConnector(limit=clients + 4)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        rpc = Rpc(session, url)
+        await fund(rpc, keys)
+        blockhash = {"value": await rpc.blockhash(), "at": time.monotonic()}
+        sent = {"n": 0}
+
+        async def client(index: int) -> None:
+            n = 0
+            while True:
+                i = sent["n"]
+                if i >= count:
+                    return
+                sent["n"] += 1
+                if time.monotonic() - blockhash["at"] > 20:  # well inside the 150-slot window
+                    blockhash["value"], blockhash["at"] = await rpc.blockhash(), time.monotonic()
+                await rpc.send(signed_transfer(keys[index], recipient, 1 + i, blockhash["value"]))
+                n += 1
+                if i % 5000 == 0:
+                    progress(i)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(client(i) for i in range(clients)))
+        return count / (time.perf_counter() - start)
+
+
+async def latency_phase(url: str, ws_url: str, samples: int) -> tuple[list[float], list[float]]:
+    """Sequential sends: send -> confirmed status, and acknowledged reply -> notification."""
+    key = Keypair()
+    recipient = Pubkey.new_unique()
+    confirm_ms: list[float] = []
+    notify_ms: list[float] = []
+    async with aiohttp.ClientSession() as session, session.ws_connect(ws_url) as ws:
+        rpc = Rpc(session, url)
+        await fund(rpc, [key])
+        blockhash = await rpc.blockhash()
+        for i in range(samples):
+            tx = signed_transfer(key, recipient, 1 + i, blockhash)
+            signature = str(tx.signatures[0])
+            await ws.send_json({"jsonrpc": "2.0", "id": i, "method": "signatureSubscribe", "params": [signature, {"commitment": "confirmed"}]})
+            await ws.receive_json(timeout=5)  # the subscription id
+            started = time.perf_counter()
+            await rpc.send(tx)
+            acknowledged = time.perf_counter()
+            while True:
+                statuses = (await rpc.call("getSignatureStatuses", [[signature]]))["value"]
+                if statuses[0] and statuses[0].get("confirmationStatus") in ("confirmed", "finalized"):
+                    break
+                await asyncio.sleep(0.001)
+            confirm_ms.append((time.perf_counter() - started) * 1000)
+            while True:
+                message = await ws.receive_json(timeout=5)
+                if message.get("method") == "signatureNotification":
+                    break
+            notify_ms.append(max(0.0, (time.perf_counter() - acknowledged) * 1000))
+    return confirm_ms, notify_ms
+
+
+async def wait_healthy(url: str, deadline: float) -> None:
+    async with aiohttp.ClientSession() as session:
+        while time.perf_counter() < deadline:
+            try:
+                async with session.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "getHealth"}) as reply:
+                    if (await reply.json()).get("result") == "ok":
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.005)
+    raise RuntimeError("localnet did not become healthy")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--transactions", type=int, default=100_000, help="transfers sent through RPC (default 100000)")
+    parser.add_argument("--inproc", type=int, default=20_000, help="transfers sent in-process (default 20000)")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent RPC clients (default 32)")
+    parser.add_argument("--samples", type=int, default=200, help="sequential latency samples (default 200)")
+    args = parser.parse_args(argv)
+    for name in ("transactions", "inproc", "clients", "samples"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1, got {getattr(args, name)!r}")
+
+    console = Console(stderr=True)
+    port = free_port()
+    url, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port + 1}"
+    with tempfile.TemporaryDirectory() as ledger:
+        started = time.perf_counter()
+        server = subprocess.Popen([sys.executable, "-m", "crowdcompute.localnet", "--rpc-port", str(port), "--ledger", ledger, "--reset", "--quiet"], cwd=ROOT)
+        try:
+            asyncio.run(wait_healthy(url, started + 30))
+            startup = time.perf_counter() - started
+            console.print(f"startup {startup:.3f} s; in-process baseline ({args.inproc:,} transfers)...")
+            baseline = inproc_tps(args.inproc, args.clients)
+            console.print(f"RPC: {args.transactions:,} transfers from {args.clients} clients...")
+            rpc = asyncio.run(rpc_phase(url, args.transactions, args.clients, lambda i: console.print(f"  {i:,} sent")))
+            console.print(f"latency: {args.samples} sequential transfers...")
+            confirm, notify = asyncio.run(latency_phase(url, ws_url, args.samples))
+            memory = rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    figures = {
+        "inproc_tps": round(baseline, 1),
+        "rpc_tps": round(rpc, 1),
+        "ratio": round(rpc / baseline, 3),
+        "confirm_p50_ms": round(statistics.median(confirm), 2),
+        "confirm_p99_ms": round(percentile(confirm, 0.99), 2),
+        "notify_p50_ms": round(statistics.median(notify), 2),
+        "notify_p99_ms": round(percentile(notify, 0.99), 2),
+        "startup_s": round(startup, 3),
+        "rss_mb_after_100k": round(memory, 1),
+        "transactions": args.transactions,
+        "clients": args.clients,
+    }
+    table = Table(title="localnet benchmark (this machine, one run)")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in figures.items():
+        table.add_row(name, f"{value:,}")
+    Console().print(table)
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
