@@ -8,6 +8,7 @@ import time
 
 import based58
 import pytest
+import zstandard
 from solana.rpc.commitment import Confirmed, Finalized
 from solana.rpc.core import RPCException
 from solana.rpc.types import DataSliceOpts, MemcmpOpts, TokenAccountOpts, TxOpts
@@ -169,6 +170,9 @@ def test_program_accounts_filters_and_encodings(server, client):
     sliced = client.get_account_info(made[2][0], commitment=Confirmed, data_slice=DataSliceOpts(offset=4, length=3)).value
     assert bytes(sliced.data) == bytes(3)
     assert rpc(server.url, "getAccountInfo", [str(made[0][0]), {"encoding": "base58"}])["result"]["value"]["data"] == [based58.b58encode(bytes(8)).decode(), "base58"]
+    compressed, encoding = rpc(server.url, "getAccountInfo", [str(made[2][0]), {"encoding": "base64+zstd"}])["result"]["value"]["data"]
+    assert encoding == "base64+zstd"
+    assert zstandard.ZstdDecompressor().decompress(base64.b64decode(compressed), max_output_size=1024) == bytes(16)
 
 
 def test_tokens(server, client):
