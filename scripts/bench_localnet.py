@@ -106,6 +106,20 @@ class Rpc:
         encoded = base64.b64encode(bytes(tx)).decode()
         return await self.call("sendTransaction", [encoded, {"encoding": "base64", "skipPreflight": True}])
 
+    async def send_batch(self, txs: list[Transaction]) -> None:
+        """One JSON-RPC batch of sendTransaction calls; every one must succeed."""
+        requests = []
+        for tx in txs:
+            self.next_id += 1
+            encoded = base64.b64encode(bytes(tx)).decode()
+            requests.append({"jsonrpc": "2.0", "id": self.next_id, "method": "sendTransaction",
+                             "params": [encoded, {"encoding": "base64", "skipPreflight": True}]})
+        async with self.session.post(self.url, json=requests) as reply:
+            replies = await reply.json()
+        failed = [r["error"] for r in replies if "error" in r]
+        if failed:
+            raise RuntimeError(f"sendTransaction: {failed[0]}")
+
     async def blockhash(self) -> Hash:
         return Hash.from_string((await self.call("getLatestBlockhash"))["value"]["blockhash"])
 
@@ -120,7 +134,7 @@ async def fund(rpc: Rpc, keys: list[Keypair]) -> None:
     raise RuntimeError("airdrops did not confirm")
 
 
-async def rpc_phase(url: str, count: int, clients: int, progress) -> float:
+async def rpc_phase(url: str, count: int, clients: int, progress, batch: int = 1) -> float:
     keys = [Keypair() for _ in range(clients)]
     recipient = Pubkey.new_unique()
     connector = aiohttp.TCPConnector(limit=clients + 4)
@@ -136,13 +150,18 @@ async def rpc_phase(url: str, count: int, clients: int, progress) -> float:
                 i = sent["n"]
                 if i >= count:
                     return
-                sent["n"] += 1
+                take = min(batch, count - i)
+                sent["n"] += take
                 if time.monotonic() - blockhash["at"] > 20:  # well inside the 150-slot window
                     blockhash["value"], blockhash["at"] = await rpc.blockhash(), time.monotonic()
-                await rpc.send(signed_transfer(keys[index], recipient, 1 + i, blockhash["value"]))
-                n += 1
-                if i % 5000 == 0:
-                    progress(i)
+                txs = [signed_transfer(keys[index], recipient, 1 + j, blockhash["value"]) for j in range(i, i + take)]
+                if batch == 1:
+                    await rpc.send(txs[0])
+                else:
+                    await rpc.send_batch(txs)
+                n += take
+                if i // 5000 != (i + take) // 5000:
+                    progress(i + take)
 
         start = time.perf_counter()
         await asyncio.gather(*(client(i) for i in range(clients)))
@@ -200,8 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inproc", type=int, default=20_000, help="transfers sent in-process (default 20000)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent RPC clients (default 32)")
     parser.add_argument("--samples", type=int, default=200, help="sequential latency samples (default 200)")
+    parser.add_argument("--batch", type=int, default=1, help="sendTransaction calls per JSON-RPC batch request (default 1)")
     args = parser.parse_args(argv)
-    for name in ("transactions", "inproc", "clients", "samples"):
+    for name in ("transactions", "inproc", "clients", "samples", "batch"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1, got {getattr(args, name)!r}")
 
@@ -217,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"startup {startup:.3f} s; in-process baseline ({args.inproc:,} transfers)...")
             baseline = inproc_tps(args.inproc, args.clients)
             console.print(f"RPC: {args.transactions:,} transfers from {args.clients} clients...")
-            rpc = asyncio.run(rpc_phase(url, args.transactions, args.clients, lambda i: console.print(f"  {i:,} sent")))
+            rpc = asyncio.run(rpc_phase(url, args.transactions, args.clients, lambda i: console.print(f"  {i:,} sent"), args.batch))
             console.print(f"latency: {args.samples} sequential transfers...")
             confirm, notify = asyncio.run(latency_phase(url, ws_url, args.samples))
             memory = rss_mb(server.pid)
@@ -237,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         "rss_mb_after_100k": round(memory, 1),
         "transactions": args.transactions,
         "clients": args.clients,
+        "batch": args.batch,
     }
     table = Table(title="localnet benchmark (this machine, one run)")
     table.add_column("figure")

@@ -206,6 +206,8 @@ class Hub:
         sub.conn.send({"jsonrpc": "2.0", "method": method, "params": {"result": result, "subscription": sub.id}})
 
     def publish_tx(self, result: ProcessResult, level: str) -> None:
+        if not self.subs:
+            return  # the common case under load: nobody listens, so nothing to match
         record = result.record
         ctx = {"slot": record.slot}
         writable = set(result.writable)
