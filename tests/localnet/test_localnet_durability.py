@@ -171,8 +171,13 @@ def test_kill9_mid_stream_keeps_every_acknowledged_transaction(tmp_path):
 
     thread = threading.Thread(target=stream)
     thread.start()
-    time.sleep(0.8)
-    srv.kill9()  # at an arbitrary moment, probably mid-request
+    # Let a few acknowledgements through (however loaded the machine is), then kill at an
+    # arbitrary moment, probably mid-request.
+    deadline = time.monotonic() + 20
+    while len(acked) < 6 and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.02)
+    time.sleep(0.05)
+    srv.kill9()
     stop.set()
     thread.join(10)
     assert len(acked) > 5
