@@ -744,6 +744,58 @@ async def get_inflation_rate(ctx: Ctx, params) -> Any:
     return {"epoch": epoch, "foundation": 0.0, "total": 0.0, "validator": 0.0}
 
 
+@method("getRecentPerformanceSamples")
+async def get_recent_performance_samples(ctx: Ctx, params) -> Any:
+    """Per 60-second period of block time, most recent first: slots and transactions (a
+    one-node cluster has no vote transactions, so every transaction is non-vote)."""
+    (limit,) = _params(params, 0, 1)
+    limit = 720 if limit is None else _uint(limit, "limit")
+    if limit > 720:
+        raise invalid_params("Invalid limit; max 720")
+    periods: dict[int, dict] = {}
+    for block in ctx.bank.blocks.values():
+        period = periods.setdefault(block.block_time // 60, {"slot": 0, "numSlots": 0, "numTransactions": 0})
+        period["slot"] = max(period["slot"], block.slot)
+        period["numSlots"] += 1
+        period["numTransactions"] += len(block.signatures)
+    return [{"slot": p["slot"], "numTransactions": p["numTransactions"], "numNonVoteTransactions": p["numTransactions"],
+             "numSlots": p["numSlots"], "samplePeriodSecs": 60} for _, p in sorted(periods.items(), reverse=True)[:limit]]
+
+
+@method("getBlockProduction")
+async def get_block_production(ctx: Ctx, params) -> Any:
+    """The one leader produced every slot since the first block (none skipped)."""
+    (config,) = _params(params, 0, 1)
+    config = _config(config)
+    first = min(ctx.bank.blocks, default=0)
+    last = ctx.bank.slot
+    window = config.get("range") or {}
+    first = _uint(window.get("firstSlot", first), "firstSlot")
+    last = _uint(window.get("lastSlot", last), "lastSlot")
+    identity = str(ctx.bank.faucet.pubkey())
+    if config.get("identity") not in (None, identity):
+        return ctx.with_context(config, {"byIdentity": {}, "range": {"firstSlot": first, "lastSlot": last}})
+    produced = sum(1 for slot in ctx.bank.blocks if first <= slot <= last)
+    return ctx.with_context(config, {"byIdentity": {identity: [produced, produced]}, "range": {"firstSlot": first, "lastSlot": last}})
+
+
+@method("getInflationReward")
+async def get_inflation_reward(ctx: Ctx, params) -> Any:
+    """No inflation on this cluster: no address has a reward (null per address)."""
+    addresses, _config_value = _params(params, 1, 2)
+    if not isinstance(addresses, list):
+        raise invalid_params("Invalid params: expected an array of addresses")
+    for address in addresses:
+        _pubkey(address)
+    return [None for _ in addresses]
+
+
+@method("getStakeMinimumDelegation")
+async def get_stake_minimum_delegation(ctx: Ctx, params) -> Any:
+    (config,) = _params(params, 0, 1)
+    return ctx.with_context(_config(config), 1_000_000_000)  # 1 SOL, as on mainnet since feature activation
+
+
 @method("getSupply")
 async def get_supply(ctx: Ctx, params) -> Any:
     (config,) = _params(params, 0, 1)
