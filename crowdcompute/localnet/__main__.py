@@ -77,7 +77,14 @@ def main(argv: list[str] | None = None, prog: str = "python -m crowdcompute.loca
         return 2
     logging.basicConfig(level=logging.ERROR if args.quiet else logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
-    asyncio.run(serve(args))
+    try:
+        asyncio.run(serve(args))
+    except ValueError as error:  # bad flags found once they are used: a clear line, no trace
+        print(f"localnet: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. the port is taken
+        print(f"localnet: error: {error.strerror or error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -51,10 +51,24 @@ def default_programs() -> dict[Pubkey, Path]:
     return programs
 
 
+LEDGER_FILE = "ledger.sqlite3"
+
+
+def _check_is_ledger(folder: Path) -> None:
+    """--reset deletes the ledger folder: refuse a folder that holds anything else, so a
+    mistyped --ledger (a home directory, a project) is never wiped."""
+    if not folder.is_dir():
+        raise ValueError(f"--ledger {str(folder)!r} is not a directory")
+    entries = {entry.name for entry in folder.iterdir()}
+    if entries and LEDGER_FILE not in entries:
+        raise ValueError(f"refusing to reset {str(folder)!r}: it is not empty and holds no {LEDGER_FILE}")
+
+
 class Localnet:
     def __init__(self, ledger: Path | None = None, *, programs: dict[Pubkey, Path] | None = None, slot_ms: int = 400, reset: bool = False) -> None:
         self.ledger = Path(ledger) if ledger else default_ledger()
         if reset and self.ledger.exists():
+            _check_is_ledger(self.ledger)
             shutil.rmtree(self.ledger)
         self.ledger.mkdir(parents=True, exist_ok=True)
         self.programs = dict(default_programs() if programs is None else programs)

@@ -4,6 +4,7 @@ transaction then a restart on the same ledger, clean SIGTERM, and blockhash expi
 from __future__ import annotations
 
 import base64
+import subprocess
 import time
 
 from solana.rpc.api import Client
@@ -13,7 +14,7 @@ from solders.message import Message
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
-from .localnet_helpers import ProcessServer, funded, rpc, send
+from .localnet_helpers import PYTHON, REPO, ProcessServer, funded, rpc, send
 
 
 def test_kill9_after_ack_then_restart(tmp_path):
@@ -194,3 +195,14 @@ def test_kill9_mid_stream_keeps_every_acknowledged_transaction(tmp_path):
         assert balance in (acked_total, acked_total + len(acked) + 1)
     finally:
         again.terminate()
+
+
+def test_reset_refuses_a_folder_that_is_not_a_ledger(tmp_path):
+    # --reset deletes the ledger folder; a mistyped --ledger must never wipe someone's files.
+    precious = tmp_path / "notes.txt"
+    precious.write_text("keep me")
+    run = subprocess.run([PYTHON, "-m", "crowdcompute.localnet", "--ledger", str(tmp_path), "--reset", "--quiet", "--rpc-port", "1"],
+                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "refusing to reset" in run.stderr and "Traceback" not in run.stderr
+    assert precious.read_text() == "keep me"
