@@ -103,6 +103,11 @@ def _commitment(config: dict) -> str:
     return c
 
 
+def _encoding_config(value: Any) -> dict:
+    """getTransaction and getBlock accept an encoding name in place of the config object."""
+    return _config({"encoding": value} if isinstance(value, str) else value)
+
+
 def _uint(value: Any, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0 or value >= 2**64:
         raise invalid_params(f"Invalid params: {what} must be an unsigned integer")
@@ -563,9 +568,7 @@ def _encoded_tx(record: TxRecord, encoding: str, max_version: Any) -> dict:
 @method("getTransaction")
 async def get_transaction(ctx: Ctx, params) -> Any:
     signature, config = _params(params, 1, 2)
-    if isinstance(config, str):
-        config = {"encoding": config}
-    config = _config(config)
+    config = _encoding_config(config)
     if not isinstance(signature, str):
         raise invalid_params("Invalid params: signature must be a string")
     commitment = _commitment(config)
@@ -640,9 +643,7 @@ def block_json(bank, block, config: dict, signatures: list[str] | None = None) -
 @method("getBlock")
 async def get_block(ctx: Ctx, params) -> Any:
     slot, config = _params(params, 1, 2)
-    if isinstance(config, str):
-        config = {"encoding": config}
-    config = _config(config)
+    config = _encoding_config(config)
     block = _block_available(ctx, slot, config)
     return block_json(ctx.bank, block, config)
 
