@@ -39,6 +39,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
@@ -93,10 +94,21 @@ class TxRecord:
     slot: int
     block_time: int
     tx_bytes: bytes  # the VersionedTransaction as sent
-    meta: dict  # Solana's transaction status meta, JSON-ready
+    # Solana's transaction status meta as compact JSON, decoded on demand: a record is kept for
+    # every transaction, and the decoded dict costs several times the text. The store writes
+    # this text as it is.
+    meta_text: str
     committed: bool = False
 
+    @classmethod
+    def build(cls, signature: str, slot: int, block_time: int, tx_bytes: bytes, meta: dict) -> "TxRecord":
+        return cls(signature, slot, block_time, tx_bytes, json.dumps(meta, separators=(",", ":")))
+
     @property
+    def meta(self) -> dict:
+        return json.loads(self.meta_text)
+
+    @cached_property
     def err(self) -> object:
         return self.meta.get("err")
 
@@ -378,7 +390,7 @@ class Bank:
         rd = meta.return_data()
         if rd is not None and bytes(rd.data):
             meta_json["returnData"] = {"programId": str(rd.program_id), "data": [base64.b64encode(bytes(rd.data)).decode(), "base64"]}
-        record = TxRecord(signature, self.slot, self.block_time, bytes(tx), meta_json)
+        record = TxRecord.build(signature, self.slot, self.block_time, bytes(tx), meta_json)
         self.txs[signature] = record
         self.uncommitted[signature] = self.slot
         self.uncommitted_slots[self.slot] = self.uncommitted_slots.get(self.slot, 0) + 1
@@ -456,8 +468,9 @@ class Bank:
     def _record_keys(self, record: TxRecord) -> list[Pubkey]:
         tx = VersionedTransaction.from_bytes(record.tx_bytes)
         keys = list(tx.message.account_keys)
-        loaded = record.meta.get("loadedAddresses") or {}
-        keys += [Pubkey.from_string(k) for k in loaded.get("writable", []) + loaded.get("readonly", [])]
+        if getattr(tx.message, "address_table_lookups", None):  # only v0 messages load more
+            loaded = record.meta.get("loadedAddresses") or {}
+            keys += [Pubkey.from_string(k) for k in loaded.get("writable", []) + loaded.get("readonly", [])]
         return list(dict.fromkeys(keys))
 
 

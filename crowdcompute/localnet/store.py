@@ -96,7 +96,7 @@ class Store:
             for pk, lamports, owner, data, ex, rent in self.conn.execute("SELECT pubkey, lamports, owner, data, executable, rent_epoch FROM accounts")
         ]
         txs = [
-            TxRecord(sig, slot, bt, bytes(tx), json.loads(m), committed=True)
+            TxRecord(sig, slot, bt, bytes(tx), m, committed=True)
             for sig, slot, bt, tx, m in self.conn.execute("SELECT signature, slot, block_time, tx, meta FROM transactions ORDER BY id")
         ]
         blocks = [Block(*row) for row in self.conn.execute("SELECT slot, parent_slot, blockhash, previous_blockhash, block_time FROM blocks ORDER BY slot")]
@@ -172,7 +172,7 @@ class Store:
             t = write.tx
             conn.execute(
                 "INSERT OR IGNORE INTO transactions (signature, slot, block_time, tx, meta) VALUES (?, ?, ?, ?, ?)",
-                (t.signature, t.slot, t.block_time, t.tx_bytes, json.dumps(t.meta)),
+                (t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_text),
             )
             conn.executemany(
                 "INSERT INTO address_signatures (address, signature, slot) VALUES (?, ?, ?)",
