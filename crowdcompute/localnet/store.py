@@ -105,7 +105,7 @@ class Store:
     def write_now(self, write: Write) -> None:
         """A synchronous write (genesis, before serving)."""
         self.conn.execute("BEGIN")
-        self._apply(self.conn, write)
+        self._apply_all(self.conn, [write])
         self.conn.execute("COMMIT")
 
     # -- the writer thread ---------------------------------------------------------------
@@ -144,8 +144,7 @@ class Store:
             error: BaseException | None = None
             try:
                 conn.execute("BEGIN")
-                for write, _ in items:
-                    self._apply(conn, write)
+                self._apply_all(conn, [write for write, _ in items])
                 conn.execute("COMMIT")
                 self.commits += 1
             except BaseException as exc:  # noqa: BLE001 - reported to every waiter
@@ -154,38 +153,43 @@ class Store:
                     conn.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
-            for _, future in items:
-                self._loop.call_soon_threadsafe(_resolve, future, error)
+            # One wake-up of the event loop for the whole group, not one per write.
+            self._loop.call_soon_threadsafe(_resolve_all, [future for _, future in items], error)
 
     @staticmethod
-    def _apply(conn: sqlite3.Connection, write: Write) -> None:
-        for row in write.accounts:
-            if row.account is None:
-                conn.execute("DELETE FROM accounts WHERE pubkey = ?", (bytes(row.pubkey),))
-            else:
-                a = row.account
-                conn.execute(
-                    "INSERT OR REPLACE INTO accounts (pubkey, lamports, owner, data, executable, rent_epoch) VALUES (?, ?, ?, ?, ?, ?)",
-                    (bytes(row.pubkey), a.lamports, bytes(a.owner), bytes(a.data), int(a.executable), str(a.rent_epoch)),
-                )
-        if write.tx is not None:
-            t = write.tx
-            conn.execute(
-                "INSERT OR IGNORE INTO transactions (signature, slot, block_time, tx, meta) VALUES (?, ?, ?, ?, ?)",
-                (t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_text),
-            )
-            conn.executemany(
-                "INSERT INTO address_signatures (address, signature, slot) VALUES (?, ?, ?)",
-                [(address, t.signature, t.slot) for address in write.addresses],
-            )
-        if write.block is not None:
-            b = write.block
-            conn.execute(
-                "INSERT OR REPLACE INTO blocks (slot, parent_slot, blockhash, previous_blockhash, block_time) VALUES (?, ?, ?, ?, ?)",
-                (b.slot, b.parent_slot, b.blockhash, b.previous_blockhash, b.block_time),
-            )
-        for key, value in write.meta.items():
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+    def _apply_all(conn: sqlite3.Connection, writes: list[Write]) -> None:
+        """Applies a group of writes in order. An account changed by several of them is
+        written once, in its last state: the group commits as one transaction, so the
+        committed result is the same, with fewer rows rewritten."""
+        accounts: dict[bytes, Account | None] = {}
+        txs, addresses, blocks, meta = [], [], [], {}
+        for write in writes:
+            for row in write.accounts:
+                accounts[bytes(row.pubkey)] = row.account
+            if write.tx is not None:
+                t = write.tx
+                txs.append((t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_text))
+                addresses.extend((address, t.signature, t.slot) for address in write.addresses)
+            if write.block is not None:
+                b = write.block
+                blocks.append((b.slot, b.parent_slot, b.blockhash, b.previous_blockhash, b.block_time))
+            meta.update(write.meta)
+        conn.executemany("DELETE FROM accounts WHERE pubkey = ?", [(key,) for key, a in accounts.items() if a is None])
+        conn.executemany(
+            "INSERT OR REPLACE INTO accounts (pubkey, lamports, owner, data, executable, rent_epoch) VALUES (?, ?, ?, ?, ?, ?)",
+            [(key, a.lamports, bytes(a.owner), bytes(a.data), int(a.executable), str(a.rent_epoch)) for key, a in accounts.items() if a is not None],
+        )
+        conn.executemany("INSERT OR IGNORE INTO transactions (signature, slot, block_time, tx, meta) VALUES (?, ?, ?, ?, ?)", txs)
+        conn.executemany("INSERT INTO address_signatures (address, signature, slot) VALUES (?, ?, ?)", addresses)
+        conn.executemany(
+            "INSERT OR REPLACE INTO blocks (slot, parent_slot, blockhash, previous_blockhash, block_time) VALUES (?, ?, ?, ?, ?)", blocks
+        )
+        conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+
+
+def _resolve_all(futures: list[asyncio.Future], error: BaseException | None) -> None:
+    for future in futures:
+        _resolve(future, error)
 
 
 def _resolve(future: asyncio.Future, error: BaseException | None) -> None:
