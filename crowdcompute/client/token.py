@@ -8,7 +8,7 @@ import struct
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 from solders.system_program import CreateAccountParams, create_account
-from spl.token.constants import ASSOCIATED_TOKEN_PROGRAM_ID, TOKEN_PROGRAM_ID
+from spl.token.constants import ASSOCIATED_TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from spl.token.instructions import (
     InitializeMintParams,
     MintToParams,
@@ -20,6 +20,7 @@ from spl.token.instructions import (
 
 __all__ = [
     "TOKEN_PROGRAM_ID",
+    "TOKEN_2022_PROGRAM_ID",
     "ASSOCIATED_TOKEN_PROGRAM_ID",
     "MINT_LEN",
     "TOKEN_ACCOUNT_LEN",

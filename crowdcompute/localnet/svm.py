@@ -54,11 +54,6 @@ class Outcome:
             return self.error.err.code
         return None
 
-    def program_data(self) -> list[bytes]:
-        """Payloads of `Program data:` log lines (events), in order."""
-        import base64
-
-        return [base64.b64decode(line.split(": ", 1)[1]) for line in self.logs if line.startswith("Program data: ")]
 
 
 class Chain:

@@ -167,13 +167,8 @@ pub const MAX_CAPACITY: u16 = NIL - 1;
 
 /// Bytes of a market account with `capacity` queue entries.
 pub const fn market_size(capacity: u16) -> usize {
-    8 + Market::LEN_CONST + capacity as usize * QueueEntry::LEN_CONST
+    8 + <Market as Layout>::LEN + capacity as usize * <QueueEntry as Layout>::LEN
 }
 
 /// Bytes of a job account.
-pub const JOB_SIZE: usize = 8 + Job::LEN_CONST;
-
-macro_rules! len_const {
-    ($($t:ty),*) => { $( impl $t { pub const LEN_CONST: usize = core::mem::size_of::<$t>(); } )* };
-}
-len_const!(Market, Job, QueueEntry);
+pub const JOB_SIZE: usize = 8 + <Job as Layout>::LEN;
