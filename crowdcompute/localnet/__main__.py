@@ -52,7 +52,7 @@ async def serve(args: argparse.Namespace) -> None:
     fund = [_owner(f) for f in args.fund]
     mint = None
     if args.test_mint or fund:  # before listening: a client never sees a half-funded demo
-        net.start_store()
+        await net.start_store()
         mint = await net.provision(test_mint=args.test_mint, fund=fund, sol=int(args.fund_sol * 10**9), tokens=int(args.fund_tokens * 10**6))
     await net.start(args.bind_address, args.rpc_port)
     if not args.quiet:
@@ -64,10 +64,17 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    failed = asyncio.ensure_future(net.failed.wait())
+    await asyncio.wait([asyncio.ensure_future(stop.wait()), failed], return_when=asyncio.FIRST_COMPLETED)
     await net.stop()
+    if failed.done():
+        raise StoreFailedExit(str(net.store.failed))
     if not args.quiet:
         print("localnet: stopped", flush=True)
+
+
+class StoreFailedExit(Exception):
+    """The ledger writer died: the server stopped (exit code 1)."""
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m crowdcompute.localnet") -> int:
@@ -84,6 +91,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m crowdcompute.loca
         return 2
     except OSError as error:  # e.g. the port is taken
         print(f"localnet: error: {error.strerror or error}", file=sys.stderr)
+        return 1
+    except StoreFailedExit as error:
+        print(f"localnet: error: {error}; stopped", file=sys.stderr)
         return 1
     return 0
 

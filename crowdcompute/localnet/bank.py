@@ -35,6 +35,7 @@ The account index
 from __future__ import annotations
 
 import base64
+import collections
 import hashlib
 import json
 import time
@@ -61,6 +62,10 @@ from ..client.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 __all__ = ["Bank", "TxRecord", "Block", "AccountRow", "ProcessResult", "MAX_AGE", "TOKEN_PROGRAM_ID", "TOKEN_2022_PROGRAM_ID"]
 
 MAX_AGE = 150  # slots a blockhash stays valid, as on Solana
+# In-memory history windows (older history is read from the ledger). Statuses cover every
+# slot whose blockhash a transaction may still carry, so duplicates are found in memory.
+STATUS_SLOTS = MAX_AGE + 2
+RECORD_SLOTS = 16  # full records: what clients ask for right after sending (~6 s at 400 ms)
 LAMPORTS_PER_SIGNATURE = 5000
 TOKEN_PROGRAMS = (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID)
 ALT_PROGRAM_ID = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
@@ -74,6 +79,9 @@ def err_json(err: object) -> object:
     if err is None:
         return None
     return json.loads(RpcSimulateTransactionResult(err=err).to_json())["err"]
+
+
+_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def blockhash_for(genesis: bytes, slot: int) -> Hash:
@@ -99,10 +107,13 @@ class TxRecord:
     # this text as it is.
     meta_text: str
     committed: bool = False
+    tx_id: int = 0  # its number since genesis (1, 2, ...): the ledger's key and order
 
     @classmethod
     def build(cls, signature: str, slot: int, block_time: int, tx_bytes: bytes, meta: dict) -> "TxRecord":
-        return cls(signature, slot, block_time, tx_bytes, json.dumps(meta, separators=(",", ":")))
+        record = cls(signature, slot, block_time, tx_bytes, _compact(meta))
+        record.err = meta["err"]  # known: no need to decode the text for it
+        return record
 
     @property
     def meta(self) -> dict:
@@ -121,6 +132,12 @@ class Block:
     previous_blockhash: str
     block_time: int
     signatures: list[str] = field(default_factory=list)
+
+    @classmethod
+    def at(cls, slot: int, block_time: int, genesis: bytes, signatures: list[str] | None = None) -> "Block":
+        """The block of `slot`: its hashes follow from the genesis hash (no slot is skipped)."""
+        parent = slot - 1 if slot > 0 else 0
+        return cls(slot, parent, str(blockhash_for(genesis, slot)), str(blockhash_for(genesis, parent)), block_time, signatures or [])
 
 
 @dataclass
@@ -152,10 +169,14 @@ class Bank:
         self.epoch_schedule = self.svm.get_epoch_schedule()
         self.slot = 0
         self.block_time = int(time.time())
-        self.txs: dict[str, TxRecord] = {}
-        self.by_address: dict[str, list[str]] = {}
-        self.blocks: dict[int, Block] = {}
+        # History in memory (older history is read from the ledger, see the module doc):
+        self.txs: dict[str, TxRecord] = {}  # full records of the last RECORD_SLOTS slots
+        self.status_cache: dict[str, tuple[int, object]] = {}  # signature -> (slot, err), last STATUS_SLOTS slots
+        self.blocks: dict[int, Block] = {}  # the last STATUS_SLOTS blocks, with their signatures
+        self.first_slot = 0  # the ledger keeps every block from here on
+        self.tx_count = 0  # transactions landed since genesis
         self.current_sigs: list[str] = []
+        self._record_order: collections.deque[tuple[int, str]] = collections.deque()  # (slot, signature) of txs, oldest first
         self.uncommitted: dict[str, int] = {}  # signature -> slot, until its commit
         self.uncommitted_slots: dict[int, int] = {}  # slot -> how many of its transactions await their commit
         # index
@@ -177,24 +198,24 @@ class Bank:
         self.svm.set_account(pubkey, account)
         self._index(pubkey, account)
 
-    def restore_tx(self, record: TxRecord) -> None:
-        record.committed = True
-        self.txs[record.signature] = record
-        block = self.blocks.get(record.slot)
-        if block is not None:  # restore blocks first: their rows do not list signatures
-            block.signatures.append(record.signature)
-        for key in self._record_keys(record):
-            self.by_address.setdefault(str(key), []).append(record.signature)
-
-    def restore_block(self, block: Block) -> None:
-        self.blocks[block.slot] = block
+    def restore_history(self, records: list[TxRecord], statuses: list[tuple[str, int, object]], blocks: list[Block], tx_count: int) -> None:
+        """The recent history a ledger holds (store.Loaded): records, statuses and blocks."""
+        for record in records:
+            record.committed = True
+            self.txs[record.signature] = record
+            self._record_order.append((record.slot, record.signature))
+        for signature, slot, err in statuses:
+            self.status_cache[signature] = (slot, err)
+        for block in blocks:
+            self.blocks[block.slot] = block
+        self.tx_count = tx_count
 
     def resume(self, last_slot: int) -> Block:
         """After a restore: closes `last_slot` (its block gathers its restored transactions)
         and starts the next slot. Returns the block closed."""
         self.slot = last_slot
         self.block_time = self.blocks[last_slot].block_time if last_slot in self.blocks else int(time.time())
-        self.current_sigs = [s for s, r in self.txs.items() if r.slot == last_slot]
+        self.current_sigs = [s for s, (slot, _) in self.status_cache.items() if slot == last_slot]
         return self.advance()
 
     # -- slots ---------------------------------------------------------------------------
@@ -212,8 +233,7 @@ class Bank:
 
     def advance(self) -> Block:
         """Ends the current slot and starts the next one; returns the finished block."""
-        parent = self.slot - 1 if self.slot > 0 else 0
-        block = Block(self.slot, parent, str(self.blockhash()), str(self.blockhash(parent)), self.block_time, self.current_sigs)
+        block = Block.at(self.slot, self.block_time, self.genesis, self.current_sigs)
         self.blocks[self.slot] = block
         self.current_sigs = []
         self.slot += 1
@@ -221,6 +241,22 @@ class Bank:
         self.svm.warp_to_slot(self.slot)
         self._set_clock()
         return block
+
+    def forget(self, *, published: int) -> None:
+        """Drops from memory what the ledger holds and the window no longer needs: blocks
+        and statuses older than STATUS_SLOTS, full records older than RECORD_SLOTS. Only
+        committed transactions in blocks up to `published` (already notified) are dropped."""
+        for slot in [s for s in self.blocks if s < self.slot - STATUS_SLOTS and s <= published and s not in self.uncommitted_slots]:
+            for signature in self.blocks.pop(slot).signatures:
+                self.status_cache.pop(signature, None)
+                self.txs.pop(signature, None)
+        horizon = min(self.slot - RECORD_SLOTS, published + 1)
+        order = self._record_order
+        while order and order[0][0] < horizon:
+            record = self.txs.get(order[0][1])
+            if record is not None and not record.committed:
+                break  # its commit is still on the way: keep it (and those after it)
+            self.txs.pop(order.popleft()[1], None)
 
     def _blockhash_cache(self) -> dict[str, int]:
         cache = getattr(self, "_bh_cache", None)
@@ -267,14 +303,27 @@ class Bank:
         """Whether every transaction of `slot` is committed."""
         return slot not in self.uncommitted_slots
 
-    def status_level(self, record: TxRecord) -> str:
-        if not record.committed:
+    def level(self, slot: int, committed: bool = True) -> str:
+        """The commitment a transaction of `slot` has reached (see the module doc)."""
+        if not committed:
             return "processed"
-        return "finalized" if record.slot < self.slot else "confirmed"
+        return "finalized" if slot < self.slot else "confirmed"
+
+    def status_level(self, record: TxRecord) -> str:
+        return self.level(record.slot, record.committed)
 
     def meets(self, record: TxRecord, commitment: str | None) -> bool:
-        order = {"processed": 0, "confirmed": 1, "finalized": 2}
-        return order[self.status_level(record)] >= order.get(commitment or "finalized", 2)
+        return reaches(self.status_level(record), commitment)
+
+    def recent_status(self, signature: str) -> tuple[int, object, str] | None:
+        """(slot, err, level) of a transaction in the in-memory window, else None."""
+        record = self.txs.get(signature)
+        if record is not None:
+            return record.slot, record.err, self.status_level(record)
+        cached = self.status_cache.get(signature)
+        if cached is None:
+            return None
+        return cached[0], cached[1], self.level(cached[0])
 
     # -- accounts ------------------------------------------------------------------------
     def get_account(self, pubkey: Pubkey) -> Account | None:
@@ -291,6 +340,11 @@ class Bank:
         return not (account.executable or account.owner in (SYSVAR_OWNER, NATIVE_LOADER))
 
     def _index(self, pubkey: Pubkey, account: Account | None) -> None:
+        old = self._indexed.get(pubkey)
+        if old is not None and account is not None and old[1] is None and account.lamports and not account.executable:
+            owner = account.owner
+            if owner == old[0] and owner not in TOKEN_PROGRAMS:
+                return  # the common case (a payer, a program's account): nothing to re-index
         old = self._indexed.pop(pubkey, None)
         if old is not None:
             owner, token_owner, mint = old
@@ -324,10 +378,9 @@ class Bank:
         return sorted(self.by_mint.get(mint, ()), key=bytes)
 
     # -- transactions --------------------------------------------------------------------
-    def account_keys(self, tx: VersionedTransaction) -> tuple[list[Pubkey], list[Pubkey], dict]:
-        """All keys a transaction names (static, then lookup-table writable, readonly), its
+    def account_keys(self, message: Message | MessageV0) -> tuple[list[Pubkey], list[Pubkey], dict]:
+        """All keys a message names (static, then lookup-table writable, readonly), its
         writable keys, and the loaded addresses (for the meta)."""
-        message = tx.message
         keys = list(message.account_keys)
         writable = [k for i, k in enumerate(keys) if _is_writable(message, i)]
         loaded = {"writable": [], "readonly": []}
@@ -346,15 +399,23 @@ class Bank:
             loaded = {"writable": [str(k) for k in lw], "readonly": [str(k) for k in lr]}
         return keys, writable, loaded
 
-    def process(self, tx: VersionedTransaction) -> ProcessResult:
+    def seen(self, signature: str) -> bool:
+        """Whether a transaction with this signature landed within the blockhash window
+        (an older one cannot land again: its blockhash has expired)."""
+        return signature in self.status_cache
+
+    def process(self, tx: VersionedTransaction, signature: str | None = None) -> ProcessResult:
         """Executes `tx` now. The result's `record` is set when it landed (success or an
-        execution failure that paid its fee); the caller persists `record` and `accounts`."""
-        signature = str(tx.signatures[0])
-        if signature in self.txs:
+        execution failure that paid its fee); the caller persists `record` and `accounts`.
+        `signature`: the first signature in base58, when the caller has it already."""
+        if signature is None:
+            signature = str(tx.signatures[0])
+        if signature in self.status_cache:
             return ProcessResult(signature, _fieldless("AlreadyProcessed"), [], 0)
-        if not self.is_blockhash_valid(tx.message.recent_blockhash):
+        message = tx.message
+        if not self.is_blockhash_valid(message.recent_blockhash):
             return ProcessResult(signature, _fieldless("BlockhashNotFound"), [], 0)
-        keys, writable, loaded = self.account_keys(tx)
+        keys, writable, loaded = self.account_keys(message)
         pre_accounts = [self.svm.get_account(k) for k in keys]
         pre = [a.lamports if a is not None else 0 for a in pre_accounts]
         pre_tokens = self._token_balances(keys, pre_accounts)
@@ -371,7 +432,7 @@ class Bank:
         out = ProcessResult(signature, err, logs, units, keys=keys, writable=writable, return_data=meta.return_data())
         if not landed:
             return out
-        fee = LAMPORTS_PER_SIGNATURE * tx.message.header.num_required_signatures
+        fee = LAMPORTS_PER_SIGNATURE * message.header.num_required_signatures
         ejson = err_json(err)
         meta_json = {
             "err": ejson,
@@ -391,15 +452,22 @@ class Bank:
         if rd is not None and bytes(rd.data):
             meta_json["returnData"] = {"programId": str(rd.program_id), "data": [base64.b64encode(bytes(rd.data)).decode(), "base64"]}
         record = TxRecord.build(signature, self.slot, self.block_time, bytes(tx), meta_json)
+        self.tx_count += 1
+        record.tx_id = self.tx_count
         self.txs[signature] = record
+        self._record_order.append((self.slot, signature))
+        self.status_cache[signature] = (self.slot, ejson)
         self.uncommitted[signature] = self.slot
         self.uncommitted_slots[self.slot] = self.uncommitted_slots.get(self.slot, 0) + 1
         self.current_sigs.append(signature)
-        for key in dict.fromkeys(keys):
-            self.by_address.setdefault(str(key), []).append(signature)
         rows = []
-        for key in dict.fromkeys(keys):
-            account = self.get_account(key)
+        unique = dict.fromkeys(keys)
+        for key, account in zip(keys, post_accounts):
+            if key not in unique:
+                continue  # named twice (a lookup table may repeat a key): once is enough
+            del unique[key]
+            if account is not None and account.lamports == 0 and not account.executable:
+                account = None
             if not self._persistable(key, account):
                 continue
             self._index(key, account)
@@ -409,11 +477,9 @@ class Bank:
 
     def _token_balances(self, keys: list[Pubkey], accounts: list) -> list[dict]:
         """Solana's pre/postTokenBalances: one entry per SPL token account among `keys`."""
-        from .encoding import ui_amount
-
         out = []
-        for index, (key, account) in enumerate(zip(keys, accounts)):
-            if account is None or account.lamports == 0 or account.owner not in TOKEN_PROGRAMS or not is_token_account(account):
+        for index, account in enumerate(accounts):
+            if account is None or len(account.data) < 165 or account.owner not in TOKEN_PROGRAMS or not account.lamports or not is_token_account(account):
                 continue
             data = bytes(account.data)
             mint = self.svm.get_account(Pubkey(data[0:32]))
@@ -424,14 +490,14 @@ class Bank:
                 "mint": str(Pubkey(data[0:32])),
                 "owner": str(Pubkey(data[32:64])),
                 "programId": str(account.owner),
-                "uiTokenAmount": ui_amount(int.from_bytes(data[64:72], "little"), bytes(mint.data)[44]),
+                "uiTokenAmount": _ui_amount(int.from_bytes(data[64:72], "little"), bytes(mint.data)[44]),
             })
         return out
 
     def simulate(self, tx: VersionedTransaction, *, sig_verify: bool = False, replace_blockhash: bool = False):
         """Runs `tx` without committing. Returns (err, logs, units, post_accounts by key, return_data)."""
         signature = str(tx.signatures[0])
-        if signature in self.txs and sig_verify:
+        if sig_verify and self.seen(signature):
             return _fieldless("AlreadyProcessed"), [], 0, {}, None
         if not replace_blockhash and not self.is_blockhash_valid(tx.message.recent_blockhash):
             return _fieldless("BlockhashNotFound"), [], 0, {}, None
@@ -456,7 +522,7 @@ class Bank:
         ixs = [transfer(TransferParams(from_pubkey=self.faucet.pubkey(), to_pubkey=to, lamports=lamports))]
         message = Message.new_with_blockhash(ixs, self.faucet.pubkey(), blockhash)
         tx = Transaction([self.faucet], message, blockhash)
-        if str(tx.signatures[0]) in self.txs:
+        if self.seen(str(tx.signatures[0])):
             # Same payee and amount twice in one slot: make it distinct with a memo.
             from solders.instruction import Instruction
 
@@ -465,13 +531,22 @@ class Bank:
             tx = Transaction([self.faucet], message, blockhash)
         return VersionedTransaction.from_bytes(bytes(tx))
 
-    def _record_keys(self, record: TxRecord) -> list[Pubkey]:
+    def record_keys(self, record: TxRecord) -> list[Pubkey]:
+        """Every key a recorded transaction named (static and loaded), once each."""
         tx = VersionedTransaction.from_bytes(record.tx_bytes)
         keys = list(tx.message.account_keys)
         if getattr(tx.message, "address_table_lookups", None):  # only v0 messages load more
             loaded = record.meta.get("loadedAddresses") or {}
             keys += [Pubkey.from_string(k) for k in loaded.get("writable", []) + loaded.get("readonly", [])]
         return list(dict.fromkeys(keys))
+
+
+_LEVELS = {"processed": 0, "confirmed": 1, "finalized": 2}
+
+
+def reaches(level: str, commitment: str | None) -> bool:
+    """Whether a transaction at `level` is visible at `commitment` (default finalized)."""
+    return _LEVELS[level] >= _LEVELS.get(commitment or "finalized", 2)
 
 
 def _is_writable(message, index: int) -> bool:
@@ -508,6 +583,12 @@ def _inner(inner: Iterable) -> list[dict]:
             ],
         })
     return out
+
+
+def _ui_amount(amount: int, decimals: int) -> dict:
+    from .encoding import ui_amount  # here: encoding.py imports this module
+
+    return ui_amount(amount, decimals)
 
 
 def is_token_account(account: Account) -> bool:

@@ -29,7 +29,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from solders.pubkey import Pubkey
 
-from .bank import Bank, Block, ProcessResult
+from .bank import Bank, Block, ProcessResult, reaches
 from .encoding import RpcError, check_encoding, deleted_account, encode_account, matches, parse_filters
 
 __all__ = ["Hub", "serve_pubsub"]
@@ -127,8 +127,8 @@ class Hub:
             if not params or not isinstance(params[0], str):
                 raise RpcError(-32602, "Invalid params: signature expected")
             sub = Sub(sid, conn, "signature", params[0], _commitment(config))
-            record = self.bank.txs.get(params[0])
-            if record is not None and self.bank.meets(record, sub.commitment):
+            status = self.bank.recent_status(params[0])
+            if status is not None and reaches(status[2], sub.commitment):
                 # Already there: answer the subscription, then notify at once.
                 self._register(sub)
                 return sid
@@ -177,8 +177,8 @@ class Hub:
         sub = self.subs.get(sub_id)
         if sub is None or sub.kind != "signature" or sub in self.by_signature.get(sub.key, ()):
             return
-        record = self.bank.txs[sub.key]
-        self._notify(sub, "signatureNotification", {"context": {"slot": record.slot}, "value": {"err": record.err}})
+        slot, err, _ = self.bank.recent_status(sub.key)
+        self._notify(sub, "signatureNotification", {"context": {"slot": slot}, "value": {"err": err}})
         self.unsubscribe(sub.id)
 
     def unsubscribe(self, sub_id: int, conn: Conn | None = None) -> bool:
@@ -245,12 +245,12 @@ class Hub:
             config = sub.filters[0]
             signatures = None
             if len(sub.filters) > 1:
-                mentioned = set(self.bank.by_address.get(str(sub.filters[1]), ()))
-                signatures = [s for s in block.signatures if s in mentioned]
+                # The block's records are in the bank's window: it forgets only published blocks.
+                signatures = [s for s in block.signatures if sub.filters[1] in self.bank.record_keys(self.bank.txs[s])]
                 if not signatures:
                     continue
             try:
-                value = block_json(self.bank, block, config, signatures)
+                value = block_json(block, config, self.bank.txs, signatures)
             except RpcError as exc:
                 value = None
                 err = exc.message

@@ -120,6 +120,7 @@ class Ctx:
     def __init__(self, net) -> None:
         self.net = net
         self.bank = net.bank
+        self.history = net.history
 
     def slot(self, config: dict) -> int:
         slot = self.bank.slot_for(_commitment(config))
@@ -230,7 +231,7 @@ async def get_block_height(ctx: Ctx, params) -> Any:
 async def get_transaction_count(ctx: Ctx, params) -> Any:
     (config,) = _params(params, 0, 1)
     ctx.slot(_config(config))
-    return len(ctx.bank.txs)
+    return ctx.bank.tx_count
 
 
 @method("getEpochInfo")
@@ -239,7 +240,7 @@ async def get_epoch_info(ctx: Ctx, params) -> Any:
     slot = ctx.slot(_config(config))
     schedule = ctx.bank.epoch_schedule
     epoch, index = schedule.get_epoch_and_slot_index(slot)
-    return {"absoluteSlot": slot, "blockHeight": slot, "epoch": epoch, "slotIndex": index, "slotsInEpoch": schedule.get_slots_in_epoch(epoch), "transactionCount": len(ctx.bank.txs)}
+    return {"absoluteSlot": slot, "blockHeight": slot, "epoch": epoch, "slotIndex": index, "slotsInEpoch": schedule.get_slots_in_epoch(epoch), "transactionCount": ctx.bank.tx_count}
 
 
 @method("getEpochSchedule")
@@ -250,12 +251,12 @@ async def get_epoch_schedule(ctx: Ctx, params) -> Any:
 
 @method("getFirstAvailableBlock")
 async def get_first_available_block(ctx: Ctx, params) -> Any:
-    return min(ctx.bank.blocks, default=0)
+    return ctx.bank.first_slot
 
 
 @method("minimumLedgerSlot")
 async def minimum_ledger_slot(ctx: Ctx, params) -> Any:
-    return min(ctx.bank.blocks, default=0)
+    return ctx.bank.first_slot
 
 
 # -- blockhashes and fees --------------------------------------------------------------
@@ -435,14 +436,14 @@ async def send_transaction(ctx: Ctx, params) -> Any:
     if not config.get("skipPreflight"):
         if not all(tx.verify_with_results()):
             raise RpcError(-32003, "Transaction signature verification failure")
-        if signature not in ctx.bank.txs:
+        if not ctx.bank.seen(signature):
             err, logs, units, _, return_data = ctx.bank.simulate(tx, sig_verify=True)
             if err is not None:
                 value = _sim_value(err, logs, units, return_data)
                 raise RpcError(-32002, f"Transaction simulation failed: {_err_text(value['err'])}", value)
-    elif signature in ctx.bank.txs:
+    elif ctx.bank.seen(signature):
         return signature
-    result = await ctx.net.execute(tx)
+    result = await ctx.net.execute(tx, signature)
     if result.record is None:
         if result.err is not None and err_json(result.err) == "AlreadyProcessed" and config.get("skipPreflight"):
             return signature
@@ -497,13 +498,12 @@ async def request_airdrop(ctx: Ctx, params) -> Any:
     return result.signature
 
 
-def _status(ctx: Ctx, record: TxRecord) -> dict:
-    level = ctx.bank.status_level(record)
+def _status(ctx: Ctx, slot: int, err: Any, level: str) -> dict:
     return {
-        "slot": record.slot,
-        "confirmations": None if level == "finalized" else max(0, ctx.bank.slot - record.slot),
-        "err": record.err,
-        "status": {"Ok": None} if record.err is None else {"Err": record.err},
+        "slot": slot,
+        "confirmations": None if level == "finalized" else max(0, ctx.bank.slot - slot),
+        "err": err,
+        "status": {"Ok": None} if err is None else {"Err": err},
         "confirmationStatus": level,
     }
 
@@ -511,16 +511,13 @@ def _status(ctx: Ctx, record: TxRecord) -> dict:
 @method("getSignatureStatuses")
 async def get_signature_statuses(ctx: Ctx, params) -> Any:
     signatures, config = _params(params, 1, 2)
-    _config(config)
+    config = _config(config)
     if not isinstance(signatures, list) or len(signatures) > MAX_SIGNATURES:
         raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURES}")
-    out = []
-    for sig in signatures:
-        if not isinstance(sig, str):
-            raise invalid_params("Invalid params: signatures must be strings")
-        record = ctx.bank.txs.get(sig)
-        out.append(_status(ctx, record) if record is not None else None)
-    return {"context": ctx.context(ctx.bank.slot), "value": out}
+    if not all(isinstance(sig, str) for sig in signatures):
+        raise invalid_params("Invalid params: signatures must be strings")
+    statuses = await ctx.history.statuses(signatures, bool(config.get("searchTransactionHistory")))
+    return {"context": ctx.context(ctx.bank.slot), "value": [None if s is None else _status(ctx, *s) for s in statuses]}
 
 
 def _ui_message(tx: VersionedTransaction, record: TxRecord, parsed: bool) -> dict:
@@ -574,7 +571,7 @@ async def get_transaction(ctx: Ctx, params) -> Any:
     commitment = _commitment(config)
     if commitment == "processed":
         raise invalid_params("Method does not support commitment below `confirmed`")
-    record = ctx.bank.txs.get(signature)
+    record = (await ctx.history.records([signature])).get(signature)
     if record is None or not ctx.bank.meets(record, commitment):
         return None
     out = _encoded_tx(record, config.get("encoding") or "json", config.get("maxSupportedTransactionVersion"))
@@ -593,44 +590,43 @@ async def get_signatures_for_address(ctx: Ctx, params) -> Any:
     if not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise invalid_params("Invalid limit; max 1000")
     before, until = config.get("before"), config.get("until")
-    sigs = ctx.bank.by_address.get(str(key), [])
+    for name, value in (("before", before), ("until", until)):
+        if value is not None and not isinstance(value, str):
+            raise invalid_params(f"Invalid params: {name} must be a signature")
+    # The ledger holds exactly the committed (confirmed and finalized) transactions.
+    rows = await ctx.history.signatures_for_address(key, before=before, until=until, limit=limit)
     out = []
-    started = before is None
-    for sig in reversed(sigs):
-        if not started:
-            started = sig == before
+    for sig, slot, block_time, err in rows:
+        level = ctx.bank.level(slot)
+        if commitment == "finalized" and level != "finalized":
             continue
-        if sig == until:
-            break
-        record = ctx.bank.txs[sig]
-        if not ctx.bank.meets(record, commitment):
-            continue
-        out.append({"signature": sig, "slot": record.slot, "err": record.err, "memo": None, "blockTime": record.block_time, "confirmationStatus": ctx.bank.status_level(record)})
-        if len(out) >= limit:
-            break
+        out.append({"signature": sig, "slot": slot, "err": err, "memo": None, "blockTime": block_time, "confirmationStatus": level})
     return out
 
 
 # -- blocks ----------------------------------------------------------------------------
-def _block_available(ctx: Ctx, slot: Any, config: dict):
+async def _block_available(ctx: Ctx, slot: Any, config: dict):
     slot = _uint(slot, "slot")
     commitment = _commitment(config)
     if commitment == "processed":
         raise invalid_params("Method does not support commitment below `confirmed`")
-    block = ctx.bank.blocks.get(slot)
     top = ctx.bank.finalized_slot() if commitment == "finalized" else ctx.bank.confirmed_slot()
-    if block is None or slot > top or not ctx.bank.block_committed(slot):
+    block = None
+    if slot <= top and ctx.bank.block_committed(slot):
+        block = await ctx.history.block(slot)
+    if block is None:
         raise RpcError(-32004, f"Block not available for slot {slot}")
     return block
 
 
-def block_json(bank, block, config: dict, signatures: list[str] | None = None) -> dict:
-    """Solana's UiConfirmedBlock for `block` (its transactions limited to `signatures`)."""
+def block_json(block, config: dict, records: dict[str, TxRecord], signatures: list[str] | None = None) -> dict:
+    """Solana's UiConfirmedBlock for `block` (its transactions limited to `signatures`);
+    `records` holds at least the records of those transactions."""
     details = config.get("transactionDetails") or "full"
     sigs = block.signatures if signatures is None else signatures
     out: dict = {"blockHeight": block.slot, "blockTime": block.block_time, "blockhash": block.blockhash, "parentSlot": block.parent_slot, "previousBlockhash": block.previous_blockhash}
     if details == "full":
-        out["transactions"] = [_encoded_tx(bank.txs[s], config.get("encoding") or "json", config.get("maxSupportedTransactionVersion")) for s in sigs]
+        out["transactions"] = [_encoded_tx(records[s], config.get("encoding") or "json", config.get("maxSupportedTransactionVersion")) for s in sigs]
     elif details == "signatures":
         out["signatures"] = list(sigs)
     elif details != "none":
@@ -644,14 +640,16 @@ def block_json(bank, block, config: dict, signatures: list[str] | None = None) -
 async def get_block(ctx: Ctx, params) -> Any:
     slot, config = _params(params, 1, 2)
     config = _encoding_config(config)
-    block = _block_available(ctx, slot, config)
-    return block_json(ctx.bank, block, config)
+    block = await _block_available(ctx, slot, config)
+    details = config.get("transactionDetails") or "full"
+    records = await ctx.history.records(block.signatures) if details == "full" else {}
+    return block_json(block, config, records)
 
 
 @method("getBlockTime")
 async def get_block_time(ctx: Ctx, params) -> Any:
     (slot,) = _params(params, 1, 1)
-    return _block_available(ctx, slot, {}).block_time
+    return (await _block_available(ctx, slot, {})).block_time
 
 
 @method("getBlocks")
@@ -665,7 +663,7 @@ async def get_blocks(ctx: Ctx, params) -> Any:
     end = top if end is None else min(_uint(end, "end slot"), top)
     if end - start > 500_000:
         raise invalid_params("Slot range too large; max 500000")
-    return [s for s in range(start, end + 1) if s in ctx.bank.blocks]
+    return list(range(max(start, ctx.bank.first_slot), end + 1))  # every slot has its block
 
 
 # -- a one-node cluster -----------------------------------------------------------------
@@ -753,14 +751,7 @@ async def get_recent_performance_samples(ctx: Ctx, params) -> Any:
     limit = 720 if limit is None else _uint(limit, "limit")
     if limit > 720:
         raise invalid_params("Invalid limit; max 720")
-    periods: dict[int, dict] = {}
-    for block in ctx.bank.blocks.values():
-        period = periods.setdefault(block.block_time // 60, {"slot": 0, "numSlots": 0, "numTransactions": 0})
-        period["slot"] = max(period["slot"], block.slot)
-        period["numSlots"] += 1
-        period["numTransactions"] += len(block.signatures)
-    return [{"slot": p["slot"], "numTransactions": p["numTransactions"], "numNonVoteTransactions": p["numTransactions"],
-             "numSlots": p["numSlots"], "samplePeriodSecs": 60} for _, p in sorted(periods.items(), reverse=True)[:limit]]
+    return await ctx.history.performance(limit)
 
 
 @method("getBlockProduction")
@@ -768,7 +759,7 @@ async def get_block_production(ctx: Ctx, params) -> Any:
     """The one leader produced every slot since the first block (none skipped)."""
     (config,) = _params(params, 0, 1)
     config = _config(config)
-    first = min(ctx.bank.blocks, default=0)
+    first = ctx.bank.first_slot
     last = ctx.bank.slot
     window = config.get("range") or {}
     first = _uint(window.get("firstSlot", first), "firstSlot")
@@ -776,7 +767,7 @@ async def get_block_production(ctx: Ctx, params) -> Any:
     identity = str(ctx.bank.faucet.pubkey())
     if config.get("identity") not in (None, identity):
         return ctx.with_context(config, {"byIdentity": {}, "range": {"firstSlot": first, "lastSlot": last}})
-    produced = sum(1 for slot in ctx.bank.blocks if first <= slot <= last)
+    produced = max(0, min(last, ctx.bank.slot - 1) - max(first, ctx.bank.first_slot) + 1)  # no slot is skipped
     return ctx.with_context(config, {"byIdentity": {identity: [produced, produced]}, "range": {"firstSlot": first, "lastSlot": last}})
 
 
@@ -838,7 +829,8 @@ async def get_blocks_with_limit(ctx: Ctx, params) -> Any:
     if limit > 500_000:
         raise invalid_params("Limit too large; max 500000")
     top = min(ctx.bank.slot_for(_commitment(_config(config))), ctx.bank.slot - 1)
-    return [s for s in range(start, min(top, start + limit - 1) + 1) if s in ctx.bank.blocks] if limit else []
+    start = max(start, ctx.bank.first_slot)  # every slot from there on has its block
+    return list(range(start, min(top, start + limit - 1) + 1)) if limit else []
 
 
 # -- the app ---------------------------------------------------------------------------
@@ -865,8 +857,11 @@ async def _one(ctx: Ctx, req: Any) -> dict:
     return {"jsonrpc": "2.0", "result": result, "id": rid}
 
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # made once: json.dumps with options builds one per call
+
+
 def _dumps(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()
+    return _encode(payload).encode()
 
 
 def error_body(message: str) -> bytes:

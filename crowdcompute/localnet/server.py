@@ -25,9 +25,11 @@ from solders.message import Message
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction, VersionedTransaction
 
-from .bank import Bank, Block, ProcessResult
+from .bank import RECORD_SLOTS, STATUS_SLOTS, Bank, Block, ProcessResult
+from .history import History
 from .pubsub import Hub, serve_pubsub
 from .store import Store, Write
+from .writer import SCHEMA_VERSION
 from .svm import deploy_dir, repo_root
 
 __all__ = ["Localnet", "default_programs", "default_ledger"]
@@ -74,8 +76,15 @@ class Localnet:
         self.programs = dict(default_programs() if programs is None else programs)
         self.slot_ms = slot_ms
         self.store = Store(self.ledger)
-        self.bank = self._open()
+        try:
+            self.bank = self._open()
+        except BaseException:
+            self.store.conn.close()
+            self.store._server_lock.close()
+            raise
+        self.history = History(self.bank, self.store, slot_ms)
         self.hub = Hub(self.bank)
+        self.failed: asyncio.Event | None = None  # made by start_store (it needs the loop)
         self.pending_final: list[ProcessResult] = []
         self.pending_blocks: list[Block] = []
         self._http = None
@@ -105,23 +114,20 @@ class Localnet:
 
     def _open(self) -> Bank:
         faucet = self._faucet()
-        loaded = self.store.load()
+        loaded = self.store.load(status_slots=STATUS_SLOTS, record_slots=RECORD_SLOTS)
         if loaded is None:
             genesis = os.urandom(32)
             bank = Bank(self.programs, genesis_hash=genesis, faucet=faucet)
             rows = bank.genesis_accounts()
-            self.store.write_now(Write(accounts=rows, meta={"genesis_hash": genesis.hex(), "creation_time": str(bank.creation_time), "slot": "0"}))
+            meta = {"genesis_hash": genesis.hex(), "creation_time": str(bank.creation_time), "slot": "0", "schema_version": SCHEMA_VERSION}
+            self.store.write_now(Write(accounts=rows, meta=meta))
             return bank
         meta = loaded.meta
         bank = Bank(self.programs, genesis_hash=bytes.fromhex(meta["genesis_hash"]), faucet=faucet, creation_time=int(meta["creation_time"]))
         for pubkey, account in loaded.accounts:
             bank.restore_account(pubkey, account)
-        for block in loaded.blocks:
-            bank.restore_block(block)
-        for record in loaded.txs:
-            bank.restore_tx(record)
-        last = max([int(meta.get("slot", 0))] + [b.slot for b in loaded.blocks] + [r.slot for r in loaded.txs])
-        block = bank.resume(last)
+        bank.restore_history(loaded.txs, loaded.statuses, loaded.blocks, loaded.tx_count)
+        block = bank.resume(loaded.last_slot)
         self.store.write_now(Write(block=block, meta={"slot": str(bank.slot)}))
         return bank
 
@@ -131,16 +137,19 @@ class Localnet:
         from .rpc import MAX_BODY, RpcHandler, error_body
 
         self.address = (host, port)
-        self.start_store()
+        await self.start_store()
         self._http = await serve_http(RpcHandler(self), host, port, max_body=MAX_BODY, error_body=error_body)
         self._ws = await serve_pubsub(self.hub, host, port + 1)
         self._timer = asyncio.ensure_future(self._slots())
 
-    def start_store(self) -> None:
-        """Starts the writer thread (start() does it; call it first to run transactions,
-        e.g. provision(), before the server listens)."""
-        if self.store._thread is None:
-            self.store.start(asyncio.get_running_loop())
+    async def start_store(self) -> None:
+        """Starts the writer process (start() does it; call it first to run transactions,
+        e.g. provision(), before the server listens). `failed` is set if the writer dies:
+        the server must stop, as it can no longer make transactions durable."""
+        if not self.store.started:
+            self.failed = asyncio.Event()
+            self.store.on_failure = lambda error: self.failed.set()
+            await self.store.start()
 
     async def stop(self) -> None:
         if self._timer is not None:
@@ -156,7 +165,7 @@ class Localnet:
             await self._http.close()
         if self._background:
             await asyncio.wait(self._background, timeout=5)
-        await asyncio.get_running_loop().run_in_executor(None, self.store.close)
+        await self.store.close()
 
     async def _slots(self) -> None:
         period = self.slot_ms / 1000
@@ -178,6 +187,8 @@ class Localnet:
         root = self.bank.finalized_slot()
         if root != old_root:
             self.hub.publish_root(root)
+        published = self.pending_blocks[0].slot - 1 if self.pending_blocks else block.slot
+        self.bank.forget(published=published)
         return block
 
     def _track(self, future: asyncio.Future) -> None:
@@ -205,14 +216,14 @@ class Localnet:
             self.hub.publish_block(self.pending_blocks.pop(0))
 
     # -- transactions --------------------------------------------------------------------
-    async def execute(self, tx: VersionedTransaction) -> ProcessResult:
+    async def execute(self, tx: VersionedTransaction, signature: str | None = None) -> ProcessResult:
         """Processes `tx` now; when it landed, returns only after its durable commit."""
-        result = self.bank.process(tx)
+        result = self.bank.process(tx, signature)
         record = result.record
         if record is None:
             return result
         self.hub.publish_tx(result, "processed")
-        write = Write(accounts=result.accounts, tx=record, addresses=[str(k) for k in dict.fromkeys(result.keys)])
+        write = Write(accounts=result.accounts, tx=record, addresses=[bytes(k) for k in dict.fromkeys(result.keys)])
         future = self.store.submit(write)
         try:
             await asyncio.shield(future)

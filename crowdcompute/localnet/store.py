@@ -1,52 +1,67 @@
-"""Durability for the localnet: one SQLite database (`ledger.sqlite3`) in the ledger folder.
+"""Durability for the localnet: one SQLite database (`ledger.sqlite3`) in the ledger folder,
+written by a process of its own (writer.py) and read here off the event loop.
 
 What is fsynced when
     The database runs in WAL mode with `synchronous=FULL`: every COMMIT is fsynced before it
-    returns. All writes go through ONE writer thread that does group commit: it takes every
+    returns. All writes go to ONE writer process that does group commit: it takes every
     write queued so far, applies them in one SQLite transaction, commits (one fsync), then
-    resolves the futures of those writes. A processed transaction's record, its
-    address->signature rows and every account it could have changed are one write, so they
-    commit together. The server answers sendTransaction / requestAirdrop only after that
-    commit, so an acknowledged transaction survives kill -9. Each slot's block row (slot,
-    blockhash, parent, block time) and the current slot are written the same way when the
-    slot ends, without anyone waiting; after a crash the bank resumes at the last slot it
-    finds (blocks or transactions), so slots continue and never go backwards.
+    acknowledges them. A processed transaction's record, its address rows and every account
+    it could have changed are one write, so they commit together. The server answers
+    sendTransaction / requestAirdrop only after that acknowledgement, so an acknowledged
+    transaction survives kill -9. Each slot's block row (slot, block time, transaction count)
+    and the current slot are written the same way when the slot ends, without anyone
+    waiting; after a crash the bank resumes at the last slot it finds (blocks or
+    transactions), so slots continue and never go backwards.
 
-The event loop never touches the disk after startup: it only queues writes and awaits
-futures. Loading (at startup, before the server answers) reads everything into the bank.
+The event loop never touches the disk after startup: writes are pickled onto the writer's
+pipe, and reads of history older than the bank's in-memory window (old transactions,
+blocks, an address's signatures) run on one reader thread with its own read-only
+connection (WAL lets it read while the writer writes). Loading, at startup before the
+server answers, reads the accounts and only the recent history the bank keeps in memory.
+
+Locks: the server holds `server.lock` (flock) for its whole life, so a second localnet on
+the same ledger is refused; the writer holds `writer.lock`, and a restarted server waits
+for a previous writer (still committing after a kill -9 of its server) before loading.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import concurrent.futures
+import fcntl
 import json
-import queue
-import sqlite3
-import threading
+import logging
+import pickle
+import struct
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from solders.account import Account
 from solders.pubkey import Pubkey
 
 from .bank import AccountRow, Block, TxRecord
+from .writer import LOCK_FILE, SCHEMA, SCHEMA_VERSION, apply_frames, connect
 
-__all__ = ["Store", "Write", "Loaded"]
+__all__ = ["Store", "Write", "Loaded", "LedgerInUse", "StoreFailed"]
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS accounts (
-  pubkey BLOB PRIMARY KEY, lamports INTEGER NOT NULL, owner BLOB NOT NULL, data BLOB NOT NULL,
-  executable INTEGER NOT NULL, rent_epoch TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS transactions (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, signature TEXT UNIQUE NOT NULL, slot INTEGER NOT NULL,
-  block_time INTEGER NOT NULL, tx BLOB NOT NULL, meta TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS address_signatures (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, address TEXT NOT NULL, signature TEXT NOT NULL, slot INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS blocks (
-  slot INTEGER PRIMARY KEY, parent_slot INTEGER NOT NULL, blockhash TEXT NOT NULL,
-  previous_blockhash TEXT NOT NULL, block_time INTEGER NOT NULL);
-"""
+log = logging.getLogger("crowdcompute.localnet.store")
+
+SERVER_LOCK = "server.lock"
+WRITER_WAIT_S = 30.0  # how long a restart waits for a previous writer to finish
+_LENGTH = struct.Struct("<I")
+_ACK = struct.Struct("<Q")
+
+
+class LedgerInUse(ValueError):
+    """Another localnet serves this ledger."""
+
+
+class StoreFailed(RuntimeError):
+    """The writer process is gone: nothing can be made durable any more."""
 
 
 @dataclass
@@ -55,147 +70,223 @@ class Write:
 
     accounts: list[AccountRow] = field(default_factory=list)
     tx: TxRecord | None = None
-    addresses: list[str] = field(default_factory=list)
+    addresses: list[bytes] = field(default_factory=list)  # the transaction's keys, as bytes
     block: Block | None = None
     meta: dict[str, str] = field(default_factory=dict)
+
+    def frame(self) -> tuple:
+        """The writer's tuple (writer.apply_frames): plain bytes, ints and strings only."""
+        accounts = [
+            (bytes(row.pubkey), None if (a := row.account) is None else (a.lamports, bytes(a.owner), bytes(a.data), int(a.executable), str(a.rent_epoch)))
+            for row in self.accounts
+        ]
+        txs, addresses = (), ()
+        if (t := self.tx) is not None:
+            err = None if t.err is None else json.dumps(t.err, separators=(",", ":"))
+            txs = ((t.tx_id, t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_text, err),)
+            addresses = [(address, t.tx_id) for address in self.addresses]
+        blocks = () if (b := self.block) is None else ((b.slot, b.block_time, len(b.signatures)),)
+        return accounts, txs, addresses, blocks, self.meta
 
 
 @dataclass
 class Loaded:
     meta: dict[str, str]
     accounts: list[tuple[Pubkey, Account]]
-    txs: list[TxRecord]
-    blocks: list[Block]
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    return conn
+    txs: list[TxRecord]  # the records of the recent slots (full)
+    statuses: list[tuple[str, int, Any]]  # (signature, slot, err) of the status-cache slots
+    blocks: list[Block]  # the blocks of the status-cache slots, with their signatures
+    last_slot: int
+    tx_count: int
 
 
 class Store:
     def __init__(self, ledger: Path) -> None:
         ledger.mkdir(parents=True, exist_ok=True)
+        self.ledger = ledger
         self.path = ledger / "ledger.sqlite3"
-        self.conn = _connect(self.path)
+        self._server_lock = _lock_or_refuse(ledger / SERVER_LOCK)
+        _wait_for_writer(ledger / LOCK_FILE)
+        self.conn = connect(self.path)
         self.conn.executescript(SCHEMA)
-        self._queue: queue.Queue = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._pending: collections.deque[asyncio.Future] = collections.deque()
+        self._outbox: list[bytes] = []
+        self._submitted = 0
+        self._acknowledged = 0
+        self._acks: asyncio.Task | None = None
+        self._reader: concurrent.futures.ThreadPoolExecutor | None = None
+        self._read_conn = None
+        self.failed: StoreFailed | None = None
+        self.on_failure: Callable[[StoreFailed], None] | None = None
         self.commits = 0
 
+    @property
+    def started(self) -> bool:
+        return self._process is not None
+
     # -- startup (synchronous, before serving) -------------------------------------------
-    def load(self) -> Loaded | None:
+    def load(self, *, status_slots: int, record_slots: int) -> Loaded | None:
+        """The ledger's accounts and its recent history: full records of the last
+        `record_slots` slots, statuses and blocks of the last `status_slots`."""
         meta = dict(self.conn.execute("SELECT key, value FROM meta"))
         if "genesis_hash" not in meta:
             return None
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"ledger {self.ledger} was written by another version of the localnet "
+                             f"(schema {meta.get('schema_version', '1')}, this one reads {SCHEMA_VERSION}): start it with --reset")
         accounts = [
             (Pubkey(pk), Account(lamports, bytes(data), Pubkey(owner), bool(ex), int(rent)))
             for pk, lamports, owner, data, ex, rent in self.conn.execute("SELECT pubkey, lamports, owner, data, executable, rent_epoch FROM accounts")
         ]
+        (top_block,) = self.conn.execute("SELECT max(slot) FROM blocks").fetchone()
+        (top_tx,) = self.conn.execute("SELECT max(slot) FROM transactions").fetchone()
+        last = max(int(meta.get("slot", 0)), top_block or 0, top_tx or 0)
         txs = [
-            TxRecord(sig, slot, bt, bytes(tx), m, committed=True)
-            for sig, slot, bt, tx, m in self.conn.execute("SELECT signature, slot, block_time, tx, meta FROM transactions ORDER BY id")
+            TxRecord(sig, slot, bt, bytes(tx), m, committed=True, tx_id=tx_id)
+            for tx_id, sig, slot, bt, tx, m in self.conn.execute(
+                "SELECT id, signature, slot, block_time, tx, meta FROM transactions WHERE slot >= ? ORDER BY id", (last - record_slots,))
         ]
-        blocks = [Block(*row) for row in self.conn.execute("SELECT slot, parent_slot, blockhash, previous_blockhash, block_time FROM blocks ORDER BY slot")]
-        return Loaded(meta, accounts, txs, blocks)
+        statuses = [(sig, slot, None if e is None else json.loads(e)) for sig, slot, e in self.conn.execute(
+            "SELECT signature, slot, err FROM transactions WHERE slot >= ? AND slot < ? ORDER BY id", (last - status_slots, last - record_slots))]
+        statuses += [(r.signature, r.slot, r.err) for r in txs]
+        blocks = {slot: Block.at(slot, bt, meta_genesis(meta)) for slot, bt in self.conn.execute(
+            "SELECT slot, block_time FROM blocks WHERE slot >= ? ORDER BY slot", (last - status_slots,))}
+        for sig, slot, _ in statuses:
+            if slot in blocks:
+                blocks[slot].signatures.append(sig)
+        (count,) = self.conn.execute("SELECT max(id) FROM transactions").fetchone()
+        return Loaded(meta, accounts, txs, statuses, list(blocks.values()), last, count or 0)
 
     def write_now(self, write: Write) -> None:
-        """A synchronous write (genesis, before serving)."""
+        """A synchronous write (genesis, resume), before the writer process starts."""
+        if self.started:
+            raise RuntimeError("write_now after the writer started")
         self.conn.execute("BEGIN")
-        self._apply_all(self.conn, [write])
+        apply_frames(self.conn, [write.frame()])
         self.conn.execute("COMMIT")
 
-    # -- the writer thread ---------------------------------------------------------------
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._thread = threading.Thread(target=self._run, name="localnet-store", daemon=True)
-        self._thread.start()
+    # -- the writer process --------------------------------------------------------------
+    async def start(self) -> None:
+        """Starts the writer process and the reader thread."""
+        self.conn.close()
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "crowdcompute.localnet.writer", str(self.path),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        self._acks = asyncio.ensure_future(self._read_acks())
+        self._reader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="localnet-reader")
 
     def submit(self, write: Write) -> asyncio.Future:
-        future = self._loop.create_future()
-        self._queue.put((write, future))
+        """Queues `write`; the future resolves once it is committed (fsynced)."""
+        future = asyncio.get_running_loop().create_future()
+        if self.failed is not None:
+            future.set_exception(self.failed)
+            return future
+        payload = pickle.dumps(write.frame(), pickle.HIGHEST_PROTOCOL)
+        if not self._outbox:  # one pipe write per loop iteration, not one per transaction
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outbox.append(_LENGTH.pack(len(payload)) + payload)
+        self._pending.append(future)
+        self._submitted += 1
         return future
 
-    def close(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=10)
-            self._thread = None
-        self.conn.close()
+    def _flush(self) -> None:
+        if self._outbox and self._process is not None and self._process.returncode is None:
+            self._process.stdin.write(b"".join(self._outbox))
+        self._outbox.clear()
 
-    def _run(self) -> None:
-        conn = self.conn
-        stop = False
-        while not stop:
-            items = [self._queue.get()]
+    async def _read_acks(self) -> None:
+        stdout = self._process.stdout
+        try:
             while True:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            if None in items:
-                stop = True
-                items = [i for i in items if i is not None]
-            if not items:
-                continue
-            error: BaseException | None = None
-            try:
-                conn.execute("BEGIN")
-                self._apply_all(conn, [write for write, _ in items])
-                conn.execute("COMMIT")
+                (committed,) = _ACK.unpack(await stdout.readexactly(8))
                 self.commits += 1
-            except BaseException as exc:  # noqa: BLE001 - reported to every waiter
-                error = exc
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-            # One wake-up of the event loop for the whole group, not one per write.
-            self._loop.call_soon_threadsafe(_resolve_all, [future for _, future in items], error)
+                while self._acknowledged < committed:
+                    self._acknowledged += 1
+                    future = self._pending.popleft()
+                    if not future.done():
+                        future.set_result(None)
+        except asyncio.IncompleteReadError:
+            pass
+        except asyncio.CancelledError:
+            raise
+        code = await self._process.wait()
+        if self._pending or not self._closing:
+            self._fail(StoreFailed(f"the ledger writer exited (code {code}) with {len(self._pending)} writes not committed"))
 
-    @staticmethod
-    def _apply_all(conn: sqlite3.Connection, writes: list[Write]) -> None:
-        """Applies a group of writes in order. An account changed by several of them is
-        written once, in its last state: the group commits as one transaction, so the
-        committed result is the same, with fewer rows rewritten."""
-        accounts: dict[bytes, Account | None] = {}
-        txs, addresses, blocks, meta = [], [], [], {}
-        for write in writes:
-            for row in write.accounts:
-                accounts[bytes(row.pubkey)] = row.account
-            if write.tx is not None:
-                t = write.tx
-                txs.append((t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_text))
-                addresses.extend((address, t.signature, t.slot) for address in write.addresses)
-            if write.block is not None:
-                b = write.block
-                blocks.append((b.slot, b.parent_slot, b.blockhash, b.previous_blockhash, b.block_time))
-            meta.update(write.meta)
-        conn.executemany("DELETE FROM accounts WHERE pubkey = ?", [(key,) for key, a in accounts.items() if a is None])
-        conn.executemany(
-            "INSERT OR REPLACE INTO accounts (pubkey, lamports, owner, data, executable, rent_epoch) VALUES (?, ?, ?, ?, ?, ?)",
-            [(key, a.lamports, bytes(a.owner), bytes(a.data), int(a.executable), str(a.rent_epoch)) for key, a in accounts.items() if a is not None],
-        )
-        conn.executemany("INSERT OR IGNORE INTO transactions (signature, slot, block_time, tx, meta) VALUES (?, ?, ?, ?, ?)", txs)
-        conn.executemany("INSERT INTO address_signatures (address, signature, slot) VALUES (?, ?, ?)", addresses)
-        conn.executemany(
-            "INSERT OR REPLACE INTO blocks (slot, parent_slot, blockhash, previous_blockhash, block_time) VALUES (?, ?, ?, ?, ?)", blocks
-        )
-        conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+    _closing = False
+
+    def _fail(self, error: StoreFailed) -> None:
+        self.failed = error
+        log.critical("%s", error)
+        while self._pending:
+            future = self._pending.popleft()
+            if not future.done():
+                future.set_exception(error)
+        if self.on_failure is not None:
+            self.on_failure(error)
+
+    async def close(self) -> None:
+        """Lets the writer commit everything queued, then ends it."""
+        self._closing = True
+        if self._process is not None:
+            self._flush()
+            if self._process.returncode is None:
+                self._process.stdin.close()
+            try:
+                await asyncio.wait_for(self._acks, 30)
+            except asyncio.TimeoutError:
+                self._process.kill()
+            self._process = None
+        if self._reader is not None:
+            self._reader.submit(self._close_reader).result()
+            self._reader.shutdown()
+            self._reader = None
+        if self.conn is not None:
+            self.conn.close()
+        self._server_lock.close()
+
+    # -- reads of older history (off the event loop) ----------------------------------------
+    async def read(self, query: Callable[..., Any], *args: Any) -> Any:
+        """Runs `query(connection, *args)` on the reader thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._reader, self._run_read, query, args)
+
+    def _run_read(self, query: Callable[..., Any], args: tuple) -> Any:
+        if self._read_conn is None:
+            self._read_conn = connect(self.path, readonly=True)
+        return query(self._read_conn, *args)
+
+    def _close_reader(self) -> None:
+        if self._read_conn is not None:
+            self._read_conn.close()
+            self._read_conn = None
 
 
-def _resolve_all(futures: list[asyncio.Future], error: BaseException | None) -> None:
-    for future in futures:
-        _resolve(future, error)
+def meta_genesis(meta: dict[str, str]) -> bytes:
+    return bytes.fromhex(meta["genesis_hash"])
 
 
-def _resolve(future: asyncio.Future, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _lock_or_refuse(path: Path):
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise LedgerInUse(f"ledger {path.parent} is in use by another localnet") from None
+    return handle
+
+
+def _wait_for_writer(path: Path) -> None:
+    """Waits until no writer process holds the ledger (one may still be committing what
+    its killed server sent it)."""
+    with open(path, "a+") as handle:
+        deadline = time.monotonic() + WRITER_WAIT_S
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LedgerInUse(f"ledger {path.parent}: a previous writer still holds {path.name}") from None
+                time.sleep(0.01)

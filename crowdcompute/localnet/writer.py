@@ -1,0 +1,162 @@
+"""The ledger's writer: a process of its own that owns every write to `ledger.sqlite3`.
+
+Why a process and not a thread: SQLite's Python binding holds the GIL while it binds each
+row, and a writer thread asking for the GIL every few microseconds slowed the event loop,
+which executes the transactions, by a third. Here the server's loop only pickles each
+write and hands it to a pipe; the rows, the B-trees and the fsync happen on the other core.
+
+Protocol (stdin -> stdout, both binary):
+    in   frames: u32 little-endian length, then a pickled `Frame` tuple (store.py builds
+         them): (accounts, transactions, address rows, blocks, meta items).
+    out  acknowledgements: u64 little-endian, the number of frames committed so far.
+The writer takes every frame already in the pipe, applies them in ONE SQLite transaction
+(group commit; an account changed by several frames is written once, in its last state),
+commits (WAL, synchronous=FULL: fsynced before COMMIT returns), then acknowledges. A frame
+is acknowledged only once committed; the server answers a client only after that.
+
+It exits 0 when stdin closes (the server stopped, or was killed: what it had read is still
+committed), and non-zero, with the reason on stderr, when a write fails; the server then
+stops, since it can no longer promise durability. It holds an exclusive lock on
+`writer.lock` in the ledger folder while it runs, so a restarted server waits for a
+previous writer to finish before it reads the ledger.
+
+Only the standard library is imported here, so the process starts in a few tens of ms.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pickle
+import select
+import signal
+import sqlite3
+import struct
+import sys
+from pathlib import Path
+
+__all__ = ["main", "apply_frames", "SCHEMA", "SCHEMA_VERSION", "connect"]
+
+SCHEMA_VERSION = "2"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+  pubkey BLOB PRIMARY KEY, lamports INTEGER NOT NULL, owner BLOB NOT NULL, data BLOB NOT NULL,
+  executable INTEGER NOT NULL, rent_epoch TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS transactions (
+  id INTEGER PRIMARY KEY, signature TEXT UNIQUE NOT NULL, slot INTEGER NOT NULL,
+  block_time INTEGER NOT NULL, tx BLOB NOT NULL, meta TEXT NOT NULL, err TEXT);
+CREATE INDEX IF NOT EXISTS transactions_by_slot ON transactions (slot);
+CREATE TABLE IF NOT EXISTS address_signatures (
+  address BLOB NOT NULL, tx_id INTEGER NOT NULL, PRIMARY KEY (address, tx_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocks (
+  slot INTEGER PRIMARY KEY, block_time INTEGER NOT NULL, transactions INTEGER NOT NULL);
+"""
+
+_LENGTH = struct.Struct("<I")
+_ACK = struct.Struct("<Q")
+LOCK_FILE = "writer.lock"
+
+
+def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+def apply_frames(conn: sqlite3.Connection, frames: list[tuple]) -> None:
+    """Applies frames in order inside the caller's transaction."""
+    accounts: dict[bytes, tuple | None] = {}
+    txs: list = []
+    addresses: list = []
+    blocks: list = []
+    meta: dict = {}
+    for frame_accounts, frame_txs, frame_addresses, frame_blocks, frame_meta in frames:
+        for key, account in frame_accounts:
+            accounts[key] = account
+        txs.extend(frame_txs)
+        addresses.extend(frame_addresses)
+        blocks.extend(frame_blocks)
+        meta.update(frame_meta)
+    conn.executemany("DELETE FROM accounts WHERE pubkey = ?", [(key,) for key, a in accounts.items() if a is None])
+    conn.executemany(
+        "INSERT OR REPLACE INTO accounts (pubkey, lamports, owner, data, executable, rent_epoch) VALUES (?, ?, ?, ?, ?, ?)",
+        [(key, *a) for key, a in accounts.items() if a is not None],
+    )
+    # A transaction's id is its number since genesis, given by the bank (the order
+    # getSignaturesForAddress pages by); the bank never lets a signature land twice.
+    conn.executemany("INSERT INTO transactions (id, signature, slot, block_time, tx, meta, err) VALUES (?, ?, ?, ?, ?, ?, ?)", txs)
+    conn.executemany("INSERT INTO address_signatures (address, tx_id) VALUES (?, ?)", addresses)
+    conn.executemany("INSERT OR REPLACE INTO blocks (slot, block_time, transactions) VALUES (?, ?, ?)", blocks)
+    conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+
+
+def _parse(buffer: bytearray) -> list[tuple]:
+    """Takes every complete frame off the front of `buffer`."""
+    frames = []
+    while len(buffer) >= 4:
+        (length,) = _LENGTH.unpack_from(buffer)
+        if len(buffer) < 4 + length:
+            break
+        frames.append(pickle.loads(bytes(buffer[4:4 + length])))
+        del buffer[:4 + length]
+    return frames
+
+
+def read_frames(fd: int, buffer: bytearray) -> tuple[list[tuple], bool]:
+    """Waits for at least one complete frame (or end of input), then takes whatever else
+    the pipe holds already: that is the commit group. Returns (frames, eof)."""
+    frames: list[tuple] = []
+    while True:
+        frames += _parse(buffer)
+        if frames and not select.select([fd], [], [], 0)[0]:
+            return frames, False
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return frames + _parse(buffer), True
+        buffer.extend(chunk)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m crowdcompute.localnet.writer LEDGER.sqlite3", file=sys.stderr)
+        return 2
+    path = Path(args[0])
+    # Ctrl-C in a terminal reaches the whole process group: this process must not die
+    # mid-commit; it ends when the server closes its input.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    lock = open(path.parent / LOCK_FILE, "a+")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    conn = connect(path)
+    source, sink = sys.stdin.buffer, sys.stdout.buffer
+    buffer = bytearray()
+    committed = 0
+    while True:
+        frames, eof = read_frames(source.fileno(), buffer)
+        if frames:
+            try:
+                conn.execute("BEGIN")
+                apply_frames(conn, frames)
+                conn.execute("COMMIT")
+            except Exception as error:  # noqa: BLE001 - reported, then the server stops
+                print(f"ledger writer: commit failed: {error!r}", file=sys.stderr, flush=True)
+                return 1
+            committed += len(frames)
+            try:
+                sink.write(_ACK.pack(committed))
+                sink.flush()
+            except (BrokenPipeError, OSError):
+                eof = True  # the server is gone; what was read is committed
+        if eof:
+            conn.close()
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
