@@ -38,6 +38,7 @@ import base64
 import collections
 import hashlib
 import json
+import pickle
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -81,9 +82,6 @@ def err_json(err: object) -> object:
     return json.loads(RpcSimulateTransactionResult(err=err).to_json())["err"]
 
 
-_compact = json.JSONEncoder(separators=(",", ":")).encode
-
-
 def blockhash_for(genesis: bytes, slot: int) -> Hash:
     return Hash(hashlib.sha256(genesis + slot.to_bytes(8, "little")).digest())
 
@@ -102,22 +100,24 @@ class TxRecord:
     slot: int
     block_time: int
     tx_bytes: bytes  # the VersionedTransaction as sent
-    # Solana's transaction status meta as compact JSON, decoded on demand: a record is kept for
-    # every transaction, and the decoded dict costs several times the text. The store writes
-    # this text as it is.
-    meta_text: str
+    # Solana's transaction status meta, decoded on demand (the decoded dict costs several
+    # times its encoding): pickled for a transaction this server just ran (pickling is a third
+    # of the cost of JSON, and the ledger writer turns it into JSON in its own process), or
+    # the ledger's compact JSON text for one read back from the ledger.
+    meta_data: bytes | str
     committed: bool = False
     tx_id: int = 0  # its number since genesis (1, 2, ...): the ledger's key and order
 
     @classmethod
     def build(cls, signature: str, slot: int, block_time: int, tx_bytes: bytes, meta: dict) -> "TxRecord":
-        record = cls(signature, slot, block_time, tx_bytes, _compact(meta))
-        record.err = meta["err"]  # known: no need to decode the text for it
+        record = cls(signature, slot, block_time, tx_bytes, pickle.dumps(meta, pickle.HIGHEST_PROTOCOL))
+        record.err = meta["err"]  # known: no need to decode the meta for it
         return record
 
     @property
     def meta(self) -> dict:
-        return json.loads(self.meta_text)
+        data = self.meta_data
+        return json.loads(data) if isinstance(data, str) else pickle.loads(data)
 
     @cached_property
     def err(self) -> object:

@@ -82,8 +82,7 @@ class Write:
         ]
         txs, addresses = (), ()
         if (t := self.tx) is not None:
-            err = None if t.err is None else json.dumps(t.err, separators=(",", ":"))
-            txs = ((t.tx_id, t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_text, err),)
+            txs = ((t.tx_id, t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_data),)
             addresses = [(address, t.tx_id) for address in self.addresses]
         blocks = () if (b := self.block) is None else ((b.slot, b.block_time, len(b.signatures)),)
         return accounts, txs, addresses, blocks, self.meta

@@ -26,6 +26,7 @@ Only the standard library is imported here, so the process starts in a few tens 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pickle
 import select
@@ -90,10 +91,22 @@ def apply_frames(conn: sqlite3.Connection, frames: list[tuple]) -> None:
     )
     # A transaction's id is its number since genesis, given by the bank (the order
     # getSignaturesForAddress pages by); the bank never lets a signature land twice.
-    conn.executemany("INSERT INTO transactions (id, signature, slot, block_time, tx, meta, err) VALUES (?, ?, ?, ?, ?, ?, ?)", txs)
+    conn.executemany("INSERT INTO transactions (id, signature, slot, block_time, tx, meta, err) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     [(tx_id, sig, slot, block_time, tx, *_meta_columns(meta)) for tx_id, sig, slot, block_time, tx, meta in txs])
     conn.executemany("INSERT INTO address_signatures (address, tx_id) VALUES (?, ?)", addresses)
     conn.executemany("INSERT OR REPLACE INTO blocks (slot, block_time, transactions) VALUES (?, ?, ?)", blocks)
     conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+
+
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _meta_columns(meta: bytes | str) -> tuple[str, str | None]:
+    """The meta (pickled by the server, or JSON text) as the ledger keeps it: compact JSON,
+    and its `err` apart (JSON, NULL when it succeeded) so that statuses need not decode it."""
+    decoded = pickle.loads(meta) if isinstance(meta, bytes) else json.loads(meta)
+    err = decoded.get("err")
+    return _compact(decoded), None if err is None else _compact(err)
 
 
 def _parse(buffer: bytearray) -> list[tuple]:
