@@ -224,14 +224,9 @@ class Localnet:
             return result
         self.hub.publish_tx(result, "processed")
         write = Write(accounts=result.accounts, tx=record, addresses=[bytes(k) for k in dict.fromkeys(result.keys)])
-        future = self.store.submit(write)
-        try:
-            await asyncio.shield(future)
-        finally:
-            if future.done() and not future.cancelled() and future.exception() is None:
-                self._committed(result)
-            elif not future.done():
-                future.add_done_callback(lambda f: self._committed(result) if f.exception() is None else None)
+        # _committed runs from the store's acknowledgement even if this request is
+        # cancelled meanwhile (the client went away): the transaction is still confirmed.
+        await self.store.submit(write, lambda: self._committed(result))
         return result
 
     async def run_instructions(self, instructions: list, signers: list[Keypair]) -> ProcessResult:
