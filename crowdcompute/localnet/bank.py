@@ -9,8 +9,11 @@ Slots and blockhashes
     (`unix_timestamp = int(time.time())`). Block height equals the slot (no slot is ever
     skipped). LiteSVM's own blockhash check is off (`LiteSVM.with_blockhash_check(False)`):
     the bank accepts a transaction whose recent blockhash was issued in the last 150 slots
-    (MAX_AGE) and answers `BlockhashNotFound` otherwise, as Solana does. Durable-nonce
-    transactions are not supported (their "blockhash" is a nonce: BlockhashNotFound).
+    (MAX_AGE) and answers `BlockhashNotFound` otherwise, as Solana does, unless it is a
+    durable-nonce transaction whose nonce is current (nonce.py). A durable-nonce transaction
+    that fails still advances its nonce, as on Solana (LiteSVM alone would roll it back).
+    The SlotHashes sysvar holds the last 512 slots' hashes (newest first), so address
+    lookup tables can be created at any recent slot.
 
 Duplicates
     A signature the bank has recorded is answered `AlreadyProcessed` without running the
@@ -59,6 +62,7 @@ from solders.transaction import Transaction, VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
 from ..client.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
+from .nonce import advance_after_failure, durable_nonce_valid
 
 __all__ = ["Bank", "TxRecord", "Block", "AccountRow", "ProcessResult", "MAX_AGE", "TOKEN_PROGRAM_ID", "TOKEN_2022_PROGRAM_ID"]
 
@@ -66,6 +70,7 @@ MAX_AGE = 150  # slots a blockhash stays valid, as on Solana
 # In-memory history windows (older history is read from the ledger). Statuses cover every
 # slot whose blockhash a transaction may still carry, so duplicates are found in memory.
 STATUS_SLOTS = MAX_AGE + 2
+SLOT_HASHES = 512  # entries of the SlotHashes sysvar, as on Solana
 RECORD_SLOTS = 16  # full records: what clients ask for right after sending (~6 s at 400 ms)
 LAMPORTS_PER_SIGNATURE = 5000
 TOKEN_PROGRAMS = (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID)
@@ -176,6 +181,7 @@ class Bank:
         self.first_slot = 0  # the ledger keeps every block from here on
         self.tx_count = 0  # transactions landed since genesis
         self.current_sigs: list[str] = []
+        self._slot_hashes: collections.deque[tuple[int, Hash]] = collections.deque(maxlen=SLOT_HASHES)
         self._record_order: collections.deque[tuple[int, str]] = collections.deque()  # (slot, signature) of txs, oldest first
         self.uncommitted: dict[str, int] = {}  # signature -> slot, until its commit
         self.uncommitted_slots: dict[int, int] = {}  # slot -> how many of its transactions await their commit
@@ -230,9 +236,17 @@ class Bank:
         epoch, _ = self.epoch_schedule.get_epoch_and_slot_index(self.slot)
         start = self.creation_time
         self.svm.set_clock(Clock(self.slot, start, epoch, epoch + 1, self.block_time))
+        # SlotHashes: the hashes of the slots before this one, newest first, at most 512.
+        hashes = self._slot_hashes
+        if not hashes or hashes[0][0] != self.slot - 1 or len(hashes) < min(self.slot, SLOT_HASHES):
+            hashes.clear()
+            hashes.extend((s, self.blockhash(s)) for s in range(self.slot - 1, max(-1, self.slot - 1 - SLOT_HASHES), -1))
+        if self.slot > 0:
+            self.svm.set_slot_hashes(list(hashes))
 
     def advance(self) -> Block:
         """Ends the current slot and starts the next one; returns the finished block."""
+        self._slot_hashes.appendleft((self.slot, self.blockhash()))
         block = Block.at(self.slot, self.block_time, self.genesis, self.current_sigs)
         self.blocks[self.slot] = block
         self.current_sigs = []
@@ -273,9 +287,11 @@ class Bank:
         return (self.slot if slot is None else slot) + MAX_AGE
 
     def confirmed_slot(self) -> int:
+        """The last finished slot whose transactions are all committed: as on Solana, a
+        confirmed slot is a frozen bank (its block exists, its hash is in SlotHashes)."""
         if self.uncommitted_slots:
-            return max(0, min(self.uncommitted_slots) - 1)
-        return self.slot
+            return max(0, min(min(self.uncommitted_slots), self.slot) - 1)
+        return max(0, self.slot - 1)
 
     def finalized_slot(self) -> int:
         return max(0, min(self.confirmed_slot(), self.slot - 1))
@@ -413,8 +429,11 @@ class Bank:
         if signature in self.status_cache:
             return ProcessResult(signature, _fieldless("AlreadyProcessed"), [], 0)
         message = tx.message
+        nonced = False  # a durable-nonce transaction (its "blockhash" is the nonce)
         if not self.is_blockhash_valid(message.recent_blockhash):
-            return ProcessResult(signature, _fieldless("BlockhashNotFound"), [], 0)
+            nonced = durable_nonce_valid(self.svm, message)
+            if not nonced:
+                return ProcessResult(signature, _fieldless("BlockhashNotFound"), [], 0)
         keys, writable, loaded = self.account_keys(message)
         pre_accounts = [self.svm.get_account(k) for k in keys]
         pre = [a.lamports if a is not None else 0 for a in pre_accounts]
@@ -425,6 +444,10 @@ class Bank:
         if isinstance(result, FailedTransactionMetadata):
             err, meta = result.err(), result.meta()
             landed = post[0] != pre[0]  # the fee was charged: it is in a block
+            if landed and nonced:
+                nonce_key = advance_after_failure(self.svm, message)
+                post_accounts = [self.svm.get_account(k) if k == nonce_key else a for k, a in zip(keys, post_accounts)]
+                post = [a.lamports if a is not None else 0 for a in post_accounts]
         else:
             err, meta, landed = None, result, True
         logs = list(meta.logs())
@@ -499,7 +522,7 @@ class Bank:
         signature = str(tx.signatures[0])
         if sig_verify and self.seen(signature):
             return _fieldless("AlreadyProcessed"), [], 0, {}, None
-        if not replace_blockhash and not self.is_blockhash_valid(tx.message.recent_blockhash):
+        if not replace_blockhash and not self.is_blockhash_valid(tx.message.recent_blockhash) and not durable_nonce_valid(self.svm, tx.message):
             return _fieldless("BlockhashNotFound"), [], 0, {}, None
         if not sig_verify:
             self.svm.with_sigverify(False)

@@ -23,12 +23,15 @@ Nonce account data (bincode of `nonce::state::Versions`, 80 bytes):
 
 from __future__ import annotations
 
+import hashlib
+
+from solders.account import Account
 from solders.hash import Hash
 from solders.litesvm import LiteSVM
 from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
 
-__all__ = ["durable_nonce_valid", "NONCE_ACCOUNT_SIZE"]
+__all__ = ["durable_nonce_valid", "durable_nonce_after", "advance_after_failure", "NONCE_ACCOUNT_SIZE"]
 
 SYSTEM_PROGRAM_ID = Pubkey.from_string("11111111111111111111111111111111")
 NONCE_ACCOUNT_SIZE = 80
@@ -74,3 +77,22 @@ def durable_nonce_valid(svm: LiteSVM, message: Message | MessageV0) -> bool:
         return False
     authority = Pubkey(data[8:40])
     return any(i < len(keys) and message.is_signer(i) and keys[i] == authority for i in accounts)
+
+
+def durable_nonce_after(blockhash: Hash) -> Hash:
+    """DurableNonce::from_blockhash: what AdvanceNonceAccount stores. LiteSVM advances with
+    the transaction's own recent_blockhash, i.e. the nonce it used."""
+    return Hash(hashlib.sha256(b"DURABLE_NONCE" + bytes(blockhash)).digest())
+
+
+def advance_after_failure(svm: LiteSVM, message: Message | MessageV0) -> Pubkey:
+    """Solana advances the nonce of a durable-nonce transaction that failed (it paid its fee
+    and must not be replayable); LiteSVM rolls the advance back with the rest of the
+    transaction. Stores the advanced nonce, as a successful AdvanceNonceAccount would have,
+    and returns the nonce account. Call only for a message durable_nonce_valid accepted."""
+    key = message.account_keys[bytes(message.instructions[0].accounts)[0]]
+    account = svm.get_account(key)
+    data = bytearray(account.data)
+    data[40:72] = bytes(durable_nonce_after(message.recent_blockhash))
+    svm.set_account(key, Account(account.lamports, bytes(data), account.owner, account.executable, account.rent_epoch))
+    return key

@@ -39,6 +39,7 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from .bank import LAMPORTS_PER_SIGNATURE, MAX_AGE, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, TxRecord, err_json, is_mint, is_token_account
+from .nonce import durable_nonce_valid
 from .encoding import RpcError, check_encoding, encode_account, encode_data, invalid_params, matches, parse_filters, parse_mint, ui_amount
 
 __all__ = ["RpcHandler", "METHODS", "VERSION", "MAX_BODY", "error_body"]
@@ -283,7 +284,8 @@ async def get_fee_for_message(ctx: Ctx, params) -> Any:
         message = from_bytes_versioned(base64.b64decode(data, validate=True))
     except Exception:  # noqa: BLE001
         raise invalid_params("Invalid params: invalid base64 message") from None
-    fee = LAMPORTS_PER_SIGNATURE * message.header.num_required_signatures if ctx.bank.is_blockhash_valid(message.recent_blockhash) else None
+    usable = ctx.bank.is_blockhash_valid(message.recent_blockhash) or durable_nonce_valid(ctx.bank.svm, message)
+    fee = LAMPORTS_PER_SIGNATURE * message.header.num_required_signatures if usable else None
     return ctx.with_context(_config(config), fee)
 
 

@@ -54,11 +54,6 @@ def wait_for_slot_after(client: Client, slot: int, timeout: float = 10) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "localnet defect: the bank moves LiteSVM's Clock (warp_to_slot) but never updates its "
-    "SlotHashes sysvar, which holds only slot 0, so CreateLookupTable with a recent slot from "
-    "getSlot fails in execution: InstructionError(0, InvalidInstructionData), log "
-    "'<slot> is not a recent slot'. Strict: remove this mark once the bank keeps SlotHashes."))
 def test_create_lookup_table_at_a_recent_slot(server, client):
     payer = funded(client)
     wait_for_slot_after(client, 0)  # slot 0 is in SlotHashes even now: take a later one
@@ -71,9 +66,8 @@ def test_create_lookup_table_at_a_recent_slot(server, client):
 
 def test_v0_transfer_through_lookup_table(server, client):
     payer = funded(client)
-    # recent_slot 0: the only slot the localnet's SlotHashes knows (see the xfail above). The
-    # derived address is still unique: it hashes the authority, a fresh keypair.
-    table, create = create_lookup_table(payer.pubkey(), payer.pubkey(), 0)
+    # The table is created at a recent finalized slot, as clients do (in SlotHashes).
+    table, create = create_lookup_table(payer.pubkey(), payer.pubkey(), client.get_slot().value)
     assert landed(client, send(client, [create], [payer])).transaction.meta.err is None
     payee, readonly, other = Keypair().pubkey(), Keypair().pubkey(), Keypair().pubkey()
     extend_sig = send(client, [extend_lookup_table(table, payer.pubkey(), payer.pubkey(), [other, payee, readonly])], [payer])
