@@ -30,7 +30,7 @@ from .history import History
 from .pubsub import Hub, serve_pubsub
 from .store import Store, Write
 from .writer import SCHEMA_VERSION
-from .svm import deploy_dir, repo_root
+from .svm import deploy_dir, packaged_programs_dir, repo_root
 
 __all__ = ["Localnet", "default_programs", "default_ledger"]
 
@@ -43,8 +43,11 @@ def default_ledger() -> Path:
 
 
 def default_programs() -> dict[Pubkey, Path]:
-    """The programs of Anchor.toml's [programs.localnet], from target/deploy/<name>.so."""
+    """The programs of Anchor.toml's [programs.localnet], from target/deploy/<name>.so (a
+    checkout) or from the wheel's crowdcompute/programs (an installed package)."""
     anchor = repo_root() / "Anchor.toml"
+    if not anchor.is_file():
+        anchor = packaged_programs_dir() / "Anchor.toml"
     programs: dict[Pubkey, Path] = {}
     if anchor.is_file():
         config = tomllib.loads(anchor.read_text())

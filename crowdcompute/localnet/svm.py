@@ -22,7 +22,7 @@ from solders.transaction import Transaction
 from solders.transaction_metadata import FailedTransactionMetadata
 from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 
-__all__ = ["Chain", "Outcome", "repo_root", "deploy_dir"]
+__all__ = ["Chain", "Outcome", "repo_root", "deploy_dir", "packaged_programs_dir"]
 
 DEFAULT_UNIX_TIME = 1_767_225_600  # 2026-01-01: LiteSVM's clock starts at 0 otherwise
 SLOT_SECONDS = 0.4
@@ -32,8 +32,15 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def packaged_programs_dir() -> Path:
+    """The programs a wheel ships (pyproject's force-include): crowdcompute/programs."""
+    return Path(__file__).resolve().parents[1] / "programs"
+
+
 def deploy_dir() -> Path:
-    return repo_root() / "target" / "deploy"
+    """The built programs: target/deploy in a checkout, else those the wheel ships."""
+    built = repo_root() / "target" / "deploy"
+    return built if built.is_dir() or not packaged_programs_dir().is_dir() else packaged_programs_dir()
 
 
 @dataclass
