@@ -154,8 +154,8 @@ class Hub:
                 sub.filters.append(_parse_pubkey(target["mentionsAccountOrProgram"]))
             elif target != "all":
                 raise RpcError(-32602, "Invalid params: blockSubscribe takes \"all\" or {\"mentionsAccountOrProgram\": pubkey}")
-            if (sub.filters[0].get("transactionDetails") or "full") not in ("full", "signatures", "none"):
-                raise RpcError(-32602, "Invalid params: transactionDetails must be full, signatures or none")
+            if (sub.filters[0].get("transactionDetails") or "full") not in ("full", "accounts", "signatures", "none"):
+                raise RpcError(-32602, "Invalid params: transactionDetails must be full, accounts, signatures or none")
             self.block_subs.add(sub)
         elif method == "slotSubscribe":
             sub = Sub(sid, conn, "slot", None, "processed")

@@ -564,6 +564,32 @@ def _encoded_tx(record: TxRecord, encoding: str, max_version: Any) -> dict:
     return out
 
 
+_ACCOUNTS_META = ("err", "status", "fee", "preBalances", "postBalances", "preTokenBalances", "postTokenBalances")
+
+
+def _accounts_only(record: TxRecord, max_version: Any) -> dict:
+    """A transaction as getBlock's transactionDetails "accounts" shows it: signatures, the
+    parsed account list (static keys, then those loaded from lookup tables), and the
+    balance part of the meta."""
+    tx = VersionedTransaction.from_bytes(record.tx_bytes)
+    is_v0 = isinstance(tx.message, MessageV0)
+    if is_v0 and max_version is None:
+        raise RpcError(-32015, "Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: \"maxSupportedTransactionVersion\": 0")
+    from .bank import _is_writable
+
+    message = tx.message
+    meta = record.meta
+    keys = [{"pubkey": str(k), "signer": i < message.header.num_required_signatures, "source": "transaction", "writable": _is_writable(message, i)}
+            for i, k in enumerate(message.account_keys)]
+    loaded = meta.get("loadedAddresses") or {}
+    keys += [{"pubkey": k, "signer": False, "source": "lookupTable", "writable": True} for k in loaded.get("writable", [])]
+    keys += [{"pubkey": k, "signer": False, "source": "lookupTable", "writable": False} for k in loaded.get("readonly", [])]
+    out = {"transaction": {"accountKeys": keys, "signatures": [str(s) for s in tx.signatures]}, "meta": {k: meta[k] for k in _ACCOUNTS_META if k in meta}}
+    if max_version is not None:
+        out["version"] = 0 if is_v0 else "legacy"
+    return out
+
+
 @method("getTransaction")
 async def get_transaction(ctx: Ctx, params) -> Any:
     signature, config = _params(params, 1, 2)
@@ -629,10 +655,12 @@ def block_json(block, config: dict, records: dict[str, TxRecord], signatures: li
     out: dict = {"blockHeight": block.slot, "blockTime": block.block_time, "blockhash": block.blockhash, "parentSlot": block.parent_slot, "previousBlockhash": block.previous_blockhash}
     if details == "full":
         out["transactions"] = [_encoded_tx(records[s], config.get("encoding") or "json", config.get("maxSupportedTransactionVersion")) for s in sigs]
+    elif details == "accounts":
+        out["transactions"] = [_accounts_only(records[s], config.get("maxSupportedTransactionVersion")) for s in sigs]
     elif details == "signatures":
         out["signatures"] = list(sigs)
     elif details != "none":
-        raise invalid_params("Invalid params: transactionDetails must be full, signatures or none")
+        raise invalid_params("Invalid params: transactionDetails must be full, accounts, signatures or none")
     if config.get("rewards") is not False and config.get("showRewards") is not False:
         out["rewards"] = []
     return out
@@ -644,7 +672,7 @@ async def get_block(ctx: Ctx, params) -> Any:
     config = _encoding_config(config)
     block = await _block_available(ctx, slot, config)
     details = config.get("transactionDetails") or "full"
-    records = await ctx.history.records(block.signatures) if details == "full" else {}
+    records = await ctx.history.records(block.signatures) if details in ("full", "accounts") else {}
     return block_json(block, config, records)
 
 

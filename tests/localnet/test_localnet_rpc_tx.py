@@ -83,11 +83,19 @@ def test_transfer_history_block(server, client):
 
     block = client.get_block(status.slot, max_supported_transaction_version=0).value
     assert sig in [t.transaction.signatures[0] for t in block.transactions]
-    assert block.parent_slot == status.slot - 1 and block.block_height == status.slot
+    assert block.parent_slot == max(0, status.slot - 1) and block.block_height == status.slot  # slot 0 is its own parent
     raw_block = rpc(server.url, "getBlock", [status.slot, {"transactionDetails": "signatures", "rewards": False}])["result"]
     assert str(sig) in raw_block["signatures"] and "rewards" not in raw_block
     assert set(raw_block) == {"blockHeight", "blockTime", "blockhash", "parentSlot", "previousBlockhash", "signatures"}
-    previous = rpc(server.url, "getBlock", [status.slot - 1, {"transactionDetails": "none"}])["result"]
+    accounts = rpc(server.url, "getBlock", [status.slot, {"transactionDetails": "accounts", "maxSupportedTransactionVersion": 0}])["result"]
+    (entry,) = [t for t in accounts["transactions"] if t["transaction"]["signatures"] == [str(sig)]]
+    full = rpc(server.url, "getTransaction", [str(sig), {"commitment": "confirmed", "maxSupportedTransactionVersion": 0}])["result"]
+    assert [k["pubkey"] for k in entry["transaction"]["accountKeys"]] == full["transaction"]["message"]["accountKeys"]
+    assert [(k["signer"], k["writable"], k["source"]) for k in entry["transaction"]["accountKeys"]] == [
+        (True, True, "transaction"), (False, True, "transaction"), (False, False, "transaction")]  # payer, payee, System
+    assert entry["meta"] == {k: full["meta"][k] for k in ("err", "status", "fee", "preBalances", "postBalances", "preTokenBalances", "postTokenBalances")}
+    assert entry["version"] == "legacy"
+    previous = rpc(server.url, "getBlock", [max(0, status.slot - 1), {"transactionDetails": "none"}])["result"]
     assert previous["blockhash"] == raw_block["previousBlockhash"]
     assert rpc(server.url, "getBlock", [10**9])["error"]["code"] == -32004
     assert rpc(server.url, "getBlockTime", [status.slot])["result"] == raw_block["blockTime"]
