@@ -40,6 +40,7 @@ from solders.transaction import VersionedTransaction
 
 from .bank import LAMPORTS_PER_SIGNATURE, MAX_AGE, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, TxRecord, err_json, is_mint, is_token_account
 from .nonce import durable_nonce_valid
+from .store import StoreFailed
 from .encoding import RpcError, check_encoding, encode_account, encode_data, invalid_params, matches, parse_filters, parse_mint, ui_amount
 
 __all__ = ["RpcHandler", "METHODS", "VERSION", "MAX_BODY", "error_body"]
@@ -198,7 +199,15 @@ def _sim_value(err, logs, units, return_data, accounts=None, replacement=None) -
 # -- cluster ---------------------------------------------------------------------------
 @method("getHealth")
 async def get_health(ctx: Ctx, params) -> Any:
+    _healthy(ctx)
     return "ok"
+
+
+def _healthy(ctx: Ctx) -> None:
+    """Refuses what needs the ledger once its writer is gone (nothing could be made durable)."""
+    failed = ctx.net.store.failed
+    if failed is not None:
+        raise RpcError(-32005, f"Node is unhealthy: {failed}", {})
 
 
 @method("getVersion")
@@ -434,6 +443,7 @@ async def send_transaction(ctx: Ctx, params) -> Any:
     data, config = _params(params, 1, 2)
     config = _config(config)
     tx = _decode_tx(data, config.get("encoding") or "base58")
+    _healthy(ctx)
     signature = str(tx.signatures[0])
     if not config.get("skipPreflight"):
         if not all(tx.verify_with_results()):
@@ -491,6 +501,7 @@ async def request_airdrop(ctx: Ctx, params) -> Any:
     pubkey, lamports, config = _params(params, 2, 3)
     key = _pubkey(pubkey)
     lamports = _uint(lamports, "lamports")
+    _healthy(ctx)
     faucet = ctx.bank.get_account(ctx.bank.faucet.pubkey())
     if lamports == 0 or faucet is None or lamports > faucet.lamports // 2:
         raise RpcError(-32600, "Invalid request: airdrop amount out of range")
@@ -881,6 +892,8 @@ async def _one(ctx: Ctx, req: Any) -> dict:
         result = await fn(ctx, req.get("params"))
     except RpcError as exc:
         return _error(rid, exc.to_json())
+    except StoreFailed as exc:  # the writer died while this request waited for its commit
+        return _error(rid, {"code": -32005, "message": f"Node is unhealthy: {exc}", "data": {}})
     except Exception:  # noqa: BLE001 - never crash on a request
         log.exception("internal error in %s", req["method"])
         return _error(rid, {"code": -32603, "message": "Internal error"})

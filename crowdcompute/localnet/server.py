@@ -183,7 +183,8 @@ class Localnet:
     def tick(self) -> Block:
         old_root = self.bank.finalized_slot()
         block = self.bank.advance()
-        self._track(self.store.submit(Write(block=block, meta={"slot": str(self.bank.slot)})))
+        if self.store.failed is None:  # after a writer failure the server is stopping (see start_store)
+            self._track(self.store.submit(Write(block=block, meta={"slot": str(self.bank.slot)})))
         self.hub.publish_slot(block, self.bank.slot)
         self.pending_blocks.append(block)
         self._flush_finalized()
