@@ -8,6 +8,9 @@ Starts `python -m crowdcompute.localnet` on free ports with a fresh ledger, then
                      (keep-alive connections, one request in flight on each); the server
                      answers after the transaction is durable (confirmed). As for the
                      baseline, transactions are signed before the clock starts.
+  server_cpu_ms_per_tx, writer_cpu_ms_per_tx, client_cpu_ms_per_tx
+                     CPU per transaction of the server's main process, of its ledger
+                     writer process and of this benchmark client, while sending
   confirm_p50/p99_ms send -> getSignatureStatuses reports `confirmed` (sequential sample)
   notify_p50_ms      confirmation (the acknowledged reply) -> the matching signatureSubscribe
                      notification at `confirmed`, for the same sample
@@ -66,14 +69,18 @@ def signed_transfer(sender: Keypair, recipient: Pubkey, lamports: int, blockhash
     return Transaction([sender], message, blockhash)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` and its live children (the ledger writer),
-    all threads."""
+def own_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid`, all its threads."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds(pid: int) -> float:
+    """CPU time of the live children of `pid` (the ledger writer) and theirs."""
+    total = 0.0
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():
-            total += cpu_seconds(int(child))
+            total += own_cpu_seconds(int(child)) + children_cpu_seconds(int(child))
     return total
 
 
@@ -154,12 +161,13 @@ async def read_reply(reader: asyncio.StreamReader) -> bytes:
     return body
 
 
-async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progress, batch: int = 1, segment: int = 10_000) -> tuple[float, float, float]:
+async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progress, batch: int = 1, segment: int = 10_000) -> tuple[float, float, float, float]:
     """`count` transfers from `clients` keep-alive connections, timed like the in-process
     baseline: the transactions of each segment are signed and encoded before its clock
     starts (a segment is short enough for its blockhash to stay valid), so the figure is
     the server's, not the Python client's signing and JSON work. Returns transactions per
-    second and the server's and this client's CPU milliseconds per transaction."""
+    second, and CPU milliseconds per transaction of the server's main process, of its
+    ledger writer process and of this client."""
     keys = [Keypair() for _ in range(clients)]
     recipient = Pubkey.new_unique()
     host, port = url.removeprefix("http://").split(":")
@@ -167,7 +175,7 @@ async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progres
         rpc = Rpc(session, url)
         await fund(rpc, keys)
         connections = [await asyncio.open_connection(host, int(port)) for _ in range(clients)]
-        elapsed = server_cpu = client_cpu = 0.0
+        elapsed = server_cpu = writer_cpu = client_cpu = 0.0
         done = 0
         while done < count:
             take = min(segment, count - done)
@@ -184,16 +192,19 @@ async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progres
                     writer.write(request)
                     await read_reply(reader)
 
-            start, server_start, client_start = time.perf_counter(), cpu_seconds(server_pid), time.process_time()
+            start, client_start = time.perf_counter(), time.process_time()
+            server_start, writer_start = own_cpu_seconds(server_pid), children_cpu_seconds(server_pid)
             await asyncio.gather(*(client(i) for i in range(clients)))
-            elapsed += time.perf_counter() - start
-            server_cpu += cpu_seconds(server_pid) - server_start
+            took = time.perf_counter() - start
+            elapsed += took
+            server_cpu += own_cpu_seconds(server_pid) - server_start
+            writer_cpu += children_cpu_seconds(server_pid) - writer_start
             client_cpu += time.process_time() - client_start
             done += take
-            progress(done)
+            progress(done, take / took)
         for _, writer in connections:
             writer.close()
-        return count / elapsed, server_cpu * 1000 / count, client_cpu * 1000 / count
+        return count / elapsed, server_cpu * 1000 / count, writer_cpu * 1000 / count, client_cpu * 1000 / count
 
 
 async def latency_phase(url: str, ws_url: str, samples: int) -> tuple[list[float], list[float]]:
@@ -265,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"startup {startup:.3f} s; in-process baseline ({args.inproc:,} transfers)...")
             baseline = inproc_tps(args.inproc, args.clients)
             console.print(f"RPC: {args.transactions:,} transfers from {args.clients} clients...")
-            rpc, server_ms, client_ms = asyncio.run(rpc_phase(url, server.pid, args.transactions, args.clients, lambda i: console.print(f"  {i:,} sent"), args.batch))
+            rpc, server_ms, writer_ms, client_ms = asyncio.run(rpc_phase(url, server.pid, args.transactions, args.clients, lambda i, rate: console.print(f"  {i:,} sent ({rate:,.0f}/s)"), args.batch))
             console.print(f"latency: {args.samples} sequential transfers...")
             confirm, notify = asyncio.run(latency_phase(url, ws_url, args.samples))
             memory = rss_mb(server.pid)
@@ -278,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "rpc_tps": round(rpc, 1),
         "ratio": round(rpc / baseline, 3),
         "server_cpu_ms_per_tx": round(server_ms, 3),
+        "writer_cpu_ms_per_tx": round(writer_ms, 3),
         "client_cpu_ms_per_tx": round(client_ms, 3),
         "confirm_p50_ms": round(statistics.median(confirm), 2),
         "confirm_p99_ms": round(percentile(confirm, 0.99), 2),

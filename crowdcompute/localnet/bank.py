@@ -166,7 +166,7 @@ class Bank:
         self.genesis = genesis_hash
         self.faucet = faucet
         self.creation_time = creation_time if creation_time is not None else int(time.time())
-        self.svm = LiteSVM().with_blockhash_check(False)
+        self.svm = LiteSVM().with_blockhash_check(False).with_transaction_history(0)
         for program_id, path in self.programs.items():
             if not Path(path).is_file():
                 raise FileNotFoundError(f"program {program_id}: {path} is missing (run scripts/build-programs.sh)")
