@@ -197,11 +197,13 @@ async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progres
             await asyncio.gather(*(client(i) for i in range(clients)))
             took = time.perf_counter() - start
             elapsed += took
-            server_cpu += own_cpu_seconds(server_pid) - server_start
-            writer_cpu += children_cpu_seconds(server_pid) - writer_start
+            server_segment = own_cpu_seconds(server_pid) - server_start
+            writer_segment = children_cpu_seconds(server_pid) - writer_start
+            server_cpu += server_segment
+            writer_cpu += writer_segment
             client_cpu += time.process_time() - client_start
             done += take
-            progress(done, take / took)
+            progress(done, take / took, server_segment * 1000 / take, writer_segment * 1000 / take)
         for _, writer in connections:
             writer.close()
         return count / elapsed, server_cpu * 1000 / count, writer_cpu * 1000 / count, client_cpu * 1000 / count
@@ -276,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"startup {startup:.3f} s; in-process baseline ({args.inproc:,} transfers)...")
             baseline = inproc_tps(args.inproc, args.clients)
             console.print(f"RPC: {args.transactions:,} transfers from {args.clients} clients...")
-            rpc, server_ms, writer_ms, client_ms = asyncio.run(rpc_phase(url, server.pid, args.transactions, args.clients, lambda i, rate: console.print(f"  {i:,} sent ({rate:,.0f}/s)"), args.batch))
+            rpc, server_ms, writer_ms, client_ms = asyncio.run(rpc_phase(url, server.pid, args.transactions, args.clients, lambda i, rate, server_ms, writer_ms: console.print(
+                f"  {i:,} sent ({rate:,.0f}/s; CPU a transaction: server {server_ms:.3f} ms, writer {writer_ms:.3f} ms)"), args.batch))
             console.print(f"latency: {args.samples} sequential transfers...")
             confirm, notify = asyncio.run(latency_phase(url, ws_url, args.samples))
             memory = rss_mb(server.pid)
