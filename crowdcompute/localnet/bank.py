@@ -62,6 +62,7 @@ from solders.transaction import Transaction, VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
 from ..client.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
+from .fees import RecentFees, compute_budget
 from .nonce import advance_after_failure, durable_nonce_valid
 
 __all__ = ["Bank", "TxRecord", "Block", "AccountRow", "ProcessResult", "MAX_AGE", "TOKEN_PROGRAM_ID", "TOKEN_2022_PROGRAM_ID"]
@@ -72,7 +73,6 @@ MAX_AGE = 150  # slots a blockhash stays valid, as on Solana
 STATUS_SLOTS = MAX_AGE + 2
 SLOT_HASHES = 512  # entries of the SlotHashes sysvar, as on Solana
 RECORD_SLOTS = 16  # full records: what clients ask for right after sending (~6 s at 400 ms)
-LAMPORTS_PER_SIGNATURE = 5000
 TOKEN_PROGRAMS = (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID)
 ALT_PROGRAM_ID = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
 SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
@@ -181,6 +181,7 @@ class Bank:
         self.first_slot = 0  # the ledger keeps every block from here on
         self.tx_count = 0  # transactions landed since genesis
         self.current_sigs: list[str] = []
+        self.recent_fees = RecentFees()
         self._slot_hashes: collections.deque[tuple[int, Hash]] = collections.deque(maxlen=SLOT_HASHES)
         self._record_order: collections.deque[tuple[int, str]] = collections.deque()  # (slot, signature) of txs, oldest first
         self.uncommitted: dict[str, int] = {}  # signature -> slot, until its commit
@@ -438,12 +439,24 @@ class Bank:
         pre_accounts = [self.svm.get_account(k) for k in keys]
         pre = [a.lamports if a is not None else 0 for a in pre_accounts]
         pre_tokens = self._token_balances(keys, pre_accounts)
+        budget = compute_budget(message)
+        priority = budget.priority_fee
+        if priority:
+            # LiteSVM charges the signature fee only: deduct the prioritization fee first, as a
+            # validator takes the whole fee before execution (and keeps it if execution fails).
+            payer = pre_accounts[0]
+            if payer is None or payer.lamports < budget.fee:
+                return ProcessResult(signature, _fieldless("InsufficientFundsForFee"), [], 0)
+            self.svm.set_account(keys[0], _with_lamports(payer, payer.lamports - priority))
         result = self.svm.send_transaction(tx)
         post_accounts = [self.svm.get_account(k) for k in keys]
         post = [a.lamports if a is not None else 0 for a in post_accounts]
         if isinstance(result, FailedTransactionMetadata):
             err, meta = result.err(), result.meta()
-            landed = post[0] != pre[0]  # the fee was charged: it is in a block
+            landed = post[0] != pre[0] - priority  # the signature fee was charged: it is in a block
+            if not landed and priority:  # refused before execution: no fee at all
+                self.svm.set_account(keys[0], pre_accounts[0])
+                post_accounts[0], post[0] = pre_accounts[0], pre[0]
             if landed and nonced:
                 nonce_key = advance_after_failure(self.svm, message)
                 post_accounts = [self.svm.get_account(k) if k == nonce_key else a for k, a in zip(keys, post_accounts)]
@@ -455,7 +468,8 @@ class Bank:
         out = ProcessResult(signature, err, logs, units, keys=keys, writable=writable, return_data=meta.return_data())
         if not landed:
             return out
-        fee = LAMPORTS_PER_SIGNATURE * message.header.num_required_signatures
+        fee = budget.fee
+        self.recent_fees.record(self.slot, budget.price, writable)
         ejson = err_json(err)
         meta_json = {
             "err": ejson,
@@ -579,6 +593,10 @@ def _is_writable(message, index: int) -> bool:
     if index < signed:
         return index < signed - header.num_readonly_signed_accounts
     return index < n - header.num_readonly_unsigned_accounts
+
+
+def _with_lamports(account: Account, lamports: int) -> Account:
+    return Account(lamports, bytes(account.data), account.owner, account.executable, account.rent_epoch)
 
 
 def _fieldless(name: str):

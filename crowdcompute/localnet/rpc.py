@@ -15,7 +15,7 @@ transaction is confirmed within milliseconds (its commit) and finalized one slot
 Methods: getHealth getVersion getIdentity getGenesisHash getSlot getBlockHeight getEpochInfo
 getEpochSchedule getTransactionCount getFirstAvailableBlock minimumLedgerSlot
 getLatestBlockhash isBlockhashValid getFeeForMessage getMinimumBalanceForRentExemption
-getRecentPrioritizationFees (always 0) getBalance getAccountInfo getMultipleAccounts
+getRecentPrioritizationFees getBalance getAccountInfo getMultipleAccounts
 getProgramAccounts getTokenAccountBalance getTokenSupply getTokenAccountsByOwner
 getTokenAccountsByDelegate getTokenLargestAccounts sendTransaction simulateTransaction
 requestAirdrop getSignatureStatuses getTransaction getSignaturesForAddress getBlock
@@ -38,7 +38,8 @@ from solders.message import MessageV0, from_bytes_versioned
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from .bank import LAMPORTS_PER_SIGNATURE, MAX_AGE, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, TxRecord, err_json, is_mint, is_token_account
+from .fees import compute_budget
+from .bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, TxRecord, err_json, is_mint, is_token_account
 from .nonce import durable_nonce_valid
 from .store import StoreFailed
 from .encoding import RpcError, check_encoding, encode_account, encode_data, invalid_params, matches, parse_filters, parse_mint, ui_amount
@@ -294,7 +295,7 @@ async def get_fee_for_message(ctx: Ctx, params) -> Any:
     except Exception:  # noqa: BLE001
         raise invalid_params("Invalid params: invalid base64 message") from None
     usable = ctx.bank.is_blockhash_valid(message.recent_blockhash) or durable_nonce_valid(ctx.bank.svm, message)
-    fee = LAMPORTS_PER_SIGNATURE * message.header.num_required_signatures if usable else None
+    fee = compute_budget(message).fee if usable else None
     return ctx.with_context(_config(config), fee)
 
 
@@ -315,8 +316,8 @@ async def get_recent_prioritization_fees(ctx: Ctx, params) -> Any:
             raise invalid_params("Invalid params: at most 128 addresses")
         for a in addresses:
             _pubkey(a)
-    top = ctx.bank.slot
-    return [{"slot": s, "prioritizationFee": 0} for s in range(max(0, top - MAX_AGE + 1), top + 1)]
+    keys = [_pubkey(a) for a in addresses or []]
+    return ctx.bank.recent_fees.recent(ctx.bank.slot, keys)
 
 
 # -- accounts --------------------------------------------------------------------------
