@@ -39,8 +39,9 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from .fees import compute_budget
-from .bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, TxRecord, err_json, is_mint, is_token_account
+from .bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, TxRecord, _is_writable, err_json, is_mint, is_token_account
 from .nonce import durable_nonce_valid
+from .parsed import parse_compiled, parse_inner_instructions
 from .store import StoreFailed
 from .encoding import RpcError, check_encoding, encode_account, encode_data, invalid_params, matches, parse_filters, parse_mint, ui_amount
 
@@ -311,11 +312,8 @@ async def get_minimum_balance_for_rent_exemption(ctx: Ctx, params) -> Any:
 @method("getRecentPrioritizationFees")
 async def get_recent_prioritization_fees(ctx: Ctx, params) -> Any:
     (addresses,) = _params(params, 0, 1)
-    if addresses is not None:
-        if not isinstance(addresses, list) or len(addresses) > 128:
-            raise invalid_params("Invalid params: at most 128 addresses")
-        for a in addresses:
-            _pubkey(a)
+    if addresses is not None and (not isinstance(addresses, list) or len(addresses) > 128):
+        raise invalid_params("Invalid params: at most 128 addresses")
     keys = [_pubkey(a) for a in addresses or []]
     return ctx.bank.recent_fees.recent(ctx.bank.slot, keys)
 
@@ -403,7 +401,7 @@ async def _token_accounts(ctx: Ctx, params, keys_for) -> Any:
     mint = _pubkey(which["mint"]) if "mint" in which else None
     program = _pubkey(which["programId"]) if "programId" in which else None
     if program is not None and program not in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID):
-        raise invalid_params(f"Invalid param: unrecognized Token program id")
+        raise invalid_params("Invalid param: unrecognized Token program id")
     out = []
     for pubkey in keys_for(key):
         account = ctx.bank.get_account(pubkey)
@@ -534,23 +532,29 @@ async def get_signature_statuses(ctx: Ctx, params) -> Any:
     return {"context": ctx.context(ctx.bank.slot), "value": [None if s is None else _status(ctx, *s) for s in statuses]}
 
 
+def _parsed_account_keys(message, meta: dict) -> list[dict]:
+    """jsonParsed's account list: the static keys, then those loaded from lookup tables."""
+    keys = [{"pubkey": str(k), "signer": i < message.header.num_required_signatures, "source": "transaction", "writable": _is_writable(message, i)}
+            for i, k in enumerate(message.account_keys)]
+    loaded = meta.get("loadedAddresses") or {}
+    keys += [{"pubkey": k, "signer": False, "source": "lookupTable", "writable": True} for k in loaded.get("writable", [])]
+    keys += [{"pubkey": k, "signer": False, "source": "lookupTable", "writable": False} for k in loaded.get("readonly", [])]
+    return keys
+
+
 def _ui_message(tx: VersionedTransaction, record: TxRecord, parsed: bool) -> dict:
     message = tx.message
     keys = list(message.account_keys)
-    from .bank import _is_writable
 
     instructions = []
+    all_keys = _all_keys(tx, record) if parsed else []
     for ix in message.instructions:
-        if parsed:
-            instructions.append({"programId": str(keys[ix.program_id_index]), "accounts": [str(keys[i]) for i in bytes(ix.accounts) if i < len(keys)],
-                                 "data": based58.b58encode(bytes(ix.data)).decode(), "stackHeight": None})
+        if parsed:  # jsonParsed: known programs parsed as agave does (parsed.py)
+            instructions.append(parse_compiled(all_keys, ix.program_id_index, bytes(ix.accounts), bytes(ix.data), None))
         else:
             instructions.append({"programIdIndex": ix.program_id_index, "accounts": list(bytes(ix.accounts)), "data": based58.b58encode(bytes(ix.data)).decode(), "stackHeight": None})
     header = message.header
-    if parsed:
-        account_keys = [{"pubkey": str(k), "signer": i < header.num_required_signatures, "source": "transaction", "writable": _is_writable(message, i)} for i, k in enumerate(keys)]
-    else:
-        account_keys = [str(k) for k in keys]
+    account_keys = _parsed_account_keys(message, record.meta) if parsed else [str(k) for k in keys]
     out = {"accountKeys": account_keys, "recentBlockhash": str(message.recent_blockhash), "instructions": instructions}
     if not parsed:
         out["header"] = {"numRequiredSignatures": header.num_required_signatures, "numReadonlySignedAccounts": header.num_readonly_signed_accounts, "numReadonlyUnsignedAccounts": header.num_readonly_unsigned_accounts}
@@ -571,9 +575,21 @@ def _encoded_tx(record: TxRecord, encoding: str, max_version: Any) -> dict:
     else:
         raise invalid_params(f"Invalid params: unknown encoding `{encoding}`")
     out = {"transaction": transaction, "meta": dict(record.meta)}
+    if encoding == "jsonParsed":
+        # agave parses inner instructions too, and leaves loadedAddresses out (the account
+        # list carries them, with their source).
+        if out["meta"].get("innerInstructions") is not None:
+            out["meta"]["innerInstructions"] = parse_inner_instructions(out["meta"]["innerInstructions"], _all_keys(tx, record))
+        out["meta"].pop("loadedAddresses", None)
     if max_version is not None:
         out["version"] = 0 if is_v0 else "legacy"
     return out
+
+
+def _all_keys(tx: VersionedTransaction, record: TxRecord) -> list[str]:
+    """The keys compiled instructions index: static, then loaded writable, then loaded readonly."""
+    loaded = record.meta.get("loadedAddresses") or {}
+    return [str(k) for k in tx.message.account_keys] + list(loaded.get("writable", [])) + list(loaded.get("readonly", []))
 
 
 _ACCOUNTS_META = ("err", "status", "fee", "preBalances", "postBalances", "preTokenBalances", "postTokenBalances")
@@ -587,16 +603,8 @@ def _accounts_only(record: TxRecord, max_version: Any) -> dict:
     is_v0 = isinstance(tx.message, MessageV0)
     if is_v0 and max_version is None:
         raise RpcError(-32015, "Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: \"maxSupportedTransactionVersion\": 0")
-    from .bank import _is_writable
-
-    message = tx.message
     meta = record.meta
-    keys = [{"pubkey": str(k), "signer": i < message.header.num_required_signatures, "source": "transaction", "writable": _is_writable(message, i)}
-            for i, k in enumerate(message.account_keys)]
-    loaded = meta.get("loadedAddresses") or {}
-    keys += [{"pubkey": k, "signer": False, "source": "lookupTable", "writable": True} for k in loaded.get("writable", [])]
-    keys += [{"pubkey": k, "signer": False, "source": "lookupTable", "writable": False} for k in loaded.get("readonly", [])]
-    out = {"transaction": {"accountKeys": keys, "signatures": [str(s) for s in tx.signatures]}, "meta": {k: meta[k] for k in _ACCOUNTS_META if k in meta}}
+    out = {"transaction": {"accountKeys": _parsed_account_keys(tx.message, meta), "signatures": [str(s) for s in tx.signatures]}, "meta": {k: meta[k] for k in _ACCOUNTS_META if k in meta}}
     if max_version is not None:
         out["version"] = 0 if is_v0 else "legacy"
     return out

@@ -103,6 +103,16 @@ def test_v0_transfer_through_lookup_table(server, client):
     # through solana-py too
     typed = client.get_transaction(sig, commitment=Confirmed, max_supported_transaction_version=0).value.transaction
     assert typed.version == 0 and list(typed.meta.loaded_addresses.writable) == [payee]
+    # jsonParsed lists the loaded keys with their source, parses the transfer to the table's
+    # address, and leaves loadedAddresses out of the meta, as agave does
+    parsed = rpc(server.url, "getTransaction", [str(sig), {"commitment": "confirmed", "maxSupportedTransactionVersion": 0, "encoding": "jsonParsed"}])["result"]
+    listed = parsed["transaction"]["message"]["accountKeys"]
+    assert listed[keys:] == [{"pubkey": str(payee), "signer": False, "source": "lookupTable", "writable": True},
+                             {"pubkey": str(readonly), "signer": False, "source": "lookupTable", "writable": False}]
+    assert all(k["source"] == "transaction" for k in listed[:keys])
+    transfers = [ix for ix in parsed["transaction"]["message"]["instructions"] if ix.get("program") == "system"]
+    assert [ix["parsed"]["info"]["destination"] for ix in transfers] == [str(payee)]
+    assert "loadedAddresses" not in parsed["meta"]
     # a client that cannot read v0 is told so, as Solana does
     assert rpc(server.url, "getTransaction", [str(sig), {"commitment": "confirmed"}])["error"]["code"] == -32015
 

@@ -111,15 +111,6 @@ KNOWN_SHAPE_DIFFERENCES: dict[str, str] = {
     # agave >= 2.2 adds meta.costUnits (the cost model's units) to transaction metas; the
     # localnet does not run agave's cost model.
     "*.meta.costUnits": "cost-model units: not computed by the localnet",
-    # jsonParsed transactions: agave parses System/Token/... instructions into
-    # {parsed, program, programId, stackHeight}; the localnet answers every instruction in
-    # the partially decoded form agave uses for programs it cannot parse
-    # ({accounts, data, programId, stackHeight}). Account keys are compared.
-    "getTransaction(jsonParsed).result.transaction.message.instructions": "instructions are not parsed by the localnet",
-    "getTransaction(jsonParsed).result.meta.innerInstructions": "inner instructions are not parsed by the localnet",
-    # agave leaves loadedAddresses out of jsonParsed metas (the keys carry `source` there);
-    # the localnet sends it in every encoding.
-    "getTransaction(jsonParsed).result.meta.loadedAddresses": "sent by the localnet in jsonParsed too",
 }
 
 # Values that are never compared (documentation: the outcome checks below simply do not
