@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from solana.rpc.api import Client
 from solana.rpc.commitment import Confirmed
 from solana.rpc.types import TxOpts
