@@ -21,7 +21,8 @@ trailers over 16 KiB, Transfer-Encoding in an HTTP/1.0 request or not ending in 
 (400), other transfer codings such as `gzip, chunked` (501), other methods (405). Every
 error but 405 on GET closes the connection. A connection whose next request head does not
 arrive within IDLE_TIMEOUT is closed, and one whose whole body (every chunk, for chunked)
-does not arrive within READ_TIMEOUT is dropped, so a slow client cannot hold a handler.
+does not arrive within READ_TIMEOUT, or that does not read its answer within READ_TIMEOUT,
+is dropped, so a slow client cannot hold a handler or its answer's memory.
 """
 
 from __future__ import annotations
@@ -283,9 +284,10 @@ async def serve_http(handler: Handler, host: str, port: int, *, max_body: int, e
                 del deadlines[task]  # the handler is ours: no deadline while it runs
                 status, reply = await handler(body)
                 writer.write(_response(status, reply, keep_alive=keep_alive))
+                # A client that does not read its (large) answer must not hold it forever.
+                deadlines[task] = loop.time() + READ_TIMEOUT
                 await writer.drain()
                 if not keep_alive:
-                    await writer.drain()
                     return
         except (ConnectionError, asyncio.CancelledError, asyncio.TimeoutError):
             pass
