@@ -295,8 +295,8 @@ class Store:
             self._process.stdout.close()
             self._process = None
         if self._reader is not None:
-            self._reader.submit(self._close_reader).result()
-            self._reader.shutdown()
+            await asyncio.get_running_loop().run_in_executor(self._reader, self._close_reader)
+            self._reader.shutdown(wait=False)
             self._reader = None
         if self.conn is not None:
             self.conn.close()
