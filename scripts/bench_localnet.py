@@ -169,11 +169,12 @@ async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progres
     second, and CPU milliseconds per transaction of the server's main process, of its
     ledger writer process and of this client."""
     keys = [Keypair() for _ in range(clients)]
-    recipient = Pubkey.new_unique()
+    recipient = Keypair()  # funded first: it stays rent-exempt as the small transfers arrive
     host, port = url.removeprefix("http://").split(":")
     async with aiohttp.ClientSession() as session:
         rpc = Rpc(session, url)
-        await fund(rpc, keys)
+        await fund(rpc, keys + [recipient])
+        recipient = recipient.pubkey()
         connections = [await asyncio.open_connection(host, int(port)) for _ in range(clients)]
         elapsed = server_cpu = writer_cpu = client_cpu = 0.0
         done = 0
@@ -211,13 +212,13 @@ async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progres
 
 async def latency_phase(url: str, ws_url: str, samples: int) -> tuple[list[float], list[float]]:
     """Sequential sends: send -> confirmed status, and acknowledged reply -> notification."""
-    key = Keypair()
-    recipient = Pubkey.new_unique()
+    key, recipient = Keypair(), Keypair()
     confirm_ms: list[float] = []
     notify_ms: list[float] = []
     async with aiohttp.ClientSession() as session, session.ws_connect(ws_url) as ws:
         rpc = Rpc(session, url)
-        await fund(rpc, [key])
+        await fund(rpc, [key, recipient])
+        recipient = recipient.pubkey()
         blockhash = await rpc.blockhash()
         for i in range(samples):
             tx = signed_transfer(key, recipient, 1 + i, blockhash)

@@ -60,10 +60,12 @@ from solders.rpc.responses import RpcSimulateTransactionResult
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction, VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
+from solders.transaction_status import TransactionErrorInsufficientFundsForRent
 
 from ..client.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from .fees import RecentFees, compute_budget
 from .nonce import advance_after_failure, durable_nonce_valid
+from .rent import RentRules
 
 __all__ = ["Bank", "TxRecord", "Block", "AccountRow", "ProcessResult", "MAX_AGE", "TOKEN_PROGRAM_ID", "TOKEN_2022_PROGRAM_ID"]
 
@@ -182,6 +184,7 @@ class Bank:
         self.tx_count = 0  # transactions landed since genesis
         self.current_sigs: list[str] = []
         self.recent_fees = RecentFees()
+        self.rent = RentRules(self.svm)
         self._slot_hashes: collections.deque[tuple[int, Hash]] = collections.deque(maxlen=SLOT_HASHES)
         self._record_order: collections.deque[tuple[int, str]] = collections.deque()  # (slot, signature) of txs, oldest first
         self.uncommitted: dict[str, int] = {}  # signature -> slot, until its commit
@@ -463,6 +466,16 @@ class Bank:
                 post = [a.lamports if a is not None else 0 for a in post_accounts]
         else:
             err, meta, landed = None, result, True
+            violation = self.rent.first_violation(keys, set(writable), pre_accounts, post_accounts)
+            if violation is not None:
+                # As a validator: the transaction fails, its changes are undone, it pays its fee.
+                err = TransactionErrorInsufficientFundsForRent(violation)
+                self._undo(keys, set(writable), pre_accounts)
+                self.svm.set_account(keys[0], _with_lamports(pre_accounts[0], pre_accounts[0].lamports - budget.fee))
+                if nonced:
+                    advance_after_failure(self.svm, message)
+                post_accounts = [self.svm.get_account(k) for k in keys]
+                post = [a.lamports if a is not None else 0 for a in post_accounts]
         logs = list(meta.logs())
         units = meta.compute_units_consumed()
         out = ProcessResult(signature, err, logs, units, keys=keys, writable=writable, return_data=meta.return_data())
@@ -512,6 +525,12 @@ class Bank:
         out.record, out.accounts = record, rows
         return out
 
+    def _undo(self, keys: list[Pubkey], writable: set[Pubkey], before: list) -> None:
+        """Puts every writable account back as it was before a transaction."""
+        for key, account in zip(keys, before):
+            if key in writable:
+                self.svm.set_account(key, account if account is not None else Account(0, b"", Pubkey.default(), False, 0))
+
     def _token_balances(self, keys: list[Pubkey], accounts: list) -> list[dict]:
         """Solana's pre/postTokenBalances: one entry per SPL token account among `keys`."""
         out = []
@@ -538,6 +557,13 @@ class Bank:
             return _fieldless("AlreadyProcessed"), [], 0, {}, None
         if not replace_blockhash and not self.is_blockhash_valid(tx.message.recent_blockhash) and not durable_nonce_valid(self.svm, tx.message):
             return _fieldless("BlockhashNotFound"), [], 0, {}, None
+        budget = compute_budget(tx.message)
+        payer_key = tx.message.account_keys[0]
+        payer = self.svm.get_account(payer_key) if budget.priority_fee else None
+        if payer is not None:  # the prioritization fee comes off first, as in process()
+            if payer.lamports < budget.fee:
+                return _fieldless("InsufficientFundsForFee"), [], 0, {}, None
+            self.svm.set_account(payer_key, _with_lamports(payer, payer.lamports - budget.priority_fee))
         if not sig_verify:
             self.svm.with_sigverify(False)
         try:
@@ -545,11 +571,18 @@ class Bank:
         finally:
             if not sig_verify:
                 self.svm.with_sigverify(True)
+            if payer is not None:
+                self.svm.set_account(payer_key, payer)
         if isinstance(result, FailedTransactionMetadata):
             meta = result.meta()
             return result.err(), list(meta.logs()), meta.compute_units_consumed(), {}, meta.return_data()
         meta = result.meta()
         post = {k: a for k, a in result.post_accounts()}
+        keys, writable, _ = self.account_keys(tx.message)
+        before = [self.svm.get_account(k) for k in keys]
+        violation = self.rent.first_violation(keys, set(writable), before, [post.get(k, a) for k, a in zip(keys, before)])
+        if violation is not None:
+            return TransactionErrorInsufficientFundsForRent(violation), list(meta.logs()), meta.compute_units_consumed(), {}, meta.return_data()
         return None, list(meta.logs()), meta.compute_units_consumed(), post, meta.return_data()
 
     def airdrop_transaction(self, to: Pubkey, lamports: int) -> VersionedTransaction:

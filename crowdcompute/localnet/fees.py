@@ -8,10 +8,10 @@ fee = 5,000 lamports per signature + prioritization fee, where
 LiteSVM charges the signature fee only; the bank charges the prioritization fee itself
 (bank.py), before execution, as a validator deducts the whole fee first.
 
-getRecentPrioritizationFees: for each of the last 150 slots, the lowest compute unit price
-paid by a transaction in it (0 for a slot without transactions) or, given accounts, the
-highest of that and the lowest price paid by the transactions that write-locked each of
-them (agave's prioritization fee cache).
+getRecentPrioritizationFees: for each of the last 150 slots that had transactions, the
+lowest compute unit price paid by a transaction in it or, given accounts, the highest of
+that and the lowest price paid by the transactions that write-locked each of them (agave's
+prioritization fee cache).
 """
 
 from __future__ import annotations
@@ -105,14 +105,14 @@ class RecentFees:
                 accounts[key] = price
 
     def recent(self, current_slot: int, accounts: list[Pubkey]) -> list[dict]:
-        """Solana's answer: one entry per finished slot of the last 150, oldest first."""
+        """Solana's answer: one entry per finished slot of the last 150 that had
+        transactions (agave's cache holds no others), oldest first."""
         out = []
-        for slot in range(max(0, current_slot - RECENT_SLOTS), current_slot):
-            entry = self._slots.get(slot)
-            fee = 0
-            if entry is not None:
-                fee = entry[0][0]
-                for key in accounts:
-                    fee = max(fee, entry[1].get(key, 0))
+        for slot, (block_min, by_account) in self._slots.items():
+            if not current_slot - RECENT_SLOTS <= slot < current_slot:
+                continue
+            fee = block_min[0]
+            for key in accounts:
+                fee = max(fee, by_account.get(key, 0))
             out.append({"slot": slot, "prioritizationFee": fee})
         return out

@@ -27,6 +27,11 @@ from crowdcompute.localnet.server import Localnet
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
+# The rent-exempt minimum of an account with no data: a transaction may not leave a writable
+# account with 0 < lamports < this (InsufficientFundsForRent), so a transfer to a new address
+# or an airdrop must bring at least this much.
+RENT_EXEMPT_0 = 890_880
+
 
 def free_port_pair() -> int:
     """A port p with p and p + 1 both free."""

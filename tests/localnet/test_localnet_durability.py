@@ -14,7 +14,7 @@ from solders.message import Message
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
-from .localnet_helpers import PYTHON, REPO, ProcessServer, funded, rpc, send
+from .localnet_helpers import PYTHON, RENT_EXEMPT_0, REPO, ProcessServer, funded, rpc, send
 
 
 def test_kill9_after_ack_then_restart(tmp_path):
@@ -27,8 +27,9 @@ def test_kill9_after_ack_then_restart(tmp_path):
     to = Keypair().pubkey()
     genesis = client.get_genesis_hash().value
     sigs = []
+    amounts = [RENT_EXEMPT_0 + 1000 + i for i in range(3)]  # each leaves `to` rent-exempt
     for i in range(3):  # in different slots
-        sigs.append(send(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=1000 + i))], [payer], skip_preflight=True))
+        sigs.append(send(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=amounts[i]))], [payer], skip_preflight=True))
         if i < 2:
             time.sleep(0.12)
     slot_before = client.get_slot(Processed).value
@@ -39,11 +40,11 @@ def test_kill9_after_ack_then_restart(tmp_path):
     client = Client(again.url, commitment=Confirmed, timeout=10)
     try:
         assert client.get_genesis_hash().value == genesis
-        assert client.get_balance(to).value == sum(1000 + i for i in range(3))
+        assert client.get_balance(to).value == sum(amounts)
         statuses = client.get_signature_statuses(sigs).value
         assert all(s is not None and s.err is None for s in statuses)
         tx = client.get_transaction(sigs[-1]).value
-        assert tx is not None and tx.transaction.meta.post_balances[1] == sum(1000 + i for i in range(3))
+        assert tx is not None and tx.transaction.meta.post_balances[1] == sum(amounts)
         assert [h.signature for h in client.get_signatures_for_address(to).value] == sigs[::-1]
         assert client.get_slot(Processed).value >= slot_before
         time.sleep(0.2)
@@ -54,7 +55,7 @@ def test_kill9_after_ack_then_restart(tmp_path):
         # the restarted chain keeps working, and a resend of an old transaction is not run twice
         more = send(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=1))], [payer])
         assert client.get_signature_statuses([more]).value[0] is not None
-        assert client.get_balance(to).value == sum(1000 + i for i in range(3)) + 1
+        assert client.get_balance(to).value == sum(amounts) + 1
     finally:
         assert again.terminate() == 0  # clean shutdown on SIGTERM
 
@@ -82,7 +83,7 @@ def test_blockhash_expires_after_150_slots(tmp_path):
         assert last_valid == reply["context"]["slot"] + 150
         from solders.hash import Hash
 
-        message = Message.new_with_blockhash([transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=1))],
+        message = Message.new_with_blockhash([transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=RENT_EXEMPT_0))],
                                              payer.pubkey(), Hash.from_string(blockhash))
         tx = Transaction([payer], message, Hash.from_string(blockhash))
         deadline = time.monotonic() + 20
@@ -95,7 +96,7 @@ def test_blockhash_expires_after_150_slots(tmp_path):
         reply = rpc(srv.url, "sendTransaction", [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64", "skipPreflight": True}])
         assert reply["error"]["code"] == -32002 and reply["error"]["data"]["err"] == "BlockhashNotFound"
         # a fresh blockhash works
-        assert send(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=1))], [payer])
+        assert send(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=RENT_EXEMPT_0))], [payer])
     finally:
         srv.terminate()
 
@@ -150,6 +151,8 @@ def test_kill9_mid_stream_keeps_every_acknowledged_transaction(tmp_path):
     client = Client(srv.url, commitment=Confirmed, timeout=10)
     payer = funded(client)
     to = Keypair().pubkey()
+    # `to` exists and is rent-exempt before the stream, so each small transfer to it is allowed
+    client.confirm_transaction(client.request_airdrop(to, RENT_EXEMPT_0).value, Confirmed, sleep_seconds=0.05)
     acked: list = []
     stop = threading.Event()
 
@@ -182,7 +185,7 @@ def test_kill9_mid_stream_keeps_every_acknowledged_transaction(tmp_path):
         client = Client(again.url, commitment=Confirmed, timeout=10)
         statuses = client.get_signature_statuses([s for s, _ in acked]).value
         assert all(s is not None and s.err is None for s in statuses)
-        acked_total = sum(i for _, i in acked)
+        acked_total = RENT_EXEMPT_0 + sum(i for _, i in acked)
         balance = client.get_balance(to).value
         # every acknowledged transfer is there; at most the one in flight landed too
         assert balance in (acked_total, acked_total + len(acked) + 1)

@@ -18,7 +18,7 @@ from solders.transaction import Transaction
 
 from crowdcompute.localnet.fees import compute_budget
 
-from .localnet_helpers import ThreadServer, funded, rpc
+from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, funded, rpc
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,8 @@ def test_default_limits_follow_agave():
 def test_priority_fee_is_charged_and_reported(server, client):
     payer = funded(client, 1_000_000_000)
     to = Keypair().pubkey()
-    ixs = [set_compute_unit_limit(10_000), set_compute_unit_price(1_000), transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=777))]
+    amount = RENT_EXEMPT_0 + 777  # a new address must be left rent-exempt
+    ixs = [set_compute_unit_limit(10_000), set_compute_unit_price(1_000), transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=amount))]
     tx = signed(client, payer, ixs)
     fee = rpc(server.url, "getFeeForMessage", [base64.b64encode(bytes(tx.message)).decode()])["result"]["value"]
     assert fee == 5_000 + 10  # ceil(1,000 micro-lamports x 10,000 CU / 10^6)
@@ -72,9 +73,9 @@ def test_priority_fee_is_charged_and_reported(server, client):
     client.confirm_transaction(tx.signatures[0], Confirmed)
     meta = meta_of(server, signature)
     assert meta["err"] is None and meta["fee"] == 5_010
-    assert meta["preBalances"][0] - meta["postBalances"][0] == 777 + 5_010
-    assert client.get_balance(payer.pubkey()).value == 1_000_000_000 - 777 - 5_010
-    assert client.get_balance(to).value == 777
+    assert meta["preBalances"][0] - meta["postBalances"][0] == amount + 5_010
+    assert client.get_balance(payer.pubkey()).value == 1_000_000_000 - amount - 5_010
+    assert client.get_balance(to).value == amount
 
 
 def test_failed_transaction_keeps_the_whole_fee(server, client):
@@ -92,12 +93,12 @@ def test_failed_transaction_keeps_the_whole_fee(server, client):
 
 
 def test_payer_who_cannot_pay_the_priority_fee_is_refused_unchanged(server, client):
-    payer = funded(client, 10_000)  # the signature fee, not the 1,000,000-lamport priority fee
+    payer = funded(client, RENT_EXEMPT_0)  # the signature fee, not the 1,000,000-lamport priority fee
     ixs = [set_compute_unit_limit(1_000_000), set_compute_unit_price(1_000_000), transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=1))]
     tx = signed(client, payer, ixs)
     reply = send_raw(server, tx, skip_preflight=True)
     assert reply["error"]["code"] == -32002 and reply["error"]["data"]["err"] == "InsufficientFundsForFee", reply
-    assert client.get_balance(payer.pubkey()).value == 10_000
+    assert client.get_balance(payer.pubkey()).value == RENT_EXEMPT_0
     statuses = rpc(server.url, "getSignatureStatuses", [[str(tx.signatures[0])], {"searchTransactionHistory": True}])["result"]["value"]
     assert statuses == [None]
 
@@ -105,8 +106,8 @@ def test_payer_who_cannot_pay_the_priority_fee_is_refused_unchanged(server, clie
 def test_recent_prioritization_fees(server, client):
     payer, other = funded(client, 1_000_000_000), funded(client, 1_000_000_000)
     hot = Keypair().pubkey()
-    cheap = signed(client, other, [transfer(TransferParams(from_pubkey=other.pubkey(), to_pubkey=Keypair().pubkey(), lamports=5))])
-    priced = signed(client, payer, [set_compute_unit_price(2_500), transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=hot, lamports=5))])
+    cheap = signed(client, other, [transfer(TransferParams(from_pubkey=other.pubkey(), to_pubkey=Keypair().pubkey(), lamports=RENT_EXEMPT_0))])
+    priced = signed(client, payer, [set_compute_unit_price(2_500), transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=hot, lamports=RENT_EXEMPT_0))])
     for tx in (cheap, priced):
         send_raw(server, tx, skip_preflight=True)
     client.confirm_transaction(priced.signatures[0], Confirmed)
@@ -128,3 +129,21 @@ def test_recent_prioritization_fees(server, client):
         assert overall[slot] == 2_500
     assert len(reply) <= 150 and all(e["slot"] < rpc(server.url, "getSlot", [{"commitment": "processed"}])["result"] for e in reply)
     assert rpc(server.url, "getRecentPrioritizationFees", [["not a key"]])["error"]["code"] == -32602
+
+
+def test_preflight_takes_the_priority_fee_off_first(server, client):
+    """A payer may drain itself to zero paying a prioritization fee: preflight must see the
+    balance after the whole fee, as execution does, not a rent-paying remainder."""
+    funds = 5_000_000
+    payer, to = funded(client, funds), funded(client, RENT_EXEMPT_0)
+    fee = 5_000 + 10_000  # 1,000,000 micro-lamports x 10,000 CU
+    ixs = [set_compute_unit_limit(10_000), set_compute_unit_price(1_000_000),
+           transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to.pubkey(), lamports=funds - fee))]
+    tx = signed(client, payer, ixs)
+    simulated = rpc(server.url, "simulateTransaction", [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}])["result"]["value"]
+    assert simulated["err"] is None, simulated
+    signature = send_raw(server, tx)["result"]  # with preflight
+    client.confirm_transaction(tx.signatures[0], Confirmed)
+    assert meta_of(server, signature)["fee"] == fee
+    assert client.get_account_info(payer.pubkey()).value is None  # drained to zero: gone
+    assert client.get_balance(to.pubkey()).value == RENT_EXEMPT_0 + funds - fee

@@ -24,7 +24,7 @@ from crowdcompute.localnet.bank import RECORD_SLOTS, STATUS_SLOTS
 from crowdcompute.localnet.server import Localnet
 from crowdcompute.localnet.store import LedgerInUse
 
-from .localnet_helpers import ProcessServer, ThreadServer, funded, rpc, send
+from .localnet_helpers import RENT_EXEMPT_0, ProcessServer, ThreadServer, funded, rpc, send
 
 SLOT_MS = 20
 PAST_WINDOWS = STATUS_SLOTS + 8  # 160: a record this many slots old has left BOTH windows
@@ -89,7 +89,7 @@ def test_transaction_older_than_both_windows(live):
     # Capture the fresh answers while the full record is still in memory (bank.txs);
     # retried with a new transaction should a loaded machine let it leave too early.
     for attempt in range(5):
-        sig = pay(client, payer, to, 1000 + attempt)
+        sig = pay(client, payer, to, RENT_EXEMPT_0 + 1000 + attempt)
         fresh = {i: result(url, "getTransaction", [sig, {**cfg, "commitment": "confirmed"}]) for i, cfg in enumerate(ENCODINGS)}
         if sig in server.net.bank.txs:
             break
@@ -150,8 +150,9 @@ def test_signatures_for_address_across_memory_and_ledger(live):
     poor = funded(client, 1_000_000)
     to = Keypair().pubkey()
     sent: list[str] = []  # oldest first
+    first = [RENT_EXEMPT_0 + 1000 + i for i in range(12)]  # `to` is new: left rent-exempt
     for i in range(12):
-        sent.append(pay(client, payer, to, 1000 + i, skip_preflight=i % 2 == 1))
+        sent.append(pay(client, payer, to, first[i], skip_preflight=i % 2 == 1))
         if i % 4 == 3:
             time.sleep(SLOT_MS / 1000 * 3)  # a few different slots
     # A failed transaction naming `to` (the payer cannot afford the transfer): it lands
@@ -185,7 +186,7 @@ def test_signatures_for_address_across_memory_and_ledger(live):
     assert tx["meta"]["fee"] == 5000
     assert tx["meta"]["preBalances"][0] - tx["meta"]["postBalances"][0] == 5000  # charged only the fee
     assert result(url, "getBalance", [str(poor.pubkey())])["value"] == 1_000_000 - 5000
-    assert result(url, "getBalance", [str(to)])["value"] == sum(1000 + i for i in range(12)) + sum(2000 + i for i in range(12))
+    assert result(url, "getBalance", [str(to)])["value"] == sum(first) + sum(2000 + i for i in range(12))
 
     # Paging by 10 with `before` walks through all of them, no gap, no duplicate.
     pages, before = [], None
@@ -219,7 +220,7 @@ def test_restart_keeps_history_and_counts(tmp_path):
         client = Client(url, commitment=Confirmed, timeout=20)
         payer = funded(client)
         to = Keypair().pubkey()
-        sent = [pay(client, payer, to, 100 + i) for i in range(3)]
+        sent = [pay(client, payer, to, RENT_EXEMPT_0 + 100 + i) for i in range(3)]
         first_slot = tx_slot(url, sent[0])
         wait_slot(url, first_slot + PAST_WINDOWS)
         sent += [pay(client, payer, to, 200 + i) for i in range(3)]
@@ -285,7 +286,7 @@ def test_recent_performance_samples(live):
     client = Client(url, commitment=Confirmed, timeout=20)
     payer = funded(client)
     to = Keypair().pubkey()
-    sent = [pay(client, payer, to, 10 + i) for i in range(5)]
+    sent = [pay(client, payer, to, RENT_EXEMPT_0 + 10 + i) for i in range(5)]
     wait_slot(url, tx_slot(url, sent[-1]) + PAST_WINDOWS)  # these blocks: on disk only
     sent += [pay(client, payer, to, 20 + i) for i in range(4)]  # these: in memory
     wait_slot(url, tx_slot(url, sent[-1]))
@@ -312,7 +313,8 @@ def test_second_localnet_on_a_ledger_in_use_is_refused(tmp_path):
     server = ThreadServer(ledger, slot_ms=SLOT_MS)
     try:
         client = Client(server.url, commitment=Confirmed, timeout=20)
-        who = funded(client, 123_456)
+        funds = 2 * RENT_EXEMPT_0 + 123_456  # pays a new address the minimum, stays rent-exempt
+        who = funded(client, funds)
         with pytest.raises(ValueError) as refused:
             Localnet(ledger, slot_ms=SLOT_MS)
         assert isinstance(refused.value, LedgerInUse)
@@ -320,13 +322,13 @@ def test_second_localnet_on_a_ledger_in_use_is_refused(tmp_path):
         with pytest.raises(LedgerInUse, match="in use"):  # refusing twice leaves nothing held
             Localnet(ledger, slot_ms=SLOT_MS)
         # the first is undisturbed
-        assert result(server.url, "getBalance", [str(who.pubkey())])["value"] == 123_456
-        assert pay(client, who, Keypair().pubkey(), 1)
+        assert result(server.url, "getBalance", [str(who.pubkey())])["value"] == funds
+        assert pay(client, who, Keypair().pubkey(), RENT_EXEMPT_0)
     finally:
         server.stop()
     again = ThreadServer(ledger, slot_ms=SLOT_MS)
     try:
-        assert result(again.url, "getBalance", [str(who.pubkey())])["value"] == 123_456 - 1 - 5000
+        assert result(again.url, "getBalance", [str(who.pubkey())])["value"] == funds - RENT_EXEMPT_0 - 5000
     finally:
         again.stop()
 
@@ -356,7 +358,7 @@ def test_writer_death_in_a_thread_server(live):
     writer = server.net.store._process
     os.kill(writer.pid, signal.SIGKILL)
     started = time.monotonic()
-    reply = rpc(url, "sendTransaction", [_signed_transfer(client, payer, 1), {"encoding": "base64"}], timeout=10)
+    reply = rpc(url, "sendTransaction", [_signed_transfer(client, payer, RENT_EXEMPT_0), {"encoding": "base64"}], timeout=10)
     assert time.monotonic() - started < 10
     assert "result" not in reply and reply["error"]["code"] == -32005, reply  # NodeUnhealthy, as Solana names it
     assert "writer exited" in reply["error"]["message"]
@@ -364,10 +366,10 @@ def test_writer_death_in_a_thread_server(live):
     assert server.net.store.failed is not None and "writer exited" in str(server.net.store.failed)
     # refused before execution once failed: nothing changes in memory either
     balance = rpc(url, "getBalance", [str(payer.pubkey())])["result"]["value"]
-    reply = rpc(url, "sendTransaction", [_signed_transfer(client, payer, 2), {"encoding": "base64", "skipPreflight": True}], timeout=10)
+    reply = rpc(url, "sendTransaction", [_signed_transfer(client, payer, RENT_EXEMPT_0 + 2), {"encoding": "base64", "skipPreflight": True}], timeout=10)
     assert reply["error"]["code"] == -32005 and "writer exited" in reply["error"]["message"], reply
     assert rpc(url, "getBalance", [str(payer.pubkey())])["result"]["value"] == balance
-    reply = rpc(url, "requestAirdrop", [str(Keypair().pubkey()), 1000], timeout=10)
+    reply = rpc(url, "requestAirdrop", [str(Keypair().pubkey()), RENT_EXEMPT_0 + 1000], timeout=10)
     assert reply["error"]["code"] == -32005, reply
     assert rpc(url, "getHealth")["error"]["code"] == -32005
 
@@ -389,7 +391,7 @@ def test_writer_death_stops_the_server_process(tmp_path):
     try:
         client = Client(srv.url, commitment=Confirmed, timeout=10)
         payer = funded(client)
-        kept = pay(client, payer, Keypair().pubkey(), 5)
+        kept = pay(client, payer, Keypair().pubkey(), RENT_EXEMPT_0 + 5)
         writers = [c for c in _children(srv.proc.pid)
                    if b"crowdcompute.localnet.writer" in Path(f"/proc/{c}/cmdline").read_bytes()]
         assert len(writers) == 1, _children(srv.proc.pid)

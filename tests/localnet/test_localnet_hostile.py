@@ -16,7 +16,7 @@ from solders.message import Message
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
-from .localnet_helpers import funded, rpc, send
+from .localnet_helpers import RENT_EXEMPT_0, funded, rpc, send
 
 
 def raw_http(port: int, data: bytes, *, read: bool = True, timeout: float = 5) -> bytes:
@@ -70,8 +70,9 @@ def test_rude_clients_disturb_no_one(server, client):
     port = server.port
     payer = funded(client)
     to = Keypair().pubkey()
+    amount = RENT_EXEMPT_0 + 31  # `to` is new: left rent-exempt
     blockhash = client.get_latest_blockhash(Confirmed).value.blockhash
-    tx = Transaction([payer], Message.new_with_blockhash([transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=31))], payer.pubkey(), blockhash), blockhash)
+    tx = Transaction([payer], Message.new_with_blockhash([transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=amount))], payer.pubkey(), blockhash), blockhash)
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "sendTransaction", "params": [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}]}).encode()
     # hang up right after sending the request: the transaction still lands
     raw_http(port, b"POST / HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body), read=False)
@@ -82,9 +83,9 @@ def test_rude_clients_disturb_no_one(server, client):
     try:
         assert rpc(server.url, "getHealth")["result"] == "ok"
         deadline = time.monotonic() + 5
-        while client.get_balance(to, Confirmed).value != 31 and time.monotonic() < deadline:
+        while client.get_balance(to, Confirmed).value != amount and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert client.get_balance(to, Confirmed).value == 31
+        assert client.get_balance(to, Confirmed).value == amount
     finally:
         stalled.close()
 
@@ -93,6 +94,7 @@ def test_parallel_senders(server):
     client = Client(server.url, commitment=Confirmed, timeout=30)
     payers = [funded(client) for _ in range(8)]
     to = Keypair().pubkey()
+    amounts = [RENT_EXEMPT_0 + 1000 + i for i in range(5)]  # whichever lands first leaves `to` rent-exempt
     sigs: list = []
     errors: list = []
 
@@ -100,7 +102,7 @@ def test_parallel_senders(server):
         c = Client(server.url, commitment=Confirmed, timeout=30)
         try:
             for i in range(5):
-                sigs.append(send(c, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=1000 + i))], [payer]))
+                sigs.append(send(c, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=amounts[i]))], [payer]))
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -112,5 +114,5 @@ def test_parallel_senders(server):
     assert errors == [] and len(sigs) == 40
     statuses = client.get_signature_statuses(sigs).value
     assert all(s is not None and s.err is None for s in statuses)
-    assert client.get_balance(to).value == 8 * sum(1000 + i for i in range(5))
+    assert client.get_balance(to).value == 8 * sum(amounts)
     assert len(client.get_signatures_for_address(to).value) == 40

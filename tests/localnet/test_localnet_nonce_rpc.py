@@ -19,7 +19,7 @@ from solders.transaction import Transaction
 
 from crowdcompute.localnet.nonce import NONCE_ACCOUNT_SIZE, SYSTEM_PROGRAM_ID
 
-from .localnet_helpers import ThreadServer, funded, rpc, send
+from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, funded, rpc, send
 
 SLOT_MS = 25
 FEE = 5000
@@ -107,19 +107,20 @@ def test_durable_nonce_transaction_lands_and_advances(server):
     client = Client(url, commitment=Confirmed, timeout=20)
     n = Nonced(client)
     first = n.stored()
+    amount = RENT_EXEMPT_0 + 1000  # n.to is new: left rent-exempt
 
     # getFeeForMessage of a nonce message: 5000 per signer (payer + authority), not null.
-    assert fee_for(url, n.message(1000, first)) == 2 * FEE
-    assert client.get_fee_for_message(n.message(1000, first)).value == 2 * FEE
+    assert fee_for(url, n.message(amount, first)) == 2 * FEE
+    assert client.get_fee_for_message(n.message(amount, first)).value == 2 * FEE
 
     payer_before = n.balance()
-    tx = n.tx(1000, first)
+    tx = n.tx(amount, first)
     sig = client.send_raw_transaction(bytes(tx), TxOpts(preflight_commitment=Confirmed)).value
     assert sig == tx.signatures[0]
     raw = rpc(url, "getSignatureStatuses", [[str(sig)]])["result"]["value"][0]
     assert raw is not None and raw["err"] is None and raw["confirmationStatus"] in ("confirmed", "finalized")
-    assert n.balance(n.to) == 1000
-    assert n.balance() == payer_before - 1000 - 2 * FEE
+    assert n.balance(n.to) == amount
+    assert n.balance() == payer_before - amount - 2 * FEE
     assert n.balance(n.nonce.pubkey()) == n.rent
     second = n.stored()
     assert second != first
@@ -140,12 +141,12 @@ def test_durable_nonce_transaction_lands_and_advances(server):
     again = raw_send(url, tx)
     assert "result" not in again and again["error"]["data"]["err"] == "AlreadyProcessed", again
     assert raw_send(url, tx, skipPreflight=True) == {"jsonrpc": "2.0", "result": str(sig), "id": 1}
-    assert n.balance(n.to) == 1000
+    assert n.balance(n.to) == amount
 
     # The new nonce works, once.
     assert fee_for(url, n.message(3000, second)) == 2 * FEE
     assert raw_send(url, n.tx(3000, second))["result"]
-    assert n.balance(n.to) == 4000
+    assert n.balance(n.to) == amount + 3000
     assert n.stored() not in (first, second)
 
 
@@ -188,8 +189,8 @@ def test_failed_nonce_transaction_still_advances(server):
     assert n.balance() == payer_before - 2 * FEE
 
     # The advanced nonce is current.
-    assert raw_send(url, n.tx(1000, advanced))["result"]
-    assert n.balance(n.to) == 1000
+    assert raw_send(url, n.tx(RENT_EXEMPT_0 + 1000, advanced))["result"]  # n.to is new: left rent-exempt
+    assert n.balance(n.to) == RENT_EXEMPT_0 + 1000
 
 
 def test_nonce_survives_restart(tmp_path):
@@ -199,7 +200,7 @@ def test_nonce_survives_restart(tmp_path):
         client = Client(srv.url, commitment=Confirmed, timeout=20)
         n = Nonced(client)
         used = n.stored()
-        assert raw_send(srv.url, n.tx(500, used))["result"]
+        assert raw_send(srv.url, n.tx(RENT_EXEMPT_0 + 500, used))["result"]  # n.to is new: left rent-exempt
         # a failed one too, so the advance made after a failure is the one persisted
         middle = n.stored()
         assert raw_send(srv.url, n.tx(10**15, middle), skipPreflight=True)["result"]

@@ -17,6 +17,8 @@ from solders.rpc.config import RpcTransactionLogsFilterMentions
 from solders.system_program import CreateAccountParams, TransferParams, create_account, transfer
 from solders.transaction import Transaction
 
+from .localnet_helpers import RENT_EXEMPT_0
+
 
 async def funded(client: AsyncClient, lamports: int = 10 * 10**9) -> Keypair:
     keypair = Keypair()
@@ -59,11 +61,11 @@ async def test_account_notifications_once_per_level(server):
             await ws.account_subscribe(target, commitment=level, encoding="base64")
             ids[await subscribed(ws)] = level
         assert len(ids) == 3
-        await send(client, await signed(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=target, lamports=4242))], [payer]))
+        await send(client, await signed(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=target, lamports=RENT_EXEMPT_0 + 4242))], [payer]))
         messages = await drain(ws)
         assert sorted(m.subscription for m in messages) == sorted(ids)  # exactly one per subscription
         for m in messages:
-            assert m.result.value.lamports == 4242 and m.result.context.slot >= 0
+            assert m.result.value.lamports == RENT_EXEMPT_0 + 4242 and m.result.context.slot >= 0
         # unsubscribe: no more notifications
         for sub in list(ids):
             await ws.account_unsubscribe(sub)
@@ -152,11 +154,11 @@ async def test_many_subscribers_and_rude_clients(server):
         assert json.loads(await junk.recv())["error"]["code"] == -32602
         await junk.send(json.dumps({"jsonrpc": "2.0", "id": 3, "method": "accountUnsubscribe", "params": [999999]}))
         assert json.loads(await junk.recv())["error"]["code"] == -32602
-        await send(client, await signed(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=target, lamports=99))], [payer]))
+        await send(client, await signed(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=target, lamports=RENT_EXEMPT_0 + 99))], [payer]))
         for ws in good:
             message = json.loads(await asyncio.wait_for(ws.recv(), 5))
             assert message["method"] == "accountNotification"
-            assert message["params"]["result"]["value"]["lamports"] == 99
+            assert message["params"]["result"]["value"]["lamports"] == RENT_EXEMPT_0 + 99
         for ws in good + [junk]:
             await ws.close()
 
@@ -170,7 +172,7 @@ async def test_block_subscribe_mentions(server):
         target = Keypair().pubkey()
         await ws.block_subscribe(RpcBlockSubscribeFilterMentions(target), commitment=Confirmed, max_supported_transaction_version=0)
         sub = await subscribed(ws)
-        sig = await send(client, await signed(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=target, lamports=5))], [payer]))
+        sig = await send(client, await signed(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=target, lamports=RENT_EXEMPT_0 + 5))], [payer]))
         messages = await drain(ws)
         assert len(messages) == 1 and messages[0].subscription == sub
         value = messages[0].result.value

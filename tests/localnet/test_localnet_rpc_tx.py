@@ -19,7 +19,7 @@ from solders.transaction import Transaction
 
 from crowdcompute.client.token import MINT_LEN, TOKEN_PROGRAM_ID, associated_token_address, create_associated_token_account, create_mint_instructions, mint_to_instruction
 
-from .localnet_helpers import funded, rpc, send
+from .localnet_helpers import RENT_EXEMPT_0, funded, rpc, send
 
 
 def wait_finalized(client, sig, timeout=5.0):
@@ -48,8 +48,9 @@ def test_airdrop_is_a_real_transaction(server, client):
 def test_transfer_history_block(server, client):
     payer = funded(client)
     to = Keypair().pubkey()
-    sig = send(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=777))], [payer])
-    assert client.get_balance(to, Confirmed).value == 777
+    amount = RENT_EXEMPT_0 + 777  # `to` is new: left rent-exempt
+    sig = send(client, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=amount))], [payer])
+    assert client.get_balance(to, Confirmed).value == amount
     status = wait_finalized(client, sig)
     assert status.confirmations is None and status.err is None
     raw = rpc(server.url, "getSignatureStatuses", [[str(sig), str(Keypair().pubkey()) + "x"]])["result"]
@@ -61,8 +62,8 @@ def test_transfer_history_block(server, client):
     assert tx.slot == status.slot
     meta = tx.transaction.meta
     assert meta.err is None and meta.fee == 5000
-    assert meta.pre_balances[0] - meta.post_balances[0] == 777 + 5000
-    assert meta.post_balances[1] == 777
+    assert meta.pre_balances[0] - meta.post_balances[0] == amount + 5000
+    assert meta.post_balances[1] == amount
     assert any("11111111111111111111111111111111 success" in line for line in meta.log_messages)
     for encoding in ("base64", "base58"):
         reply = rpc(server.url, "getTransaction", [str(sig), {"encoding": encoding, "maxSupportedTransactionVersion": 0}])["result"]
@@ -133,13 +134,14 @@ def test_simulate(server, client):
     payer = funded(client)
     to = Keypair().pubkey()
     blockhash = client.get_latest_blockhash(Confirmed).value.blockhash
-    message = Message.new_with_blockhash([transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=5))], payer.pubkey(), blockhash)
+    amount = RENT_EXEMPT_0 + 5  # `to` is new: left rent-exempt
+    message = Message.new_with_blockhash([transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=amount))], payer.pubkey(), blockhash)
     tx = Transaction([payer], message, blockhash)
     sim = client.simulate_transaction(tx).value
     assert sim.err is None and sim.units_consumed == 150 and sim.logs
     raw = rpc(server.url, "simulateTransaction", [base64.b64encode(bytes(tx)).decode(),
               {"encoding": "base64", "replaceRecentBlockhash": True, "accounts": {"addresses": [str(to)], "encoding": "base64"}}])["result"]
-    assert raw["value"]["accounts"][0]["lamports"] == 5
+    assert raw["value"]["accounts"][0]["lamports"] == amount
     assert raw["value"]["replacementBlockhash"]["blockhash"]
     assert client.get_balance(to).value == 0  # nothing committed
     # unsigned transactions simulate without sigVerify
@@ -230,10 +232,10 @@ def test_v0_transaction(server, client):
     payer = funded(client)
     to = Keypair().pubkey()
     blockhash = client.get_latest_blockhash(Confirmed).value.blockhash
-    message = MessageV0.try_compile(payer.pubkey(), [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=9))], [], blockhash)
+    message = MessageV0.try_compile(payer.pubkey(), [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=RENT_EXEMPT_0 + 9))], [], blockhash)
     tx = VersionedTransaction(message, [payer])
     sig = client.send_transaction(tx, TxOpts(preflight_commitment=Confirmed)).value
-    assert client.get_balance(to, Confirmed).value == 9
+    assert client.get_balance(to, Confirmed).value == RENT_EXEMPT_0 + 9
     reply = rpc(server.url, "getTransaction", [str(sig), {"commitment": "confirmed"}])
     assert reply["error"]["code"] == -32015
     got = client.get_transaction(sig, commitment=Confirmed, max_supported_transaction_version=0).value
