@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import base64
 import json
 
@@ -72,7 +74,8 @@ def test_rent_and_prioritization_fees(server, client):
     assert client.get_minimum_balance_for_rent_exemption(0).value == 890_880
     assert client.get_minimum_balance_for_rent_exemption(165).value == 2_039_280
     fees = result(server, "getRecentPrioritizationFees", [[str(Keypair().pubkey())]])
-    assert fees and all(set(f) == {"slot", "prioritizationFee"} and f["prioritizationFee"] == 0 for f in fees)
+    # only slots that had transactions are listed, as agave's cache does (maybe none yet)
+    assert all(set(f) == {"slot", "prioritizationFee"} and f["prioritizationFee"] == 0 for f in fees)
     assert len(fees) <= 150
 
 
@@ -146,10 +149,14 @@ def test_one_node_cluster_methods(server, client):
     assert client.get_block_commitment(0).value.total_stake == 0
     first = client.get_first_available_block().value
     assert first == client.get_minimum_ledger_slot().value == 0
+    deadline = time.monotonic() + 10
+    while client.get_slot(Finalized).value < 1:  # block 0 exists once slot 0 is over
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     top = client.get_slot(Finalized).value
     blocks = client.get_blocks(0, top).value
     assert blocks == list(range(0, top + 1))
-    assert result(server, "getBlocksWithLimit", [0, 2]) == [0, 1]
+    assert result(server, "getBlocksWithLimit", [0, 2]) == list(range(0, min(top, 1) + 1))  # no further than finalized
     assert result(server, "getMaxRetransmitSlot") >= top and result(server, "getMaxShredInsertSlot") >= top
     assert error(server, "getHighestSnapshotSlot")["code"] == -32008
 

@@ -4,6 +4,7 @@ preflight failures, accounts with encodings and filters, tokens."""
 from __future__ import annotations
 
 import base64
+import json
 import time
 
 import based58
@@ -242,3 +243,30 @@ def test_v0_transaction(server, client):
     assert got.transaction.version == 0 and got.transaction.meta.err is None
     raw = rpc(server.url, "getTransaction", [str(sig), {"commitment": "confirmed", "maxSupportedTransactionVersion": 0}])["result"]
     assert raw["transaction"]["message"]["addressTableLookups"] == []
+
+
+def test_batch_of_sends_runs_in_order_and_shares_commits(server, client):
+    """A JSON-RPC batch of sendTransaction: each runs in the batch's order (the second spends
+    what the first paid in), each answer sits at its request's place, a failure stays its own."""
+    payer = funded(client, 1_000_000_000)
+    middle = Keypair()
+    final = Keypair().pubkey()
+    blockhash = client.get_latest_blockhash(Confirmed).value.blockhash
+
+    def tx(signer: Keypair, to, lamports: int) -> str:
+        ix = transfer(TransferParams(from_pubkey=signer.pubkey(), to_pubkey=to, lamports=lamports))
+        built = Transaction([signer, payer] if signer is not payer else [payer], Message.new_with_blockhash([ix], payer.pubkey(), blockhash), blockhash)
+        return base64.b64encode(bytes(built)).decode()
+
+    batch = [
+        {"jsonrpc": "2.0", "id": "fund", "method": "sendTransaction", "params": [tx(payer, middle.pubkey(), 3 * RENT_EXEMPT_0), {"encoding": "base64"}]},
+        {"jsonrpc": "2.0", "id": "spend", "method": "sendTransaction", "params": [tx(middle, final, RENT_EXEMPT_0), {"encoding": "base64"}]},
+        {"jsonrpc": "2.0", "id": "too much", "method": "sendTransaction", "params": [tx(middle, final, 10**12), {"encoding": "base64"}]},
+        {"jsonrpc": "2.0", "id": 7, "method": "getHealth"},
+    ]
+    replies = rpc(server.url, None, raw=json.dumps(batch).encode())
+    assert [r["id"] for r in replies] == ["fund", "spend", "too much", 7]
+    assert "result" in replies[0] and "result" in replies[1], replies
+    assert replies[2]["error"]["code"] == -32002 and replies[3]["result"] == "ok"
+    assert client.get_balance(final).value == RENT_EXEMPT_0
+    assert client.get_balance(middle.pubkey()).value == 2 * RENT_EXEMPT_0  # the payer paid the fees
