@@ -3,9 +3,11 @@ handler (rpc.py, served by http.py) on `rpc_port` and the PubSub server (pubsub.
 
 Startup: an empty ledger gets a genesis (a random genesis hash, the faucet keypair saved as
 `faucet.json` in the ledger, the faucet's balance) written synchronously; a ledger with
-data is loaded into a fresh LiteSVM (programs reloaded from their .so files) and the bank
-resumes one slot after the last it had. Then the writer thread, the slot timer and both
-HTTP sites start. Shutdown stops the timer and the sites, then drains the writer.
+data is loaded (its accounts, and the recent history the bank keeps in memory) into a
+fresh LiteSVM (programs reloaded from their .so files) and the bank resumes one slot after
+the last it had. Then the writer process, the slot timer and both sites start. Shutdown
+stops the timer and the sites, then lets the writer commit what is queued. If the writer
+dies, `failed` is set and the command line stops the server (exit code 1).
 """
 
 from __future__ import annotations
