@@ -31,8 +31,9 @@ Commitment (the same rule everywhere: statuses, getSlot, notifications)
 The account index
     LiteSVM cannot list accounts, so the bank keeps owner -> pubkeys and, for SPL Token and
     Token-2022 accounts, token owner -> pubkeys and mint -> pubkeys. After each transaction
-    every key it names (static keys and addresses loaded from lookup tables) is re-read and
-    re-indexed, so getProgramAccounts and getTokenAccountsByOwner are exact without scans.
+    every writable key it names (static keys and addresses loaded from lookup tables; no
+    other account can change) is re-read, re-indexed and persisted, so getProgramAccounts
+    and getTokenAccountsByOwner are exact without scans.
 """
 
 from __future__ import annotations
@@ -511,11 +512,10 @@ class Bank:
         self.uncommitted_slots[self.slot] = self.uncommitted_slots.get(self.slot, 0) + 1
         self.current_sigs.append(signature)
         rows = []
-        unique = dict.fromkeys(keys)
-        for key, account in zip(keys, post_accounts):
-            if key not in unique:
-                continue  # named twice (a lookup table may repeat a key): once is enough
-            del unique[key]
+        # Only writable accounts can have changed: the runtime refuses a change to any other.
+        post_by_key = dict(zip(keys, post_accounts))
+        for key in dict.fromkeys(writable):  # a lookup table may repeat a key: once is enough
+            account = post_by_key[key]
             if account is not None and account.lamports == 0 and not account.executable:
                 account = None
             if not self._persistable(key, account):
