@@ -148,11 +148,12 @@ class Store:
         (top_block,) = self.conn.execute("SELECT max(slot) FROM blocks").fetchone()
         (top_tx,) = self.conn.execute("SELECT max(slot) FROM transactions").fetchone()
         last = max(int(meta.get("slot", 0)), top_block or 0, top_tx or 0)
-        txs = [
-            TxRecord(sig, slot, bt, bytes(tx), m, committed=True, tx_id=tx_id)
-            for tx_id, sig, slot, bt, tx, m in self.conn.execute(
-                "SELECT id, signature, slot, block_time, tx, meta FROM transactions WHERE slot >= ? ORDER BY id", (last - record_slots,))
-        ]
+        txs = []
+        for tx_id, sig, slot, bt, tx, m, err in self.conn.execute(
+                "SELECT id, signature, slot, block_time, tx, meta, err FROM transactions WHERE slot >= ? ORDER BY id", (last - record_slots,)):
+            record = TxRecord(sig, slot, bt, bytes(tx), m, committed=True, tx_id=tx_id)
+            record.err = None if err is None else json.loads(err)  # without decoding the meta
+            txs.append(record)
         statuses = [(sig, slot, None if e is None else json.loads(e)) for sig, slot, e in self.conn.execute(
             "SELECT signature, slot, err FROM transactions WHERE slot >= ? AND slot < ? ORDER BY id", (last - status_slots, last - record_slots))]
         statuses += [(r.signature, r.slot, r.err) for r in txs]
