@@ -277,16 +277,21 @@ class Bank:
                 break  # its commit is still on the way: keep it (and those after it)
             self.txs.pop(order.popleft()[1], None)
 
-    def _blockhash_cache(self) -> dict[str, int]:
+    def _blockhash_cache(self) -> dict[bytes, int]:
         cache = getattr(self, "_bh_cache", None)
         if cache is None or cache[0] != self.slot:
             lo = max(0, self.slot - MAX_AGE)
-            cache = (self.slot, {str(self.blockhash(s)): s for s in range(lo, self.slot + 1)})
+            cache = (self.slot, {bytes(self.blockhash(s)): s for s in range(lo, self.slot + 1)})
             self._bh_cache = cache
         return cache[1]
 
     def is_blockhash_valid(self, blockhash: Hash | str) -> bool:
-        return str(blockhash) in self._blockhash_cache()
+        if not isinstance(blockhash, Hash):  # keyed by the 32 bytes: no base58 per transaction
+            try:
+                blockhash = Hash.from_string(str(blockhash))
+            except Exception:  # noqa: BLE001 - solders' ParseHashError: not a hash, not valid
+                return False
+        return bytes(blockhash) in self._blockhash_cache()
 
     def last_valid_block_height(self, slot: int | None = None) -> int:
         return (self.slot if slot is None else slot) + MAX_AGE
@@ -403,7 +408,10 @@ class Bank:
         """All keys a message names (static, then lookup-table writable, readonly), its
         writable keys, and the loaded addresses (for the meta)."""
         keys = list(message.account_keys)
-        writable = [k for i, k in enumerate(keys) if _is_writable(message, i)]
+        header = message.header
+        signed = header.num_required_signatures
+        # signed writable: [0, signed - readonly signed); unsigned writable: [signed, n - readonly unsigned)
+        writable = keys[:signed - header.num_readonly_signed_accounts] + keys[signed:len(keys) - header.num_readonly_unsigned_accounts]
         loaded = {"writable": [], "readonly": []}
         if isinstance(message, MessageV0):
             lw, lr = [], []
