@@ -3,7 +3,8 @@
 
 Starts `python -m crowdcompute.localnet` on free ports with a fresh ledger, then measures:
   startup_s          process start -> first successful getHealth
-  inproc_tps         the same kind of transfers sent straight to LiteSVM in this process
+  inproc_tps         the same kind of transfers sent straight to LiteSVM in this process,
+                     measured before and after the RPC phase (the mean; both are printed)
   rpc_tps            the same transfers sent through sendTransaction by concurrent clients
                      (keep-alive connections, one request in flight on each); the server
                      answers after the transaction is durable (confirmed). As for the
@@ -277,10 +278,14 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(wait_healthy(url, started + 30))
             startup = time.perf_counter() - started
             console.print(f"startup {startup:.3f} s; in-process baseline ({args.inproc:,} transfers)...")
-            baseline = inproc_tps(args.inproc, args.clients)
+            before = inproc_tps(args.inproc, args.clients)
             console.print(f"RPC: {args.transactions:,} transfers from {args.clients} clients...")
             rpc, server_ms, writer_ms, client_ms = asyncio.run(rpc_phase(url, server.pid, args.transactions, args.clients, lambda i, rate, server_ms, writer_ms: console.print(
                 f"  {i:,} sent ({rate:,.0f}/s; CPU a transaction: server {server_ms:.3f} ms, writer {writer_ms:.3f} ms)"), args.batch))
+            # The baseline again, after: this shared host's speed drifts over minutes, and the
+            # ratio should compare the RPC phase with the host as it was around it.
+            after = inproc_tps(args.inproc, args.clients)
+            baseline = (before + after) / 2
             console.print(f"latency: {args.samples} sequential transfers...")
             confirm, notify = asyncio.run(latency_phase(url, ws_url, args.samples))
             memory = rss_mb(server.pid)
@@ -290,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
 
     figures = {
         "inproc_tps": round(baseline, 1),
+        "inproc_tps_before_after": [round(before, 1), round(after, 1)],
         "rpc_tps": round(rpc, 1),
         "ratio": round(rpc / baseline, 3),
         "server_cpu_ms_per_tx": round(server_ms, 3),
@@ -309,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("figure")
     table.add_column("value", justify="right")
     for name, value in figures.items():
-        table.add_row(name, f"{value:,}")
+        table.add_row(name, ", ".join(f"{v:,}" for v in value) if isinstance(value, list) else f"{value:,}")
     Console().print(table)
     print(json.dumps(figures))
     return 0
