@@ -138,3 +138,10 @@ class ProcessServer:
     def terminate(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(10)
+
+
+def send_raw(server, tx, *, skip_preflight: bool = False) -> dict:
+    """sendTransaction of a signed transaction over raw JSON-RPC (base64): the whole reply."""
+    import base64
+
+    return rpc(server.url, "sendTransaction", [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64", "skipPreflight": skip_preflight}])

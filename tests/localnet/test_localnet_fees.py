@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import time
 
-import pytest
 from solana.rpc.api import Client
 from solana.rpc.commitment import Confirmed
 from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
@@ -18,28 +17,12 @@ from solders.transaction import Transaction
 
 from crowdcompute.localnet.fees import compute_budget
 
-from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, funded, rpc
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = ThreadServer(tmp_path_factory.mktemp("ledger"), slot_ms=50)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture()
-def client(server):
-    return Client(server.url, commitment=Confirmed, timeout=20)
+from .localnet_helpers import RENT_EXEMPT_0, funded, rpc, send_raw
 
 
 def signed(client: Client, payer: Keypair, instructions: list) -> Transaction:
     blockhash = client.get_latest_blockhash(Confirmed).value.blockhash
     return Transaction([payer], Message.new_with_blockhash(instructions, payer.pubkey(), blockhash), blockhash)
-
-
-def send_raw(server, tx: Transaction, *, skip_preflight: bool = False) -> dict:
-    return rpc(server.url, "sendTransaction", [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64", "skipPreflight": skip_preflight}])
 
 
 def meta_of(server, signature: str) -> dict:

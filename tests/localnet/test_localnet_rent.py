@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 
-import pytest
 from solana.rpc.api import Client
 from solana.rpc.commitment import Confirmed
 from solders.keypair import Keypair
@@ -19,22 +18,10 @@ from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
-from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, funded, rpc
+from .localnet_helpers import RENT_EXEMPT_0, funded, rpc, send_raw
 
 FEE = 5000
 SYSTEM = "11111111111111111111111111111111"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = ThreadServer(tmp_path_factory.mktemp("ledger"), slot_ms=50)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture()
-def client(server):
-    return Client(server.url, commitment=Confirmed, timeout=20)
 
 
 def pay_tx(client: Client, payer: Keypair, to: Pubkey, lamports: int) -> Transaction:
@@ -45,10 +32,6 @@ def pay_tx(client: Client, payer: Keypair, to: Pubkey, lamports: int) -> Transac
 
 def encoded(tx: Transaction) -> str:
     return base64.b64encode(bytes(tx)).decode()
-
-
-def send_raw(server, tx: Transaction, *, skip_preflight: bool = False) -> dict:
-    return rpc(server.url, "sendTransaction", [encoded(tx), {"encoding": "base64", "skipPreflight": skip_preflight}])
 
 
 def balance(server, who: Pubkey) -> int:
