@@ -65,6 +65,7 @@ from solders.transaction_status import TransactionErrorInsufficientFundsForRent
 
 from ..client.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from .fees import RecentFees, compute_budget
+from .message_keys import writable_keys
 from .nonce import advance_after_failure, durable_nonce_valid
 from .rent import RentRules
 
@@ -408,10 +409,7 @@ class Bank:
         """All keys a message names (static, then lookup-table writable, readonly), its
         writable keys, and the loaded addresses (for the meta)."""
         keys = list(message.account_keys)
-        header = message.header
-        signed = header.num_required_signatures
-        # signed writable: [0, signed - readonly signed); unsigned writable: [signed, n - readonly unsigned)
-        writable = keys[:signed - header.num_readonly_signed_accounts] + keys[signed:len(keys) - header.num_readonly_unsigned_accounts]
+        writable = writable_keys(message, keys)
         loaded = {"writable": [], "readonly": []}
         if isinstance(message, MessageV0):
             lw, lr = [], []
@@ -453,13 +451,8 @@ class Bank:
         pre_tokens = self._token_balances(keys, pre_accounts)
         budget = compute_budget(message)
         priority = budget.priority_fee
-        if priority:
-            # LiteSVM charges the signature fee only: deduct the prioritization fee first, as a
-            # validator takes the whole fee before execution (and keeps it if execution fails).
-            payer = pre_accounts[0]
-            if payer is None or payer.lamports < budget.fee:
-                return ProcessResult(signature, _fieldless("InsufficientFundsForFee"), [], 0)
-            self.svm.set_account(keys[0], _with_lamports(payer, payer.lamports - priority))
+        if not self._take_priority_fee(keys[0], pre_accounts[0], budget):
+            return ProcessResult(signature, _fieldless("InsufficientFundsForFee"), [], 0)
         result = self.svm.send_transaction(tx)
         post_accounts = [self.svm.get_account(k) for k in keys]
         post = [a.lamports if a is not None else 0 for a in post_accounts]
@@ -533,6 +526,17 @@ class Bank:
         out.record, out.accounts = record, rows
         return out
 
+    def _take_priority_fee(self, payer_key: Pubkey, payer: Account | None, budget) -> bool:
+        """LiteSVM charges the signature fee only: the prioritization fee is deducted before
+        execution, as a validator takes the whole fee first (and keeps it if execution
+        fails). False, with nothing taken, when the payer cannot pay the whole fee."""
+        if not budget.priority_fee:
+            return True
+        if payer is None or payer.lamports < budget.fee:
+            return False
+        self.svm.set_account(payer_key, _with_lamports(payer, payer.lamports - budget.priority_fee))
+        return True
+
     def _undo(self, keys: list[Pubkey], writable: set[Pubkey], before: list) -> None:
         """Puts every writable account back as it was before a transaction."""
         for key, account in zip(keys, before):
@@ -568,10 +572,8 @@ class Bank:
         budget = compute_budget(tx.message)
         payer_key = tx.message.account_keys[0]
         payer = self.svm.get_account(payer_key) if budget.priority_fee else None
-        if payer is not None:  # the prioritization fee comes off first, as in process()
-            if payer.lamports < budget.fee:
-                return _fieldless("InsufficientFundsForFee"), [], 0, {}, None
-            self.svm.set_account(payer_key, _with_lamports(payer, payer.lamports - budget.priority_fee))
+        if payer is not None and not self._take_priority_fee(payer_key, payer, budget):  # as process(); put back below
+            return _fieldless("InsufficientFundsForFee"), [], 0, {}, None
         if not sig_verify:
             self.svm.with_sigverify(False)
         try:
@@ -625,15 +627,6 @@ _LEVELS = {"processed": 0, "confirmed": 1, "finalized": 2}
 def reaches(level: str, commitment: str | None) -> bool:
     """Whether a transaction at `level` is visible at `commitment` (default finalized)."""
     return _LEVELS[level] >= _LEVELS.get(commitment or "finalized", 2)
-
-
-def _is_writable(message, index: int) -> bool:
-    header = message.header
-    n = len(message.account_keys)
-    signed = header.num_required_signatures
-    if index < signed:
-        return index < signed - header.num_readonly_signed_accounts
-    return index < n - header.num_readonly_unsigned_accounts
 
 
 def _with_lamports(account: Account, lamports: int) -> Account:

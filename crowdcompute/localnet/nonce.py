@@ -31,21 +31,14 @@ from solders.litesvm import LiteSVM
 from solders.message import Message, MessageV0
 from solders.pubkey import Pubkey
 
+from .message_keys import is_writable
+
 __all__ = ["durable_nonce_valid", "durable_nonce_after", "advance_after_failure", "NONCE_ACCOUNT_SIZE"]
 
 SYSTEM_PROGRAM_ID = Pubkey.from_string("11111111111111111111111111111111")
 NONCE_ACCOUNT_SIZE = 80
 _ADVANCE_NONCE = (4).to_bytes(4, "little")
 _CURRENT_INITIALIZED = (1).to_bytes(4, "little") + (1).to_bytes(4, "little")
-
-
-def _is_writable(message: Message | MessageV0, index: int) -> bool:
-    """Writability of a static key, from the header (legacy Message has no is_writable)."""
-    header = message.header
-    signed = header.num_required_signatures
-    if index < signed:
-        return index < signed - header.num_readonly_signed_accounts
-    return index < len(message.account_keys) - header.num_readonly_unsigned_accounts
 
 
 def durable_nonce_valid(svm: LiteSVM, message: Message | MessageV0) -> bool:
@@ -65,7 +58,7 @@ def durable_nonce_valid(svm: LiteSVM, message: Message | MessageV0) -> bool:
     nonce_index = accounts[0]
     # Past the static keys is an address from a lookup table: Solana refuses those as nonce
     # accounts (require_static_nonce_account), since a table could be changed under a signer.
-    if nonce_index >= len(keys) or not _is_writable(message, nonce_index):
+    if nonce_index >= len(keys) or not is_writable(message, nonce_index):
         return False
     account = svm.get_account(keys[nonce_index])
     if account is None or account.owner != SYSTEM_PROGRAM_ID:

@@ -40,7 +40,8 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from .fees import compute_budget
-from .bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, TxRecord, _is_writable, err_json, is_mint, is_token_account
+from .bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, TxRecord, err_json, is_mint, is_token_account
+from .message_keys import is_writable
 from .nonce import durable_nonce_valid
 from .parsed import parse_compiled, parse_inner_instructions
 from .store import StoreFailed
@@ -265,12 +266,8 @@ async def get_epoch_schedule(ctx: Ctx, params) -> Any:
 
 
 @method("getFirstAvailableBlock")
+@method("minimumLedgerSlot")  # the ledger keeps every block since its first
 async def get_first_available_block(ctx: Ctx, params) -> Any:
-    return ctx.bank.first_slot
-
-
-@method("minimumLedgerSlot")
-async def minimum_ledger_slot(ctx: Ctx, params) -> Any:
     return ctx.bank.first_slot
 
 
@@ -540,7 +537,7 @@ async def get_signature_statuses(ctx: Ctx, params) -> Any:
 
 def _parsed_account_keys(message, meta: dict) -> list[dict]:
     """jsonParsed's account list: the static keys, then those loaded from lookup tables."""
-    keys = [{"pubkey": str(k), "signer": i < message.header.num_required_signatures, "source": "transaction", "writable": _is_writable(message, i)}
+    keys = [{"pubkey": str(k), "signer": i < message.header.num_required_signatures, "source": "transaction", "writable": is_writable(message, i)}
             for i, k in enumerate(message.account_keys)]
     loaded = meta.get("loadedAddresses") or {}
     keys += [{"pubkey": k, "signer": False, "source": "lookupTable", "writable": True} for k in loaded.get("writable", [])]
@@ -767,12 +764,8 @@ async def get_leader_schedule(ctx: Ctx, params) -> Any:
 
 
 @method("getMaxRetransmitSlot")
+@method("getMaxShredInsertSlot")  # one node: it has every shred of the current slot
 async def get_max_retransmit_slot(ctx: Ctx, params) -> Any:
-    return ctx.bank.slot
-
-
-@method("getMaxShredInsertSlot")
-async def get_max_shred_insert_slot(ctx: Ctx, params) -> Any:
     return ctx.bank.slot
 
 
