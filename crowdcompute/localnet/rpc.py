@@ -84,6 +84,13 @@ def _params(params: Any, required: int, maximum: int) -> list:
     return params + [None] * (maximum - len(params))
 
 
+def _bounded_list(value: Any, maximum: int) -> list:
+    """A list parameter of at most `maximum` items (Solana's wording for the error)."""
+    if not isinstance(value, list) or len(value) > maximum:
+        raise invalid_params(f"Too many inputs provided; max {maximum}")
+    return value
+
+
 def _config(value: Any) -> dict:
     if value is None:
         return {}
@@ -338,8 +345,7 @@ async def get_account_info(ctx: Ctx, params) -> Any:
 async def get_multiple_accounts(ctx: Ctx, params) -> Any:
     pubkeys, config = _params(params, 1, 2)
     config = _config(config)
-    if not isinstance(pubkeys, list) or len(pubkeys) > MAX_MULTIPLE:
-        raise invalid_params(f"Too many inputs provided; max {MAX_MULTIPLE}")
+    pubkeys = _bounded_list(pubkeys, MAX_MULTIPLE)
     keys = [_pubkey(p) for p in pubkeys]
     return ctx.with_context(config, [ctx.account_json(k, config) for k in keys])
 
@@ -527,8 +533,7 @@ def _status(ctx: Ctx, slot: int, err: Any, level: str) -> dict:
 async def get_signature_statuses(ctx: Ctx, params) -> Any:
     signatures, config = _params(params, 1, 2)
     config = _config(config)
-    if not isinstance(signatures, list) or len(signatures) > MAX_SIGNATURES:
-        raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURES}")
+    signatures = _bounded_list(signatures, MAX_SIGNATURES)
     if not all(isinstance(sig, str) for sig in signatures):
         raise invalid_params("Invalid params: signatures must be strings")
     statuses = await ctx.history.statuses(signatures, bool(config.get("searchTransactionHistory")))
