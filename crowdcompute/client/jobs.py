@@ -30,16 +30,20 @@ __all__ = ["JobsProgram", "MarketSettings", "JobsErrorCode"]
 
 @dataclass(frozen=True)
 class MarketSettings:
-    """What a market charges and allows."""
+    """What a market charges and allows. A job keeps the settings of the moment it was
+    posted; the program bounds each one (jobs-interface `state::limits`: max_timeout and
+    retention at most 365 days, max_attempts 1..16, max_entries_per_node at least 1)."""
 
     price_per_second: int
     max_timeout: int
     min_stake: int = 0
     retention: int = 86_400
     max_attempts: int = 3
+    # Queue entries one node may hold while waiting (the free-entry sybil bound).
+    max_entries_per_node: int = 4
 
     def args(self) -> list[int]:
-        return [self.price_per_second, self.max_timeout, self.min_stake, self.retention, self.max_attempts]
+        return [self.price_per_second, self.max_timeout, self.min_stake, self.retention, self.max_attempts, self.max_entries_per_node]
 
 
 class JobsErrorCode:
@@ -103,8 +107,11 @@ class JobsProgram:
                         authority_token=authority_token, token_program=TOKEN_PROGRAM_ID)
 
     # -- jobs --------------------------------------------------------------------------
-    def post(self, *, poster: Pubkey, payer: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, definition: bytes, timeout: int) -> Instruction:
-        return self._ix("post", [list(_digest(definition)), timeout], poster=poster, payer=payer, job=job, market=market,
+    def post(self, *, poster: Pubkey, payer: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, definition: bytes, timeout: int,
+             max_price_per_second: int) -> Instruction:
+        """`max_price_per_second`: the most the payer accepts; the post fails with
+        PriceAboveMaximum if the market asks more when it lands."""
+        return self._ix("post", [list(_digest(definition)), timeout, max_price_per_second], poster=poster, payer=payer, job=job, market=market,
                         vault=self.vault(market), payer_token=payer_token, system_program=SYSTEM_PROGRAM_ID, token_program=TOKEN_PROGRAM_ID,
                         clock=CLOCK, rent=RENT)
 
@@ -126,6 +133,7 @@ class JobsProgram:
         return self._ix("quit", [], node=node, job=job, market=market, clock=CLOCK)
 
     def reclaim(self, *, job: Pubkey, market: Pubkey, payer_token: Pubkey) -> Instruction:
+        """`payer_token`: the job's payer's token account, checked on both paths."""
         return self._ix("reclaim", [], job=job, market=market, vault=self.vault(market), payer_token=payer_token, token_program=TOKEN_PROGRAM_ID, clock=CLOCK)
 
     def extend(self, *, poster: Pubkey, payer: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, extra: int) -> Instruction:

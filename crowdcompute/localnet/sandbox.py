@@ -104,11 +104,16 @@ class Sandbox:
         return self.balance(self.jobs.vault(market))
 
     # -- instructions ------------------------------------------------------------------
-    def post(self, market: Pubkey, poster: Actor, *, payer: Actor | None = None, timeout: int = 600, definition: bytes | None = None, job: Keypair | None = None) -> tuple[Pubkey, Outcome]:
+    def post(self, market: Pubkey, poster: Actor, *, payer: Actor | None = None, timeout: int = 600, definition: bytes | None = None,
+             job: Keypair | None = None, max_price: int | None = None) -> tuple[Pubkey, Outcome]:
+        """`max_price` (per second) defaults to the market's price as read now: the price the
+        payer saw before signing."""
         payer = payer or poster
         job = job or Keypair()
+        if max_price is None:
+            max_price = self.market_state(market).price_per_second
         ix = self.jobs.post(poster=poster.pubkey, payer=payer.pubkey, job=job.pubkey(), market=market, payer_token=payer.token,
-                            definition=definition or digest(f"job {job.pubkey()}"), timeout=timeout)
+                            definition=definition or digest(f"job {job.pubkey()}"), timeout=timeout, max_price_per_second=max_price)
         return job.pubkey(), self.chain.send([ix], [payer.keypair, poster.keypair, job])
 
     def work(self, market: Pubkey, node: Actor) -> Outcome:
@@ -127,6 +132,10 @@ class Sandbox:
 
     def reclaim(self, market: Pubkey, job: Pubkey, payer_token: Pubkey, caller: Actor) -> Outcome:
         return self.chain.send([self.jobs.reclaim(job=job, market=market, payer_token=payer_token)], [caller.keypair])
+
+    def close_market(self, market: Pubkey, authority: Actor) -> Outcome:
+        """close_market: closes a market with no job left, else makes it Closing."""
+        return self.chain.send([self.jobs.close_market(authority.pubkey, market, authority.token)], [authority.keypair])
 
     def cancel(self, market: Pubkey, job: Pubkey, poster: Actor, payer: Actor | None = None) -> Outcome:
         payer = payer or poster

@@ -8,7 +8,7 @@
 
 use jobs_interface::discriminator::{sighash, Discriminator};
 use jobs_interface::idl::{EnumDef, Field, IdlType, InstructionDef, StructDef};
-use jobs_interface::state::{EntryState, Job, JobState, Market, QueueEntry, QueueHeader, QueueSide};
+use jobs_interface::state::{EntryState, Job, JobState, Market, MarketState, QueueEntry, QueueHeader, QueueSide};
 use jobs_interface::{error::JobsError, event, instruction, PROGRAM_ID, PROGRAM_NAME, VERSION};
 use serde_json::{json, Value};
 
@@ -25,7 +25,7 @@ fn struct_types() -> Vec<StructDef> {
 }
 
 fn enum_types() -> Vec<EnumDef> {
-    vec![JobState::DEF, EntryState::DEF, QueueSide::DEF]
+    vec![JobState::DEF, EntryState::DEF, QueueSide::DEF, MarketState::DEF]
 }
 
 fn docs(text: &str) -> Value {

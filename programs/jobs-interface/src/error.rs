@@ -24,9 +24,9 @@ errors! {
         TokenAccountInvalid = 6015: "Token account is not an initialised SPL Token account",
         TokenMintMismatch = 6016: "Token account holds another mint than the market's",
         TokenOwnerMismatch = 6017: "Token account belongs to someone else",
-        TimeoutInvalid = 6018: "Timeout must be positive and at most the market's maximum",
+        TimeoutInvalid = 6018: "Timeout must be positive and at most the market's maximum (the job's own, for extend)",
         CapacityInvalid = 6019: "Queue capacity must be between 1 and 65534 and match the account size",
-        SettingInvalid = 6020: "Market setting out of range (maximum timeout must be positive, retention not negative, attempts at least 1)",
+        SettingInvalid = 6020: "Market setting out of range (max timeout 1 s..365 days, retention 0..365 days, attempts 1..16, entries per node at least 1, price x max timeout within u64)",
         QueueFull = 6021: "Market queue is full",
         ArithmeticOverflow = 6022: "Amount or time overflows",
         JobNotQueued = 6023: "Job is not waiting in the queue",
@@ -45,6 +45,9 @@ errors! {
         DefinitionMissing = 6036: "Definition digest must not be zero",
         RentSysvarUnreadable = 6037: "Rent sysvar could not be read",
         SysvarInvalid = 6038: "Clock or Rent account is not the sysvar",
+        PriceAboveMaximum = 6039: "Market price per second is above the maximum the payer accepts",
+        MarketClosing = 6040: "Market is closing: it takes no new jobs and no new waiting nodes",
+        NodeEntriesExceeded = 6041: "Node already holds the market's maximum of waiting queue entries",
     }
 }
 

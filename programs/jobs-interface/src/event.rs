@@ -28,7 +28,7 @@ pub mod requeue_reason {
 
 events! {
     /// A market was opened.
-    pub struct MarketOpened (162) {
+    pub struct MarketOpened (164) {
         pub market: Pubkey,
         pub authority: Pubkey,
         pub mint: Pubkey,
@@ -38,16 +38,23 @@ events! {
         pub min_stake: PodU64,
         pub retention: PodI64,
         pub max_attempts: PodU16,
+        pub max_entries_per_node: PodU16,
     }
 
     /// A market's settings changed.
-    pub struct MarketUpdated (66) {
+    pub struct MarketUpdated (68) {
         pub market: Pubkey,
         pub price_per_second: PodU64,
         pub max_timeout: PodI64,
         pub min_stake: PodU64,
         pub retention: PodI64,
         pub max_attempts: PodU16,
+        pub max_entries_per_node: PodU16,
+    }
+
+    /// A market with job accounts left became Closing: no new jobs or waiting nodes.
+    pub struct MarketClosing (32) {
+        pub market: Pubkey,
     }
 
     /// A market was closed; stray tokens swept to its authority.

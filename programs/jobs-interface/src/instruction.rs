@@ -6,8 +6,13 @@ use crate::instruction;
 instruction! {
     /// Opens a market. The market account is created beforehand by the client (System
     /// create_account, owner = this program, size = `market_size(capacity)`) in the same
-    /// transaction, and signs so no one else can initialise it. The vault is created here.
-    pub mod open_market (34) {
+    /// transaction, and signs so no one else can initialise it. The vault is created here
+    /// (also when someone sent its address lamports first).
+    /// The queue's capacity is the authority's choice, through the account's size: with
+    /// `max_entries_per_node`, it bounds what one key can hold of the queue. Until staking
+    /// admits nodes, entries are free, so a sybil with capacity / max_entries_per_node keys
+    /// can still fill it (docs/architecture.md, "Free queue entries").
+    pub mod open_market (36) {
         accounts {
             /// Pays the vault's rent; becomes the market authority.
             authority [signer writable],
@@ -28,13 +33,16 @@ instruction! {
             pub min_stake: PodU64,
             pub retention: PodI64,
             pub max_attempts: PodU16,
+            pub max_entries_per_node: PodU16,
         }
     }
 }
 
 instruction! {
-    /// Changes a market's settings. Open jobs keep the price they were posted at.
-    pub mod update_market (34) {
+    /// Changes a market's settings for jobs posted from now on: every job keeps the terms it
+    /// was posted under (price, timeout cap, retention, attempts). Settings are bounded
+    /// (`state::limits`).
+    pub mod update_market (36) {
         accounts {
             authority [signer],
             market [writable],
@@ -45,14 +53,18 @@ instruction! {
             pub min_stake: PodU64,
             pub retention: PodI64,
             pub max_attempts: PodU16,
+            pub max_entries_per_node: PodU16,
         }
     }
 }
 
 instruction! {
-    /// Closes a market with no job accounts left: tokens sent to the vault by mistake go
-    /// to the authority's token account, the vault and the market are closed, and their
-    /// rent returns to the authority.
+    /// Closes a market. With no job account left: tokens sent to the vault by mistake go to
+    /// the authority's token account, the vault and the market are closed, their rent
+    /// returns to the authority, and waiting nodes are dropped. With job accounts left, the
+    /// market becomes Closing instead (event MarketClosing): posts and queueing nodes are
+    /// refused, the authority may cancel waiting jobs, running jobs settle as usual, and a
+    /// later close_market closes it once the last job is cleaned.
     pub mod close_market (0) {
         accounts {
             authority [signer writable],
@@ -69,7 +81,9 @@ instruction! {
 instruction! {
     /// Posts a job: the payer escrows price * timeout in the vault and pays the job
     /// account's rent. The longest-waiting node takes it at once, or it joins the queue.
-    pub mod post (40) {
+    /// The job keeps the market's terms of this moment (price, timeout cap, retention,
+    /// attempts); the price is refused if above the payer's maximum.
+    pub mod post (48) {
         accounts {
             poster [signer],
             /// Pays the deposit and the rent; receives refunds.
@@ -92,14 +106,19 @@ instruction! {
             pub definition: Hash32,
             /// Seconds a node may run it.
             pub timeout: PodI64,
+            /// Highest price per second the payer accepts (PriceAboveMaximum if the market
+            /// asks more when the transaction lands).
+            pub max_price_per_second: PodU64,
         }
     }
 }
 
 instruction! {
     /// The poster withdraws a job that waits in the queue: full refund, account closed.
+    /// Once the market is Closing, its authority may do so too (to drain the market).
     pub mod cancel (0) {
         accounts {
+            /// The job's poster, or the market authority while the market is Closing.
             poster [signer],
             job [writable],
             market [writable],
@@ -117,6 +136,8 @@ instruction! {
 instruction! {
     /// A node enters the market: it takes the oldest waiting job, or waits in the queue.
     /// The entry it gets (event `JobMatched` or `NodeQueued`) records its assignment.
+    /// Waiting is refused past the market's `max_entries_per_node` entries per node, and
+    /// while the market is Closing.
     pub mod work (0) {
         accounts {
             node [signer],
@@ -188,7 +209,8 @@ instruction! {
             job [writable],
             market [writable],
             vault [writable],
-            /// A token account of the payer's, of the market's mint (used on refund).
+            /// The payer's token account of the market's mint: checked on every path (the
+            /// refund path pays into it; the requeue path leaves it untouched).
             payer_token [writable],
             token_program [],
             /// The Clock sysvar: the cluster's time.
@@ -199,7 +221,8 @@ instruction! {
 }
 
 instruction! {
-    /// The poster adds time to a queued or running job; the payer deposits the difference.
+    /// The poster adds time to a queued or running job; the payer deposits the difference
+    /// at the job's own price, up to the timeout cap the job was posted under.
     pub mod extend (8) {
         accounts {
             poster [signer],
@@ -238,8 +261,8 @@ instruction! {
 }
 
 instruction! {
-    /// Anyone, once a settled job is older than the market's retention: the job account is
-    /// closed and its rent returned to its payer.
+    /// Anyone, once a settled job is older than its retention (the market's when it was
+    /// posted): the job account is closed and its rent returned to its payer.
     pub mod clean (0) {
         accounts {
             job [writable],

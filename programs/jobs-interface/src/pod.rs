@@ -74,6 +74,17 @@ pub fn eq32(a: &[u8; 32], b: &[u8; 32]) -> bool {
     word(a, 0) == word(b, 0) && word(a, 8) == word(b, 8) && word(a, 16) == word(b, 16) && word(a, 24) == word(b, 24)
 }
 
+/// Whether 32 bytes are all zero, as four word loads OR-ed. `eq32` against a constant zero
+/// is folded by LLVM into 32 byte loads (about 70 units on SBF); this is about 10.
+#[inline(always)]
+pub fn is_zero32(bytes: &[u8; 32]) -> bool {
+    let word = |i: usize| {
+        // SAFETY: i + 8 <= 32; read_unaligned accepts any alignment.
+        unsafe { core::ptr::read_unaligned(bytes.as_ptr().add(i) as *const u64) }
+    };
+    (word(0) | word(8) | word(16) | word(24)) == 0
+}
+
 /// 8-byte equality as one u64 comparison (discriminators).
 #[inline(always)]
 pub fn eq8(a: &[u8; 8], b: &[u8; 8]) -> bool {
@@ -104,7 +115,7 @@ pub struct Hash32(pub [u8; 32]);
 impl Hash32 {
     #[inline(always)]
     pub fn is_zero(&self) -> bool {
-        eq32(&self.0, &[0u8; 32])
+        is_zero32(&self.0)
     }
 }
 

@@ -37,6 +37,18 @@ byte_enum! {
 }
 
 byte_enum! {
+    /// Whether a market takes new work.
+    pub enum MarketState(MarketStateByte) {
+        /// Takes posts and nodes.
+        Open = 0,
+        /// Closing (close_market while jobs remain): posts are refused, nodes may take
+        /// waiting jobs but not queue, the authority may cancel waiting jobs; the next
+        /// close_market once no job account is left closes it.
+        Closing = 1,
+    }
+}
+
+byte_enum! {
     /// Which side of the market waits: never both.
     pub enum QueueSide(QueueSideByte) {
         Empty = 0,
@@ -91,7 +103,7 @@ impl Pod for EntryVecLen {
 layout! {
     /// A market: its settings, escrow counters and queue. `entries` (capacity entries) follow
     /// this header in the account, as the elements of a borsh `Vec<QueueEntry>`.
-    pub struct Market (162) {
+    pub struct Market (165) {
         pub authority: Pubkey,
         /// SPL Token mint jobs are paid in.
         pub mint: Pubkey,
@@ -108,6 +120,10 @@ layout! {
         pub retention: PodI64,
         /// Times a job may be reclaimed from a silent node before it is refunded.
         pub max_attempts: PodU16,
+        /// Most queue entries one node may hold while waiting (`work` refuses past it).
+        pub max_entries_per_node: PodU16,
+        /// Open or Closing.
+        pub state: MarketStateByte,
         /// Job accounts of this market that exist (open or settled, not yet cleaned).
         pub jobs: PodU64,
         /// Sum of the open jobs' remaining deposits: what the vault must hold.
@@ -119,8 +135,9 @@ layout! {
 }
 
 layout! {
-    /// A job: its definition, escrow and outcome.
-    pub struct Job (245) {
+    /// A job: its definition, escrow, outcome, and the market's terms it was posted under
+    /// (price, timeout cap, retention, attempts): later market updates never change them.
+    pub struct Job (263) {
         pub market: Pubkey,
         /// Who may cancel, extend or end it.
         pub poster: Pubkey,
@@ -136,6 +153,12 @@ layout! {
         pub price_per_second: PodU64,
         /// Seconds a node may run it, extensions included.
         pub timeout: PodI64,
+        /// The market's maximum timeout when posted: extensions stop there.
+        pub max_timeout: PodI64,
+        /// The market's retention when posted: seconds it is kept once settled.
+        pub retention: PodI64,
+        /// The market's max_attempts when posted: reclaims before it is refunded.
+        pub max_attempts: PodU16,
         /// Tokens still escrowed for it in the vault.
         pub deposit: PodU64,
         /// Tokens paid to its node.
@@ -157,6 +180,18 @@ impl Discriminator for Market {
 
 impl Discriminator for Job {
     const DISCRIMINATOR: [u8; 8] = sighash("account", Job::NAME);
+}
+
+/// Bounds on market settings (checked by open_market and update_market), so a job's terms
+/// stay sane and every clock sum a job needs (start + timeout, settled + retention) stays
+/// far from i64 overflow: every job can always be settled and cleaned.
+pub mod limits {
+    /// Longest `max_timeout`: 365 days.
+    pub const MAX_TIMEOUT: i64 = 365 * 86_400;
+    /// Longest `retention`: 365 days.
+    pub const MAX_RETENTION: i64 = 365 * 86_400;
+    /// Most `max_attempts`: a job is held at most max_attempts x timeout before its refund.
+    pub const MAX_ATTEMPTS: u16 = 16;
 }
 
 /// `QueueEntry` index meaning "none".

@@ -1,5 +1,7 @@
 //! cancel: the poster withdraws a job that still waits in the queue: full refund, the job
-//! leaves the queue and its account closes (rent back to the payer).
+//! leaves the queue and its account closes (rent back to the payer). While the market is
+//! Closing, its authority may cancel too, so a poster who walks away cannot keep a closing
+//! market open: the payer gets the same full refund either way.
 
 use crate::shared::keys;
 use super::Context;
@@ -13,7 +15,7 @@ use jobs_interface::error::JobsError;
 use jobs_interface::event::JobCancelled;
 use jobs_interface::instruction::cancel::{Accounts, Args};
 use jobs_interface::pod::{PodU64, Pubkey};
-use jobs_interface::state::EntryState;
+use jobs_interface::state::{EntryState, MarketState};
 use pinocchio::ProgramResult;
 
 #[inline(never)]
@@ -23,7 +25,9 @@ pub fn process(context: &Context) -> ProgramResult {
     check_token_program(&accounts.token_program)?;
     let mut market = load_market(&accounts.market, context.program_id)?;
     let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
-    if !job.poster.is(keys::key(&accounts.poster)) {
+    let signer = keys::key(&accounts.poster);
+    let closing_authority = market.header.state.is(MarketState::Closing) && market.header.authority.is(signer);
+    if !job.poster.is(signer) && !closing_authority {
         return Err(JobsError::PosterMismatch.into());
     }
     if !job.payer.is(keys::key(&accounts.payer)) {

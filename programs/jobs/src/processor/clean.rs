@@ -1,5 +1,6 @@
-//! clean: anyone, once a settled job is older than the market's retention. The job account
-//! closes and its rent goes back to its payer.
+//! clean: anyone, once a settled job is older than its retention (the market's when it was
+//! posted: a later update_market cannot lock a payer's rent away). The job account closes
+//! and its rent goes back to its payer.
 
 use crate::shared::keys;
 use super::Context;
@@ -26,8 +27,8 @@ pub fn process(context: &Context) -> ProgramResult {
     if !job.payer.is(keys::key(&accounts.payer)) {
         return Err(JobsError::PayerMismatch.into());
     }
-    // A retention too large to add means "keep forever": the deadline saturates.
-    let expires = job.closed_at.get().saturating_add(market.header.retention.get());
+    // The deadline saturates rather than overflows: at worst a job is cleanable at i64::MAX.
+    let expires = job.closed_at.get().saturating_add(job.retention.get());
     if now(&accounts.clock)? < expires {
         return Err(JobsError::RetentionNotReached.into());
     }

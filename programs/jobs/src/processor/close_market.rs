@@ -1,4 +1,11 @@
-//! close_market: the authority closes a market that has no job accounts left.
+//! close_market: the authority closes a market that has no job accounts left; while some
+//! remain, it moves the market to Closing instead.
+//!
+//! Without the Closing state anyone could keep a market open for ever by posting a job
+//! now and then. Closing refuses posts and waiting nodes (MarketClosing), lets the
+//! authority cancel waiting jobs (full refunds), and lets running jobs settle as usual:
+//! each job is then done within its own timeout x attempts, and cleanable within its own
+//! retention, all bounded (`state::limits`), after which close_market closes the market.
 
 use crate::shared::keys;
 use super::Context;
@@ -7,7 +14,8 @@ use crate::shared::events::emit;
 use crate::shared::settle::check_vault;
 use crate::shared::token::{check_token_account, check_token_program, close_vault, Transfer, VaultSeeds};
 use jobs_interface::error::JobsError;
-use jobs_interface::event::MarketClosed;
+use jobs_interface::event::{MarketClosed, MarketClosing};
+use jobs_interface::state::MarketState;
 use jobs_interface::instruction::close_market::{Accounts, Args};
 use jobs_interface::pod::{PodU64, Pubkey};
 use pinocchio::ProgramResult;
@@ -24,7 +32,15 @@ pub fn process(context: &Context) -> ProgramResult {
     }
     check_vault(header, &accounts.vault)?;
     if header.jobs.get() != 0 || header.escrowed.get() != 0 {
-        return Err(JobsError::MarketHasJobs.into());
+        if header.state.is(MarketState::Closing) {
+            return Err(JobsError::MarketHasJobs.into());
+        }
+        // Waiting nodes stay: a job that comes back (quit, reclaim) still goes to the
+        // longest-waiting node, which drains the market sooner. They are dropped with the
+        // market when it closes, as before.
+        header.state.set(MarketState::Closing);
+        emit(MarketClosing { market: Pubkey(*accounts.market.address().as_array()) });
+        return Ok(());
     }
     let mint = header.mint.0;
     let vault_key = *accounts.vault.address().as_array();

@@ -1,5 +1,6 @@
 //! extend: the poster adds time to a queued or running job; its payer deposits
-//! price * extra at the job's own price.
+//! price * extra at the job's own price, up to the timeout cap it was posted under (a
+//! market re-priced or re-capped since changes nothing for it).
 
 use crate::shared::keys;
 use super::Context;
@@ -43,7 +44,7 @@ pub fn process(context: &Context) -> ProgramResult {
         return Err(JobsError::TimeoutInvalid.into());
     }
     let timeout = job.timeout.get().checked_add(extra).ok_or(JobsError::ArithmeticOverflow)?;
-    if timeout > market.header.max_timeout.get() {
+    if timeout > job.max_timeout.get() {
         return Err(JobsError::TimeoutInvalid.into());
     }
     let added = math::cost(job.price_per_second.get(), extra)?;

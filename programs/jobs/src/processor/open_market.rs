@@ -13,14 +13,23 @@ use jobs_interface::event::MarketOpened;
 use jobs_interface::instruction::open_market::{Accounts, Args};
 use jobs_interface::pod::{Layout, PodU32, PodU64, Pubkey};
 use jobs_interface::queue::Queue;
-use jobs_interface::state::{EntryVecLen, Market, QueueEntry, MAX_CAPACITY};
+use crate::shared::math;
+use jobs_interface::state::{limits, EntryVecLen, Market, MarketState, QueueEntry, MAX_CAPACITY};
 use pinocchio::cpi::Signer;
 use pinocchio::{Address, ProgramResult};
 
-/// Settings every market must satisfy (shared with update_market).
+/// Settings every market must satisfy (shared with update_market): each within its bound
+/// (`state::limits`), at least one entry per node, and a largest deposit that fits a u64.
 #[inline(always)]
 pub fn check_settings(args: &Args) -> Result<(), JobsError> {
-    if args.max_timeout.get() <= 0 || args.retention.get() < 0 || args.max_attempts.get() == 0 {
+    let max_timeout = args.max_timeout.get();
+    let retention = args.retention.get();
+    let max_attempts = args.max_attempts.get();
+    let in_range = (1..=limits::MAX_TIMEOUT).contains(&max_timeout)
+        && (0..=limits::MAX_RETENTION).contains(&retention)
+        && (1..=limits::MAX_ATTEMPTS).contains(&max_attempts)
+        && args.max_entries_per_node.get() != 0;
+    if !in_range || math::cost(args.price_per_second.get(), max_timeout).is_err() {
         return Err(JobsError::SettingInvalid);
     }
     Ok(())
@@ -34,6 +43,7 @@ pub fn apply_settings(market: &mut Market, args: &Args) {
     market.min_stake = args.min_stake;
     market.retention = args.retention;
     market.max_attempts = args.max_attempts;
+    market.max_entries_per_node = args.max_entries_per_node;
 }
 
 #[inline(never)]
@@ -92,6 +102,7 @@ pub fn process(context: &Context) -> ProgramResult {
     market.vault = Pubkey(*vault_key.as_array());
     market.vault_bump = bump;
     apply_settings(market, args);
+    market.state.set(MarketState::Open);
     market.jobs = PodU64::new(0);
     market.escrowed = PodU64::new(0);
     Queue::init(&mut market.queue);
@@ -107,6 +118,7 @@ pub fn process(context: &Context) -> ProgramResult {
         min_stake: market.min_stake,
         retention: market.retention,
         max_attempts: market.max_attempts,
+        max_entries_per_node: market.max_entries_per_node,
     });
     Ok(())
 }

@@ -15,11 +15,29 @@ use jobs_interface::event::{JobMatched, JobPosted};
 use jobs_interface::instruction::post::{Accounts, Args};
 use jobs_interface::pod::{Layout, PodI64, PodU16, PodU64, Pubkey};
 use jobs_interface::queue::fill;
-use jobs_interface::state::{EntryState, Job, JobState, QueueSide, JOB_SIZE};
+use jobs_interface::state::{EntryState, Job, JobState, MarketState, QueueSide, JOB_SIZE};
 use pinocchio::ProgramResult;
 
+/// Two copies of the instruction: one for a job address nobody has sent lamports to (the
+/// usual case, with no branch for the other) and one for a pre-funded address (created as
+/// Anchor's `init` does; see `CreateAccount`). Choosing costs one lamports read.
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
+    match context.accounts.get(JOB_ACCOUNT) {
+        Some(job) if job.lamports() != 0 => post::<true>(context),
+        _ => post::<false>(context),
+    }
+}
+
+/// The job's index in the instruction's accounts (checked against the interface below).
+const JOB_ACCOUNT: usize = 2;
+const _: () = {
+    let name = jobs_interface::instruction::post::DEF.accounts[JOB_ACCOUNT].name.as_bytes();
+    assert!(name.len() == 3 && name[0] == b'j' && name[1] == b'o' && name[2] == b'b');
+};
+
+#[inline(never)]
+fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
     check_system_program(&accounts.system_program)?;
@@ -28,11 +46,19 @@ pub fn process(context: &Context) -> ProgramResult {
         return Err(JobsError::DefinitionMissing.into());
     }
     let mut market = load_market(&accounts.market, context.program_id)?;
+    if !market.header.state.is(MarketState::Open) {
+        return Err(JobsError::MarketClosing.into());
+    }
     let timeout = args.timeout.get();
     if timeout <= 0 || timeout > market.header.max_timeout.get() {
         return Err(JobsError::TimeoutInvalid.into());
     }
+    // The payer agreed to a price when it signed: a market re-priced since then (say, by
+    // an authority front-running the post) gets a refusal, not the payer's tokens.
     let price = market.header.price_per_second.get();
+    if price > args.max_price_per_second.get() {
+        return Err(JobsError::PriceAboveMaximum.into());
+    }
     let deposit = math::cost(price, timeout)?;
     let escrowed = math::add(market.header.escrowed.get(), deposit)?;
     let jobs = math::add(market.header.jobs.get(), 1)?;
@@ -45,7 +71,7 @@ pub fn process(context: &Context) -> ProgramResult {
     let now = now(&accounts.clock)?;
     let job_key = *accounts.job.address().as_array();
     let mut queue = market.queue();
-    let (slot, node) = if queue.side() == QueueSide::Nodes {
+    let (slot, node) = if queue.header.side.is(QueueSide::Nodes) {
         let slot = queue.pop_front()?.ok_or(JobsError::SlotInvalid)?;
         let entry = queue.entry(slot)?;
         let node = entry.node.0;
@@ -60,15 +86,20 @@ pub fn process(context: &Context) -> ProgramResult {
     market.header.escrowed.set(escrowed);
     market.header.jobs.set(jobs);
 
-    // The job account: a fresh keypair that signs; create_account fails if it exists.
-    CreateAccount {
+    // The job account: a fresh keypair that signs; creation fails if it exists (and works
+    // if someone sent the address lamports first).
+    let create = CreateAccount {
         from: &accounts.payer,
         to: &accounts.job,
         lamports: rent_exempt_minimum(&accounts.rent, JOB_SIZE)?,
         space: JOB_SIZE as u64,
         owner: context.program_id,
+    };
+    if PREFUNDED {
+        create.invoke_prefunded(&[])?;
+    } else {
+        create.invoke_empty(&[])?;
     }
-    .invoke_signed(&[])?;
     Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: deposit, vault: None }
         .invoke()?;
 
@@ -81,8 +112,13 @@ pub fn process(context: &Context) -> ProgramResult {
     job.poster = Pubkey(*accounts.poster.address().as_array());
     job.payer = Pubkey(*accounts.payer.address().as_array());
     job.definition = args.definition;
+    // The market's terms of this moment, the job's for good (update_market changes later
+    // posts only).
     job.price_per_second = PodU64::new(price);
     job.timeout = args.timeout;
+    job.max_timeout = market.header.max_timeout;
+    job.retention = market.header.retention;
+    job.max_attempts = market.header.max_attempts;
     job.deposit = PodU64::new(deposit);
     job.posted_at = PodI64::new(now);
     job.slot = PodU16::new(slot);

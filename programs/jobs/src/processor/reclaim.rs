@@ -1,6 +1,8 @@
 //! reclaim: anyone, once a running job is past started + timeout without a finish. The
 //! silent node is not paid. The job goes back to the front of the queue, or, once it has
-//! been reclaimed `max_attempts` times, is refunded in full and marked Failed.
+//! been reclaimed `max_attempts` times (the job's own, fixed when posted), is refunded in
+//! full and marked Failed. `payer_token` is checked on both paths (one rule for the
+//! instruction, whichever path the caller's transaction lands on).
 
 use super::Context;
 use crate::shared::accounts::{load_job_of, load_market};
@@ -8,7 +10,7 @@ use crate::shared::events::emit;
 use crate::shared::running::{entry_of, requeue_front};
 use crate::shared::settle::{check_vault, release, Payout};
 use crate::shared::sysvars::now;
-use crate::shared::token::check_token_program;
+use crate::shared::token::{check_payee, check_token_program};
 use jobs_interface::error::JobsError;
 use jobs_interface::event::{requeue_reason, JobFailed, JobRequeued};
 use jobs_interface::instruction::reclaim::{Accounts, Args};
@@ -29,8 +31,11 @@ pub fn process(context: &Context) -> ProgramResult {
         let entry = &market.entries[slot as usize];
         (entry.node.0, entry.since.get())
     };
+    check_payee(&accounts.payer_token, &market.header.mint.0, &job.payer.0)?;
     let now = now(&accounts.clock)?;
-    let deadline = since.checked_add(job.timeout.get()).ok_or(JobsError::ArithmeticOverflow)?;
+    // Saturates rather than overflows, so a job started near the end of time is still
+    // reclaimable (at i64::MAX) rather than stuck until its poster ends it.
+    let deadline = since.saturating_add(job.timeout.get());
     if now < deadline {
         return Err(JobsError::TimeoutNotReached.into());
     }
@@ -38,7 +43,7 @@ pub fn process(context: &Context) -> ProgramResult {
     job.attempts.set(attempts);
     let job_key = Pubkey(*accounts.job.address().as_array());
 
-    if attempts < market.header.max_attempts.get() {
+    if attempts < job.max_attempts.get() {
         emit(JobRequeued {
             job: job_key,
             node: Pubkey(node),

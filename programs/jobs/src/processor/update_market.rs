@@ -1,5 +1,6 @@
-//! update_market: the authority changes the settings. Open jobs keep their own price and
-//! timeout, so escrow stays exact.
+//! update_market: the authority changes the settings for later posts. Every job keeps the
+//! terms it was posted under (price, timeout cap, retention, attempts), so a re-priced or
+//! re-tuned market never changes what a payer already agreed to.
 
 use crate::shared::keys;
 use super::open_market::{apply_settings, check_settings};
@@ -28,6 +29,7 @@ pub fn process(context: &Context) -> ProgramResult {
         min_stake: args.min_stake,
         retention: args.retention,
         max_attempts: args.max_attempts,
+        max_entries_per_node: args.max_entries_per_node,
     };
     check_settings(&settings)?;
     apply_settings(market.header, &settings);
@@ -38,6 +40,7 @@ pub fn process(context: &Context) -> ProgramResult {
         min_stake: args.min_stake,
         retention: args.retention,
         max_attempts: args.max_attempts,
+        max_entries_per_node: args.max_entries_per_node,
     });
     Ok(())
 }

@@ -1,6 +1,12 @@
 //! work: a node enters the market. It takes the oldest waiting job, or waits at the back
 //! of the queue. It names no job: the instruction never depends on the caller having
 //! guessed the queue's contents, so nodes entering together never race for a job.
+//!
+//! Waiting is bounded per node (`max_entries_per_node`): entries cost a node nothing until
+//! staking admits nodes, so one key could otherwise fill the queue and take every job.
+//! Counting a node's entries walks the waiting nodes, only when it could matter (at least
+//! that many nodes wait) and only on the waiting path: taking a job costs nothing more
+//! (docs/architecture.md, "Free queue entries", has the figures and the alternatives).
 
 use super::Context;
 use crate::shared::accounts::load_market;
@@ -11,7 +17,9 @@ use jobs_interface::event::{JobMatched, NodeQueued};
 use jobs_interface::instruction::work::{Accounts, Args};
 use jobs_interface::pod::{PodI64, PodU16, Pubkey};
 use jobs_interface::queue::fill;
-use jobs_interface::state::{EntryState, QueueSide};
+use jobs_interface::pod::eq32;
+use jobs_interface::queue::Queue;
+use jobs_interface::state::{EntryState, MarketState, QueueSide, NIL};
 use pinocchio::ProgramResult;
 
 #[inline(never)]
@@ -21,8 +29,8 @@ pub fn process(context: &Context) -> ProgramResult {
     let mut market = load_market(&accounts.market, context.program_id)?;
     let node = *accounts.node.address().as_array();
     let now = now(&accounts.clock)?;
-    let mut queue = market.queue();
-    if queue.side() == QueueSide::Jobs {
+    if market.header.queue.side.is(QueueSide::Jobs) {
+        let mut queue = market.queue();
         let slot = queue.pop_front()?.ok_or(JobsError::SlotInvalid)?;
         let entry = queue.entry(slot)?;
         let job = entry.job.0;
@@ -34,10 +42,38 @@ pub fn process(context: &Context) -> ProgramResult {
             slot: PodU16::new(slot),
         });
     } else {
+        if !market.header.state.is(MarketState::Open) {
+            return Err(JobsError::MarketClosing.into());
+        }
+        let max_entries = market.header.max_entries_per_node.get();
+        let mut queue = market.queue();
+        if queue.header.len.get() >= max_entries {
+            check_entries_below(&queue, &node, max_entries)?;
+        }
         let slot = queue.alloc()?;
         fill(queue.entry(slot)?, EntryState::QueuedNode, &[0u8; 32], &node, now);
         queue.push_back(slot, QueueSide::Nodes)?;
         emit(NodeQueued { node: Pubkey(node), slot: PodU16::new(slot) });
+    }
+    Ok(())
+}
+
+/// Refuses if `node` already waits at `max` entries. Called only when the queue holds
+/// nodes (the side is not Jobs) and at least `max` of them; walks them front to back and
+/// stops at the `max`-th entry of this node.
+#[inline(never)]
+fn check_entries_below(queue: &Queue, node: &[u8; 32], max: u16) -> Result<(), JobsError> {
+    let mut held: u16 = 0;
+    let mut index = queue.header.head.get();
+    while index != NIL {
+        let entry = queue.entries.get(index as usize).ok_or(JobsError::SlotInvalid)?;
+        if eq32(&entry.node.0, node) {
+            held += 1;
+            if held >= max {
+                return Err(JobsError::NodeEntriesExceeded);
+            }
+        }
+        index = entry.next.get();
     }
     Ok(())
 }

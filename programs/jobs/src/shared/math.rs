@@ -42,11 +42,10 @@ pub fn cost(price_per_second: u64, seconds: i64) -> Result<u64, JobsError> {
     mul(price_per_second, seconds as u64)
 }
 
-/// Seconds from `start` to `now`, never negative (a clock that went back counts as 0).
+/// Seconds from `start` to `now`, never negative (a clock that went back counts as 0) and
+/// never overflowing (a span past i64::MAX saturates: it is past every timeout).
 #[inline(always)]
 pub fn elapsed(start: i64, now: i64) -> i64 {
-    match now.checked_sub(start) {
-        Some(seconds) if seconds > 0 => seconds,
-        _ => 0,
-    }
+    let seconds = now.saturating_sub(start);
+    if seconds > 0 { seconds } else { 0 }
 }

@@ -3,7 +3,7 @@
 
 use super::keys;
 use super::math;
-use super::token::{check_token_owner, Transfer, VaultSeeds};
+use super::token::{check_payee, Transfer, VaultSeeds};
 use jobs_interface::error::JobsError;
 use jobs_interface::state::{Job, Market};
 use pinocchio::{AccountView, ProgramResult};
@@ -12,11 +12,11 @@ use pinocchio::{AccountView, ProgramResult};
 pub struct Payout<'a> {
     pub market: &'a AccountView,
     pub vault: &'a AccountView,
-    /// Receives `paid`; must be a token account owned by `node` (of the market's mint, or
-    /// the transfer fails).
+    /// Receives `paid`; must be a token account of the market's mint owned by `node`.
     pub node_token: Option<&'a AccountView>,
     pub node: &'a [u8; 32],
-    /// Receives the rest of the deposit; a token account of the job's payer.
+    /// Receives the rest of the deposit; a token account of the market's mint owned by the
+    /// job's payer.
     pub payer_token: &'a AccountView,
     pub paid: u64,
 }
@@ -31,17 +31,18 @@ pub fn check_vault(market: &Market, vault: &AccountView) -> Result<(), JobsError
 }
 
 /// Releases the job's whole deposit: `payout.paid` to the node, the rest to the payer.
-/// Updates the counters first, then transfers (a failed transfer fails the transaction,
-/// so nothing is half done).
+/// Both payees are checked (mint and owner) whatever the amounts, so one rule holds for
+/// every settlement. Updates the counters first, then transfers (a failed transfer fails
+/// the transaction, so nothing is half done).
 #[inline(always)]
 pub fn release(market: &mut Market, job: &mut Job, payout: &Payout) -> ProgramResult {
     check_vault(market, payout.vault)?;
     let deposit = job.deposit.get();
     let refund = math::sub(deposit, payout.paid)?;
     if let Some(node_token) = payout.node_token {
-        check_token_owner(node_token, payout.node)?;
+        check_payee(node_token, &market.mint.0, payout.node)?;
     }
-    check_token_owner(payout.payer_token, &job.payer.0)?;
+    check_payee(payout.payer_token, &market.mint.0, &job.payer.0)?;
 
     market.escrowed.set(math::sub(market.escrowed.get(), deposit)?);
     job.deposit.set(0);

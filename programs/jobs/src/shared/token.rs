@@ -46,10 +46,23 @@ pub fn check_mint(mint: &AccountView) -> Result<(), JobsError> {
     Ok(())
 }
 
-/// Checks that `account` is an initialised SPL Token account owned by `owner` and returns
-/// its balance. Its mint is checked too where no transfer will (see `check_payee`).
+/// Checks that `account` is an initialised SPL Token account of `mint` owned by `owner`:
+/// the rule for every account the vault pays into, whatever the amount (a zero payout makes
+/// no transfer, so SPL Token would check nothing).
+#[inline(always)]
+pub fn check_payee(account: &AccountView, mint: &[u8; 32], owner: &[u8; 32]) -> Result<(), JobsError> {
+    token_account_data(account, mint, owner).map(|_| ())
+}
+
+/// Like `check_payee`, and returns the account's balance.
 #[inline(always)]
 pub fn check_token_account(account: &AccountView, mint: &[u8; 32], owner: &[u8; 32]) -> Result<u64, JobsError> {
+    let data = token_account_data(account, mint, owner)?;
+    Ok(u64::from_le_bytes([data[64], data[65], data[66], data[67], data[68], data[69], data[70], data[71]]))
+}
+
+#[inline(always)]
+fn token_account_data<'a>(account: &'a AccountView, mint: &[u8; 32], owner: &[u8; 32]) -> Result<&'a [u8], JobsError> {
     if !keys::owned_by(account, &TOKEN_PROGRAM_ID) || account.data_len() != TOKEN_ACCOUNT_LEN {
         return Err(JobsError::TokenAccountInvalid);
     }
@@ -66,15 +79,16 @@ pub fn check_token_account(account: &AccountView, mint: &[u8; 32], owner: &[u8; 
     if !eq32(account_owner, owner) {
         return Err(JobsError::TokenOwnerMismatch);
     }
-    Ok(u64::from_le_bytes([data[64], data[65], data[66], data[67], data[68], data[69], data[70], data[71]]))
+    Ok(data)
 }
 
-/// Checks that a token account that pays into or out of the vault belongs to `owner`: the
-/// payer's source (so refunds return to whoever paid, not to a delegate) or a payee.
+/// Checks that the token account a deposit comes from belongs to `owner` (so refunds
+/// return to whoever paid, not to a delegate).
 ///
 /// Its mint is not compared here: SPL Token refuses a transfer between accounts of
 /// different mints, and the vault holds the market's mint, so an account of another mint
-/// fails the transfer and the transaction with it.
+/// fails the transfer and the transaction with it (a zero deposit moves nothing, so
+/// nothing needs checking). Payees are checked by `check_payee`.
 #[inline(always)]
 pub fn check_token_owner(account: &AccountView, owner: &[u8; 32]) -> Result<(), JobsError> {
     if !keys::owned_by(account, &TOKEN_PROGRAM_ID) || account.data_len() != TOKEN_ACCOUNT_LEN {
