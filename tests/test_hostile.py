@@ -228,7 +228,8 @@ class World:
         if name == "post":
             job = Keypair()
             ix = jobs.post(poster=self.poster.pubkey, payer=self.stranger.pubkey, job=job.pubkey(), market=self.market,
-                           payer_token=self.stranger.token, definition=digest("hostile post"), timeout=600)
+                           payer_token=self.stranger.token, definition=digest("hostile post"), timeout=600,
+                           max_price_per_second=SETTINGS.price_per_second)
             return ix, {"poster": self.poster.keypair, "payer": self.stranger.keypair, "job": job}
         if name == "cancel":
             ix = jobs.cancel(poster=self.poster.pubkey, job=queued, market=self.market, payer_token=self.poster.token, payer=self.poster.pubkey)
@@ -583,16 +584,18 @@ TOKEN_IDS = [f"{n}-{a}" for n, a, _ in TOKEN_SLOTS]
 
 @pytest.mark.parametrize("name,account,owner", TOKEN_SLOTS, ids=TOKEN_IDS)
 def test_token_account_of_another_mint(world: World, name: str, account: str, owner: str):
-    # The rightful owner's account, of another mint (and funded in it). By design (commit
-    # cc389d5) the program compares neither a source's nor a payee's mint: SPL Token refuses
-    # a transfer between two mints, and every transfer here is to or from the vault.
+    # The rightful owner's account, of another mint (and funded in it). A source's mint is
+    # left to SPL Token (it refuses a transfer between two mints, and every deposit goes to
+    # the vault); a payee's mint is checked by the program, whatever the amount (issue 9: a
+    # zero payout makes no transfer, so nothing else would check it).
     other_mint = world.sandbox.new_mint()
     rightful: Actor = getattr(world, owner)
     fake = world.sandbox.token_account(rightful.pubkey, other_mint)
     world.sandbox.mint_to(fake, 1_000_000, other_mint)
     world.watch(fake=fake)
     ix, signers = world.honest(name)
-    world.attack([tamper(name, ix, **{account: fake})], list(signers.values()), TOKEN_MINT_MISMATCH)
+    error = TOKEN_MINT_MISMATCH if name in ("post", "extend") else "TokenMintMismatch"
+    world.attack([tamper(name, ix, **{account: fake})], list(signers.values()), error)
 
 
 # (instruction, token account, whose token account the attacker passes instead)
@@ -622,7 +625,7 @@ def test_reclaim_refund_to_foreign_token_account(world: World):
     poster_other_mint = world.sandbox.token_account(world.poster.pubkey, other_mint)
     world.watch(poster_other_mint=poster_other_mint)
     for payer_token, error in ((world.stranger.token, "TokenOwnerMismatch"), (world.node.token, "TokenOwnerMismatch"),
-                               (world.vault, "TokenOwnerMismatch"), (poster_other_mint, TOKEN_MINT_MISMATCH),
+                               (world.vault, "TokenOwnerMismatch"), (poster_other_mint, "TokenMintMismatch"),
                                (world.stranger.pubkey, "TokenAccountInvalid")):
         ix = world.jobs.reclaim(job=world.running.pubkey(), market=world.market, payer_token=payer_token)
         world.attack([ix], [], error)
@@ -823,7 +826,8 @@ def test_open_market_on_live_market_of_another(world: World):
 def test_post_with_existing_job_keypair(world: World, existing: str):
     job: Keypair = getattr(world, existing)
     ix = world.jobs.post(poster=world.poster.pubkey, payer=world.poster.pubkey, job=job.pubkey(), market=world.market,
-                         payer_token=world.poster.token, definition=digest("overwrite"), timeout=60)
+                         payer_token=world.poster.token, definition=digest("overwrite"), timeout=60,
+                         max_price_per_second=SETTINGS.price_per_second)
     outcome = world.attack([ix], [world.poster.keypair, job], SYSTEM_ACCOUNT_ALREADY_IN_USE)
     assert any("already in use" in line for line in outcome.logs), outcome.logs
 
@@ -928,24 +932,27 @@ def test_cleaned_job_revived_later(world: World):
 # == 9. amounts and timeouts that overflow ==============================================
 @pytest.mark.parametrize("price,timeout", [(2**63, 2), (U64_MAX, I64_MAX), (2**32, 2**32), (4, 2**62)],
                          ids=["2^63x2", "max x max", "2^32x2^32", "4x2^62"])
-def test_post_deposit_overflows(world: World, price: int, timeout: int):
-    market, _ = custom_market(world, MarketSettings(price_per_second=price, max_timeout=I64_MAX, retention=60, max_attempts=2))
-    job = Keypair()
-    ix = world.jobs.post(poster=world.poster.pubkey, payer=world.poster.pubkey, job=job.pubkey(), market=market,
-                         payer_token=world.poster.token, definition=digest("huge"), timeout=timeout)
-    world.attack([ix], [world.poster.keypair, job], "ArithmeticOverflow")
+def test_market_whose_deposit_could_overflow(world: World, price: int, timeout: int):
+    # A market whose price x max_timeout overflows (or whose max_timeout is past the bound)
+    # is refused when opened, so no post's deposit can overflow.
+    market = Keypair()
+    world.watch(new_market=market.pubkey(), new_vault=world.jobs.vault(market.pubkey()))
+    settings = MarketSettings(price_per_second=price, max_timeout=timeout, retention=60, max_attempts=2)
+    ixs = open_market_ixs(world.sandbox, world.authority.pubkey, market.pubkey(), settings)
+    world.attack(ixs, [world.authority.keypair, market], "SettingInvalid")
 
 
 def test_escrowed_counter_overflows(world: World):
-    market, _ = custom_market(world, MarketSettings(price_per_second=2**32, max_timeout=I64_MAX, retention=60, max_attempts=2))
+    # One post escrows 2^39 x 2^24 = 2^63; the second would take the counter to 2^64.
+    market, _ = custom_market(world, MarketSettings(price_per_second=2**39, max_timeout=2**24, retention=60, max_attempts=2))
     whale = world.sandbox.actor(tokens=2**63)
     world.watch(whale=whale.pubkey, whale_token=whale.token)
-    first = world.sandbox.post(market, whale, timeout=2**31)[1]
+    first = world.sandbox.post(market, whale, timeout=2**24)[1]
     world.sandbox.must(first)  # 2^63 escrowed
     assert world.sandbox.vault_balance(market) == 2**63
     job = Keypair()
     ix = world.jobs.post(poster=whale.pubkey, payer=whale.pubkey, job=job.pubkey(), market=market, payer_token=whale.token,
-                         definition=digest("second"), timeout=2**31)
+                         definition=digest("second"), timeout=2**24, max_price_per_second=2**39)
     world.attack([ix], [whale.keypair, job], "ArithmeticOverflow")
 
 
@@ -961,23 +968,25 @@ def test_extend_overflowing_or_past_max(world: World, extra: int, error: str):
                  list(signers.values()), error)
 
 
-def test_extend_cost_overflows(world: World):
-    # A market that allows any timeout: the time fits, price * extra does not.
-    market, _ = custom_market(world, MarketSettings(price_per_second=10, max_timeout=I64_MAX, retention=60, max_attempts=2))
+def test_extend_past_the_jobs_own_cap(world: World):
+    # A market with the longest timeout there can be: the time sum fits an i64, but the job's
+    # own cap (max_timeout when posted) refuses before any cost is computed.
+    market, _ = custom_market(world, MarketSettings(price_per_second=10, max_timeout=365 * 86_400, retention=60, max_attempts=2))
     job, outcome = world.sandbox.post(market, world.poster, timeout=1)
     world.sandbox.must(outcome)
     world.watch(custom_job=job)
     for extra in (2**62, I64_MAX - 1):
         ix = world.jobs.extend(poster=world.poster.pubkey, payer=world.poster.pubkey, job=job, market=market,
                                payer_token=world.poster.token, extra=extra)
-        world.attack([ix], [world.poster.keypair], "ArithmeticOverflow")
+        world.attack([ix], [world.poster.keypair], "TimeoutInvalid")
 
 
 @pytest.mark.parametrize("timeout", [0, -1, I64_MIN, SETTINGS.max_timeout + 1, I64_MAX])
 def test_post_timeout_out_of_range(world: World, timeout: int):
     job = Keypair()
     ix = world.jobs.post(poster=world.poster.pubkey, payer=world.poster.pubkey, job=job.pubkey(), market=world.market,
-                         payer_token=world.poster.token, definition=digest("bad timeout"), timeout=timeout)
+                         payer_token=world.poster.token, definition=digest("bad timeout"), timeout=timeout,
+                         max_price_per_second=SETTINGS.price_per_second)
     world.attack([ix], [world.poster.keypair, job], "TimeoutInvalid")
 
 
@@ -995,6 +1004,13 @@ BAD_SETTINGS = {
     "max_timeout_i64_min": MarketSettings(price_per_second=10, max_timeout=I64_MIN),
     "max_attempts_0": MarketSettings(price_per_second=10, max_timeout=3600, max_attempts=0),
     "retention_negative": MarketSettings(price_per_second=10, max_timeout=3600, retention=-1),
+    "max_timeout_past_365_days": MarketSettings(price_per_second=10, max_timeout=365 * 86_400 + 1),
+    "max_timeout_i64_max": MarketSettings(price_per_second=10, max_timeout=I64_MAX),
+    "retention_past_365_days": MarketSettings(price_per_second=10, max_timeout=3600, retention=365 * 86_400 + 1),
+    "retention_i64_max": MarketSettings(price_per_second=10, max_timeout=3600, retention=I64_MAX),
+    "max_attempts_17": MarketSettings(price_per_second=10, max_timeout=3600, max_attempts=17),
+    "max_entries_per_node_0": MarketSettings(price_per_second=10, max_timeout=3600, max_entries_per_node=0),
+    "price_x_max_timeout_overflows": MarketSettings(price_per_second=2**63, max_timeout=2),
 }
 
 
@@ -1077,5 +1093,8 @@ def test_reclaim_before_timeout(world: World):
 
 
 def test_close_market_with_jobs(world: World):
+    # The first close_market makes the market Closing (jobs remain); the next is refused.
+    ix, signers = world.honest("close_market")
+    world.must([ix], list(signers.values()))
     ix, signers = world.honest("close_market")
     world.attack([ix], list(signers.values()), "MarketHasJobs")

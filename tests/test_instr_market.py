@@ -361,15 +361,18 @@ def test_close_market_of_an_unused_market_returns_all_rent_to_the_authority(sand
     assert sandbox.chain.lamports(authority.pubkey) == before + rent
 
 
-def test_close_market_refused_while_an_open_job_exists(sandbox, errors):
+def test_close_market_with_an_open_job_makes_it_closing_then_refuses_until_no_job_is_left(sandbox, errors):
     market, authority = open_market(sandbox)
     poster = sandbox.actor(tokens=10_000)
     _, outcome = sandbox.post(market, poster, timeout=60)
     sandbox.must(outcome)
+    outcome = sandbox.must(close(sandbox, market, authority))
+    assert only_event(sandbox, outcome, "MarketClosing").market == market
+    assert kind(sandbox.market_state(market).state) == "Closing"
+    assert sandbox.vault_balance(market) == 600
     before = market_bytes(sandbox, market)
     assert_refused(close(sandbox, market, authority), errors, "MarketHasJobs")
     assert market_bytes(sandbox, market) == before
-    assert sandbox.vault_balance(market) == 600
 
 
 def test_close_market_refused_while_a_settled_job_is_not_cleaned_then_succeeds_after_clean(sandbox, errors):
@@ -377,6 +380,7 @@ def test_close_market_refused_while_a_settled_job_is_not_cleaned_then_succeeds_a
     job, poster, _ = run_one_job_to_done(sandbox, market)
     assert sandbox.market_state(market).jobs == 1
     assert sandbox.market_state(market).escrowed == 0
+    sandbox.must(close(sandbox, market, authority))  # Closing: the settled job is still there
     assert_refused(close(sandbox, market, authority), errors, "MarketHasJobs")
 
     sandbox.chain.advance(SETTINGS.retention)

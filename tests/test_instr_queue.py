@@ -255,10 +255,10 @@ def test_post_with_a_job_keypair_already_used_fails_with_no_state_change(sandbox
     assert sandbox.balance(poster.token) == balance
 
 
-def test_post_whose_deposit_overflows_u64_is_refused(sandbox, poster, errors):
-    market = open_market(sandbox, capacity=2, settings=replace(SETTINGS, price_per_second=2**63))
-    _, outcome = sandbox.post(market, poster, timeout=2)
-    assert_refused(outcome, errors, "ArithmeticOverflow")
+def test_market_whose_largest_deposit_overflows_u64_is_refused(sandbox, errors):
+    # price x max_timeout must fit a u64, so no post's deposit can overflow.
+    _, _, outcome = sandbox.open_market(replace(SETTINGS, price_per_second=2**63, max_timeout=2), capacity=2)
+    assert_refused(outcome, errors, "SettingInvalid")
 
 
 def test_post_in_a_free_market_escrows_nothing(sandbox, poster):

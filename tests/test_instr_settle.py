@@ -733,15 +733,18 @@ def test_clean_twice_is_refused_because_the_job_is_gone(sandbox, market, errors)
     assert sandbox.market_state(market).jobs == 0
 
 
-def test_clean_in_a_market_that_keeps_jobs_forever_is_refused_as_not_yet_due(sandbox, errors):
-    # retention = i64::MAX means "keep forever": the deadline saturates instead of overflowing.
-    market, _, outcome = sandbox.open_market(replace(SETTINGS, retention=2**63 - 1), capacity=4)
+def test_clean_at_the_longest_retention_is_due_after_exactly_that_long(sandbox, errors):
+    # Retention is bounded (365 days): no market can keep a payer's job rent for ever.
+    year = 365 * 86_400
+    market, _, outcome = sandbox.open_market(replace(SETTINGS, retention=year), capacity=4)
     sandbox.must(outcome)
     run = start(sandbox, market, timeout=100)
     settle_done(sandbox, market, run)
-    sandbox.chain.advance(10**6)
+    sandbox.chain.advance(year - 1)
     assert_refused(sandbox.clean(market, run.job, run.payer.pubkey, sandbox.actor()), errors, "RetentionNotReached")
-    assert sandbox.job_state(run.job) is not None
+    sandbox.chain.advance(1)
+    sandbox.must(sandbox.clean(market, run.job, run.payer.pubkey, sandbox.actor()))
+    assert sandbox.job_state(run.job) is None
 
 
 def test_clean_with_zero_retention_is_allowed_in_the_same_second(sandbox):
