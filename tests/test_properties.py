@@ -2,8 +2,11 @@
 
 One in-process chain (LiteSVM, the real SBF build), two markets with small queues, several
 posters/payers and nodes. A hypothesis rule-based state machine sends post, work, leave,
-finish, quit, reclaim, cancel, extend, end and clean with arguments drawn from what the
-model knows, valid or deliberately wrong, and moves the clock. A Python model predicts, for
+finish, quit, reclaim, cancel, extend, end, clean, update_market and close_market with
+arguments drawn from what the model knows, valid or deliberately wrong, and moves the clock.
+The model keeps each job's terms as posted (price, timeout cap, retention, attempts: later
+updates never change them), the payer's maximum price, closing markets, and the per-node
+cap on waiting entries. A Python model predicts, for
 every call, whether it must succeed (and exactly what it does: slots, matches, payments,
 refunds, events) or which error it must fail with (and then that nothing changed).
 After every step the invariants compare the whole chain state with the model:
@@ -34,9 +37,13 @@ TOKEN_ERRORS = {TOKEN_INSUFFICIENT_FUNDS: 1}
 
 # Two markets: different prices, timeouts and retention; queues small enough to fill.
 MARKETS = [
-    (MarketSettings(price_per_second=10, max_timeout=3600, min_stake=0, retention=600, max_attempts=2), 6),
-    (MarketSettings(price_per_second=3, max_timeout=1800, min_stake=0, retention=300, max_attempts=2), 4),
+    (MarketSettings(price_per_second=10, max_timeout=3600, min_stake=0, retention=600, max_attempts=2, max_entries_per_node=2), 6),
+    (MarketSettings(price_per_second=3, max_timeout=1800, min_stake=0, retention=300, max_attempts=2, max_entries_per_node=1), 4),
 ]
+# What update_market may switch a market to (all within the program's bounds).
+UPDATES = st.builds(MarketSettings, price_per_second=st.sampled_from([0, 1, 3, 10, 25]), max_timeout=st.sampled_from([400, 1800, 3600]),
+                    min_stake=st.just(0), retention=st.sampled_from([0, 300, 600]), max_attempts=st.sampled_from([1, 2, 3]),
+                    max_entries_per_node=st.sampled_from([1, 2, 3]))
 RICH = 100_000_000
 POOR = 5_000  # one client runs out: posts and extends then fail in the token program
 CLIENTS = [RICH, RICH, RICH, POOR]
@@ -76,6 +83,9 @@ class JobM:
     deposit: int
     posted_at: int
     slot: int
+    max_timeout: int  # the market's terms when posted: the job's for good
+    retention: int
+    max_attempts: int
     paid: int = 0
     state: str = "Open"  # Open, Done, Ended, Failed; Cancelled (account closed, not a chain state)
     attempts: int = 0
@@ -91,8 +101,10 @@ class MarketM:
 
     address: Pubkey
     vault: Pubkey
-    settings: MarketSettings
+    settings: MarketSettings  # the current ones: later posts take them
     capacity: int
+    authority: Actor | None = None
+    closing: bool = False
     # slot -> ("job", job key, since) | ("node", node index, since) | ("run", job key, node index, since)
     entries: dict[int, tuple] = field(default_factory=dict)
     queue: list[int] = field(default_factory=list)  # linked entries, front first
@@ -104,6 +116,10 @@ class MarketM:
         if not self.queue:
             return "Empty"
         return "Jobs" if self.entries[self.queue[0]][0] == "job" else "Nodes"
+
+    def waiting(self, node: int) -> int:
+        """Queue entries `node` waits at."""
+        return sum(1 for s in self.queue if self.entries[s][0] == "node" and self.entries[s][1] == node)
 
     def can_alloc(self) -> bool:
         return bool(self.free) or self.used < self.capacity
@@ -134,9 +150,9 @@ class JobsMachine(RuleBasedStateMachine):
 
         self.markets: list[MarketM] = []
         for market_settings, capacity in MARKETS:
-            address, _authority, outcome = self.sandbox.open_market(market_settings, capacity=capacity)
+            address, authority, outcome = self.sandbox.open_market(market_settings, capacity=capacity)
             self.sandbox.must(outcome)
-            self.markets.append(MarketM(address, JOBS.vault(address), market_settings, capacity))
+            self.markets.append(MarketM(address, JOBS.vault(address), market_settings, capacity, authority))
         party = lambda actor: Party(actor.keypair, actor.token)  # noqa: E731
         self.clients: list[Party] = [party(self.sandbox.actor(tokens)) for tokens in CLIENTS]
         self.nodes: list[Party] = [party(self.sandbox.actor()) for _ in range(NODES)]
@@ -221,7 +237,7 @@ class JobsMachine(RuleBasedStateMachine):
         return j.alive and j.state in ("Done", "Ended", "Failed")
 
     def expired(self, j: JobM) -> bool:
-        return self.settled(j) and self.now >= j.closed_at + self.markets[j.market].settings.retention
+        return self.settled(j) and self.now >= j.closed_at + j.retention
 
     def job_account_errors(self, j: JobM, market: int) -> str | None:
         """The checks every instruction on an existing job makes first."""
@@ -271,22 +287,28 @@ class JobsMachine(RuleBasedStateMachine):
     @initialize(target=jobs, poster=st.integers(0, 2), payer=st.integers(0, 2), timeout=st.integers(1, 400))
     def first_jobs(self, poster, payer, timeout):
         """One job waiting in each market, so the rules on jobs can run from the first step."""
-        return multiple(*(self.post_job(m, poster, False, payer, timeout, False) for m in range(len(self.markets))))
+        return multiple(*(self.post_job(m, poster, False, payer, timeout, False, 0) for m in range(len(self.markets))))
 
-    @rule(target=jobs, m=st.integers(0, 1), poster=clients, same_payer=mostly, payer=clients, timeout=timeouts, zero_definition=rarely)
-    def post(self, m, poster, same_payer, payer, timeout, zero_definition):
-        key = self.post_job(m, poster, same_payer, payer, timeout, zero_definition)
+    @rule(target=jobs, m=st.integers(0, 1), poster=clients, same_payer=mostly, payer=clients, timeout=timeouts, zero_definition=rarely,
+          max_price_offset=st.one_of(st.just(0), st.integers(-3, 50)))
+    def post(self, m, poster, same_payer, payer, timeout, zero_definition, max_price_offset):
+        key = self.post_job(m, poster, same_payer, payer, timeout, zero_definition, max_price_offset)
         return multiple() if key is None else key
 
-    def post_job(self, m, poster, same_payer, payer, timeout, zero_definition) -> Pubkey | None:
+    def post_job(self, m, poster, same_payer, payer, timeout, zero_definition, max_price_offset) -> Pubkey | None:
         mk = self.markets[m]
         payer = poster if same_payer else payer
         price = mk.settings.price_per_second
+        max_price = max(0, price + max_price_offset)  # what the payer accepts: below, at or above the price
         deposit = price * timeout
         if zero_definition:
             expected = "DefinitionMissing"
+        elif mk.closing:
+            expected = "MarketClosing"
         elif timeout <= 0 or timeout > mk.settings.max_timeout:
             expected = "TimeoutInvalid"
+        elif price > max_price:
+            expected = "PriceAboveMaximum"
         elif mk.side != "Nodes" and not mk.can_alloc():
             expected = "QueueFull"
         elif self.tokens[self.clients[payer].token] < deposit:
@@ -296,7 +318,8 @@ class JobsMachine(RuleBasedStateMachine):
         keypair = Keypair()
         definition = ZERO32 if zero_definition else digest(f"definition {keypair.pubkey()}")
         outcome = self.send("post", expected, lambda: self.sandbox.post(
-            mk.address, self.clients[poster], payer=self.clients[payer], timeout=timeout, definition=definition, job=keypair)[1])
+            mk.address, self.clients[poster], payer=self.clients[payer], timeout=timeout, definition=definition, job=keypair,
+            max_price=max_price)[1])
         key = keypair.pubkey()
         if expected is not None:
             assert self.chain.account(key) is None, "a refused post left a job account"
@@ -311,7 +334,8 @@ class JobsMachine(RuleBasedStateMachine):
             slot = mk.alloc()
             mk.entries[slot] = ("job", key, self.now)
             mk.queue.append(slot)
-        j = JobM(key, m, poster, payer, definition, price, timeout, deposit, self.now, slot)
+        j = JobM(key, m, poster, payer, definition, price, timeout, deposit, self.now, slot,
+                 mk.settings.max_timeout, mk.settings.retention, mk.settings.max_attempts)
         self.model_jobs[key] = j
         self.transfer(self.clients[payer].token, mk.vault, deposit)
 
@@ -337,7 +361,16 @@ class JobsMachine(RuleBasedStateMachine):
     def work_in(self, m, node):
         mk = self.markets[m]
         side = mk.side
-        expected = "QueueFull" if side != "Jobs" and not mk.can_alloc() else None
+        if side == "Jobs":
+            expected = None  # taking a waiting job: allowed while closing too (it drains)
+        elif mk.closing:
+            expected = "MarketClosing"
+        elif mk.waiting(node) >= mk.settings.max_entries_per_node:
+            expected = "NodeEntriesExceeded"
+        elif not mk.can_alloc():
+            expected = "QueueFull"
+        else:
+            expected = None
         outcome = self.send("work", expected, lambda: self.sandbox.work(mk.address, self.nodes[node]))
         if expected is not None:
             return
@@ -446,17 +479,17 @@ class JobsMachine(RuleBasedStateMachine):
         entry = self.entry(j)
         payer_token = self.clients[(j.payer + 1) % len(self.clients) if wrong_payer_token else j.payer].token
         attempts = j.attempts + 1
-        refund = attempts >= mk.settings.max_attempts
+        refund = attempts >= j.max_attempts  # the job's own, not the market's current
         if error := self.job_account_errors(j, m):
             expected = error
         elif j.state != "Open":
             expected = "JobNotOpen"
         elif entry[0] != "run":
             expected = "JobNotRunning"
+        elif wrong_payer_token:
+            expected = "TokenOwnerMismatch"  # checked on both paths
         elif self.now < entry[3] + j.timeout:
             expected = "TimeoutNotReached"
-        elif refund and wrong_payer_token:
-            expected = "TokenOwnerMismatch"  # the payer's account is only used on refund
         else:
             expected = None
         who = self.bystander if caller < 0 else self.clients[caller]
@@ -479,15 +512,20 @@ class JobsMachine(RuleBasedStateMachine):
             assert data.job == j.key and data.refunded == refunded and data.attempts == attempts
             event("reclaim: ok, failed and refunded")
 
-    @rule(job=jobs, fit=mostly, pick=picks, right_poster=mostly, poster=clients, right_payer=mostly, payer=clients, wrong_market=rarely)
-    def cancel(self, job, fit, pick, right_poster, poster, right_payer, payer, wrong_market):
+    @rule(job=jobs, fit=mostly, pick=picks, right_poster=mostly, poster=clients, right_payer=mostly, payer=clients, wrong_market=rarely,
+          by_authority=rarely)
+    def cancel(self, job, fit, pick, right_poster, poster, right_payer, payer, wrong_market, by_authority):
         j = self.pick_job(job, fit, pick, self.queued)
         m = 1 - j.market if wrong_market else j.market
         poster = j.poster if right_poster else poster
         payer = j.payer if right_payer else payer
+        # The signer: the poster (or someone else), or the market's authority (allowed while closing).
+        signer = self.markets[m].authority if by_authority else self.clients[poster]
         if error := self.job_account_errors(j, m):
             expected = error
-        elif poster != j.poster:
+        elif by_authority and not self.markets[m].closing:
+            expected = "PosterMismatch"
+        elif not by_authority and poster != j.poster:
             expected = "PosterMismatch"
         elif payer != j.payer:
             expected = "PayerMismatch"
@@ -500,7 +538,7 @@ class JobsMachine(RuleBasedStateMachine):
         rent = self.chain.lamports(j.key)
         payer_lamports = self.chain.lamports(self.clients[payer].pubkey)
         outcome = self.send("cancel", expected, lambda: self.sandbox.cancel(
-            self.markets[m].address, j.key, self.clients[poster], self.clients[payer]))
+            self.markets[m].address, j.key, signer, self.clients[payer]))
         if expected is not None:
             return
         mk = self.markets[m]
@@ -509,7 +547,7 @@ class JobsMachine(RuleBasedStateMachine):
         j.alive = False
         (data,) = self.events(outcome, ["JobCancelled"])
         assert data.job == j.key and data.refunded == refunded
-        if poster != payer:  # the poster paid the fee: the payer gets exactly the rent back
+        if signer.pubkey != self.clients[payer].pubkey:  # the signer paid the fee: the payer gets exactly the rent back
             assert self.chain.lamports(self.clients[payer].pubkey) == payer_lamports + rent
         assert self.chain.account(j.key) is None
 
@@ -528,7 +566,7 @@ class JobsMachine(RuleBasedStateMachine):
             expected = "PayerMismatch"
         elif j.state != "Open":
             expected = "JobNotOpen"
-        elif extra <= 0 or j.timeout + extra > self.markets[m].settings.max_timeout:
+        elif extra <= 0 or j.timeout + extra > j.max_timeout:
             expected = "TimeoutInvalid"
         elif self.tokens[self.clients[payer].token] < added:
             expected = TOKEN_INSUFFICIENT_FUNDS
@@ -591,7 +629,7 @@ class JobsMachine(RuleBasedStateMachine):
             expected = "JobStillOpen"
         elif payer != j.payer:
             expected = "PayerMismatch"
-        elif self.now < j.closed_at + self.markets[m].settings.retention:
+        elif self.now < j.closed_at + j.retention:
             expected = "RetentionNotReached"
         else:
             expected = None
@@ -609,6 +647,32 @@ class JobsMachine(RuleBasedStateMachine):
             assert self.chain.lamports(self.clients[payer].pubkey) == payer_lamports + rent
         assert self.chain.account(j.key) is None
 
+    @rule(m=st.integers(0, 1), new=UPDATES)
+    def update_market(self, m, new):
+        """The authority re-prices and re-tunes: jobs already posted keep their terms."""
+        mk = self.markets[m]
+        outcome = self.send("update_market", None, lambda: self.sandbox.send(
+            [JOBS.update_market(mk.authority.pubkey, mk.address, new)], [mk.authority.keypair]))
+        mk.settings = new
+        (data,) = self.events(outcome, ["MarketUpdated"])
+        assert (data.price_per_second, data.max_timeout, data.retention, data.max_attempts, data.max_entries_per_node) == (
+            new.price_per_second, new.max_timeout, new.retention, new.max_attempts, new.max_entries_per_node)
+
+    @rule(go=rarely)
+    def close_market(self, go):
+        """The authority closes the second market while jobs remain: it becomes Closing (a
+        second call is refused). Rare, so the market keeps working most of the time; the
+        final close (no job left) is in tests/test_market_rules.py."""
+        mk = self.markets[1]
+        if not go or not any(j.market == 1 and j.alive for j in self.model_jobs.values()):
+            return
+        expected = "MarketHasJobs" if mk.closing else None
+        outcome = self.send("close_market", expected, lambda: self.sandbox.close_market(mk.address, mk.authority))
+        if expected is None:
+            mk.closing = True
+            (data,) = self.events(outcome, ["MarketClosing"])
+            assert data.market == mk.address
+
     @rule(seconds=st.one_of(st.integers(0, 2000), st.sampled_from([0, 1, 600, 1800, 2000])))
     def advance(self, seconds):
         self.move_clock(seconds)
@@ -624,7 +688,7 @@ class JobsMachine(RuleBasedStateMachine):
         running job's deadline (reclaim; pay capped at the timeout) or a settled job's end
         of retention (clean). Off-by-one errors in either show here."""
         boundaries = [self.entry(j)[3] + j.timeout for j in self.model_jobs.values() if self.running(j)]
-        boundaries += [j.closed_at + self.markets[j.market].settings.retention for j in self.model_jobs.values() if self.settled(j)]
+        boundaries += [j.closed_at + j.retention for j in self.model_jobs.values() if self.settled(j)]
         future = [b + offset - self.now for b in boundaries if b + offset > self.now]
         if future:
             self.move_clock(min(future[pick % len(future)], 4000))
@@ -702,9 +766,11 @@ class JobsMachine(RuleBasedStateMachine):
             if chain is None:
                 continue
             got = (type(chain.state).__name__, chain.market, chain.poster, chain.payer, bytes(chain.definition), bytes(chain.result),
-                   chain.price_per_second, chain.timeout, chain.deposit, chain.posted_at, chain.closed_at, chain.slot, chain.attempts)
+                   chain.price_per_second, chain.timeout, chain.deposit, chain.posted_at, chain.closed_at, chain.slot, chain.attempts,
+                   chain.max_timeout, chain.retention, chain.max_attempts)
             want = (j.state, self.markets[j.market].address, self.clients[j.poster].pubkey, self.clients[j.payer].pubkey, j.definition,
-                    j.result, j.price, j.timeout, j.deposit, j.posted_at, j.closed_at, j.slot, j.attempts)
+                    j.result, j.price, j.timeout, j.deposit, j.posted_at, j.closed_at, j.slot, j.attempts,
+                    j.max_timeout, j.retention, j.max_attempts)
             assert got == want, f"job {j.key}: chain {got}\nmodel {want}"
 
     @invariant()
@@ -713,6 +779,8 @@ class JobsMachine(RuleBasedStateMachine):
         for i, market in enumerate(state["markets"]):
             alive = sum(1 for j in self.model_jobs.values() if j.market == i and state["jobs"][j.key] is not None)
             assert market.jobs == alive, f"market {i}: Market.jobs {market.jobs}, job accounts alive {alive}"
+            state_name = type(market.state).__name__
+            assert state_name == ("Closing" if self.markets[i].closing else "Open"), f"market {i}: state {state_name}"
             assert alive == sum(1 for j in self.model_jobs.values() if j.market == i and j.alive)
 
     @invariant()
