@@ -19,6 +19,10 @@ from __future__ import annotations
 import json
 import re
 import sys
+from dataclasses import replace
+
+from solders.keypair import Keypair
+from solders.system_program import TransferParams, transfer
 
 from rich.console import Console
 from rich.table import Table
@@ -26,9 +30,10 @@ from rich.table import Table
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.layout import JOB_SIZE, market_size
 from crowdcompute.client.token import MINT_LEN, TOKEN_ACCOUNT_LEN
-from crowdcompute.localnet.sandbox import Sandbox
+from crowdcompute.localnet.sandbox import Actor, Sandbox
 from crowdcompute.localnet.svm import Outcome
 
+WAITING = 255  # nodes ahead of the one whose work is measured on the capped path
 INVOKE_UNITS = 1_000
 CPI_BYTES_PER_UNIT = 250
 BUILTIN_UNITS = {"11111111111111111111111111111111": 150}
@@ -112,6 +117,20 @@ def main() -> int:
     for cleaned in (job, job3, job4):
         run("clean", sandbox.clean(market, cleaned, poster.pubkey, poster))
     run("close_market", sandbox.send([sandbox.jobs.close_market(authority.pubkey, market, authority.token)], [authority.keypair]))
+
+    # Paths off the lifecycle that issue 9 added: a pre-funded job address (transfer,
+    # allocate, assign instead of create_account) and the per-node cap's walk of the
+    # waiting nodes (a node joining behind WAITING others, with a cap of one entry each).
+    market2, authority2, _ = sandbox.open_market(replace(settings, max_entries_per_node=1), capacity=WAITING + 1)
+    prefunded = Keypair()
+    giver = sandbox.chain.funded()
+    sandbox.must(sandbox.send([transfer(TransferParams(from_pubkey=giver.pubkey(), to_pubkey=prefunded.pubkey(), lamports=1))], [giver]))
+    prefunded_job, outcome = sandbox.post(market2, poster, timeout=600, job=prefunded)
+    run("post (pre-funded address)", outcome)
+    sandbox.must(sandbox.cancel(market2, prefunded_job, poster))
+    for _ in range(WAITING):
+        sandbox.must(sandbox.work(market2, Actor(sandbox.chain.funded(), poster.token)))
+    run(f"work (behind {WAITING} nodes)", sandbox.work(market2, Actor(sandbox.chain.funded(), poster.token)))
 
     table = Table(title="jobs program: compute units (LiteSVM, real SBF)")
     for column in ("instruction", "total CU", "in CPIs (floor)", "program's own", "own share", "CPIs"):

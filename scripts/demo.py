@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     record("2", "work (node waits)", sandbox.work(market, node))
 
     definition = digest('{"ops": [{"image": "busybox", "cmd": ["echo", "hello"]}]}')
-    job, outcome = sandbox.post(market, poster, timeout=args.timeout, definition=definition)
+    job, outcome = sandbox.post(market, poster, timeout=args.timeout, definition=definition, max_price=args.price)
     record("3", "post (matched at once)", outcome)
     console.print(f"job {job}: escrowed {sandbox.vault_balance(market):,} = {args.price}/s x {args.timeout} s")
 

@@ -68,10 +68,11 @@ async def test_open_market_and_post_job(server):
         state = await program.account["Market"].fetch(market.pubkey())
         assert state.authority == authority.pubkey() and state.mint == mint.pubkey() and state.price_per_second == 10
 
-        # post a job: escrow moves price * timeout into the vault
+        # post a job at the price the payer accepts (its maximum: the price it read above);
+        # escrow moves price * timeout into the vault
         job = Keypair()
         definition = hashlib.sha256(b"job one").digest()
-        sig = await program.rpc["post"](list(definition), 600, ctx=Context(
+        sig = await program.rpc["post"](list(definition), 600, state.price_per_second, ctx=Context(
             accounts={"poster": authority.pubkey(), "payer": authority.pubkey(), "job": job.pubkey(), "market": market.pubkey(),
                       "vault": vault, "payer_token": poster_token, "system_program": SYSTEM_PROGRAM_ID,
                       "token_program": TOKEN_PROGRAM_ID, "clock": CLOCK, "rent": RENT},
@@ -82,6 +83,8 @@ async def test_open_market_and_post_job(server):
         assert events, tx.transaction.meta.log_messages
         record = await program.account["Job"].fetch(job.pubkey())
         assert record.market == market.pubkey() and bytes(record.definition) == definition
+        # the job keeps the terms it was posted under
+        assert (record.price_per_second, record.max_timeout, record.retention, record.max_attempts) == (10, 3600, 60, 2)
         assert (await client.get_token_account_balance(vault, Confirmed)).value.amount == str(10 * 600)
         assert (await client.get_token_account_balance(poster_token, Confirmed)).value.amount == str(1_000_000 - 6000)
 
