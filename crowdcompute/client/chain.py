@@ -1,0 +1,153 @@
+"""The RPC side of the SDK: read accounts, list program accounts, send a transaction and
+turn its failure into a `ProgramError` named from the IDL. Standard JSON-RPC only (solana-py's
+AsyncClient), so it works the same against the localnet, a validator, devnet or mainnet."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any, Sequence
+
+import httpx
+from solana.exceptions import SolanaRpcException
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.commitment import Commitment
+from solana.rpc.core import RPCException
+from solana.rpc.types import MemcmpOpts, TxOpts
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.message import Message
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.transaction import Transaction
+
+from .errors import ClusterUnavailable, ProgramError, TransactionFailed
+
+__all__ = ["Chain"]
+
+_CUSTOM = re.compile(r"Program (\w+) failed: custom program error: 0x([0-9a-fA-F]+)")
+
+
+class Chain:
+    def __init__(self, url: str, commitment: str, *, program_id: Pubkey, errors: Any, timeout: float = 30) -> None:
+        self.url = url
+        self.commitment = Commitment(commitment)
+        self.rpc = AsyncClient(url, commitment=self.commitment, timeout=timeout)
+        self.program_id = program_id
+        self.errors = errors  # JobsErrorCode
+
+    async def close(self) -> None:
+        await self.rpc.close()
+
+    async def call(self, what: str, coro: Any) -> Any:
+        """Awaits an RPC call; a cluster that does not answer becomes ClusterUnavailable."""
+        try:
+            return await coro
+        except (SolanaRpcException, httpx.HTTPError, OSError, asyncio.TimeoutError) as exc:
+            cause = exc.__cause__ or exc
+            raise ClusterUnavailable(f"the cluster at {self.url} did not answer ({what}): {type(cause).__name__}: {cause}".rstrip(": ")) from None
+
+    # -- reads -------------------------------------------------------------------------
+    async def account_data(self, address: Pubkey) -> tuple[bytes, Pubkey, int] | None:
+        """(data, owner, lamports) or None when there is no account."""
+        reply = await self.call("getAccountInfo", self.rpc.get_account_info(address, self.commitment))
+        if reply.value is None:
+            return None
+        return bytes(reply.value.data), reply.value.owner, reply.value.lamports
+
+    async def program_accounts(self, filters: Sequence[int | MemcmpOpts]) -> list[tuple[Pubkey, bytes]]:
+        reply = await self.call("getProgramAccounts", self.rpc.get_program_accounts(self.program_id, self.commitment, encoding="base64", filters=list(filters)))
+        return [(keyed.pubkey, bytes(keyed.account.data)) for keyed in reply.value]
+
+    async def lamports(self, address: Pubkey) -> int:
+        return (await self.call("getBalance", self.rpc.get_balance(address, self.commitment))).value
+
+    async def rent_exempt(self, size: int) -> int:
+        return (await self.call("getMinimumBalanceForRentExemption", self.rpc.get_minimum_balance_for_rent_exemption(size, self.commitment))).value
+
+    # -- writes ------------------------------------------------------------------------
+    async def message(self, instructions: Sequence[Instruction], fee_payer: Pubkey) -> Message:
+        blockhash = (await self.call("getLatestBlockhash", self.rpc.get_latest_blockhash(self.commitment))).value.blockhash
+        return Message.new_with_blockhash(list(instructions), fee_payer, blockhash)
+
+    async def fee(self, message: Message) -> int:
+        """The fee the cluster would charge for `message` (signature fees if it cannot say)."""
+        try:
+            value = (await self.call("getFeeForMessage", self.rpc.get_fee_for_message(message, self.commitment))).value
+        except RPCException:
+            value = None
+        return value if value is not None else 5000 * message.header.num_required_signatures
+
+    async def send(self, message: Message, signers: Sequence[Keypair]) -> Signature:
+        """Signs, sends with preflight at our commitment and waits until confirmed at it.
+        A preflight failure sends nothing; it is raised as ProgramError or TransactionFailed."""
+        tx = Transaction(list(_unique(signers)), message, message.recent_blockhash)
+        opts = TxOpts(skip_confirmation=True, preflight_commitment=self.commitment)
+        try:
+            signature = (await self.call("sendTransaction", self.rpc.send_raw_transaction(bytes(tx), opts))).value
+        except RPCException as exc:
+            raise self._failure(exc) from None
+        await self._confirm(signature)
+        return signature
+
+    async def _confirm(self, signature: Signature, timeout: float = 60) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            reply = await self.call("getSignatureStatuses", self.rpc.get_signature_statuses([signature]))
+            status = reply.value[0]
+            if status is not None:
+                if status.err is not None:
+                    logs = await self._logs(signature)
+                    raise self._from_logs(str(status.err), logs)
+                if _reached(status.confirmation_status, self.commitment):
+                    return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TransactionFailed(f"transaction {signature} not confirmed within {timeout:g}s (it may still land)")
+            await asyncio.sleep(0.2)
+
+    async def _logs(self, signature: Signature) -> list[str]:
+        try:
+            reply = await self.rpc.get_transaction(signature, "json", self.commitment, max_supported_transaction_version=0)
+            meta = reply.value.transaction.meta if reply.value else None
+            return list(meta.log_messages or []) if meta else []
+        except Exception:  # the logs only make the message better; the failure stands without them
+            return []
+
+    def _failure(self, exc: RPCException) -> TransactionFailed:
+        payload = exc.args[0] if exc.args else exc
+        data = getattr(payload, "data", None)
+        logs = list(getattr(data, "logs", None) or [])
+        err = getattr(data, "err", None)
+        message = getattr(payload, "message", None) or str(payload)
+        return self._from_logs(str(err) if err is not None else message, logs)
+
+    def _from_logs(self, err: str, logs: list[str]) -> TransactionFailed:
+        for line in reversed(logs):
+            match = _CUSTOM.search(line)
+            if match and match.group(1) == str(self.program_id):
+                code = int(match.group(2), 16)
+                entry = self.errors.by_code.get(code)
+                if entry is not None:
+                    return ProgramError(code, entry["name"], entry["msg"], logs)
+        return TransactionFailed(f"transaction failed: {_short(err)}", logs)
+
+
+def _short(text: str) -> str:
+    return " ".join(text.split())[:300]
+
+
+def _unique(signers: Sequence[Keypair]) -> list[Keypair]:
+    seen: dict[Pubkey, Keypair] = {}
+    for s in signers:
+        seen.setdefault(s.pubkey(), s)
+    return list(seen.values())
+
+
+_ORDER = {"processed": 0, "confirmed": 1, "finalized": 2}
+
+
+def _reached(status: Any, commitment: str) -> bool:
+    if status is None:
+        return False
+    name = str(status).rsplit(".", 1)[-1].lower()
+    return _ORDER.get(name, 0) >= _ORDER[str(commitment)]

@@ -1,0 +1,437 @@
+"""`CrowdClient`: the poster's (and a market authority's) high-level async API over any
+cluster URL. One instance holds one RPC connection and, optionally, a wallet and a storage.
+
+    async with CrowdClient("devnet", keypair=load_keypair()) as crowd:
+        job = await crowd.post(market, definition=load("job.json"), timeout=600)
+        done = await crowd.wait_for(job.address, JobStatus.SETTLED)
+
+Rules it keeps: reads and waits at `confirmed` unless told otherwise; every input error
+(unknown market or job, not enough SOL or tokens, a timeout over the market's cap) is raised
+before anything is signed; a program failure is a `ProgramError` named from the IDL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from solana.rpc.types import MemcmpOpts
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+
+from .accounts import ZERO_KEY, Job, JobStatus, Market, account_discriminator, job_field_offset
+from .chain import Chain
+from .cluster import DEFAULT_COMMITMENT, COMMITMENTS, Cluster
+from .errors import InsufficientFunds, InvalidInput, JobNotFound, MarketNotFound
+from .jobs import JobsProgram, MarketSettings
+from .layout import JOB_SIZE, market_size
+from .token import associated_token_address, create_associated_token_account, token_account_amount
+
+__all__ = ["CrowdClient", "Posted", "JobView"]
+
+_STATE_BYTE = {"Open": 0, "Done": 1, "Ended": 2, "Failed": 3}
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What `post` did: the job's address, the transaction, the digest stored on-chain."""
+
+    job: Pubkey
+    signature: Signature
+    digest: bytes
+    deposit: int
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job with its market read at the same time: enough to say queued or running."""
+
+    job: Job
+    market: Market | None
+
+    @property
+    def status(self) -> str:
+        return self.job.status(self.market)
+
+    @property
+    def node(self) -> Pubkey | None:
+        if self.job.node != ZERO_KEY:
+            return self.job.node
+        return self.job.running_node(self.market) if self.market else None
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.job.to_json(self.market)
+        out["status"] = self.status
+        return out
+
+
+class CrowdClient:
+    def __init__(self, url: str | Cluster = "localnet", keypair: Keypair | None = None, *, commitment: str = DEFAULT_COMMITMENT,
+                 program_id: Pubkey | None = None, storage: Any = None, ws_url: str | None = None, timeout: float = 30) -> None:
+        if commitment not in COMMITMENTS:
+            raise InvalidInput(f"unknown commitment {commitment!r} (use {', '.join(COMMITMENTS)})")
+        self.cluster = url if isinstance(url, Cluster) else Cluster.resolve(url, ws_url)
+        self.commitment = commitment
+        self.keypair = keypair
+        self.program = JobsProgram(program_id)
+        self.chain = Chain(self.cluster.url, commitment, program_id=self.program.program_id, errors=self.program.errors, timeout=timeout)
+        self._storage_spec = storage
+        self._storage: Any = None
+
+    async def __aenter__(self) -> CrowdClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._storage is not None and hasattr(self._storage, "close"):
+            await self._storage.close()
+        await self.chain.close()
+
+    @property
+    def wallet(self) -> Keypair:
+        if self.keypair is None:
+            raise InvalidInput("this needs a wallet: give CrowdClient a keypair (the CLI: --keypair)")
+        return self.keypair
+
+    @property
+    def pubkey(self) -> Pubkey:
+        return self.wallet.pubkey()
+
+    # -- reads -------------------------------------------------------------------------
+    async def get_market(self, market: Pubkey | str) -> Market:
+        address = _key(market, "market")
+        found = await self.chain.account_data(address)
+        if found is None or found[1] != self.program.program_id or found[0][:8] != account_discriminator("Market"):
+            raise MarketNotFound(address)
+        return Market.from_decoded(address, self.program.decode_market(found[0]))
+
+    async def get_job(self, job: Pubkey | str) -> Job:
+        address = _key(job, "job")
+        found = await self.chain.account_data(address)
+        if found is None or found[1] != self.program.program_id or found[0][:8] != account_discriminator("Job"):
+            raise JobNotFound(address)
+        return Job.from_decoded(address, self.program.decode_job(found[0]))
+
+    async def view(self, job: Pubkey | str) -> JobView:
+        """The job and its market (one read each)."""
+        found = await self.get_job(job)
+        try:
+            market = await self.get_market(found.market)
+        except MarketNotFound:
+            market = None
+        return JobView(found, market)
+
+    async def list_markets(self, *, authority: Pubkey | str | None = None, mint: Pubkey | str | None = None) -> list[Market]:
+        filters: list[Any] = [MemcmpOpts(offset=0, bytes=_b58(account_discriminator("Market")))]
+        if authority is not None:
+            filters.append(MemcmpOpts(offset=8, bytes=str(_key(authority, "authority"))))
+        if mint is not None:
+            filters.append(MemcmpOpts(offset=40, bytes=str(_key(mint, "mint"))))
+        rows = await self.chain.program_accounts(filters)
+        return sorted((Market.from_decoded(a, self.program.decode_market(d)) for a, d in rows), key=lambda m: str(m.address))
+
+    async def list_jobs(self, *, market: Pubkey | str | None = None, state: str | None = None, poster: Pubkey | str | None = None,
+                        payer: Pubkey | str | None = None, node: Pubkey | str | None = None) -> list[JobView]:
+        """Jobs by getProgramAccounts with memcmp filters on the Job account's fields.
+
+        `state`: queued, running, done, ended or failed (queued and running are both the
+        account's Open state; the market's queue tells them apart). `node`: a settled job
+        records its node in the account (filtered on-chain); a running one only in its
+        market's queue entry, so those are found through the markets' running entries."""
+        if state is not None and state not in JobStatus.ALL[:-1]:
+            raise InvalidInput(f"unknown job state {state!r} (use {', '.join(JobStatus.ALL[:-1])})")
+        base: list[Any] = [JOB_SIZE, MemcmpOpts(offset=0, bytes=_b58(account_discriminator("Job")))]
+        if market is not None:
+            base.append(_memcmp("market", _key(market, "market")))
+        if poster is not None:
+            base.append(_memcmp("poster", _key(poster, "poster")))
+        if payer is not None:
+            base.append(_memcmp("payer", _key(payer, "payer")))
+        account_state = None if state is None else "Open" if state in (JobStatus.QUEUED, JobStatus.RUNNING) else state.capitalize()
+        if account_state is not None:
+            base.append(MemcmpOpts(offset=job_field_offset("state"), bytes=_b58(bytes([_STATE_BYTE[account_state]]))))
+        rows: dict[Pubkey, bytes] = {}
+        if node is None:
+            rows.update(await self.chain.program_accounts(base))
+        else:
+            node_key = _key(node, "node")
+            if account_state != "Open":
+                rows.update(await self.chain.program_accounts(base + [_memcmp("node", node_key)]))
+            if account_state in (None, "Open"):
+                markets = [await self.get_market(market)] if market is not None else await self.list_markets()
+                for m in markets:
+                    for entry in m.running():
+                        if entry.node == node_key:
+                            found = await self.chain.account_data(entry.job)
+                            if found is not None:
+                                rows[entry.job] = found[0]
+        jobs = [Job.from_decoded(a, self.program.decode_job(d)) for a, d in rows.items()]
+        markets_by_key = {m: await self._market_or_none(m) for m in {j.market for j in jobs}}
+        views = [JobView(j, markets_by_key[j.market]) for j in jobs]
+        if poster is not None or payer is not None:
+            pass  # already filtered on-chain
+        if node is not None:
+            node_key = _key(node, "node")
+            views = [v for v in views if v.node == node_key]
+        if state is not None:
+            views = [v for v in views if v.status == state]
+        return sorted(views, key=lambda v: (v.job.posted_at, str(v.job.address)))
+
+    async def _market_or_none(self, market: Pubkey) -> Market | None:
+        try:
+            return await self.get_market(market)
+        except MarketNotFound:
+            return None
+
+    async def queue_position(self, job: Pubkey | str) -> int | None:
+        """1-based place of a waiting job in its market's queue; None when it is not waiting."""
+        view = await self.view(job)
+        if view.market is None or view.status != JobStatus.QUEUED:
+            return None
+        for place, entry in enumerate(view.market.queue(), start=1):
+            if entry.job == view.job.address:
+                return place
+        return None
+
+    async def node_positions(self, market: Pubkey | str, node: Pubkey | str) -> list[int]:
+        """1-based places of a node's waiting entries in a market's queue."""
+        m = await self.get_market(market)
+        key = _key(node, "node")
+        return [place for place, e in enumerate(m.queue(), start=1) if e.state == "QueuedNode" and e.node == key]
+
+    async def balance(self, owner: Pubkey | str | None = None) -> int:
+        """Lamports of `owner` (default: the wallet)."""
+        return await self.chain.lamports(_key(owner, "address") if owner is not None else self.pubkey)
+
+    async def token_balance(self, mint: Pubkey | str, owner: Pubkey | str | None = None) -> int:
+        """Base units in `owner`'s associated token account of `mint` (0 when it has none)."""
+        owner_key = _key(owner, "address") if owner is not None else self.pubkey
+        found = await self.chain.account_data(associated_token_address(owner_key, _key(mint, "mint")))
+        return token_account_amount(found[0]) if found is not None and len(found[0]) >= 72 else 0
+
+    async def airdrop(self, lamports: int, to: Pubkey | str | None = None) -> Signature:
+        """The cluster's faucet (localnet, devnet); waits until confirmed."""
+        target = _key(to, "address") if to is not None else self.pubkey
+        reply = await self.chain.call("requestAirdrop", self.chain.rpc.request_airdrop(target, lamports, self.chain.commitment))
+        await self.chain._confirm(reply.value)
+        return reply.value
+
+    # -- markets -----------------------------------------------------------------------
+    async def open_market(self, mint: Pubkey | str, settings: MarketSettings, *, capacity: int = 64) -> Pubkey:
+        """Creates a market (a new keypair account) with the wallet as its authority."""
+        try:
+            size = market_size(capacity)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+        mint_key = _key(mint, "mint")
+        if await self.chain.account_data(mint_key) is None:
+            raise InvalidInput(f"mint not found: {mint_key}")
+        market = Keypair()
+        lamports = await self.chain.rent_exempt(size)
+        ixs = [self.program.create_market_account(self.pubkey, market.pubkey(), capacity=capacity, lamports=lamports),
+               self.program.open_market(self.pubkey, market.pubkey(), mint_key, settings)]
+        await self._send(ixs, [self.wallet, market], lamports=lamports)
+        return market.pubkey()
+
+    async def update_market(self, market: Pubkey | str, **changes: int) -> Market:
+        """Changes some settings (price_per_second, max_timeout, ...); the rest stay."""
+        current = await self.get_market(market)
+        self._check_authority(current)
+        fields = MarketSettings.__dataclass_fields__
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise InvalidInput(f"unknown market setting: {', '.join(sorted(unknown))}")
+        values = {name: getattr(current, name) for name in fields}
+        values.update({k: v for k, v in changes.items() if v is not None})
+        await self._send([self.program.update_market(self.pubkey, current.address, MarketSettings(**values))], [self.wallet])
+        return await self.get_market(current.address)
+
+    async def close_market(self, market: Pubkey | str) -> str:
+        """Closes a market with no job accounts left ("closed"), else makes it "closing"."""
+        current = await self.get_market(market)
+        self._check_authority(current)
+        token = associated_token_address(self.pubkey, current.mint)
+        ixs = [create_associated_token_account(self.pubkey, self.pubkey, current.mint),
+               self.program.close_market(self.pubkey, current.address, token)]
+        await self._send(ixs, [self.wallet])
+        return "closing" if await self._market_or_none(current.address) is not None else "closed"
+
+    def _check_authority(self, market: Market) -> None:
+        if market.authority != self.pubkey:
+            raise InvalidInput(f"the wallet {self.pubkey} is not the authority of market {market.address} ({market.authority} is)")
+
+    # -- jobs --------------------------------------------------------------------------
+    async def store_definition(self, definition: Any) -> bytes:
+        """Puts a definition in storage and returns its 32-byte digest (the CIDv0's sha256).
+        `definition`: a parsed JobDefinition, a dict in Nosana's format, or bytes as stored."""
+        data = _definition_bytes(definition)
+        storage = await self.storage()
+        cid = await storage.add_bytes(data)
+        return cid.digest
+
+    async def storage(self) -> Any:
+        if self._storage is None:
+            if self._storage_spec is not None and not isinstance(self._storage_spec, (str, bytes)) and hasattr(self._storage_spec, "add_bytes"):
+                self._storage = self._storage_spec
+            else:
+                from crowdcompute.client.storage import open_storage
+
+                self._storage = open_storage(self._storage_spec)
+        return self._storage
+
+    async def post(self, market: Pubkey | str, *, timeout: int, definition: Any = None, digest: bytes | None = None,
+                   max_price_per_second: int | None = None, job: Keypair | None = None) -> Posted:
+        """Posts a job: the definition is stored first (its digest goes on-chain), or `digest`
+        is given directly. The wallet is poster and payer; the deposit (price x timeout)
+        moves into the market's vault. `max_price_per_second` defaults to the price read now."""
+        if (definition is None) == (digest is None):
+            raise InvalidInput("give a definition or a digest (one of them)")
+        if digest is not None and (len(digest) != 32 or not any(digest)):
+            raise InvalidInput("a definition digest is 32 bytes, not all zero")
+        m = await self.get_market(market)
+        if m.state != "Open":
+            raise InvalidInput(f"market {m.address} is closing: it takes no new jobs")
+        if not 0 < timeout <= m.max_timeout:
+            raise InvalidInput(f"timeout {timeout}s is over market {m.address}'s maximum of {m.max_timeout}s")
+        price = m.price_per_second if max_price_per_second is None else max_price_per_second
+        if m.price_per_second > price:
+            raise InvalidInput(f"market {m.address} asks {m.price_per_second} per second, above your maximum of {price}")
+        deposit = m.price_per_second * timeout
+        token = associated_token_address(self.pubkey, m.mint)
+        available = await self.token_balance(m.mint)
+        if available < deposit:
+            raise InsufficientFunds(f"not enough tokens: the deposit is {deposit} ({m.price_per_second}/s x {timeout}s) of mint {m.mint}, "
+                                    f"{self.pubkey} holds {available}", needed=deposit, available=available, unit=str(m.mint))
+        if digest is None:
+            digest = await self.store_definition(definition)
+        job = job or Keypair()
+        rent = await self.chain.rent_exempt(JOB_SIZE)
+        ix = self.program.post(poster=self.pubkey, payer=self.pubkey, job=job.pubkey(), market=m.address, payer_token=token,
+                               definition=digest, timeout=timeout, max_price_per_second=price)
+        signature = await self._send([ix], [self.wallet, job], lamports=rent)
+        return Posted(job.pubkey(), signature, bytes(digest), deposit)
+
+    async def cancel(self, job: Pubkey | str) -> Signature:
+        """Cancels a waiting job (poster, or the market's authority while it closes): full refund."""
+        view = await self.view(job)
+        if view.status != JobStatus.QUEUED:
+            raise InvalidInput(f"job {view.job.address} is {view.status}: only a queued job can be cancelled")
+        j = view.job
+        token = associated_token_address(j.payer, view.market.mint)
+        ix = self.program.cancel(poster=self.pubkey, job=j.address, market=j.market, payer_token=token, payer=j.payer)
+        return await self._send([ix], [self.wallet])
+
+    async def extend(self, job: Pubkey | str, extra: int) -> Signature:
+        """Adds `extra` seconds to a queued or running job (at the job's price; the wallet pays)."""
+        view = await self.view(job)
+        j = view.job
+        if not j.is_open:
+            raise InvalidInput(f"job {j.address} is {view.status}: only an open job can be extended")
+        if j.timeout + extra > j.max_timeout:
+            raise InvalidInput(f"job {j.address}: {j.timeout}s + {extra}s is over its maximum timeout of {j.max_timeout}s")
+        cost = j.price_per_second * extra
+        available = await self.token_balance(view.market.mint)
+        if available < cost:
+            raise InsufficientFunds(f"not enough tokens: extending by {extra}s costs {cost}, {self.pubkey} holds {available}",
+                                    needed=cost, available=available, unit=str(view.market.mint))
+        token = associated_token_address(self.pubkey, view.market.mint)
+        ix = self.program.extend(poster=self.pubkey, payer=self.pubkey, job=j.address, market=j.market, payer_token=token, extra=extra)
+        return await self._send([ix], [self.wallet])
+
+    async def end(self, job: Pubkey | str) -> Signature:
+        """Stops a running job: its node is paid for the time so far, the rest refunded."""
+        view = await self.view(job)
+        node = view.node
+        if view.status != JobStatus.RUNNING or node is None:
+            raise InvalidInput(f"job {view.job.address} is {view.status}: only a running job can be ended")
+        j, mint = view.job, view.market.mint
+        node_token = associated_token_address(node, mint)
+        ixs = [create_associated_token_account(self.pubkey, node, mint),
+               self.program.end(poster=self.pubkey, job=j.address, market=j.market, node_token=node_token,
+                                payer_token=associated_token_address(j.payer, mint))]
+        return await self._send(ixs, [self.wallet])
+
+    async def clean(self, job: Pubkey | str) -> Signature:
+        """Closes a settled job past its retention (anyone may): the rent goes to its payer."""
+        j = await self.get_job(job)
+        if j.is_open:
+            raise InvalidInput(f"job {j.address} is still open: only a settled job can be cleaned")
+        return await self._send([self.program.clean(job=j.address, market=j.market, payer=j.payer)], [self.wallet])
+
+    # -- the node's side (the worker's; tests and demos play a node with these) ---------
+    async def work(self, market: Pubkey | str) -> Signature:
+        m = await self.get_market(market)
+        return await self._send([self.program.work(node=self.pubkey, market=m.address)], [self.wallet])
+
+    async def finish(self, job: Pubkey | str, result: bytes) -> Signature:
+        view = await self.view(job)
+        j, mint = view.job, view.market.mint
+        ixs = [create_associated_token_account(self.pubkey, self.pubkey, mint),
+               self.program.finish(node=self.pubkey, job=j.address, market=j.market, node_token=associated_token_address(self.pubkey, mint),
+                                   payer_token=associated_token_address(j.payer, mint), result=result)]
+        return await self._send(ixs, [self.wallet])
+
+    # -- waiting -----------------------------------------------------------------------
+    async def wait_for(self, job: Pubkey | str, states: str | Iterable[str], *, timeout: float = 600, on_change: Any = None,
+                       poll_interval: float = 2.0) -> JobView | None:
+        """Waits until the job's status is one of `states` (see JobStatus); returns its view
+        (None for "closed"). Account subscriptions on the job and its market (websockets),
+        re-reading both on every notification; polls only if the websocket cannot be used."""
+        from .waiting import wait_for_status
+
+        wanted = {states} if isinstance(states, str) else set(states)
+        unknown = wanted - set(JobStatus.ALL)
+        if unknown:
+            raise InvalidInput(f"unknown job state: {', '.join(sorted(unknown))} (use {', '.join(JobStatus.ALL)})")
+        return await wait_for_status(self, _key(job, "job"), wanted, timeout=timeout, on_change=on_change, poll_interval=poll_interval)
+
+    # -- sending -----------------------------------------------------------------------
+    async def _send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], *, lamports: int = 0) -> Signature:
+        """Checks the wallet can pay the fee plus `lamports` (rent of what it creates), then sends."""
+        message = await self.chain.message(instructions, self.pubkey)
+        fee = await self.chain.fee(message)
+        have = await self.chain.lamports(self.pubkey)
+        if have < fee + lamports:
+            raise InsufficientFunds(f"not enough SOL: this needs {_sol(fee + lamports)} SOL (fee {fee} lamports"
+                                    f"{f' + rent {lamports}' if lamports else ''}), {self.pubkey} holds {_sol(have)} SOL",
+                                    needed=fee + lamports, available=have, unit="lamports")
+        return await self.chain.send(message, signers)
+
+
+def _definition_bytes(definition: Any) -> bytes:
+    if isinstance(definition, (bytes, bytearray)):
+        return bytes(definition)
+    if hasattr(definition, "to_bytes"):
+        return definition.to_bytes()
+    if isinstance(definition, dict):
+        from crowdcompute.client.jobspec import parse
+
+        return parse(definition).to_bytes()
+    raise InvalidInput(f"a definition is a JobDefinition, a dict or bytes, not {type(definition).__name__}")
+
+
+def _key(value: Pubkey | str, what: str) -> Pubkey:
+    if isinstance(value, Pubkey):
+        return value
+    try:
+        return Pubkey.from_string(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"not a {what} address: {value!r}") from None
+
+
+def _b58(data: bytes) -> str:
+    import based58
+
+    return based58.b58encode(data).decode()
+
+
+def _memcmp(name: str, key: Pubkey) -> MemcmpOpts:
+    return MemcmpOpts(offset=job_field_offset(name), bytes=str(key))
+
+
+def _sol(lamports: int) -> str:
+    return f"{lamports / 1e9:.9f}".rstrip("0").rstrip(".")

@@ -1,0 +1,67 @@
+"""What the SDK raises. Every message is one line meant for a person; the CLI prints it as
+is. Input errors (`InvalidInput`, `JobNotFound`, `MarketNotFound`, `InsufficientFunds`) are
+raised before anything is signed or sent."""
+
+from __future__ import annotations
+
+__all__ = [
+    "CrowdError", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "InsufficientFunds",
+    "ClusterUnavailable", "TransactionFailed", "ProgramError", "WaitTimeout",
+]
+
+
+class CrowdError(Exception):
+    """Base of every error the SDK raises on purpose."""
+
+
+class InvalidInput(CrowdError, ValueError):
+    """An argument, a file or a setting that cannot be used; nothing was sent."""
+
+
+class NotFound(CrowdError, LookupError):
+    def __init__(self, what: str, address: object) -> None:
+        super().__init__(f"{what} not found: {address}")
+        self.address = address
+
+
+class JobNotFound(NotFound):
+    def __init__(self, address: object) -> None:
+        super().__init__("job", address)
+
+
+class MarketNotFound(NotFound):
+    def __init__(self, address: object) -> None:
+        super().__init__("market", address)
+
+
+class InsufficientFunds(CrowdError):
+    """The wallet cannot pay: checked before sending, so nothing was sent."""
+
+    def __init__(self, message: str, *, needed: int, available: int, unit: str) -> None:
+        super().__init__(message)
+        self.needed, self.available, self.unit = needed, available, unit
+
+
+class ClusterUnavailable(CrowdError, ConnectionError):
+    """The RPC (or its websocket) did not answer, or answered something that is not JSON-RPC."""
+
+
+class TransactionFailed(CrowdError):
+    """The cluster refused or failed a transaction for a reason that is not our program's."""
+
+    def __init__(self, message: str, logs: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.logs = list(logs or [])
+
+
+class ProgramError(TransactionFailed):
+    """The jobs program failed with one of its IDL errors: `code` (6000+), `name`, `message`."""
+
+    def __init__(self, code: int, name: str, message: str, logs: list[str] | None = None) -> None:
+        super().__init__(f"{name} ({code}): {message}", logs)
+        self.code, self.name, self.message = code, name, message
+
+
+class WaitTimeout(CrowdError, TimeoutError):
+    def __init__(self, what: str, seconds: float) -> None:
+        super().__init__(f"timed out after {seconds:g}s waiting for {what}")

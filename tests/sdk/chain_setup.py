@@ -1,0 +1,55 @@
+"""Setting up the chain for the SDK tests through the SDK and the standard RPC: a payment
+mint (SPL Token instructions), wallets funded by the faucet (requestAirdrop), markets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from crowdcompute.client import MarketSettings
+from crowdcompute.client.crowd import CrowdClient
+from crowdcompute.client.token import (
+    MINT_LEN,
+    associated_token_address,
+    create_associated_token_account,
+    create_mint_instructions,
+    mint_to_instruction,
+)
+
+SOL = 1_000_000_000
+
+
+@dataclass
+class Wallets:
+    url: str
+    mint_authority: Keypair
+    mint: Pubkey
+
+    @classmethod
+    async def create(cls, url: str) -> Wallets:
+        authority = Keypair()
+        mint = Keypair()
+        async with CrowdClient(url, authority) as crowd:
+            await crowd.airdrop(100 * SOL)
+            rent = await crowd.chain.rent_exempt(MINT_LEN)
+            await crowd._send(create_mint_instructions(authority.pubkey(), mint.pubkey(), authority.pubkey(), decimals=6, lamports=rent), [authority, mint])
+        return cls(url, authority, mint.pubkey())
+
+    async def fund(self, *, sol: int = 10 * SOL, tokens: int = 0, keypair: Keypair | None = None) -> Keypair:
+        keypair = keypair or Keypair()
+        owner = keypair.pubkey()
+        async with CrowdClient(self.url, self.mint_authority) as crowd:
+            if sol:
+                await crowd.airdrop(sol, owner)
+            ixs = [create_associated_token_account(self.mint_authority.pubkey(), owner, self.mint)]
+            if tokens:
+                ixs.append(mint_to_instruction(self.mint, associated_token_address(owner, self.mint), self.mint_authority.pubkey(), tokens))
+            await crowd._send(ixs, [self.mint_authority])
+        return keypair
+
+    async def market(self, settings: MarketSettings, *, capacity: int = 16) -> tuple[Pubkey, Keypair]:
+        authority = await self.fund()
+        async with CrowdClient(self.url, authority) as crowd:
+            return await crowd.open_market(self.mint, settings, capacity=capacity), authority
