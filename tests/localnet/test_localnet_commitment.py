@@ -2,7 +2,9 @@
 slot by FINALITY_LAG slots, as solana-test-validator's does (40 ms slots keep the lag near
 1.2 s): the levels' order at every instant, the lag, reads and simulation at finalized as
 of the root, statuses, finalized subscriptions, slotsUpdates, voteSubscribe, batches, and
---finalize-immediately."""
+--finalize-immediately. The two-transfers scenario of a test-validator client (everything
+at finalized) is scenario_finalized_transfers in test_validator_parity.py, run against two
+localnets in every run and against solana-test-validator when present."""
 
 from __future__ import annotations
 
@@ -220,25 +222,6 @@ def test_token_and_program_reads_at_finalized(lagged):
     assert parsed["value"]["data"]["parsed"]["info"]["tokenAmount"]["amount"] == "500"
     wait_rooted(lagged.url, status_of(lagged.url, more)["slot"])
     assert result(lagged.url, "getTokenAccountBalance", [str(ata)])["value"]["amount"] == "750"
-
-
-def test_two_identical_transfers_after_finality_carry_different_blockhashes(lagged):
-    """As a client written for solana-test-validator does it (everything at the default,
-    finalized): wait for each transfer to be finalized before sending the next identical one."""
-    client = Client(lagged.url, timeout=30)  # default commitment: finalized
-    payer = Keypair()
-    client.confirm_transaction(client.request_airdrop(payer.pubkey(), 5 * 10**9).value, Finalized, sleep_seconds=0.05)
-    to = Keypair().pubkey()
-    blockhashes, signatures = [], []
-    for _ in range(2):
-        blockhash = client.get_latest_blockhash().value.blockhash
-        tx = signed(blockhash, [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=RENT_EXEMPT_0))], [payer])
-        sig = client.send_raw_transaction(bytes(tx)).value  # preflight at finalized
-        client.confirm_transaction(sig, Finalized, sleep_seconds=0.05)
-        blockhashes.append(blockhash)
-        signatures.append(sig)
-    assert blockhashes[0] != blockhashes[1] and signatures[0] != signatures[1]
-    assert client.get_balance(to).value == 2 * RENT_EXEMPT_0
 
 
 def test_restored_state_is_final(tmp_path):
