@@ -294,6 +294,32 @@ async def test_finalized_subscriptions_notify_when_rooted(lagged):
 
 
 @pytest.mark.asyncio
+async def test_finalized_block_and_program_notifications(lagged):
+    """blockSubscribe and programSubscribe at finalized: once, when the slot is rooted (the
+    block's records are read by then from memory or the ledger), never before."""
+    from solders.system_program import CreateAccountParams, create_account
+
+    client = Client(lagged.url, commitment=Confirmed, timeout=20)
+    payer, owner, new = funded(client), Keypair().pubkey(), Keypair()
+    async with websockets.connect(lagged.ws_url) as ws:
+        requests = [("blockSubscribe", [{"mentionsAccountOrProgram": str(new.pubkey())}, {"commitment": "finalized", "transactionDetails": "signatures"}]),
+                    ("programSubscribe", [str(owner), {"commitment": "finalized", "encoding": "base64"}])]
+        await ws.send(json.dumps([{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(requests)]))
+        block_sub, program_sub = [a["result"] for a in json.loads(await asyncio.wait_for(ws.recv(), 5))]
+        rent = client.get_minimum_balance_for_rent_exemption(8).value
+        sig = await asyncio.to_thread(send_confirmed, client, [create_account(CreateAccountParams(
+            from_pubkey=payer.pubkey(), to_pubkey=new.pubkey(), lamports=rent, space=8, owner=owner))], [payer, new])
+        slot = status_of(lagged.url, sig)["slot"]
+        messages = await frames(ws, lambda ms: notes(ms, block_sub) and notes(ms, program_sub))
+        assert result(lagged.url, "getSlot", [{"commitment": "finalized"}]) >= slot
+        (block,) = notes(messages, block_sub)
+        assert block["context"]["slot"] == slot and block["value"]["block"]["signatures"] == [str(sig)] and block["value"]["err"] is None
+        (program,) = notes(messages, program_sub)
+        assert program["context"]["slot"] == slot and program["value"]["pubkey"] == str(new.pubkey())
+        assert program["value"]["account"]["space"] == 8
+
+
+@pytest.mark.asyncio
 async def test_pubsub_batches(lagged):
     async with websockets.connect(lagged.ws_url) as ws:
         await ws.send(json.dumps([
