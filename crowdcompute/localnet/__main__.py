@@ -16,6 +16,7 @@ from pathlib import Path
 
 from solders.pubkey import Pubkey
 
+from .finality import FINALITY_LAG
 from .server import Localnet, default_ledger, default_programs
 
 
@@ -27,6 +28,11 @@ def parse_args(argv: list[str] | None = None, prog: str = "python -m crowdcomput
     parser.add_argument("--reset", action="store_true", help="start from an empty ledger")
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
     parser.add_argument("--slot-ms", type=int, default=400, help="slot length in milliseconds; default 400")
+    parser.add_argument("--finalize-immediately", action="store_true",
+                        help="finalized = confirmed: root each slot as soon as it is confirmed, and read the latest state at "
+                             "`finalized`. Default: as solana-test-validator, the root trails the confirmed slot by "
+                             f"{FINALITY_LAG} slots (about {FINALITY_LAG * 0.4:.0f} s at 400 ms slots) and reads at `finalized` "
+                             "show the accounts as of the root")
     parser.add_argument("--bpf-program", nargs=2, action="append", default=[], metavar=("ADDRESS", "PATH"), help="load another program (repeatable)")
     parser.add_argument("--test-mint", action="store_true", help="create a test payment mint (6 decimals; kept in the ledger as test-mint.json)")
     parser.add_argument("--fund", action="append", default=[], metavar="KEYPAIR_OR_PUBKEY",
@@ -49,7 +55,8 @@ async def serve(args: argparse.Namespace) -> None:
     programs = default_programs()
     for address, path in args.bpf_program:
         programs[Pubkey.from_string(address)] = Path(path)
-    net = Localnet(args.ledger, programs=programs, slot_ms=args.slot_ms, reset=args.reset)
+    net = Localnet(args.ledger, programs=programs, slot_ms=args.slot_ms, reset=args.reset,
+                   finality_lag=None if args.finalize_immediately else FINALITY_LAG)
     fund = [_owner(f) for f in args.fund]
     mint = None
     if args.test_mint or fund:  # before listening: a client never sees a half-funded demo

@@ -23,7 +23,12 @@ Duplicates
 Commitment (the same rule everywhere: statuses, getSlot, notifications)
     processed  executed in memory by LiteSVM;
     confirmed  its records and the accounts it changed are committed to SQLite (fsynced);
-    finalized  confirmed, and its slot is older than the current slot.
+               the confirmed slot is the last finished slot whose transactions all are;
+    finalized  its slot is at or below the root, which trails the confirmed slot by
+               FINALITY_LAG (31) slots as on solana-test-validator, or equals it with
+               `finality_lag=None` (--finalize-immediately). Reads at `finalized` see the
+               accounts as of the root (finality.py keeps the pre-images that needs).
+    At every instant finalized slot <= confirmed slot <= processed slot (the current one).
     A transaction that failed in execution but paid its fee is recorded like any other
     (with its `err`); one that could not be executed at all (bad signature, unknown
     blockhash, fee payer cannot pay) is not recorded and is answered as an error.
@@ -65,6 +70,7 @@ from solders.transaction_status import TransactionErrorInsufficientFundsForRent
 
 from ..client.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from .fees import RecentFees, compute_budget
+from .finality import CURRENT, FINALITY_LAG, Finality
 from .message_keys import writable_keys
 from .nonce import advance_after_failure, durable_nonce_valid
 from .rent import RentRules
@@ -191,6 +197,7 @@ class Bank:
         self._record_order: collections.deque[tuple[int, str]] = collections.deque()  # (slot, signature) of txs, oldest first
         self.uncommitted: dict[str, int] = {}  # signature -> slot, until its commit
         self.uncommitted_slots: dict[int, int] = {}  # slot -> how many of its transactions await their commit
+        self.finality = Finality(FINALITY_LAG)  # the root and the accounts as of it (finality.py)
         # index
         self.by_owner: dict[Pubkey, set[Pubkey]] = {}
         self.by_token_owner: dict[Pubkey, set[Pubkey]] = {}
@@ -228,7 +235,9 @@ class Bank:
         self.slot = last_slot
         self.block_time = self.blocks[last_slot].block_time if last_slot in self.blocks else int(time.time())
         self.current_sigs = [s for s, (slot, _) in self.status_cache.items() if slot == last_slot]
-        return self.advance()
+        block = self.advance()
+        self.finality.restart_at(last_slot, self.tx_count)  # the ledger keeps no pre-images: all final
+        return block
 
     # -- slots ---------------------------------------------------------------------------
     def blockhash(self, slot: int | None = None) -> Hash:
@@ -255,6 +264,7 @@ class Bank:
         self._slot_hashes.appendleft((self.slot, self.blockhash()))
         block = Block.at(self.slot, self.block_time, self.genesis, self.current_sigs)
         self.blocks[self.slot] = block
+        self.finality.note_slot_end(self.slot, self.tx_count)
         self.current_sigs = []
         self.slot += 1
         self.block_time = max(int(time.time()), self.block_time)
@@ -286,26 +296,47 @@ class Bank:
             self._bh_cache = cache
         return cache[1]
 
-    def is_blockhash_valid(self, blockhash: Hash | str) -> bool:
+    def is_blockhash_valid(self, blockhash: Hash | str, at_slot: int | None = None) -> bool:
+        """Whether a transaction on `blockhash` can land now, or, with `at_slot`, in the bank
+        of that slot (a blockhash issued after it is unknown there, as on Solana)."""
         if not isinstance(blockhash, Hash):  # keyed by the 32 bytes: no base58 per transaction
             try:
                 blockhash = Hash.from_string(str(blockhash))
             except Exception:  # noqa: BLE001 - solders' ParseHashError: not a hash, not valid
                 return False
-        return bytes(blockhash) in self._blockhash_cache()
+        if at_slot is None or at_slot >= self.slot:
+            return bytes(blockhash) in self._blockhash_cache()
+        cached = getattr(self, "_bh_at", None)
+        if cached is None or cached[0] != at_slot:
+            cached = (at_slot, {bytes(self.blockhash(s)) for s in range(max(0, at_slot - MAX_AGE), at_slot + 1)})
+            self._bh_at = cached
+        return bytes(blockhash) in cached[1]
 
     def last_valid_block_height(self, slot: int | None = None) -> int:
         return (self.slot if slot is None else slot) + MAX_AGE
 
+    def _confirmed(self) -> int:
+        """The last finished slot whose transactions are all committed (-1 during slot 0)."""
+        if self.uncommitted_slots:
+            return min(min(self.uncommitted_slots), self.slot) - 1
+        return self.slot - 1
+
     def confirmed_slot(self) -> int:
         """The last finished slot whose transactions are all committed: as on Solana, a
         confirmed slot is a frozen bank (its block exists, its hash is in SlotHashes)."""
-        if self.uncommitted_slots:
-            return max(0, min(min(self.uncommitted_slots), self.slot) - 1)
-        return max(0, self.slot - 1)
+        return max(0, self._confirmed())
 
     def finalized_slot(self) -> int:
-        return max(0, min(self.confirmed_slot(), self.slot - 1))
+        """The root (finality.py): never above the confirmed slot."""
+        return max(0, self.finality.root)
+
+    def advance_root(self) -> list:
+        """Moves the root up to where the confirmed slot puts it; returns what
+        `Finality.advance` returns (per newly rooted slot, the accounts written in it)."""
+        target = self.finality.target(self._confirmed())
+        if target <= self.finality.root:
+            return []
+        return self.finality.advance(target)
 
     def slot_for(self, commitment: str | None) -> int:
         if commitment == "processed":
@@ -334,7 +365,12 @@ class Bank:
         """The commitment a transaction of `slot` has reached (see the module doc)."""
         if not committed:
             return "processed"
-        return "finalized" if slot < self.slot else "confirmed"
+        return "finalized" if slot <= self.finality.root else "confirmed"
+
+    def confirmations(self, slot: int, level: str) -> int | None:
+        """getSignatureStatuses' count, as agave: null once rooted, else the confirmed
+        slots on top of it."""
+        return None if level == "finalized" else max(0, self.confirmed_slot() - slot)
 
     def status_level(self, record: TxRecord) -> str:
         return self.level(record.slot, record.committed)
@@ -358,6 +394,33 @@ class Bank:
         if account is None or (account.lamports == 0 and not account.executable):
             return None
         return account
+
+    def get_account_at(self, pubkey: Pubkey, commitment: str | None) -> Account | None:
+        """`pubkey` as a read at `commitment` sees it: the root's value at finalized (the
+        default), the latest otherwise."""
+        if commitment in ("processed", "confirmed"):
+            return self.get_account(pubkey)
+        account = self.finality.at_root(pubkey)
+        if account is CURRENT:
+            return self.get_account(pubkey)
+        if account is None or (account.lamports == 0 and not account.executable):
+            return None
+        return account
+
+    def account_reader(self, commitment: str | None):
+        """A `pubkey -> Account | None` function for reads at `commitment`."""
+        if commitment in ("processed", "confirmed") or self.finality.immediate:
+            return self.get_account
+        return lambda pubkey: self.get_account_at(pubkey, commitment)
+
+    def keys_at(self, commitment: str | None, keys: list[Pubkey], owner: Pubkey | None = None) -> list[Pubkey]:
+        """An index lookup's `keys` (by current owner, token owner or mint) plus, at
+        finalized, the accounts written since the root whose value at the root belongs to
+        `owner` (None: every one): the read then filters each by its value at the root."""
+        if commitment in ("processed", "confirmed") or self.finality.immediate:
+            return keys
+        extra = [k for k, a in self.finality.root_keys() if a is not None and (owner is None or a.owner == owner)]
+        return sorted(set(keys).union(extra), key=bytes) if extra else keys
 
     def _persistable(self, pubkey: Pubkey, account: Account | None) -> bool:
         if pubkey in self.programs:
@@ -515,12 +578,15 @@ class Bank:
         rows = []
         # Only writable accounts can have changed: the runtime refuses a change to any other.
         post_by_key = dict(zip(keys, post_accounts))
+        pre_by_key = dict(zip(keys, pre_accounts))
+        note_write, slot = self.finality.note_write, self.slot
         for key in dict.fromkeys(writable):  # a lookup table may repeat a key: once is enough
             account = post_by_key[key]
             if account is not None and account.lamports == 0 and not account.executable:
                 account = None
             if not self._persistable(key, account):
                 continue
+            note_write(slot, key, pre_by_key[key])  # its value at the root (finality.py)
             self._index(key, account)
             rows.append(AccountRow(key, account))
         out.record, out.accounts = record, rows
@@ -562,12 +628,30 @@ class Bank:
             })
         return out
 
-    def simulate(self, tx: VersionedTransaction, *, sig_verify: bool = False, replace_blockhash: bool = False):
-        """Runs `tx` without committing. Returns (err, logs, units, post_accounts by key, return_data)."""
+    def simulate(self, tx: VersionedTransaction, *, sig_verify: bool = False, replace_blockhash: bool = False, commitment: str | None = "processed"):
+        """Runs `tx` without committing, in the bank of `commitment` (as agave's preflight
+        and simulateTransaction): at finalized (the default on Solana) on the accounts and
+        blockhashes of the root, else on the latest state. Returns (err, logs, units,
+        post_accounts by key, return_data)."""
+        if commitment in ("processed", "confirmed") or self.finality.immediate:
+            return self._simulate(tx, sig_verify, replace_blockhash, None)
+        swapped = []  # (key, its current value): the root's values are put in for the run
+        for key in dict.fromkeys(self.account_keys(tx.message)[0]):
+            value = self.finality.at_root(key)
+            if value is not CURRENT:
+                swapped.append((key, self.svm.get_account(key)))
+                self.svm.set_account(key, value if value is not None else _EMPTY)
+        try:
+            return self._simulate(tx, sig_verify, replace_blockhash, self.finalized_slot())
+        finally:
+            for key, account in swapped:
+                self.svm.set_account(key, account if account is not None else _EMPTY)
+
+    def _simulate(self, tx: VersionedTransaction, sig_verify: bool, replace_blockhash: bool, at_slot: int | None):
         signature = str(tx.signatures[0])
         if sig_verify and self.seen(signature):
             return _fieldless("AlreadyProcessed"), [], 0, {}, None
-        if not replace_blockhash and not self.is_blockhash_valid(tx.message.recent_blockhash) and not durable_nonce_valid(self.svm, tx.message):
+        if not replace_blockhash and not self.is_blockhash_valid(tx.message.recent_blockhash, at_slot) and not durable_nonce_valid(self.svm, tx.message):
             return _fieldless("BlockhashNotFound"), [], 0, {}, None
         budget = compute_budget(tx.message)
         payer_key = tx.message.account_keys[0]
@@ -627,6 +711,9 @@ _LEVELS = {"processed": 0, "confirmed": 1, "finalized": 2}
 def reaches(level: str, commitment: str | None) -> bool:
     """Whether a transaction at `level` is visible at `commitment` (default finalized)."""
     return _LEVELS[level] >= _LEVELS.get(commitment or "finalized", 2)
+
+
+_EMPTY = Account(0, b"", Pubkey.default(), False, 0)  # what LiteSVM holds for an absent account
 
 
 def _with_lamports(account: Account, lamports: int) -> Account:

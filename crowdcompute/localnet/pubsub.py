@@ -2,16 +2,20 @@
 
 Subscriptions: accountSubscribe, programSubscribe (filters), signatureSubscribe,
 logsSubscribe ("all", "allWithVotes", {"mentions": [pubkey]}), slotSubscribe,
-rootSubscribe, blockSubscribe ("all", {"mentionsAccountOrProgram": pubkey}; confirmed or
-finalized: a block is announced once its slot is over and all its transactions are
-committed, which makes it both), and their unsubscribes.
+slotsUpdatesSubscribe (slot_updates.py), rootSubscribe, blockSubscribe ("all",
+{"mentionsAccountOrProgram": pubkey}; confirmed: once its slot is over and all its
+transactions are committed; finalized: once its slot is rooted), voteSubscribe (accepted,
+as agave with --rpc-pubsub-enable-vote-subscription; never notified: the localnet models no
+vote account, and getVoteAccounts is empty), and their unsubscribes. A text frame holding a
+JSON array of requests gets one JSON array of answers (a JSON-RPC 2.0 batch).
 
-Commitment (see bank.py): every transaction is published three times, once per level, and
-each subscription receives only the publication of its own level (default: finalized):
-processed right after execution, confirmed right after its SQLite commit, finalized at the
-first slot boundary after that commit. So each subscriber hears of each change once. Account
-and program notifications are sent for the transaction's writable accounts, with the
-account as that transaction left it.
+Commitment (see bank.py): each subscription hears only of its own level (default:
+finalized). processed: per transaction, right after execution; confirmed: per transaction,
+right after its SQLite commit (account and program notifications carry the account as that
+transaction left it). finalized: per rooted slot, as agave notifies from its root bank: an
+account written in the slot is notified once with its value at the end of that slot, each
+transaction's signature and logs once, the block once. So each subscriber hears of each
+change once.
 
 Each connection has a bounded outgoing queue and its own sender task: a client that reads
 too slowly is disconnected when its queue fills, and never delays anyone else.
@@ -29,8 +33,10 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from solders.pubkey import Pubkey
 
-from .bank import Bank, Block, ProcessResult, reaches
+from . import slot_updates
+from .bank import Bank, Block, ProcessResult, TxRecord, reaches
 from .encoding import RpcError, check_encoding, deleted_account, encode_account, matches, parse_filters
+from .finality import CURRENT
 
 __all__ = ["Hub", "serve_pubsub"]
 
@@ -59,7 +65,7 @@ class Conn:
         self.closed = False
         self.task = asyncio.ensure_future(self._sender())
 
-    def send(self, message: dict) -> None:
+    def send(self, message: dict | list) -> None:
         if self.closed:
             return
         try:
@@ -104,8 +110,13 @@ class Hub:
         self.logs_all: set[Sub] = set()
         self.logs_mentions: dict[Pubkey, set[Sub]] = {}
         self.slot_subs: set[Sub] = set()
+        self.slot_update_subs: set[Sub] = set()
+        self.vote_subs: set[Sub] = set()
         self.root_subs: set[Sub] = set()
         self.block_subs: set[Sub] = set()
+        # finalized subscriptions, for what a rooted slot must notify
+        self.final_signatures: set[Sub] = set()
+        self.final_accounts = 0  # how many account and program subscriptions are at finalized
 
     # -- subscribe -----------------------------------------------------------------------
     def subscribe(self, conn: Conn, method: str, params: list) -> int:
@@ -118,11 +129,13 @@ class Hub:
             check_encoding(config.get("encoding"))
             sub = Sub(sid, conn, "account", key, _commitment(config), config.get("encoding") or "base58")
             self.by_account.setdefault(key, set()).add(sub)
+            self.final_accounts += sub.commitment == "finalized"
         elif method == "programSubscribe":
             key = _pubkey(params)
             check_encoding(config.get("encoding"))
             sub = Sub(sid, conn, "program", key, _commitment(config), config.get("encoding") or "base58", parse_filters(config.get("filters")))
             self.by_program.setdefault(key, set()).add(sub)
+            self.final_accounts += sub.commitment == "finalized"
         elif method == "signatureSubscribe":
             if not params or not isinstance(params[0], str):
                 raise RpcError(-32602, "Invalid params: signature expected")
@@ -133,6 +146,8 @@ class Hub:
                 self._register(sub)
                 return sid
             self.by_signature.setdefault(params[0], set()).add(sub)
+            if sub.commitment == "finalized":
+                self.final_signatures.add(sub)
         elif method == "logsSubscribe":
             target = params[0] if params else None
             sub = Sub(sid, conn, "logs", None, _commitment(config))
@@ -160,6 +175,12 @@ class Hub:
         elif method == "slotSubscribe":
             sub = Sub(sid, conn, "slot", None, "processed")
             self.slot_subs.add(sub)
+        elif method == "slotsUpdatesSubscribe":
+            sub = Sub(sid, conn, "slotsUpdates", None, "processed")
+            self.slot_update_subs.add(sub)
+        elif method == "voteSubscribe":
+            sub = Sub(sid, conn, "vote", None, "processed")
+            self.vote_subs.add(sub)
         elif method == "rootSubscribe":
             sub = Sub(sid, conn, "root", None, "finalized")
             self.root_subs.add(sub)
@@ -187,13 +208,16 @@ class Hub:
             return False
         del self.subs[sub_id]
         sub.conn.subs.pop(sub_id, None)
+        if sub.kind in ("account", "program") and sub.commitment == "finalized":
+            self.final_accounts -= 1
+        self.final_signatures.discard(sub)
         for table in (self.by_account, self.by_program, self.by_signature, self.logs_mentions):
             subs = table.get(sub.key) if sub.key is not None else None
             if subs is not None:
                 subs.discard(sub)
                 if not subs:
                     table.pop(sub.key, None)
-        for group in (self.logs_all, self.slot_subs, self.root_subs, self.block_subs):
+        for group in (self.logs_all, self.slot_subs, self.slot_update_subs, self.vote_subs, self.root_subs, self.block_subs):
             group.discard(sub)
         return True
 
@@ -234,23 +258,26 @@ class Hub:
                 self._notify(sub, "signatureNotification", {"context": ctx, "value": {"err": record.err}})
                 self.unsubscribe(sub.id)
 
-    def publish_block(self, block: Block) -> None:
-        """A finished block whose transactions are all committed (so it is confirmed, and
-        finalized too: its slot is over)."""
+    def publish_block(self, block: Block, level: str = "confirmed", records: dict[str, TxRecord] | None = None) -> None:
+        """A block at `level`: confirmed (finished, all its transactions committed; its
+        records are in the bank's window, which forgets only published blocks) or
+        finalized (rooted; `records` are its transactions' records)."""
         if not self.block_subs:
             return
         from .rpc import block_json
 
+        records = self.bank.txs if records is None else records
         for sub in sorted(self.block_subs, key=lambda s: s.id):
+            if sub.commitment != level:
+                continue
             config = sub.filters[0]
             signatures = None
             if len(sub.filters) > 1:
-                # The block's records are in the bank's window: it forgets only published blocks.
-                signatures = [s for s in block.signatures if sub.filters[1] in self.bank.record_keys(self.bank.txs[s])]
+                signatures = [s for s in block.signatures if sub.filters[1] in self.bank.record_keys(records[s])]
                 if not signatures:
                     continue
             try:
-                value = block_json(block, config, self.bank.txs, signatures)
+                value = block_json(block, config, records, signatures)
             except RpcError as exc:
                 value = None
                 err = exc.message
@@ -259,12 +286,78 @@ class Hub:
             self._notify(sub, "blockNotification", {"context": {"slot": block.slot}, "value": {"slot": block.slot, "block": value, "err": err}})
 
     def publish_slot(self, block: Block, new_slot: int) -> None:
+        """Slot `block.slot` ended and `new_slot` began."""
+        if self.slot_update_subs:
+            failed = sum(1 for s in block.signatures if self.bank.status_cache.get(s, (0, None))[1] is not None)
+            self._slot_update(slot_updates.completed(block.slot))
+            self._slot_update(slot_updates.frozen(block.slot, len(block.signatures) - failed, failed))
+            self._slot_update(slot_updates.created_bank(new_slot, block.slot))
         for sub in list(self.slot_subs):
             self._notify(sub, "slotNotification", {"parent": block.slot, "root": self.bank.finalized_slot(), "slot": new_slot})
 
-    def publish_root(self, root: int) -> None:
+    def publish_confirmed_slot(self, slot: int) -> None:
+        if self.slot_update_subs:
+            self._slot_update(slot_updates.optimistic_confirmation(slot))
+
+    def _slot_update(self, update: dict) -> None:
+        for sub in sorted(self.slot_update_subs, key=lambda s: s.id):
+            self._notify(sub, "slotsUpdatesNotification", update)
+
+    def publish_rooted(self, slot: int, written: list) -> None:
+        """`slot` is rooted; `written`: (key, its value at the end of `slot`, or CURRENT)
+        for each account written in it (Finality.advance)."""
+        if self.slot_update_subs:
+            self._slot_update(slot_updates.root(slot))
         for sub in list(self.root_subs):
-            self._notify(sub, "rootNotification", root)
+            self._notify(sub, "rootNotification", slot)
+        if self.final_accounts:
+            self._publish_rooted_accounts(slot, written)
+        for sub in sorted(self.final_signatures, key=lambda s: s.id):
+            status = self.bank.recent_status(sub.key)
+            if status is not None and status[0] <= slot and status[2] == "finalized":
+                self._notify(sub, "signatureNotification", {"context": {"slot": status[0]}, "value": {"err": status[1]}})
+                self.unsubscribe(sub.id)
+
+    def _publish_rooted_accounts(self, slot: int, written: list) -> None:
+        ctx = {"slot": slot}
+        for key, account in written:
+            if account is CURRENT:
+                account = self.bank.get_account(key)
+            elif account is not None and account.lamports == 0 and not account.executable:
+                account = None
+            for sub in sorted(self.by_account.get(key, ()), key=lambda s: s.id):
+                if sub.commitment == "finalized":
+                    value = _encode(self.bank, account, sub.encoding) if account else deleted_account(sub.encoding)
+                    self._notify(sub, "accountNotification", {"context": ctx, "value": value})
+            if account is not None:
+                for sub in sorted(self.by_program.get(account.owner, ()), key=lambda s: s.id):
+                    if sub.commitment == "finalized" and matches(bytes(account.data), sub.filters):
+                        value = _encode(self.bank, account, sub.encoding)
+                        self._notify(sub, "programNotification", {"context": ctx, "value": {"pubkey": str(key), "account": value}})
+
+    def wants_rooted_transactions(self) -> bool:
+        """Whether a rooted slot's transactions must be read (finalized logs or blocks)."""
+        return any(s.commitment == "finalized" for s in self.block_subs) or \
+            any(s.commitment == "finalized" for s in self.logs_all) or \
+            any(s.commitment == "finalized" for subs in self.logs_mentions.values() for s in subs)
+
+    def publish_rooted_transactions(self, block: Block, records: dict[str, TxRecord]) -> None:
+        """Finalized logs and block notifications of a rooted slot (its records read from
+        memory or the ledger)."""
+        ctx = {"slot": block.slot}
+        for signature in block.signatures:
+            record = records.get(signature)
+            if record is None:
+                continue
+            targets = {s for s in self.logs_all if s.commitment == "finalized"}
+            if self.logs_mentions:
+                for key in self.bank.record_keys(record):
+                    targets |= {s for s in self.logs_mentions.get(key, ()) if s.commitment == "finalized"}
+            if targets:
+                value = {"signature": signature, "err": record.err, "logs": record.meta["logMessages"]}
+                for sub in sorted(targets, key=lambda s: s.id):
+                    self._notify(sub, "logsNotification", {"context": ctx, "value": value})
+        self.publish_block(block, "finalized", records)
 
 
 def _encode(bank: Bank, account, encoding: str | None) -> dict:
@@ -308,31 +401,41 @@ async def serve_pubsub(hub: Hub, host: str, port: int):
 
 
 def handle_message(hub: Hub, conn: Conn, text: str) -> None:
+    """One text frame: a request gets its answer; an array of requests (a batch) gets one
+    array of answers, in order, as JSON-RPC 2.0 and agave's PubSub answer it. Notifications
+    a subscription owes at once (a signature already at its level) follow the answers."""
     try:
         request = json.loads(text)
     except ValueError:
         conn.send({"jsonrpc": "2.0", "error": {"code": -32700, "message": "Parse error"}, "id": None})
         return
-    requests = request if isinstance(request, list) else [request]
+    batch = isinstance(request, list)
+    requests = request if batch else [request]
     if not requests or len(requests) > 100:
         conn.send({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid request"}, "id": None})
         return
+    answers, subscribed = [], []
     for req in requests:
-        rid = req.get("id") if isinstance(req, dict) else None
-        if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or not isinstance(req.get("method"), str):
-            conn.send({"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid request"}, "id": rid})
-            continue
-        method, params = req["method"], req.get("params", [])
-        try:
-            if method.endswith("Unsubscribe"):
-                if not isinstance(params, list) or len(params) != 1 or not isinstance(params[0], int):
-                    raise RpcError(-32602, "Invalid params")
-                if not hub.unsubscribe(params[0], conn):
-                    raise RpcError(-32602, "Invalid subscription id.")
-                conn.send({"jsonrpc": "2.0", "result": True, "id": rid})
-            else:
-                sid = hub.subscribe(conn, method, params if params is not None else [])
-                conn.send({"jsonrpc": "2.0", "result": sid, "id": rid})
-                hub.after_subscribe(sid)
-        except RpcError as exc:
-            conn.send({"jsonrpc": "2.0", "error": exc.to_json(), "id": rid})
+        answers.append(_answer(hub, conn, req, subscribed))
+    conn.send(answers if batch else answers[0])
+    for sid in subscribed:
+        hub.after_subscribe(sid)
+
+
+def _answer(hub: Hub, conn: Conn, req: object, subscribed: list[int]) -> dict:
+    rid = req.get("id") if isinstance(req, dict) else None
+    if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or not isinstance(req.get("method"), str):
+        return {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid request"}, "id": rid}
+    method, params = req["method"], req.get("params", [])
+    try:
+        if method.endswith("Unsubscribe"):
+            if not isinstance(params, list) or len(params) != 1 or not isinstance(params[0], int):
+                raise RpcError(-32602, "Invalid params")
+            if not hub.unsubscribe(params[0], conn):
+                raise RpcError(-32602, "Invalid subscription id.")
+            return {"jsonrpc": "2.0", "result": True, "id": rid}
+        sid = hub.subscribe(conn, method, params if params is not None else [])
+        subscribed.append(sid)
+        return {"jsonrpc": "2.0", "result": sid, "id": rid}
+    except RpcError as exc:
+        return {"jsonrpc": "2.0", "error": exc.to_json(), "id": rid}

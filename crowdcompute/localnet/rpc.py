@@ -8,9 +8,13 @@ reached. Results carry `context: {slot, apiVersion}` where Solana's do. Commitme
 mapped as bank.py documents: getSlot/getBlockHeight/getLatestBlockhash and every context slot
 follow the requested level; transaction lookups (getSignatureStatuses, getTransaction,
 getSignaturesForAddress, getBlock) report each transaction's own level and hide what is
-below the requested one. Account reads (getBalance, getAccountInfo, ...) always return the
-latest (processed) state: the bank keeps no per-commitment snapshots, and a processed
-transaction is confirmed within milliseconds (its commit) and finalized one slot later.
+below the requested one. Account reads (getBalance, getAccountInfo, getProgramAccounts,
+token reads, getSupply, ...) at `finalized` (the default, as on Solana) show the accounts as
+of the root, their context slot; at processed and confirmed they show the latest state (a
+processed transaction is confirmed within milliseconds, by its commit). Simulation, and
+sendTransaction's preflight (`preflightCommitment`, default finalized as on agave), run in
+the bank of their commitment: at finalized on the root's accounts and blockhashes, so a
+blockhash newer than the root is not found there, as on solana-test-validator.
 
 Methods: getHealth getVersion getIdentity getGenesisHash getSlot getBlockHeight getEpochInfo
 getEpochSchedule getTransactionCount getFirstAvailableBlock minimumLedgerSlot
@@ -148,10 +152,15 @@ class Ctx:
     def with_context(self, config: dict, value: Any) -> dict:
         return {"context": self.context(self.slot(config)), "value": value}
 
-    def account_json(self, pubkey: Pubkey, config: dict) -> dict | None:
+    def reader(self, config: dict):
+        """`pubkey -> Account | None` as a read at the config's commitment sees it."""
+        return self.bank.account_reader(_commitment(config))
+
+    def account_json(self, pubkey: Pubkey, config: dict, read=None) -> dict | None:
         encoding = config.get("encoding")
         check_encoding(encoding)
-        return encode_account(self.bank.get_account(pubkey), encoding, config.get("dataSlice"), mint_lookup=self.bank.get_account)
+        read = read or self.reader(config)
+        return encode_account(read(pubkey), encoding, config.get("dataSlice"), mint_lookup=read)
 
 
 def _decode_tx(data: Any, encoding: str) -> VersionedTransaction:
@@ -250,20 +259,28 @@ async def get_block_height(ctx: Ctx, params) -> Any:
     return ctx.slot(_config(config))
 
 
+def _tx_count(ctx: Ctx, config: dict) -> int:
+    if _commitment(config) == "finalized":
+        return ctx.bank.finality.tx_count_at_root(ctx.bank.tx_count)
+    return ctx.bank.tx_count
+
+
 @method("getTransactionCount")
 async def get_transaction_count(ctx: Ctx, params) -> Any:
     (config,) = _params(params, 0, 1)
-    ctx.slot(_config(config))
-    return ctx.bank.tx_count
+    config = _config(config)
+    ctx.slot(config)
+    return _tx_count(ctx, config)
 
 
 @method("getEpochInfo")
 async def get_epoch_info(ctx: Ctx, params) -> Any:
     (config,) = _params(params, 0, 1)
-    slot = ctx.slot(_config(config))
+    config = _config(config)
+    slot = ctx.slot(config)
     schedule = ctx.bank.epoch_schedule
     epoch, index = schedule.get_epoch_and_slot_index(slot)
-    return {"absoluteSlot": slot, "blockHeight": slot, "epoch": epoch, "slotIndex": index, "slotsInEpoch": schedule.get_slots_in_epoch(epoch), "transactionCount": ctx.bank.tx_count}
+    return {"absoluteSlot": slot, "blockHeight": slot, "epoch": epoch, "slotIndex": index, "slotsInEpoch": schedule.get_slots_in_epoch(epoch), "transactionCount": _tx_count(ctx, config)}
 
 
 @method("getEpochSchedule")
@@ -292,7 +309,9 @@ async def is_blockhash_valid(ctx: Ctx, params) -> Any:
     blockhash, config = _params(params, 1, 2)
     if not isinstance(blockhash, str):
         raise invalid_params("Invalid params: blockhash must be a string")
-    return ctx.with_context(_config(config), ctx.bank.is_blockhash_valid(blockhash))
+    config = _config(config)
+    slot = ctx.slot(config)
+    return {"context": ctx.context(slot), "value": ctx.bank.is_blockhash_valid(blockhash, slot)}
 
 
 @method("getFeeForMessage")
@@ -302,9 +321,11 @@ async def get_fee_for_message(ctx: Ctx, params) -> Any:
         message = from_bytes_versioned(base64.b64decode(data, validate=True))
     except Exception:  # noqa: BLE001
         raise invalid_params("Invalid params: invalid base64 message") from None
-    usable = ctx.bank.is_blockhash_valid(message.recent_blockhash) or durable_nonce_valid(ctx.bank.svm, message)
+    config = _config(config)
+    slot = ctx.slot(config)
+    usable = ctx.bank.is_blockhash_valid(message.recent_blockhash, slot) or durable_nonce_valid(ctx.bank.svm, message)
     fee = compute_budget(message).fee if usable else None
-    return ctx.with_context(_config(config), fee)
+    return {"context": ctx.context(slot), "value": fee}
 
 
 @method("getMinimumBalanceForRentExemption")
@@ -329,8 +350,9 @@ async def get_recent_prioritization_fees(ctx: Ctx, params) -> Any:
 @method("getBalance")
 async def get_balance(ctx: Ctx, params) -> Any:
     pubkey, config = _params(params, 1, 2)
-    account = ctx.bank.get_account(_pubkey(pubkey))
-    return ctx.with_context(_config(config), account.lamports if account else 0)
+    config = _config(config)
+    account = ctx.reader(config)(_pubkey(pubkey))
+    return ctx.with_context(config, account.lamports if account else 0)
 
 
 @method("getAccountInfo")
@@ -347,7 +369,8 @@ async def get_multiple_accounts(ctx: Ctx, params) -> Any:
     config = _config(config)
     pubkeys = _bounded_list(pubkeys, MAX_MULTIPLE)
     keys = [_pubkey(p) for p in pubkeys]
-    return ctx.with_context(config, [ctx.account_json(k, config) for k in keys])
+    read = ctx.reader(config)
+    return ctx.with_context(config, [ctx.account_json(k, config, read) for k in keys])
 
 
 @method("getProgramAccounts")
@@ -357,12 +380,13 @@ async def get_program_accounts(ctx: Ctx, params) -> Any:
     owner = _pubkey(program)
     check_encoding(config.get("encoding"))
     filters = parse_filters(config.get("filters"))
+    read, commitment = ctx.reader(config), _commitment(config)
     out = []
-    for key in ctx.bank.program_accounts(owner):
-        account = ctx.bank.get_account(key)
+    for key in ctx.bank.keys_at(commitment, ctx.bank.program_accounts(owner), owner):
+        account = read(key)
         if account is None or account.owner != owner or not matches(bytes(account.data), filters):
             continue
-        out.append({"pubkey": str(key), "account": encode_account(account, config.get("encoding"), config.get("dataSlice"), mint_lookup=ctx.bank.get_account)})
+        out.append({"pubkey": str(key), "account": encode_account(account, config.get("encoding"), config.get("dataSlice"), mint_lookup=read)})
     if config.get("withContext"):
         return ctx.with_context(config, out)
     ctx.slot(config)
@@ -370,11 +394,12 @@ async def get_program_accounts(ctx: Ctx, params) -> Any:
 
 
 # -- tokens ----------------------------------------------------------------------------
-def _token_account(ctx: Ctx, pubkey: Pubkey):
-    account = ctx.bank.get_account(pubkey)
+def _token_account(ctx: Ctx, pubkey: Pubkey, config: dict):
+    read = ctx.reader(config)
+    account = read(pubkey)
     if account is None or account.owner not in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID) or not is_token_account(account):
         raise invalid_params("Invalid param: not a Token account")
-    mint = ctx.bank.get_account(Pubkey(bytes(account.data)[0:32]))
+    mint = read(Pubkey(bytes(account.data)[0:32]))
     if mint is None or parse_mint(bytes(mint.data)[:82]) is None:
         raise invalid_params("Invalid param: Token mint could not be unpacked")
     return account, bytes(mint.data)[44]
@@ -383,21 +408,34 @@ def _token_account(ctx: Ctx, pubkey: Pubkey):
 @method("getTokenAccountBalance")
 async def get_token_account_balance(ctx: Ctx, params) -> Any:
     pubkey, config = _params(params, 1, 2)
-    account, decimals = _token_account(ctx, _pubkey(pubkey))
-    return ctx.with_context(_config(config), ui_amount(int.from_bytes(bytes(account.data)[64:72], "little"), decimals))
+    config = _config(config)
+    account, decimals = _token_account(ctx, _pubkey(pubkey), config)
+    return ctx.with_context(config, ui_amount(int.from_bytes(bytes(account.data)[64:72], "little"), decimals))
 
 
 @method("getTokenSupply")
 async def get_token_supply(ctx: Ctx, params) -> Any:
     pubkey, config = _params(params, 1, 2)
-    mint = ctx.bank.get_account(_pubkey(pubkey))
+    config = _config(config)
+    mint = ctx.reader(config)(_pubkey(pubkey))
     if mint is None or not is_mint(mint):
         raise invalid_params("Invalid param: not a Token mint")
     data = bytes(mint.data)
-    return ctx.with_context(_config(config), ui_amount(int.from_bytes(data[36:44], "little"), data[44]))
+    return ctx.with_context(config, ui_amount(int.from_bytes(data[36:44], "little"), data[44]))
 
 
-async def _token_accounts(ctx: Ctx, params, keys_for) -> Any:
+def _owned_by(data: bytes, owner: Pubkey) -> bool:
+    return data[32:64] == bytes(owner)
+
+
+def _delegated_to(data: bytes, delegate: Pubkey) -> bool:
+    return data[72:76] == b"\x01\x00\x00\x00" and data[76:108] == bytes(delegate)
+
+
+async def _token_accounts(ctx: Ctx, params, keys_for, belongs) -> Any:
+    """getTokenAccountsBy*: the index's candidates (`keys_for`), each read at the
+    commitment and kept if `belongs(data, target)` there (at finalized, accounts written
+    since the root are candidates too: their owner or delegate may have changed)."""
     target, which, config = _params(params, 2, 3)
     config = _config(config)
     key = _pubkey(target)
@@ -408,38 +446,38 @@ async def _token_accounts(ctx: Ctx, params, keys_for) -> Any:
     program = _pubkey(which["programId"]) if "programId" in which else None
     if program is not None and program not in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID):
         raise invalid_params("Invalid param: unrecognized Token program id")
+    read, commitment = ctx.reader(config), _commitment(config)
+    candidates = keys_for(key)
+    for program_id in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID):
+        candidates = ctx.bank.keys_at(commitment, candidates, program_id)
     out = []
-    for pubkey in keys_for(key):
-        account = ctx.bank.get_account(pubkey)
+    for pubkey in candidates:
+        account = read(pubkey)
         if account is None or account.owner not in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID) or not is_token_account(account):
             continue
         data = bytes(account.data)
+        if not belongs(data, key):
+            continue
         if program is not None and account.owner != program:
             continue
         if mint is not None and Pubkey(data[0:32]) != mint:
             continue
-        out.append({"pubkey": str(pubkey), "account": encode_account(account, config.get("encoding"), config.get("dataSlice"), mint_lookup=ctx.bank.get_account)})
+        out.append({"pubkey": str(pubkey), "account": encode_account(account, config.get("encoding"), config.get("dataSlice"), mint_lookup=read)})
     return ctx.with_context(config, out)
 
 
 @method("getTokenAccountsByOwner")
 async def get_token_accounts_by_owner(ctx: Ctx, params) -> Any:
-    return await _token_accounts(ctx, params, ctx.bank.token_accounts_by_owner)
+    return await _token_accounts(ctx, params, ctx.bank.token_accounts_by_owner, _owned_by)
 
 
 @method("getTokenAccountsByDelegate")
 async def get_token_accounts_by_delegate(ctx: Ctx, params) -> Any:
     def delegated(delegate: Pubkey) -> list[Pubkey]:
-        keys = []
-        for program in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID):
-            for key in ctx.bank.program_accounts(program):
-                account = ctx.bank.get_account(key)
-                data = bytes(account.data) if account else b""
-                if len(data) >= 165 and data[72:76] == b"\x01\x00\x00\x00" and data[76:108] == bytes(delegate):
-                    keys.append(key)
-        return keys
+        # no delegate index: every token account (the read at the commitment checks the delegate)
+        return ctx.bank.program_accounts(TOKEN_PROGRAM_ID) + ctx.bank.program_accounts(TOKEN_2022_PROGRAM_ID)
 
-    return await _token_accounts(ctx, params, delegated)
+    return await _token_accounts(ctx, params, delegated, _delegated_to)
 
 
 # -- transactions ----------------------------------------------------------------------
@@ -454,7 +492,8 @@ async def send_transaction(ctx: Ctx, params) -> Any:
         if not all(tx.verify_with_results()):
             raise RpcError(-32003, "Transaction signature verification failure")
         if not ctx.bank.seen(signature):
-            err, logs, units, _, return_data = ctx.bank.simulate(tx, sig_verify=True)
+            preflight = _commitment({"commitment": config.get("preflightCommitment")})
+            err, logs, units, _, return_data = ctx.bank.simulate(tx, sig_verify=True, commitment=preflight)
             if err is not None:
                 value = _sim_value(err, logs, units, return_data)
                 raise RpcError(-32002, f"Transaction simulation failed: {_err_text(value['err'])}", value)
@@ -490,14 +529,18 @@ async def simulate_transaction(ctx: Ctx, params) -> Any:
             raise invalid_params("Invalid params: accounts.addresses must be a list")
         check_encoding(accounts_cfg.get("encoding"))
         addresses = [_pubkey(a) for a in accounts_cfg["addresses"]]
-    err, logs, units, post, return_data = ctx.bank.simulate(tx, sig_verify=sig_verify, replace_blockhash=replace)
+    commitment = _commitment(config)
+    err, logs, units, post, return_data = ctx.bank.simulate(tx, sig_verify=sig_verify, replace_blockhash=replace, commitment=commitment)
     accounts = None
     if accounts_cfg is not None:
         encoding = accounts_cfg.get("encoding") or "base64"
+        read = ctx.reader(config)
         accounts = None if err is not None else [
-            encode_account(post.get(a) or ctx.bank.get_account(a), encoding, mint_lookup=ctx.bank.get_account) for a in addresses
+            encode_account(post.get(a) or read(a), encoding, mint_lookup=read) for a in addresses
         ]
-    replacement = {"blockhash": str(ctx.bank.blockhash()), "lastValidBlockHeight": ctx.bank.last_valid_block_height()} if replace else None
+    # the blockhash of the bank simulated in (the root's at finalized)
+    top = slot if commitment == "finalized" and not ctx.bank.finality.immediate else ctx.bank.slot
+    replacement = {"blockhash": str(ctx.bank.blockhash(top)), "lastValidBlockHeight": ctx.bank.last_valid_block_height(top)} if replace else None
     return {"context": ctx.context(slot), "value": _sim_value(err, logs, units, return_data, accounts, replacement)}
 
 
@@ -522,7 +565,7 @@ async def request_airdrop(ctx: Ctx, params) -> Any:
 def _status(ctx: Ctx, slot: int, err: Any, level: str) -> dict:
     return {
         "slot": slot,
-        "confirmations": None if level == "finalized" else max(0, ctx.bank.slot - slot),
+        "confirmations": ctx.bank.confirmations(slot, level),
         "err": err,
         "status": {"Ok": None} if err is None else {"Err": err},
         "confirmationStatus": level,
@@ -846,7 +889,8 @@ async def get_stake_minimum_delegation(ctx: Ctx, params) -> Any:
 async def get_supply(ctx: Ctx, params) -> Any:
     (config,) = _params(params, 0, 1)
     config = _config(config)
-    total = sum(a.lamports for a in (ctx.bank.get_account(k) for k in ctx.bank.all_accounts()) if a is not None)
+    read = ctx.reader(config)
+    total = sum(a.lamports for a in (read(k) for k in ctx.bank.keys_at(_commitment(config), ctx.bank.all_accounts())) if a is not None)
     return ctx.with_context(config, {"total": total, "circulating": total, "nonCirculating": 0, "nonCirculatingAccounts": []})
 
 
@@ -854,7 +898,8 @@ async def get_supply(ctx: Ctx, params) -> Any:
 async def get_largest_accounts(ctx: Ctx, params) -> Any:
     (config,) = _params(params, 0, 1)
     config = _config(config)
-    accounts = [(a.lamports, k) for k in ctx.bank.all_accounts() if (a := ctx.bank.get_account(k)) is not None]
+    read = ctx.reader(config)
+    accounts = [(a.lamports, k) for k in ctx.bank.keys_at(_commitment(config), ctx.bank.all_accounts()) if (a := read(k)) is not None]
     accounts.sort(key=lambda x: (-x[0], bytes(x[1])))
     return ctx.with_context(config, [{"address": str(k), "lamports": l} for l, k in accounts[:20]])
 
@@ -862,18 +907,24 @@ async def get_largest_accounts(ctx: Ctx, params) -> Any:
 @method("getTokenLargestAccounts")
 async def get_token_largest_accounts(ctx: Ctx, params) -> Any:
     pubkey, config = _params(params, 1, 2)
+    config = _config(config)
     key = _pubkey(pubkey)
-    mint = ctx.bank.get_account(key)
+    read, commitment = ctx.reader(config), _commitment(config)
+    mint = read(key)
     if mint is None or not is_mint(mint):
         raise invalid_params("Invalid param: not a Token mint")
     decimals = bytes(mint.data)[44]
+    candidates = ctx.bank.token_accounts_by_mint(key)
+    for program_id in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID):
+        candidates = ctx.bank.keys_at(commitment, candidates, program_id)
     found = []
-    for k in ctx.bank.token_accounts_by_mint(key):
-        account = ctx.bank.get_account(k)
-        if account is not None and is_token_account(account):
+    for k in candidates:
+        account = read(k)
+        if account is not None and account.owner in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID) and is_token_account(account) \
+                and bytes(account.data)[0:32] == bytes(key):
             found.append((int.from_bytes(bytes(account.data)[64:72], "little"), k))
     found.sort(key=lambda x: (-x[0], bytes(x[1])))
-    return ctx.with_context(_config(config), [{"address": str(k), **ui_amount(amount, decimals)} for amount, k in found[:20]])
+    return ctx.with_context(config, [{"address": str(k), **ui_amount(amount, decimals)} for amount, k in found[:20]])
 
 
 @method("getBlocksWithLimit")

@@ -8,6 +8,13 @@ fresh LiteSVM (programs reloaded from their .so files) and the bank resumes one 
 the last it had. Then the writer process, the slot timer and both sites start. Shutdown
 stops the timer and the sites, then lets the writer commit what is queued. If the writer
 dies, `failed` is set and the command line stops the server (exit code 1).
+
+Chain events, in the order a one-node agave cluster sends them: at each slot boundary the
+slot's end and the next slot's start (tick); then, whenever the confirmed slot moves (a
+boundary, or the commit of a slot's last transaction), each newly confirmed slot, and each
+slot the root passes (finality.py). Finalized logs and block notifications need the rooted
+slot's records, which may be in the ledger only: a task reads them in order, off the loop's
+hot path, and only while someone subscribes to them.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction, VersionedTransaction
 
 from .bank import RECORD_SLOTS, STATUS_SLOTS, Bank, Block, ProcessResult
+from .finality import FINALITY_LAG, Finality
 from .history import History
 from .pubsub import Hub, serve_pubsub
 from .store import Store, Write
@@ -72,7 +80,10 @@ def _check_is_ledger(folder: Path) -> None:
 
 
 class Localnet:
-    def __init__(self, ledger: Path | None = None, *, programs: dict[Pubkey, Path] | None = None, slot_ms: int = 400, reset: bool = False) -> None:
+    def __init__(self, ledger: Path | None = None, *, programs: dict[Pubkey, Path] | None = None, slot_ms: int = 400, reset: bool = False,
+                 finality_lag: int | None = FINALITY_LAG) -> None:
+        """`finality_lag`: slots between the confirmed slot and the root (None: finalize
+        immediately, the root is the confirmed slot)."""
         self.ledger = Path(ledger) if ledger else default_ledger()
         if reset and self.ledger.exists():
             _check_is_ledger(self.ledger)
@@ -81,6 +92,7 @@ class Localnet:
         self.programs = dict(default_programs() if programs is None else programs)
         self.slot_ms = slot_ms
         self.store = Store(self.ledger)
+        self.finality_lag = finality_lag
         try:
             self.bank = self._open()
         except BaseException:
@@ -90,8 +102,10 @@ class Localnet:
         self.history = History(self.bank, self.store, slot_ms)
         self.hub = Hub(self.bank)
         self.failed: asyncio.Event | None = None  # made by start_store (it needs the loop)
-        self.pending_final: list[ProcessResult] = []
-        self.pending_blocks: list[Block] = []
+        self.pending_blocks: list[Block] = []  # finished blocks not yet confirmed
+        self.confirmed_announced = self.bank.confirmed_slot()
+        self._rooted: asyncio.Queue | None = None  # rooted slots whose transactions subscribers want
+        self._rooted_task: asyncio.Task | None = None
         self._http = None
         self._ws = None
         self.address: tuple[str, int] | None = None
@@ -123,12 +137,14 @@ class Localnet:
         if loaded is None:
             genesis = os.urandom(32)
             bank = Bank(self.programs, genesis_hash=genesis, faucet=faucet)
+            bank.finality = Finality(self.finality_lag)
             rows = bank.genesis_accounts()
             meta = {"genesis_hash": genesis.hex(), "creation_time": str(bank.creation_time), "slot": "0", "schema_version": SCHEMA_VERSION}
             self.store.write_now(Write(accounts=rows, meta=meta))
             return bank
         meta = loaded.meta
         bank = Bank(self.programs, genesis_hash=bytes.fromhex(meta["genesis_hash"]), faucet=faucet, creation_time=int(meta["creation_time"]))
+        bank.finality = Finality(self.finality_lag)
         for pubkey, account in loaded.accounts:
             bank.restore_account(pubkey, account)
         bank.restore_history(loaded.txs, loaded.statuses, loaded.blocks, loaded.tx_count)
@@ -146,6 +162,8 @@ class Localnet:
         self._http = await serve_http(RpcHandler(self), host, port, max_body=MAX_BODY, error_body=error_body)
         self._ws = await serve_pubsub(self.hub, host, port + 1)
         self._timer = asyncio.ensure_future(self._slots())
+        self._rooted = asyncio.Queue()
+        self._rooted_task = asyncio.ensure_future(self._rooted_feed())
 
     async def start_store(self) -> None:
         """Starts the writer process (start() does it; call it first to run transactions,
@@ -157,12 +175,13 @@ class Localnet:
             await self.store.start()
 
     async def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            try:
-                await self._timer
-            except asyncio.CancelledError:
-                pass
+        for task in (self._timer, self._rooted_task):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
         if self._ws is not None:
             self._ws.close()
             await asyncio.wait_for(self._ws.wait_closed(), 5)
@@ -183,16 +202,12 @@ class Localnet:
             self.tick()
 
     def tick(self) -> Block:
-        old_root = self.bank.finalized_slot()
         block = self.bank.advance()
         if self.store.failed is None:  # after a writer failure the server is stopping (see start_store)
             self._track(self.store.submit(Write(block=block, meta={"slot": str(self.bank.slot)})))
         self.hub.publish_slot(block, self.bank.slot)
         self.pending_blocks.append(block)
-        self._flush_finalized()
-        root = self.bank.finalized_slot()
-        if root != old_root:
-            self.hub.publish_root(root)
+        self._settle()
         published = self.pending_blocks[0].slot - 1 if self.pending_blocks else block.slot
         self.bank.forget(published=published)
         return block
@@ -207,19 +222,30 @@ class Localnet:
 
         future.add_done_callback(done)
 
-    def _flush_finalized(self) -> None:
-        keep = []
-        for result in self.pending_final:
-            if result.record.committed and result.record.slot < self.bank.slot:
-                self.hub.publish_tx(result, "finalized")
-            else:
-                keep.append(result)
-        self.pending_final = keep
-        self._flush_blocks()
-
-    def _flush_blocks(self) -> None:
+    def _settle(self) -> None:
+        """After the confirmed slot may have moved: confirmed blocks, then the root."""
         while self.pending_blocks and self.bank.block_committed(self.pending_blocks[0].slot):
-            self.hub.publish_block(self.pending_blocks.pop(0))
+            block = self.pending_blocks.pop(0)
+            self.hub.publish_block(block)
+            if block.slot > self.confirmed_announced:
+                self.confirmed_announced = block.slot
+                self.hub.publish_confirmed_slot(block.slot)
+        for slot, written in self.bank.advance_root():
+            self.hub.publish_rooted(slot, written)
+            if self._rooted is not None and self.hub.wants_rooted_transactions():
+                self._rooted.put_nowait(slot)
+
+    async def _rooted_feed(self) -> None:
+        """Finalized logs and block notifications, slot by slot in root order."""
+        while True:
+            slot = await self._rooted.get()
+            try:
+                block = await self.history.block(slot)
+                if block is not None:
+                    records = await self.history.records(block.signatures) if block.signatures else {}
+                    self.hub.publish_rooted_transactions(block, records)
+            except Exception:  # noqa: BLE001 - a failed read must not stop later notifications
+                log.exception("finalized notifications of slot %d failed", slot)
 
     # -- transactions --------------------------------------------------------------------
     async def execute(self, tx: VersionedTransaction, signature: str | None = None) -> ProcessResult:
@@ -281,8 +307,5 @@ class Localnet:
             return
         self.bank.mark_committed(result.signature)
         self.hub.publish_tx(result, "confirmed")
-        if result.record.slot < self.bank.slot:  # committed after its slot ended: final now
-            self.hub.publish_tx(result, "finalized")
-            self._flush_blocks()
-        else:
-            self.pending_final.append(result)
+        if result.record.slot < self.bank.slot:  # committed after its slot ended: it may confirm that slot
+            self._settle()

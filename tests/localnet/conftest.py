@@ -11,7 +11,9 @@ from .localnet_helpers import ThreadServer
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> ThreadServer:
-    srv = ThreadServer(tmp_path_factory.mktemp("ledger"), slot_ms=100)
+    """Finalizes immediately (finalized = confirmed): the tests on it are not about the
+    root's lag, which test_localnet_commitment.py covers on servers of its own."""
+    srv = ThreadServer(tmp_path_factory.mktemp("ledger"), slot_ms=100, finality_lag=None)
     yield srv
     srv.stop()
 

@@ -34,7 +34,7 @@ assert PAST_WINDOWS > max(STATUS_SLOTS, RECORD_SLOTS)
 @pytest.fixture()
 def live(tmp_path):
     """A server on a fresh ledger, stopped after the test (ThreadServer.stop bounds it)."""
-    server = ThreadServer(tmp_path / "ledger", slot_ms=SLOT_MS)
+    server = ThreadServer(tmp_path / "ledger", slot_ms=SLOT_MS, finality_lag=None)
     yield server
     server.stop()
 
@@ -214,7 +214,7 @@ def test_signatures_for_address_across_memory_and_ledger(live):
 
 def test_restart_keeps_history_and_counts(tmp_path):
     ledger = tmp_path / "ledger"
-    server = ThreadServer(ledger, slot_ms=SLOT_MS)
+    server = ThreadServer(ledger, slot_ms=SLOT_MS, finality_lag=None)
     try:
         url = server.url
         client = Client(url, commitment=Confirmed, timeout=20)
@@ -237,7 +237,7 @@ def test_restart_keeps_history_and_counts(tmp_path):
         server.stop()
     last_slot = server.net.bank.slot  # the slot the stopped bank was in
 
-    again = ThreadServer(ledger, slot_ms=SLOT_MS)
+    again = ThreadServer(ledger, slot_ms=SLOT_MS, finality_lag=None)
     try:
         url = again.url
         client = Client(url, commitment=Confirmed, timeout=20)
@@ -310,7 +310,7 @@ def test_recent_performance_samples(live):
 
 def test_second_localnet_on_a_ledger_in_use_is_refused(tmp_path):
     ledger = tmp_path / "ledger"
-    server = ThreadServer(ledger, slot_ms=SLOT_MS)
+    server = ThreadServer(ledger, slot_ms=SLOT_MS, finality_lag=None)
     try:
         client = Client(server.url, commitment=Confirmed, timeout=20)
         funds = 2 * RENT_EXEMPT_0 + 123_456  # pays a new address the minimum, stays rent-exempt
@@ -326,7 +326,7 @@ def test_second_localnet_on_a_ledger_in_use_is_refused(tmp_path):
         assert pay(client, who, Keypair().pubkey(), RENT_EXEMPT_0)
     finally:
         server.stop()
-    again = ThreadServer(ledger, slot_ms=SLOT_MS)
+    again = ThreadServer(ledger, slot_ms=SLOT_MS, finality_lag=None)
     try:
         assert result(again.url, "getBalance", [str(who.pubkey())])["value"] == funds - RENT_EXEMPT_0 - 5000
     finally:

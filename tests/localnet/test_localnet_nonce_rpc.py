@@ -83,7 +83,7 @@ def fee_for(url: str, message: Message):
 
 @pytest.fixture
 def server(tmp_path):
-    srv = ThreadServer(tmp_path / "ledger", slot_ms=SLOT_MS)
+    srv = ThreadServer(tmp_path / "ledger", slot_ms=SLOT_MS, finality_lag=None)
     yield srv
     srv.stop()
 
@@ -195,7 +195,7 @@ def test_failed_nonce_transaction_still_advances(server):
 
 def test_nonce_survives_restart(tmp_path):
     ledger = tmp_path / "ledger"
-    srv = ThreadServer(ledger, slot_ms=SLOT_MS)
+    srv = ThreadServer(ledger, slot_ms=SLOT_MS, finality_lag=None)
     try:
         client = Client(srv.url, commitment=Confirmed, timeout=20)
         n = Nonced(client)
@@ -210,7 +210,7 @@ def test_nonce_survives_restart(tmp_path):
     finally:
         srv.stop()
 
-    again = ThreadServer(ledger, slot_ms=SLOT_MS)
+    again = ThreadServer(ledger, slot_ms=SLOT_MS, finality_lag=None)
     try:
         client = Client(again.url, commitment=Confirmed, timeout=20)
         n.client = client

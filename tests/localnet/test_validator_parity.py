@@ -71,7 +71,7 @@ from typing import Any
 import pytest
 from solana.rpc.api import Client
 from solana.rpc.async_api import AsyncClient
-from solana.rpc.commitment import Confirmed
+from solana.rpc.commitment import Confirmed, Finalized
 from solana.rpc.types import TokenAccountOpts, TxOpts
 from solana.rpc.websocket_api import connect
 from solders.keypair import Keypair
@@ -84,6 +84,7 @@ from websockets.legacy.client import WebSocketClientProtocol
 
 from crowdcompute.client import JobsProgram, MarketSettings
 from crowdcompute.client.layout import JOB_SIZE, market_size
+from crowdcompute.localnet.finality import FINALITY_LAG
 from crowdcompute.client.token import (
     MINT_LEN,
     TOKEN_ACCOUNT_LEN,
@@ -95,6 +96,13 @@ from crowdcompute.client.token import (
 )
 
 from .localnet_helpers import REPO, ProcessServer, free_port_pair, rpc
+
+# Slots between the confirmed slot and the root (finalized) on solana-test-validator:
+# measured on 3.1.12 here (finalized 11 while confirmed was 42), and what agave's tower
+# gives a one-node cluster (it roots a slot once MAX_LOCKOUT_HISTORY = 31 votes sit on top
+# of it). The localnet's default lag (crowdcompute/localnet/finality.py) must equal it;
+# scenario_finality measures it again whenever a validator is present.
+VALIDATOR_FINALITY_LAG = 31
 
 VALIDATOR_BIN = "solana-test-validator"
 SKIP_REASON = "solana-test-validator not on PATH"
@@ -641,6 +649,81 @@ def scenario_pubsub(ep: Endpoint) -> Run:
     return asyncio.run(go())
 
 
+def scenario_finality(ep: Endpoint) -> Run:
+    """The root's lag behind the confirmed slot, sampled in batches (both slots read at one
+    instant on the localnet, within microseconds on agave), and the levels' blockhashes."""
+    run = Run()
+    deadline = time.monotonic() + 120
+    while ep.result("getSlot", [{"commitment": "confirmed"}]) < VALIDATOR_FINALITY_LAG + 8 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    lags = []
+    for _ in range(5):
+        body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": "getSlot", "params": [{"commitment": c}]}
+                           for i, c in enumerate(("finalized", "confirmed"))]).encode()
+        finalized, confirmed = (r["result"] for r in sorted(rpc(ep.url, "", raw=body), key=lambda r: r["id"]))
+        lags.append(confirmed - finalized)
+        time.sleep(0.1)
+    lags.sort()
+    run.outcomes["lag_is_max_lockout_history"] = abs(lags[len(lags) // 2] - VALIDATOR_FINALITY_LAG) <= 1
+    run.outcomes["finalized_below_confirmed"] = all(lag > 0 for lag in lags)
+    for level in ("finalized", "confirmed", "processed"):
+        run.replies[f"getLatestBlockhash({level})"] = ep.call("getLatestBlockhash", [{"commitment": level}])
+    return run
+
+
+def scenario_finalized_transfers(ep: Endpoint) -> Run:
+    """A client written against solana-test-validator, all at the default commitment
+    (finalized): fund, then two identical transfers, each sent after the previous one is
+    finalized. Each carries a newer blockhash (the root moved past the first one's slot)."""
+    run = Run()
+    client = Client(ep.url, timeout=30)  # commitment: finalized
+    payer, to = Keypair(), Keypair().pubkey()
+    client.confirm_transaction(client.request_airdrop(payer.pubkey(), 2 * 10**9).value, Finalized, sleep_seconds=0.2)
+    blockhashes, signatures = [], []
+    for _ in range(2):
+        blockhash = client.get_latest_blockhash().value.blockhash
+        ix = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=1_000_000))
+        tx = Transaction([payer], Message.new_with_blockhash([ix], payer.pubkey(), blockhash), blockhash)
+        sig = client.send_raw_transaction(bytes(tx)).value  # preflight at finalized
+        client.confirm_transaction(sig, Finalized, sleep_seconds=0.2)
+        blockhashes.append(blockhash)
+        signatures.append(str(sig))
+    run.replies["getSignatureStatuses"] = ep.call("getSignatureStatuses", [signatures])
+    run.outcomes["blockhashes_differ"] = blockhashes[0] != blockhashes[1]
+    run.outcomes["statuses"] = [(v["confirmationStatus"], v["confirmations"], v["err"]) for v in run.replies["getSignatureStatuses"]["result"]["value"]]
+    run.outcomes["balance"] = ep.result("getBalance", [str(to)])["value"]
+    return run
+
+
+def scenario_slots_updates(ep: Endpoint) -> Run:
+    """slotsUpdatesSubscribe: one frame per update type for the shapes, and the types one
+    slot goes through from its bank's creation to its root, in order."""
+    async def go() -> Run:
+        import websockets
+
+        run = Run()
+        async with websockets.connect(ep.ws_url) as ws:
+            await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "slotsUpdatesSubscribe"}))
+            answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            run.replies["slotsUpdatesSubscribe"] = answer
+            by_slot: dict[int, list[str]] = {}
+            first = None
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                update = frame["params"]["result"]
+                run.replies.setdefault(f"slotsUpdatesNotification({update['type']})", frame)
+                by_slot.setdefault(update["slot"], []).append(update["type"])
+                if update["type"] == "createdBank" and first is None:
+                    first = update["slot"]
+                if first is not None and "root" in by_slot.get(first, []):
+                    break
+        run.outcomes["one_slot_from_creation_to_root"] = by_slot.get(first)
+        return run
+
+    return asyncio.run(go())
+
+
 # ---------------------------------------------------------------------------------------
 # The parity tier
 # ---------------------------------------------------------------------------------------
@@ -682,6 +765,24 @@ def test_parity_pubsub(endpoints):
     ours, _ = both(endpoints, scenario_pubsub)
     assert ours.outcomes["notification_counts"] == {"signatureNotification": 1, "accountNotification": 1}
     assert ours.outcomes["signature_value"] == [{"err": None}]
+
+
+@pytest.mark.validator
+def test_parity_finality_lag(endpoints):
+    ours, _ = both(endpoints, scenario_finality)
+    assert ours.outcomes["lag_is_max_lockout_history"] and FINALITY_LAG == VALIDATOR_FINALITY_LAG
+
+
+@pytest.mark.validator
+def test_parity_finalized_transfers(endpoints):
+    ours, _ = both(endpoints, scenario_finalized_transfers)
+    assert ours.outcomes["blockhashes_differ"] and ours.outcomes["balance"] == 2_000_000
+
+
+@pytest.mark.validator
+def test_parity_slots_updates(endpoints):
+    ours, _ = both(endpoints, scenario_slots_updates)
+    assert ours.outcomes["one_slot_from_creation_to_root"][0] == "createdBank"
 
 
 # ---------------------------------------------------------------------------------------
@@ -754,7 +855,8 @@ def two_localnets(tmp_path_factory):
 
 
 @pytest.mark.parametrize("scenario", [scenario_cluster_info, scenario_airdrop_transfer, scenario_failed_transaction,
-                                      scenario_spl_token, scenario_jobs, scenario_pubsub], ids=lambda f: f.__name__)
+                                      scenario_spl_token, scenario_jobs, scenario_pubsub, scenario_finality,
+                                      scenario_finalized_transfers, scenario_slots_updates], ids=lambda f: f.__name__)
 def test_scenarios_agree_between_two_localnets(two_localnets, scenario):
     """The scenarios and `assert_parity` work end to end without a validator: two separate
     localnets give different slots, blockhashes, keys and signatures, so an outcome that
