@@ -1,4 +1,9 @@
-"""Client SDK: the programs' IDLs, PDAs, instruction builders, account and event decoding.
+"""Client SDK: the high-level API for dApps (`CrowdClient`, `SyncCrowdClient`), and under it
+the programs' IDLs, PDAs, instruction builders, account and event decoding.
+
+    from crowdcompute.client import SyncCrowdClient, load_keypair
+    with SyncCrowdClient("localnet", load_keypair()) as crowd:
+        print(crowd.get_market("Market111..."))
 
 The names below load on first use: the IDL and instruction builders pull in anchorpy, which
 takes about 0.2 s to import, and the localnet (which needs only token constants from
@@ -8,9 +13,16 @@ takes about 0.2 s to import, and the localnet (which needs only token constants 
 from importlib import import_module
 from typing import Any
 
-__all__ = ["JobsProgram", "MarketSettings", "load_idl", "program_id", "vault_address"]
-
-_HOMES = {"JobsProgram": ".jobs", "MarketSettings": ".jobs", "load_idl": ".idl", "program_id": ".idl", "vault_address": ".pda"}
+_HOMES = {
+    "JobsProgram": ".jobs", "MarketSettings": ".jobs", "load_idl": ".idl", "program_id": ".idl", "vault_address": ".pda",
+    "CrowdClient": ".crowd", "Posted": ".crowd", "JobView": ".crowd", "SyncCrowdClient": ".sync",
+    "Cluster": ".cluster", "load_keypair": ".keypair", "write_keypair": ".keypair", "default_keypair_path": ".keypair",
+    "parse_duration": ".durations", "Market": ".accounts", "Job": ".accounts", "JobStatus": ".accounts", "QueueEntry": ".accounts",
+    "Explanation": ".explain",
+    **dict.fromkeys(["CrowdError", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "InsufficientFunds",
+                     "ClusterUnavailable", "TransactionFailed", "ProgramError", "WaitTimeout"], ".errors"),
+}
+__all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str) -> Any:

@@ -172,10 +172,7 @@ class CrowdClient:
         jobs = [Job.from_decoded(a, self.program.decode_job(d)) for a, d in rows.items()]
         markets_by_key = {m: await self._market_or_none(m) for m in {j.market for j in jobs}}
         views = [JobView(j, markets_by_key[j.market]) for j in jobs]
-        if poster is not None or payer is not None:
-            pass  # already filtered on-chain
         if node is not None:
-            node_key = _key(node, "node")
             views = [v for v in views if v.node == node_key]
         if state is not None:
             views = [v for v in views if v.status == state]
@@ -374,6 +371,12 @@ class CrowdClient:
                self.program.finish(node=self.pubkey, job=j.address, market=j.market, node_token=associated_token_address(self.pubkey, mint),
                                    payer_token=associated_token_address(j.payer, mint), result=result)]
         return await self._send(ixs, [self.wallet])
+
+    async def why(self, job: Pubkey | str) -> Any:
+        """Why a job is not running yet (an `Explanation`: status, reasons, facts)."""
+        from .explain import why
+
+        return await why(self, job)
 
     # -- waiting -----------------------------------------------------------------------
     async def wait_for(self, job: Pubkey | str, states: str | Iterable[str], *, timeout: float = 600, on_change: Any = None,

@@ -42,3 +42,11 @@ def poster(wallets: Wallets, tmp_path) -> tuple[Keypair, str]:
 def market(wallets: Wallets, localnet: ThreadServer):
     """A fresh open market (SETTINGS, 16 entries) and its authority."""
     return asyncio.run(wallets.market(SETTINGS))
+
+
+@pytest.fixture
+def crowd(capsys, localnet, poster):
+    """`crowd ...` as the poster, against the session's localnet."""
+    from .cli_runner import Crowd
+
+    return Crowd(capsys, localnet.url, poster[1])

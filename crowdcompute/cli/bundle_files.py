@@ -1,0 +1,53 @@
+"""Fetching a job's result bundle by the digest on-chain and writing it to a folder: the
+storage recomputes the CID of what it fetched (a mismatch is an error), the bundle module
+checks the format and that it is this job's bundle."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from ..client.errors import InvalidInput
+
+
+async def fetch_bundle(crowd: Any, job: Any) -> tuple[str, bytes, Any]:
+    from ..client.bundle import Bundle, BundleError
+    from ..client.storage import Cid
+
+    if not any(job.result):
+        raise InvalidInput(f"job {job.address} has no result")
+    cid = Cid(bytes(job.result))
+    storage = await crowd.storage()
+    data = await storage.get_bytes(cid)
+    try:
+        bundle = Bundle.from_bytes(data)
+    except BundleError as exc:
+        raise InvalidInput(f"the result {cid} of job {job.address} is not a valid bundle: {exc}") from None
+    if bundle.job != str(job.address):
+        raise InvalidInput(f"the result {cid} is the bundle of job {bundle.job}, not of {job.address}")
+    return str(cid), data, bundle
+
+
+def write_bundle(folder: Path, data: bytes, bundle: Any) -> Path:
+    """bundle.json (as fetched), each op's logs, and the output files it carries."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "bundle.json"
+    path.write_bytes(data)
+    for op in bundle.ops:
+        op_dir = folder / _safe(op.id)
+        op_dir.mkdir(exist_ok=True)
+        (op_dir / "stdout.log").write_text(op.stdout.text)
+        (op_dir / "stderr.log").write_text(op.stderr.text)
+        for output in op.outputs:
+            if output.content is not None:
+                target = op_dir / "outputs" / _safe(output.path.lstrip("/"))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(base64.b64decode(output.content) if isinstance(output.content, str) else output.content)
+    return path
+
+
+def _safe(name: str) -> str:
+    """A path inside the folder: no absolute paths or .. from a bundle's names."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    return "/".join(parts) or "_"

@@ -1,0 +1,153 @@
+"""`crowd market create|get|list|update|close`: a market authority's commands."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .common import Output, add_chain_options, client_from_args, run_command
+
+__all__ = ["register", "run"]
+
+# option -> (MarketSettings field, parses a duration)
+_SETTINGS = {
+    "price": ("price_per_second", False),
+    "max_timeout": ("max_timeout", True),
+    "min_stake": ("min_stake", False),
+    "retention": ("retention", True),
+    "max_attempts": ("max_attempts", False),
+    "max_entries_per_node": ("max_entries_per_node", False),
+}
+
+
+def register(commands: Any) -> None:
+    market = commands.add_parser("market", help="markets: create, get, list, update, close")
+    verbs = market.add_subparsers(dest="market_command", metavar="COMMAND", required=True)
+
+    create = verbs.add_parser("create", help="open a market with the wallet as its authority")
+    create.add_argument("--mint", required=True, help="SPL Token mint jobs are paid in")
+    create.add_argument("--price", type=int, required=True, help="price per second, in the mint's base units")
+    create.add_argument("--max-timeout", default="1h", help="longest job timeout (default 1h)")
+    create.add_argument("--capacity", type=int, default=64, help="queue entries (default 64)")
+    create.add_argument("--min-stake", type=int, default=0)
+    create.add_argument("--retention", default="1d", help="how long settled jobs are kept (default 1d)")
+    create.add_argument("--max-attempts", type=int, default=3)
+    create.add_argument("--max-entries-per-node", type=int, default=4)
+    add_chain_options(create)
+
+    get = verbs.add_parser("get", help="show a market and its queue")
+    get.add_argument("market", metavar="MARKET")
+    add_chain_options(get)
+
+    listing = verbs.add_parser("list", help="list markets")
+    listing.add_argument("--authority")
+    listing.add_argument("--mint")
+    add_chain_options(listing)
+
+    update = verbs.add_parser("update", help="change settings (later posts only; jobs keep their terms)")
+    update.add_argument("market", metavar="MARKET")
+    update.add_argument("--price", type=int)
+    update.add_argument("--max-timeout")
+    update.add_argument("--min-stake", type=int)
+    update.add_argument("--retention")
+    update.add_argument("--max-attempts", type=int)
+    update.add_argument("--max-entries-per-node", type=int)
+    add_chain_options(update)
+
+    close = verbs.add_parser("close", help="close a market (or make it closing while jobs remain)")
+    close.add_argument("market", metavar="MARKET")
+    add_chain_options(close)
+
+
+def run(args: argparse.Namespace, *, out: Any = None, err: Any = None) -> int:
+    body = {"create": _create, "get": _get, "list": _list, "update": _update, "close": _close}[args.market_command]
+    return run_command(args, lambda output: body(args, output), out=out, err=err)
+
+
+def _settings_from(args: argparse.Namespace) -> dict[str, int]:
+    from ..client.durations import parse_duration
+
+    values: dict[str, int] = {}
+    for option, (name, duration) in _SETTINGS.items():
+        value = getattr(args, option, None)
+        if value is not None:
+            values[name] = parse_duration(value) if duration else value
+    return values
+
+
+async def _create(args: argparse.Namespace, out: Output) -> int:
+    from ..client.jobs import MarketSettings
+
+    settings = MarketSettings(**_settings_from(args))
+    async with client_from_args(args) as crowd:
+        market = await crowd.open_market(args.mint, settings, capacity=args.capacity)
+        data = (await crowd.get_market(market)).to_json()
+        out.emit(data, f"created market {market} (price {settings.price_per_second}/s, max timeout {settings.max_timeout}s, "
+                       f"{args.capacity} queue entries)")
+    return 0
+
+
+async def _get(args: argparse.Namespace, out: Output) -> int:
+    async with client_from_args(args, wallet=False) as crowd:
+        market = await crowd.get_market(args.market)
+        data = market.to_json()
+        data["waiting"] = [{"kind": "job" if e.state == "QueuedJob" else "node",
+                            "address": str(e.job if e.state == "QueuedJob" else e.node), "since": e.since} for e in market.queue()]
+        data["running_jobs"] = [{"job": str(e.job), "node": str(e.node), "since": e.since} for e in market.running()]
+        out.emit(data, lambda c: _market_table(c, data))
+    return 0
+
+
+def _market_table(console: Console, data: dict) -> None:
+    table = Table(show_header=False, box=None)
+    for key in ("address", "state", "authority", "mint", "vault", "price_per_second", "max_timeout", "min_stake", "retention",
+                "max_attempts", "max_entries_per_node", "capacity", "jobs", "escrowed"):
+        table.add_row(key.replace("_", " "), str(data[key]))
+    table.add_row("queue", f"{data['queue']['len']} waiting ({data['queue']['side']})")
+    table.add_row("running", str(data["running"]))
+    console.print(table)
+    for w in data["waiting"]:
+        console.print(f"  waiting {w['kind']} {w['address']}", markup=False)
+    for r in data["running_jobs"]:
+        console.print(f"  running job {r['job']} on node {r['node']}", markup=False)
+
+
+async def _list(args: argparse.Namespace, out: Output) -> int:
+    async with client_from_args(args, wallet=False) as crowd:
+        markets = await crowd.list_markets(authority=args.authority, mint=args.mint)
+        rows = [m.to_json() for m in markets]
+
+        def table(console: Console) -> None:
+            t = Table("market", "state", "price/s", "max timeout", "waiting", "running", "jobs")
+            for r in rows:
+                t.add_row(r["address"], r["state"], str(r["price_per_second"]), str(r["max_timeout"]),
+                          f"{r['queue']['len']} {r['queue']['side']}", str(r["running"]), str(r["jobs"]))
+            console.print(t)
+
+        out.emit(rows, table)
+    return 0
+
+
+async def _update(args: argparse.Namespace, out: Output) -> int:
+    from ..client.errors import InvalidInput
+
+    changes = _settings_from(args)
+    if not changes:
+        raise InvalidInput("nothing to update: give at least one of --price, --max-timeout, --min-stake, --retention, "
+                           "--max-attempts, --max-entries-per-node")
+    async with client_from_args(args) as crowd:
+        market = await crowd.update_market(args.market, **changes)
+        out.emit(market.to_json(), f"updated market {market.address}: " + ", ".join(f"{k} {v}" for k, v in changes.items()))
+    return 0
+
+
+async def _close(args: argparse.Namespace, out: Output) -> int:
+    async with client_from_args(args) as crowd:
+        state = await crowd.close_market(args.market)
+        text = (f"closed market {args.market}" if state == "closed" else
+                f"market {args.market} is closing: it takes no new jobs; close it again once its jobs are cleaned")
+        out.emit({"market": args.market, "state": state}, text)
+    return 0

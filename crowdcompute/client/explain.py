@@ -1,0 +1,74 @@
+"""`why(job)`: why a job is not running yet, from the job and its market alone (no peer
+offers it: the chain's queue is the whole truth of who waits for what)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .accounts import JobStatus
+from .durations import format_duration
+
+if TYPE_CHECKING:
+    from .crowd import CrowdClient
+
+__all__ = ["Explanation", "why"]
+
+
+@dataclass
+class Explanation:
+    job: str
+    status: str
+    reasons: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"job": self.job, "status": self.status, "reasons": self.reasons, **self.facts}
+
+
+async def why(crowd: CrowdClient, job: Any) -> Explanation:
+    view = await crowd.view(job)
+    j, m = view.job, view.market
+    out = Explanation(str(j.address), view.status)
+    if m is None:
+        out.reasons.append(f"its market {j.market} no longer exists")
+        return out
+    if view.status in JobStatus.SETTLED:
+        out.reasons.append(f"it is not waiting: it {_settled[view.status]}")
+        return out
+    if view.status == JobStatus.RUNNING:
+        entry = j.entry(m)
+        out.facts.update(node=str(entry.node), started_at=entry.since)
+        out.reasons.append(f"it is running on node {entry.node} (for {format_duration(max(0, time.time() - entry.since))})")
+        return out
+    queue = m.queue()
+    place = next((i for i, e in enumerate(queue, start=1) if e.job == j.address), None)
+    running = len(m.running())
+    waiting_nodes = len(m.waiting_nodes())
+    out.facts.update(queue_position=place, jobs_waiting=m.queue_len if m.queue_side == "Jobs" else 0, nodes_waiting=waiting_nodes,
+                     nodes_busy=running, market_state=m.state.lower(), price_per_second=j.price_per_second,
+                     market_price_per_second=m.price_per_second, min_stake=m.min_stake)
+    ahead = (place or 1) - 1
+    if ahead:
+        out.reasons.append(f"{ahead} job{'s' * (ahead != 1)} ahead of it in the queue (it is number {place} of {m.queue_len})")
+    else:
+        out.reasons.append(f"it is first in the queue (of {m.queue_len} waiting jobs)")
+    if waiting_nodes == 0:
+        busy = f"; {running} node{'s are' if running != 1 else ' is'} busy with other jobs" if running else ""
+        out.reasons.append(f"no node is waiting for work in market {m.address}{busy}")
+    if m.state == "Closing":
+        out.reasons.append("the market is closing: no new node may queue, so only a node taking waiting jobs can run it")
+    if m.min_stake:
+        out.reasons.append(f"the market asks nodes for a stake of at least {m.min_stake}, which limits who can serve it")
+    if m.price_per_second > j.price_per_second:
+        out.reasons.append(f"the market's price rose to {m.price_per_second}/s since it was posted at {j.price_per_second}/s "
+                           f"(the job keeps its price; nodes see the market's)")
+    if j.attempts:
+        out.reasons.append(f"it went back to the queue {j.attempts} time{'s' * (j.attempts != 1)} after a node went silent "
+                           f"(refunded after {j.max_attempts})")
+    return out
+
+
+_settled = {JobStatus.DONE: "is done (a node finished it)", JobStatus.ENDED: "was ended by its poster",
+            JobStatus.FAILED: "failed (reclaimed from silent nodes too often; refunded)"}
