@@ -25,6 +25,7 @@ VERBS = ("post", "get", "logs", "list", "cancel", "extend", "end", "clean", "why
 def register(verbs: Any) -> None:
     """Adds the poster's verbs to the `crowd job` subparsers."""
     post = verbs.add_parser("post", help="post a job (a definition file, or inline: --image IMG -- CMD...)",
+                            usage="crowd job post [FILE | --image IMG [--gpu] | --digest CID] --market M [options] [-- CMD ARGS...]",
                             description="Post a job: the definition is validated, stored, and its digest posted with a deposit "
                                         "of price x timeout. Inline: crowd job post --image IMG [--gpu] --market M -- CMD ARGS...")
     post.add_argument("file", nargs="?", metavar="FILE", help="job definition (Nosana's format, JSON or YAML)")
@@ -37,7 +38,7 @@ def register(verbs: Any) -> None:
     post.add_argument("--wait", action="store_true", help="wait until it is done, with a live status line")
     post.add_argument("--wait-timeout", default="1h", help="how long --wait waits (default 1h)")
     post.add_argument("--download", metavar="DIR", help="wait, then fetch and verify the result bundle into DIR and print the logs")
-    post.add_argument("cmd", nargs=argparse.REMAINDER, help="inline job: the command, after --")
+    post.set_defaults(cmd=[])  # main() splits off what follows `--` (argparse's REMAINDER would eat options after FILE)
     add_chain_options(post, storage=True)
 
     for name, text in (("get", "show a job"), ("why", "why a job is not running yet"), ("cancel", "cancel a queued job (full refund)"),
@@ -64,6 +65,14 @@ def register(verbs: Any) -> None:
     listing.add_argument("--mine", action="store_true", help="jobs the wallet posted")
     listing.add_argument("--node")
     add_chain_options(listing)
+
+
+def split_inline_command(argv: list[str]) -> tuple[list[str], list[str]]:
+    """`crowd job post ... -- CMD ARGS...`: the options, and the inline job's command."""
+    if argv[:2] == ["job", "post"] and "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1:]
+    return argv, []
 
 
 def run(args: argparse.Namespace, *, out: Any = None, err: Any = None) -> int:
@@ -103,9 +112,7 @@ def _definition_or_digest(args: argparse.Namespace) -> tuple[Any, bytes | None]:
     """The parsed definition, or a digest given directly; input errors before any RPC."""
     from ..client.errors import InvalidInput
 
-    cmd = [c for c in (args.cmd or [])]
-    if cmd and cmd[0] == "--":
-        cmd = cmd[1:]
+    cmd = list(args.cmd or [])
     given = [bool(args.file), bool(args.image), bool(args.digest)]
     if sum(given) != 1:
         raise InvalidInput("give one of: a definition FILE, --image IMG -- CMD..., or --digest CID")

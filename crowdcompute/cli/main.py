@@ -42,7 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         from ..localnet.__main__ import main as localnet_main
 
         return localnet_main(argv[1:], prog="crowd localnet")
+    argv, inline_command = job_commands.split_inline_command(argv)
     args = parser.parse_args(argv)
+    if inline_command:
+        args.cmd = inline_command
     if args.command is None:
         parser.print_help()
         return 2

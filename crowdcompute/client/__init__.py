@@ -20,7 +20,7 @@ _HOMES = {
     "parse_duration": ".durations", "Market": ".accounts", "Job": ".accounts", "JobStatus": ".accounts", "QueueEntry": ".accounts",
     "Explanation": ".explain",
     **dict.fromkeys(["CrowdError", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "InsufficientFunds",
-                     "ClusterUnavailable", "TransactionFailed", "ProgramError", "WaitTimeout"], ".errors"),
+                     "ClusterUnavailable", "RpcError", "TransactionFailed", "ProgramError", "WaitTimeout"], ".errors"),
 }
 __all__ = sorted(_HOMES)
 

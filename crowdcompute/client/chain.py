@@ -21,7 +21,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import Transaction
 
-from .errors import ClusterUnavailable, ProgramError, TransactionFailed
+from .errors import ClusterUnavailable, ProgramError, RpcError, TransactionFailed
 
 __all__ = ["Chain"]
 
@@ -43,6 +43,11 @@ class Chain:
         """Awaits an RPC call; a cluster that does not answer becomes ClusterUnavailable."""
         try:
             return await coro
+        except RPCException as exc:
+            if what == "sendTransaction":
+                raise  # a preflight failure: send() names it from the program's logs
+            payload = exc.args[0] if exc.args else exc
+            raise RpcError(f"the cluster at {self.url} refused {what}: {getattr(payload, 'message', None) or payload}") from None
         except (SolanaRpcException, httpx.HTTPError, OSError, asyncio.TimeoutError) as exc:
             cause = exc.__cause__ or exc
             raise ClusterUnavailable(f"the cluster at {self.url} did not answer ({what}): {type(cause).__name__}: {cause}".rstrip(": ")) from None
@@ -74,7 +79,7 @@ class Chain:
         """The fee the cluster would charge for `message` (signature fees if it cannot say)."""
         try:
             value = (await self.call("getFeeForMessage", self.rpc.get_fee_for_message(message, self.commitment))).value
-        except RPCException:
+        except RpcError:
             value = None
         return value if value is not None else 5000 * message.header.num_required_signatures
 

@@ -144,16 +144,21 @@ class CrowdClient:
         market's queue entry, so those are found through the markets' running entries."""
         if state is not None and state not in JobStatus.ALL[:-1]:
             raise InvalidInput(f"unknown job state {state!r} (use {', '.join(JobStatus.ALL[:-1])})")
-        base: list[Any] = [JOB_SIZE, MemcmpOpts(offset=0, bytes=_b58(account_discriminator("Job")))]
+        # Solana RPCs take at most 4 filters: the size (only Job accounts have JOB_SIZE bytes)
+        # and up to three fields on-chain; the discriminator and any further field are
+        # checked here, on what comes back.
+        wanted: list[MemcmpOpts] = []
         if market is not None:
-            base.append(_memcmp("market", _key(market, "market")))
+            wanted.append(_memcmp("market", _key(market, "market")))
         if poster is not None:
-            base.append(_memcmp("poster", _key(poster, "poster")))
+            wanted.append(_memcmp("poster", _key(poster, "poster")))
         if payer is not None:
-            base.append(_memcmp("payer", _key(payer, "payer")))
+            wanted.append(_memcmp("payer", _key(payer, "payer")))
         account_state = None if state is None else "Open" if state in (JobStatus.QUEUED, JobStatus.RUNNING) else state.capitalize()
         if account_state is not None:
-            base.append(MemcmpOpts(offset=job_field_offset("state"), bytes=_b58(bytes([_STATE_BYTE[account_state]]))))
+            wanted.append(MemcmpOpts(offset=job_field_offset("state"), bytes=_b58(bytes([_STATE_BYTE[account_state]]))))
+        base: list[Any] = [JOB_SIZE] + wanted[:3]
+        checked_here = [(f.offset, _unb58(f.bytes)) for f in wanted[3:]] + [(0, account_discriminator("Job"))]
         rows: dict[Pubkey, bytes] = {}
         if node is None:
             rows.update(await self.chain.program_accounts(base))
@@ -169,6 +174,7 @@ class CrowdClient:
                             found = await self.chain.account_data(entry.job)
                             if found is not None:
                                 rows[entry.job] = found[0]
+        rows = {a: d for a, d in rows.items() if all(d[o:o + len(b)] == b for o, b in checked_here)}
         jobs = [Job.from_decoded(a, self.program.decode_job(d)) for a, d in rows.items()]
         markets_by_key = {m: await self._market_or_none(m) for m in {j.market for j in jobs}}
         views = [JobView(j, markets_by_key[j.market]) for j in jobs]
@@ -430,6 +436,12 @@ def _b58(data: bytes) -> str:
     import based58
 
     return based58.b58encode(data).decode()
+
+
+def _unb58(text: str) -> bytes:
+    import based58
+
+    return bytes(based58.b58decode(text.encode()))
 
 
 def _memcmp(name: str, key: Pubkey) -> MemcmpOpts:

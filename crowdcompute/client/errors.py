@@ -6,7 +6,7 @@ from __future__ import annotations
 
 __all__ = [
     "CrowdError", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "InsufficientFunds",
-    "ClusterUnavailable", "TransactionFailed", "ProgramError", "WaitTimeout",
+    "ClusterUnavailable", "RpcError", "TransactionFailed", "ProgramError", "WaitTimeout",
 ]
 
 
@@ -44,6 +44,11 @@ class InsufficientFunds(CrowdError):
 
 class ClusterUnavailable(CrowdError, ConnectionError):
     """The RPC (or its websocket) did not answer, or answered something that is not JSON-RPC."""
+
+
+class RpcError(CrowdError):
+    """The cluster answered a request with a JSON-RPC error (a method it does not offer, a
+    limit it enforces)."""
 
 
 class TransactionFailed(CrowdError):

@@ -50,3 +50,10 @@ def crowd(capsys, localnet, poster):
     from .cli_runner import Crowd
 
     return Crowd(capsys, localnet.url, poster[1])
+
+
+@pytest.fixture
+def node(wallets, localnet):
+    from .node_player import NodePlayer
+
+    return NodePlayer(localnet.url, asyncio.run(wallets.fund()))
