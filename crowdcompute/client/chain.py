@@ -35,6 +35,7 @@ class Chain:
         self.rpc = AsyncClient(url, commitment=self.commitment, timeout=timeout)
         self.program_id = program_id
         self.errors = errors  # JobsErrorCode
+        self._sent: set[bytes] = set()
 
     async def close(self) -> None:
         await self.rpc.close()
@@ -72,8 +73,17 @@ class Chain:
 
     # -- writes ------------------------------------------------------------------------
     async def message(self, instructions: Sequence[Instruction], fee_payer: Pubkey) -> Message:
-        blockhash = (await self.call("getLatestBlockhash", self.rpc.get_latest_blockhash(self.commitment))).value.blockhash
-        return Message.new_with_blockhash(list(instructions), fee_payer, blockhash)
+        """A message with a recent blockhash. The same instructions sent twice under one
+        blockhash would be one transaction (the second is AlreadyProcessed: a node queueing
+        twice, say), so a message this client already sent waits for the next blockhash."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while True:
+            blockhash = (await self.call("getLatestBlockhash", self.rpc.get_latest_blockhash(self.commitment))).value.blockhash
+            message = Message.new_with_blockhash(list(instructions), fee_payer, blockhash)
+            if bytes(message) not in self._sent or loop.time() > deadline:
+                return message
+            await asyncio.sleep(0.1)
 
     async def fee(self, message: Message) -> int:
         """The fee the cluster would charge for `message` (signature fees if it cannot say)."""
@@ -87,6 +97,9 @@ class Chain:
         """Signs, sends with preflight at our commitment and waits until confirmed at it.
         A preflight failure sends nothing; it is raised as ProgramError or TransactionFailed."""
         tx = Transaction(list(_unique(signers)), message, message.recent_blockhash)
+        if len(self._sent) > 1024:
+            self._sent.clear()  # blockhashes expire after 150 slots: old entries can never match
+        self._sent.add(bytes(message))
         opts = TxOpts(skip_confirmation=True, preflight_commitment=self.commitment)
         try:
             signature = (await self.call("sendTransaction", self.rpc.send_raw_transaction(bytes(tx), opts))).value
