@@ -68,6 +68,7 @@ from .fees import RecentFees, compute_budget
 from .message_keys import writable_keys
 from .nonce import advance_after_failure, durable_nonce_valid
 from .rent import RentRules
+from .sigverify import verify as verify_signatures
 
 __all__ = ["Bank", "TxRecord", "Block", "AccountRow", "ProcessResult", "MAX_AGE", "TOKEN_PROGRAM_ID", "TOKEN_2022_PROGRAM_ID"]
 
@@ -170,7 +171,9 @@ class Bank:
         self.genesis = genesis_hash
         self.faucet = faucet
         self.creation_time = creation_time if creation_time is not None else int(time.time())
-        self.svm = LiteSVM().with_blockhash_check(False).with_transaction_history(0)
+        # Signatures are verified before execution by sigverify.py (off the loop's thread):
+        # LiteSVM's own check would hold the GIL for ~60 us a signature.
+        self.svm = LiteSVM().with_blockhash_check(False).with_transaction_history(0).with_sigverify(False)
         for program_id, path in self.programs.items():
             if not Path(path).is_file():
                 raise FileNotFoundError(f"program {program_id}: {path} is missing (run scripts/build-programs.sh)")
@@ -431,14 +434,18 @@ class Bank:
         (an older one cannot land again: its blockhash has expired)."""
         return signature in self.status_cache
 
-    def process(self, tx: VersionedTransaction, signature: str | None = None) -> ProcessResult:
+    def process(self, tx: VersionedTransaction, signature: str | None = None, *, verified: bool = False) -> ProcessResult:
         """Executes `tx` now. The result's `record` is set when it landed (success or an
         execution failure that paid its fee); the caller persists `record` and `accounts`.
-        `signature`: the first signature in base58, when the caller has it already."""
+        `signature`: the first signature in base58, when the caller has it already.
+        `verified`: its signatures were checked already (sigverify.Verifier); otherwise
+        they are checked here."""
         if signature is None:
             signature = str(tx.signatures[0])
         if signature in self.status_cache:
             return ProcessResult(signature, _fieldless("AlreadyProcessed"), [], 0)
+        if not verified and not verify_signatures(tx):
+            return ProcessResult(signature, _fieldless("SignatureFailure"), [], 0)
         message = tx.message
         nonced = False  # a durable-nonce transaction (its "blockhash" is the nonce)
         if not self.is_blockhash_valid(message.recent_blockhash):
@@ -562,8 +569,9 @@ class Bank:
             })
         return out
 
-    def simulate(self, tx: VersionedTransaction, *, sig_verify: bool = False, replace_blockhash: bool = False):
-        """Runs `tx` without committing. Returns (err, logs, units, post_accounts by key, return_data)."""
+    def simulate(self, tx: VersionedTransaction, *, sig_verify: bool = False, replace_blockhash: bool = False, verified: bool = False):
+        """Runs `tx` without committing. Returns (err, logs, units, post_accounts by key, return_data).
+        `verified`: with sig_verify, the caller has checked the signatures already."""
         signature = str(tx.signatures[0])
         if sig_verify and self.seen(signature):
             return _fieldless("AlreadyProcessed"), [], 0, {}, None
@@ -574,13 +582,13 @@ class Bank:
         payer = self.svm.get_account(payer_key) if budget.priority_fee else None
         if payer is not None and not self._take_priority_fee(payer_key, payer, budget):  # as process(); put back below
             return _fieldless("InsufficientFundsForFee"), [], 0, {}, None
-        if not sig_verify:
-            self.svm.with_sigverify(False)
+        if sig_verify and not verified and not verify_signatures(tx):
+            if payer is not None:
+                self.svm.set_account(payer_key, payer)
+            return _fieldless("SignatureFailure"), [], 0, {}, None
         try:
             result = self.svm.simulate_transaction(tx)
         finally:
-            if not sig_verify:
-                self.svm.with_sigverify(True)
             if payer is not None:
                 self.svm.set_account(payer_key, payer)
         if isinstance(result, FailedTransactionMetadata):
