@@ -223,3 +223,11 @@ def test_to_bytes_is_canonical_json_of_the_nosana_document():
         '{"ops":[{"args":{"cmd":"echo é","image":"alpine"},"id":"a","type":"container/run"}],'
         '"type":"container","version":"0.1"}'
     ).encode()
+
+
+def test_yaml_non_string_keys_are_named():
+    obj = job({**run_op(env={1: "x"}), "results": {2: "y"}})
+    assert problems(obj) == [
+        "ops[0].args.env: expected non-empty string keys, got 1",
+        "ops[0].results: expected string keys, got 2",
+    ]

@@ -148,12 +148,12 @@ class _Parser:
         out: dict[str, str] = {}
         for key, item in value.items():
             s = item if isinstance(item, str) else None
-            if s is None:
+            if not isinstance(key, str) or not key:
+                self.problems.add(path, f"expected non-empty string keys, got {key!r}")
+            elif s is None:
                 self.problems.add(
                     join(path, str(key)), f"expected a string, got {type_name(item)} (quote it in YAML)"
                 )
-            elif not key:
-                self.problems.add(path, "expected non-empty keys")
             else:
                 out[key] = s
         return out
@@ -514,6 +514,9 @@ class _Parser:
             return ()
         rules = []
         for key, rule in raw.items():
+            if not isinstance(key, str):
+                self.problems.add(path, f"expected string keys, got {key!r}")
+                continue
             where = join(path, key)
             log_types: tuple[str, ...] = ("stdout", "stderr")
             regex_path = where
