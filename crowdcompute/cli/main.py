@@ -2,6 +2,7 @@
 
 Subcommands so far:
   crowd localnet ...   the embedded chain (same flags as `python -m crowdcompute.localnet`)
+  crowd storage ...    content-addressed storage: add, get, serve (storage_cmd.py)
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import sys
 
 from .. import __version__
+from . import storage_cmd
 
 DESCRIPTION = "crowdcompute: a decentralized crowd computer for GPU and AI jobs on Solana."
 
@@ -23,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a local Solana cluster (JSON-RPC + PubSub over LiteSVM) with the crowdcompute programs",
         add_help=False,  # its own parser answers --help, with every flag
     )
+    storage_cmd.register(commands)
     return parser
 
 
@@ -37,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "storage":
+        return storage_cmd.run(args)
     return 0
 
 
