@@ -155,7 +155,6 @@ async def gateway(request: web.Request) -> web.StreamResponse:
         return web.Response(status=404, text=f"{cid} not found\n")
     return web.FileResponse(path, headers={
         "Content-Type": "application/octet-stream",
-        "Etag": f'"{cid}"',
         "X-Ipfs-Path": f"/ipfs/{cid}",
         "Cache-Control": "public, max-age=29030400, immutable",
     })

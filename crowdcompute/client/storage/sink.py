@@ -25,7 +25,10 @@ class VerifiedSink:
         self._file = None
         self._tmp: str | None = None
         if self._dest is not None:
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{self._dest.name}.", suffix=".part", dir=self._dest.parent or ".")
+            try:
+                fd, self._tmp = tempfile.mkstemp(prefix=f".{self._dest.name}.", suffix=".part", dir=self._dest.parent)
+            except OSError as error:  # name the file asked for, not the staging file
+                raise type(error)(error.errno, error.strerror, str(self._dest)) from None
             self._file = os.fdopen(fd, "wb")
 
     @property
