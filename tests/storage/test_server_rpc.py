@@ -84,6 +84,15 @@ async def test_add_bad_bool_and_no_file(storage_server):
 
 
 @pytest.mark.asyncio
+async def test_a_malformed_multipart_body_is_a_client_error(storage_server):
+    truncated = b'--zz\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc'  # no closing boundary
+    status, _, body = await _post(storage_server.url, "/api/v0/add", data=truncated,
+                                  headers={"Content-Type": "multipart/form-data; boundary=zz"})
+    error = json.loads(body)
+    assert status == 400 and error["Code"] == 1 and error["Message"].startswith("malformed multipart body")
+
+
+@pytest.mark.asyncio
 async def test_add_over_the_limit_is_413_streamed_or_declared(storage_server):
     just_over = bytes(MAX_UPLOAD + 1)  # within the multipart slack: refused while streaming
     status, _, body = await _post(storage_server.url, "/api/v0/add", data=_form(("a", just_over)))

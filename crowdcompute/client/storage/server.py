@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +32,12 @@ from .backend import DEFAULT_HOST, DEFAULT_MAX_UPLOAD, DEFAULT_PORT
 from .blobstore import BlobStore
 from .cid import Cid
 from .errors import ContentTooLarge, InvalidCid
-from .unixfs import CHUNK_SIZE
+from .unixfs import CHUNK_SIZE, Imported
 
 _BATCH = 1 << 20
 _MULTIPART_SLACK = 64 << 10  # headers and boundaries around the file's bytes
 
+log = logging.getLogger(__name__)
 STORE = web.AppKey("store", BlobStore)
 MAX_UPLOAD = web.AppKey("max_upload", int)
 
@@ -58,8 +60,21 @@ def kubo_error(message: str, *, status: int = 500, code: int = 0) -> web.Respons
     return web.json_response({"Message": message, "Code": code, "Type": "error"}, status=status)
 
 
+@web.middleware
+async def kubo_errors(request: web.Request, handler) -> web.StreamResponse:
+    """A bug answers as kubo's internal errors do (Code 2), not with aiohttp's HTML page."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as error:
+        log.exception("storage server: %s %s failed", request.method, request.path)
+        return kubo_error(f"internal error: {type(error).__name__}: {error}", code=2)
+
+
 def make_app(folder: str | Path, *, max_upload_size: int = DEFAULT_MAX_UPLOAD) -> web.Application:
-    app = web.Application(client_max_size=1 << 20)  # only for bodies read whole; uploads stream
+    # client_max_size: only for bodies read whole; uploads stream
+    app = web.Application(client_max_size=1 << 20, middlewares=[kubo_errors])
     app[STORE] = BlobStore(folder)
     app[MAX_UPLOAD] = max_upload_size
     app.router.add_post("/api/v0/add", add)
@@ -90,24 +105,27 @@ async def add(request: web.Request) -> web.StreamResponse:
     store = request.app[STORE]
     events = []
     received = 0
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader):
-            return kubo_error("nested multipart bodies (directories) are not supported", status=400, code=1)
-        if part.headers.get("Content-Type", "").startswith("application/x-directory"):
-            return kubo_error("directories are not supported: add files one by one", status=400, code=1)
-        try:
+    try:
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                return kubo_error("nested multipart bodies (directories) are not supported", status=400, code=1)
+            if part.headers.get("Content-Type", "").startswith("application/x-directory"):
+                return kubo_error("directories are not supported: add files one by one", status=400, code=1)
             imported = await _receive(part, store, limit - received)
-        except ContentTooLarge:
-            return _too_large(limit)
-        received += imported.size
-        events.append({"Name": part.filename or str(imported.cid), "Hash": str(imported.cid), "Size": str(imported.dag_size)})
+            received += imported.size
+            events.append({"Name": part.filename or str(imported.cid), "Hash": str(imported.cid),
+                           "Size": str(imported.dag_size)})
+    except ContentTooLarge:
+        return _too_large(limit)
+    except (ValueError, AssertionError) as error:  # aiohttp's multipart parser on a malformed body
+        return kubo_error(f"malformed multipart body: {error}", status=400, code=1)
     if not events:
         return kubo_error('argument "path" is required', status=400, code=1)
     body = "" if silent else "".join(json.dumps(event, separators=(",", ":")) + "\n" for event in events)
     return web.Response(text=body, content_type="application/json", headers={"X-Chunked-Output": "1"})
 
 
-async def _receive(part: BodyPartReader, store: BlobStore, limit: int):
+async def _receive(part: BodyPartReader, store: BlobStore, limit: int) -> Imported:
     writer = await asyncio.to_thread(store.writer, max_size=limit)
     try:
         batch = bytearray()
