@@ -131,7 +131,7 @@ def _add(args: argparse.Namespace) -> int:
 
     async def add() -> Any:
         async with open_storage(args.storage) as storage:
-            return await storage.add_file(path), getattr(storage, "location", "")
+            return await storage.add_file(path), storage.location
 
     cid, location = asyncio.run(add())
     size = path.stat().st_size
@@ -152,7 +152,7 @@ def _get(args: argparse.Namespace) -> int:
 
     async def get(dest: Path) -> Any:
         async with open_storage(args.storage) as storage:
-            return await storage.get_file(cid, dest), getattr(storage, "location", "")
+            return await storage.get_file(cid, dest), storage.location
 
     if args.out_file is not None:
         size, location = asyncio.run(get(Path(args.out_file)))

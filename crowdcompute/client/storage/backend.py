@@ -35,6 +35,11 @@ DEFAULT_MAX_FETCH = 64 << 20
 class Storage(ABC):
     """Content-addressed storage: add bytes, get them back by CID, verified."""
 
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the content lives (a folder or a URL), for messages."""
+
     @abstractmethod
     async def add_bytes(self, data: bytes) -> Cid: ...
 
