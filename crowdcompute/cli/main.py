@@ -3,6 +3,7 @@
 Subcommands so far:
   crowd localnet ...   the embedded chain (same flags as `python -m crowdcompute.localnet`)
   crowd job validate   check a job definition (job_cmd.py)
+  crowd storage ...    content-addressed storage: add, get, serve (storage_cmd.py)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 
 from .. import __version__
 from . import job_cmd
+from . import storage_cmd
 
 DESCRIPTION = "crowdcompute: a decentralized crowd computer for GPU and AI jobs on Solana."
 
@@ -26,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,  # its own parser answers --help, with every flag
     )
     job_cmd.register(commands)
+    storage_cmd.register(commands)
     return parser
 
 
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "job":
         return job_cmd.run(args)
+    if args.command == "storage":
+        return storage_cmd.run(args)
     return 0
 
 
