@@ -16,6 +16,14 @@ Starts `python -m crowdcompute.localnet` on free ports with a fresh ledger, then
   notify_p50_ms      confirmation (the acknowledged reply) -> the matching signatureSubscribe
                      notification at `confirmed`, for the same sample
   rss_mb_after_100k  the server's resident memory after all transactions (--transactions)
+  light_tps, localnet_unconfirmed
+                     the light client of bench_light_client.py (20,000 pre-signed transfers
+                     from 20 senders, 32 requests in flight, raw JSON over keep-alive HTTP,
+                     skipPreflight, statuses polled until confirmed) against a fresh localnet
+  validator_tps, validator_unconfirmed, vs_validator
+                     the same light client against solana-test-validator when it is on PATH
+                     (run first, alone, then stopped: never both servers at once), and
+                     light_tps / validator_tps (target >= 1.25); null without a validator
 Prints a table, then as its LAST line one JSON object with those keys and `ratio`
 (rpc_tps / inproc_tps; target >= 0.25).
 """
@@ -27,6 +35,8 @@ import asyncio
 import base64
 import json
 import os
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -47,6 +57,8 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_light_client  # noqa: E402 - a sibling script module
 LAMPORTS = 1_000_000_000
 
 
@@ -256,6 +268,33 @@ async def wait_healthy(url: str, deadline: float) -> None:
     raise RuntimeError("localnet did not become healthy")
 
 
+def validator_phase(count: int, console: Console) -> bench_light_client.LightResult | None:
+    """The light client against solana-test-validator (fresh ledger, default settings),
+    which is stopped before this returns; None when it is not on PATH."""
+    binary = shutil.which("solana-test-validator")
+    if binary is None:
+        console.print("solana-test-validator not on PATH: no comparison with it")
+        return None
+    port, faucet, gossip = free_port(), free_port(), free_port()
+    with tempfile.TemporaryDirectory() as ledger:
+        proc = subprocess.Popen([binary, "--reset", "--quiet", "--ledger", ledger, "--bind-address", "127.0.0.1", "--rpc-port", str(port),
+                                 "--faucet-port", str(faucet), "--gossip-port", str(gossip)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, cwd=ledger)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            asyncio.run(wait_healthy(url, time.perf_counter() + 60))
+            time.sleep(2)  # healthy before its first confirmed slot: let blockhashes be served
+            console.print(f"validator: light client, {count:,} transfers...")
+            return asyncio.run(bench_light_client.run("127.0.0.1", port, count=count))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--transactions", type=int, default=100_000, help="transfers sent through RPC (default 100000)")
@@ -263,12 +302,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=32, help="concurrent RPC clients (default 32)")
     parser.add_argument("--samples", type=int, default=200, help="sequential latency samples (default 200)")
     parser.add_argument("--batch", type=int, default=1, help="sendTransaction calls per JSON-RPC batch request (default 1)")
+    parser.add_argument("--light", type=int, default=20_000, help="transfers of the light-client comparison (default 20000)")
+    parser.add_argument("--no-validator", action="store_true", help="skip the comparison with solana-test-validator even when it is on PATH")
     args = parser.parse_args(argv)
-    for name in ("transactions", "inproc", "clients", "samples", "batch"):
+    for name in ("transactions", "inproc", "clients", "samples", "batch", "light"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1, got {getattr(args, name)!r}")
 
     console = Console(stderr=True)
+    validator = None if args.no_validator else validator_phase(args.light, console)
     port = free_port()
     url, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port + 1}"
     with tempfile.TemporaryDirectory() as ledger:
@@ -277,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             asyncio.run(wait_healthy(url, started + 30))
             startup = time.perf_counter() - started
+            console.print(f"localnet: light client, {args.light:,} transfers...")
+            light = asyncio.run(bench_light_client.run("127.0.0.1", port, count=args.light))
             console.print(f"startup {startup:.3f} s; in-process baseline ({args.inproc:,} transfers)...")
             before = inproc_tps(args.inproc, args.clients)
             console.print(f"RPC: {args.transactions:,} transfers from {args.clients} clients...")
@@ -306,6 +350,11 @@ def main(argv: list[str] | None = None) -> int:
         "notify_p50_ms": round(statistics.median(notify), 2),
         "notify_p99_ms": round(percentile(notify, 0.99), 2),
         "startup_s": round(startup, 3),
+        "light_tps": round(light.tps, 1),
+        "localnet_unconfirmed": light.unconfirmed,
+        "validator_tps": round(validator.tps, 1) if validator else None,
+        "validator_unconfirmed": validator.unconfirmed if validator else None,
+        "vs_validator": round(light.tps / validator.tps, 3) if validator and validator.tps else None,
         "rss_mb_after_100k": round(memory, 1),
         "transactions": args.transactions,
         "clients": args.clients,
@@ -315,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("figure")
     table.add_column("value", justify="right")
     for name, value in figures.items():
-        table.add_row(name, ", ".join(f"{v:,}" for v in value) if isinstance(value, list) else f"{value:,}")
+        table.add_row(name, ", ".join(f"{v:,}" for v in value) if isinstance(value, list) else "-" if value is None else f"{value:,}")
     Console().print(table)
     print(json.dumps(figures))
     return 0

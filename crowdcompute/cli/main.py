@@ -1,10 +1,12 @@
 """`crowd`: one command for posters, node operators and local development.
 
 Subcommands so far:
-  crowd localnet ...                     the embedded chain (same flags as `python -m crowdcompute.localnet`)
+  crowd localnet ...                  the embedded chain (same flags as `python -m crowdcompute.localnet`)
+  crowd job validate                  check a job definition (job_cmd.py)
   crowd job post|get|logs|list|why|cancel|extend|end|clean   the poster's commands (job_commands.py)
   crowd market create|get|list|update|close                   a market authority's (market_commands.py)
-  crowd address|balance|airdrop                               the wallet (wallet_commands.py)
+  crowd address|balance|airdrop       the wallet (wallet_commands.py)
+  crowd storage ...                   content-addressed storage: add, get, serve (storage_cmd.py)
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import job_commands, market_commands, wallet_commands
+from . import job_cmd, job_commands, market_commands, storage_cmd, wallet_commands
 
 DESCRIPTION = "crowdcompute: a decentralized crowd computer for GPU and AI jobs on Solana."
 
@@ -27,11 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a local Solana cluster (JSON-RPC + PubSub over LiteSVM) with the crowdcompute programs",
         add_help=False,  # its own parser answers --help, with every flag
     )
-    job = commands.add_parser("job", help="jobs: post, get, logs, list, why, cancel, extend, end, clean")
-    job_verbs = job.add_subparsers(dest="job_command", metavar="COMMAND", required=True)
-    job_commands.register(job_verbs)
+    job_verbs = job_cmd.register(commands)  # `crowd job` and its `validate`
+    job_commands.register(job_verbs)  # the poster's verbs on the same parser
     market_commands.register(commands)
     wallet_commands.register(commands)
+    storage_cmd.register(commands)
     return parser
 
 
@@ -50,11 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     if args.command == "job":
-        return job_commands.run(args)
+        return job_commands.run(args) if args.job_command in job_commands.VERBS else job_cmd.run(args)
     if args.command == "market":
         return market_commands.run(args)
     if args.command in wallet_commands.COMMANDS:
         return wallet_commands.run(args)
+    if args.command == "storage":
+        return storage_cmd.run(args)
     return 0
 
 

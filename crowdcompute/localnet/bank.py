@@ -74,6 +74,7 @@ from .finality import CURRENT, FINALITY_LAG, Finality
 from .message_keys import writable_keys
 from .nonce import advance_after_failure, durable_nonce_valid
 from .rent import RentRules
+from .sigverify import verify as verify_signatures
 
 __all__ = ["Bank", "TxRecord", "Block", "AccountRow", "ProcessResult", "MAX_AGE", "TOKEN_PROGRAM_ID", "TOKEN_2022_PROGRAM_ID"]
 
@@ -176,7 +177,9 @@ class Bank:
         self.genesis = genesis_hash
         self.faucet = faucet
         self.creation_time = creation_time if creation_time is not None else int(time.time())
-        self.svm = LiteSVM().with_blockhash_check(False).with_transaction_history(0)
+        # Signatures are verified before execution by sigverify.py (off the loop's thread):
+        # LiteSVM's own check would hold the GIL for ~60 us a signature.
+        self.svm = LiteSVM().with_blockhash_check(False).with_transaction_history(0).with_sigverify(False)
         for program_id, path in self.programs.items():
             if not Path(path).is_file():
                 raise FileNotFoundError(f"program {program_id}: {path} is missing (run scripts/build-programs.sh)")
@@ -494,14 +497,18 @@ class Bank:
         (an older one cannot land again: its blockhash has expired)."""
         return signature in self.status_cache
 
-    def process(self, tx: VersionedTransaction, signature: str | None = None) -> ProcessResult:
+    def process(self, tx: VersionedTransaction, signature: str | None = None, *, verified: bool = False) -> ProcessResult:
         """Executes `tx` now. The result's `record` is set when it landed (success or an
         execution failure that paid its fee); the caller persists `record` and `accounts`.
-        `signature`: the first signature in base58, when the caller has it already."""
+        `signature`: the first signature in base58, when the caller has it already.
+        `verified`: its signatures were checked already (sigverify.Verifier); otherwise
+        they are checked here."""
         if signature is None:
             signature = str(tx.signatures[0])
         if signature in self.status_cache:
             return ProcessResult(signature, _fieldless("AlreadyProcessed"), [], 0)
+        if not verified and not verify_signatures(tx):
+            return ProcessResult(signature, _fieldless("SignatureFailure"), [], 0)
         message = tx.message
         nonced = False  # a durable-nonce transaction (its "blockhash" is the nonce)
         if not self.is_blockhash_valid(message.recent_blockhash):
@@ -628,13 +635,14 @@ class Bank:
             })
         return out
 
-    def simulate(self, tx: VersionedTransaction, *, sig_verify: bool = False, replace_blockhash: bool = False, commitment: str | None = "processed"):
+    def simulate(self, tx: VersionedTransaction, *, sig_verify: bool = False, replace_blockhash: bool = False, commitment: str | None = "processed", verified: bool = False):
         """Runs `tx` without committing, in the bank of `commitment` (as agave's preflight
         and simulateTransaction): at finalized (the default on Solana) on the accounts and
         blockhashes of the root, else on the latest state. Returns (err, logs, units,
-        post_accounts by key, return_data)."""
+        post_accounts by key, return_data). `verified`: with sig_verify, the caller has checked
+        the signatures already."""
         if commitment in ("processed", "confirmed") or self.finality.immediate:
-            return self._simulate(tx, sig_verify, replace_blockhash, None)
+            return self._simulate(tx, sig_verify, replace_blockhash, None, verified)
         swapped = []  # (key, its current value): the root's values are put in for the run
         for key in dict.fromkeys(self.account_keys(tx.message)[0]):
             value = self.finality.at_root(key)
@@ -642,12 +650,12 @@ class Bank:
                 swapped.append((key, self.svm.get_account(key)))
                 self.svm.set_account(key, value if value is not None else _EMPTY)
         try:
-            return self._simulate(tx, sig_verify, replace_blockhash, self.finalized_slot())
+            return self._simulate(tx, sig_verify, replace_blockhash, self.finalized_slot(), verified)
         finally:
             for key, account in swapped:
                 self.svm.set_account(key, account if account is not None else _EMPTY)
 
-    def _simulate(self, tx: VersionedTransaction, sig_verify: bool, replace_blockhash: bool, at_slot: int | None):
+    def _simulate(self, tx: VersionedTransaction, sig_verify: bool, replace_blockhash: bool, at_slot: int | None, verified: bool):
         signature = str(tx.signatures[0])
         if sig_verify and self.seen(signature):
             return _fieldless("AlreadyProcessed"), [], 0, {}, None
@@ -658,13 +666,13 @@ class Bank:
         payer = self.svm.get_account(payer_key) if budget.priority_fee else None
         if payer is not None and not self._take_priority_fee(payer_key, payer, budget):  # as process(); put back below
             return _fieldless("InsufficientFundsForFee"), [], 0, {}, None
-        if not sig_verify:
-            self.svm.with_sigverify(False)
+        if sig_verify and not verified and not verify_signatures(tx):
+            if payer is not None:
+                self.svm.set_account(payer_key, payer)
+            return _fieldless("SignatureFailure"), [], 0, {}, None
         try:
             result = self.svm.simulate_transaction(tx)
         finally:
-            if not sig_verify:
-                self.svm.with_sigverify(True)
             if payer is not None:
                 self.svm.set_account(payer_key, payer)
         if isinstance(result, FailedTransactionMetadata):

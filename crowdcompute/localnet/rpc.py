@@ -47,6 +47,7 @@ from .fees import compute_budget
 from .bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, TxRecord, err_json, is_mint, is_token_account
 from .message_keys import is_writable
 from .nonce import durable_nonce_valid
+from .sigverify import verify as verify_signatures
 from .parsed import parse_compiled, parse_inner_instructions
 from .store import StoreFailed
 from .encoding import RpcError, check_encoding, encode_account, encode_data, invalid_params, matches, parse_filters, parse_mint, ui_amount
@@ -489,17 +490,20 @@ async def send_transaction(ctx: Ctx, params) -> Any:
     _healthy(ctx)
     signature = str(tx.signatures[0])
     if not config.get("skipPreflight"):
-        if not all(tx.verify_with_results()):
+        if not verify_signatures(tx):
             raise RpcError(-32003, "Transaction signature verification failure")
+        verified = True
         if not ctx.bank.seen(signature):
             preflight = _commitment({"commitment": config.get("preflightCommitment")})
-            err, logs, units, _, return_data = ctx.bank.simulate(tx, sig_verify=True, commitment=preflight)
+            err, logs, units, _, return_data = ctx.bank.simulate(tx, sig_verify=True, commitment=preflight, verified=True)
             if err is not None:
                 value = _sim_value(err, logs, units, return_data)
                 raise RpcError(-32002, f"Transaction simulation failed: {_err_text(value['err'])}", value)
     elif ctx.bank.seen(signature):
         return signature
-    result = await ctx.net.execute(tx, signature)
+    else:
+        verified = False
+    result = await ctx.net.execute(tx, signature, verified=verified)
     if result.record is None:
         if result.err is not None and err_json(result.err) == "AlreadyProcessed" and config.get("skipPreflight"):
             return signature
@@ -519,7 +523,7 @@ async def simulate_transaction(ctx: Ctx, params) -> Any:
     replace = bool(config.get("replaceRecentBlockhash"))
     if sig_verify and replace:
         raise invalid_params("sigVerify may not be used with replaceRecentBlockhash")
-    if sig_verify and not all(tx.verify_with_results()):
+    if sig_verify and not verify_signatures(tx):
         raise RpcError(-32003, "Transaction signature verification failure")
     slot = ctx.slot(config)
     accounts_cfg = config.get("accounts")
@@ -530,7 +534,7 @@ async def simulate_transaction(ctx: Ctx, params) -> Any:
         check_encoding(accounts_cfg.get("encoding"))
         addresses = [_pubkey(a) for a in accounts_cfg["addresses"]]
     commitment = _commitment(config)
-    err, logs, units, post, return_data = ctx.bank.simulate(tx, sig_verify=sig_verify, replace_blockhash=replace, commitment=commitment)
+    err, logs, units, post, return_data = ctx.bank.simulate(tx, sig_verify=sig_verify, replace_blockhash=replace, commitment=commitment, verified=sig_verify)
     accounts = None
     if accounts_cfg is not None:
         encoding = accounts_cfg.get("encoding") or "base64"
@@ -553,7 +557,7 @@ async def request_airdrop(ctx: Ctx, params) -> Any:
     faucet = ctx.bank.get_account(ctx.bank.faucet.pubkey())
     if lamports == 0 or faucet is None or lamports > faucet.lamports // 2:
         raise RpcError(-32600, "Invalid request: airdrop amount out of range")
-    result = await ctx.net.execute(ctx.bank.airdrop_transaction(key, lamports))
+    result = await ctx.net.execute(ctx.bank.airdrop_transaction(key, lamports), verified=True)  # the faucet signs it here
     if result.record is None:
         raise RpcError(-32600, f"airdrop failed: {_err_text(err_json(result.err))}")
     # As agave: the faucet's transaction is sent without preflight, so one that fails in

@@ -1,0 +1,40 @@
+"""Job definitions in Nosana's format: parse and validate, fill in literals, plan the run.
+
+    from crowdcompute.client.jobspec import load, parse, plan, ValidationError
+
+README.md in this folder documents the format: every Nosana field, what a crowdcompute
+worker honours, what it refuses and why, and our extensions. Names load on first use,
+so `import crowdcompute.client` stays light (PyYAML is imported only for YAML files).
+"""
+
+from importlib import import_module
+from typing import Any
+
+__all__ = [
+    "JobDefinition", "Operation", "RunArgs", "CreateVolumeArgs", "Execution", "VolumeMount",
+    "RestartPolicy", "ResultRule", "Limits", "Problem", "ValidationError", "LoadError",
+    "LiteralError", "RunContext", "Stage", "parse", "load", "loads", "read", "plan",
+    "resolve_args", "extract_results", "vram_satisfies",
+]
+
+_HOMES = {
+    **dict.fromkeys(
+        ["JobDefinition", "Operation", "RunArgs", "CreateVolumeArgs", "Execution",
+         "VolumeMount", "RestartPolicy", "ResultRule", "Limits"], ".model"),
+    "Problem": ".problems", "ValidationError": ".problems",
+    "LoadError": ".loader", "load": ".loader", "loads": ".loader", "read": ".loader",
+    "parse": ".parsing",
+    "LiteralError": ".literals", "RunContext": ".literals", "resolve_args": ".literals",
+    "Stage": ".planning", "plan": ".planning",
+    "extract_results": ".results",
+    "vram_satisfies": ".requirements",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,172 @@
+"""Literals: `%%...%%` references in op args, filled in when the op is about to start.
+
+Forms we honour (Nosana's TaskManager, globalStore/interpolateOperation.ts):
+  %%global.variables.NAME%%     global.variables.NAME of the definition
+  %%globals.job%% / %%global.job%%       the job's address
+  %%globals.host%% / %%global.host%%     the node's address
+  %%globals.project%%           the poster's address (Nosana's "project")
+  %%ops.ID.results.KEY%%        the values op ID extracted for KEY (a list of strings)
+  %%ops.ID.host%%               op ID's host name on the job's private network: its id
+Refused, with a reason: %%globals.frps_address%%, %%ops.ID.endpoint.PORT%%,
+%%ops.ID.deployment_endpoint%% (public endpoints are not offered).
+
+Values, as Nosana shapes them: a result list is joined with spaces inside a string; a
+list element that is exactly one result literal is replaced by the list's items (none
+when nothing matched). Env keys `__spread__` and `__pairs__` merge a JSON object, or a
+JSON list of {"key", "value"}, taken from a literal into the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Sequence
+
+from .model import PAIRS, SPREAD, JobDefinition, Operation, RunArgs
+
+LITERAL = re.compile(r"%%((?:ops|globals?)\.[^%]+?)%%")
+BUILTINS = ("job", "host", "project")
+NO_ENDPOINTS = "workers offer no public endpoints (no tunnel, no public URL)"
+
+
+@dataclass(frozen=True)
+class Reference:
+    text: str  # the literal as written, with its %%
+    kind: str  # "variable" | "builtin" | "result" | "host"
+    name: str  # variable, builtin or result key; op id for "host"
+    op: str | None = None  # producing op for "result" and "host"
+
+
+def classify(body: str) -> Reference | str:
+    """The reference a literal's body names, or why it is not one we honour."""
+    text = f"%%{body}%%"
+    parts = body.split(".")
+    if parts[0] in ("global", "globals"):
+        if len(parts) == 3 and parts[1] == "variables" and parts[2]:
+            return Reference(text, "variable", parts[2])
+        if len(parts) == 2 and parts[1] in BUILTINS:
+            return Reference(text, "builtin", parts[1])
+        if len(parts) == 2 and parts[1] == "frps_address":
+            return f"{text}: not supported: {NO_ENDPOINTS}"
+        return (
+            f"{text}: unknown literal (expected %%global.variables.NAME%%, "
+            "%%globals.job%%, %%globals.host%% or %%globals.project%%)"
+        )
+    if len(parts) >= 3 and parts[1]:
+        op = parts[1]
+        if len(parts) == 4 and parts[2] == "results" and parts[3]:
+            return Reference(text, "result", parts[3], op)
+        if len(parts) == 3 and parts[2] == "host":
+            return Reference(text, "host", op, op)
+        if parts[2] in ("endpoint", "deployment_endpoint"):
+            return f"{text}: not supported: {NO_ENDPOINTS}"
+    return f"{text}: unknown literal (expected %%ops.ID.results.KEY%% or %%ops.ID.host%%)"
+
+
+def references(value: str) -> list[Reference | str]:
+    return [classify(m.group(1)) for m in LITERAL.finditer(value)]
+
+
+class LiteralError(ValueError):
+    """A literal that cannot be filled in at run time (its producer has no results)."""
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What the worker knows when an op is about to start."""
+
+    job: str
+    node: str
+    poster: str
+    results: Mapping[str, Mapping[str, Sequence[str]]] = field(default_factory=dict)
+
+
+def resolve_args(definition: JobDefinition, op: Operation, context: RunContext) -> RunArgs:
+    """`op.args` with every literal filled in and env operators applied."""
+    if not isinstance(op.args, RunArgs):
+        return op.args  # type: ignore[return-value]
+    args = op.args
+    resolver = _Resolver(definition, context)
+    env: dict[str, str] = {}
+    for key, value in args.env:
+        if key in (SPREAD, PAIRS):
+            env.update(resolver.operator(key, value))
+        else:
+            env[key] = resolver.string(value)
+    return replace(
+        args,
+        image=resolver.string(args.image),
+        cmd=resolver.argv(args.cmd),
+        entrypoint=resolver.argv(args.entrypoint),
+        env=tuple(env.items()),
+        work_dir=None if args.work_dir is None else resolver.string(args.work_dir),
+        aliases=tuple(resolver.string(a) for a in args.aliases),
+    )
+
+
+class _Resolver:
+    def __init__(self, definition: JobDefinition, context: RunContext) -> None:
+        self.definition = definition
+        self.context = context
+
+    def values(self, ref: Reference) -> list[str]:
+        if ref.kind == "variable":
+            return [self.definition.variables[ref.name]]
+        if ref.kind == "builtin":
+            c = self.context
+            return [{"job": c.job, "host": c.node, "project": c.poster}[ref.name]]
+        if ref.kind == "host":
+            return [ref.name]
+        produced = self.context.results.get(ref.op or "")
+        if produced is None or ref.name not in produced:
+            raise LiteralError(f"{ref.text}: op {ref.op!r} has no results (it has not run)")
+        return [str(v) for v in produced[ref.name]]
+
+    def reference(self, body: str) -> Reference:
+        ref = classify(body)
+        if isinstance(ref, str):  # parse() refuses these; a hand-built definition may not
+            raise LiteralError(ref)
+        return ref
+
+    def string(self, value: str) -> str:
+        return LITERAL.sub(lambda m: " ".join(self.values(self.reference(m.group(1)))), value)
+
+    def argv(self, argv: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if argv is None:
+            return None
+        out: list[str] = []
+        for item in argv:
+            whole = LITERAL.fullmatch(item)
+            if whole:
+                out.extend(self.values(self.reference(whole.group(1))))
+            else:
+                out.append(self.string(item))
+        return tuple(out)
+
+    def operator(self, key: str, value: str) -> dict[str, str]:
+        text = self.string(value)
+        try:
+            decoded: Any = json.loads(text)
+        except ValueError:
+            raise LiteralError(f"env.{key}: {value} gave {text!r}, not JSON") from None
+        if key == SPREAD:
+            if not isinstance(decoded, dict):
+                raise LiteralError(f"env.{key}: {value} gave {text!r}, not a JSON object")
+            return {str(k): _env_string(v) for k, v in decoded.items()}
+        if not isinstance(decoded, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("key"), str) for p in decoded
+        ):
+            raise LiteralError(
+                f'env.{key}: {value} gave {text!r}, not a JSON list of {{"key", "value"}}'
+            )
+        return {p["key"]: _env_string(p.get("value", "")) for p in decoded}
+
+
+def _env_string(value: Any) -> str:
+    """Nosana's finalizeEnv: strings as they are, null as "", anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return json.dumps(value, separators=(",", ":"))

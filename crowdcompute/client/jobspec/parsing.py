@@ -1,0 +1,754 @@
+"""`parse(obj) -> JobDefinition`: Nosana's job-definition format, checked in one pass.
+
+Every problem is collected (path + what was expected) before `ValidationError` is
+raised; nothing is half-accepted. Nosana validates with typia's `validateEquals`, which
+rejects fields its schema does not name (only `meta` is open), so we reject them too:
+a field dropped silently would mislead. Fields of Nosana's schema that a crowdcompute
+worker cannot honour are refused with the reason (README.md, "Field table").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Mapping
+
+from . import literals
+from .model import (
+    CREATE_VOLUME,
+    PAIRS,
+    RUN,
+    SPREAD,
+    CreateVolumeArgs,
+    Execution,
+    JobDefinition,
+    Limits,
+    Operation,
+    RestartPolicy,
+    ResultRule,
+    RunArgs,
+    VolumeMount,
+)
+from .planning import ended_before, find_cycle, group_order
+from .problems import Problems, ValidationError, join
+from .results import LOG_TYPES, compile_regex, translate
+
+VERSION = "0.1"
+MAX_OPS = 100
+MAX_OUTPUTS = 64
+MAX_RESTART_TRIES = 100
+# Op ids are host names on the job's network (Nosana: any string). A dotted id is valid
+# but, as in Nosana, cannot be named in a literal (%%ops.ID.results.KEY%% splits on dots).
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+VOLUME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+MEMORY_RE = re.compile(r"^([0-9]+)\s*(B|KiB|MiB|GiB|TiB)$")
+MEMORY_UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+REMOVE_IF_EMPTY = "__remove-if-empty__"
+EXTENSION = "crowdcompute"
+
+TOP_KEYS = ("version", "type", "logistics", "deployment_id", "meta", "global", "ops")
+GLOBAL_KEYS = ("image", "gpu", "entrypoint", "env", "work_dir", "variables")
+OP_KEYS = ("id", "type", "args", "results", "execution")
+RUN_KEYS = (
+    "image", "aliases", "cmd", "volumes", "expose", "private", "gpu", "work_dir", "output",
+    "entrypoint", "env", "required_vram", "resources", "authentication", "restart_policy",
+)
+EXECUTION_KEYS = ("group", "depends_on", "stop_if_dependent_stops")
+UNKNOWN = "unknown field (Nosana's job definition has none such; our extensions go under meta.crowdcompute)"
+
+NO_LITERALS_GLOBAL = "literals are filled in only in an op's args (as Nosana does), not in global"
+NO_LITERALS_HERE = "literals are filled in only in image, cmd, entrypoint, env, work_dir and aliases"
+NO_LOGISTICS = (
+    "definitions and results travel through content-addressed storage, "
+    "not through poster endpoints"
+)
+NO_EXPOSE = (
+    "workers offer no public endpoints; ops of a job reach each other on its private "
+    "network by op id, without expose"
+)
+NO_RESOURCES = (
+    "workers download nothing at run time (no S3, Hugging Face or Ollama fetches); "
+    "put the data in the image"
+)
+NO_AUTH = "registry credentials would be public once the definition is stored; use a public or local image"
+NO_OUTPUT = (
+    "Nosana's artifact upload (not implemented by Nosana's node either); declare files "
+    "under meta.crowdcompute.ops.<id>.outputs"
+)
+ENDLESS = "a container restarted whenever it exits never ends, and a job must end; use on-failure with restart_tries"
+
+
+def parse(obj: Any) -> JobDefinition:
+    """The job definition in `obj` (decoded JSON or YAML), or ValidationError with all problems."""
+    parser = _Parser()
+    definition = parser.parse(obj)
+    if parser.problems.errors or definition is None:
+        raise ValidationError(parser.problems.errors)
+    return definition
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"  # YAML dates and the like
+
+
+class _Parser:
+    def __init__(self) -> None:
+        self.problems = Problems()
+        self.variables: dict[str, str] = {}
+        self.vram: list[float] = []
+        # (path, op id, string) of every string where literals are filled in
+        self.literal_sites: list[tuple[str, str, str]] = []
+        self.all_ids: dict[str, int] = {}  # every op id, with the index that first used it
+
+    # ---- small checks -------------------------------------------------------------
+    def expect(self, path: str, value: Any, kind: type | tuple[type, ...], what: str) -> bool:
+        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+        if not ok:
+            self.problems.add(path, f"expected {what}, got {type_name(value)}")
+        return ok
+
+    def object(self, path: str, value: Any, keys: tuple[str, ...] | None) -> bool:
+        if not self.expect(path, value, dict, "an object"):
+            return False
+        if keys is not None:
+            for key in value:
+                if key not in keys:
+                    self.problems.add(join(path, str(key)), UNKNOWN)
+        return True
+
+    def string(self, path: str, value: Any, *, empty: bool = False) -> str | None:
+        if not self.expect(path, value, str, "a string"):
+            return None
+        if not empty and not value:
+            self.problems.add(path, "expected a non-empty string")
+            return None
+        return value
+
+    def strings(self, path: str, value: Any) -> list[str] | None:
+        if not self.expect(path, value, list, "an array of strings"):
+            return None
+        out = [self.string(join(path, i), item, empty=True) for i, item in enumerate(value)]
+        return None if any(s is None for s in out) else [s for s in out if s is not None]
+
+    def string_map(self, path: str, value: Any) -> dict[str, str] | None:
+        if not self.object(path, value, None):
+            return None
+        out: dict[str, str] = {}
+        for key, item in value.items():
+            s = item if isinstance(item, str) else None
+            if not isinstance(key, str) or not key:
+                self.problems.add(path, f"expected non-empty string keys, got {key!r}")
+            elif s is None:
+                self.problems.add(
+                    join(path, str(key)), f"expected a string, got {type_name(item)} (quote it in YAML)"
+                )
+            else:
+                out[key] = s
+        return out
+
+    def no_literals(self, path: str, value: str, reason: str) -> None:
+        if literals.LITERAL.search(value):
+            self.problems.add(path, reason)
+
+    def absolute(self, path: str, value: Any) -> str | None:
+        s = self.string(path, value)
+        if s is not None and not s.startswith("/"):
+            self.problems.add(path, f"expected an absolute path, got {s!r}")
+            return None
+        return s
+
+    # ---- top level ------------------------------------------------------------------
+    def parse(self, obj: Any) -> JobDefinition | None:
+        if not isinstance(obj, dict):
+            self.problems.add("", f"expected a job definition (an object), got {type_name(obj)}")
+            return None
+        self.object("", obj, TOP_KEYS)
+        version = obj.get("version")
+        if "version" not in obj:
+            self.problems.add("version", f'required (expected "{VERSION}")')
+        elif version != VERSION:
+            hint = " (quote it in YAML)" if not isinstance(version, str) else ""
+            self.problems.add("version", f'expected "{VERSION}", got {version!r}{hint}')
+        kind = obj.get("type")
+        if "type" not in obj:
+            self.problems.add("type", 'required (expected "container")')
+        elif kind != "container":
+            self.problems.add("type", f'expected "container", got {kind!r}')
+        if "logistics" in obj:
+            self.problems.refuse("logistics", NO_LOGISTICS)
+        if "deployment_id" in obj and self.string("deployment_id", obj["deployment_id"]):
+            self.problems.note(
+                "deployment_id", "ignored: Nosana's deployment key only shapes public endpoint URLs"
+            )
+        meta = obj.get("meta", {})
+        if not self.object("meta", meta, None):
+            meta = {}
+        self.meta_requirements(meta)
+        glob = self.global_section(obj.get("global", {}))
+        ops = self.ops(obj.get("ops"), glob) if "ops" in obj else None
+        if "ops" not in obj:
+            self.problems.add("ops", "required (a list of operations)")
+        if not ops:
+            return None
+        ops = self.extension(meta.get(EXTENSION), ops)
+        self.cross_checks(ops)
+        required = max(self.vram) if self.vram else None
+        return JobDefinition(
+            version=VERSION,
+            type="container",
+            ops=tuple(ops),
+            meta=meta,
+            variables=dict(self.variables),
+            required_vram=required,
+            notes=tuple(self.problems.notes),
+            source=obj,
+        )
+
+    def meta_requirements(self, meta: Mapping[str, Any]) -> None:
+        # The dashboard reads meta.system_requirements, the schema page names
+        # meta.system_resources; both hold {"required_vram": GB}.
+        for key in ("system_requirements", "system_resources"):
+            if key not in meta:
+                continue
+            path = join("meta", key)
+            section = meta[key]
+            if not self.object(path, section, None):
+                continue
+            for name, value in section.items():
+                if name == "required_vram":
+                    self.required_vram(join(path, name), value)
+                else:
+                    self.problems.note(join(path, str(name)), "ignored: workers check only required_vram")
+
+    def required_vram(self, path: str, value: Any) -> float | None:
+        if not self.expect(path, value, (int, float), "a number of GB"):
+            return None
+        if value < 0 or not math.isfinite(value):
+            self.problems.add(path, f"expected a number of GB >= 0, got {value!r}")
+            return None
+        self.vram.append(value)
+        return value
+
+    def global_section(self, glob: Any) -> dict[str, Any]:
+        if not self.object("global", glob, GLOBAL_KEYS):
+            return {}
+        out: dict[str, Any] = {}
+        if "image" in glob and (image := self.string("global.image", glob["image"])):
+            self.no_literals("global.image", image, NO_LITERALS_GLOBAL)
+            out["image"] = image
+        if "gpu" in glob and self.expect("global.gpu", glob["gpu"], bool, "a boolean"):
+            out["gpu"] = glob["gpu"]
+        if "entrypoint" in glob:
+            entry = self.argv("global.entrypoint", glob["entrypoint"], shell=False)
+            for i, item in enumerate(entry or ()):
+                self.no_literals(join("global.entrypoint", i), item, NO_LITERALS_GLOBAL)
+            out["entrypoint"] = entry
+        if "env" in glob and (env := self.string_map("global.env", glob["env"])) is not None:
+            for key, value in env.items():
+                self.no_literals(join("global.env", key), value, NO_LITERALS_GLOBAL)
+                if key in (SPREAD, PAIRS):
+                    self.problems.add(join("global.env", key), NO_LITERALS_GLOBAL)
+            out["env"] = env
+        if "work_dir" in glob and (wd := self.absolute("global.work_dir", glob["work_dir"])):
+            self.no_literals("global.work_dir", wd, NO_LITERALS_GLOBAL)
+            out["work_dir"] = wd
+        if "variables" in glob:
+            variables = self.string_map("global.variables", glob["variables"]) or {}
+            for key, value in variables.items():
+                self.no_literals(join("global.variables", key), value, NO_LITERALS_GLOBAL)
+            self.variables = variables
+        return out
+
+    # ---- ops --------------------------------------------------------------------------
+    def ops(self, raw: Any, glob: Mapping[str, Any]) -> list[Operation]:
+        if not self.expect("ops", raw, list, "an array of operations"):
+            return []
+        if not raw:
+            self.problems.add("ops", "expected at least one operation")
+        if len(raw) > MAX_OPS:
+            self.problems.add("ops", f"expected at most {MAX_OPS} operations, got {len(raw)}")
+        ops: list[Operation] = []
+        first_index: dict[str, int] = {}
+        for i, item in enumerate(raw):
+            op_id = item.get("id") if isinstance(item, dict) else None
+            if isinstance(op_id, str):
+                if op_id in first_index:
+                    self.problems.add(
+                        f"ops[{i}].id", f"duplicate id {op_id!r} (also ops[{first_index[op_id]}])"
+                    )
+                    op_id = None
+                else:
+                    first_index[op_id] = i
+            op = self.op(i, item, glob)
+            if op is not None and op_id is not None:
+                ops.append(op)
+        self.all_ids = first_index
+        return ops
+
+    def op(self, i: int, raw: Any, glob: Mapping[str, Any]) -> Operation | None:
+        path = f"ops[{i}]"
+        if not self.object(path, raw, OP_KEYS):
+            return None
+        before = len(self.problems.errors)
+        op_id = None
+        if "id" not in raw:
+            self.problems.add(join(path, "id"), "required")
+        elif (op_id := self.string(join(path, "id"), raw["id"])) and not ID_RE.match(op_id):
+            self.problems.add(
+                join(path, "id"),
+                f"expected letters, digits, '.', '-' or '_' (at most 63, starting with a letter or digit), got {op_id!r}",
+            )
+        kind = raw.get("type")
+        if "type" not in raw:
+            self.problems.add(join(path, "type"), f'required (expected "{RUN}" or "{CREATE_VOLUME}")')
+        elif kind not in (RUN, CREATE_VOLUME):
+            self.problems.add(join(path, "type"), f'expected "{RUN}" or "{CREATE_VOLUME}", got {kind!r}')
+        args: RunArgs | CreateVolumeArgs | None = None
+        if "args" not in raw:
+            self.problems.add(join(path, "args"), "required")
+        elif kind == RUN:
+            args = self.run_args(join(path, "args"), raw["args"], glob, op_id or "")
+        elif kind == CREATE_VOLUME:
+            args = self.volume_args(join(path, "args"), raw["args"])
+        results = self.results(join(path, "results"), raw["results"], kind) if "results" in raw else ()
+        execution = self.execution(join(path, "execution"), raw.get("execution", {}), op_id or "")
+        if len(self.problems.errors) > before or op_id is None or args is None:
+            return None
+        return Operation(op_id, kind, i, args, results, execution)
+
+    def volume_args(self, path: str, raw: Any) -> CreateVolumeArgs | None:
+        if not self.object(path, raw, ("name",)):
+            return None
+        if "name" not in raw:
+            self.problems.add(join(path, "name"), "required")
+            return None
+        name = self.string(join(path, "name"), raw["name"])
+        if name and not VOLUME_RE.match(name):
+            self.problems.add(join(path, "name"), f"expected letters, digits, '.', '-' or '_', got {name!r}")
+            return None
+        return CreateVolumeArgs(name) if name else None
+
+    def argv(self, path: str, value: Any, *, shell: bool) -> tuple[str, ...] | None:
+        """cmd/entrypoint: a string (cmd: run by /bin/sh -c; entrypoint: one program) or
+        a list (exec form). An empty list, like none, keeps the image's default."""
+        if isinstance(value, str):
+            return ("/bin/sh", "-c", value) if shell else (value,)
+        items = self.strings(path, value)
+        if items is None:
+            return None
+        items = [s for s in items if s != REMOVE_IF_EMPTY]
+        return tuple(items) or None
+
+    def run_args(self, path: str, raw: Any, glob: Mapping[str, Any], op_id: str) -> RunArgs | None:
+        if not self.object(path, raw, RUN_KEYS):
+            return None
+        p = lambda key: join(path, key)  # noqa: E731
+        site = lambda where, s: self.literal_sites.append((where, op_id, s))  # noqa: E731
+
+        image = self.string(p("image"), raw["image"]) if "image" in raw else glob.get("image")
+        if "image" not in raw and image is None:
+            self.problems.add(p("image"), "required (or set global.image)")
+        if "image" in raw and image:
+            site(p("image"), image)
+
+        cmd = None
+        if "cmd" in raw:
+            cmd = self.argv(p("cmd"), raw["cmd"], shell=True)
+            if isinstance(raw["cmd"], str):
+                site(p("cmd"), raw["cmd"])
+            else:
+                for i, item in enumerate(raw["cmd"] if isinstance(raw["cmd"], list) else ()):
+                    if isinstance(item, str):
+                        site(join(p("cmd"), i), item)
+        entrypoint = glob.get("entrypoint")
+        if "entrypoint" in raw:
+            entrypoint = self.argv(p("entrypoint"), raw["entrypoint"], shell=False)
+            items = raw["entrypoint"] if isinstance(raw["entrypoint"], list) else [raw["entrypoint"]]
+            for i, item in enumerate(items):
+                if isinstance(item, str):
+                    site(join(p("entrypoint"), i) if isinstance(raw["entrypoint"], list) else p("entrypoint"), item)
+
+        env = dict(glob.get("env", {}))
+        if "env" in raw and (own := self.string_map(p("env"), raw["env"])) is not None:
+            for key, value in own.items():
+                where = join(p("env"), key)
+                if key in (SPREAD, PAIRS) and not literals.LITERAL.fullmatch(value):
+                    self.problems.add(where, f"expected exactly one literal, like %%ops.ID.results.KEY%%, got {value!r}")
+                site(where, value)
+            env.update(own)
+
+        work_dir = glob.get("work_dir")
+        if "work_dir" in raw:
+            work_dir = self.string(p("work_dir"), raw["work_dir"])
+            if work_dir:
+                site(p("work_dir"), work_dir)
+                if not work_dir.startswith("/") and not literals.LITERAL.match(work_dir):
+                    self.problems.add(p("work_dir"), f"expected an absolute path, got {work_dir!r}")
+
+        gpu = bool(glob.get("gpu", False))
+        if "gpu" in raw and self.expect(p("gpu"), raw["gpu"], bool, "a boolean"):
+            gpu = gpu or raw["gpu"]  # Nosana: op.gpu || global.gpu
+        vram = self.required_vram(p("required_vram"), raw["required_vram"]) if "required_vram" in raw else None
+
+        volumes = self.volumes(p("volumes"), raw["volumes"]) if "volumes" in raw else ()
+        aliases = self.aliases(p("aliases"), raw["aliases"], site) if "aliases" in raw else ()
+        restart = self.restart(p("restart_policy"), raw["restart_policy"]) if "restart_policy" in raw else None
+
+        if raw.get("expose") not in (None, []):
+            self.problems.refuse(p("expose"), NO_EXPOSE)
+        if "private" in raw and self.expect(p("private"), raw["private"], bool, "a boolean") and raw["private"]:
+            self.problems.refuse(p("private"), "it makes exposed endpoints private, and no endpoints are exposed")
+        if raw.get("resources") not in (None, []):
+            self.problems.refuse(p("resources"), NO_RESOURCES)
+        if "authentication" in raw:
+            self.problems.refuse(p("authentication"), NO_AUTH)
+        if "output" in raw:
+            self.problems.refuse(p("output"), NO_OUTPUT)
+
+        if image is None:
+            return None
+        return RunArgs(
+            image=image,
+            cmd=cmd,
+            entrypoint=entrypoint,
+            env=tuple(env.items()),
+            work_dir=work_dir,
+            gpu=gpu,
+            required_vram=vram,
+            volumes=volumes,
+            aliases=aliases,
+            restart=restart or RestartPolicy("no"),
+        )
+
+    def volumes(self, path: str, raw: Any) -> tuple[VolumeMount, ...]:
+        if not self.expect(path, raw, list, "an array of {name, dest}"):
+            return ()
+        out = []
+        for i, item in enumerate(raw):
+            where = join(path, i)
+            if not self.object(where, item, ("name", "dest")):
+                continue
+            for key in ("name", "dest"):
+                if key not in item:
+                    self.problems.add(join(where, key), "required")
+            name = self.string(join(where, "name"), item["name"]) if "name" in item else None
+            dest = self.absolute(join(where, "dest"), item["dest"]) if "dest" in item else None
+            for key, value in (("name", name), ("dest", dest)):
+                if value:
+                    self.no_literals(join(where, key), value, NO_LITERALS_HERE)
+            if name and dest:
+                out.append(VolumeMount(name, dest))
+        return tuple(out)
+
+    def aliases(self, path: str, raw: Any, site: Any) -> tuple[str, ...]:
+        if isinstance(raw, str):  # Nosana: a comma-separated string, or a list
+            names = raw.split(",")
+            site(path, raw)
+        else:
+            names = self.strings(path, raw) or []
+            for i, name in enumerate(names):
+                site(join(path, i), name)
+        for name in names:
+            if not name or not (ID_RE.match(name) or literals.LITERAL.search(name)):
+                self.problems.add(path, f"expected host names (letters, digits, '.', '-', '_'), got {name!r}")
+        return tuple(names)
+
+    def restart(self, path: str, raw: Any) -> RestartPolicy | None:
+        if isinstance(raw, str):
+            if raw == "no":
+                return RestartPolicy("no")
+            if raw == "on-failure":
+                self.problems.refuse(
+                    path,
+                    '"on-failure" without restart_tries restarts forever; write '
+                    '{"policy": "on-failure", "restart_tries": N}',
+                )
+            elif raw in ("always", "unless-stopped"):
+                self.problems.refuse(path, f'"{raw}": {ENDLESS}')
+            else:
+                self.problems.add(path, f'expected "no" or {{"policy": "on-failure", "restart_tries": N}}, got {raw!r}')
+            return None
+        if not self.object(path, raw, ("policy", "restart_tries")):
+            return None
+        policy = raw.get("policy")
+        if "policy" not in raw:
+            self.problems.add(join(path, "policy"), "required")
+            return None
+        if policy in ("always", "unless-stopped"):
+            self.problems.refuse(join(path, "policy"), f'"{policy}": {ENDLESS}')
+            return None
+        if policy not in ("no", "on-failure"):
+            self.problems.add(join(path, "policy"), f'expected "no" or "on-failure", got {policy!r}')
+            return None
+        tries_path = join(path, "restart_tries")
+        if policy == "no":
+            if "restart_tries" in raw:
+                self.problems.add(tries_path, 'expected none with policy "no"')
+            return RestartPolicy("no")
+        tries = raw.get("restart_tries")
+        if "restart_tries" not in raw:
+            self.problems.add(tries_path, 'required with "on-failure" (without it the container restarts forever)')
+        elif self.expect(tries_path, tries, int, "a whole number"):
+            if 1 <= tries <= MAX_RESTART_TRIES:
+                return RestartPolicy("on-failure", tries)
+            self.problems.add(tries_path, f"expected 1 to {MAX_RESTART_TRIES}, got {tries}")
+        return None
+
+    def results(self, path: str, raw: Any, kind: Any) -> tuple[ResultRule, ...]:
+        if not self.object(path, raw, None):
+            return ()
+        if kind == CREATE_VOLUME:
+            self.problems.add(path, "a container/create-volume op has no logs to extract results from")
+            return ()
+        rules = []
+        for key, rule in raw.items():
+            if not isinstance(key, str):
+                self.problems.add(path, f"expected string keys, got {key!r}")
+                continue
+            where = join(path, key)
+            log_types: tuple[str, ...] = ("stdout", "stderr")
+            regex_path = where
+            if isinstance(rule, str):
+                regex = rule
+            elif isinstance(rule, dict):
+                self.object(where, rule, ("regex", "logType"))
+                regex_path = join(where, "regex")
+                if "regex" not in rule:
+                    self.problems.add(regex_path, "required")
+                    continue
+                regex = self.string(regex_path, rule["regex"], empty=True)
+                if regex is None:
+                    continue
+                if "logType" in rule:
+                    log_types = self.log_types(join(where, "logType"), rule["logType"]) or log_types
+            else:
+                self.problems.add(where, f'expected a regex string or {{"regex", "logType"}}, got {type_name(rule)}')
+                continue
+            python = translate(regex)
+            try:
+                compile_regex(python)
+            except re.error as exc:
+                self.problems.add(regex_path, f"invalid regular expression: {exc}")
+                continue
+            rules.append(ResultRule(key, python, log_types, regex))
+        return tuple(rules)
+
+    def log_types(self, path: str, raw: Any) -> tuple[str, ...] | None:
+        items = self.strings(path, raw)
+        if items is None:
+            return None
+        if not 1 <= len(items) <= 4 or len(set(items)) != len(items):
+            self.problems.add(path, "expected 1 to 4 distinct values")
+            return None
+        bad = [s for s in items if s not in LOG_TYPES]
+        if bad:
+            self.problems.add(path, f"expected values among {', '.join(LOG_TYPES)}, got {bad[0]!r}")
+            return None
+        unkept = [s for s in items if s in ("stdin", "nodeerr")]
+        if unkept:
+            self.problems.note(path, f"{' and '.join(unkept)}: no such lines are kept, so they match nothing")
+        return tuple(s for s in items if s in ("stdout", "stderr"))
+
+    def execution(self, path: str, raw: Any, op_id: str) -> Execution:
+        if not self.object(path, raw, EXECUTION_KEYS):
+            return Execution(op_id)
+        group = op_id
+        if "group" in raw and (g := self.string(join(path, "group"), raw["group"])):
+            self.no_literals(join(path, "group"), g, NO_LITERALS_HERE)
+            group = g
+        deps: list[str] = []
+        if "depends_on" in raw:
+            deps = self.strings(join(path, "depends_on"), raw["depends_on"]) or []
+            if len(set(deps)) != len(deps):
+                self.problems.add(join(path, "depends_on"), "expected distinct op ids")
+        stop = raw.get("stop_if_dependent_stops")
+        if "stop_if_dependent_stops" in raw and self.expect(
+            join(path, "stop_if_dependent_stops"), stop, bool, "a boolean"
+        ) and stop:
+            self.problems.refuse(
+                join(path, "stop_if_dependent_stops"),
+                "here an op starts only after its dependencies have ended, so it would be stopped at once",
+            )
+        return Execution(group, tuple(deps))
+
+    # ---- our extension: meta.crowdcompute ----------------------------------------------
+    def extension(self, raw: Any, ops: list[Operation]) -> list[Operation]:
+        if raw is None:
+            return ops
+        path = join("meta", EXTENSION)
+        if not self.object(path, raw, ("ops",)) or "ops" not in raw:
+            return ops
+        path = join(path, "ops")
+        if not self.object(path, raw["ops"], None):
+            return ops
+        by_id = {op.id: op for op in ops}
+        for op_id, spec in raw["ops"].items():
+            where = join(path, op_id)
+            if op_id not in self.all_ids:
+                self.problems.add(where, f"no op has id {op_id!r}")
+                continue
+            if not self.object(where, spec, ("outputs", "limits")):
+                continue
+            op = by_id.get(op_id)
+            if op is not None and not isinstance(op.args, RunArgs):
+                self.problems.add(where, "only container/run ops have outputs and limits")
+                continue
+            outputs = self.outputs(join(where, "outputs"), spec["outputs"]) if "outputs" in spec else ()
+            limits = self.limits(join(where, "limits"), spec["limits"]) if "limits" in spec else Limits()
+            if op is not None and isinstance(op.args, RunArgs):
+                by_id[op_id] = _with_args(op, outputs, limits)
+        return [by_id[op.id] for op in ops]
+
+    def outputs(self, path: str, raw: Any) -> tuple[str, ...]:
+        if not self.expect(path, raw, list, "an array of absolute file paths"):
+            return ()
+        if len(raw) > MAX_OUTPUTS:
+            self.problems.add(path, f"expected at most {MAX_OUTPUTS} files, got {len(raw)}")
+        out: list[str] = []
+        for i, item in enumerate(raw):
+            where = join(path, i)
+            s = self.absolute(where, item)
+            if s is None:
+                continue
+            self.no_literals(where, s, NO_LITERALS_HERE)
+            if ".." in s.split("/") or s.endswith("/"):
+                self.problems.add(where, f"expected a file path without '..' or a trailing '/', got {s!r}")
+            elif s in out:
+                self.problems.add(where, f"duplicate path {s!r}")
+            else:
+                out.append(s)
+        return tuple(out)
+
+    def limits(self, path: str, raw: Any) -> Limits:
+        if not self.object(path, raw, ("cpus", "memory", "pids", "timeout")):
+            return Limits()
+        values: dict[str, Any] = {}
+        if "cpus" in raw and self.expect(join(path, "cpus"), raw["cpus"], (int, float), "a number of CPUs"):
+            if raw["cpus"] > 0 and math.isfinite(raw["cpus"]):
+                values["cpus"] = float(raw["cpus"])
+            else:
+                self.problems.add(join(path, "cpus"), f"expected a number > 0, got {raw['cpus']!r}")
+        if "memory" in raw:
+            values["memory"] = self.memory(join(path, "memory"), raw["memory"])
+        for key, unit in (("pids", "processes"), ("timeout", "seconds")):
+            if key in raw and self.expect(join(path, key), raw[key], int, f"a whole number of {unit}"):
+                if raw[key] > 0:
+                    values[key] = raw[key]
+                else:
+                    self.problems.add(join(path, key), f"expected a number > 0, got {raw[key]}")
+        return Limits(**values)
+
+    def memory(self, path: str, raw: Any) -> int | None:
+        if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
+            return raw
+        m = MEMORY_RE.match(raw) if isinstance(raw, str) else None
+        if m and int(m.group(1)) > 0:
+            return int(m.group(1)) * MEMORY_UNITS[m.group(2)]
+        self.problems.add(path, f'expected bytes > 0 or a size like "512MiB" (B, KiB, MiB, GiB, TiB), got {raw!r}')
+        return None
+
+    # ---- checks across ops ---------------------------------------------------------------
+    def cross_checks(self, ops: list[Operation]) -> None:
+        by_id = {op.id: op for op in ops}
+        order = group_order(ops)
+        for op in ops:
+            path = f"ops[{op.index}].execution.depends_on"
+            for k, dep in enumerate(op.execution.depends_on):
+                where = join(path, k)
+                if dep == op.id:
+                    self.problems.add(where, f"{op.id!r} cannot depend on itself")
+                elif dep not in self.all_ids:
+                    self.problems.add(where, f"no op has id {dep!r}")
+                elif dep in by_id and order[by_id[dep].execution.group] > order[op.execution.group]:
+                    self.problems.add(
+                        where,
+                        f"{dep!r} is in a later group ({by_id[dep].execution.group!r}), which starts "
+                        "only after this one has ended",
+                    )
+        reported: set[str] = set()
+        for group in order:
+            members = [op for op in ops if op.execution.group == group]
+            cycle = find_cycle(members)
+            if cycle and cycle[0] not in reported:
+                reported.update(cycle)
+                first = by_id[cycle[0]]
+                self.problems.add(
+                    f"ops[{first.index}].execution.depends_on", "dependency cycle: " + " -> ".join(cycle)
+                )
+        self.check_literals(ops, by_id)
+        self.check_volumes(ops, by_id)
+
+    def check_literals(self, ops: list[Operation], by_id: dict[str, Operation]) -> None:
+        for path, op_id, value in self.literal_sites:
+            if op_id not in by_id:
+                continue  # that op has problems of its own
+            for ref in literals.references(value):
+                if isinstance(ref, str):
+                    self.problems.add(path, ref)
+                elif ref.kind == "variable" and ref.name not in self.variables:
+                    known = ", ".join(self.variables) or "none"
+                    self.problems.add(path, f"{ref.text}: no variable {ref.name!r} in global.variables (has: {known})")
+                elif ref.kind in ("result", "host") and ref.op not in self.all_ids:
+                    self.problems.add(path, f"{ref.text}: no op has id {ref.op!r}")
+                elif ref.kind == "result" and ref.op in by_id:
+                    producer = by_id[ref.op]
+                    if ref.op == op_id:
+                        self.problems.add(path, f"{ref.text}: an op cannot use its own results")
+                    elif ref.name not in {r.key for r in producer.results}:
+                        keys = ", ".join(r.key for r in producer.results) or "none"
+                        self.problems.add(path, f"{ref.text}: op {ref.op!r} declares no result {ref.name!r} (has: {keys})")
+                    elif not ended_before(ops, ref.op, op_id):
+                        self.problems.add(
+                            path,
+                            f"{ref.text}: op {ref.op!r} must end before {op_id!r} starts: put it in an "
+                            f"earlier group or list it in {op_id!r}'s execution.depends_on",
+                        )
+
+    def check_volumes(self, ops: list[Operation], by_id: dict[str, Operation]) -> None:
+        creators: dict[str, Operation] = {}
+        for op in ops:
+            if isinstance(op.args, CreateVolumeArgs):
+                if op.args.name in creators:
+                    self.problems.add(
+                        f"ops[{op.index}].args.name",
+                        f"volume {op.args.name!r} is already created by op {creators[op.args.name].id!r}",
+                    )
+                else:
+                    creators[op.args.name] = op
+        for op in ops:
+            if not isinstance(op.args, RunArgs):
+                continue
+            for k, volume in enumerate(op.args.volumes):
+                where = f"ops[{op.index}].args.volumes[{k}].name"
+                creator = creators.get(volume.name)
+                if creator is None:
+                    self.problems.add(
+                        where,
+                        f"no container/create-volume op of this job creates {volume.name!r} "
+                        "(a job mounts only its own volumes)",
+                    )
+                elif not ended_before(ops, creator.id, op.id):
+                    self.problems.add(
+                        where,
+                        f"volume {volume.name!r} is created by op {creator.id!r}, which must end first: put it "
+                        f"in an earlier group or list it in execution.depends_on",
+                    )
+
+
+def _with_args(op: Operation, outputs: tuple[str, ...], limits: Limits) -> Operation:
+    from dataclasses import replace
+
+    assert isinstance(op.args, RunArgs)
+    return replace(op, args=replace(op.args, outputs=outputs, limits=limits))

@@ -1,0 +1,33 @@
+"""The storage errors, in one place. Each also inherits a stdlib type, so that callers that
+know nothing of ours (``except ValueError``, ``except OSError``) still catch them."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base of every storage error; its message is one line meant for a human."""
+
+
+class InvalidCid(StorageError, ValueError):
+    """A string that is not a CID we can use (a CIDv0, or a CIDv1 of a dag-pb sha2-256 node)."""
+
+
+class ContentNotFound(StorageError, LookupError):
+    """The storage does not hold the content."""
+
+
+class ContentMismatch(StorageError):
+    """The bytes fetched (or the CID a server answered) do not match the CID asked for."""
+
+    def __init__(self, expected: object, actual: object, where: str) -> None:
+        super().__init__(f"content mismatch from {where}: asked for {expected}, the bytes have CID {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class ContentTooLarge(StorageError):
+    """More bytes than the limit a caller or a server set."""
+
+
+class StorageUnavailable(StorageError, ConnectionError):
+    """The storage could not be reached or answered something that is not the kubo RPC."""

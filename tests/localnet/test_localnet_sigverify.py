@@ -1,0 +1,89 @@
+"""Signature verification, now done by sigverify.py off the loop's thread (the bank's
+LiteSVM runs with its own check off): every way in still refuses a bad signature, and a
+good one still lands, with nothing charged for a refused one."""
+
+from __future__ import annotations
+
+import base64
+
+from solders.hash import Hash
+from solders.keypair import Keypair
+from solders.message import Message, MessageV0
+from solders.signature import Signature
+from solders.system_program import TransferParams, transfer
+from solders.transaction import Transaction, VersionedTransaction
+
+from crowdcompute.localnet.sigverify import verify
+
+from .localnet_helpers import RENT_EXEMPT_0, funded, rpc
+
+
+def _tampered(tx: Transaction | VersionedTransaction, index: int = 0) -> bytes:
+    """`tx` with signature `index` replaced by another key's signature of the same message."""
+    raw = bytearray(bytes(tx))
+    other = Keypair().sign_message(b"not this message")
+    raw[1 + 64 * index:1 + 64 * (index + 1)] = bytes(other)
+    return bytes(raw)
+
+
+def _transfer(payer: Keypair, blockhash: Hash, lamports: int, *, cosigner: Keypair | None = None) -> Transaction:
+    ixs = [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=RENT_EXEMPT_0 + lamports))]
+    signers = [payer]
+    if cosigner is not None:  # a second required signer (it moves 0 lamports of its own)
+        ixs.append(transfer(TransferParams(from_pubkey=cosigner.pubkey(), to_pubkey=payer.pubkey(), lamports=0)))
+        signers.append(cosigner)
+    return Transaction(signers, Message.new_with_blockhash(ixs, payer.pubkey(), blockhash), blockhash)
+
+
+def _send(url: str, raw: bytes, **config) -> dict:
+    return rpc(url, "sendTransaction", [base64.b64encode(raw).decode(), {"encoding": "base64", **config}])
+
+
+def test_verify_unit_legacy_v0_and_every_signer():
+    payer, cosigner, blockhash = Keypair(), Keypair(), Hash.new_unique()
+    legacy = _transfer(payer, blockhash, 1, cosigner=cosigner)
+    assert verify(VersionedTransaction.from_bytes(bytes(legacy)))
+    assert not verify(VersionedTransaction.from_bytes(_tampered(legacy, 0)))
+    assert not verify(VersionedTransaction.from_bytes(_tampered(legacy, 1)))  # the second signer counts too
+    v0 = VersionedTransaction(MessageV0.try_compile(payer.pubkey(), [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=5))], [], blockhash), [payer])
+    assert verify(v0)  # a v0 message is signed with its version prefix
+    assert not verify(VersionedTransaction.from_bytes(_tampered(v0)))
+    unsigned = VersionedTransaction.populate(v0.message, [Signature.default()])
+    assert not verify(unsigned)
+
+
+def test_bad_signature_refused_on_every_path_and_charges_nothing(server, client):
+    payer = funded(client)
+    blockhash = Hash.from_string(rpc(server.url, "getLatestBlockhash")["result"]["value"]["blockhash"])
+    before = rpc(server.url, "getBalance", [str(payer.pubkey()), {"commitment": "processed"}])["result"]["value"]
+    for index, config in enumerate(({"skipPreflight": True}, {"skipPreflight": False})):
+        bad = _tampered(_transfer(payer, blockhash, 10 + index))
+        answer = _send(server.url, bad, **config)
+        assert answer["error"]["code"] == -32003, answer
+        assert "signature verification" in answer["error"]["message"]
+    cosigned_bad = _tampered(_transfer(payer, blockhash, 20, cosigner=Keypair()), 1)
+    assert _send(server.url, cosigned_bad, skipPreflight=True)["error"]["code"] == -32003
+    simulated = rpc(server.url, "simulateTransaction", [base64.b64encode(_tampered(_transfer(payer, blockhash, 30))).decode(), {"encoding": "base64", "sigVerify": True}])
+    assert simulated["error"]["code"] == -32003
+    after = rpc(server.url, "getBalance", [str(payer.pubkey()), {"commitment": "processed"}])["result"]["value"]
+    assert after == before  # no fee for a refused transaction
+    good = _transfer(payer, blockhash, 40)
+    answer = _send(server.url, bytes(good), skipPreflight=True)
+    assert answer["result"] == str(good.signatures[0])
+    status = rpc(server.url, "getSignatureStatuses", [[answer["result"]]])["result"]["value"][0]
+    assert status["err"] is None and status["confirmationStatus"] in ("confirmed", "finalized")
+
+
+def test_bank_process_verifies_unless_told(server):
+    """Bank.process is the one place that executes: without `verified=True` it checks."""
+    from crowdcompute.localnet.bank import Bank
+    from crowdcompute.localnet.server import default_programs
+
+    faucet = Keypair()
+    bank = Bank(default_programs(), genesis_hash=bytes(32), faucet=faucet)
+    bank.genesis_accounts()
+    tx = VersionedTransaction.from_bytes(_tampered(_transfer(faucet, bank.blockhash(), 1)))
+    result = bank.process(tx)
+    assert result.record is None and "SignatureFailure" in str(result.err)
+    good = VersionedTransaction.from_bytes(bytes(_transfer(faucet, bank.blockhash(), 2)))
+    assert bank.process(good).record is not None
