@@ -1,6 +1,5 @@
-"""Fetching a job's result bundle by the digest on-chain and writing it to a folder: the
-storage recomputes the CID of what it fetched (a mismatch is an error), the bundle module
-checks the format and that it is this job's bundle."""
+"""Writing a job's result bundle (fetched and verified by CrowdClient.result_bundle) to a
+folder: bundle.json as fetched, each op's logs, and the output files it carries."""
 
 from __future__ import annotations
 
@@ -8,25 +7,10 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from ..client.errors import InvalidInput
 
 
 async def fetch_bundle(crowd: Any, job: Any) -> tuple[str, bytes, Any]:
-    from ..client.bundle import Bundle, BundleError
-    from ..client.storage import Cid
-
-    if not any(job.result):
-        raise InvalidInput(f"job {job.address} has no result")
-    cid = Cid(bytes(job.result))
-    storage = await crowd.storage()
-    data = await storage.get_bytes(cid)
-    try:
-        bundle = Bundle.from_bytes(data)
-    except BundleError as exc:
-        raise InvalidInput(f"the result {cid} of job {job.address} is not a valid bundle: {exc}") from None
-    if bundle.job != str(job.address):
-        raise InvalidInput(f"the result {cid} is the bundle of job {bundle.job}, not of {job.address}")
-    return str(cid), data, bundle
+    return await crowd.result_bundle(job)
 
 
 def write_bundle(folder: Path, data: bytes, bundle: Any) -> Path:

@@ -1,6 +1,7 @@
 """The live status line of `crowd job post --wait`: queued -> running on node X -> done, with
 the elapsed time and the cost so far (price x running time, or what was paid). On stderr,
-so stdout keeps only the result; nothing in --output json mode."""
+so stdout keeps only the result; nothing in --output json mode. When stderr is not a
+terminal (a log file, a CI job) each change is printed as a line of its own instead."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ class LiveStatus:
         self.started = time.monotonic()
         self.view: Any = None
         self.history: list[str] = []
-        self.live = None if out.json else Live(Text(""), console=out.err_console, refresh_per_second=4, transient=False,
+        self.lines = not out.json and not out.err_console.is_terminal
+        self.live = None if out.json or self.lines else Live(Text(""), console=out.err_console, refresh_per_second=4, transient=False,
                                                get_renderable=self._render)
 
     def __enter__(self) -> LiveStatus:
@@ -39,6 +41,8 @@ class LiveStatus:
         if view is not None and status == "running" and view.node is not None:
             status = f"running on node {view.node}"
         self.history.append(status)
+        if self.lines:
+            self.out.err_console.print(self._render(), soft_wrap=True)
 
     def _render(self) -> Text:
         elapsed = int(time.monotonic() - self.started)

@@ -281,10 +281,30 @@ class CrowdClient:
             if self._storage_spec is not None and not isinstance(self._storage_spec, (str, bytes)) and hasattr(self._storage_spec, "add_bytes"):
                 self._storage = self._storage_spec
             else:
-                from crowdcompute.client.storage import open_storage
+                from .storage import open_storage
 
                 self._storage = open_storage(self._storage_spec)
         return self._storage
+
+    async def result_bundle(self, job: Pubkey | str | Job) -> Any:
+        """The result bundle of a done job, fetched by the digest on-chain: the storage checks
+        the bytes against the CID, the bundle module their format, and it must name this job.
+        Returns (cid, bytes, Bundle)."""
+        from .bundle import Bundle, BundleError
+        from .storage import Cid
+
+        j = job if isinstance(job, Job) else await self.get_job(job)
+        if not any(j.result):
+            raise InvalidInput(f"job {j.address} has no result yet")
+        cid = Cid(bytes(j.result))
+        data = await (await self.storage()).get_bytes(cid)
+        try:
+            bundle = Bundle.from_bytes(data)
+        except BundleError as exc:
+            raise InvalidInput(f"the result {cid} of job {j.address} is not a valid bundle: {' '.join(str(exc).split())}") from None
+        if bundle.job != str(j.address):
+            raise InvalidInput(f"the result {cid} is the bundle of job {bundle.job}, not of {j.address}")
+        return str(cid), data, bundle
 
     async def post(self, market: Pubkey | str, *, timeout: int, definition: Any = None, digest: bytes | None = None,
                    max_price_per_second: int | None = None, job: Keypair | None = None) -> Posted:
@@ -417,7 +437,7 @@ def _definition_bytes(definition: Any) -> bytes:
     if hasattr(definition, "to_bytes"):
         return definition.to_bytes()
     if isinstance(definition, dict):
-        from crowdcompute.client.jobspec import parse
+        from .jobspec import parse
 
         return parse(definition).to_bytes()
     raise InvalidInput(f"a definition is a JobDefinition, a dict or bytes, not {type(definition).__name__}")

@@ -33,10 +33,15 @@ class Crowd:
 
     def __call__(self, *argv: str, keypair: str | None = None, url: str | None = None) -> Result:
         args = list(argv)
-        if args and args[0] not in ("localnet",):
+        inline = []
+        if "--" in args:  # an inline job's command stays last
+            at = args.index("--")
+            args, inline = args[:at], args[at:]
+        if args and args[0] not in ("localnet", "storage"):
             args += ["-u", url or self.url]
             if (keypair or self.keypair) is not None:
                 args += ["-k", keypair or self.keypair]
+        args += inline
         self.capsys.readouterr()
         try:
             code = main(args)
