@@ -4,11 +4,20 @@ u32 tag), and the account states they leave."""
 
 from __future__ import annotations
 
+import base64
 import struct
+import time
+from concurrent.futures import ThreadPoolExecutor
 
+from solders.hash import Hash
 from solders.instruction import AccountMeta, Instruction
+from solders.keypair import Keypair
+from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.system_program import CreateAccountParams, create_account
+from solders.transaction import Transaction
+
+from .localnet_helpers import rpc
 
 LOADER_V3 = Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111")
 SYSTEM = Pubkey.from_string("11111111111111111111111111111111")
@@ -99,3 +108,88 @@ def extend_program(program: Pubkey, payer: Pubkey, additional_bytes: int) -> Ins
 
 def write_chunks(elf: bytes, chunk: int = WRITE_CHUNK) -> list[tuple[int, bytes]]:
     return [(offset, elf[offset:offset + chunk]) for offset in range(0, len(elf), chunk)]
+
+
+# -- the CLI's flow over JSON-RPC --------------------------------------------------------
+class Deployer:
+    """Sends what `solana program deploy` sends, over raw JSON-RPC to `url`: the buffer
+    (CreateAccount + InitializeBuffer), the Writes in parallel (`parallel` in flight), then
+    the deployment; `payer` pays and is the buffer's and the program's authority."""
+
+    def __init__(self, url: str, payer: Keypair, *, parallel: int = 8) -> None:
+        self.url, self.payer, self.parallel = url, payer, parallel
+
+    def call(self, method: str, params: object = None) -> object:
+        reply = rpc(self.url, method, params, timeout=30)
+        assert "error" not in reply, f"{method}: {reply['error']}"
+        return reply["result"]
+
+    def rent(self, size: int) -> int:
+        return self.call("getMinimumBalanceForRentExemption", [size])
+
+    def blockhash(self) -> Hash:
+        return Hash.from_string(self.call("getLatestBlockhash", [{"commitment": "confirmed"}])["value"]["blockhash"])
+
+    def submit(self, instructions: list[Instruction], signers: list[Keypair] = (), *, skip_preflight: bool = False) -> str:
+        """Signs (the payer first) and sends; returns the signature without waiting."""
+        blockhash = self.blockhash()
+        tx = Transaction([self.payer, *signers], Message.new_with_blockhash(instructions, self.payer.pubkey(), blockhash), blockhash)
+        return self.call("sendTransaction", [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64", "skipPreflight": skip_preflight,
+                                                                                    "preflightCommitment": "confirmed"}])
+
+    def confirm(self, signatures: list[str], timeout: float = 60) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            statuses = self.call("getSignatureStatuses", [signatures, {"searchTransactionHistory": True}])["value"]
+            if all(s is not None and s["confirmationStatus"] in ("confirmed", "finalized") for s in statuses):
+                return statuses
+            assert time.monotonic() < deadline, f"not confirmed in {timeout}s: {statuses}"
+            time.sleep(0.05)
+
+    def run(self, instructions: list[Instruction], signers: list[Keypair] = (), *, skip_preflight: bool = False) -> dict:
+        """Sends, waits until confirmed; returns the status (its err is None or the failure)."""
+        return self.confirm([self.submit(instructions, signers, skip_preflight=skip_preflight)])[0]
+
+    def must(self, instructions: list[Instruction], signers: list[Keypair] = ()) -> str:
+        signature = self.submit(instructions, signers)
+        status = self.confirm([signature])[0]
+        assert status["err"] is None, status
+        return signature
+
+    def write_buffer(self, elf: bytes, buffer: Keypair | None = None) -> Pubkey:
+        buffer = buffer or Keypair()
+        size = BUFFER_METADATA + len(elf)
+        self.must(create_buffer(self.payer.pubkey(), buffer.pubkey(), self.payer.pubkey(), self.rent(size), len(elf)), [buffer])
+        with ThreadPoolExecutor(self.parallel) as pool:  # many Writes in flight, as the CLI sends them
+            signatures = list(pool.map(lambda piece: self.submit([write(buffer.pubkey(), self.payer.pubkey(), *piece)]), write_chunks(elf)))
+        assert all(s["err"] is None for s in self.confirm(signatures))
+        return buffer.pubkey()
+
+    def deploy(self, elf: bytes, program: Keypair | None = None, *, max_data_len: int | None = None) -> Pubkey:
+        """The whole deployment; returns the program id."""
+        program = program or Keypair()
+        buffer = self.write_buffer(elf)
+        self.must(deploy_with_max_data_len(self.payer.pubkey(), program.pubkey(), buffer, self.payer.pubkey(),
+                                           self.rent(PROGRAM_LEN), max_data_len or len(elf)), [program])
+        return program.pubkey()
+
+    def account(self, address: Pubkey) -> dict | None:
+        return self.call("getAccountInfo", [str(address), {"encoding": "base64", "commitment": "confirmed"}])["value"]
+
+    def wait_slot_after(self, slot: int, timeout: float = 30) -> int:
+        deadline = time.monotonic() + timeout
+        while (now := self.call("getSlot", [{"commitment": "confirmed"}])) <= slot:
+            assert time.monotonic() < deadline, "the slot did not advance"
+            time.sleep(0.05)
+        return now
+
+
+def account_data(value: dict) -> bytes:
+    return base64.b64decode(value["data"][0])
+
+
+def programdata_state(data: bytes) -> tuple[int, Pubkey | None]:
+    """(slot, upgrade authority) of a program data account's data."""
+    tag, slot = struct.unpack_from("<IQ", data)
+    assert tag == 3, f"not program data: tag {tag}"
+    return slot, (Pubkey(data[13:45]) if data[12] == 1 else None)
