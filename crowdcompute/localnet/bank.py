@@ -67,7 +67,7 @@ from ..client.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from .features import runtime_svm
 from .fees import RecentFees, compute_budget
 from .genesis import genesis_accounts, startup_program_accounts
-from .loader import LOADER_V3, LOADER_V4, first_undeployed, not_deployed, undeployed_logs
+from .loader import LOADER_V3, LOADER_V4, first_undeployed, not_deployed, programdata_header, undeployed_logs
 from .message_keys import writable_keys
 from .nonce import advance_after_failure, durable_nonce_valid
 from .rent import RentRules
@@ -239,22 +239,26 @@ class Bank:
             else:
                 self.restore_account(pubkey, account)
         for pubkey, account in programs:
-            try:
-                self.restore_account(pubkey, account)
-            except Exception:  # noqa: BLE001 - solders' LiteSVMError: a closed program (no program data)
-                self._restore_closed_program(pubkey, account)
+            self._set_program(pubkey, account)
+            self._index(pubkey, account)
 
-    def _restore_closed_program(self, pubkey: Pubkey, account: Account) -> None:
-        """A loader-v3 program whose program data was closed: the account stays (as on
-        Solana), and LiteSVM compiles it from a stand-in program data that is removed again;
-        the runtime rule of loader.py answers "Program is not deployed" for it."""
-        from .loader import programdata_header
-
+    def _set_program(self, pubkey: Pubkey, account: Account) -> None:
+        """Stores a program account (LiteSVM compiles it then). A loader-v3 program whose
+        program data was closed stays (as on Solana): LiteSVM compiles it from a stand-in
+        program data that is removed again, and loader.py's rule answers "Program is not
+        deployed" for it."""
+        try:
+            self.svm.set_account(pubkey, account)
+            return
+        except Exception:  # noqa: BLE001 - solders' LiteSVMError: no program data to compile
+            if account.owner != LOADER_V3 or len(account.data) < 36:
+                raise
         programdata_key = Pubkey(bytes(account.data)[4:36])
+        before = self.svm.get_account(programdata_key)
         stand_in = bytes(self.svm.get_account(MEMO_PROGRAM).data)  # any valid ELF
         self.svm.set_account(programdata_key, Account(1, programdata_header(0, None) + stand_in, LOADER_V3, False, 0))
-        self.restore_account(pubkey, account)
-        self.svm.set_account(programdata_key, Account(0, b"", Pubkey.default(), False, 0))
+        self.svm.set_account(pubkey, account)
+        self.svm.set_account(programdata_key, before if before is not None else Account(0, b"", Pubkey.default(), False, 0))
 
     def restore_history(self, records: list[TxRecord], statuses: list[tuple[str, int, object]], blocks: list[Block], tx_count: int) -> None:
         """The recent history a ledger holds (store.Loaded): records, statuses and blocks."""
@@ -502,7 +506,7 @@ class Bank:
         priority = budget.priority_fee
         if not self._take_priority_fee(keys[0], pre_accounts[0], budget):
             return ProcessResult(signature, _fieldless("InsufficientFundsForFee"), [], 0)
-        result = self.svm.send_transaction(tx)
+        result = self._send(tx, keys, writable, pre_accounts)
         post_accounts = [self.svm.get_account(k) for k in keys]
         post = [a.lamports if a is not None else 0 for a in post_accounts]
         meta = result.meta() if isinstance(result, FailedTransactionMetadata) else result
@@ -585,6 +589,32 @@ class Bank:
         out.record, out.accounts = record, rows
         return out
 
+    def _send(self, tx: VersionedTransaction, keys: list[Pubkey], writable: list[Pubkey], pre_accounts: list):
+        """LiteSVM's send_transaction, except for a transaction that writes a deployed
+        loader-v3 program account (Upgrade, ExtendProgram, Close, a transfer to it): LiteSVM
+        recompiles such a program when it stores the transaction's accounts, in an order of
+        its own, and panics when the program data is gone at that moment (a closed program).
+        Such a transaction is simulated, and its accounts stored here in a safe order."""
+        by_key = dict(zip(keys, pre_accounts))
+        if not any((a := by_key.get(k)) is not None and a.executable and a.owner == LOADER_V3 for k in writable):
+            return self.svm.send_transaction(tx)
+        simulated = self.svm.simulate_transaction(tx)
+        if isinstance(simulated, FailedTransactionMetadata):
+            return self.svm.send_transaction(tx)  # fails the same way; LiteSVM stores no account then
+        posts = dict(simulated.post_accounts())
+        programs = []
+        for key in dict.fromkeys(writable):
+            account = posts.get(key)
+            if account is None:
+                continue
+            if account.executable:
+                programs.append((key, account))
+            else:
+                self.svm.set_account(key, account)
+        for key, account in programs:
+            self._set_program(key, account)
+        return simulated.meta()
+
     def _take_priority_fee(self, payer_key: Pubkey, payer: Account | None, budget) -> bool:
         """LiteSVM charges the signature fee only: the prioritization fee is deducted before
         execution, as a validator takes the whole fee first (and keeps it if execution
@@ -601,7 +631,10 @@ class Bank:
         # Program accounts last: LiteSVM compiles a program from the program data set before it.
         restore = sorted(((k, a) for k, a in zip(keys, before) if k in writable), key=lambda ka: ka[1] is not None and ka[1].executable)
         for key, account in restore:
-            self.svm.set_account(key, account if account is not None else Account(0, b"", Pubkey.default(), False, 0))
+            if account is not None and account.executable:
+                self._set_program(key, account)
+            else:
+                self.svm.set_account(key, account if account is not None else Account(0, b"", Pubkey.default(), False, 0))
 
     def _token_balances(self, keys: list[Pubkey], accounts: list) -> list[dict]:
         """Solana's pre/postTokenBalances: one entry per SPL token account among `keys`."""

@@ -193,3 +193,4 @@ def programdata_state(data: bytes) -> tuple[int, Pubkey | None]:
     tag, slot = struct.unpack_from("<IQ", data)
     assert tag == 3, f"not program data: tag {tag}"
     return slot, (Pubkey(data[13:45]) if data[12] == 1 else None)
+
