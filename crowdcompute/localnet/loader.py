@@ -111,3 +111,34 @@ def undeployed_logs(logs: list[str], found: Undeployed) -> list[str]:
     failed = "Unsupported program id"
     out = logs[:found.log_index + 1] + ["Program is not deployed", f"Program {found.program} failed: {failed}"]
     return out + [f"Program {caller} failed: {failed}" for caller in found.callers]
+
+
+def parse_upgradeable_loader(account: Account) -> dict | None:
+    """jsonParsed of a loader-v3 account, as agave's account decoder writes it
+    ("bpf-upgradeable-loader": uninitialized, buffer, program, programData)."""
+    import base64
+
+    if account.owner != LOADER_V3:
+        return None
+    data = bytes(account.data)
+    if len(data) < 4:
+        return None
+    tag = struct.unpack_from("<I", data)[0]
+
+    def authority(at: int) -> str | None:
+        return str(Pubkey(data[at + 1:at + 33])) if data[at] == 1 else None
+
+    def binary(offset: int) -> list[str]:
+        return [base64.b64encode(data[offset:]).decode(), "base64"]
+
+    if tag == 0:
+        parsed: dict = {"type": "uninitialized"}
+    elif tag == 1 and len(data) >= 37:
+        parsed = {"type": "buffer", "info": {"authority": authority(4), "data": binary(37)}}
+    elif tag == _PROGRAM and len(data) >= 36:
+        parsed = {"type": "program", "info": {"programData": str(Pubkey(data[4:36]))}}
+    elif tag == _PROGRAMDATA and len(data) >= PROGRAMDATA_METADATA:
+        parsed = {"type": "programData", "info": {"slot": struct.unpack_from("<Q", data, 4)[0], "authority": authority(12), "data": binary(PROGRAMDATA_METADATA)}}
+    else:
+        return None
+    return {"parsed": parsed, "program": "bpf-upgradeable-loader", "space": len(data)}

@@ -82,6 +82,11 @@ def test_deploy_jobs_at_a_fresh_address_then_use_it(server, elf):
     assert programdata_state(data) == (slot, deployer.payer.pubkey())
     assert data[loader.PROGRAMDATA_METADATA:loader.PROGRAMDATA_METADATA + len(elf)] == elf
     assert deployer.account(buffer) is None
+    parsed = deployer.call("getAccountInfo", [str(program_id), {"encoding": "jsonParsed"}])["value"]["data"]
+    assert parsed == {"parsed": {"type": "program", "info": {"programData": str(programdata)}}, "program": "bpf-upgradeable-loader", "space": 36}
+    parsed = deployer.call("getAccountInfo", [str(programdata), {"encoding": "jsonParsed"}])["value"]["data"]["parsed"]
+    assert (parsed["type"], parsed["info"]["slot"], parsed["info"]["authority"]) == ("programData", slot, str(deployer.payer.pubkey()))
+    assert account_data({"data": parsed["info"]["data"]}) == data[loader.PROGRAMDATA_METADATA:]
     listed = deployer.call("getProgramAccounts", [str(loader.LOADER_V3), {"encoding": "base64", "dataSlice": {"offset": 0, "length": 0}}])
     assert {str(program_id), str(programdata)} <= {a["pubkey"] for a in listed}
     programs = deployer.call("getProgramAccounts", [str(loader.LOADER_V3), {"encoding": "base64", "filters": [

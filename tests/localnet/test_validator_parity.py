@@ -656,6 +656,9 @@ def scenario_deploy(ep: Endpoint) -> Run:
     deployer = Deployer(ep.url, ep.funded(30 * 10**9))
     program = deployer.deploy(elf)
     programdata = programdata_address(program)
+    run.replies["getAccountInfo(program,jsonParsed)"] = ep.call("getAccountInfo", [str(program), {"encoding": "jsonParsed", "commitment": "confirmed"}])
+    run.outcomes["program_parsed"] = run.replies["getAccountInfo(program,jsonParsed)"]["result"]["value"]["data"] == {
+        "parsed": {"type": "program", "info": {"programData": str(programdata)}}, "program": "bpf-upgradeable-loader", "space": PROGRAM_LEN}
     for name, key, config in (("program", program, {}), ("programdata", programdata, {"dataSlice": {"offset": 0, "length": 45}})):
         reply = ep.call("getAccountInfo", [str(key), {"encoding": "base64", "commitment": "confirmed", **config}])
         run.replies[f"getAccountInfo({name})"] = reply
