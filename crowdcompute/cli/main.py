@@ -2,6 +2,7 @@
 
 Subcommands so far:
   crowd localnet ...   the embedded chain (same flags as `python -m crowdcompute.localnet`)
+                       and the storage server beside it (localnet_storage.py)
   crowd job validate   check a job definition (job_cmd.py)
   crowd storage ...    content-addressed storage: add, get, serve (storage_cmd.py)
 """
@@ -38,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "localnet":
         from ..localnet.__main__ import main as localnet_main
 
-        return localnet_main(argv[1:], prog="crowd localnet")
+        from .localnet_storage import StorageCompanion
+
+        return localnet_main(argv[1:], prog="crowd localnet", companions=[StorageCompanion()])
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
