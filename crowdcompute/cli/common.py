@@ -25,7 +25,7 @@ def add_chain_options(parser: argparse.ArgumentParser, *, storage: bool = False)
     group.add_argument("--output", choices=("text", "json"), default="text", help="output format (json for scripts)")
     if storage:
         group.add_argument("--storage", default=None,
-                           help="content storage: a kubo-RPC URL or a folder (default $CROWD_STORAGE or the local store)")
+                           help="content storage: a kubo-RPC URL or a folder (default $CROWD_STORAGE; for -u localnet, crowd localnet's server on :8901; else the local store)")
 
 
 class Output:

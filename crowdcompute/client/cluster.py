@@ -24,6 +24,9 @@ MONIKERS = {
     "mainnet-beta": "https://api.mainnet-beta.solana.com",
     "m": "https://api.mainnet-beta.solana.com",
 }
+# `crowd localnet`'s default ports: JSON-RPC, and the storage server it starts beside it.
+LOCALNET_RPC_PORT = 8899
+LOCALNET_STORAGE_PORT = 8901
 COMMITMENTS = ("processed", "confirmed", "finalized")
 # Reads and waits default to confirmed: finalized trails by ~31 slots on a real cluster (and
 # on the localnet), and processed can be rolled back.
@@ -45,6 +48,16 @@ class Cluster:
             names = ", ".join(sorted({"localnet", "devnet", "testnet", "mainnet-beta"}))
             raise ValueError(f"not a cluster URL or moniker: {value!r} (use {names} or http(s)://host[:port])")
         return cls(url, ws_url or websocket_url(url))
+
+    @property
+    def local_storage_url(self) -> str | None:
+        """Where `crowd localnet` serves storage when this is its default address
+        (127.0.0.1:8899 or localhost:8899 -> port 8901 on the same host); None otherwise:
+        a poster and a worker of one localnet then share content without configuration."""
+        parts = urlsplit(self.url)
+        if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost") and parts.port == LOCALNET_RPC_PORT:
+            return f"http://{parts.hostname}:{LOCALNET_STORAGE_PORT}"
+        return None
 
     @property
     def moniker(self) -> str | None:

@@ -276,6 +276,18 @@ class CrowdClient:
         cid = await storage.add_bytes(data)
         return cid.digest
 
+    def storage_spec(self) -> Any:
+        """The storage to use: the one given, else $CROWD_STORAGE, else the storage server of
+        `crowd localnet` when this client talks to the localnet at its default address
+        (so poster and worker share content), else the local folder (open_storage's default)."""
+        if self._storage_spec is not None:
+            return self._storage_spec
+        import os
+
+        from .storage.backend import ENV_VAR
+
+        return os.environ.get(ENV_VAR) or self.cluster.local_storage_url
+
     async def storage(self) -> Any:
         if self._storage is None:
             if self._storage_spec is not None and not isinstance(self._storage_spec, (str, bytes)) and hasattr(self._storage_spec, "add_bytes"):
@@ -283,7 +295,7 @@ class CrowdClient:
             else:
                 from .storage import open_storage
 
-                self._storage = open_storage(self._storage_spec)
+                self._storage = open_storage(self.storage_spec())
         return self._storage
 
     async def result_bundle(self, job: Pubkey | str | Job) -> Any:
