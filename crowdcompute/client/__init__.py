@@ -10,8 +10,8 @@ takes about 0.2 s to import, and the localnet (which needs only token constants 
 `crowdcompute.client.token`) must start in under half a second.
 """
 
-from importlib import import_module
-from typing import Any
+
+from .lazy import lazy_attributes
 
 _HOMES = {
     "JobsProgram": ".jobs", "MarketSettings": ".jobs", "load_idl": ".idl", "program_id": ".idl", "vault_address": ".pda",
@@ -25,10 +25,4 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _HOMES, globals())

@@ -7,8 +7,8 @@ worker honours, what it refuses and why, and our extensions. Names load on first
 so `import crowdcompute.client` stays light (PyYAML is imported only for YAML files).
 """
 
-from importlib import import_module
-from typing import Any
+
+from ..lazy import lazy_attributes
 
 __all__ = [
     "JobDefinition", "Operation", "RunArgs", "CreateVolumeArgs", "Execution", "VolumeMount",
@@ -31,10 +31,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _HOMES, globals())

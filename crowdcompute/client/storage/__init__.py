@@ -11,8 +11,8 @@ Names load on first use: aiohttp is imported only by the HTTP backend and the se
 See README.md beside this file.
 """
 
-from importlib import import_module
-from typing import Any
+
+from ..lazy import lazy_attributes
 
 _HOMES = {
     "Cid": ".cid", "cid_to_digest": ".cid", "digest_to_cid": ".cid",
@@ -27,10 +27,4 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _HOMES, globals())
