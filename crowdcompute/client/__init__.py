@@ -10,7 +10,6 @@ takes about 0.2 s to import, and the localnet (which needs only token constants 
 `crowdcompute.client.token`) must start in under half a second.
 """
 
-
 from .lazy import lazy_attributes
 
 _HOMES = {

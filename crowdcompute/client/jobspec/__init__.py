@@ -7,7 +7,6 @@ worker honours, what it refuses and why, and our extensions. Names load on first
 so `import crowdcompute.client` stays light (PyYAML is imported only for YAML files).
 """
 
-
 from ..lazy import lazy_attributes
 
 __all__ = [

@@ -11,7 +11,6 @@ Names load on first use: aiohttp is imported only by the HTTP backend and the se
 See README.md beside this file.
 """
 
-
 from ..lazy import lazy_attributes
 
 _HOMES = {
