@@ -2,6 +2,7 @@
 
 Subcommands so far:
   crowd localnet ...                  the embedded chain (same flags as `python -m crowdcompute.localnet`)
+                                      and the storage server beside it (localnet_storage.py)
   crowd job validate                  check a job definition (job_cmd.py)
   crowd job post|get|logs|list|why|cancel|extend|end|clean   the poster's commands (job_commands.py)
   crowd market create|get|list|update|close                   a market authority's (market_commands.py)
@@ -43,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "localnet":
         from ..localnet.__main__ import main as localnet_main
 
-        return localnet_main(argv[1:], prog="crowd localnet")
+        from .localnet_storage import StorageCompanion
+
+        return localnet_main(argv[1:], prog="crowd localnet", companions=[StorageCompanion()])
     argv, inline_command = job_commands.split_inline_command(argv)
     args = parser.parse_args(argv)
     if inline_command:

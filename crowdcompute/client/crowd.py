@@ -21,7 +21,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from .accounts import ZERO_KEY, Job, JobStatus, Market, account_discriminator, job_field_offset
+from .accounts import ZERO_KEY, Event, Job, JobStatus, Market, account_discriminator, job_field_offset
 from .chain import Chain
 from .cluster import DEFAULT_COMMITMENT, COMMITMENTS, Cluster
 from .errors import InsufficientFunds, InvalidInput, JobNotFound, MarketNotFound
@@ -404,6 +404,17 @@ class CrowdClient:
 
         return await why(self, job)
 
+    async def events(self, signature: Signature | str) -> list[Event]:
+        """The jobs program's events in a transaction, decoded by the IDL (snake_case fields;
+        keys as Pubkeys, digests as bytes)."""
+        sig = signature if isinstance(signature, Signature) else Signature.from_string(str(signature))
+        reply = await self.chain.call("getTransaction", self.chain.rpc.get_transaction(sig, "json", self.chain.commitment,
+                                                                                          max_supported_transaction_version=0))
+        if reply.value is None:
+            raise InvalidInput(f"transaction not found: {sig}")
+        logs = list(reply.value.transaction.meta.log_messages or [])
+        return [Event(e.name, _plain(e.data)) for e in self.program.events(logs)]
+
     # -- waiting -----------------------------------------------------------------------
     async def wait_for(self, job: Pubkey | str, states: str | Iterable[str], *, timeout: float = 600, on_change: Any = None,
                        poll_interval: float = 2.0) -> JobView | None:
@@ -441,6 +452,11 @@ def _definition_bytes(definition: Any) -> bytes:
 
         return parse(definition).to_bytes()
     raise InvalidInput(f"a definition is a JobDefinition, a dict or bytes, not {type(definition).__name__}")
+
+
+def _plain(data: Any) -> dict[str, Any]:
+    fields = data.__dict__ if hasattr(data, "__dict__") and not isinstance(data, dict) else dict(data)
+    return {k: bytes(v) if isinstance(v, list) else v for k, v in fields.items() if not k.startswith("_")}
 
 
 def _key(value: Pubkey | str, what: str) -> Pubkey:

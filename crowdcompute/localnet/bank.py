@@ -69,8 +69,11 @@ from solders.transaction_metadata import FailedTransactionMetadata
 from solders.transaction_status import TransactionErrorInsufficientFundsForRent
 
 from ..client.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
+from .features import runtime_svm
 from .fees import RecentFees, compute_budget
 from .finality import CURRENT, FINALITY_LAG, Finality
+from .genesis import genesis_accounts, startup_program_accounts
+from .loader import LOADER_V3, LOADER_V4, first_undeployed, not_deployed, programdata_header, undeployed_logs
 from .message_keys import writable_keys
 from .nonce import advance_after_failure, durable_nonce_valid
 from .rent import RentRules
@@ -88,6 +91,10 @@ TOKEN_PROGRAMS = (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID)
 ALT_PROGRAM_ID = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
 SYSVAR_OWNER = Pubkey.from_string("Sysvar1111111111111111111111111111111111111")
 NATIVE_LOADER = Pubkey.from_string("NativeLoader1111111111111111111111111111111")
+# LiteSVM's own programs (SPL Token, ATA, Memo) are bpf_loader-owned: installed at every start.
+BUILTIN_LOADERS = (Pubkey.from_string("BPFLoader2111111111111111111111111111111111"), Pubkey.from_string("BPFLoader1111111111111111111111111111111111"))
+PROGRAM_LOADERS = (LOADER_V3, LOADER_V4)
+MEMO_PROGRAM = Pubkey.from_string("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr")
 FAUCET_LAMPORTS = 500_000_000 * 1_000_000_000  # 500M SOL, as solana-test-validator's faucet
 
 
@@ -177,13 +184,10 @@ class Bank:
         self.genesis = genesis_hash
         self.faucet = faucet
         self.creation_time = creation_time if creation_time is not None else int(time.time())
+        # The runtime runs with agave 3.1's feature set, as the feature accounts show it (features.py).
         # Signatures are verified before execution by sigverify.py (off the loop's thread):
         # LiteSVM's own check would hold the GIL for ~60 us a signature.
-        self.svm = LiteSVM().with_blockhash_check(False).with_transaction_history(0).with_sigverify(False)
-        for program_id, path in self.programs.items():
-            if not Path(path).is_file():
-                raise FileNotFoundError(f"program {program_id}: {path} is missing (run scripts/build-programs.sh)")
-            self.svm.add_program_from_file(program_id, str(path))
+        self.svm = runtime_svm().with_blockhash_check(False).with_transaction_history(0).with_sigverify(False)
         self.epoch_schedule = self.svm.get_epoch_schedule()
         self.slot = 0
         self.block_time = int(time.time())
@@ -207,6 +211,21 @@ class Bank:
         self.by_mint: dict[Pubkey, set[Pubkey]] = {}
         self._indexed: dict[Pubkey, tuple[Pubkey, Pubkey | None, Pubkey | None]] = {}
         self._set_clock()
+        # Installed at every start, never persisted: the startup programs (loader-v3 accounts,
+        # as solana-test-validator's --bpf-program), the feature accounts and native mints.
+        self.startup_keys: set[Pubkey] = set()
+        rent = self.svm.minimum_balance_for_rent_exemption
+        for program_id, path in self.programs.items():
+            if not Path(path).is_file():
+                raise FileNotFoundError(f"program {program_id}: {path} is missing (run scripts/build-programs.sh)")
+            for pubkey, account in startup_program_accounts(program_id, Path(path), rent):
+                self.svm.set_account(pubkey, account)
+                self._index(pubkey, account)
+                self.startup_keys.add(pubkey)
+        for pubkey, account in genesis_accounts(rent):
+            self.svm.set_account(pubkey, account)
+            self._index(pubkey, account)
+        self._deployed: tuple[int, dict[Pubkey, bool]] = (-1, {})  # (slot, program -> not deployed)
 
     # -- genesis and restore ------------------------------------------------------------
     def genesis_accounts(self) -> list[AccountRow]:
@@ -219,6 +238,37 @@ class Bank:
     def restore_account(self, pubkey: Pubkey, account: Account) -> None:
         self.svm.set_account(pubkey, account)
         self._index(pubkey, account)
+
+    def restore_accounts(self, accounts: Iterable[tuple[Pubkey, Account]]) -> None:
+        """The ledger's accounts. Program accounts go last: LiteSVM compiles a program when
+        its account is set, from its program data account (loader-v3), which must be there."""
+        programs = []
+        for pubkey, account in accounts:
+            if account.executable:
+                programs.append((pubkey, account))
+            else:
+                self.restore_account(pubkey, account)
+        for pubkey, account in programs:
+            self._set_program(pubkey, account)
+            self._index(pubkey, account)
+
+    def _set_program(self, pubkey: Pubkey, account: Account) -> None:
+        """Stores a program account (LiteSVM compiles it then). A loader-v3 program whose
+        program data was closed stays (as on Solana): LiteSVM compiles it from a stand-in
+        program data that is removed again, and loader.py's rule answers "Program is not
+        deployed" for it."""
+        try:
+            self.svm.set_account(pubkey, account)
+            return
+        except Exception:  # noqa: BLE001 - solders' LiteSVMError: no program data to compile
+            if account.owner != LOADER_V3 or len(account.data) < 36:
+                raise
+        programdata_key = Pubkey(bytes(account.data)[4:36])
+        before = self.svm.get_account(programdata_key)
+        stand_in = bytes(self.svm.get_account(MEMO_PROGRAM).data)  # any valid ELF
+        self.svm.set_account(programdata_key, Account(1, programdata_header(0, None) + stand_in, LOADER_V3, False, 0))
+        self.svm.set_account(pubkey, account)
+        self.svm.set_account(programdata_key, before if before is not None else Account(0, b"", Pubkey.default(), False, 0))
 
     def restore_history(self, records: list[TxRecord], statuses: list[tuple[str, int, object]], blocks: list[Block], tx_count: int) -> None:
         """The recent history a ledger holds (store.Loaded): records, statuses and blocks."""
@@ -426,11 +476,14 @@ class Bank:
         return sorted(set(keys).union(extra), key=bytes) if extra else keys
 
     def _persistable(self, pubkey: Pubkey, account: Account | None) -> bool:
-        if pubkey in self.programs:
+        if pubkey in self.startup_keys:
             return False
         if account is None:
             return True
-        return not (account.executable or account.owner in (SYSVAR_OWNER, NATIVE_LOADER))
+        if account.owner in (SYSVAR_OWNER, NATIVE_LOADER):
+            return False
+        # Programs deployed by transactions (loader-v3/v4) persist; LiteSVM's own do not.
+        return not (account.executable and account.owner in BUILTIN_LOADERS)
 
     def _index(self, pubkey: Pubkey, account: Account | None) -> None:
         old = self._indexed.get(pubkey)
@@ -446,7 +499,7 @@ class Bank:
                 self.by_token_owner.get(token_owner, set()).discard(pubkey)
             if mint is not None:
                 self.by_mint.get(mint, set()).discard(pubkey)
-        if account is None or account.lamports == 0 or account.executable:
+        if account is None or (account.lamports == 0 and not account.executable):
             return
         token_owner = mint = None
         if account.owner in TOKEN_PROGRAMS and is_token_account(account):
@@ -523,11 +576,14 @@ class Bank:
         priority = budget.priority_fee
         if not self._take_priority_fee(keys[0], pre_accounts[0], budget):
             return ProcessResult(signature, _fieldless("InsufficientFundsForFee"), [], 0)
-        result = self.svm.send_transaction(tx)
+        result = self._send(tx, keys, writable, pre_accounts)
         post_accounts = [self.svm.get_account(k) for k in keys]
         post = [a.lamports if a is not None else 0 for a in post_accounts]
+        meta = result.meta() if isinstance(result, FailedTransactionMetadata) else result
+        logs = list(meta.logs())
+        undeployed = self._first_undeployed(logs)
         if isinstance(result, FailedTransactionMetadata):
-            err, meta = result.err(), result.meta()
+            err = result.err()
             landed = post[0] != pre[0] - priority  # the signature fee was charged: it is in a block
             if not landed and priority:  # refused before execution: no fee at all
                 self.svm.set_account(keys[0], pre_accounts[0])
@@ -536,19 +592,24 @@ class Bank:
                 nonce_key = advance_after_failure(self.svm, message)
                 post_accounts = [self.svm.get_account(k) if k == nonce_key else a for k, a in zip(keys, post_accounts)]
                 post = [a.lamports if a is not None else 0 for a in post_accounts]
+            if landed and undeployed is not None:  # it stopped there on Solana
+                err, logs = _unsupported_program(undeployed), undeployed_logs(logs, undeployed)
         else:
-            err, meta, landed = None, result, True
-            violation = self.rent.first_violation(keys, set(writable), pre_accounts, post_accounts)
-            if violation is not None:
+            err, landed = None, True
+            if undeployed is not None:
+                err, logs = _unsupported_program(undeployed), undeployed_logs(logs, undeployed)
+            else:
+                violation = self.rent.first_violation(keys, set(writable), pre_accounts, post_accounts)
+                if violation is not None:
+                    err = TransactionErrorInsufficientFundsForRent(violation)
+            if err is not None:
                 # As a validator: the transaction fails, its changes are undone, it pays its fee.
-                err = TransactionErrorInsufficientFundsForRent(violation)
                 self._undo(keys, set(writable), pre_accounts)
                 self.svm.set_account(keys[0], _with_lamports(pre_accounts[0], pre_accounts[0].lamports - budget.fee))
                 if nonced:
                     advance_after_failure(self.svm, message)
                 post_accounts = [self.svm.get_account(k) for k in keys]
                 post = [a.lamports if a is not None else 0 for a in post_accounts]
-        logs = list(meta.logs())
         units = meta.compute_units_consumed()
         out = ProcessResult(signature, err, logs, units, keys=keys, writable=writable, return_data=meta.return_data())
         if not landed:
@@ -589,6 +650,8 @@ class Bank:
         note_write, slot = self.finality.note_write, self.slot
         for key in dict.fromkeys(writable):  # a lookup table may repeat a key: once is enough
             account = post_by_key[key]
+            if account is not None and account.owner in PROGRAM_LOADERS:
+                self._deployed = (-1, {})  # a deployment changed: judge programs afresh
             if account is not None and account.lamports == 0 and not account.executable:
                 account = None
             if not self._persistable(key, account):
@@ -598,6 +661,32 @@ class Bank:
             rows.append(AccountRow(key, account))
         out.record, out.accounts = record, rows
         return out
+
+    def _send(self, tx: VersionedTransaction, keys: list[Pubkey], writable: list[Pubkey], pre_accounts: list):
+        """LiteSVM's send_transaction, except for a transaction that writes a deployed
+        loader-v3 program account (Upgrade, ExtendProgram, Close, a transfer to it): LiteSVM
+        recompiles such a program when it stores the transaction's accounts, in an order of
+        its own, and panics when the program data is gone at that moment (a closed program).
+        Such a transaction is simulated, and its accounts stored here in a safe order."""
+        by_key = dict(zip(keys, pre_accounts))
+        if not any((a := by_key.get(k)) is not None and a.executable and a.owner == LOADER_V3 for k in writable):
+            return self.svm.send_transaction(tx)
+        simulated = self.svm.simulate_transaction(tx)
+        if isinstance(simulated, FailedTransactionMetadata):
+            return self.svm.send_transaction(tx)  # fails the same way; LiteSVM stores no account then
+        posts = dict(simulated.post_accounts())
+        programs = []
+        for key in dict.fromkeys(writable):
+            account = posts.get(key)
+            if account is None:
+                continue
+            if account.executable:
+                programs.append((key, account))
+            else:
+                self.svm.set_account(key, account)
+        for key, account in programs:
+            self._set_program(key, account)
+        return simulated.meta()
 
     def _take_priority_fee(self, payer_key: Pubkey, payer: Account | None, budget) -> bool:
         """LiteSVM charges the signature fee only: the prioritization fee is deducted before
@@ -612,8 +701,12 @@ class Bank:
 
     def _undo(self, keys: list[Pubkey], writable: set[Pubkey], before: list) -> None:
         """Puts every writable account back as it was before a transaction."""
-        for key, account in zip(keys, before):
-            if key in writable:
+        # Program accounts last: LiteSVM compiles a program from the program data set before it.
+        restore = sorted(((k, a) for k, a in zip(keys, before) if k in writable), key=lambda ka: ka[1] is not None and ka[1].executable)
+        for key, account in restore:
+            if account is not None and account.executable:
+                self._set_program(key, account)
+            else:
                 self.svm.set_account(key, account if account is not None else Account(0, b"", Pubkey.default(), False, 0))
 
     def _token_balances(self, keys: list[Pubkey], accounts: list) -> list[dict]:
@@ -675,17 +768,37 @@ class Bank:
         finally:
             if payer is not None:
                 self.svm.set_account(payer_key, payer)
-        if isinstance(result, FailedTransactionMetadata):
-            meta = result.meta()
-            return result.err(), list(meta.logs()), meta.compute_units_consumed(), {}, meta.return_data()
         meta = result.meta()
+        logs = list(meta.logs())
+        undeployed = self._first_undeployed(logs)
+        if undeployed is not None:  # as on Solana: it stops there
+            return _unsupported_program(undeployed), undeployed_logs(logs, undeployed), meta.compute_units_consumed(), {}, None
+        if isinstance(result, FailedTransactionMetadata):
+            return result.err(), logs, meta.compute_units_consumed(), {}, meta.return_data()
         post = {k: a for k, a in result.post_accounts()}
         keys, writable, _ = self.account_keys(tx.message)
         before = [self.svm.get_account(k) for k in keys]
         violation = self.rent.first_violation(keys, set(writable), before, [post.get(k, a) for k, a in zip(keys, before)])
         if violation is not None:
-            return TransactionErrorInsufficientFundsForRent(violation), list(meta.logs()), meta.compute_units_consumed(), {}, meta.return_data()
-        return None, list(meta.logs()), meta.compute_units_consumed(), post, meta.return_data()
+            return TransactionErrorInsufficientFundsForRent(violation), logs, meta.compute_units_consumed(), {}, meta.return_data()
+        return None, logs, meta.compute_units_consumed(), post, meta.return_data()
+
+    def _first_undeployed(self, logs: list[str]):
+        """The first program the logs show invoked that is not deployed in this slot
+        (loader.py's rule, which LiteSVM does not apply); None almost always."""
+        slot, verdicts = self._deployed
+        if slot != self.slot:
+            verdicts = {}
+            self._deployed = (self.slot, verdicts)
+
+        def undeployed(program: Pubkey) -> bool:
+            verdict = verdicts.get(program)
+            if verdict is None:
+                verdict = program not in self.startup_keys and not_deployed(self.svm.get_account, program, self.slot)
+                verdicts[program] = verdict
+            return verdict
+
+        return first_undeployed(logs, undeployed)
 
     def airdrop_transaction(self, to: Pubkey, lamports: int) -> VersionedTransaction:
         """A System transfer from the faucet, signed, on the current blockhash (a repeat of
@@ -722,6 +835,12 @@ def reaches(level: str, commitment: str | None) -> bool:
 
 
 _EMPTY = Account(0, b"", Pubkey.default(), False, 0)  # what LiteSVM holds for an absent account
+
+
+def _unsupported_program(found):
+    from solders.transaction_status import InstructionErrorFieldless, TransactionErrorInstructionError
+
+    return TransactionErrorInstructionError(found.instruction, InstructionErrorFieldless.UnsupportedProgramId)
 
 
 def _with_lamports(account: Account, lamports: int) -> Account:

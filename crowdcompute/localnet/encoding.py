@@ -1,6 +1,6 @@
 """Account encodings for the RPC and PubSub answers, as Solana shapes them: base58, base64,
 base64+zstd (only when the `zstandard` package is importable), jsonParsed (SPL Token and
-Token-2022 accounts and mints without extensions; anything else falls back to base64, as
+Token-2022 accounts and mints without extensions, BPF Loader Upgradeable accounts; anything else falls back to base64, as
 Solana does), dataSlice, and the memcmp / dataSize filters."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from solders.account import Account
 from solders.pubkey import Pubkey
 
 from .bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
+from .loader import parse_upgradeable_loader
 
 try:  # optional
     import zstandard  # type: ignore
@@ -82,7 +83,7 @@ def encode_account(account: Account | None, encoding: str | None, data_slice: di
     data = bytes(account.data)
     out = {"lamports": account.lamports, "owner": str(account.owner), "executable": account.executable, "rentEpoch": account.rent_epoch, "space": len(data)}
     if encoding == "jsonParsed":
-        parsed = parse_token(account, mint_lookup)
+        parsed = parse_token(account, mint_lookup) or parse_upgradeable_loader(account)
         if parsed is not None and not data_slice:
             out["data"] = parsed
             return _ordered(out)

@@ -142,14 +142,16 @@ class Localnet:
             bank = Bank(self.programs, genesis_hash=genesis, faucet=faucet)
             bank.finality = Finality(self.finality_lag)
             rows = bank.genesis_accounts()
-            meta = {"genesis_hash": genesis.hex(), "creation_time": str(bank.creation_time), "slot": "0", "schema_version": SCHEMA_VERSION}
-            self.store.write_now(Write(accounts=rows, meta=meta))
+            # Slot 0 is the genesis block, finished before the first answer (as on a validator):
+            # getBlock(0) answers from the start; transactions land from slot 1 on.
+            block = bank.advance()
+            meta = {"genesis_hash": genesis.hex(), "creation_time": str(bank.creation_time), "slot": str(bank.slot), "schema_version": SCHEMA_VERSION}
+            self.store.write_now(Write(accounts=rows, block=block, meta=meta))
             return bank
         meta = loaded.meta
         bank = Bank(self.programs, genesis_hash=bytes.fromhex(meta["genesis_hash"]), faucet=faucet, creation_time=int(meta["creation_time"]))
         bank.finality = Finality(self.finality_lag)
-        for pubkey, account in loaded.accounts:
-            bank.restore_account(pubkey, account)
+        bank.restore_accounts(loaded.accounts)
         bank.restore_history(loaded.txs, loaded.statuses, loaded.blocks, loaded.tx_count)
         block = bank.resume(loaded.last_slot)
         self.store.write_now(Write(block=block, meta={"slot": str(bank.slot)}))

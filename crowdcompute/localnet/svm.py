@@ -15,12 +15,13 @@ from solders.clock import Clock
 from solders.hash import Hash
 from solders.instruction import Instruction
 from solders.keypair import Keypair
-from solders.litesvm import LiteSVM
 from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.transaction import Transaction
 from solders.transaction_metadata import FailedTransactionMetadata
 from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
+
+from .features import runtime_svm
 
 __all__ = ["Chain", "Outcome", "repo_root", "deploy_dir", "packaged_programs_dir"]
 
@@ -67,7 +68,7 @@ class Chain:
     """LiteSVM with the given programs, a clock that starts at `unix_time`, and helpers."""
 
     def __init__(self, programs: dict[Pubkey, Path], *, unix_time: int = DEFAULT_UNIX_TIME) -> None:
-        self.svm = LiteSVM()
+        self.svm = runtime_svm()  # the localnet's feature set (features.py), not LiteSVM's "all"
         for program_id, path in programs.items():
             if not Path(path).is_file():
                 raise FileNotFoundError(f"program {program_id} not built: {path} is missing (run scripts/build-programs.sh)")

@@ -74,12 +74,15 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.commitment import Confirmed, Finalized
 from solana.rpc.types import TokenAccountOpts, TxOpts
 from solana.rpc.websocket_api import connect
+from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
+from spl.token.instructions import CloseAccountParams, SyncNativeParams, close_account, get_associated_token_address, sync_native
+from spl.token.instructions import create_associated_token_account as create_ata
 from websockets.legacy.client import WebSocketClientProtocol
 
 from crowdcompute.client import JobsProgram, MarketSettings
@@ -87,6 +90,7 @@ from crowdcompute.client.layout import JOB_SIZE, market_size
 from crowdcompute.localnet.finality import FINALITY_LAG
 from crowdcompute.client.token import (
     MINT_LEN,
+    TOKEN_2022_PROGRAM_ID,
     TOKEN_ACCOUNT_LEN,
     TOKEN_PROGRAM_ID,
     associated_token_address,
@@ -96,6 +100,7 @@ from crowdcompute.client.token import (
 )
 
 from .localnet_helpers import REPO, ProcessServer, free_port_pair, rpc
+from .upgradeable_loader import LOADER_V3, PROGRAM_LEN, Deployer, account_data, programdata_address, programdata_state, set_authority, upgrade
 
 # Slots between the confirmed slot and the root (finalized) on solana-test-validator:
 # measured on 3.1.12 here (finalized 11 while confirmed was 42), and what agave's tower
@@ -142,6 +147,8 @@ KNOWN_VALUE_DIFFERENCES: dict[str, str] = {
     "getRecentPrioritizationFees entries": "depend on the slots each node has produced",
     "subscription ids": "per connection",
     "apiVersion": "the node's own",
+    "Token-2022's native mint at genesis": "the localnet's genesis has it (as mainnet), agave's does not: scenario_native_mints creates it where missing",
+    "feature accounts newer than the runtime": "absent on the localnet (LiteSVM runs agave 2.2's runtime; features.py): scenario_deploy compares only gates both agree on",
 }
 
 
@@ -596,6 +603,95 @@ def scenario_jobs(ep: Endpoint) -> Run:
     return run
 
 
+NATIVE_MINT = "So11111111111111111111111111111111111111112"
+NATIVE_MINT_2022 = "9pan9bMn5HatX4EJdBwg9VgCa7Uz5HL8N1m5D3NdXejP"
+
+
+def create_native_mint_2022(payer: Pubkey) -> Instruction:
+    """Token-2022's CreateNativeMint (instruction 31): agave's genesis has no Token-2022
+    native mint, the localnet's has (genesis.py); the scenario makes it where it is missing."""
+    return Instruction(TOKEN_2022_PROGRAM_ID, bytes([31]), [AccountMeta(payer, True, True), AccountMeta(Pubkey.from_string(NATIVE_MINT_2022), False, True),
+                                                           AccountMeta(Pubkey.from_string("11111111111111111111111111111111"), False, False)])
+
+
+def scenario_native_mints(ep: Endpoint) -> Run:
+    """SPL Token's native mint at genesis; wrapping and unwrapping SOL with both programs."""
+    run = Run()
+    for name, params in [("getAccountInfo(native,jsonParsed)", [NATIVE_MINT, {"encoding": "jsonParsed", "commitment": "confirmed"}]),
+                         ("getTokenSupply(native)", [NATIVE_MINT, {"commitment": "confirmed"}]),
+                         ("getTokenLargestAccounts(native)", [NATIVE_MINT, {"commitment": "confirmed"}])]:
+        run.replies[name] = ep.call(name.split("(")[0], params)
+    value = run.replies["getAccountInfo(native,jsonParsed)"]["result"]["value"]
+    run.outcomes["native_mint"] = (value["owner"], value["lamports"], value["data"]["parsed"]["info"])
+    run.outcomes["native_supply"] = run.replies["getTokenSupply(native)"]["result"]["value"]
+    owner = ep.funded(5 * 10**9)
+    if ep.result("getAccountInfo", [NATIVE_MINT_2022, {"commitment": "confirmed"}])["value"] is None:
+        ep.must([create_native_mint_2022(owner.pubkey())], [owner])
+    for program, mint, label in ((TOKEN_PROGRAM_ID, NATIVE_MINT, "spl-token"), (TOKEN_2022_PROGRAM_ID, NATIVE_MINT_2022, "token-2022")):
+        mint = Pubkey.from_string(mint)
+        account = get_associated_token_address(owner.pubkey(), mint, program)
+        ep.must([create_ata(owner.pubkey(), owner.pubkey(), mint, program),
+                 transfer(TransferParams(from_pubkey=owner.pubkey(), to_pubkey=account, lamports=1_500_000_000)),
+                 sync_native(SyncNativeParams(program, account))], [owner])
+        run.replies[f"getTokenAccountBalance({label})"] = ep.call("getTokenAccountBalance", [str(account), {"commitment": "confirmed"}])
+        run.outcomes[f"wrapped({label})"] = run.replies[f"getTokenAccountBalance({label})"]["result"]["value"]
+        run.outcomes[f"supply({label})"] = ep.result("getTokenSupply", [str(mint), {"commitment": "confirmed"}])["value"]
+        if program == TOKEN_PROGRAM_ID:  # (the localnet parses no Token-2022 extensions yet)
+            run.replies[f"getAccountInfo({label},jsonParsed)"] = ep.call("getAccountInfo", [str(account), {"encoding": "jsonParsed", "commitment": "confirmed"}])
+            info = run.replies[f"getAccountInfo({label},jsonParsed)"]["result"]["value"]["data"]["parsed"]["info"]
+            run.outcomes[f"parsed({label})"] = (info["isNative"], info["rentExemptReserve"], info["tokenAmount"])
+        before = ep.client.get_balance(owner.pubkey(), Confirmed).value
+        ep.must([close_account(CloseAccountParams(program, account, owner.pubkey(), owner.pubkey()))], [owner])
+        run.outcomes[f"unwrapped({label})"] = ep.client.get_balance(owner.pubkey(), Confirmed).value - before
+        run.outcomes[f"closed({label})"] = ep.result("getAccountInfo", [str(account), {"commitment": "confirmed"}])["value"]
+    return run
+
+
+LOADER_V4_GATE = "2aQJYqER2aKyb3cZw22v4SL2xMX7vwXBRWfvS4pTrtED"
+DISABLE_NEW_LOADER_V3_DEPLOYMENTS = "EmhbpdVtZ2hWRGFWBDjn2i3SJD8Z36z4mpMcZJEnebnP"
+ALPENGLOW = "mustRekeyVm2QHYB3JPefBiU4BY3Z6JkW2k3Scw5GWP"
+
+
+def scenario_deploy(ep: Endpoint) -> Run:
+    """`solana program deploy` of jobs.so at a fresh address (loader-v3: buffer, parallel
+    Writes, DeployWithMaxDataLen), the program used from the next slot, then upgraded and
+    made final; and the feature accounts a deploying tool reads."""
+    run = Run()
+    reply = ep.call("getMultipleAccounts", [[LOADER_V4_GATE, DISABLE_NEW_LOADER_V3_DEPLOYMENTS, ALPENGLOW], {"encoding": "base64", "commitment": "confirmed"}])
+    run.replies["getMultipleAccounts(features)"] = reply
+    run.outcomes["features"] = [None if v is None else (v["owner"], v["data"]) for v in reply["result"]["value"]]
+    elf = JOBS_SO.read_bytes()
+    deployer = Deployer(ep.url, ep.funded(30 * 10**9))
+    program = deployer.deploy(elf)
+    programdata = programdata_address(program)
+    run.replies["getAccountInfo(program,jsonParsed)"] = ep.call("getAccountInfo", [str(program), {"encoding": "jsonParsed", "commitment": "confirmed"}])
+    run.outcomes["program_parsed"] = run.replies["getAccountInfo(program,jsonParsed)"]["result"]["value"]["data"] == {
+        "parsed": {"type": "program", "info": {"programData": str(programdata)}}, "program": "bpf-upgradeable-loader", "space": PROGRAM_LEN}
+    for name, key, config in (("program", program, {}), ("programdata", programdata, {"dataSlice": {"offset": 0, "length": 45}})):
+        reply = ep.call("getAccountInfo", [str(key), {"encoding": "base64", "commitment": "confirmed", **config}])
+        run.replies[f"getAccountInfo({name})"] = reply
+        value = reply["result"]["value"]
+        run.outcomes[f"{name}_account"] = (value["owner"], value["executable"], value["space"])
+    data = account_data(deployer.account(programdata))
+    slot, authority = programdata_state(data)
+    run.outcomes["programdata"] = (authority == deployer.payer.pubkey(), data[45:45 + len(elf)] == elf)
+    reply = ep.call("getProgramAccounts", [str(LOADER_V3), {"encoding": "base64", "commitment": "confirmed", "filters": [
+        {"dataSize": PROGRAM_LEN}, {"memcmp": {"offset": 4, "bytes": str(programdata)}}]}])
+    run.replies["getProgramAccounts(loader-v3)"] = reply
+    run.outcomes["program_listed"] = [a["pubkey"] == str(program) for a in reply["result"]]
+    deployer.wait_slot_after(slot)
+    call = Instruction(program, b"\xff" * 8, [])
+    run.outcomes["call"] = deployer.run([call], skip_preflight=True)["err"]
+    buffer = deployer.write_buffer(elf)
+    deployer.must([upgrade(program, buffer, deployer.payer.pubkey(), deployer.payer.pubkey())])
+    deployer.must([set_authority(programdata, deployer.payer.pubkey(), None)])
+    upgraded_at, authority = programdata_state(account_data(deployer.account(programdata)))
+    run.outcomes["final"] = (upgraded_at > slot, authority)
+    deployer.wait_slot_after(upgraded_at)
+    run.outcomes["call_after_upgrade"] = deployer.run([call], skip_preflight=True)["err"]
+    return run
+
+
 async def recv_raw(ws, timeout: float) -> tuple[dict, list]:
     """The next frame as raw JSON, and as solana-py parses it (so both paths are exercised)."""
     raw = await asyncio.wait_for(WebSocketClientProtocol.recv(ws), timeout)
@@ -785,6 +881,19 @@ def test_parity_slots_updates(endpoints):
     assert ours.outcomes["one_slot_from_creation_to_root"][0] == "createdBank"
 
 
+@pytest.mark.validator
+def test_parity_native_mints(endpoints):
+    ours, _ = both(endpoints, scenario_native_mints)
+    assert ours.outcomes["native_supply"]["decimals"] == 9 and ours.outcomes["wrapped(token-2022)"]["amount"] == "1500000000"
+
+
+@pytest.mark.validator
+def test_parity_deploy(endpoints):
+    ours, _ = both(endpoints, scenario_deploy)
+    assert ours.outcomes["program_listed"] == [True] and ours.outcomes["call"] == {"InstructionError": [0, {"Custom": 6000}]}
+    assert ours.outcomes["features"][1:] == [None, None] and ours.outcomes["final"] == (True, None)
+
+
 # ---------------------------------------------------------------------------------------
 # The comparison machinery, tested without a validator (not marked `validator`)
 # ---------------------------------------------------------------------------------------
@@ -856,7 +965,8 @@ def two_localnets(tmp_path_factory):
 
 @pytest.mark.parametrize("scenario", [scenario_cluster_info, scenario_airdrop_transfer, scenario_failed_transaction,
                                       scenario_spl_token, scenario_jobs, scenario_pubsub, scenario_finality,
-                                      scenario_finalized_transfers, scenario_slots_updates], ids=lambda f: f.__name__)
+                                      scenario_finalized_transfers, scenario_slots_updates, scenario_native_mints, scenario_deploy],
+                         ids=lambda f: f.__name__)
 def test_scenarios_agree_between_two_localnets(two_localnets, scenario):
     """The scenarios and `assert_parity` work end to end without a validator: two separate
     localnets give different slots, blockhashes, keys and signatures, so an outcome that

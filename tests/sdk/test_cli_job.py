@@ -198,3 +198,22 @@ def test_unknown_job(crowd):
         result = crowd("job", verb, unknown)
         assert (result.code, result.error_line) == (1, f"error: job not found: {unknown}"), verb
     assert crowd("job", "extend", unknown, "--by", "1m").error_line == f"error: job not found: {unknown}"
+
+
+def test_why_names_a_closing_market_a_stake_minimum_and_a_price_rise(crowd, wallets, tmp_path):
+    from crowdcompute.client import MarketSettings
+
+    address, authority = asyncio.run(wallets.market(MarketSettings(price_per_second=10, max_timeout=600, min_stake=500)))
+    authority_file = str(write_keypair(authority, tmp_path / "authority.json"))
+    posted = post(crowd, address)
+    assert crowd("market", "update", str(address), "--price", "20", keypair=authority_file).code == 0
+    assert crowd("market", "close", str(address), keypair=authority_file).code == 0
+    why = crowd("job", "why", posted["job"], "--output", "json").json()
+    assert why["market_state"] == "closing" and why["min_stake"] == 500
+    reasons = "\n".join(why["reasons"])
+    assert "the market is closing" in reasons
+    assert "a stake of at least 500" in reasons
+    assert "the market's price rose to 20/s since it was posted at 10/s" in reasons
+    # Closing: a new post is refused before sending.
+    refused = crowd("job", "post", "--market", str(address), "--digest", "22" * 32)
+    assert refused.error_line == f"error: market {address} is closing: it takes no new jobs"

@@ -161,3 +161,20 @@ def test_keypair_files_round_trip(tmp_path):
     assert load_keypair(path) == keypair
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert len(json.loads(path.read_text())) == 64
+
+
+def test_events_of_a_transaction(localnet, poster, market, node):
+    address, _ = market
+
+    async def go():
+        async with CrowdClient(localnet.url, poster[0]) as crowd:
+            posted = await crowd.post(address, digest=digest("ev"), timeout=60)
+            posted_events = await crowd.events(posted.signature)
+            await asyncio.to_thread(node.work, address)
+            sig = await crowd.extend(posted.job, 30)
+            return posted, posted_events, await crowd.events(str(sig))
+
+    posted, at_post, at_extend = asyncio.run(go())
+    assert [e.name for e in at_post] == ["JobPosted"]
+    assert at_post[0].data == {"job": posted.job, "deposit": 600, "timeout": 60, "slot": at_post[0].data["slot"], "queued": 1}
+    assert [(e.name, e.data["extra"], e.data["timeout"], e.data["deposit"]) for e in at_extend] == [("JobExtended", 30, 90, 900)]
