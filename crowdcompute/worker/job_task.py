@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from solders.pubkey import Pubkey
@@ -29,9 +30,28 @@ from .recovery import rerun_allowed, settle_margin
 if TYPE_CHECKING:
     from .node import Node
 
-__all__ = ["JobTask", "failure_bundle"]
+__all__ = ["JobTask", "failure_bundle", "job_run_type"]
 
 log = logging.getLogger("crowdcompute.worker.job")
+
+
+def job_run_type() -> type:
+    """The executor's JobRun; until executor.py is installed, a stand-in with its fields."""
+    try:
+        from .executor import JobRun
+
+        return JobRun
+    except ImportError:
+        return _JobRun
+
+
+@dataclass(frozen=True)
+class _JobRun:
+    job: str
+    node: str
+    poster: str
+    definition_cid: str
+    deadline: float  # unix time by which the bundle must be ready
 
 
 def failure_bundle(job: str, node: str, definition_cid: str, error: str, *, op_id: str = "definition",
@@ -62,6 +82,8 @@ class JobTask:
     # -- signals from the node -----------------------------------------------------------
     def job_changed(self, job: Job | None) -> None:
         """A notification (or read) of the job account."""
+        if self.settling:  # our own finish (or quit) landing: nothing to stop
+            return
         if job is None or not job.is_open:
             state = "closed" if job is None else job.state.lower()
             self.halt("lost" if state != "ended" else "ended", f"the job is {state}")
@@ -85,16 +107,17 @@ class JobTask:
             self.outcome = "lost"
             self._note(f"event=lost why={' '.join(str(exc).split())!r}")
         finally:
-            if self.outcome in ("finished", "already", "lost", "quit", "ended"):
+            if self.outcome in ("finished", "already", "lost", "quit", "ended", "stale"):
                 self.node.state.forget(str(self.job))  # settled, by us or anyone: the cache is done
             await self._cleanup()
         return self.outcome
 
     async def _run(self) -> str:
         node = self.node
-        job = await retrying(f"job={self.job} read", lambda: node.chain.job(self.job))
-        if job is None or not job.is_open:
-            return "lost"
+        job, entry = await retrying(f"job={self.job} read", lambda: node.chain.running_entry(self.job))
+        if entry is None:  # settled or moved on since the notification that started us
+            return "stale"
+        self.since = entry.since
         self.timeout = job.timeout
         await node.watcher.watch_job(self.job)
         if node.shutting_down:

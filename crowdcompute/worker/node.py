@@ -66,7 +66,10 @@ class Node:
         self.watcher = Watcher(crowd, options.market, self._on_market, self._on_job,
                                poll_s=options.poll_s, recheck_s=options.recheck_s)
         self.tasks: dict[Pubkey, JobTask] = {}
-        self._handled: set[tuple[Pubkey, int]] = set()  # (job, start) runs begun by this process
+        # Jobs this process settled for good (finished, or ended by the poster): a notification
+        # older than the settlement may still show them running here; they never run again.
+        # A job this node quit may come back to it (quit hands it to the longest-waiting node).
+        self._settled: set[Pubkey] = set()
         self._verifying: set[Pubkey] = set()
         self._background: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
@@ -117,7 +120,8 @@ class Node:
         while not self.shutting_down:
             market, mine = await self.chain.mine()
             self._start_assigned(mine)
-            missing = self.options.concurrency - len(self.tasks) - len(mine.waiting)
+            busy = set(self.tasks) | {e.job for e in mine.running}
+            missing = self.options.concurrency - len(busy) - len(mine.waiting)
             if missing <= 0:
                 return
             if market.state != "Open" and market.queue_side != "Jobs":
@@ -159,9 +163,8 @@ class Node:
             self._start(entry.job, entry.since, recovered=False)
 
     def _start(self, job: Pubkey, since: int, *, recovered: bool) -> None:
-        if job in self.tasks or (job, since) in self._handled:
+        if job in self.tasks or job in self._settled:
             return
-        self._handled.add((job, since))
         task = JobTask(self, job, since, recovered=recovered)
         self.tasks[job] = task
         log.info("job=%s event=matched node=%s since=%d%s", job, self.pubkey, since, " recovered" if recovered else "")
@@ -182,6 +185,8 @@ class Node:
                 pass  # the job will be reclaimed after its timeout; a restart will find it too
         finally:
             self.tasks.pop(task.job, None)
+            if task.outcome in ("finished", "already", "ended"):
+                self._settled.add(task.job)
             self._wake.set()  # re-enter the market at once
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         self._write_status()
@@ -191,9 +196,9 @@ class Node:
         self._wake.set()
 
     def job_run(self, address: Pubkey, job: Job, definition_cid: str, deadline: float) -> Any:
-        from .executor import JobRun
+        from .job_task import job_run_type
 
-        return JobRun(job=str(address), node=str(self.pubkey), poster=str(job.poster), definition_cid=definition_cid, deadline=deadline)
+        return job_run_type()(job=str(address), node=str(self.pubkey), poster=str(job.poster), definition_cid=definition_cid, deadline=deadline)
 
     def requirement_problem(self, definition: Any) -> str | None:
         """Why this node cannot run `definition` (None when it can)."""
