@@ -249,6 +249,7 @@ class JobTask:
         return "finished" if outcome == "finished" else "already"
 
     async def _quit(self, why: str) -> str:
+        self.settling = True  # the notification of our own quit is not a loss
         self._note(f"event=quit why={why!r}")
         await retrying(f"job={self.job} quit", lambda: self.node.chain.quit(self.job))
         return "quit"

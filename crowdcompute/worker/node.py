@@ -109,8 +109,10 @@ class Node:
         finally:
             stopper.cancel()
             await self._shutdown()
+            log.debug("node=%s shutdown done; stopping the watcher", self.pubkey)
+            await self.watcher.close()
             watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
+            await asyncio.wait([watcher], timeout=5)
             self._write_status(stopped=True)
         log.info("node=%s event=stopped outcomes=%s", self.pubkey, self.outcomes)
         return 0
@@ -243,6 +245,7 @@ class Node:
             if not task.settling:
                 task.halt("shutdown", "the node is stopping")
         pending = [t for t in self._background if not t.done()]
+        log.debug("node=%s shutdown waits for %d task(s)", self.pubkey, len(pending))
         if pending:
             done, still = await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
             for t in still:

@@ -49,6 +49,7 @@ class Watcher:
         self.jobs: set[Pubkey] = set()
         self.connected = asyncio.Event()
         self._ws = None
+        self._closed = False
         self._ids = itertools.count(1)
         self._pending: dict[int, Pubkey] = {}  # request id -> address
         self._subs: dict[int, Pubkey] = {}  # subscription id -> address
@@ -81,7 +82,7 @@ class Watcher:
 
         backoff = Backoff(first=0.2, cap=10.0)
         url = self.crowd.cluster.ws_url
-        while True:
+        while not self._closed:
             try:
                 async with websockets.connect(url, open_timeout=5, max_size=None, ping_interval=20, ping_timeout=20) as ws:
                     self._ws = ws
@@ -108,11 +109,18 @@ class Watcher:
             await self._poll_for(backoff.delay)
             backoff.delay = min(backoff.cap, backoff.delay * 2)
 
+    async def close(self) -> None:
+        """Stops run(): the flag ends its loop even if a cancellation is lost inside a
+        wait_for (asyncio before 3.12 can swallow one)."""
+        self._closed = True
+        if self._ws is not None:
+            await self._ws.close()
+
     async def _poll_for(self, seconds: float) -> None:
         """The fallback while disconnected: one read now, then one every poll_s."""
         loop = asyncio.get_running_loop()
         end = loop.time() + seconds
-        while True:
+        while not self._closed:
             try:
                 await self.resync()
             except TRANSIENT as exc:
@@ -144,7 +152,7 @@ class Watcher:
                                         "params": [str(address), {"encoding": "base64", "commitment": self.crowd.commitment}]}))
 
     async def _receive(self, ws) -> None:
-        while True:
+        while not self._closed:
             try:
                 raw = await asyncio.wait_for(ws.recv(), self.recheck_s)
             except asyncio.TimeoutError:

@@ -9,6 +9,8 @@ Loaded by a node subprocess through CROWD_NODE_EXECUTOR=worker.process_executor:
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import shutil
 import time
 from pathlib import Path
@@ -41,14 +43,15 @@ class ProcessExecutor:
                 continue
             argv = list(op.args.cmd or ())
             t0 = timestamp(time.time())
-            proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                                                        start_new_session=True)  # its own group: kill takes its children too
             (folder / "pid").write_text(str(proc.pid))
             communicate = asyncio.ensure_future(proc.communicate())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait([communicate, stopper], return_when=asyncio.FIRST_COMPLETED)
             error = None
             if not communicate.done():
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
                 error = "stopped: " + ("the deadline" if time.time() >= run.deadline else "the node stopped it")
                 status = "stopped"
             stopper.cancel()
