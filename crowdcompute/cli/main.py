@@ -4,6 +4,7 @@ Subcommands so far:
   crowd localnet ...   the embedded chain (same flags as `python -m crowdcompute.localnet`)
   crowd job validate   check a job definition (job_cmd.py)
   crowd storage ...    content-addressed storage: add, get, serve (storage_cmd.py)
+  crowd node health    the worker node's report: engine, GPUs, disk (node_cmd.py)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 
 from .. import __version__
 from . import job_cmd
+from . import node_cmd
 from . import storage_cmd
 
 DESCRIPTION = "crowdcompute: a decentralized crowd computer for GPU and AI jobs on Solana."
@@ -29,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     job_cmd.register(commands)
     storage_cmd.register(commands)
+    node_cmd.register(commands)
     return parser
 
 
@@ -47,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         return job_cmd.run(args)
     if args.command == "storage":
         return storage_cmd.run(args)
+    if args.command == "node":
+        return node_cmd.run(args)
     return 0
 
 

@@ -19,7 +19,7 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -74,7 +74,6 @@ class EngineInfo:
     userns: bool = False  # the daemon remaps root to an unprivileged host user
     rootless: bool = False
     error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -157,10 +156,10 @@ class Engine:
 
 
 def engine_info(base_url: str, version: dict[str, Any], info: dict[str, Any]) -> EngineInfo:
-    components = version.get("Components") or []
-    product = components[0].get("Name") if components else None
-    if not product:
-        product = "Podman Engine" if "podman" in str(version.get("Platform", {})).lower() else "Docker Engine"
+    # Podman names itself in Platform.Name or in a component; Docker's Debian build in neither.
+    names = [str((version.get("Platform") or {}).get("Name", ""))]
+    names += [str(c.get("Name", "")) for c in version.get("Components") or []]
+    product = "Podman Engine" if any("podman" in n.lower() for n in names) else "Docker Engine"
     security = [str(s) for s in info.get("SecurityOptions") or []]
     return EngineInfo(
         reachable=True,

@@ -309,10 +309,13 @@ class Executor:
                 return f"image {image!r} is not on this node (this node does not pull images)"
         except docker.errors.APIError as exc:
             return f"image {image!r}: {_short(exc.explanation or exc)}"
+        def pull(api: Any) -> None:
+            for chunk in api.pull(image, stream=True, decode=True):
+                if "error" in chunk:  # failures after the transfer began come in the stream
+                    raise docker.errors.APIError(str(chunk["error"]))
+
         try:
-            await asyncio.wait_for(
-                self.engine.call(lambda api: api.pull(image), retry=False, what=f"pull {image}"), self.pull_timeout
-            )
+            await asyncio.wait_for(self.engine.call(pull, retry=False, what=f"pull {image}"), self.pull_timeout)
             return (await self.engine.call(lambda api: api.inspect_image(image), what="inspect image"))["Config"] or {}
         except asyncio.TimeoutError:
             return f"image {image!r} is not on this node and pulling it took over {self.pull_timeout:g} s"
