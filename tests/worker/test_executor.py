@@ -230,3 +230,22 @@ def test_container_settings(gpu):
         assert request["Count"] == -1 and request["Capabilities"] == [["gpu"]]
     else:
         assert "device_requests" not in host
+
+
+def test_large_and_linked_outputs(executor):
+    """Over the file cap: size and sha256 streamed, no content. A symbolic link (here to
+    a file of the container; it could name a host path) is never followed."""
+    import hashlib
+
+    from crowdcompute.client.bundle import OUTPUT_FILE_CAP
+
+    size = OUTPUT_FILE_CAP + 1000
+    defn = definition(
+        [op("o", f"head -c {size} /dev/zero > /out/big.bin; ln -s /etc/hostname /out/link")],
+        meta={"o": {"outputs": ["/out/big.bin", "/out/link"]}},
+    )
+    bundle, _ = run_job(executor, defn)
+    big, link = bundle.ops[0].outputs
+    assert (big.size, big.sha256, big.content) == (size, hashlib.sha256(bytes(size)).hexdigest(), None)
+    assert big.error == f"larger than {OUTPUT_FILE_CAP} bytes: content left out"
+    assert link.error == "a symbolic link, not a regular file" and link.content is None
