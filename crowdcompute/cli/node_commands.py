@@ -12,13 +12,14 @@ chain (queue positions, running jobs, earnings) and the daemon's node.json.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
 
 from .common import Output, add_chain_options, client_from_args, run_command
 
-__all__ = ["register", "run", "VERBS", "default_state_dir"]
+__all__ = ["add_verbs", "run", "VERBS", "default_state_dir"]
 
 VERBS = ("start", "status")
 MIN_SOL_LAMPORTS = 10_000_000  # 0.01 SOL: a few thousand fees; less is refused at start
@@ -29,8 +30,16 @@ def default_state_dir(node: str | None = None) -> Path:
     return base / node if node else base
 
 
-def register(verbs: Any) -> None:
-    start = verbs.add_parser("start", help="run the node daemon: join a market, run jobs, settle them")
+def add_verbs(rows: list) -> None:
+    """Adds start and status to node_cmd's VERBS rows (name, help, add_arguments, handler)."""
+    names = {row[0] for row in rows}
+    for row in (("start", "run the node daemon: join a market, run jobs, settle them", _start_arguments, run),
+                ("status", "the node's health, market, queue position, current jobs and earnings", _status_arguments, run)):
+        if row[0] not in names:
+            rows.append(row)
+
+
+def _start_arguments(start: argparse.ArgumentParser) -> None:
     start.add_argument("--market", required=True, help="the market to serve")
     start.add_argument("--concurrency", type=int, default=1, help="jobs run at once (default 1)")
     start.add_argument("--gpus", default="auto", help="GPUs to offer: auto (all NVIDIA GPUs found), or a number (0: CPU only)")
@@ -38,13 +47,15 @@ def register(verbs: Any) -> None:
     start.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     start.add_argument("--log-file", default=None, help="also append the log here")
     add_chain_options(start, storage=True)
-    status = verbs.add_parser("status", help="the node's health, market, queue position, current jobs and earnings")
+
+
+def _status_arguments(status: argparse.ArgumentParser) -> None:
     status.add_argument("--market", default=None, help="the market (default: the one the daemon serves, from its node.json)")
     status.add_argument("--state-dir", default=None)
     add_chain_options(status)
 
 
-def run(args: argparse.Namespace, *, out: Any = None, err: Any = None) -> int:
+def run(args: argparse.Namespace, out: Any = None, err: Any = None) -> int:
     if args.node_command == "start":
         from ..worker.daemon import run_daemon
 
@@ -78,7 +89,7 @@ async def _status(args: argparse.Namespace, out: Output) -> int:
             "running_jobs": [{"job": str(e.job), "started_at": e.since} for e in mine.running],
             "jobs_settled": len(settled), "earned": earned,
             "sol": await crowd.balance(), "tokens": await crowd.token_balance(market.mint),
-            "health": _health(),
+            "health": await asyncio.to_thread(_health),
         }
 
         def human(console: Any) -> None:
@@ -100,10 +111,11 @@ async def _status(args: argparse.Namespace, out: Output) -> int:
 
 
 def _health() -> dict[str, Any]:
-    """The container engine and GPUs, as the daemon's start checks them."""
+    """The container engine and GPUs (worker/health.py's report), as the daemon checks them."""
     from ..worker.daemon import probe_health
 
-    return probe_health()
+    report, summary = probe_health(Path.cwd())
+    return {"summary": summary, **(report.to_json() if report is not None else {})}
 
 
 def _pid_alive(pid: Any) -> bool:

@@ -48,46 +48,20 @@ def configure_logging(level: str = "INFO", log_file: str | None = None, stream: 
     root.propagate = False
 
 
-def probe_health() -> dict[str, Any]:
-    """The container engine and GPUs: worker/health.py's report when it is installed, else a
-    ping of the engine and an NVML count."""
+def probe_health(work_dir: Path) -> tuple[Any, str]:
+    """(health.py's NodeReport or None, one line): the engine, the GPUs, the work folder's disk."""
     try:
-        health = importlib.import_module("crowdcompute.worker.health")
-    except ImportError:
-        health = None
-    if health is not None and hasattr(health, "report"):
-        try:
-            report = health.report()
-            data = report.to_json() if hasattr(report, "to_json") else dict(report)
-            data.setdefault("summary", str(report))
-            return data
-        except Exception as exc:  # the report itself failing is a health finding
-            return {"summary": f"health report failed: {type(exc).__name__}: {exc}", "engine": False, "gpus": 0}
-    engine, gpus, vram = _engine_ok(), 0, 0
-    try:
-        import pynvml
+        from .health import node_report
 
-        pynvml.nvmlInit()
-        gpus = pynvml.nvmlDeviceGetCount()
-        if gpus:
-            vram = min(pynvml.nvmlDeviceGetMemoryInfo(pynvml.nvmlDeviceGetHandleByIndex(i)).total for i in range(gpus))
-    except Exception:
-        gpus = 0
-    summary = f"container engine {'reachable' if engine else 'NOT reachable'}, {gpus} GPU(s)" + (f", {round(vram / 2**30)} GB VRAM" if vram else "")
-    return {"summary": summary, "engine": engine, "gpus": gpus, "vram_bytes": vram}
-
-
-def _engine_ok() -> bool:
-    try:
-        import docker
-
-        client = docker.from_env(timeout=5)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except Exception:
-        return False
+        report = asyncio.run(node_report(work_dir=work_dir))
+    except Exception as exc:  # the report itself failing is a health finding
+        return None, f"health report failed: {type(exc).__name__}: {exc}"
+    engine = report.engine
+    gpus = report.gpu.gpus
+    summary = (f"container engine {'reachable' if engine.reachable else 'NOT reachable'}, {len(gpus)} GPU(s)"
+               + (f" ({', '.join(g.name for g in gpus)})" if gpus else "")
+               + (f", {report.disk_free / 2**30:.1f} GiB free in {report.work_dir}" if report.disk_free is not None else ""))
+    return report, summary
 
 
 def make_executor(*, work_dir: Path, log_dir: Path, gpus: int) -> Any:
@@ -98,7 +72,10 @@ def make_executor(*, work_dir: Path, log_dir: Path, gpus: int) -> Any:
     from .engine import Engine
     from .executor import Executor
 
-    return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus)
+    # The node stops a job itself (its `stop` event) at the settle deadline, which `extend`
+    # may move, so the executor keeps no reserve of its own; a short grace between SIGTERM
+    # and SIGKILL keeps a container that ignores SIGTERM within the settle margin (>= 2 s).
+    return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=1.0, reserve=0.0)
 
 
 def run_daemon(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -143,20 +120,20 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
             raise _Refused(f"{me} holds {sol / 1e9:g} SOL: at least {MIN_SOL / 1e9:g} SOL is needed for transaction fees")
         if market.state != "Open":
             raise _Refused(f"market {market.address} is closing: it takes no new nodes")
-        health = await asyncio.to_thread(probe_health)
-        out.status(f"health   {health['summary']}")
-        if not health.get("engine", True) and not os.environ.get(EXECUTOR_ENV):
+        state_dir = Path(args.state_dir) if args.state_dir else default_state_dir(me)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        report, summary = await asyncio.to_thread(probe_health, state_dir)
+        out.status(f"health   {summary}")
+        if (report is None or not report.can_run) and not os.environ.get(EXECUTOR_ENV):
             raise _Refused("the container engine is not reachable: start it (or give this user access) and try again")
-        found_gpus = int(health.get("gpus") or 0)
+        found_gpus = len(report.gpu.gpus) if report is not None else 0
         gpus = found_gpus if args.gpus == "auto" else int(args.gpus)
         if gpus > found_gpus:
             raise _Refused(f"--gpus {gpus}: this node has {found_gpus} GPU(s)")
-        state_dir = Path(args.state_dir) if args.state_dir else default_state_dir(me)
-        state_dir.mkdir(parents=True, exist_ok=True)
         out.status(f"state    {state_dir}")
         executor = make_executor(work_dir=state_dir / "work", log_dir=state_dir / "logs", gpus=gpus)
         options = NodeOptions(market=market.address, state_dir=state_dir, concurrency=max(1, args.concurrency), gpus=gpus,
-                              vram_bytes=int(health.get("vram_bytes") or 0))
+                              report=report)
         node = Node(crowd, executor, options)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

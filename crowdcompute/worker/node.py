@@ -50,7 +50,7 @@ class NodeOptions:
     state_dir: Path
     concurrency: int = 1  # jobs run at once (and so queue entries held)
     gpus: int = 0  # GPUs this node can give a job
-    vram_bytes: int = 0  # the smallest GPU's memory (0: unknown or none)
+    report: Any = None  # health.py's NodeReport (engine, GPUs), for refusals
     poll_s: float = POLL_S
     recheck_s: float = RECHECK_S
 
@@ -204,9 +204,12 @@ class Node:
 
     def requirement_problem(self, definition: Any) -> str | None:
         """Why this node cannot run `definition` (None when it can)."""
-        from .requirements import job_problem
+        from .requirements import Requirements, refusal
 
-        return job_problem(definition, gpus=self.options.gpus, vram_bytes=self.options.vram_bytes)
+        if self.options.gpus <= 0 and Requirements.of(definition).needs_gpu:  # none found, or --gpus 0
+            vram = f" with {definition.required_vram:g} GB VRAM" if definition.required_vram else ""
+            return f"job needs a GPU{vram}; this node has none"
+        return refusal(definition, self.options.report) if self.options.report is not None else None
 
     async def _clean_leftovers(self, mine: MyEntries) -> None:
         ours = {str(e.job) for e in mine.running}
