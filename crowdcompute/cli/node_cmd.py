@@ -75,6 +75,7 @@ def _print_report(report: Any, out: TextIO) -> None:
         table.add_row("engine", f"{engine.product} {engine.version} (API {engine.api_version}) at {engine.base_url}")
         details = [f"cgroup v{engine.cgroup_version}" if engine.cgroup_version else None,
                    "user namespaces" if engine.userns else None, "rootless" if engine.rootless else None,
+                   "security: " + "; ".join(engine.security) if engine.security else "no seccomp/AppArmor profile reported",
                    "runtimes: " + ", ".join(engine.runtimes) if engine.runtimes else None]
         table.add_row("", ", ".join(d for d in details if d))
     else:

@@ -71,6 +71,7 @@ class EngineInfo:
     kernel: str | None = None
     cgroup_version: str | None = None
     runtimes: tuple[str, ...] = ()
+    security: tuple[str, ...] = ()  # the engine's SecurityOptions: "name=seccomp,profile=default", ...
     userns: bool = False  # the daemon remaps root to an unprivileged host user
     rootless: bool = False
     error: str | None = None
@@ -78,6 +79,7 @@ class EngineInfo:
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["runtimes"] = list(self.runtimes)
+        out["security"] = list(self.security)
         return out
 
 
@@ -171,6 +173,7 @@ def engine_info(base_url: str, version: dict[str, Any], info: dict[str, Any]) ->
         kernel=info.get("KernelVersion"),
         cgroup_version=str(info["CgroupVersion"]) if info.get("CgroupVersion") else None,
         runtimes=tuple(sorted((info.get("Runtimes") or {}).keys())),
+        security=tuple(security),
         userns=any("name=userns" in s for s in security),
         rootless=any("name=rootless" in s for s in security),
     )
