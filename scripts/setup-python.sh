@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Creates .venv and installs the package with the given extras (default: dev), from PyPI.
+# Creates .venv and installs the package with the given extras (default: dev,worker: the test
+# suite runs the worker's containers, so it needs the docker and pynvml packages), from PyPI.
 # Idempotent: skips pip when pyproject.toml and the extras are unchanged since last time.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-extras="${1:-dev}"
+extras="${1:-dev,worker}"
 python="${PYTHON:-python3}"
 
 if [ ! -x .venv/bin/python ]; then

@@ -7,7 +7,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 bash scripts/build-programs.sh
-bash scripts/setup-python.sh dev
+bash scripts/setup-python.sh dev,worker
+# tests/worker builds crowdcompute/busybox:local itself; building it here first shows a
+# missing engine or busybox-static as its own line (the tests then skip or fail with it).
+bash scripts/build-test-image.sh || echo "test: no local test image (tests/worker will say why)"
 echo "test: cargo test (interface crate, host)"
 (cd programs && cargo test --quiet -p jobs-interface)
 echo "test: pytest"

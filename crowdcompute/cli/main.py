@@ -8,6 +8,8 @@ Subcommands so far:
   crowd market create|get|list|update|close                   a market authority's (market_commands.py)
   crowd address|balance|airdrop       the wallet (wallet_commands.py)
   crowd storage ...                   content-addressed storage: add, get, serve (storage_cmd.py)
+  crowd node health                   the worker node's report: engine, GPUs, disk (node_cmd.py)
+  crowd node start|status             the node operator's daemon and its state (node_commands.py, crowdcompute/worker)
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import job_cmd, job_commands, market_commands, storage_cmd, wallet_commands
+from . import job_cmd, job_commands, market_commands, node_cmd, node_commands, storage_cmd, wallet_commands
 
 DESCRIPTION = "crowdcompute: a decentralized crowd computer for GPU and AI jobs on Solana."
 
@@ -35,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     market_commands.register(commands)
     wallet_commands.register(commands)
     storage_cmd.register(commands)
+    node_commands.add_verbs(node_cmd.VERBS)  # start, status beside health
+    node_cmd.register(commands)
     return parser
 
 
@@ -62,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return wallet_commands.run(args)
     if args.command == "storage":
         return storage_cmd.run(args)
+    if args.command == "node":
+        return node_cmd.run(args)
     return 0
 
 

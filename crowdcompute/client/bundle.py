@@ -85,10 +85,21 @@ class Log:
         if len(data) <= cap:
             return cls(data.decode("utf-8", "replace"), len(data), False)
         half = cap // 2
-        omitted = len(data) - 2 * half
-        marker = f"\n[crowdcompute: {omitted} bytes left out here; the log held {len(data)} bytes]\n"
-        text = data[:half].decode("utf-8", "replace") + marker + data[-half:].decode("utf-8", "replace")
-        return cls(text, len(data), True)
+        return cls.from_ends(data[:half], data[-half:], len(data), cap)
+
+    @classmethod
+    def from_ends(cls, head: bytes, tail: bytes, size: int, cap: int = LOG_CAP) -> Log:
+        """The same Log as `capture` of a `size`-byte stream, from its first and last
+        cap/2 bytes only: a worker streams a log and never holds all of it."""
+        half = cap // 2
+        if size <= cap:
+            return cls.capture(head + tail, cap)
+        if len(head) != half or len(tail) != half:
+            raise ValueError(f"expected {half} bytes at each end of a {size}-byte log")
+        omitted = size - 2 * half
+        marker = f"\n[crowdcompute: {omitted} bytes left out here; the log held {size} bytes]\n"
+        text = head.decode("utf-8", "replace") + marker + tail.decode("utf-8", "replace")
+        return cls(text, size, True)
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "bytes": self.size, "truncated": self.truncated}
@@ -112,13 +123,27 @@ class OutputFile:
         }
 
 
-def capture_outputs(files: Iterable[tuple[str, bytes | None]]) -> tuple[OutputFile, ...]:
-    """Output entries for (path, bytes or None when missing), caps applied in order."""
+@dataclass(frozen=True)
+class FileDigest:
+    """A file over OUTPUT_FILE_CAP, measured while streaming it (a worker does not hold it)."""
+
+    size: int
+    sha256: str
+
+
+def capture_outputs(files: Iterable[tuple[str, bytes | FileDigest | None]]) -> tuple[OutputFile, ...]:
+    """Output entries for (path, bytes, or a FileDigest of a file over the cap, or None
+    when missing), caps applied in order."""
     out: list[OutputFile] = []
     budget = OUTPUT_TOTAL_CAP
     for path, data in files:
         if data is None:
             out.append(OutputFile(path, error="not found"))
+            continue
+        if isinstance(data, FileDigest):
+            if data.size <= OUTPUT_FILE_CAP:
+                raise ValueError(f"{path}: a FileDigest is for files over {OUTPUT_FILE_CAP} bytes; pass the bytes")
+            out.append(OutputFile(path, data.size, data.sha256, None, f"larger than {OUTPUT_FILE_CAP} bytes: content left out"))
             continue
         digest = hashlib.sha256(data).hexdigest()
         if len(data) > OUTPUT_FILE_CAP:

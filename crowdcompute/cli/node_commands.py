@@ -1,0 +1,128 @@
+"""`crowd node start|status`: the node operator's daemon and its state.
+
+    crowd node start --market M [-u URL] [-k KEYPAIR] [--storage S] [--concurrency N]
+    crowd node status [--market M]
+
+`start` checks before joining (keypair, SOL for fees, the market, the container engine and
+GPUs) and prints what it found, then runs the daemon (crowdcompute.worker.node) until
+SIGINT/SIGTERM: it leaves the queue, quits running jobs and exits 0. `status` reads the
+chain (queue positions, running jobs, earnings) and the daemon's node.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+from .common import Output, add_chain_options, client_from_args, run_command
+
+__all__ = ["add_verbs", "run", "VERBS", "default_state_dir"]
+
+VERBS = ("start", "status")
+MIN_SOL_LAMPORTS = 10_000_000  # 0.01 SOL: a few thousand fees; less is refused at start
+
+
+def default_state_dir(node: str | None = None) -> Path:
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "crowdcompute" / "node"
+    return base / node if node else base
+
+
+def add_verbs(rows: list) -> None:
+    """Adds start and status to node_cmd's VERBS rows (name, help, add_arguments, handler)."""
+    names = {row[0] for row in rows}
+    for row in (("start", "run the node daemon: join a market, run jobs, settle them", _start_arguments, run),
+                ("status", "the node's health, market, queue position, current jobs and earnings", _status_arguments, run)):
+        if row[0] not in names:
+            rows.append(row)
+
+
+def _start_arguments(start: argparse.ArgumentParser) -> None:
+    start.add_argument("--market", required=True, help="the market to serve")
+    start.add_argument("--concurrency", type=int, default=1, help="jobs run at once (default 1)")
+    start.add_argument("--gpus", default="auto", help="GPUs to offer: auto (all NVIDIA GPUs found), or a number (0: CPU only)")
+    start.add_argument("--state-dir", default=None, help="the node's cache (default ~/.local/state/crowdcompute/node/<address>)")
+    start.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    start.add_argument("--log-file", default=None, help="also append the log here")
+    add_chain_options(start, storage=True)
+
+
+def _status_arguments(status: argparse.ArgumentParser) -> None:
+    status.add_argument("--market", default=None, help="the market (default: the one the daemon serves, from its node.json)")
+    status.add_argument("--state-dir", default=None)
+    add_chain_options(status)
+
+
+def run(args: argparse.Namespace, out: Any = None, err: Any = None) -> int:
+    if args.node_command == "start":
+        from ..worker.daemon import run_daemon
+
+        return run_daemon(args, out=out, err=err)
+    return run_command(args, lambda output: _status(args, output), out=out, err=err)
+
+
+async def _status(args: argparse.Namespace, out: Output) -> int:
+    from ..client.accounts import ZERO_KEY
+    from ..client.errors import InvalidInput
+    from ..worker.chain import MyEntries
+    from ..worker.recovery import LocalState
+
+    async with client_from_args(args) as crowd:
+        me = str(crowd.pubkey)
+        folder = Path(args.state_dir) if args.state_dir else default_state_dir(me)
+        daemon = LocalState(folder).read_status() if folder.is_dir() else None
+        market_address = args.market or (daemon or {}).get("market")
+        if not market_address:
+            raise InvalidInput("no market: give --market (no daemon status found in " + str(folder) + ")")
+        market = await crowd.get_market(market_address)
+        mine = MyEntries.of(market, crowd.pubkey)
+        positions = await crowd.node_positions(market.address, crowd.pubkey)
+        settled = [j for j in await crowd.list_jobs(market=market.address, node=crowd.pubkey) if j.node != ZERO_KEY and not j.is_open]
+        earned = sum(j.paid for j in settled)
+        alive = bool(daemon) and not daemon.get("stopped") and _pid_alive(daemon.get("pid"))
+        data: dict[str, Any] = {
+            "node": me, "market": str(market.address), "market_state": market.state.lower(),
+            "daemon": {"running": alive, **({k: daemon[k] for k in ("pid", "started_at", "outcomes", "last_problem") if k in daemon} if daemon else {})},
+            "queue_positions": positions, "waiting_entries": [e.index for e in mine.waiting],
+            "running_jobs": [{"job": str(e.job), "started_at": e.since} for e in mine.running],
+            "jobs_settled": len(settled), "earned": earned,
+            "sol": await crowd.balance(), "tokens": await crowd.token_balance(market.mint),
+            "health": await asyncio.to_thread(_health),
+        }
+
+        def human(console: Any) -> None:
+            d = data["daemon"]
+            console.print(f"node     {me}")
+            console.print(f"daemon   {'running, pid ' + str(d.get('pid')) if d['running'] else 'not running'}"
+                          + (f"  (outcomes {d.get('outcomes')})" if d.get("outcomes") else ""))
+            if d.get("last_problem"):
+                console.print(f"problem  {d['last_problem']}")
+            console.print(f"market   {market.address} ({data['market_state']}, {market.price_per_second}/s)")
+            console.print(f"queue    {'position ' + ', '.join(str(p) for p in positions) if positions else 'not waiting'}")
+            jobs = data["running_jobs"]
+            console.print(f"running  {', '.join(j['job'] for j in jobs) if jobs else 'no job'}")
+            console.print(f"earned   {earned} tokens over {len(settled)} settled jobs; balance {data['tokens']} tokens, {data['sol'] / 1e9:g} SOL")
+            console.print(f"health   {data['health']['summary']}")
+
+        out.emit(data, human)
+    return 0
+
+
+def _health() -> dict[str, Any]:
+    """The container engine and GPUs (worker/health.py's report), as the daemon checks them."""
+    from ..worker.daemon import probe_health
+
+    report, summary = probe_health(Path.cwd())
+    return {"summary": summary, **(report.to_json() if report is not None else {})}
+
+
+def _pid_alive(pid: Any) -> bool:
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except (TypeError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True

@@ -1,0 +1,151 @@
+"""`crowd node start` (= `python -m crowdcompute.worker`): the checks before joining, logging,
+signals, and the Node's run.
+
+Before joining it checks and prints: the keypair and its address, SOL for fees (refused
+under MIN_SOL), the market (exists, open, price, maximum timeout), the node's token account
+(created by the first `finish` if missing), the container engine and the GPUs. A node with
+no GPU serves CPU jobs; a GPU job it is assigned is settled at once with the reason.
+
+SIGINT/SIGTERM: the node leaves the queue, quits running jobs (re-queued at the front)
+and the process exits 0. A second signal exits at once (the chain's reclaim covers it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = ["run_daemon", "probe_health", "make_executor", "configure_logging"]
+
+log = logging.getLogger("crowdcompute.worker.daemon")
+
+MIN_SOL = 10_000_000  # lamports: a few thousand transaction fees
+# Tests and embedders may give another executor factory: "module:callable", called as
+# factory(work_dir=, log_dir=, gpus=) and returning an object with Executor's interface.
+EXECUTOR_ENV = "CROWD_NODE_EXECUTOR"
+
+
+def configure_logging(level: str = "INFO", log_file: str | None = None, stream: TextIO | None = None) -> None:
+    """One structured line per event: time, level, part, then key=value pairs (job=, op=, event=)."""
+    fmt = logging.Formatter("%(asctime)s.%(msecs)03d %(levelname)s %(name)s %(message)s", "%Y-%m-%dT%H:%M:%S")
+    root = logging.getLogger("crowdcompute")
+    root.setLevel(level)
+    root.handlers.clear()
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(fmt)
+    root.addHandler(handler)
+    if log_file:
+        fh = logging.FileHandler(log_file)
+        fh.setFormatter(fmt)
+        root.addHandler(fh)
+    root.propagate = False
+
+
+def probe_health(work_dir: Path) -> tuple[Any, str]:
+    """(health.py's NodeReport or None, one line): the engine, the GPUs, the work folder's disk."""
+    try:
+        from .health import node_report
+
+        report = asyncio.run(node_report(work_dir=work_dir))
+    except Exception as exc:  # the report itself failing is a health finding
+        return None, f"health report failed: {type(exc).__name__}: {exc}"
+    engine = report.engine
+    gpus = report.gpu.gpus
+    summary = (f"container engine {'reachable' if engine.reachable else 'NOT reachable'}, {len(gpus)} GPU(s)"
+               + (f" ({', '.join(g.name for g in gpus)})" if gpus else "")
+               + (f", {report.disk_free / 2**30:.1f} GiB free in {report.work_dir}" if report.disk_free is not None else ""))
+    return report, summary
+
+
+def make_executor(*, work_dir: Path, log_dir: Path, gpus: int) -> Any:
+    spec = os.environ.get(EXECUTOR_ENV)
+    if spec:
+        module, _, name = spec.partition(":")
+        return getattr(importlib.import_module(module), name)(work_dir=work_dir, log_dir=log_dir, gpus=gpus)
+    from .engine import Engine
+    from .executor import Executor
+
+    # The node stops a job itself (its `stop` event) at the settle deadline, which `extend`
+    # may move, so the executor keeps no reserve of its own; a short grace between SIGTERM
+    # and SIGKILL keeps a container that ignores SIGTERM within the settle margin (>= 2 s).
+    return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=1.0, reserve=0.0)
+
+
+def run_daemon(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    from ..cli.common import Output
+
+    output = Output("text", out, err)
+    configure_logging(args.log_level, args.log_file, err)
+    try:
+        return asyncio.run(_main(args, output))
+    except _Refused as exc:
+        output.error(str(exc))
+        return 1
+
+
+class _Refused(Exception):
+    pass
+
+
+async def _main(args: argparse.Namespace, out: Output) -> int:
+    from ..cli.common import client_from_args
+    from ..cli.node_commands import default_state_dir
+    from ..client.errors import CrowdError
+    from .node import Node, NodeOptions
+
+    try:
+        crowd = client_from_args(args)
+    except CrowdError as exc:
+        raise _Refused(str(exc)) from None
+    async with crowd:
+        me = str(crowd.pubkey)
+        try:
+            market = await crowd.get_market(args.market)
+            sol = await crowd.balance()
+            tokens = await crowd.token_balance(market.mint)
+        except CrowdError as exc:
+            raise _Refused(str(exc)) from None
+        out.status(f"node     {me} ({args.keypair or 'default keypair'})")
+        out.status(f"cluster  {crowd.cluster.url}")
+        out.status(f"balance  {sol / 1e9:g} SOL, {tokens} tokens of {market.mint}")
+        out.status(f"market   {market.address}: {market.state.lower()}, {market.price_per_second}/s, jobs up to {market.max_timeout}s")
+        if sol < MIN_SOL:
+            raise _Refused(f"{me} holds {sol / 1e9:g} SOL: at least {MIN_SOL / 1e9:g} SOL is needed for transaction fees")
+        if market.state != "Open":
+            raise _Refused(f"market {market.address} is closing: it takes no new nodes")
+        state_dir = Path(args.state_dir) if args.state_dir else default_state_dir(me)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        report, summary = await asyncio.to_thread(probe_health, state_dir)
+        out.status(f"health   {summary}")
+        if (report is None or not report.can_run) and not os.environ.get(EXECUTOR_ENV):
+            raise _Refused("the container engine is not reachable: start it (or give this user access) and try again")
+        found_gpus = len(report.gpu.gpus) if report is not None else 0
+        gpus = found_gpus if args.gpus == "auto" else int(args.gpus)
+        if gpus > found_gpus:
+            raise _Refused(f"--gpus {gpus}: this node has {found_gpus} GPU(s)")
+        out.status(f"state    {state_dir}")
+        executor = make_executor(work_dir=state_dir / "work", log_dir=state_dir / "logs", gpus=gpus)
+        options = NodeOptions(market=market.address, state_dir=state_dir, concurrency=max(1, args.concurrency), gpus=gpus,
+                              report=report)
+        node = Node(crowd, executor, options)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum: int) -> None:
+            if stop.is_set():
+                log.warning("second signal %s: exiting now (running jobs will be reclaimed after their timeout)", signal.Signals(signum).name)
+                os._exit(1)
+            log.info("signal %s: leaving the queue and quitting running jobs", signal.Signals(signum).name)
+            stop.set()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, on_signal, signum)
+        out.status("joining the market (SIGINT/SIGTERM to leave)")
+        return await node.run(stop)

@@ -1,0 +1,483 @@
+"""Runs a job definition in containers and returns its result bundle.
+
+    executor = Executor(Engine(), work_dir=..., log_dir=..., limits=Limits(...), gpus=n)
+    bundle = await executor.run(definition, JobRun(job, node, poster, cid, deadline), stop=event)
+
+`run` never raises for the job's own failures (a failed op, a missing image, a literal
+that cannot be filled, the deadline, `stop`): they all end in a Bundle that says why.
+It raises only when cancelled. Order of work (jobspec README, "Execution"):
+
+  1. leftovers of an earlier try at the same job are removed; the job's internal
+     network is made (ops reach each other by op id and aliases, nothing else);
+  2. stages in order; in a stage every op whose `depends_on` have ended starts at once;
+     all stages run even when an op fails (as Nosana); an op's literals are filled
+     just before it starts, from the results of the ops that ended;
+  3. each op: image checked locally (pulled only when `pull=True`), a confined
+     container (containers.py) attached before it starts, its output streamed into
+     the job's log file, the bundle's capped logs and `results` (logs.py); on a
+     non-zero exit it is tried again when `restart_policy` is on-failure with tries
+     (a fresh container each time; the volumes stay); declared outputs are copied
+     out (outputs.py), then the container is removed;
+  4. at `deadline - reserve`, or when `stop` is set, running ops get SIGTERM and,
+     `stop_grace` seconds later, SIGKILL; ops not started are recorded as not run;
+     `reserve` is the time left to copy outputs and store the bundle;
+  5. everything labelled with the job (containers, network, volumes) is removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+
+from ..client.bundle import Bundle, OpRecord, timestamp
+from ..client.jobspec import (
+    JobDefinition,
+    LiteralError,
+    Limits,
+    Operation,
+    RunArgs,
+    RunContext,
+    plan,
+    resolve_args,
+)
+from ..client.jobspec.planning import Stage
+from .containers import (
+    LABEL_JOB,
+    container_spec,
+    job_volume_name,
+    labels,
+    network_name,
+)
+from .engine import Engine, EngineUnavailable, _short
+from .limits import TMPFS_SIZE, complete, effective, over_node, size_text
+from .logs import LOG_FILE_CAP, JobLog, OpOutput
+from .outputs import bundle_outputs, read_output
+
+log = logging.getLogger(__name__)
+
+NOT_RUN = {
+    "timed-out": "not run: the job's deadline came first",
+    "stopped": "not run: the job was stopped",
+    "engine": "not run: the container engine became unreachable",
+}
+
+
+@dataclass(frozen=True)
+class JobRun:
+    job: str
+    node: str
+    poster: str
+    definition_cid: str
+    deadline: float  # unix time by which the bundle must be ready
+
+
+@dataclass
+class _Job:
+    definition: JobDefinition
+    run: JobRun
+    stop: asyncio.Event
+    stop_at: float  # deadline - reserve
+    log: JobLog
+    records: dict[str, OpRecord] = field(default_factory=dict)
+    results: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    ended: set[str] = field(default_factory=set)
+    halted: str | None = None  # "timed-out" | "stopped" once an op was cut short by it
+    engine_error: str | None = None
+
+    def halt_reason(self) -> str | None:
+        if self.stop.is_set():
+            return "stopped"
+        if time.time() >= self.stop_at:
+            return "timed-out"
+        if self.engine_error:
+            return "engine"
+        return None
+
+    def halt(self, reason: str) -> None:
+        if reason in ("stopped", "timed-out") and self.halted is None:
+            self.halted = reason
+
+
+@dataclass
+class _Outcome:
+    container: str
+    exit_code: int | None = None
+    error: str | None = None
+    stopped: bool = False  # cut short by the node (timeout, deadline, stop)
+
+
+class Executor:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        work_dir: Path,
+        log_dir: Path,
+        limits: Limits | None = None,
+        gpus: int = 0,
+        stop_grace: float = 10.0,
+        reserve: float = 30.0,
+        pull: bool = False,
+        pull_timeout: float = 300.0,
+        read_only: bool = True,
+        tmpfs_size: int = TMPFS_SIZE,
+        log_file_cap: int = LOG_FILE_CAP,
+    ) -> None:
+        self.engine = engine
+        self.work_dir = Path(work_dir)  # the node's job data folder (health reports its disk)
+        self.log_dir = Path(log_dir)
+        self.limits = complete(limits)
+        self.gpus = gpus
+        self.stop_grace = stop_grace
+        self.reserve = reserve
+        self.pull = pull
+        self.pull_timeout = pull_timeout
+        self.read_only = read_only
+        self.tmpfs_size = tmpfs_size
+        self.log_file_cap = log_file_cap
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+
+    def log_path(self, job: str) -> Path:
+        """The job's local log file (kept after its containers are removed)."""
+        return self.log_dir / f"{job}.log"
+
+    # -- the job ---------------------------------------------------------------------
+
+    async def run(self, definition: JobDefinition, run: JobRun, *, stop: asyncio.Event | None = None) -> Bundle:
+        job = _Job(
+            definition, run, stop or asyncio.Event(), run.deadline - self.reserve,
+            JobLog(self.log_path(run.job), file_cap=self.log_file_cap),
+        )
+        started = time.time()
+        job.log.note(f"job {run.job}: {len(definition.ops)} ops, deadline {timestamp(run.deadline)}")
+        try:
+            await self.cleanup_job(run.job)
+            await self.engine.call(
+                lambda api: api.create_network(
+                    network_name(run.job), driver="bridge", internal=True, labels=labels(run.job, "network")
+                ),
+                retry=False, what="create the job network",
+            )
+            for stage in plan(definition):
+                await self._run_stage(job, stage)
+        except Exception as exc:  # noqa: BLE001 - the job still gets a bundle saying why
+            if not isinstance(exc, EngineUnavailable):
+                log.exception("job %s: worker error", run.job)
+            job.engine_error = job.engine_error or _short(exc)
+        finally:
+            try:
+                await asyncio.shield(self.cleanup_job(run.job))
+            except Exception as exc:  # noqa: BLE001 - recovery (leftovers) retries later
+                log.warning("job %s: clean-up failed, left for recovery: %s", run.job, _short(exc))
+        records = tuple(
+            job.records.get(op.id) or OpRecord(op.id, error=self._not_run(job)) for op in definition.ops
+        )
+        status = self._status(job, records)
+        job.log.note(f"job {run.job}: {status}")
+        job.log.close()
+        return Bundle(run.job, run.node, run.definition_cid, status, timestamp(started), timestamp(time.time()), records)
+
+    @staticmethod
+    def _not_run(job: _Job) -> str:
+        reason = job.halt_reason() or "engine"
+        if reason == "engine" and job.engine_error:
+            return f"not run: {job.engine_error}"
+        return NOT_RUN[reason]
+
+    @staticmethod
+    def _status(job: _Job, records: tuple[OpRecord, ...]) -> str:
+        if job.halted:
+            return job.halted
+        if all(r.exit_code == 0 for r in records):
+            return "succeeded"
+        return "failed"
+
+    async def _run_stage(self, job: _Job, stage: Stage) -> None:
+        tasks: dict[asyncio.Task[None], str] = {}
+        try:
+            while not all(op.id in job.ended for op in stage.ops):
+                for op in stage.ready(job.ended):  # earlier stages' ops count as ended
+                    if op.id not in tasks.values():
+                        tasks[asyncio.create_task(self._op(job, op))] = op.id
+                pending = [t for t, op_id in tasks.items() if op_id not in job.ended]
+                if not pending:  # parse() refuses such plans; a hand-built one still ends
+                    for op in stage.ops:
+                        if op.id not in job.ended:
+                            job.records[op.id] = OpRecord(op.id, error="not run: waits for an op that never runs")
+                            job.ended.add(op.id)
+                    return
+                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _op(self, job: _Job, op: Operation) -> None:
+        start = time.time()
+        try:
+            record = await self._run_op(job, op)
+        except EngineUnavailable as exc:
+            job.engine_error = str(exc)
+            record = OpRecord(op.id, error=str(exc), started_at=timestamp(start), ended_at=timestamp(time.time()))
+        except Exception as exc:  # noqa: BLE001 - an op's failure is data for the bundle
+            log.exception("job %s op %s: worker error", job.run.job, op.id)
+            record = OpRecord(op.id, error=f"worker error: {_short(exc)}", started_at=timestamp(start), ended_at=timestamp(time.time()))
+        job.records[op.id] = record
+        job.results[op.id] = {k: list(v) for k, v in record.results.items()}
+        job.ended.add(op.id)
+        outcome = f"exit {record.exit_code}" if record.exit_code is not None else "no exit"
+        job.log.note(f"op {op.id}: {outcome}{': ' + record.error if record.error else ''}")
+
+    # -- one op ----------------------------------------------------------------------
+
+    async def _run_op(self, job: _Job, op: Operation) -> OpRecord:
+        halt = job.halt_reason()
+        if halt:
+            job.halt(halt)
+            return OpRecord(op.id, error=self._not_run(job))
+        start = time.time()
+
+        def failed(error: str) -> OpRecord:
+            return OpRecord(op.id, error=error, started_at=timestamp(start), ended_at=timestamp(time.time()))
+
+        if not isinstance(op.args, RunArgs):  # container/create-volume
+            name = job_volume_name(job.run.job, op.args.name)
+            await self.engine.call(
+                lambda api: api.create_volume(name, labels=labels(job.run.job, "volume", op.id)),
+                what=f"create volume {name}",
+            )
+            return OpRecord(op.id, exit_code=0, started_at=timestamp(start), ended_at=timestamp(time.time()))
+        try:
+            args = resolve_args(job.definition, op, RunContext(job.run.job, job.run.node, job.run.poster, job.results))
+        except LiteralError as exc:
+            return failed(f"literal: {exc}")
+        refused = over_node(op.id, args.limits, self.limits)
+        if refused:
+            return failed(refused)
+        if args.gpu and self.gpus <= 0:
+            return failed(f"op {op.id} needs a GPU; this node has none")
+        image = await self._image(args.image)
+        if isinstance(image, str):
+            return failed(image)
+        limits = effective(args.limits, self.limits)
+        output = OpOutput(op.id, op.results, job.log)
+        tries = 1 + (args.restart.restart_tries if args.restart.policy == "on-failure" else 0)
+        outcome: _Outcome | None = None
+        outputs: tuple = ()
+        attempt = 0
+        try:
+            for attempt in range(1, tries + 1):
+                outcome = await self._attempt(job, op, args, limits, image, output, attempt)
+                last = attempt == tries or outcome.exit_code in (0, None) or outcome.stopped
+                if last and args.outputs and outcome.container:
+                    container = outcome.container
+                    found = [
+                        (path, await self.engine.call(lambda api, p=path: read_output(api, container, p), what=f"copy {path}"))
+                        for path in args.outputs
+                    ]
+                    outputs = bundle_outputs(found)
+                await self._remove(outcome.container)
+                if last:
+                    break
+        except docker.errors.APIError as exc:
+            return failed(f"the container engine refused: {_short(exc.explanation or exc)}")
+        assert outcome is not None
+        error = outcome.error
+        if attempt > 1:
+            note = f"ran {attempt} times (restart_policy on-failure, {tries - 1} restarts allowed)"
+            error = f"{error}; {note}" if error else note
+        stdout, stderr = output.logs()
+        return OpRecord(
+            op.id, outcome.exit_code, error, timestamp(start), timestamp(time.time()),
+            stdout, stderr, output.scanner.results(), outputs,
+        )
+
+    async def _image(self, image: str) -> dict[str, Any] | str:
+        """The image's config, or why there is none on this node."""
+        try:
+            return (await self.engine.call(lambda api: api.inspect_image(image), what="inspect image"))["Config"] or {}
+        except docker.errors.NotFound:
+            if not self.pull:
+                return f"image {image!r} is not on this node (this node does not pull images)"
+        except docker.errors.APIError as exc:
+            return f"image {image!r}: {_short(exc.explanation or exc)}"
+        def pull(api: Any) -> None:
+            for chunk in api.pull(image, stream=True, decode=True):
+                if "error" in chunk:  # failures after the transfer began come in the stream
+                    raise docker.errors.APIError(str(chunk["error"]))
+
+        try:
+            await asyncio.wait_for(self.engine.call(pull, retry=False, what=f"pull {image}"), self.pull_timeout)
+            return (await self.engine.call(lambda api: api.inspect_image(image), what="inspect image"))["Config"] or {}
+        except asyncio.TimeoutError:
+            return f"image {image!r} is not on this node and pulling it took over {self.pull_timeout:g} s"
+        except (docker.errors.APIError, EngineUnavailable) as exc:
+            return f"image {image!r} is not on this node and could not be pulled: {_short(exc)}"
+
+    async def _attempt(
+        self, job: _Job, op: Operation, args: RunArgs, limits: Limits, image: dict[str, Any],
+        output: OpOutput, attempt: int,
+    ) -> _Outcome:
+        spec = container_spec(
+            job.run.job, op.id, args, limits, attempt=attempt,
+            image_workdir=image.get("WorkingDir") or None, read_only=self.read_only, tmpfs_size=self.tmpfs_size,
+        )
+        for volume in spec.volumes:  # work folders: made here so that they carry the job's label
+            await self.engine.call(
+                lambda api, v=volume: api.create_volume(v, labels=labels(job.run.job, "work", op.id)),
+                what=f"create volume {volume}",
+            )
+        created = await self.engine.call(
+            lambda api: api.create_container(**spec.create_kwargs(api)), retry=False, what=f"create {spec.name}"
+        )
+        outcome = _Outcome(created["Id"])
+        pump = _LogPump(self.engine, outcome.container, output)
+        try:
+            await pump.attached  # attached before start: no output is missed
+            job.log.note(f"op {op.id}: starting {spec.name} (try {attempt})")
+            await self.engine.call(lambda api: api.start(outcome.container), what=f"start {spec.name}")
+        except BaseException:
+            await self._remove(outcome.container)
+            raise
+        started = time.time()
+        waiter = asyncio.ensure_future(
+            self.engine.call(lambda api: api.wait(outcome.container, timeout=None), what=f"wait for {spec.name}")
+        )
+        stop_at, cause = job.stop_at, "deadline"
+        if limits.timeout is not None and started + limits.timeout < stop_at:
+            stop_at, cause = started + limits.timeout, "timeout"
+        stopper = asyncio.ensure_future(job.stop.wait())
+        try:
+            await asyncio.wait({waiter, stopper}, timeout=max(0.0, stop_at - time.time()), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        if not waiter.done():
+            cause = "stopped" if job.stop.is_set() else cause
+            outcome.stopped = True
+            outcome.error = {
+                "timeout": f"stopped at its timeout of {limits.timeout} s",
+                "deadline": "stopped: the job's deadline came",
+                "stopped": "stopped: the job was stopped",
+            }[cause] + f" (SIGTERM, then SIGKILL after {self.stop_grace:g} s)"
+            job.halt({"deadline": "timed-out", "stopped": "stopped"}.get(cause, ""))
+            job.log.note(f"op {op.id}: {outcome.error}")
+            grace = max(1, math.ceil(self.stop_grace))
+            await self.engine.call(lambda api: api.stop(outcome.container, timeout=grace), what=f"stop {spec.name}")
+        await waiter
+        state = (await self.engine.call(lambda api: api.inspect_container(outcome.container), what="inspect"))["State"]
+        outcome.exit_code = int(state.get("ExitCode", -1))
+        if state.get("OOMKilled"):
+            oom = f"killed: out of memory (limit {size_text(limits.memory)})" if outcome.exit_code == 137 else (
+                f"a process was killed: out of memory (limit {size_text(limits.memory)})"
+            )
+            outcome.error = f"{oom}; {outcome.error}" if outcome.error else oom
+        try:
+            await asyncio.wait_for(asyncio.shield(pump.done), timeout=10)
+            output.end_attempt()
+        except asyncio.TimeoutError:  # removing the container ends the stream
+            log.warning("op %s: its log stream did not end with the container", op.id)
+        return outcome
+
+    async def _remove(self, container: str) -> None:
+        def remove(api: Any) -> None:
+            try:
+                api.remove_container(container, force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+
+        await self.engine.call(remove, what="remove container")
+
+    # -- recovery --------------------------------------------------------------------
+
+    async def cleanup_job(self, job: str) -> None:
+        """Remove every container, network and volume labelled with `job`."""
+
+        def clean(api: Any) -> None:
+            only = {"label": f"{LABEL_JOB}={job}"}
+            for row in api.containers(all=True, filters=only):
+                _ignore_gone(lambda: api.remove_container(row["Id"], force=True, v=True))
+            for row in api.networks(filters=only):
+                _ignore_gone(lambda: api.remove_network(row["Id"]))
+            for row in api.volumes(filters=only).get("Volumes") or []:
+                _ignore_gone(lambda: api.remove_volume(row["Name"], force=True))
+
+        await self.engine.call(clean, what=f"clean up job {job}")
+
+    async def leftovers(self) -> list[str]:
+        """Jobs that still have containers on this node (a crash or restart left them)."""
+        rows = await self.engine.call(
+            lambda api: api.containers(all=True, filters={"label": LABEL_JOB}), what="list containers"
+        )
+        return sorted({row["Labels"][LABEL_JOB] for row in rows})
+
+
+def _ignore_gone(remove: Any) -> None:
+    """Removal races (another clean-up, the engine's own): gone is what we wanted."""
+    try:
+        remove()
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if exc.status_code != 409:  # "removal already in progress"
+            raise
+
+
+class _LogPump:
+    """A thread that reads a container's attached stdout/stderr into an OpOutput.
+
+    Its own thread, not the engine's pool: it lives as long as the container. `attached`
+    resolves once the stream is open (start the container after it), `done` when the
+    stream ends (the container exited or was removed)."""
+
+    def __init__(self, engine: Engine, container: str, output: OpOutput) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.attached: asyncio.Future[None] = self.loop.create_future()
+        self.done: asyncio.Future[None] = self.loop.create_future()
+        self.engine = engine
+        self.container = container
+        self.output = output
+        threading.Thread(target=self._run, name=f"crowd-logs-{container[:12]}", daemon=True).start()
+
+    def _settle(self, future: asyncio.Future[None], error: BaseException | None = None) -> None:
+        def settle() -> None:
+            if future.done():
+                return
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+        try:
+            self.loop.call_soon_threadsafe(settle)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
+
+    def _run(self) -> None:
+        try:
+            frames = self.engine.blocking(
+                lambda api: api.attach(self.container, stdout=True, stderr=True, stream=True, logs=False, demux=True),
+                what="attach",
+            )
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
+            self._settle(self.attached, exc)
+            self._settle(self.done)
+            return
+        self._settle(self.attached)
+        try:
+            for out, err in frames:
+                if out:
+                    self.output.feed("stdout", out)
+                if err:
+                    self.output.feed("stderr", err)
+        except Exception as exc:  # noqa: BLE001 - the engine dropped the stream: logs end here
+            log.warning("container %s: log stream ended early: %s", self.container[:12], _short(exc))
+        finally:
+            self._settle(self.done)

@@ -1,0 +1,265 @@
+"""One job on this node, from the match to its settlement:
+
+  definition fetched by the digest on-chain (the storage checks the CID) -> parsed and
+  validated -> checked against what this node has -> run by the executor (stopped at the
+  deadline, or when the poster ends it, or when it is no longer ours) -> bundle saved
+  locally, stored -> `finish` with its digest. Any failure of the job itself (bad
+  definition, missing image, non-zero exit, a GPU job on a node without one) still gives a
+  bundle that says why, and is settled: the node never holds a job silently.
+
+Deadline: on-chain start (the queue entry's `since`) + the job's timeout (re-read on every
+notification of the job account: `extend` moves it) - settle_margin. If the bundle cannot
+be stored and finished before start + timeout, the job is quit so that it is re-queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from solders.pubkey import Pubkey
+
+from ..client.accounts import Job
+from ..client.bundle import Bundle, OpRecord, timestamp
+from .chain import Lost, retrying
+from .recovery import rerun_allowed, settle_margin
+
+if TYPE_CHECKING:
+    from .node import Node
+
+__all__ = ["JobTask", "failure_bundle", "job_run_type"]
+
+log = logging.getLogger("crowdcompute.worker.job")
+
+
+def job_run_type() -> type:
+    """The executor's JobRun; until executor.py is installed, a stand-in with its fields."""
+    try:
+        from .executor import JobRun
+
+        return JobRun
+    except ImportError:
+        return _JobRun
+
+
+@dataclass(frozen=True)
+class _JobRun:
+    job: str
+    node: str
+    poster: str
+    definition_cid: str
+    deadline: float  # unix time by which the bundle must be ready
+
+
+def failure_bundle(job: str, node: str, definition_cid: str, error: str, *, op_id: str = "definition",
+                   started: float | None = None) -> Bundle:
+    """A bundle for a job that could not start: one record, named `op_id`, says why."""
+    now = timestamp(time.time())
+    begun = timestamp(started) if started is not None else now
+    return Bundle(job, node, definition_cid, "failed", begun, now, (OpRecord(op_id, None, error, None, None),))
+
+
+class JobTask:
+    def __init__(self, node: Node, job: Pubkey, since: int, *, recovered: bool) -> None:
+        self.node = node
+        self.job = job
+        self.since = since  # on-chain start, unix seconds
+        self.recovered = recovered
+        self.timeout: int | None = None
+        self.stop = asyncio.Event()  # tells the executor to stop
+        self.reason: str | None = None  # why it was stopped: deadline, ended, lost, shutdown
+        self.changed = asyncio.Event()  # the job account changed (extend, end, reclaim)
+        self.settling = False
+        self.outcome: str | None = None
+        self.log = logging.LoggerAdapter(log, {})
+
+    def __repr__(self) -> str:
+        return f"JobTask({self.job})"
+
+    # -- signals from the node -----------------------------------------------------------
+    def job_changed(self, job: Job | None) -> None:
+        """A notification (or read) of the job account."""
+        if self.settling:  # our own finish (or quit) landing: nothing to stop
+            return
+        if job is None or not job.is_open:
+            state = "closed" if job is None else job.state.lower()
+            self.halt("lost" if state != "ended" else "ended", f"the job is {state}")
+        elif self.timeout is not None and job.timeout != self.timeout:
+            self._note(f"event=extended timeout={self.timeout}->{job.timeout}")
+            self.timeout = job.timeout
+        self.changed.set()
+
+    def halt(self, reason: str, why: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+            self._note(f"event=stop reason={reason} why={why!r}")
+        self.stop.set()
+        self.changed.set()
+
+    # -- the run -------------------------------------------------------------------------
+    async def run(self) -> str:
+        try:
+            self.outcome = await self._run()
+        except Lost as exc:
+            self.outcome = "lost"
+            self._note(f"event=lost why={' '.join(str(exc).split())!r}")
+        finally:
+            if self.outcome in ("finished", "already", "lost", "quit", "ended", "stale"):
+                self.node.state.forget(str(self.job))  # settled, by us or anyone: the cache is done
+            await self._cleanup()
+        return self.outcome
+
+    async def _run(self) -> str:
+        node = self.node
+        job, entry = await retrying(f"job={self.job} read", lambda: node.chain.running_entry(self.job))
+        if entry is None:  # settled or moved on since the notification that started us
+            return "stale"
+        self.since = entry.since
+        self.timeout = job.timeout
+        await node.watcher.watch_job(self.job)
+        if node.shutting_down:
+            return await self._quit("the node is shutting down")
+        saved = node.state.load_bundle(str(self.job))
+        if saved is not None:
+            self._note("event=recovered bundle=local")
+            return await self._settle(saved)
+        if self.recovered and not rerun_allowed(self.since, job.timeout):
+            return await self._quit("restarted with too little time left to run it again")
+        self._note(f"event=start since={self.since} timeout={job.timeout} deadline_in={self.deadline() - time.time():.1f}s"
+                   + (" (re-run after a restart)" if self.recovered else ""))
+        bundle = await self._execute(job)
+        if bundle is None:  # ended by the poster or no longer ours: nothing to settle
+            return self.reason or "lost"
+        if self.reason == "shutdown":
+            return await self._quit("the node is shutting down")
+        data = bundle.to_bytes()
+        node.state.save_bundle(str(self.job), data)
+        return await self._settle(data)
+
+    def deadline(self) -> float:
+        """Unix time by which the bundle must be ready (the settle margin before the chain's)."""
+        timeout = self.timeout or 0
+        return self.since + timeout - settle_margin(timeout)
+
+    def hard_deadline(self) -> float:
+        return self.since + (self.timeout or 0) - 0.5
+
+    async def _execute(self, job: Job) -> Bundle | None:
+        from ..client.storage import Cid
+
+        node = self.node
+        cid = str(Cid(bytes(job.definition)))
+        started = time.time()
+        definition, problem = await self._definition(job, cid)
+        if problem is None:
+            problem = node.requirement_problem(definition)
+        if problem is not None:
+            self._note(f"event=refused why={problem!r}")
+            return failure_bundle(str(self.job), str(node.pubkey), cid, problem, started=started)
+        run = node.job_run(self.job, job, cid, self._executor_deadline(job))
+        watchdog = asyncio.create_task(self._watch_deadline())
+        try:
+            bundle = await node.executor.run(definition, run, stop=self.stop)
+        finally:
+            watchdog.cancel()
+        if self.reason in ("ended", "lost"):
+            return None
+        self._note(f"event=ran status={bundle.status} ops={len(bundle.ops)} took={time.time() - started:.2f}s")
+        return bundle
+
+    def _executor_deadline(self, job: Job) -> float:
+        # The job may be extended up to its own cap while it runs: the executor's hard limit
+        # is that cap; the node stops it at the current deadline through `stop`.
+        return self.since + job.max_timeout - settle_margin(job.max_timeout)
+
+    async def _watch_deadline(self) -> None:
+        while not self.stop.is_set():
+            self.changed.clear()
+            left = self.deadline() - time.time()
+            if left <= 0:
+                self.halt("deadline", "the job's timeout is near: settling with what it has")
+                return
+            try:
+                await asyncio.wait_for(self.changed.wait(), left)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _definition(self, job: Job, cid: str) -> tuple[Any, str | None]:
+        """The parsed definition, or (None, why it cannot run). The storage checks the bytes
+        against the digest on-chain; a storage that does not answer is retried until the
+        deadline."""
+        from ..client.jobspec import LoadError, ValidationError, loads, parse
+        from ..client.storage import Cid, ContentMismatch, ContentNotFound, StorageError
+
+        storage = await self.node.crowd.storage()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, self.deadline() - time.time())
+
+        async def fetch() -> bytes:
+            try:
+                return await storage.get_bytes(Cid(bytes(job.definition)))
+            except (ContentNotFound, ContentMismatch):
+                raise
+            except StorageError as exc:
+                raise OSError(f"storage: {exc}") from None
+
+        try:
+            data = await retrying(f"job={self.job} fetch definition {cid}", fetch, deadline=deadline)
+        except ContentNotFound:
+            return None, f"the definition {cid} is not in this node's storage"
+        except ContentMismatch as exc:
+            return None, f"the definition's bytes do not match its digest: {exc}"
+        except OSError as exc:
+            return None, f"the definition {cid} could not be fetched before the deadline: {exc}"
+        try:
+            return parse(loads(data, name=cid)), None
+        except (LoadError, ValidationError) as exc:
+            return None, "invalid job definition: " + "; ".join(str(exc).splitlines())
+
+    async def _settle(self, data: bytes) -> str:
+        """Stores the bundle and finishes; quits if that cannot be done before the chain's
+        deadline (start + timeout), so the job is re-queued rather than reclaimed later."""
+        self.settling = True
+        node = self.node
+        storage = await node.crowd.storage()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, self.hard_deadline() - time.time())
+
+        async def store() -> Any:
+            from ..client.storage import StorageError
+
+            try:
+                return await storage.add_bytes(data)
+            except StorageError as exc:
+                raise OSError(f"storage: {exc}") from None
+
+        try:
+            cid = await retrying(f"job={self.job} store bundle", store, deadline=deadline)
+            outcome = await retrying(f"job={self.job} finish", lambda: node.chain.finish(self.job, cid.digest), deadline=deadline)
+        except Lost:
+            raise
+        except Exception as exc:  # storage or cluster gone until the deadline: give the job back
+            self._note(f"event=settle-failed why={type(exc).__name__}: {' '.join(str(exc).split())[:200]!r}")
+            return await self._quit("could not store the bundle and finish before the deadline")
+        self._note(f"event=finished result={cid} ({outcome})")
+        node.settled(self.job)
+        return "finished" if outcome == "finished" else "already"
+
+    async def _quit(self, why: str) -> str:
+        self.settling = True  # the notification of our own quit is not a loss
+        self._note(f"event=quit why={why!r}")
+        await retrying(f"job={self.job} quit", lambda: self.node.chain.quit(self.job))
+        return "quit"
+
+    async def _cleanup(self) -> None:
+        await self.node.watcher.unwatch_job(self.job)
+        try:
+            await self.node.executor.cleanup_job(str(self.job))
+        except Exception as exc:  # a leftover is retried at the next start (leftovers)
+            self._note(f"event=cleanup-failed why={type(exc).__name__}: {exc}")
+
+    def _note(self, text: str) -> None:
+        log.info("job=%s %s", self.job, text)

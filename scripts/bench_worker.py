@@ -1,0 +1,129 @@
+"""Worker benchmark (a script, not a test): prints a table, then as its LAST line one JSON
+object: bare_docker_run_s (median `docker run --rm` of the no-op image), turnaround_p50_s
+(post -> result verified by the poster, median over --jobs jobs on one node),
+overhead_p50_s (their difference), match_to_start_p50_s (the poster's notification of the
+match -> the container's start, from the bundle), jobs_per_min (--workers nodes x
+--throughput-jobs no-op jobs, all settled), workers, jobs.
+
+    .venv/bin/python scripts/bench_worker.py --jobs 20 --workers 4 --throughput-jobs 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from crowdcompute.client.bundle import parse_timestamp  # noqa: E402
+from crowdcompute.client.crowd import CrowdClient  # noqa: E402
+from crowdcompute.client.jobs import MarketSettings  # noqa: E402
+from crowdcompute.client.jobspec import parse  # noqa: E402
+from crowdcompute.worker.local_image import IMAGE  # noqa: E402
+from localnet.localnet_helpers import ThreadServer  # noqa: E402
+from sdk.chain_setup import Wallets  # noqa: E402
+from worker.helpers import StorageThread, Worker  # noqa: E402
+
+NOOP = parse({"version": "0.1", "type": "container", "ops": [{"type": "container/run", "id": "noop", "args": {"image": IMAGE, "cmd": ["true"]}}]})
+
+
+def bare_docker(n: int) -> float:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        subprocess.run(["docker", "run", "--rm", IMAGE, "true"], check=True, capture_output=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+async def one_job(url, storage, poster, market) -> tuple[float, float]:
+    async with CrowdClient(url, poster, storage=storage) as crowd:
+        seen: dict[str, float] = {}
+        t0 = time.time()
+        posted = await crowd.post(market, timeout=60, definition=NOOP)
+        await crowd.wait_for(posted.job, ["done", "ended", "failed"], timeout=120,
+                             on_change=lambda v: seen.setdefault(v.status if v else "closed", time.time()))
+        _, _, bundle = await crowd.result_bundle(posted.job)
+        done = time.time()
+        started = parse_timestamp(bundle.ops[0].started_at).timestamp()
+        matched = seen.get("running", t0)
+        return done - t0, started - matched
+
+
+async def throughput(url, storage, wallets, market, jobs: int) -> float:
+    posters = [await wallets.fund(tokens=10_000_000) for _ in range(8)]
+    sem = asyncio.Semaphore(16)
+
+    async def one(i):
+        async with sem:
+            async with CrowdClient(url, posters[i % len(posters)], storage=storage) as crowd:
+                posted = await crowd.post(market, timeout=120, definition=NOOP)
+                view = await crowd.wait_for(posted.job, ["done", "ended", "failed"], timeout=600)
+                return view.status
+
+    t0 = time.time()
+    statuses = await asyncio.gather(*(one(i) for i in range(jobs)))
+    elapsed = time.time() - t0
+    assert all(s == "done" for s in statuses), statuses
+    return jobs / elapsed * 60
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--jobs", type=int, default=20)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--throughput-jobs", type=int, default=200)
+    args = ap.parse_args()
+    subprocess.run([sys.executable, "-m", "crowdcompute.worker.local_image"], check=True, cwd=ROOT)
+    tmp = Path(tempfile.mkdtemp(prefix="crowd-bench-"))
+    net = ThreadServer(tmp / "ledger", slot_ms=100)
+    store = StorageThread(tmp / "storage")
+    started: list[Worker] = []
+    try:
+        wallets = asyncio.run(Wallets.create(net.url))
+        settings = MarketSettings(price_per_second=1, max_timeout=600, retention=1, max_attempts=2, max_entries_per_node=4)
+        market = asyncio.run(wallets.market(settings, capacity=256))[0]
+        bare = bare_docker(5)
+        w = Worker(tmp, net.url, asyncio.run(wallets.fund()), market, store.url, name="single", executor=None)
+        started.append(w)
+        w.wait_log("event=entered", timeout=120)
+        poster = asyncio.run(wallets.fund(tokens=10_000_000))
+        turn, m2s = [], []
+        for _ in range(args.jobs):
+            t, s = asyncio.run(one_job(net.url, store.url, poster, market))
+            turn.append(t)
+            m2s.append(s)
+            asyncio.run(asyncio.sleep(0.3))  # the node re-enters; the next post then matches at once
+        w.terminate()
+        market2 = asyncio.run(wallets.market(settings, capacity=256))[0]
+        for i in range(args.workers):
+            wi = Worker(tmp, net.url, asyncio.run(wallets.fund()), market2, store.url, name=f"w{i}", executor=None)
+            started.append(wi)
+        for wi in started[1:]:
+            wi.wait_log("event=entered", timeout=120)
+        jpm = asyncio.run(throughput(net.url, store.url, wallets, market2, args.throughput_jobs))
+        result = {"bare_docker_run_s": round(bare, 3), "turnaround_p50_s": round(statistics.median(turn), 3),
+                  "overhead_p50_s": round(statistics.median(turn) - bare, 3), "match_to_start_p50_s": round(statistics.median(m2s), 3),
+                  "jobs_per_min": round(jpm, 1), "workers": args.workers, "jobs": args.throughput_jobs}
+        print(f"{'measure':28} value")
+        for k, v in result.items():
+            print(f"{k:28} {v}")
+        print(json.dumps(result))
+        return 0
+    finally:
+        for wi in started:
+            wi.stop()
+        store.stop()
+        net.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

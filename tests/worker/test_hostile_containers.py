@@ -1,0 +1,105 @@
+"""Hostile jobs on the real engine: each is contained, reported, and the next job runs."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+
+from crowdcompute.client.bundle import LOG_CAP, parse_timestamp
+
+from .conftest import assert_runs_normally, definition, op, run_job
+
+
+def test_fork_bomb_meets_the_pids_limit_and_its_timeout(executor):
+    """pids 64: forks fail ("can't fork") instead of exhausting the host; pid 1 spins on
+    builtins until the op's 3 s timeout, then is killed (SIGKILL after the grace)."""
+    defn = definition(
+        [op("bomb", "bomb() { bomb | bomb & }; bomb; while :; do :; done")],
+        meta={"bomb": {"limits": {"timeout": 3, "pids": 64, "cpus": 0.5}}},
+    )
+    bundle, job = run_job(executor, defn)
+    bomb = bundle.ops[0]
+    assert "can't fork" in bomb.stderr.text, bundle.render()
+    assert bomb.error.startswith("stopped at its timeout of 3 s")
+    assert bomb.exit_code == 137
+    assert bundle.status == "failed"
+    assert_runs_normally(executor, job)
+
+
+def test_memory_hog_is_oom_killed_and_reported(executor):
+    """32 MiB and no swap: the shell holding 200 MB is killed by the kernel, exit 137."""
+    defn = definition(
+        [op("hog", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived ${#x}")],
+        meta={"hog": {"limits": {"memory": "32MiB"}}},
+    )
+    bundle, job = run_job(executor, defn)
+    hog = bundle.ops[0]
+    assert hog.exit_code == 137, bundle.render()
+    assert hog.error == "killed: out of memory (limit 32 MiB)"
+    assert "survived" not in hog.stdout.text
+    assert_runs_normally(executor, job)
+
+
+def test_output_flood_is_capped_with_a_marker_and_never_held_whole(make_executor):
+    """40 MB of output: the bundle keeps 1 MiB around a marker, results still see a line
+    from the middle (over the full log), the log file stops at its cap, and the node's
+    Python memory stays far below the flood's size."""
+    executor = make_executor(log_file_cap=2 << 20)
+    line = "0123456789" * 10
+    flood = f"yes {line} | head -c 20000000"
+    defn = definition([op("flood", f"{flood}; echo; echo needle=found; {flood}; echo; echo the-end",
+                          results={"needle": "needle=(\\w+)"})])
+    tracemalloc.start()
+    try:
+        bundle, job = run_job(executor, defn)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    flood_op = bundle.ops[0]
+    size = 2 * 20_000_000 + 2 + len("needle=found\n") + len("the-end\n")
+    assert flood_op.exit_code == 0, bundle.render()
+    assert flood_op.stdout.size == size and flood_op.stdout.truncated
+    assert f"bytes left out here; the log held {size} bytes]" in flood_op.stdout.text
+    assert flood_op.stdout.text.endswith("the-end\n")
+    assert "needle" not in flood_op.stdout.text  # cut from the bundle, yet found:
+    assert flood_op.results == {"needle": ("needle=found", "found")}
+    log_file = executor.log_path(job)
+    assert log_file.stat().st_size < (2 << 20) + 4096
+    assert "this log file stops at 2097152 bytes" in log_file.read_text()
+    assert peak < 8 * LOG_CAP, f"peak {peak} bytes traced while streaming {size} bytes"
+    assert_runs_normally(executor, job)
+
+
+def test_sigterm_ignored_is_killed_after_grace_before_the_deadline(make_executor):
+    """The op traps SIGTERM: at deadline - reserve it gets SIGTERM, then SIGKILL after the
+    1 s grace (exit 137, not 143), and the bundle is ready before the deadline."""
+    executor = make_executor(reserve=5.0, stop_grace=1.0)
+    defn = definition([op("stubborn", "trap 'echo got-term' TERM; echo ready; while :; do sleep 1; done"),
+                       op("next", "echo never")])
+    started = time.time()
+    bundle, job = run_job(executor, defn, seconds=10)
+    deadline = started + 10
+    stubborn, after = bundle.ops
+    assert bundle.status == "timed-out", bundle.render()
+    assert stubborn.stdout.text.startswith("ready\n")
+    assert stubborn.exit_code == 137
+    assert stubborn.error == "stopped: the job's deadline came (SIGTERM, then SIGKILL after 1 s)"
+    assert after.error == "not run: the job's deadline came first"
+    assert parse_timestamp(bundle.ended_at).timestamp() < deadline
+    assert_runs_normally(executor, job)
+
+
+def test_writes_outside_the_work_dir_are_refused(executor):
+    """Read-only root: /etc, /bin and / refuse writes; the work dir, /tmp and the output's
+    folder take them, and the output comes back in the bundle."""
+    script = (
+        "for f in /etc/evil /bin/evil /evil; do echo x > $f || echo refused $f; done; "
+        "echo in-work > /work/w.txt && echo in-tmp > /tmp/t.txt && echo result > /out/r.txt && echo wrote-allowed"
+    )
+    defn = definition([op("writer", script, work_dir="/work")], meta={"writer": {"outputs": ["/out/r.txt"]}})
+    bundle, job = run_job(executor, defn)
+    writer = bundle.ops[0]
+    assert writer.stdout.text == "refused /etc/evil\nrefused /bin/evil\nrefused /evil\nwrote-allowed\n", bundle.render()
+    assert writer.stderr.text.count("Read-only file system") == 3
+    assert writer.outputs[0].content == b"result\n"
+    assert_runs_normally(executor, job)
