@@ -1,8 +1,9 @@
 """How an op becomes a container: names, labels, mounts and the confinement settings.
 
 Pure functions (no engine calls), so the settings can be read and tested in one place.
-Every container, network and volume of a job carries the label `crowdcompute.job`
-(ops also `crowdcompute.op`), which is how `cleanup_job` and `leftovers` find them.
+Every container, network and volume of a job carries the labels `crowdcompute.job` and
+`crowdcompute.node` (ops also `crowdcompute.op`), which is how `cleanup_job` and
+`leftovers` find them.
 
 Confinement of every op (README.md in this folder explains each choice):
   CPU        nano_cpus = cpus * 1e9
@@ -30,6 +31,7 @@ from ..client.jobspec import Limits, RunArgs
 
 LABEL_JOB = "crowdcompute.job"
 LABEL_OP = "crowdcompute.op"
+LABEL_NODE = "crowdcompute.node"  # the node that ran it: nodes sharing an engine keep apart
 LABEL_ROLE = "crowdcompute.role"  # op | network | volume | work
 OOM_SCORE_ADJ = 500
 ENGINE_LOG = {"type": "json-file", "config": {"max-size": "1m", "max-file": "1"}}
@@ -53,10 +55,12 @@ def container_name(job: str, op: str, attempt: int) -> str:
     return f"cc-{job}-{op}-{attempt}"
 
 
-def labels(job: str, role: str, op: str | None = None) -> dict[str, str]:
+def labels(job: str, role: str, op: str | None = None, node: str | None = None) -> dict[str, str]:
     out = {LABEL_JOB: job, LABEL_ROLE: role}
     if op is not None:
         out[LABEL_OP] = op
+    if node is not None:
+        out[LABEL_NODE] = node
     return out
 
 
@@ -128,6 +132,7 @@ def container_spec(
     image_workdir: str | None,
     read_only: bool,
     tmpfs_size: int,
+    node: str | None = None,
 ) -> ContainerSpec:
     """The container for one try of op `op` (args with literals already filled in)."""
     import docker.types  # here, so that reading this module needs no SDK
@@ -165,7 +170,7 @@ def container_spec(
         environment=dict(args.env),
         working_dir=args.work_dir,
         hostname=op if len(op) <= 63 and "." not in op else op.replace(".", "-")[:63],
-        labels=labels(job, "op", op),
+        labels=labels(job, "op", op, node),
         host_config={k: v for k, v in host.items() if v is not None},
         network=network_name(job),
         aliases=aliases,

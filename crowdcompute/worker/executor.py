@@ -51,6 +51,7 @@ from ..client.jobspec import (
 from ..client.jobspec.planning import Stage
 from .containers import (
     LABEL_JOB,
+    LABEL_NODE,
     container_spec,
     job_volume_name,
     labels,
@@ -130,6 +131,7 @@ class Executor:
         read_only: bool = True,
         tmpfs_size: int = TMPFS_SIZE,
         log_file_cap: int = LOG_FILE_CAP,
+        node: str | None = None,
     ) -> None:
         self.engine = engine
         self.work_dir = Path(work_dir)  # the node's job data folder (health reports its disk)
@@ -143,6 +145,9 @@ class Executor:
         self.read_only = read_only
         self.tmpfs_size = tmpfs_size
         self.log_file_cap = log_file_cap
+        # leftovers() lists only this node's jobs when set: nodes that share one engine
+        # (or test suites on one machine) must not recover each other's running jobs.
+        self.node = node
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -163,7 +168,8 @@ class Executor:
             await self.cleanup_job(run.job)
             await self.engine.call(
                 lambda api: api.create_network(
-                    network_name(run.job), driver="bridge", internal=True, labels=labels(run.job, "network")
+                    network_name(run.job), driver="bridge", internal=True,
+                    labels=labels(run.job, "network", node=run.node),
                 ),
                 retry=False, what="create the job network",
             )
@@ -251,7 +257,7 @@ class Executor:
         if not isinstance(op.args, RunArgs):  # container/create-volume
             name = job_volume_name(job.run.job, op.args.name)
             await self.engine.call(
-                lambda api: api.create_volume(name, labels=labels(job.run.job, "volume", op.id)),
+                lambda api: api.create_volume(name, labels=labels(job.run.job, "volume", op.id, job.run.node)),
                 what=f"create volume {name}",
             )
             return OpRecord(op.id, exit_code=0, started_at=timestamp(start), ended_at=timestamp(time.time()))
@@ -276,7 +282,7 @@ class Executor:
         try:
             for attempt in range(1, tries + 1):
                 outcome = await self._attempt(job, op, args, limits, image, output, attempt)
-                last = attempt == tries or outcome.exit_code in (0, None) or outcome.stopped
+                last = attempt == tries or outcome.exit_code == 0 or outcome.stopped or bool(job.halt_reason())
                 if last and args.outputs and outcome.container:
                     container = outcome.container
                     found = [
@@ -329,10 +335,11 @@ class Executor:
         spec = container_spec(
             job.run.job, op.id, args, limits, attempt=attempt,
             image_workdir=image.get("WorkingDir") or None, read_only=self.read_only, tmpfs_size=self.tmpfs_size,
+            node=job.run.node,
         )
         for volume in spec.volumes:  # work folders: made here so that they carry the job's label
             await self.engine.call(
-                lambda api, v=volume: api.create_volume(v, labels=labels(job.run.job, "work", op.id)),
+                lambda api, v=volume: api.create_volume(v, labels=labels(job.run.job, "work", op.id, job.run.node)),
                 what=f"create volume {volume}",
             )
         created = await self.engine.call(
@@ -371,8 +378,14 @@ class Executor:
             job.log.note(f"op {op.id}: {outcome.error}")
             grace = max(1, math.ceil(self.stop_grace))
             await self.engine.call(lambda api: api.stop(outcome.container, timeout=grace), what=f"stop {spec.name}")
-        await waiter
-        state = (await self.engine.call(lambda api: api.inspect_container(outcome.container), what="inspect"))["State"]
+        waited = await waiter
+        try:
+            state = (await self.engine.call(lambda api: api.inspect_container(outcome.container), what="inspect"))["State"]
+        except docker.errors.NotFound:  # removed behind our back: the wait still saw its exit
+            state = {"ExitCode": waited.get("StatusCode", -1), "Status": "removing"}
+        if state.get("Status") in ("removing", "dead"):  # docker rm -f marks it before the kill
+            gone = "the container was removed by someone else while it ran"
+            outcome.error = f"{outcome.error}; {gone}" if outcome.error else gone
         outcome.exit_code = int(state.get("ExitCode", -1))
         if state.get("OOMKilled"):
             oom = f"killed: out of memory (limit {size_text(limits.memory)})" if outcome.exit_code == 137 else (
@@ -387,13 +400,10 @@ class Executor:
         return outcome
 
     async def _remove(self, container: str) -> None:
-        def remove(api: Any) -> None:
-            try:
-                api.remove_container(container, force=True, v=True)
-            except docker.errors.NotFound:
-                pass
-
-        await self.engine.call(remove, what="remove container")
+        await self.engine.call(
+            lambda api: _ignore_gone(lambda: api.remove_container(container, force=True, v=True)),
+            what="remove container",
+        )
 
     # -- recovery --------------------------------------------------------------------
 
@@ -412,9 +422,11 @@ class Executor:
         await self.engine.call(clean, what=f"clean up job {job}")
 
     async def leftovers(self) -> list[str]:
-        """Jobs that still have containers on this node (a crash or restart left them)."""
+        """Jobs that still have containers here (a crash or restart left them): this
+        node's only when the executor was given `node`, else every node's on this engine."""
+        wanted = [LABEL_JOB] + ([f"{LABEL_NODE}={self.node}"] if self.node else [])
         rows = await self.engine.call(
-            lambda api: api.containers(all=True, filters={"label": LABEL_JOB}), what="list containers"
+            lambda api: api.containers(all=True, filters={"label": wanted}), what="list containers"
         )
         return sorted({row["Labels"][LABEL_JOB] for row in rows})
 

@@ -47,13 +47,19 @@ class _ChunkStream(io.RawIOBase):
 
 def read_output(api: Any, container: str, path: str) -> bytes | FileDigest | str | None:
     """The file's bytes, its digest when over the cap, a reason (str) when the path is
-    not a regular file or too large to hash, or None when there is nothing there."""
+    not a regular file, too large to hash or unreadable, or None when there is nothing there."""
     import docker.errors
 
     try:
-        chunks, stat = api.get_archive(container, path, chunk_size=256 << 10)
+        return _read(api, container, path)
     except docker.errors.NotFound:
         return None
+    except (docker.errors.APIError, tarfile.TarError) as exc:  # one bad file is not a failed op
+        return "could not be read: " + " ".join(str(exc).split())[:200]
+
+
+def _read(api: Any, container: str, path: str) -> bytes | FileDigest | str | None:
+    chunks, stat = api.get_archive(container, path, chunk_size=256 << 10)
     mode = int(stat.get("mode", 0))
     if mode & _DIR:
         return "a directory, not a regular file"

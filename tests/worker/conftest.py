@@ -28,6 +28,7 @@ from sdk.chain_setup import Wallets  # noqa: E402
 from .helpers import StorageThread, Worker  # noqa: E402
 
 # Small limits keep hostile jobs cheap; short grace and reserve keep deadlines short.
+NODE = "NodeTestAddress"
 TEST_LIMITS = Limits(cpus=0.5, memory=128 << 20, pids=64, timeout=60)
 
 
@@ -61,6 +62,7 @@ def make_executor(engine, tmp_path):
         kwargs.setdefault("limits", TEST_LIMITS)
         kwargs.setdefault("stop_grace", 1.0)
         kwargs.setdefault("reserve", 2.0)
+        kwargs.setdefault("node", NODE)  # leftovers(): this suite's jobs only
         return Executor(engine, work_dir=tmp_path / "work", log_dir=tmp_path / "logs", **kwargs)
 
     return make
@@ -94,7 +96,7 @@ def op(op_id: str, cmd: Any, **args: Any) -> dict[str, Any]:
 def run_job(executor: Executor, defn, *, job: str | None = None, seconds: float = 60, stop=None):
     """Run `defn` to its bundle; returns (bundle, job id)."""
     job = job or job_id("j")
-    run = JobRun(job, "NodeTestAddress", "PosterTestAddress", "bafytestdefinition", time.time() + seconds)
+    run = JobRun(job, NODE, "PosterTestAddress", "bafytestdefinition", time.time() + seconds)
     bundle = asyncio.run(executor.run(defn, run, stop=stop))
     bundle.to_bytes()  # every bundle the executor makes is a valid, canonical one
     return bundle, job

@@ -14,7 +14,7 @@ from crowdcompute.client.jobspec import Limits
 from crowdcompute.worker.containers import LABEL_JOB, labels
 from crowdcompute.worker.executor import Executor, JobRun
 
-from .conftest import IMAGE, by_id, definition, job_id, op, run_job
+from .conftest import IMAGE, NODE, by_id, definition, job_id, op, run_job
 
 
 def test_stages_results_literals_outputs_and_log_file(executor):
@@ -164,20 +164,27 @@ def test_deadline_already_past_runs_nothing(executor):
     assert bundle.ops[0].error == "not run: the job's deadline came first"
 
 
-def test_cleanup_job_and_leftovers(executor, docker_api, test_image):
-    """What a crash leaves (a labelled container, network and volume) is found and removed."""
-    job = job_id("left")
-    docker_api.create_network(f"cc-{job}", internal=True, labels=labels(job, "network"))
-    docker_api.create_volume(f"cc-{job}-v-x", labels=labels(job, "volume"))
-    created = docker_api.create_container(IMAGE, ["sleep", "30"], labels=labels(job, "op", "a"))
+def test_cleanup_job_and_leftovers(executor, make_executor, docker_api, test_image):
+    """What a crash leaves (a labelled container, network and volume) is found and removed;
+    a node sees only its own leftovers when nodes share the engine."""
+    job, other = job_id("left"), job_id("other")
+    docker_api.create_network(f"cc-{job}", internal=True, labels=labels(job, "network", node=NODE))
+    docker_api.create_volume(f"cc-{job}-v-x", labels=labels(job, "volume", node=NODE))
+    created = docker_api.create_container(IMAGE, ["sleep", "30"], labels=labels(job, "op", "a", NODE))
     docker_api.start(created["Id"])
-    assert job in asyncio.run(executor.leftovers())
-    asyncio.run(executor.cleanup_job(job))
-    only = {"label": f"{LABEL_JOB}={job}"}
-    assert job not in asyncio.run(executor.leftovers())
-    assert docker_api.containers(all=True, filters=only) == []
-    assert docker_api.networks(filters=only) == []
-    assert not docker_api.volumes(filters=only).get("Volumes")
+    docker_api.create_container(IMAGE, ["true"], labels=labels(other, "op", "a", "AnotherNode"))
+    try:
+        assert job in asyncio.run(executor.leftovers())
+        assert other not in asyncio.run(executor.leftovers())
+        assert {job, other} <= set(asyncio.run(make_executor(node=None).leftovers()))
+        asyncio.run(executor.cleanup_job(job))
+        only = {"label": f"{LABEL_JOB}={job}"}
+        assert job not in asyncio.run(executor.leftovers())
+        assert docker_api.containers(all=True, filters=only) == []
+        assert docker_api.networks(filters=only) == []
+        assert not docker_api.volumes(filters=only).get("Volumes")
+    finally:
+        asyncio.run(executor.cleanup_job(other))
 
 
 def test_a_run_leaves_nothing_labelled(executor, docker_api):
@@ -249,3 +256,25 @@ def test_large_and_linked_outputs(executor):
     assert (big.size, big.sha256, big.content) == (size, hashlib.sha256(bytes(size)).hexdigest(), None)
     assert big.error == f"larger than {OUTPUT_FILE_CAP} bytes: content left out"
     assert link.error == "a symbolic link, not a regular file" and link.content is None
+
+
+def test_container_removed_behind_our_back_still_gives_a_bundle(executor, docker_api):
+    """`docker rm -f` by an operator (or another node's clean-up) while the op runs."""
+    job = job_id("rm")
+
+    def remove_when_running() -> None:
+        for _ in range(200):
+            rows = docker_api.containers(filters={"label": f"{LABEL_JOB}={job}", "status": "running"})
+            if rows:
+                docker_api.remove_container(rows[0]["Id"], force=True)
+                return
+            time.sleep(0.05)
+
+    remover = threading.Thread(target=remove_when_running)
+    remover.start()
+    bundle, _ = run_job(executor, definition([op("victim", "echo up; sleep 30"), op("next", "echo next")]), job=job)
+    remover.join()
+    victim, after = bundle.ops
+    assert victim.exit_code == 137 and victim.error == "the container was removed by someone else while it ran"
+    assert after.exit_code == 0 and after.stdout.text == "next\n"
+    assert bundle.status == "failed"
