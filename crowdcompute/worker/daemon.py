@@ -64,7 +64,7 @@ def probe_health(work_dir: Path) -> tuple[Any, str]:
     return report, summary
 
 
-def make_executor(*, work_dir: Path, log_dir: Path, gpus: int) -> Any:
+def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str) -> Any:
     spec = os.environ.get(EXECUTOR_ENV)
     if spec:
         module, _, name = spec.partition(":")
@@ -75,7 +75,9 @@ def make_executor(*, work_dir: Path, log_dir: Path, gpus: int) -> Any:
     # The node stops a job itself (its `stop` event) at the settle deadline, which `extend`
     # may move, so the executor keeps no reserve of its own; a short grace between SIGTERM
     # and SIGKILL keeps a container that ignores SIGTERM within the settle margin (>= 2 s).
-    return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=1.0, reserve=0.0)
+    # `node` labels its containers: leftovers() and clean-up after a restart touch only this
+    # node's, never another node's sharing the engine.
+    return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=1.0, reserve=0.0, node=node)
 
 
 def run_daemon(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -131,7 +133,7 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
         if gpus > found_gpus:
             raise _Refused(f"--gpus {gpus}: this node has {found_gpus} GPU(s)")
         out.status(f"state    {state_dir}")
-        executor = make_executor(work_dir=state_dir / "work", log_dir=state_dir / "logs", gpus=gpus)
+        executor = make_executor(work_dir=state_dir / "work", log_dir=state_dir / "logs", gpus=gpus, node=me)
         options = NodeOptions(market=market.address, state_dir=state_dir, concurrency=max(1, args.concurrency), gpus=gpus,
                               report=report)
         node = Node(crowd, executor, options)

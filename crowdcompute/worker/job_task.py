@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from solders.pubkey import Pubkey
@@ -30,28 +29,9 @@ from .recovery import rerun_allowed, settle_margin
 if TYPE_CHECKING:
     from .node import Node
 
-__all__ = ["JobTask", "failure_bundle", "job_run_type"]
+__all__ = ["JobTask", "failure_bundle"]
 
 log = logging.getLogger("crowdcompute.worker.job")
-
-
-def job_run_type() -> type:
-    """The executor's JobRun; until executor.py is installed, a stand-in with its fields."""
-    try:
-        from .executor import JobRun
-
-        return JobRun
-    except ImportError:
-        return _JobRun
-
-
-@dataclass(frozen=True)
-class _JobRun:
-    job: str
-    node: str
-    poster: str
-    definition_cid: str
-    deadline: float  # unix time by which the bundle must be ready
 
 
 def failure_bundle(job: str, node: str, definition_cid: str, error: str, *, op_id: str = "definition",

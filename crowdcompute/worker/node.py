@@ -198,9 +198,9 @@ class Node:
         self._wake.set()
 
     def job_run(self, address: Pubkey, job: Job, definition_cid: str, deadline: float) -> Any:
-        from .job_task import job_run_type
+        from .executor import JobRun
 
-        return job_run_type()(job=str(address), node=str(self.pubkey), poster=str(job.poster), definition_cid=definition_cid, deadline=deadline)
+        return JobRun(job=str(address), node=str(self.pubkey), poster=str(job.poster), definition_cid=definition_cid, deadline=deadline)
 
     def requirement_problem(self, definition: Any) -> str | None:
         """Why this node cannot run `definition` (None when it can)."""

@@ -793,7 +793,8 @@ def scenario_finalized_transfers(ep: Endpoint) -> Run:
 
 def scenario_slots_updates(ep: Endpoint) -> Run:
     """slotsUpdatesSubscribe: one frame per update type for the shapes, and the types one
-    slot goes through from its bank's creation to its root, in order."""
+    slot goes through from its bank's creation to its root, in order (completed and frozen
+    in either order: see below)."""
     async def go() -> Run:
         import websockets
 
@@ -814,7 +815,11 @@ def scenario_slots_updates(ep: Endpoint) -> Run:
                     first = update["slot"]
                 if first is not None and "root" in by_slot.get(first, []):
                     break
-        run.outcomes["one_slot_from_creation_to_root"] = by_slot.get(first)
+        # completed (the blockstore) and frozen (the bank) come from two threads of a
+        # validator: solana-test-validator 3.1.12 was seen sending them in either order, so
+        # the pair is compared as a set between the fixed first and last updates.
+        seen = by_slot.get(first) or []
+        run.outcomes["one_slot_from_creation_to_root"] = seen[:1] + sorted(seen[1:3]) + seen[3:]
         return run
 
     return asyncio.run(go())
