@@ -29,8 +29,8 @@ from rich.table import Table
 
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.layout import JOB_SIZE, market_size
-from crowdcompute.client.token import MINT_LEN, TOKEN_ACCOUNT_LEN
-from crowdcompute.localnet.sandbox import Actor, Sandbox
+from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN
+from crowdcompute.sandbox import Actor, Sandbox
 from crowdcompute.localnet.svm import Outcome
 
 WAITING = 255  # nodes ahead of the one whose work is measured on the capped path

@@ -21,16 +21,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))  # the test helpers, imported as tests.*
 
 from crowdcompute.client.bundle import parse_timestamp  # noqa: E402
 from crowdcompute.client.crowd import CrowdClient  # noqa: E402
 from crowdcompute.client.jobs import MarketSettings  # noqa: E402
 from crowdcompute.client.jobspec import parse  # noqa: E402
 from crowdcompute.worker.local_image import IMAGE  # noqa: E402
-from localnet.localnet_helpers import ThreadServer  # noqa: E402
-from sdk.chain_setup import Wallets  # noqa: E402
-from worker.helpers import StorageThread, Worker  # noqa: E402
+from tests.localnet.localnet_helpers import ThreadServer  # noqa: E402
+from tests.sdk.chain_setup import Wallets  # noqa: E402
+from tests.worker.helpers import StorageThread, Worker  # noqa: E402
 
 NOOP = parse({"version": "0.1", "type": "container", "ops": [{"type": "container/run", "id": "noop", "args": {"image": IMAGE, "cmd": ["true"]}}]})
 
@@ -77,11 +77,14 @@ async def throughput(url, storage, wallets, market, jobs: int) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--jobs", type=int, default=20)
-    ap.add_argument("--workers", type=int, default=4)
-    ap.add_argument("--throughput-jobs", type=int, default=200)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--jobs", type=int, default=20, help="jobs of the turnaround phase, one after another on one node (default 20)")
+    ap.add_argument("--workers", type=int, default=4, help="nodes of the throughput phase (default 4)")
+    ap.add_argument("--throughput-jobs", type=int, default=200, help="no-op jobs posted in the throughput phase, taken by all the nodes (default 200)")
     args = ap.parse_args()
+    for name in ("jobs", "workers", "throughput_jobs"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     subprocess.run([sys.executable, "-m", "crowdcompute.worker.local_image"], check=True, cwd=ROOT)
     tmp = Path(tempfile.mkdtemp(prefix="crowd-bench-"))
     net = ThreadServer(tmp / "ledger", slot_ms=100)

@@ -22,6 +22,8 @@ for program in "${programs[@]}"; do
 done
 
 mkdir -p target/deploy
+# The program ids beside the programs: the wheel ships target/deploy as crowdcompute/programs.
+cp Anchor.toml target/deploy/Anchor.toml
 for program in "${programs[@]}"; do
   cp "programs/target/bpfel-unknown-none/release/lib${program}.so" "target/deploy/${program}.so"
   python3 scripts/check_sbf.py "target/deploy/${program}.so"

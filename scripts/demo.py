@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crowdcompute.client import MarketSettings
-from crowdcompute.localnet.sandbox import Sandbox, digest
+from crowdcompute.sandbox import Sandbox, digest
 from crowdcompute.localnet.svm import Outcome
 
 

@@ -16,14 +16,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))  # the test helpers, imported as tests.*
 
 from crowdcompute.client.crowd import CrowdClient  # noqa: E402
 from crowdcompute.client.jobs import MarketSettings  # noqa: E402
 from crowdcompute.client.jobspec import parse  # noqa: E402
 from crowdcompute.client.keypair import write_keypair  # noqa: E402
 from crowdcompute.worker.local_image import IMAGE  # noqa: E402
-from sdk.chain_setup import Wallets  # noqa: E402
+from tests.sdk.chain_setup import Wallets  # noqa: E402
 
 JOB = {"version": "0.1", "type": "container", "ops": [
     {"type": "container/run", "id": "count", "args": {"image": IMAGE, "cmd": ["sh", "-c", "for i in 1 2 3; do echo line $i; done; echo 6 x 7 = $((6*7))"]},

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes crowdcompute/localnet/data/agave_features.json, the localnet's feature set, from
+"""Writes localnet/data/agave_features.json, the localnet's feature set, from
 agave's sources:
 
 - agave-feature-set 3.1.12, FEATURE_NAMES: the features agave 3.1 knows (id, name);

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crowdcompute.client import JobsProgram, MarketSettings
-from crowdcompute.localnet.sandbox import Sandbox
+from crowdcompute.sandbox import Sandbox
 from crowdcompute.localnet.svm import deploy_dir
 
 # The settings most tests use: 10 base units per second, one hour at most, a minute of

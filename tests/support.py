@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from solders.pubkey import Pubkey
 
-from crowdcompute.localnet.sandbox import Sandbox
+from crowdcompute.sandbox import Sandbox
 
 # spl_token::error::TokenError codes: the mint of an account paying into or out of the vault
 # is enforced by SPL Token's transfer; the jobs program checks owners.

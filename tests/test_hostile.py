@@ -48,10 +48,10 @@ from solders.transaction_status import InstructionErrorFieldless, TransactionErr
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.idl import load_idl_json
 from crowdcompute.client.layout import JOB_SIZE, market_size
-from crowdcompute.client.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID
-from crowdcompute.localnet.sandbox import Actor, Sandbox, digest
+from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID
+from crowdcompute.sandbox import Actor, Sandbox, digest
 from crowdcompute.localnet.svm import Chain, Outcome
-from conftest import SETTINGS
+from tests.conftest import SETTINGS
 
 CAPACITY = 16
 I64_MAX = 2**63 - 1

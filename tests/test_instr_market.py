@@ -18,10 +18,10 @@ from spl.token.instructions import InitializeMintParams, initialize_mint
 
 from crowdcompute.client import MarketSettings, vault_address
 from crowdcompute.client.layout import MARKET_HEADER_LEN, MAX_CAPACITY, NIL, QUEUE_ENTRY_LEN, market_size
-from crowdcompute.client.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, token_account_amount, token_account_mint, token_account_owner
-from crowdcompute.localnet.sandbox import Actor, Sandbox
-from conftest import SETTINGS
-from support import assert_refused, kind, market_bytes
+from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, token_account_amount, token_account_mint, token_account_owner
+from crowdcompute.sandbox import Actor, Sandbox
+from tests.conftest import SETTINGS
+from tests.support import assert_refused, kind, market_bytes
 
 HEADER_SIZE = 8 + MARKET_HEADER_LEN
 

@@ -13,9 +13,9 @@ from solders.pubkey import Pubkey
 
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.layout import JOB_SIZE, NIL
-from crowdcompute.localnet.sandbox import Actor, Sandbox, digest
-from conftest import SETTINGS
-from support import (
+from crowdcompute.sandbox import Actor, Sandbox, digest
+from tests.conftest import SETTINGS
+from tests.support import (
     SPL_TOKEN_INSUFFICIENT_FUNDS,
     SPL_TOKEN_MINT_MISMATCH,
     assert_fields,

@@ -15,10 +15,10 @@ from solders.system_program import TransferParams, transfer
 
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.layout import JOB_SIZE, market_size
-from crowdcompute.client.token import TOKEN_ACCOUNT_LEN
-from crowdcompute.localnet.sandbox import Actor, Sandbox
-from conftest import SETTINGS
-from support import assert_refused, kind, market_bytes
+from crowdcompute.common.token import TOKEN_ACCOUNT_LEN
+from crowdcompute.sandbox import Actor, Sandbox
+from tests.conftest import SETTINGS
+from tests.support import assert_refused, kind, market_bytes
 
 YEAR = 365 * 86_400
 I64_MAX = 2**63 - 1

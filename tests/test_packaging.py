@@ -50,8 +50,8 @@ def test_installed_wheel_runs_the_localnet_with_our_programs(wheel, tmp_path):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    where = subprocess.run([python, "-c", "import crowdcompute, json; from crowdcompute.localnet.server import default_programs; "
-                            "print(json.dumps([crowdcompute.__file__, {str(k): str(v) for k, v in default_programs().items()}]))"],
+    where = subprocess.run([python, "-c", "import json, crowdcompute.localnet as localnet; from crowdcompute.localnet.server import default_programs; "
+                            "print(json.dumps([localnet.__file__, {str(k): str(v) for k, v in default_programs().items()}]))"],
                            cwd=outside, env=env, check=True, capture_output=True, text=True, timeout=60)
     package_file, programs = json.loads(where.stdout)
     assert Path(package_file).is_relative_to(purelib)  # the installed copy, not the checkout
@@ -78,3 +78,20 @@ def test_installed_wheel_runs_the_localnet_with_our_programs(wheel, tmp_path):
     finally:
         server.terminate()
         assert server.wait(timeout=30) == 0
+
+
+PARTS = ("cli", "client", "common", "localnet", "sandbox", "worker")
+
+
+def test_every_package_folder_is_listed(wheel):
+    """Each top-level part maps to crowdcompute.<part> (pyproject's package-dir); setuptools
+    ships only the packages listed, so a new folder must be listed too: checked here."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {"crowdcompute." + ".".join(init.parent.relative_to(REPO).parts)
+               for part in PARTS if (REPO / part).is_dir() for init in (REPO / part).rglob("__init__.py")}
+    assert folders <= listed, f"not listed in pyproject.toml: {sorted(folders - listed)}"
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for package in folders:
+        assert package.replace(".", "/") + "/__init__.py" in names

@@ -27,7 +27,7 @@ from solders.pubkey import Pubkey
 
 from crowdcompute.client import JobsProgram, MarketSettings
 from crowdcompute.client.layout import NIL
-from crowdcompute.localnet.sandbox import Actor, Sandbox, digest
+from crowdcompute.sandbox import Actor, Sandbox, digest
 
 JOBS = JobsProgram()  # IDL, coder and event parser: loaded once for every example
 

@@ -1,7 +1,7 @@
 """The shortest whole lifecycle: a node waits, a job is posted and matched, finished, paid."""
 
-from crowdcompute.localnet.sandbox import digest
-from conftest import SETTINGS
+from crowdcompute.sandbox import digest
+from tests.conftest import SETTINGS
 
 
 def test_post_work_finish_pays_node_and_refunds_payer(sandbox, market):

@@ -1,1 +1,1 @@
-"""Tests of the localnet server (crowdcompute/localnet), over real HTTP and websockets."""
+"""Tests of the localnet server (localnet), over real HTTP and websockets."""

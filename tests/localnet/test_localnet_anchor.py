@@ -17,7 +17,7 @@ from solders.transaction import Transaction
 from crowdcompute.client import JobsProgram, MarketSettings
 from crowdcompute.client.idl import load_idl
 from crowdcompute.client.layout import market_size
-from crowdcompute.client.token import (
+from crowdcompute.common.token import (
     MINT_LEN,
     TOKEN_PROGRAM_ID,
     associated_token_address,

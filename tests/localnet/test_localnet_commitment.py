@@ -25,7 +25,7 @@ from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
-from crowdcompute.client.token import MINT_LEN, associated_token_address, create_associated_token_account, create_mint_instructions, mint_to_instruction
+from crowdcompute.common.token import MINT_LEN, associated_token_address, create_associated_token_account, create_mint_instructions, mint_to_instruction
 from crowdcompute.localnet.__main__ import parse_args
 from crowdcompute.localnet.finality import FINALITY_LAG
 

@@ -1,4 +1,4 @@
-"""Finality's bookkeeping (crowdcompute/localnet/finality.py) without a server: the root,
+"""Finality's bookkeeping (localnet/finality.py) without a server: the root,
 the pre-images of the slots above it, and what a rooted slot hands to notifications."""
 
 from __future__ import annotations

@@ -176,7 +176,7 @@ def test_clock_sysvar_follows_wall_time(server, client):
     assert epoch == client.get_epoch_info(Processed).value.epoch
     # the programs of Anchor.toml are loaded, with SPL Token, Token-2022, ATA and Memo
     from crowdcompute.client.idl import program_id
-    from crowdcompute.client.token import TOKEN_PROGRAM_ID
+    from crowdcompute.common.token import TOKEN_PROGRAM_ID
 
     for program in (program_id("jobs"), TOKEN_PROGRAM_ID, Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"),
                     Pubkey.from_string("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL"), Pubkey.from_string("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr")):

@@ -18,7 +18,7 @@ from solders.message import Message
 from solders.system_program import CreateAccountParams, TransferParams, create_account, transfer
 from solders.transaction import Transaction
 
-from crowdcompute.client.token import MINT_LEN, TOKEN_PROGRAM_ID, associated_token_address, create_associated_token_account, create_mint_instructions, mint_to_instruction
+from crowdcompute.common.token import MINT_LEN, TOKEN_PROGRAM_ID, associated_token_address, create_associated_token_account, create_mint_instructions, mint_to_instruction
 
 from .localnet_helpers import RENT_EXEMPT_0, funded, rpc, send
 

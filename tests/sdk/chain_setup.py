@@ -10,7 +10,7 @@ from solders.pubkey import Pubkey
 
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.crowd import CrowdClient
-from crowdcompute.client.token import (
+from crowdcompute.common.token import (
     MINT_LEN,
     associated_token_address,
     create_associated_token_account,

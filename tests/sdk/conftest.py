@@ -12,7 +12,7 @@ from crowdcompute.client import MarketSettings
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.keypair import write_keypair
 
-from localnet.localnet_helpers import ThreadServer
+from tests.localnet.localnet_helpers import ThreadServer
 
 from .chain_setup import Wallets
 

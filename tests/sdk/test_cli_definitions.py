@@ -15,7 +15,7 @@ from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.jobspec import load, parse
 from crowdcompute.client.storage import Cid, cid_of
 
-from localnet.localnet_helpers import free_port_pair
+from tests.localnet.localnet_helpers import free_port_pair
 
 from .node_player import run_job
 

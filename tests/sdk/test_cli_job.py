@@ -11,7 +11,7 @@ from solders.keypair import Keypair
 
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.keypair import write_keypair
-from crowdcompute.localnet.sandbox import digest
+from crowdcompute.sandbox import digest
 
 
 def post(crowd, market, *extra: str, name: str = "job"):

@@ -7,7 +7,7 @@ import asyncio
 from solders.keypair import Keypair
 
 from crowdcompute.client.keypair import write_keypair
-from crowdcompute.localnet.sandbox import digest
+from crowdcompute.sandbox import digest
 
 
 def test_market_life(crowd, wallets):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from localnet.localnet_helpers import free_port_pair
+from tests.localnet.localnet_helpers import free_port_pair
 
 
 def test_address_is_the_keypair_files(crowd, poster):

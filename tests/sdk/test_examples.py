@@ -14,7 +14,7 @@ import pytest
 from crowdcompute.client.jobspec import parse
 from crowdcompute.client.storage import Cid
 
-from jobspec import nosana_shapes
+from tests.jobspec import nosana_shapes
 
 from .node_player import run_job
 

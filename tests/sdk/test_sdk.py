@@ -15,10 +15,10 @@ from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.errors import InvalidInput, JobNotFound, WaitTimeout
 from crowdcompute.client.keypair import load_keypair, write_keypair
 from crowdcompute.client.layout import JOB_SIZE
-from crowdcompute.client.token import associated_token_address
-from crowdcompute.localnet.sandbox import digest
+from crowdcompute.common.token import associated_token_address
+from crowdcompute.sandbox import digest
 
-from localnet.localnet_helpers import free_port_pair
+from tests.localnet.localnet_helpers import free_port_pair
 
 
 def test_program_error_carries_the_idl_name_and_logs(localnet, poster, market, node):

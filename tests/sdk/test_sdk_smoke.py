@@ -1,6 +1,6 @@
 import asyncio
 from crowdcompute.client.crowd import CrowdClient
-from crowdcompute.localnet.sandbox import digest
+from crowdcompute.sandbox import digest
 
 
 def test_post_work_finish(localnet, wallets, poster, market):

@@ -22,8 +22,8 @@ from crowdcompute.worker.executor import Executor, JobRun  # noqa: E402
 from crowdcompute.worker.local_image import IMAGE, ensure_image  # noqa: E402
 from crowdcompute.client import MarketSettings  # noqa: E402
 
-from localnet.localnet_helpers import ThreadServer  # noqa: E402
-from sdk.chain_setup import Wallets  # noqa: E402
+from tests.localnet.localnet_helpers import ThreadServer  # noqa: E402
+from tests.sdk.chain_setup import Wallets  # noqa: E402
 
 from .helpers import StorageThread, Worker  # noqa: E402
 

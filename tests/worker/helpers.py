@@ -20,7 +20,6 @@ from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.keypair import write_keypair
 
 REPO = Path(__file__).resolve().parents[2]
-TESTS = REPO / "tests"
 
 
 def job(*ops: dict) -> dict:
@@ -62,7 +61,7 @@ class Worker:
     """`python -m crowdcompute.worker` as a subprocess, its log in a file."""
 
     def __init__(self, tmp: Path, url: str, keypair: Keypair, market: Pubkey, storage: str, *, name: str = "worker",
-                 executor: str | None = "worker.process_executor:make", gpus: str = "0", state_dir: Path | None = None,
+                 executor: str | None = "tests.worker.process_executor:make", gpus: str = "0", state_dir: Path | None = None,
                  extra: tuple[str, ...] = ()) -> None:
         self.keypair = keypair
         self.keyfile = write_keypair(keypair, tmp / f"{name}.json")
@@ -70,7 +69,7 @@ class Worker:
         self.logfile = tmp / f"{name}.log"
         self.args = [sys.executable, "-m", "crowdcompute.worker", "--market", str(market), "-u", url, "-k", str(self.keyfile),
                      "--storage", storage, "--state-dir", str(self.state_dir), "--gpus", gpus, *extra]
-        self.env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+        self.env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
         if executor:
             self.env["CROWD_NODE_EXECUTOR"] = executor
         self.proc: subprocess.Popen | None = None

@@ -4,7 +4,7 @@ leftovers). The chain, the storage and the node are real; only the container is 
 these tests exercise the loop, settlement and recovery without a container engine. The
 e2e tests (test_e2e_*.py) run the real executor with Docker.
 
-Loaded by a node subprocess through CROWD_NODE_EXECUTOR=worker.process_executor:make."""
+Loaded by a node subprocess through CROWD_NODE_EXECUTOR=tests.worker.process_executor:make."""
 
 from __future__ import annotations
 

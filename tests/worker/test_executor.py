@@ -213,7 +213,7 @@ def test_engine_unreachable_gives_a_bundle_that_says_so(tmp_path):
 
 @pytest.mark.parametrize("gpu", [False, True])
 def test_container_settings(gpu):
-    """The confinement every op gets (README.md of crowdcompute/worker), as the engine receives it."""
+    """The confinement every op gets (README.md of worker), as the engine receives it."""
     from crowdcompute.worker.containers import container_spec
 
     defn = definition(

@@ -12,7 +12,7 @@ from crowdcompute.client.bundle import Bundle, Log, OpRecord, timestamp
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.jobspec import parse
 from crowdcompute.client.storage import Cid, cid_of
-from crowdcompute.client.token import associated_token_address
+from crowdcompute.common.token import associated_token_address
 
 from .helpers import entries_of, job, op, wait_until
 

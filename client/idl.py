@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from anchorpy import Idl
@@ -15,14 +14,12 @@ __all__ = ["idl_path", "load_idl", "load_idl_json", "program_id"]
 
 
 def idl_path(name: str) -> Path:
-    """Path of the legacy-format IDL `name` (e.g. "jobs"): in the wheel, or in the repo."""
-    packaged = resources.files("crowdcompute") / "idl" / f"{name}.json"
-    if packaged.is_file():
-        return Path(str(packaged))
-    repo = Path(__file__).resolve().parents[2] / "idl" / f"{name}.json"
-    if repo.is_file():
-        return repo
-    raise FileNotFoundError(f"no IDL named {name!r} (looked in the package and in {repo.parent})")
+    """Path of the legacy-format IDL `name` (e.g. "jobs"): idl/ beside this part's folder,
+    which is the repository's idl/ in a checkout and crowdcompute/idl in an installed wheel."""
+    path = Path(__file__).resolve().parents[1] / "idl" / f"{name}.json"
+    if path.is_file():
+        return path
+    raise FileNotFoundError(f"no IDL named {name!r} in {path.parent}")
 
 
 @lru_cache(maxsize=None)

@@ -68,7 +68,7 @@ from solders.transaction import Transaction, VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 from solders.transaction_status import TransactionErrorInsufficientFundsForRent
 
-from ..client.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
+from crowdcompute.common.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from .features import runtime_svm
 from .fees import RecentFees, compute_budget
 from .finality import CURRENT, FINALITY_LAG, Finality

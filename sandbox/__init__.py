@@ -12,9 +12,9 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from ..client.jobs import JobsProgram, MarketSettings
-from ..client.layout import market_size
-from ..client.token import (
+from crowdcompute.client.jobs import JobsProgram, MarketSettings
+from crowdcompute.client.layout import market_size
+from crowdcompute.common.token import (
     MINT_LEN,
     associated_token_address,
     create_associated_token_account,
@@ -22,7 +22,7 @@ from ..client.token import (
     mint_to_instruction,
     token_account_amount,
 )
-from .svm import Chain, Outcome, deploy_dir
+from crowdcompute.localnet.svm import Chain, Outcome, deploy_dir
 
 __all__ = ["Actor", "Sandbox", "digest"]
 

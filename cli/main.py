@@ -9,7 +9,7 @@ Subcommands so far:
   crowd address|balance|airdrop       the wallet (wallet_commands.py)
   crowd storage ...                   content-addressed storage: add, get, serve (storage_cmd.py)
   crowd node health                   the worker node's report: engine, GPUs, disk (node_cmd.py)
-  crowd node start|status             the node operator's daemon and its state (node_commands.py, crowdcompute/worker)
+  crowd node start|status             the node operator's daemon and its state (node_commands.py, worker)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import __version__
+from crowdcompute.common.version import __version__
 from . import job_cmd, job_commands, market_commands, node_cmd, node_commands, storage_cmd, wallet_commands
 
 DESCRIPTION = "crowdcompute: a decentralized crowd computer for GPU and AI jobs on Solana."

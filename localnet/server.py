@@ -289,7 +289,7 @@ class Localnet:
         keypair kept as test-mint.json in the ledger, so it survives restarts), and each of
         `fund` topped up to `sol` lamports and, with a mint, `tokens` base units in its
         associated token account. Idempotent: a restart only tops up."""
-        from ..client.token import MINT_LEN, associated_token_address, create_associated_token_account, create_mint_instructions, mint_to_instruction
+        from crowdcompute.common.token import MINT_LEN, associated_token_address, create_associated_token_account, create_mint_instructions, mint_to_instruction
 
         mint: Pubkey | None = None
         if test_mint:

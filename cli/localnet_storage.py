@@ -1,6 +1,6 @@
 """`crowd localnet` runs the content-addressed storage server beside the chain.
 
-A companion of the localnet (crowdcompute/localnet/__main__.py): the chain server itself
+A companion of the localnet (localnet/__main__.py): the chain server itself
 (`python -m crowdcompute.localnet`) never imports the client; the `crowd` command joins
 the two, so a developer gets a chain and a storage endpoint from one command.
 

@@ -30,7 +30,7 @@ SLOT_SECONDS = 0.4
 
 
 def repo_root() -> Path:
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[1]  # a checkout: localnet/svm.py
 
 
 def packaged_programs_dir() -> Path:

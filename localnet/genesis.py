@@ -22,7 +22,7 @@ from typing import Callable
 from solders.account import Account
 from solders.pubkey import Pubkey
 
-from ..client.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
+from crowdcompute.common.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from .features import FEATURE_ACCOUNT_LEN, feature_account, features
 from .loader import LOADER_V3, program_account_data, programdata_address, programdata_header
 

@@ -7,7 +7,7 @@ the programs' IDLs, PDAs, instruction builders, account and event decoding.
 
 The names below load on first use: the IDL and instruction builders pull in anchorpy, which
 takes about 0.2 s to import, and the localnet (which needs only token constants from
-`crowdcompute.client.token`) must start in under half a second.
+`crowdcompute.common.token`) must start in under half a second.
 """
 
 from .lazy import lazy_attributes
