@@ -24,7 +24,10 @@ mod entrypoint {
         let (Some(&seed), Some(amount)) = (data.first(), data.get(1..9)) else {
             return Err(ProgramError::InvalidInstructionData);
         };
-        let seed: &[u8] = if seed == 0 { b"slasher" } else { b"impostor" };
+        // Seeds copied to the stack (a pointer held in a static is not relocated on SBF).
+        let slasher: [u8; 7] = *b"slasher";
+        let impostor: [u8; 8] = *b"impostor";
+        let seed: &[u8] = if seed == 0 { &slasher } else { &impostor };
         let (_, bump) = Address::find_program_address(&[seed], program_id);
         let amount = u64::from_le_bytes(amount.try_into().map_err(|_| ProgramError::InvalidInstructionData)?);
         let data = slash::Args { amount: PodU64::new(amount) }.pack();

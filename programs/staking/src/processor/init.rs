@@ -44,7 +44,12 @@ pub fn slasher_of(program: &Pubkey) -> Pubkey {
     if is_zero32(&program.0) {
         return Pubkey::default();
     }
-    let (address, _) = Address::find_program_address(&[seeds::SLASHER], &Address::new_from_array(program.0));
+    // The seed is copied to the stack: a constant `&[seeds::SLASHER]` would be promoted to a
+    // static holding a pointer, which SBF built this way does not relocate (pitfall 5).
+    let seed: [u8; 7] = *b"slasher";
+    const _: () = assert!(seeds::SLASHER.len() == 7);
+    let seed_list: [&[u8]; 1] = [&seed];
+    let (address, _) = Address::find_program_address(&seed_list, &Address::new_from_array(program.0));
     Pubkey(*address.as_array())
 }
 
