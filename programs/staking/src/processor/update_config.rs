@@ -26,6 +26,12 @@ pub fn process(context: &Context) -> ProgramResult {
         return Err(StakingError::SettingInvalid.into());
     }
     check_token_account(&accounts.treasury, &config.mint.0, None)?;
+    // Slashes into the vault would debit stakes while the tokens stay there, unaccounted;
+    // into the pool, they would be fees nobody booked.
+    let treasury = keys::key(&accounts.treasury);
+    if config.vault.is(treasury) || config.rewards_pool.is(treasury) {
+        return Err(StakingError::SettingInvalid.into());
+    }
     config.treasury = Pubkey(*keys::key(&accounts.treasury));
     config.slash_to.0 = args.slash_to;
     config.slasher_program = args.slasher_program;
