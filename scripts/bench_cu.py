@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Compute units of the jobs program, per instruction and for a whole lifecycle.
+"""Compute units of the jobs program, per instruction and for a whole lifecycle, and of
+every staking-program instruction.
 
 Runs each instruction on the real SBF build in LiteSVM and splits its compute units into
 the program's own work and the cross-program invocations it cannot avoid (token transfers,
 account creation). Prints a table, then as its LAST line one JSON object:
 
-  {"lifecycle_cu": N, "cpi_floor_cu": N, "ratio": R, "instructions": {"post": N, ...}, ...}
+  {"lifecycle_cu": N, "cpi_floor_cu": N, "ratio": R, "instructions": {"post": N, ...},
+   "staking_instructions": {"stake": N, ...}, ...}
 
 lifecycle_cu is post (queued) + work (matches it) + finish. cpi_floor_cu is what that
 lifecycle's CPIs cost by themselves: the callee's own compute units (from the logs; 150
@@ -29,8 +31,10 @@ from rich.table import Table
 
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.layout import JOB_SIZE, market_size
+from crowdcompute.client.staking import DAY, StakingSettings
 from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN
 from crowdcompute.sandbox import Actor, Sandbox
+from crowdcompute.sandbox.staking import SLASH_PROBE_ID, StakingSandbox
 from crowdcompute.localnet.svm import Outcome
 
 WAITING = 255  # nodes ahead of the one whose work is measured on the capped path
@@ -69,6 +73,57 @@ def cpi_costs(outcome: Outcome) -> list[tuple[str, int]]:
             costs.append((label, inner + INVOKE_UNITS + data // CPI_BYTES_PER_UNIT))
             current = None
     return costs
+
+
+def split_table(title: str, measured: dict[str, Outcome]) -> tuple[Table, dict[str, int]]:
+    """A table of each instruction's compute units, split into CPIs and the program's own."""
+    table = Table(title=title)
+    for column in ("instruction", "total CU", "in CPIs (floor)", "program's own", "own share", "CPIs"):
+        table.add_column(column, justify="right" if column not in ("instruction", "CPIs") else "left")
+    instructions: dict[str, int] = {}
+    for name, outcome in measured.items():
+        costs = cpi_costs(outcome)
+        floor = sum(cost for _, cost in costs)
+        own = outcome.compute_units - floor
+        instructions[name.strip()] = outcome.compute_units
+        table.add_row(name.strip(), f"{outcome.compute_units:,}", f"{floor:,}", f"{own:,}",
+                      f"{own / outcome.compute_units:.0%}", ", ".join(label for label, _ in costs) or "-")
+    return table, instructions
+
+
+def measure_staking() -> dict[str, Outcome]:
+    """Every staking instruction once on its usual path (two stakers, so rewards are shared)."""
+    sb = StakingSandbox()
+    measured: dict[str, Outcome] = {}
+
+    def run(name: str, outcome: Outcome) -> Outcome:
+        sb.must(outcome)
+        measured.setdefault(name, outcome)
+        return outcome
+
+    config, authority, outcome = sb.init(StakingSettings(slasher_program=SLASH_PROBE_ID))
+    run("init", outcome)
+    alice, bob, payer = sb.actor(10**12), sb.actor(10**12), sb.actor(10**12)
+    run("stake", sb.stake(config, alice, 10**9, 30 * DAY))
+    sb.must(sb.stake(config, bob, 3 * 10**9, 200 * DAY))
+    run("topup", sb.topup(config, alice, 10**8))
+    run("extend", sb.extend(config, alice, 60 * DAY))
+    run("deposit_fees", sb.deposit_fees(config, payer, 1_234_567))
+    run("claim", sb.claim(config, alice))
+    run("slash (authority, to pool)", sb.slash(config, authority, bob.pubkey, 10**6))
+    run("slash (slasher program CPI)", sb.slash_by_probe(config, bob.pubkey, 10**6, caller=payer))
+    run("update_config", sb.send([sb.staking.update_config(authority=authority.pubkey, config=config, treasury=authority.token, slash_to=0,
+                                                           slasher_program=SLASH_PROBE_ID)], [authority.keypair]))
+    run("unstake", sb.unstake(config, alice))
+    sb.chain.advance(10 * DAY)
+    run("withdraw", sb.withdraw(config, alice))
+    run("restake", sb.restake(config, alice))
+    sb.must(sb.unstake(config, alice))
+    sb.chain.advance(60 * DAY)
+    sb.must(sb.withdraw(config, alice))
+    sb.must(sb.claim(config, alice))
+    run("close", sb.close_stake(config, alice))
+    return measured
 
 
 def main() -> int:
@@ -132,17 +187,7 @@ def main() -> int:
         sandbox.must(sandbox.work(market2, Actor(sandbox.chain.funded(), poster.token)))
     run(f"work (behind {WAITING} nodes)", sandbox.work(market2, Actor(sandbox.chain.funded(), poster.token)))
 
-    table = Table(title="jobs program: compute units (LiteSVM, real SBF)")
-    for column in ("instruction", "total CU", "in CPIs (floor)", "program's own", "own share", "CPIs"):
-        table.add_column(column, justify="right" if column not in ("instruction", "CPIs") else "left")
-    instructions: dict[str, int] = {}
-    for name, outcome in measured.items():
-        costs = cpi_costs(outcome)
-        floor = sum(cost for _, cost in costs)
-        own = outcome.compute_units - floor
-        instructions[name.strip()] = outcome.compute_units
-        table.add_row(name.strip(), f"{outcome.compute_units:,}", f"{floor:,}", f"{own:,}",
-                      f"{own / outcome.compute_units:.0%}", ", ".join(label for label, _ in costs) or "-")
+    table, instructions = split_table("jobs program: compute units (LiteSVM, real SBF)", measured)
     lifecycle_cu = sum(o.compute_units for o in lifecycle)
     cpi_floor_cu = sum(cost for o in lifecycle for _, cost in cpi_costs(o))
     ratio = lifecycle_cu / cpi_floor_cu
@@ -160,11 +205,17 @@ def main() -> int:
         sizes.add_row(label, f"{size:,}", f"{sandbox.chain.rent_exempt(size):,}")
     console.print(sizes)
 
+    # The slash CPI row includes the probe's own work (PDA derivation, invoke) on top of
+    # the staking program's slash.
+    staking_table, staking_instructions = split_table("staking program: compute units (LiteSVM, real SBF)", measure_staking())
+    console.print(staking_table)
+
     print(json.dumps({
         "lifecycle_cu": lifecycle_cu,
         "cpi_floor_cu": cpi_floor_cu,
         "ratio": round(ratio, 4),
         "instructions": instructions,
+        "staking_instructions": staking_instructions,
         "account_sizes": {"market_per_entry": 77, "market_header": market_size(1) - 77, "job": JOB_SIZE},
     }))
     return 0

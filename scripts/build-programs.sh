@@ -12,7 +12,8 @@ cd "$root"
 bash scripts/install-toolchain.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
-programs=(jobs)
+# slash-probe: a test-only program (tests/staking) that slashes by CPI; not shipped.
+programs=(jobs staking slash-probe)
 python3 scripts/check_static_syscalls.py programs
 
 echo "build: ${programs[*]} -> target/deploy/"
@@ -25,7 +26,8 @@ mkdir -p target/deploy
 # The program ids beside the programs: the wheel ships target/deploy as crowdcompute/programs.
 cp Anchor.toml target/deploy/Anchor.toml
 for program in "${programs[@]}"; do
-  cp "programs/target/bpfel-unknown-none/release/lib${program}.so" "target/deploy/${program}.so"
-  python3 scripts/check_sbf.py "target/deploy/${program}.so"
-  echo "build: target/deploy/${program}.so ($(stat -c %s "target/deploy/${program}.so") bytes)"
+  name="${program//-/_}"  # cargo's library name
+  cp "programs/target/bpfel-unknown-none/release/lib${name}.so" "target/deploy/${name}.so"
+  python3 scripts/check_sbf.py "target/deploy/${name}.so"
+  echo "build: target/deploy/${name}.so ($(stat -c %s "target/deploy/${name}.so") bytes)"
 done

@@ -1,5 +1,5 @@
-"""The checked-in IDL is what the interface crate generates, and it agrees with the program,
-Anchor.toml, the localnet keypair and Anchor's hashing rules."""
+"""The checked-in IDLs (jobs and staking) are what the interface crates generate, and they
+agree with the programs, Anchor.toml, the localnet keypairs and Anchor's hashing rules."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from crowdcompute.client.layout import JOB_LEN, MARKET_HEADER_LEN, QUEUE_ENTRY_L
 from crowdcompute.localnet.svm import repo_root
 
 ROOT = repo_root()
-LEGACY = json.loads((ROOT / "idl" / "jobs.json").read_text())
-SPEC = json.loads((ROOT / "idl" / "jobs.spec.json").read_text())
+PROGRAMS = ["jobs", "staking"]
+IDLS = {name: (json.loads((ROOT / "idl" / f"{name}.json").read_text()), json.loads((ROOT / "idl" / f"{name}.spec.json").read_text()))
+        for name in PROGRAMS}
+LEGACY, SPEC = IDLS["jobs"]
 
 
 def sighash(namespace: str, name: str) -> list[int]:
@@ -28,25 +30,42 @@ def snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
 
-@pytest.mark.parametrize("fmt, path", [("legacy", "jobs.json"), ("spec", "jobs.spec.json")])
-def test_checked_in_idl_is_what_the_generator_prints(fmt, path):
+@pytest.mark.parametrize("name", PROGRAMS)
+@pytest.mark.parametrize("fmt, suffix", [("legacy", "json"), ("spec", "spec.json")])
+def test_checked_in_idl_is_what_the_generator_prints(name, fmt, suffix):
     printed = subprocess.run(
-        ["cargo", "run", "--quiet", "-p", "idl-gen", "--", fmt],
+        ["cargo", "run", "--quiet", "-p", "idl-gen", "--", fmt, name],
         cwd=ROOT / "programs", check=True, capture_output=True, text=True,
     ).stdout
+    path = f"{name}.{suffix}"
     assert printed == (ROOT / "idl" / path).read_text(), f"idl/{path} is stale: run `bash scripts/gen-idl.sh`"
 
 
-def test_program_id_agrees_everywhere():
-    keypair = Keypair.from_bytes(bytes(json.loads((ROOT / "keys" / "localnet" / "jobs-keypair.json").read_text())))
+def test_generator_prints_jobs_by_default():
+    printed = subprocess.run(["cargo", "run", "--quiet", "-p", "idl-gen", "--", "legacy"], cwd=ROOT / "programs", check=True,
+                             capture_output=True, text=True).stdout
+    assert printed == (ROOT / "idl" / "jobs.json").read_text()
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_program_id_agrees_everywhere(name):
+    legacy, spec = IDLS[name]
+    keypair = Keypair.from_bytes(bytes(json.loads((ROOT / "keys" / "localnet" / f"{name}-keypair.json").read_text())))
     anchor = tomllib.loads((ROOT / "Anchor.toml").read_text())
     address = str(keypair.pubkey())
-    assert anchor["programs"]["localnet"]["jobs"] == address
-    assert LEGACY["metadata"]["address"] == address
-    assert SPEC["address"] == address
+    for cluster in ("localnet", "devnet", "mainnet"):
+        assert anchor["programs"][cluster][name] == address
+    assert legacy["metadata"]["address"] == address
+    assert spec["address"] == address
 
 
-def test_spec_discriminators_follow_anchors_rule():
+def test_program_ids_differ():
+    assert IDLS["jobs"][0]["metadata"]["address"] != IDLS["staking"][0]["metadata"]["address"]
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_spec_discriminators_follow_anchors_rule(name):
+    LEGACY, SPEC = IDLS[name]
     for instruction in SPEC["instructions"]:
         assert instruction["discriminator"] == sighash("global", instruction["name"])
     for account in SPEC["accounts"]:
@@ -55,7 +74,9 @@ def test_spec_discriminators_follow_anchors_rule():
         assert event["discriminator"] == sighash("event", event["name"])
 
 
-def test_both_formats_describe_the_same_program():
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_both_formats_describe_the_same_program(name):
+    LEGACY, SPEC = IDLS[name]
     assert [snake(i["name"]) for i in LEGACY["instructions"]] == [i["name"] for i in SPEC["instructions"]]
     for legacy, spec in zip(LEGACY["instructions"], SPEC["instructions"]):
         assert [(snake(a["name"]), a["isMut"], a["isSigner"]) for a in legacy["accounts"]] == [
@@ -66,7 +87,9 @@ def test_both_formats_describe_the_same_program():
     assert LEGACY["errors"] == SPEC["errors"]
 
 
-def test_error_codes_are_unique_and_start_at_6000():
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_error_codes_are_unique_and_start_at_6000(name):
+    LEGACY, _ = IDLS[name]
     codes = [error["code"] for error in LEGACY["errors"]]
     names = [error["name"] for error in LEGACY["errors"]]
     assert codes == list(range(6000, 6000 + len(codes)))
@@ -101,3 +124,20 @@ def test_every_instruction_and_account_is_known_to_anchorpy(jobs_program):
     program = jobs_program.program
     assert set(program.instruction.keys()) == {i["name"] for i in SPEC["instructions"]}
     assert set(program.account.keys()) == {"Market", "Job"}
+
+
+def test_staking_account_sizes_match_the_interface():
+    legacy, _ = IDLS["staking"]
+    types = {t["name"]: t for t in legacy["types"] + legacy["accounts"]}
+    # staking-interface state.rs: Config (340) and Stake (162) after the discriminator.
+    assert borsh_size({"defined": "Config"}, types) == 340
+    assert borsh_size({"defined": "Stake"}, types) == 162
+
+
+def test_every_staking_instruction_and_account_is_known_to_anchorpy():
+    from crowdcompute.client.staking import StakingProgram
+
+    program = StakingProgram().program
+    _, spec = IDLS["staking"]
+    assert set(program.instruction.keys()) == {i["name"] for i in spec["instructions"]}
+    assert set(program.account.keys()) == {"Config", "Stake"}

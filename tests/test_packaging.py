@@ -35,7 +35,10 @@ def build_wheel(out: Path) -> Path:
 
 def test_wheel_ships_programs_and_ids(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"crowdcompute/programs/jobs.so", "crowdcompute/programs/Anchor.toml", "crowdcompute/idl/jobs.json"} <= names
+    assert {"crowdcompute/programs/jobs.so", "crowdcompute/programs/staking.so", "crowdcompute/programs/Anchor.toml",
+            "crowdcompute/idl/jobs.json", "crowdcompute/idl/staking.json"} <= names
+    # The test-only slash probe is never shipped.
+    assert not any("slash_probe" in name for name in names)
 
 
 def test_installed_wheel_runs_the_localnet_with_our_programs(wheel, tmp_path):
@@ -55,7 +58,8 @@ def test_installed_wheel_runs_the_localnet_with_our_programs(wheel, tmp_path):
                            cwd=outside, env=env, check=True, capture_output=True, text=True, timeout=60)
     package_file, programs = json.loads(where.stdout)
     assert Path(package_file).is_relative_to(purelib)  # the installed copy, not the checkout
-    assert programs == {"89sBEmkPQeUE9MKrTSCcSbdkWbe4Y1gQUp4f3qvAgQFv": str(purelib / "crowdcompute" / "programs" / "jobs.so")}
+    assert programs == {"89sBEmkPQeUE9MKrTSCcSbdkWbe4Y1gQUp4f3qvAgQFv": str(purelib / "crowdcompute" / "programs" / "jobs.so"),
+                        "2733cGnUXvSePAXfnTLw4mLieT5hVRDs9D9mut8PhL4R": str(purelib / "crowdcompute" / "programs" / "staking.so")}
 
     port = free_port_pair()
     server = subprocess.Popen([python, "-m", "crowdcompute.localnet", "--rpc-port", str(port), "--ledger", str(tmp_path / "ledger"), "--quiet"],

@@ -1,31 +1,66 @@
-//! Prints the jobs program's Anchor IDL from `jobs-interface`, the one source of truth.
+//! Prints the programs' Anchor IDLs from their interface crates, the one source of truth.
 //!
-//!   idl-gen legacy      the legacy format (Anchor <= 0.29) that anchorpy 0.21 reads
-//!   idl-gen spec        Anchor's current spec format (>= 0.30; TypeScript client, Codama)
-//!   idl-gen write DIR   both, as DIR/jobs.json and DIR/jobs.spec.json
+//!   idl-gen legacy [PROGRAM]   the legacy format (Anchor <= 0.29) that anchorpy 0.21 reads
+//!   idl-gen spec [PROGRAM]     Anchor's current spec format (>= 0.30; TypeScript client, Codama)
+//!   idl-gen write DIR          both, for every program, as DIR/<name>.json and DIR/<name>.spec.json
 //!
-//! The files are checked in; a test fails when they differ from what this prints.
+//! PROGRAM is `jobs` (the default) or `staking`. The files are checked in; a test fails
+//! when they differ from what this prints.
 
-use jobs_interface::discriminator::{sighash, Discriminator};
-use jobs_interface::idl::{EnumDef, Field, IdlType, InstructionDef, StructDef};
-use jobs_interface::state::{EntryState, Job, JobState, Market, MarketState, QueueEntry, QueueHeader, QueueSide};
-use jobs_interface::{error::JobsError, event, instruction, PROGRAM_ID, PROGRAM_NAME, VERSION};
+use interface_kit::discriminator::{sighash, Discriminator};
+use interface_kit::idl::{EnumDef, ErrorDef, Field, IdlType, InstructionDef, StructDef};
 use serde_json::{json, Value};
 
-const DESCRIPTION: &str = "crowdcompute jobs: GPU job markets with a two-sided queue and per-second escrow";
-
-/// Account layouts, each with its discriminator.
-fn accounts() -> Vec<(StructDef, [u8; 8])> {
-    vec![(Market::DEF, Market::DISCRIMINATOR), (Job::DEF, Job::DISCRIMINATOR)]
+/// Everything the IDL of one program says.
+struct Program {
+    name: &'static str,
+    address: &'static str,
+    version: &'static str,
+    description: &'static str,
+    instructions: &'static [InstructionDef],
+    /// Account layouts, each with its discriminator.
+    accounts: Vec<(StructDef, [u8; 8])>,
+    /// Types that accounts and events refer to.
+    struct_types: Vec<StructDef>,
+    enum_types: Vec<EnumDef>,
+    events: &'static [StructDef],
+    errors: &'static [ErrorDef],
 }
 
-/// Types that accounts and events refer to.
-fn struct_types() -> Vec<StructDef> {
-    vec![QueueHeader::DEF, QueueEntry::DEF]
+fn jobs() -> Program {
+    use jobs_interface::state::{EntryState, Job, JobState, Market, MarketState, QueueEntry, QueueHeader, QueueSide};
+    Program {
+        name: jobs_interface::PROGRAM_NAME,
+        address: jobs_interface::PROGRAM_ID,
+        version: jobs_interface::VERSION,
+        description: "crowdcompute jobs: GPU job markets with a two-sided queue and per-second escrow",
+        instructions: jobs_interface::instruction::ALL,
+        accounts: vec![(Market::DEF, Market::DISCRIMINATOR), (Job::DEF, Job::DISCRIMINATOR)],
+        struct_types: vec![QueueHeader::DEF, QueueEntry::DEF],
+        enum_types: vec![JobState::DEF, EntryState::DEF, QueueSide::DEF, MarketState::DEF],
+        events: jobs_interface::event::ALL,
+        errors: jobs_interface::error::JobsError::ALL,
+    }
 }
 
-fn enum_types() -> Vec<EnumDef> {
-    vec![JobState::DEF, EntryState::DEF, QueueSide::DEF, MarketState::DEF]
+fn staking() -> Program {
+    use staking_interface::state::{Config, SlashDestination, Stake, StakeState};
+    Program {
+        name: staking_interface::PROGRAM_NAME,
+        address: staking_interface::PROGRAM_ID,
+        version: staking_interface::VERSION,
+        description: "crowdcompute staking: stakes with a lock multiplier, linear unlock, slashing, fees shared by weight",
+        instructions: staking_interface::instruction::ALL,
+        accounts: vec![(Config::DEF, Config::DISCRIMINATOR), (Stake::DEF, Stake::DISCRIMINATOR)],
+        struct_types: vec![],
+        enum_types: vec![SlashDestination::DEF, StakeState::DEF],
+        events: staking_interface::event::ALL,
+        errors: staking_interface::error::StakingError::ALL,
+    }
+}
+
+fn programs() -> Vec<Program> {
+    vec![jobs(), staking()]
 }
 
 fn docs(text: &str) -> Value {
@@ -148,63 +183,67 @@ impl Format {
         value
     }
 
-    fn errors(self) -> Value {
-        let errors: Vec<Value> = JobsError::ALL
+    fn errors(self, program: &Program) -> Value {
+        let errors: Vec<Value> = program
+            .errors
             .iter()
             .map(|error| json!({ "code": error.code, "name": error.name, "msg": error.msg }))
             .collect();
         json!(errors)
     }
 
-    fn idl(self) -> Value {
-        let instructions: Vec<Value> = instruction::ALL.iter().map(|def| self.instruction(def)).collect();
+    fn idl(self, program: &Program) -> Value {
+        let instructions: Vec<Value> = program.instructions.iter().map(|def| self.instruction(def)).collect();
         let mut types: Vec<Value> = Vec::new();
         match self {
             Format::Legacy => {
-                let accounts: Vec<Value> = accounts().iter().map(|(def, _)| self.struct_type(def)).collect();
-                types.extend(struct_types().iter().map(|def| self.struct_type(def)));
-                types.extend(enum_types().iter().map(|def| self.enum_type(def)));
-                let events: Vec<Value> = event::ALL
+                let accounts: Vec<Value> = program.accounts.iter().map(|(def, _)| self.struct_type(def)).collect();
+                types.extend(program.struct_types.iter().map(|def| self.struct_type(def)));
+                types.extend(program.enum_types.iter().map(|def| self.enum_type(def)));
+                let events: Vec<Value> = program
+                    .events
                     .iter()
                     .map(|def| json!({ "name": def.name, "fields": self.fields(def.fields, true) }))
                     .collect();
                 json!({
-                    "version": VERSION,
-                    "name": PROGRAM_NAME,
-                    "docs": [DESCRIPTION],
+                    "version": program.version,
+                    "name": program.name,
+                    "docs": [program.description],
                     "instructions": instructions,
                     "accounts": accounts,
                     "types": types,
                     "events": events,
-                    "errors": self.errors(),
-                    "metadata": { "address": PROGRAM_ID },
+                    "errors": self.errors(program),
+                    "metadata": { "address": program.address },
                 })
             }
             Format::Spec => {
-                let accounts: Vec<Value> = accounts()
+                let accounts: Vec<Value> = program
+                    .accounts
                     .iter()
                     .map(|(def, discriminator)| json!({ "name": def.name, "discriminator": discriminator }))
                     .collect();
-                let events: Vec<Value> = event::ALL
+                let events: Vec<Value> = program
+                    .events
                     .iter()
                     .map(|def| json!({ "name": def.name, "discriminator": sighash("event", def.name) }))
                     .collect();
-                types.extend(accounts_types(self));
-                types.extend(struct_types().iter().map(|def| self.struct_type(def)));
-                types.extend(enum_types().iter().map(|def| self.enum_type(def)));
-                types.extend(event::ALL.iter().map(|def| self.struct_type(def)));
+                types.extend(program.accounts.iter().map(|(def, _)| self.struct_type(def)));
+                types.extend(program.struct_types.iter().map(|def| self.struct_type(def)));
+                types.extend(program.enum_types.iter().map(|def| self.enum_type(def)));
+                types.extend(program.events.iter().map(|def| self.struct_type(def)));
                 json!({
-                    "address": PROGRAM_ID,
+                    "address": program.address,
                     "metadata": {
-                        "name": PROGRAM_NAME,
-                        "version": VERSION,
+                        "name": program.name,
+                        "version": program.version,
                         "spec": "0.1.0",
-                        "description": DESCRIPTION,
+                        "description": program.description,
                     },
                     "instructions": instructions,
                     "accounts": accounts,
                     "events": events,
-                    "errors": self.errors(),
+                    "errors": self.errors(program),
                     "types": types,
                 })
             }
@@ -212,32 +251,39 @@ impl Format {
     }
 }
 
-fn accounts_types(format: Format) -> Vec<Value> {
-    accounts().iter().map(|(def, _)| format.struct_type(def)).collect()
-}
-
-fn render(format: Format) -> String {
-    let mut text = serde_json::to_string_pretty(&format.idl()).expect("IDL serialises");
+fn render(format: Format, program: &Program) -> String {
+    let mut text = serde_json::to_string_pretty(&format.idl(program)).expect("IDL serialises");
     text.push('\n');
     text
+}
+
+fn program_named(name: &str) -> Program {
+    programs().into_iter().find(|program| program.name == name).unwrap_or_else(|| {
+        eprintln!("idl-gen: no program named {name:?} (jobs, staking)");
+        std::process::exit(2);
+    })
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["legacy"] => print!("{}", render(Format::Legacy)),
-        ["spec"] => print!("{}", render(Format::Spec)),
+        ["legacy"] => print!("{}", render(Format::Legacy, &jobs())),
+        ["spec"] => print!("{}", render(Format::Spec, &jobs())),
+        ["legacy", name] => print!("{}", render(Format::Legacy, &program_named(name))),
+        ["spec", name] => print!("{}", render(Format::Spec, &program_named(name))),
         ["write", dir] => {
             let dir = std::path::Path::new(dir);
             std::fs::create_dir_all(dir).expect("create IDL directory");
-            for (format, file) in [(Format::Legacy, "jobs.json"), (Format::Spec, "jobs.spec.json")] {
-                let path = dir.join(file);
-                std::fs::write(&path, render(format)).expect("write IDL");
-                eprintln!("idl-gen: wrote {}", path.display());
+            for program in programs() {
+                for (format, suffix) in [(Format::Legacy, "json"), (Format::Spec, "spec.json")] {
+                    let path = dir.join(format!("{}.{suffix}", program.name));
+                    std::fs::write(&path, render(format, &program)).expect("write IDL");
+                    eprintln!("idl-gen: wrote {}", path.display());
+                }
             }
         }
         _ => {
-            eprintln!("usage: idl-gen legacy | spec | write DIR");
+            eprintln!("usage: idl-gen legacy [PROGRAM] | spec [PROGRAM] | write DIR");
             std::process::exit(2);
         }
     }

@@ -15,6 +15,9 @@ pub mod queue;
 pub mod seeds;
 pub mod state;
 
+// The definition macros live in `interface-kit`, shared with the staking interface.
+pub use interface_kit::{byte_enum, errors, layout};
+
 /// The program id used on localnet and in tests (keys/localnet/jobs-keypair.json). A real
 /// deployment brings its own keypair; clients read the id from Anchor.toml or the IDL.
 pub const PROGRAM_ID: &str = "89sBEmkPQeUE9MKrTSCcSbdkWbe4Y1gQUp4f3qvAgQFv";

@@ -1,0 +1,257 @@
+//! Macros that define each item once and derive both its Rust form and its IDL description.
+
+/// A `#[repr(C)]` struct of alignment-1 [`Pod`](crate::pod::Pod) fields: its bytes are its
+/// borsh encoding. Emits `NAME`, `DEF` (the IDL description) and a compile-time check that
+/// the struct has alignment 1 and the stated size.
+#[macro_export]
+macro_rules! layout {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $name:ident ($size:expr) {
+            $( $(#[doc = $fdoc:literal])* pub $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[repr(C)]
+        #[derive(Clone, Copy, Default)]
+        pub struct $name {
+            $( $(#[doc = $fdoc])* pub $field: $ty ),*
+        }
+
+        // SAFETY: every field is an alignment-1 Pod type (asserted below), so the struct has
+        // no padding and every bit pattern is valid.
+        unsafe impl $crate::pod::Layout for $name {}
+
+        const _: () = assert!(core::mem::align_of::<$name>() == 1);
+        const _: () = assert!(core::mem::size_of::<$name>() == $size);
+
+        impl $name {
+            pub const NAME: &'static str = stringify!($name);
+            pub const DEF: $crate::idl::StructDef = $crate::idl::StructDef {
+                name: stringify!($name),
+                docs: concat!($($doc, "\n"),*),
+                fields: &[ $( $crate::idl::Field {
+                    name: stringify!($field),
+                    ty: <$ty as $crate::pod::Pod>::IDL,
+                    docs: concat!($($fdoc, "\n"),*),
+                } ),* ],
+            };
+        }
+
+        impl $crate::pod::Pod for $name {
+            const IDL: $crate::idl::IdlType = $crate::idl::IdlType::Defined(stringify!($name));
+        }
+    };
+}
+
+/// A fieldless enum stored in one byte, with a `Pod` byte wrapper `$byte` for layouts.
+#[macro_export]
+macro_rules! byte_enum {
+    (
+        $(#[doc = $doc:literal])*
+        pub enum $name:ident ($byte:ident) {
+            $( $(#[doc = $vdoc:literal])* $variant:ident = $value:literal ),* $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[repr(u8)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name { $( $(#[doc = $vdoc])* $variant = $value ),* }
+
+        impl $name {
+            pub const DEF: $crate::idl::EnumDef = $crate::idl::EnumDef {
+                name: stringify!($name),
+                docs: concat!($($doc, "\n"),*),
+                variants: &[ $( stringify!($variant) ),* ],
+            };
+
+            #[inline(always)]
+            pub const fn from_u8(value: u8) -> Option<Self> {
+                match value {
+                    $( $value => Some(Self::$variant), )*
+                    _ => None,
+                }
+            }
+        }
+
+        #[doc = concat!("`", stringify!($name), "` stored as its borsh byte.")]
+        #[repr(transparent)]
+        #[derive(Clone, Copy, Default, PartialEq, Eq)]
+        pub struct $byte(pub u8);
+
+        impl $byte {
+            #[inline(always)]
+            pub const fn get(&self) -> Option<$name> {
+                $name::from_u8(self.0)
+            }
+            #[inline(always)]
+            pub fn set(&mut self, value: $name) {
+                self.0 = value as u8;
+            }
+            #[inline(always)]
+            pub fn is(&self, value: $name) -> bool {
+                self.0 == value as u8
+            }
+        }
+
+        impl $crate::pod::Pod for $byte {
+            const IDL: $crate::idl::IdlType = $crate::idl::IdlType::Defined(stringify!($name));
+        }
+    };
+}
+
+/// The program's error codes: an enum numbered from 6000 (Anchor's first custom code), and
+/// their IDL description. Codes are part of the ABI: append, never renumber.
+#[macro_export]
+macro_rules! errors {
+    (
+        $(#[doc = $doc:literal])*
+        pub enum $name:ident {
+            $( $variant:ident = $code:literal : $msg:literal ),* $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[repr(u32)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name { $( #[doc = $msg] $variant = $code ),* }
+
+        impl $name {
+            pub const ALL: &'static [$crate::idl::ErrorDef] = &[ $( $crate::idl::ErrorDef {
+                code: $code,
+                name: stringify!($variant),
+                msg: $msg,
+            } ),* ];
+        }
+    };
+}
+
+/// Is `$want` (signer or writable) among the flags?
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __has_flag {
+    (signer;) => { false };
+    (writable;) => { false };
+    (signer; signer $($rest:ident)*) => { true };
+    (writable; writable $($rest:ident)*) => { true };
+    ($want:ident; $other:ident $($rest:ident)*) => { $crate::__has_flag!($want; $($rest)*) };
+}
+
+/// An instruction: `error = <the program's error type>;` (an enum with the variants
+/// `InstructionDataInvalid`, `AccountsMissing`, `SignatureMissing`, `AccountNotWritable`),
+/// then a module with its name, discriminator, arguments layout, accounts (in
+/// order, with the signer and writable flags the program enforces) and IDL description.
+///
+/// `Accounts::parse` unpacks the account slice in the declared order and checks every
+/// declared signer and writable flag, so the IDL and the program agree by construction.
+#[macro_export]
+macro_rules! instruction {
+    (
+        error = $error:ty;
+        $(#[doc = $doc:literal])*
+        pub mod $module:ident ($args_size:expr) {
+            accounts {
+                $( $(#[doc = $adoc:literal])* $account:ident [$($flag:ident)*] ),* $(,)?
+            }
+            args {
+                $( $(#[doc = $fdoc:literal])* pub $field:ident : $ty:ty ),* $(,)?
+            }
+        }
+    ) => {
+        $(#[doc = $doc])*
+        pub mod $module {
+            #[allow(unused_imports)]
+            use $crate::pod::*;
+            use $crate::__account_view::AccountView;
+
+            /// The program's error type: refusals of the account list and data are its own.
+            type Error = $error;
+
+            pub const NAME: &str = stringify!($module);
+            pub const DISCRIMINATOR: [u8; 8] = $crate::discriminator::sighash("global", NAME);
+
+            $crate::layout! {
+                /// The instruction's arguments, after its 8-byte discriminator.
+                pub struct Args ($args_size) {
+                    $( $(#[doc = $fdoc])* pub $field : $ty ),*
+                }
+            }
+
+            impl Args {
+                /// Reads the arguments from instruction data that follows the discriminator;
+                /// the length must match exactly (borsh of fixed-size fields).
+                #[inline(always)]
+                pub fn unpack(data: &[u8]) -> Result<&Args, Error> {
+                    if data.len() != <Args as $crate::pod::Layout>::LEN {
+                        return Err(Error::InstructionDataInvalid);
+                    }
+                    <Args as $crate::pod::Layout>::load(data).ok_or(Error::InstructionDataInvalid)
+                }
+
+                /// Instruction data: discriminator, then these arguments.
+                pub fn pack(&self) -> [u8; 8 + $args_size] {
+                    let mut out = [0u8; 8 + $args_size];
+                    out[..8].copy_from_slice(&DISCRIMINATOR);
+                    out[8..].copy_from_slice($crate::pod::Layout::as_bytes(self));
+                    out
+                }
+            }
+
+            /// The accounts, in order.
+            #[derive(Clone, Copy)]
+            pub struct Accounts {
+                $( $(#[doc = $adoc])* pub $account: AccountView ),*
+            }
+
+            impl Accounts {
+                pub const COUNT: usize = [$(stringify!($account)),*].len();
+
+                /// Unpacks the accounts and checks the signer and writable flags declared
+                /// for each. Extra trailing accounts are ignored, as Anchor does.
+                #[inline(always)]
+                pub fn parse(accounts: &[AccountView]) -> Result<Accounts, Error> {
+                    let [$($account,)* ..] = accounts else {
+                        return Err(Error::AccountsMissing);
+                    };
+                    $(
+                        if $crate::__has_flag!(signer; $($flag)*) && !$account.is_signer() {
+                            return Err(Error::SignatureMissing);
+                        }
+                        if $crate::__has_flag!(writable; $($flag)*) && !$account.is_writable() {
+                            return Err(Error::AccountNotWritable);
+                        }
+                    )*
+                    Ok(Accounts { $($account: $account.clone()),* })
+                }
+            }
+
+            pub const DEF: $crate::idl::InstructionDef = $crate::idl::InstructionDef {
+                name: NAME,
+                docs: concat!($($doc, "\n"),*),
+                discriminator: DISCRIMINATOR,
+                accounts: &[ $( $crate::idl::AccountDef {
+                    name: stringify!($account),
+                    signer: $crate::__has_flag!(signer; $($flag)*),
+                    writable: $crate::__has_flag!(writable; $($flag)*),
+                    docs: concat!($($adoc, "\n"),*),
+                } ),* ],
+                args: Args::DEF.fields,
+            };
+        }
+    };
+}
+
+/// Events: each a `layout!` with the discriminator `sha256("event:<Name>")[..8]`, and
+/// `ALL`, every event's IDL description in declaration order.
+#[macro_export]
+macro_rules! events {
+    ($( $(#[doc = $doc:literal])* pub struct $name:ident ($size:expr) { $($body:tt)* } )*) => {
+        $(
+            $crate::layout! { $(#[doc = $doc])* pub struct $name ($size) { $($body)* } }
+            impl $crate::discriminator::Discriminator for $name {
+                const DISCRIMINATOR: [u8; 8] = $crate::discriminator::sighash("event", $name::NAME);
+            }
+        )*
+        /// Every event's IDL description, in declaration order.
+        pub const ALL: &[$crate::idl::StructDef] = &[$($name::DEF),*];
+    };
+}

@@ -1,0 +1,246 @@
+//! Instructions: accounts in order (with the flags the program enforces) and arguments.
+//! Instruction data is `sha256("global:<name>")[..8]` followed by the borsh arguments.
+
+macro_rules! instruction {
+    ($($body:tt)*) => {
+        interface_kit::instruction! { error = $crate::error::StakingError; $($body)* }
+    };
+}
+
+instruction! {
+    /// Creates a staking config for `mint` with its vault and rewards pool (token accounts
+    /// that are their own PDAs). The lock bounds and multiplier curve are fixed here:
+    /// weight = amount x multiplier(duration), linear from min_multiplier at min_duration
+    /// to max_multiplier at max_duration (millionths; rounded down). `slasher_program`
+    /// (zero: none) is the one program whose PDA ["slasher"] may slash by CPI.
+    pub mod init (65) {
+        accounts {
+            /// Pays the rents; becomes the config's authority.
+            authority [signer writable],
+            /// PDA ["config", authority, mint]: created here.
+            config [writable],
+            /// SPL Token mint of the stakes and rewards.
+            mint [],
+            /// PDA ["vault", config]: created here as a token account owned by itself.
+            vault [writable],
+            /// PDA ["rewards", config]: created here as a token account owned by itself.
+            rewards_pool [writable],
+            /// A token account of the mint: where slashes go when `slash_to` is 1.
+            treasury [],
+            system_program [],
+            token_program [],
+            rent [],
+        }
+        args {
+            pub min_duration: PodI64,
+            pub max_duration: PodI64,
+            pub min_multiplier: PodU64,
+            pub max_multiplier: PodU64,
+            /// 0: the rewards pool; 1: the treasury.
+            pub slash_to: u8,
+            pub slasher_program: Pubkey,
+        }
+    }
+}
+
+instruction! {
+    /// The authority changes where slashes go, the treasury, and the slasher program
+    /// (zero: none). Stakes and the multiplier curve are untouched.
+    pub mod update_config (33) {
+        accounts {
+            authority [signer],
+            config [writable],
+            /// A token account of the mint.
+            treasury [],
+        }
+        args {
+            pub slash_to: u8,
+            pub slasher_program: Pubkey,
+        }
+    }
+}
+
+instruction! {
+    /// Creates the owner's stake: `amount` moves from the owner's token account to the
+    /// vault, locked for `duration` (within the config's bounds); weight = amount x
+    /// multiplier(duration).
+    pub mod stake (16) {
+        accounts {
+            /// Pays the stake account's rent.
+            owner [signer writable],
+            config [writable],
+            /// PDA ["stake", config, owner]: created here.
+            stake [writable],
+            /// The owner's token account of the mint.
+            owner_token [writable],
+            vault [writable],
+            system_program [],
+            token_program [],
+            rent [],
+        }
+        args {
+            pub amount: PodU64,
+            pub duration: PodI64,
+        }
+    }
+}
+
+instruction! {
+    /// Adds `amount` to a staked (not unlocking) stake; its weight grows with it.
+    pub mod topup (8) {
+        accounts {
+            owner [signer],
+            config [writable],
+            stake [writable],
+            owner_token [writable],
+            vault [writable],
+            token_program [],
+        }
+        args {
+            pub amount: PodU64,
+        }
+    }
+}
+
+instruction! {
+    /// Lengthens a staked stake's lock to `duration` (never shorter; within the bounds);
+    /// its weight grows with the multiplier.
+    pub mod extend (8) {
+        accounts {
+            owner [signer],
+            config [writable],
+            stake [writable],
+        }
+        args {
+            pub duration: PodI64,
+        }
+    }
+}
+
+instruction! {
+    /// Starts the unlock: weight drops to 0 (rewards settled first), and the stake's tokens
+    /// unlock linearly over its duration from now.
+    pub mod unstake (0) {
+        accounts {
+            owner [signer],
+            config [writable],
+            stake [writable],
+            clock [],
+        }
+        args {}
+    }
+}
+
+instruction! {
+    /// Sends the owner what has unlocked and not been withdrawn yet.
+    pub mod withdraw (0) {
+        accounts {
+            owner [signer],
+            config [writable],
+            stake [writable],
+            /// The owner's token account of the mint.
+            owner_token [writable],
+            vault [writable],
+            token_program [],
+            clock [],
+        }
+        args {}
+    }
+}
+
+instruction! {
+    /// Cancels the unlock: what is left is locked again for the same duration, with its
+    /// weight.
+    pub mod restake (0) {
+        accounts {
+            owner [signer],
+            config [writable],
+            stake [writable],
+        }
+        args {}
+    }
+}
+
+instruction! {
+    /// Closes an empty stake (no tokens, no rewards to claim); its rent returns to the owner.
+    pub mod close (0) {
+        accounts {
+            owner [signer writable],
+            config [writable],
+            stake [writable],
+        }
+        args {}
+    }
+}
+
+instruction! {
+    /// Takes up to `amount` from a stake (all it holds if less), staked or unlocking, to
+    /// the rewards pool or the treasury as the config says. Signed by the config's
+    /// authority, or by the slasher program's PDA ["slasher"] through a CPI.
+    pub mod slash (8) {
+        accounts {
+            /// The authority, or the slasher program's PDA.
+            slasher [signer],
+            config [writable],
+            stake [writable],
+            vault [writable],
+            /// The rewards pool or the treasury, as `Config::slash_to` says.
+            destination [writable],
+            token_program [],
+        }
+        args {
+            pub amount: PodU64,
+        }
+    }
+}
+
+instruction! {
+    /// Pays `amount` into the rewards pool for the stakers, shared in proportion to weight
+    /// (carried to the next deposit while no stake has weight). Anyone may call it, e.g.
+    /// the jobs program with a market's fee.
+    pub mod deposit_fees (8) {
+        accounts {
+            /// The authority of `depositor_token`.
+            depositor [signer],
+            config [writable],
+            depositor_token [writable],
+            rewards_pool [writable],
+            token_program [],
+        }
+        args {
+            pub amount: PodU64,
+        }
+    }
+}
+
+instruction! {
+    /// Sends a stake's owner its rewards.
+    pub mod claim (0) {
+        accounts {
+            owner [signer],
+            config [writable],
+            stake [writable],
+            /// The owner's token account of the mint.
+            owner_token [writable],
+            rewards_pool [writable],
+            token_program [],
+        }
+        args {}
+    }
+}
+
+/// Every instruction's IDL description, in the order the IDL lists them.
+pub const ALL: &[interface_kit::idl::InstructionDef] = &[
+    init::DEF,
+    update_config::DEF,
+    stake::DEF,
+    topup::DEF,
+    extend::DEF,
+    unstake::DEF,
+    withdraw::DEF,
+    restake::DEF,
+    close::DEF,
+    slash::DEF,
+    deposit_fees::DEF,
+    claim::DEF,
+];

@@ -1,0 +1,71 @@
+//! slash: takes up to `amount` from a stake to the rewards pool or the treasury.
+//!
+//! Signed by the config's authority, or by the slasher program's PDA ["slasher"]: that
+//! address was derived from the program id when the config stored it, and only that
+//! program can sign for it (invoke_signed with its seeds), so a CPI from any other program,
+//! or signed by any other PDA of the slasher program, is refused.
+
+use super::Context;
+use crate::shared::accounts::{check_rewards_pool, check_vault, load_config, load_stake_of};
+use crate::shared::events::emit;
+use crate::shared::keys;
+use crate::shared::rewards::{distribute, set_weight, weight_of};
+use crate::shared::token::{check_token_program, PdaSeeds, Transfer};
+use pinocchio::ProgramResult;
+use staking_interface::error::StakingError;
+use staking_interface::event::Slashed;
+use staking_interface::instruction::slash::{Accounts, Args};
+use staking_interface::math::{add, sub};
+use staking_interface::pod::{is_zero32, PodU64, Pubkey};
+use staking_interface::seeds;
+use staking_interface::state::{SlashDestination, StakeState};
+
+#[inline(never)]
+pub fn process(context: &Context) -> ProgramResult {
+    let args = Args::unpack(context.data)?;
+    let accounts = Accounts::parse(context.accounts)?;
+    check_token_program(&accounts.token_program)?;
+    if args.amount.get() == 0 {
+        return Err(StakingError::AmountZero.into());
+    }
+    let config = load_config(&accounts.config, context.program_id)?;
+    let slasher = keys::key(&accounts.slasher);
+    let by_slasher_program = !is_zero32(&config.slasher.0) && config.slasher.is(slasher);
+    if !config.authority.is(slasher) && !by_slasher_program {
+        return Err(StakingError::SlasherInvalid.into());
+    }
+    let stake = load_stake_of(&accounts.stake, &accounts.config, context.program_id)?;
+    check_vault(config, &accounts.vault)?;
+    let to_pool = config.slash_to.is(SlashDestination::RewardsPool);
+    if to_pool {
+        check_rewards_pool(config, &accounts.destination)?;
+    } else if !config.treasury.is(keys::key(&accounts.destination)) {
+        return Err(StakingError::TreasuryMismatch.into());
+    }
+
+    let held = stake.amount.get();
+    let slashed = if args.amount.get() < held { args.amount.get() } else { held };
+    let vault_seeds = PdaSeeds { prefix: seeds::VAULT, config: accounts.config.address(), bump: [config.vault_bump] };
+    Transfer { from: &accounts.vault, to: &accounts.destination, authority: &accounts.vault, amount: slashed, pda: Some(&vault_seeds) }
+        .invoke()?;
+    let amount = sub(held, slashed)?;
+    if stake.state.is(StakeState::Staked) {
+        let weight = weight_of(config, amount, stake.duration.get())?;
+        set_weight(config, stake, weight)?;
+    }
+    stake.amount = PodU64::new(amount);
+    stake.slashed = PodU64::new(add(stake.slashed.get(), slashed)?);
+    config.total_staked = PodU64::new(sub(config.total_staked.get(), slashed)?);
+    config.slashed = PodU64::new(add(config.slashed.get(), slashed)?);
+    if to_pool {
+        distribute(config, slashed)?;
+    }
+    emit(Slashed {
+        stake: Pubkey(*keys::key(&accounts.stake)),
+        by: Pubkey(*slasher),
+        slashed: PodU64::new(slashed),
+        amount: stake.amount,
+        slash_to: config.slash_to.0,
+    });
+    Ok(())
+}

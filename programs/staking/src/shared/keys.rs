@@ -1,0 +1,23 @@
+//! Cheap address comparisons (see `interface_kit::pod::eq32` for why).
+
+use staking_interface::pod::eq32;
+use pinocchio::{AccountView, Address};
+
+/// The account's address as bytes.
+#[inline(always)]
+pub fn key(account: &AccountView) -> &[u8; 32] {
+    account.address().as_array()
+}
+
+#[inline(always)]
+pub fn is(account: &AccountView, address: &Address) -> bool {
+    eq32(key(account), address.as_array())
+}
+
+/// Whether `program` owns the account.
+#[inline(always)]
+pub fn owned_by(account: &AccountView, program: &Address) -> bool {
+    // SAFETY: the runtime's account record outlives the instruction; `owner` is a plain field.
+    let owner = unsafe { &(*account.account_ptr()).owner };
+    eq32(owner.as_array(), program.as_array())
+}
