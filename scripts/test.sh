@@ -11,7 +11,7 @@ bash scripts/setup-python.sh dev,worker
 # tests/worker builds crowdcompute/busybox:local itself; building it here first shows a
 # missing engine or busybox-static as its own line (the tests then skip or fail with it).
 bash scripts/build-test-image.sh || echo "test: no local test image (tests/worker will say why)"
-echo "test: cargo test (interface crate, host)"
-(cd programs && cargo test --quiet -p jobs-interface)
+echo "test: cargo test (interface crates, host)"
+(cd programs && cargo test --quiet -p jobs-interface -p staking-interface)
 echo "test: pytest"
 .venv/bin/python -m pytest "$@"
