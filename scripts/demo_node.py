@@ -60,7 +60,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="crowd-demo-"))
     port = free_port()
     url, storage = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 2}"
-    procs = [subprocess.Popen([sys.executable, "-m", "crowdcompute.cli.main", "localnet", "--rpc-port", str(port), "--ledger", str(tmp / "ledger"),
+    procs = [subprocess.Popen([sys.executable, "-m", "crowdcompute.cli", "localnet", "--rpc-port", str(port), "--ledger", str(tmp / "ledger"),
                                "--reset", "--quiet", "--slot-ms", "100", "--storage-port", str(port + 2)], cwd=ROOT)]
     try:
         asyncio.run(wait_rpc(url))
