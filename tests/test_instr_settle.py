@@ -169,12 +169,14 @@ def test_finish_exactly_at_the_timeout_pays_the_whole_deposit(sandbox, market):
     assert (done.paid, done.refunded, done.elapsed) == (1_000, 0, 100)
 
 
-def test_finish_in_the_second_it_started_pays_nothing(sandbox, market):
+def test_finish_in_the_second_it_started_pays_one_second(sandbox, market):
+    """Every started second is paid: the clock ticks in whole seconds, and a job that
+    started and settled within one tick ran (it used to be paid nothing)."""
     run = start(sandbox, market, timeout=100)
     done = event(sandbox, sandbox.must(finish(sandbox, market, run)), "JobFinished")
-    assert (done.paid, done.refunded, done.elapsed) == (0, 1_000, 0)
-    assert sandbox.balance(run.node.token) == 0
-    assert sandbox.balance(run.payer.token) == FUNDS
+    assert (done.paid, done.refunded, done.elapsed) == (10, 990, 1)
+    assert sandbox.balance(run.node.token) == 10
+    assert sandbox.balance(run.payer.token) == FUNDS - 10
     assert kind(sandbox.job_state(run.job).state) == "Done"
 
 
@@ -188,11 +190,11 @@ def test_finish_time_counts_from_the_match_not_the_post(sandbox, market):
     assert (done.paid, done.elapsed) == (200, 20)
 
 
-def test_finish_after_the_clock_went_back_counts_zero_seconds(sandbox, market):
+def test_finish_after_the_clock_went_back_counts_one_started_second(sandbox, market):
     run = start(sandbox, market, timeout=100)
     sandbox.chain.set_time(run.started - 30)
     done = event(sandbox, sandbox.must(finish(sandbox, market, run)), "JobFinished")
-    assert (done.paid, done.refunded, done.elapsed) == (0, 1_000, 0)
+    assert (done.paid, done.refunded, done.elapsed) == (10, 990, 1)
 
 
 def test_finish_leaves_other_open_escrows_untouched(sandbox, market):

@@ -435,7 +435,7 @@ class JobsMachine(RuleBasedStateMachine):
         if expected is not None:
             return
         slot, since = j.slot, entry[3]
-        elapsed = min(max(0, self.now - since), j.timeout)
+        elapsed = min(max(1, self.now - since), j.timeout)  # every started second: at least one
         paid = j.price * elapsed
         refund = self.settle(j, paid, "Done", node)
         j.node, j.result = node, result
@@ -610,7 +610,7 @@ class JobsMachine(RuleBasedStateMachine):
         if expected is not None:
             return
         since = entry[3]
-        elapsed = min(max(0, self.now - since), j.timeout)
+        elapsed = min(max(1, self.now - since), j.timeout)  # every started second: at least one
         paid = j.price * elapsed
         refund = self.settle(j, paid, "Ended", node)
         j.node = node

@@ -57,11 +57,16 @@ pub fn release(market: &mut Market, job: &mut Job, payout: &Payout) -> ProgramRe
         .invoke()
 }
 
-/// What a node earned for running from `since` to `now`, capped at the job's timeout.
+/// What a node earned for running from `since` to `now`: every started second, so at least
+/// one (the clock ticks in whole seconds: a job that started and settled within one tick
+/// ran, and was paid nothing before), capped at the job's timeout (at least 1 s, `post`).
 #[inline(always)]
 pub fn earned(job: &Job, since: i64, now: i64) -> Result<(u64, i64), JobsError> {
     let timeout = job.timeout.get();
     let mut seconds = math::elapsed(since, now);
+    if seconds < 1 {
+        seconds = 1;
+    }
     if seconds > timeout {
         seconds = timeout;
     }
