@@ -25,6 +25,7 @@ from .errors import ClusterUnavailable, ProgramError, RpcError, TransactionExpir
 
 __all__ = ["Chain"]
 
+SYSVAR_CLOCK = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
 _CUSTOM = re.compile(r"Program (\w+) failed: custom program error: 0x([0-9a-fA-F]+)")
 
 # While a sent transaction is not seen, it is sent again this often (same bytes, same
@@ -70,6 +71,16 @@ class Chain:
     async def program_accounts(self, filters: Sequence[int | MemcmpOpts]) -> list[tuple[Pubkey, bytes]]:
         reply = await self.call("getProgramAccounts", self.rpc.get_program_accounts(self.program_id, self.commitment, encoding="base64", filters=list(filters)))
         return [(keyed.pubkey, bytes(keyed.account.data)) for keyed in reply.value]
+
+    async def clock(self) -> int:
+        """The cluster's Clock sysvar `unix_timestamp` (the time its programs compare
+        deadlines with), at `processed`: the newest bank's. It need not be this machine's
+        time: the localnet's follows it, solana-test-validator's runs 1-2 s behind, a real
+        cluster's drifts either way."""
+        reply = await self.call("getAccountInfo", self.rpc.get_account_info(SYSVAR_CLOCK, Commitment("processed")))
+        if reply.value is None or len(reply.value.data) < 40:
+            raise RpcError(f"the cluster at {self.url} has no Clock sysvar")
+        return int.from_bytes(bytes(reply.value.data)[32:40], "little", signed=True)
 
     async def lamports(self, address: Pubkey) -> int:
         return (await self.call("getBalance", self.rpc.get_balance(address, self.commitment))).value
