@@ -5,7 +5,8 @@ confirmed, agave's RPC and PubSub answers).
 
 A storage server, a payment mint and wallets funded through the validator's faucet
 (requestAirdrop) and SPL Token, a market opened with the SDK, two node daemons as real
-subprocesses (`python -m crowdcompute.worker`, the real container executor, the local image),
+subprocesses (`python -m crowdcompute.worker` and `crowd node start`, the real container
+executor, the local image),
 jobs posted with the SDK and with `crowd job post FILE --wait`, results fetched and verified
 (`crowd job get` / `logs`, the bundle's CID recomputed), token balances before and after
 (each node paid price x elapsed, the poster refunded the rest), and a node killed with
@@ -37,7 +38,7 @@ from crowdcompute.client.storage.unixfs import cid_of
 from localnet.validator_node import SKIP_REASON, VALIDATOR_BIN, run_validator
 from sdk.chain_setup import Wallets
 
-from .helpers import REPO, StorageThread, Worker, job, op
+from .helpers import CROWD, REPO, StorageThread, Worker, job, op
 
 # Checked before any fixture: a missing validator starts nothing (not even the image build).
 pytestmark = [pytest.mark.validator, pytest.mark.skipif(shutil.which(VALIDATOR_BIN) is None, reason=SKIP_REASON)]
@@ -61,7 +62,7 @@ def vstorage(tmp_path_factory):
 
 def crowd_cli(*argv: str, timeout: float = 180) -> subprocess.CompletedProcess:
     """`crowd ...` as a shell runs it (a separate process, the console script's module)."""
-    return subprocess.run([sys.executable, "-c", "import sys; from crowdcompute.cli import main; sys.exit(main())", *argv],
+    return subprocess.run([sys.executable, "-c", CROWD, *argv],
                           cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**os.environ, "NO_COLOR": "1"})
 
 
@@ -71,7 +72,9 @@ def test_end_to_end_on_solana_test_validator(validator, vstorage, test_image, tm
     market = asyncio.run(wallets.market(SETTINGS))[0]
     poster = asyncio.run(wallets.fund(tokens=1_000_000))
     poster_file = str(write_keypair(poster, tmp_path / "poster.json"))
-    nodes = [Worker(tmp_path, url, asyncio.run(wallets.fund()), market, vstorage.url, name=name, executor=None) for name in ("a", "b")]
+    # a: `python -m crowdcompute.worker`; b: `crowd node start`; both the real container executor.
+    nodes = [Worker(tmp_path, url, asyncio.run(wallets.fund()), market, vstorage.url, name=name, executor=None, cli=cli)
+             for name, cli in (("a", False), ("b", True))]
     try:
         for w in nodes:
             w.wait_log("event=entered", timeout=120)
