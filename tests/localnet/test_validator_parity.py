@@ -18,6 +18,10 @@ end of this file run everywhere.
     .venv/bin/python -m pytest tests/localnet/test_validator_parity.py -q -rs
     .venv/bin/python -m pytest -m validator -rs          # only the parity tier
 
+The validator is started by validator_node.py (free ports, `--bpf-program` at the
+Anchor.toml address, the skip), shared with the end-to-end tier
+(tests/worker/test_e2e_validator.py, tests/sdk/test_cli_on_validator.py).
+
 Both endpoints are fresh (`--reset`) for this module, are reached only over HTTP and
 websockets, and every scenario runs through one code path (solana-py `Client` and
 `solana.rpc.websocket_api.connect`, plus raw JSON-RPC). The answers that are compared are
