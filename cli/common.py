@@ -52,6 +52,11 @@ class Output:
             print(json.dumps({"error": line}), file=self.out)
         self.err_console.print(f"error: {line}", markup=False)
 
+    def error_line(self, message: str) -> None:
+        """One `error:` line on stderr in either format, for a command whose JSON document
+        (with its own "error" field) is already on stdout."""
+        self.err_console.print(f"error: {' '.join(str(message).split())}", markup=False)
+
     def status(self, text: str) -> None:
         """A progress note for humans (stderr), silent in json mode."""
         if not self.json:

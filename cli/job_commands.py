@@ -104,8 +104,25 @@ async def _post(args: argparse.Namespace, out: Output) -> int:
         if args.download and view is not None and view.status == "done":
             bundle_info = await _download(crowd, view.job, Path(args.download), out)
             result["bundle"] = bundle_info
+        if code:
+            result["error"] = how_it_ended(str(posted.job), view)
         out.emit(result, lambda c: _print_job_line(c, result))
+        if code:
+            out.error_line(result["error"])
         return code
+
+
+def how_it_ended(job: str, view: Any) -> str:
+    """One line for a waited-for job that settled without a result (`view` None: closed)."""
+    if view is None:
+        return f"job {job} was closed before it ran to the end (cancelled: the deposit was refunded)"
+    j = view.job
+    if view.status == "ended":
+        return f"job {job} was ended by its poster before it finished (node {j.node} paid {j.paid}, the rest refunded)"
+    if view.status == "failed":
+        return (f"job {job} failed: it timed out and was reclaimed {j.attempts} time{'s' * (j.attempts != 1)} "
+                f"without a result (no node was paid, the deposit was refunded)")
+    return f"job {job} ended {view.status}, not done"
 
 
 def _definition_or_digest(args: argparse.Namespace) -> tuple[Any, bytes | None]:

@@ -21,11 +21,17 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import Transaction
 
-from .errors import ClusterUnavailable, ProgramError, RpcError, TransactionFailed
+from .errors import ClusterUnavailable, ProgramError, RpcError, TransactionExpired, TransactionFailed
 
 __all__ = ["Chain"]
 
+SYSVAR_CLOCK = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
 _CUSTOM = re.compile(r"Program (\w+) failed: custom program error: 0x([0-9a-fA-F]+)")
+
+# While a sent transaction is not seen, it is sent again this often (same bytes, same
+# signature: it lands at most once). A real cluster may drop a transaction (a leader that
+# never forwards it, a full queue); the localnet never does.
+RESEND_EVERY = 2.0
 
 
 class Chain:
@@ -36,6 +42,7 @@ class Chain:
         self.program_id = program_id
         self.errors = errors  # JobsErrorCode
         self._sent: set[bytes] = set()
+        self._valid_until: dict[Any, int] = {}  # blockhash -> its lastValidBlockHeight
 
     async def close(self) -> None:
         await self.rpc.close()
@@ -65,6 +72,16 @@ class Chain:
         reply = await self.call("getProgramAccounts", self.rpc.get_program_accounts(self.program_id, self.commitment, encoding="base64", filters=list(filters)))
         return [(keyed.pubkey, bytes(keyed.account.data)) for keyed in reply.value]
 
+    async def clock(self) -> int:
+        """The cluster's Clock sysvar `unix_timestamp` (the time its programs compare
+        deadlines with), at `processed`: the newest bank's. It need not be this machine's
+        time: the localnet's follows it, solana-test-validator's runs 1-2 s behind, a real
+        cluster's drifts either way."""
+        reply = await self.call("getAccountInfo", self.rpc.get_account_info(SYSVAR_CLOCK, Commitment("processed")))
+        if reply.value is None or len(reply.value.data) < 40:
+            raise RpcError(f"the cluster at {self.url} has no Clock sysvar")
+        return int.from_bytes(bytes(reply.value.data)[32:40], "little", signed=True)
+
     async def lamports(self, address: Pubkey) -> int:
         return (await self.call("getBalance", self.rpc.get_balance(address, self.commitment))).value
 
@@ -79,7 +96,11 @@ class Chain:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 30
         while True:
-            blockhash = (await self.call("getLatestBlockhash", self.rpc.get_latest_blockhash(self.commitment))).value.blockhash
+            latest = (await self.call("getLatestBlockhash", self.rpc.get_latest_blockhash(self.commitment))).value
+            blockhash = latest.blockhash
+            if len(self._valid_until) > 1024:
+                self._valid_until.clear()
+            self._valid_until[blockhash] = latest.last_valid_block_height
             message = Message.new_with_blockhash(list(instructions), fee_payer, blockhash)
             if bytes(message) not in self._sent or loop.time() > deadline:
                 return message
@@ -105,11 +126,18 @@ class Chain:
             signature = (await self.call("sendTransaction", self.rpc.send_raw_transaction(bytes(tx), opts))).value
         except RPCException as exc:
             raise self._failure(exc) from None
-        await self._confirm(signature)
+        await self._confirm(signature, bytes(tx), self._valid_until.get(message.recent_blockhash))
         return signature
 
-    async def _confirm(self, signature: Signature, timeout: float = 60) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def _confirm(self, signature: Signature, raw: bytes | None = None, valid_until: int | None = None, timeout: float = 90) -> None:
+        """Waits until `signature` reaches our commitment. While the cluster has not seen it,
+        the same bytes are sent again every RESEND_EVERY seconds; once the block height
+        passes the blockhash's lastValidBlockHeight it can no longer land: TransactionExpired.
+        `timeout` is a backstop for a cluster that will not say its block height (and the
+        only limit for what this client did not sign, `raw` None: an airdrop)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        resend_at = loop.time() + RESEND_EVERY
         while True:
             reply = await self.call("getSignatureStatuses", self.rpc.get_signature_statuses([signature]))
             status = reply.value[0]
@@ -119,9 +147,32 @@ class Chain:
                     raise self._from_logs(str(status.err), logs)
                 if _reached(status.confirmation_status, self.commitment):
                     return
-            if asyncio.get_running_loop().time() > deadline:
+            elif loop.time() >= resend_at:
+                resend_at = loop.time() + RESEND_EVERY
+                if valid_until is not None and await self._block_height() > valid_until and not await self._seen(signature):
+                    raise TransactionExpired(f"transaction {signature} expired unconfirmed (the block height passed its blockhash's "
+                                             f"last valid height {valid_until}): it can no longer land, nothing was changed")
+                if raw is not None:
+                    await self._resend(raw)
+            if loop.time() > deadline:
                 raise TransactionFailed(f"transaction {signature} not confirmed within {timeout:g}s (it may still land)")
             await asyncio.sleep(0.2)
+
+    async def _block_height(self) -> int:
+        return (await self.call("getBlockHeight", self.rpc.get_block_height(self.commitment))).value
+
+    async def _seen(self, signature: Signature) -> bool:
+        reply = await self.call("getSignatureStatuses", self.rpc.get_signature_statuses([signature], search_transaction_history=True))
+        return reply.value[0] is not None
+
+    async def _resend(self, raw: bytes) -> None:
+        """Sends the signed bytes again, without preflight (it ran on the first send; a copy
+        that already landed would fail it as AlreadyProcessed). Failures are ignored: the
+        status poll decides."""
+        try:
+            await self.rpc.send_raw_transaction(raw, TxOpts(skip_confirmation=True, skip_preflight=True))
+        except Exception:  # noqa: BLE001 - a refused or lost copy changes nothing; the status poll decides
+            pass
 
     async def _logs(self, signature: Signature) -> list[str]:
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 __all__ = [
     "CrowdError", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "InsufficientFunds",
-    "ClusterUnavailable", "RpcError", "TransactionFailed", "ProgramError", "WaitTimeout",
+    "ClusterUnavailable", "RpcError", "TransactionFailed", "TransactionExpired", "ProgramError", "WaitTimeout",
 ]
 
 
@@ -57,6 +57,11 @@ class TransactionFailed(CrowdError):
     def __init__(self, message: str, logs: list[str] | None = None) -> None:
         super().__init__(message)
         self.logs = list(logs or [])
+
+
+class TransactionExpired(TransactionFailed):
+    """Sent (and re-sent) but never seen before its blockhash expired: it can no longer land,
+    so nothing it asked for happened and the same request may be sent again."""
 
 
 class ProgramError(TransactionFailed):

@@ -10,6 +10,10 @@
 Deadline: on-chain start (the queue entry's `since`) + the job's timeout (re-read on every
 notification of the job account: `extend` moves it) - settle_margin. If the bundle cannot
 be stored and finished before start + timeout, the job is quit so that it is re-queued.
+Both are on the chain's clock (the Clock sysvar), which is not this machine's: when the
+chain's runs ahead (`clock_lead`, read once per job), every deadline here moves earlier by
+that much. A chain clock that runs behind (solana-test-validator's, by 1-2 s) is not used to
+move them later: its lag can shrink at any slot.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from solders.pubkey import Pubkey
 
 from ..client.accounts import Job
 from ..client.bundle import Bundle, OpRecord, timestamp
+from ..client.errors import CrowdError
 from .chain import Lost, retrying
 from .recovery import rerun_allowed, settle_margin
 
@@ -42,11 +47,24 @@ def failure_bundle(job: str, node: str, definition_cid: str, error: str, *, op_i
     return Bundle(job, node, definition_cid, "failed", begun, now, (OpRecord(op_id, None, error, None, None),))
 
 
+async def clock_lead(chain: Any, now: float | None = None) -> float:
+    """Whole seconds the chain's Clock runs ahead of this machine's (0 when it does not, or
+    when it cannot be read: the settle margin then absorbs what is not known). The sysvar
+    has whole seconds and is set when a slot starts, so a lead under a second reads as 0."""
+    try:
+        chain_now = await chain.clock()
+    except (CrowdError, OSError, asyncio.TimeoutError):
+        return 0.0
+    now = time.time() if now is None else now
+    return float(max(0, int(chain_now - now)))
+
+
 class JobTask:
     def __init__(self, node: Node, job: Pubkey, since: int, *, recovered: bool) -> None:
         self.node = node
         self.job = job
-        self.since = since  # on-chain start, unix seconds
+        self.since = since  # on-chain start, unix seconds on the chain's clock
+        self.lead = 0.0  # seconds the chain's clock runs ahead of this machine's (>= 0)
         self.recovered = recovered
         self.timeout: int | None = None
         self.stop = asyncio.Event()  # tells the executor to stop
@@ -99,6 +117,9 @@ class JobTask:
             return "stale"
         self.since = entry.since
         self.timeout = job.timeout
+        self.lead = await clock_lead(node.crowd.chain)
+        if self.lead:
+            self._note(f"event=clock-ahead lead={self.lead:.0f}s (deadlines moved earlier)")
         await node.watcher.watch_job(self.job)
         if node.shutting_down:
             return await self._quit("the node is shutting down")
@@ -106,7 +127,7 @@ class JobTask:
         if saved is not None:
             self._note("event=recovered bundle=local")
             return await self._settle(saved)
-        if self.recovered and not rerun_allowed(self.since, job.timeout):
+        if self.recovered and not rerun_allowed(self.start_here, job.timeout):
             return await self._quit("restarted with too little time left to run it again")
         self._note(f"event=start since={self.since} timeout={job.timeout} deadline_in={self.deadline() - time.time():.1f}s"
                    + (" (re-run after a restart)" if self.recovered else ""))
@@ -119,13 +140,18 @@ class JobTask:
         node.state.save_bundle(str(self.job), data)
         return await self._settle(data)
 
+    @property
+    def start_here(self) -> float:
+        """The on-chain start on this machine's clock."""
+        return self.since - self.lead
+
     def deadline(self) -> float:
         """Unix time by which the bundle must be ready (the settle margin before the chain's)."""
         timeout = self.timeout or 0
-        return self.since + timeout - settle_margin(timeout)
+        return self.start_here + timeout - settle_margin(timeout)
 
     def hard_deadline(self) -> float:
-        return self.since + (self.timeout or 0) - 0.5
+        return self.start_here + (self.timeout or 0) - 0.5
 
     async def _execute(self, job: Job) -> Bundle | None:
         from ..client.storage import Cid
@@ -153,7 +179,7 @@ class JobTask:
     def _executor_deadline(self, job: Job) -> float:
         # The job may be extended up to its own cap while it runs: the executor's hard limit
         # is that cap; the node stops it at the current deadline through `stop`.
-        return self.since + job.max_timeout - settle_margin(job.max_timeout)
+        return self.start_here + job.max_timeout - settle_margin(job.max_timeout)
 
     async def _watch_deadline(self) -> None:
         while not self.stop.is_set():

@@ -18,6 +18,10 @@ end of this file run everywhere.
     .venv/bin/python -m pytest tests/localnet/test_validator_parity.py -q -rs
     .venv/bin/python -m pytest -m validator -rs          # only the parity tier
 
+The validator is started by validator_node.py (free ports, `--bpf-program` at the
+Anchor.toml address, the skip), shared with the end-to-end tier
+(tests/worker/test_e2e_validator.py, tests/sdk/test_cli_on_validator.py).
+
 Both endpoints are fresh (`--reset`) for this module, are reached only over HTTP and
 websockets, and every scenario runs through one code path (solana-py `Client` and
 `solana.rpc.websocket_api.connect`, plus raw JSON-RPC). The answers that are compared are
@@ -55,17 +59,9 @@ import base64
 import fnmatch
 import hashlib
 import json
-import os
-import random
-import shutil
-import signal
-import socket
-import subprocess
 import time
-import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,7 +95,8 @@ from crowdcompute.common.token import (
     mint_to_instruction,
 )
 
-from .localnet_helpers import REPO, ProcessServer, free_port_pair, rpc
+from .localnet_helpers import ProcessServer, rpc
+from .validator_node import JOBS_SO, jobs_program_id, run_validator
 from .upgradeable_loader import LOADER_V3, PROGRAM_LEN, Deployer, account_data, programdata_address, programdata_state, set_authority, upgrade
 
 # Slots between the confirmed slot and the root (finalized) on solana-test-validator:
@@ -109,9 +106,6 @@ from .upgradeable_loader import LOADER_V3, PROGRAM_LEN, Deployer, account_data, 
 # scenario_finality measures it again whenever a validator is present.
 VALIDATOR_FINALITY_LAG = 31
 
-VALIDATOR_BIN = "solana-test-validator"
-SKIP_REASON = "solana-test-validator not on PATH"
-JOBS_SO = REPO / "target" / "deploy" / "jobs.so"
 
 # ---------------------------------------------------------------------------------------
 # The comparison machinery (unit-tested below without a validator)
@@ -300,89 +294,11 @@ class Endpoint:
         return sig
 
 
-def _free_tcp_udp(port: int) -> bool:
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            t.bind(("127.0.0.1", port))
-            u.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-
-
-def free_port_range(width: int, low: int = 20_000, high: int = 60_000) -> tuple[int, int]:
-    """[start, start + width) with every port free for TCP and UDP (best effort: not reserved)."""
-    for _ in range(200):
-        start = random.randrange(low, high - width)
-        if all(_free_tcp_udp(p) for p in range(start, start + width)):
-            return start, start + width
-    raise RuntimeError(f"no {width} consecutive free ports")
-
-
-def jobs_program_id() -> str:
-    with open(REPO / "Anchor.toml", "rb") as f:
-        return tomllib.load(f)["programs"]["localnet"]["jobs"]
-
-
-def _tails(logs: list[Path]) -> str:
-    return "\n".join(f"--- {log} ---\n{log.read_text(errors='replace')[-3000:]}" for log in logs if log.is_file())
-
-
-def wait_health(url: str, proc: subprocess.Popen, timeout: float, logs: list[Path] = ()) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}\n{_tails(logs)}")
-        try:
-            if rpc(url, "getHealth", timeout=1).get("result") == "ok":
-                return
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.25)
-    raise TimeoutError(f"{url} not healthy after {timeout}s\n{_tails(logs)}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-
-
 @pytest.fixture(scope="module")
 def validator(tmp_path_factory) -> Endpoint:
     """solana-test-validator with the jobs program at genesis, or a skip."""
-    binary = shutil.which(VALIDATOR_BIN)
-    if binary is None:
-        pytest.skip(SKIP_REASON)
-    if not JOBS_SO.is_file():
-        pytest.skip(f"{JOBS_SO} is missing: build the programs first")
-    ledger = tmp_path_factory.mktemp("validator-ledger")
-    rpc_port = free_port_pair()  # PubSub is on rpc_port + 1, as on the localnet
-    faucet_port = free_port_pair()
-    gossip_port = free_port_pair()
-    low, high = free_port_range(200)
-    log = ledger.parent / f"{ledger.name}.log"  # outside the ledger: --reset wipes it
-    args = [binary, "--reset", "--quiet", "--ledger", str(ledger),
-            "--bind-address", "127.0.0.1",
-            "--rpc-port", str(rpc_port), "--faucet-port", str(faucet_port),
-            "--gossip-port", str(gossip_port), "--dynamic-port-range", f"{low}-{high}",
-            "--bpf-program", jobs_program_id(), str(JOBS_SO)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(args, cwd=ledger.parent, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    endpoint = Endpoint("validator", f"http://127.0.0.1:{rpc_port}", f"ws://127.0.0.1:{rpc_port + 1}")
-    try:
-        wait_health(endpoint.url, proc, 60, [log, ledger / "validator.log"])  # --quiet logs to the ledger
-        # Healthy before the first slot is confirmed: wait until blockhashes are served.
-        deadline = time.monotonic() + 30
-        while "error" in endpoint.call("getLatestBlockhash", [{"commitment": "confirmed"}]) and time.monotonic() < deadline:
-            time.sleep(0.25)
-        yield endpoint
-    finally:
-        stop(proc)
+    for node in run_validator(tmp_path_factory.mktemp("validator-ledger")):
+        yield Endpoint("validator", node.url, node.ws_url)
 
 
 def start_localnet(tmp_path_factory):

@@ -57,17 +57,22 @@ class StorageThread:
         self.thread.join(10)
 
 
+CROWD = "import sys; from crowdcompute.cli import main; sys.exit(main())"  # the `crowd` console script (also `-m crowdcompute.cli`)
+
+
 class Worker:
-    """`python -m crowdcompute.worker` as a subprocess, its log in a file."""
+    """`python -m crowdcompute.worker` (or, with cli=True, `crowd node start`) as a
+    subprocess, its log in a file."""
 
     def __init__(self, tmp: Path, url: str, keypair: Keypair, market: Pubkey, storage: str, *, name: str = "worker",
                  executor: str | None = "tests.worker.process_executor:make", gpus: str = "0", state_dir: Path | None = None,
-                 extra: tuple[str, ...] = ()) -> None:
+                 extra: tuple[str, ...] = (), cli: bool = False) -> None:
         self.keypair = keypair
         self.keyfile = write_keypair(keypair, tmp / f"{name}.json")
         self.state_dir = state_dir or tmp / f"{name}-state"
         self.logfile = tmp / f"{name}.log"
-        self.args = [sys.executable, "-m", "crowdcompute.worker", "--market", str(market), "-u", url, "-k", str(self.keyfile),
+        command = [sys.executable, "-c", CROWD, "node", "start"] if cli else [sys.executable, "-m", "crowdcompute.worker"]
+        self.args = [*command, "--market", str(market), "-u", url, "-k", str(self.keyfile),
                      "--storage", storage, "--state-dir", str(self.state_dir), "--gpus", gpus, *extra]
         self.env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
         if executor:
