@@ -185,8 +185,8 @@ class Bank:
         self.faucet = faucet
         self.creation_time = creation_time if creation_time is not None else int(time.time())
         # The runtime runs with agave 3.1's feature set, as the feature accounts show it (features.py).
-        # Signatures are verified before execution by sigverify.py (off the loop's thread):
-        # LiteSVM's own check would hold the GIL for ~60 us a signature.
+        # Signatures are verified once, in process() (sigverify.py), not by LiteSVM: a
+        # transaction already verified by preflight is not checked again.
         self.svm = runtime_svm().with_blockhash_check(False).with_transaction_history(0).with_sigverify(False)
         self.epoch_schedule = self.svm.get_epoch_schedule()
         self.slot = 0
@@ -554,7 +554,7 @@ class Bank:
         """Executes `tx` now. The result's `record` is set when it landed (success or an
         execution failure that paid its fee); the caller persists `record` and `accounts`.
         `signature`: the first signature in base58, when the caller has it already.
-        `verified`: its signatures were checked already (sigverify.Verifier); otherwise
+        `verified`: its signatures were checked already (preflight, or signed here); otherwise
         they are checked here."""
         if signature is None:
             signature = str(tx.signatures[0])

@@ -34,11 +34,10 @@ from solders.message import Message
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction, VersionedTransaction
 
-from .bank import RECORD_SLOTS, STATUS_SLOTS, Bank, Block, ProcessResult, _fieldless
+from .bank import RECORD_SLOTS, STATUS_SLOTS, Bank, Block, ProcessResult
 from .finality import FINALITY_LAG, Finality
 from .history import History
 from .pubsub import Hub, serve_pubsub
-from .sigverify import Verifier
 from .store import Store, Write
 from .writer import SCHEMA_VERSION
 from .svm import deploy_dir, packaged_programs_dir, repo_root
@@ -46,7 +45,6 @@ from .svm import deploy_dir, packaged_programs_dir, repo_root
 __all__ = ["Localnet", "default_programs", "default_ledger"]
 
 log = logging.getLogger("crowdcompute.localnet")
-_SIGNATURE_FAILURE = _fieldless("SignatureFailure")
 
 
 def default_ledger() -> Path:
@@ -103,7 +101,6 @@ class Localnet:
             raise
         self.history = History(self.bank, self.store, slot_ms)
         self.hub = Hub(self.bank)
-        self.verifier = Verifier()
         self.failed: asyncio.Event | None = None  # made by start_store (it needs the loop)
         self.pending_blocks: list[Block] = []  # finished blocks not yet confirmed
         self.confirmed_announced = self.bank.confirmed_slot()
@@ -195,7 +192,6 @@ class Localnet:
         if self._background:
             await asyncio.wait(self._background, timeout=5)
         await self.store.close()
-        self.verifier.close()
 
     async def _slots(self) -> None:
         period = self.slot_ms / 1000
@@ -255,14 +251,9 @@ class Localnet:
 
     # -- transactions --------------------------------------------------------------------
     async def execute(self, tx: VersionedTransaction, signature: str | None = None, *, verified: bool = False) -> ProcessResult:
-        """Processes `tx` once its signatures are verified (off this thread, see
-        sigverify.py; `verified`: checked already); when it landed, returns only after its
-        durable commit."""
-        if not verified:
-            verified = await self.verifier.check(tx)
-            if not verified:
-                return ProcessResult(signature or str(tx.signatures[0]), _SIGNATURE_FAILURE, [], 0)
-        result = self.bank.process(tx, signature, verified=True)
+        """Processes `tx` now (its signatures checked by the bank unless `verified`: see
+        sigverify.py); when it landed, returns only after its durable commit."""
+        result = self.bank.process(tx, signature, verified=verified)
         record = result.record
         if record is None:
             return result

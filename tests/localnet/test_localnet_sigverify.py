@@ -1,6 +1,6 @@
-"""Signature verification, now done by sigverify.py off the loop's thread (the bank's
-LiteSVM runs with its own check off): every way in still refuses a bad signature, and a
-good one still lands, with nothing charged for a refused one."""
+"""Signature verification, done once by the bank (sigverify.py; its LiteSVM runs with its
+own check off): every way in still refuses a bad signature, and a good one still lands,
+with nothing charged for a refused one."""
 
 from __future__ import annotations
 
