@@ -1,12 +1,11 @@
 //! Logic shared by several instructions.
 
 pub mod accounts;
-pub mod cpi;
-pub mod events;
-pub mod keys;
 pub mod math;
 pub mod running;
 pub mod settle;
 pub mod system;
 pub mod sysvars;
 pub mod token;
+// Shared by every program (programs/program-kit), under the names the instructions use.
+pub use program_kit::{cpi, events, keys};

@@ -1,7 +1,7 @@
 //! Anchor-compatible events: one `sol_log_data` of discriminator + borsh bytes.
 
-use staking_interface::discriminator::Discriminator;
-use staking_interface::pod::Layout;
+use interface_kit::discriminator::Discriminator;
+use interface_kit::pod::Layout;
 
 /// An event with its discriminator in front: its bytes are exactly what Anchor logs.
 #[repr(C)]

@@ -1,6 +1,6 @@
 //! Cheap address comparisons (see `interface_kit::pod::eq32` for why).
 
-use staking_interface::pod::eq32;
+use interface_kit::pod::eq32;
 use pinocchio::{AccountView, Address};
 
 /// The account's address as bytes.
