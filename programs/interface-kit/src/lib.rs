@@ -8,6 +8,7 @@
 pub mod discriminator;
 pub mod idl;
 pub mod macros;
+pub mod math;
 pub mod pod;
 
 /// Re-exported for the `instruction!` macro, so interfaces need not name it themselves.

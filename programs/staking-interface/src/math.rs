@@ -32,21 +32,10 @@ const LOW: u64 = 0xFFFF_FFFF;
 
 /// `a * b`, or ArithmeticOverflow.
 ///
-/// Built from 32-bit halves: the obvious `a > u64::MAX / b` guard is recognised by LLVM as
-/// an overflow check and lowered to `__multi3`, which SBF cannot link.
+/// (interface_kit::math::checked_mul says how, without `__multi3`).
 #[inline(always)]
 pub fn mul(a: u64, b: u64) -> Result<u64, StakingError> {
-    let (a_high, a_low) = (a >> 32, a & LOW);
-    let (b_high, b_low) = (b >> 32, b & LOW);
-    if a_high != 0 && b_high != 0 {
-        return Err(StakingError::ArithmeticOverflow);
-    }
-    // One of the high halves is zero, so at most one cross product is non-zero, < 2^64.
-    let cross = a_high * b_low + a_low * b_high;
-    if cross > LOW {
-        return Err(StakingError::ArithmeticOverflow);
-    }
-    (cross << 32).checked_add(a_low * b_low).ok_or(StakingError::ArithmeticOverflow)
+    interface_kit::math::checked_mul(a, b).ok_or(StakingError::ArithmeticOverflow)
 }
 
 #[inline(always)]

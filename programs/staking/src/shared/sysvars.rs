@@ -1,65 +1,27 @@
-//! Clock and rent, read from the sysvar accounts the instruction lists.
-//!
-//! Reading an account the runtime already mapped costs a few units; the sysvar syscalls
-//! cost over a hundred each, a large share of an instruction that makes no CPI.
+//! Clock and rent from the sysvar accounts the instruction lists (programs/program-kit's
+//! `sysvars`, shared by every program), with this program's error codes.
 
-use super::keys;
 use staking_interface::error::StakingError;
-use pinocchio::sysvars::{clock::CLOCK_ID, rent::RENT_ID};
-use pinocchio::{AccountView, Address};
-
-const CLOCK_LEN: usize = 40;
-const UNIX_TIMESTAMP_OFFSET: usize = 32;
+use pinocchio::AccountView;
+use program_kit::sysvars::{self, SysvarError};
 
 /// The cluster's unix time, in seconds, from the Clock sysvar account.
 #[inline(always)]
 pub fn now(clock: &AccountView) -> Result<i64, StakingError> {
-    let data = sysvar_data(clock, &CLOCK_ID, CLOCK_LEN)?;
-    let bytes = data[UNIX_TIMESTAMP_OFFSET..].first_chunk::<8>().ok_or(StakingError::SysvarInvalid)?;
-    Ok(i64::from_le_bytes(*bytes))
+    sysvars::now(clock).map_err(code)
 }
-
-/// The bytes every account pays rent for beyond its data.
-const ACCOUNT_STORAGE_OVERHEAD: u64 = 128;
 
 /// Lamports that make an account of `data_len` bytes rent-exempt, from the Rent sysvar.
-///
-/// Two layouts are live (docs/toolchain.md, pitfall 6): the old
-/// `{lamports_per_byte_year: u64, exemption_threshold: f64, ..}` (LiteSVM in solders 0.26:
-/// 3480 and 2.0) and the new `{lamports_per_byte: u64, ..}` whose second word is 1.0. The
-/// threshold is decoded in integers (no floats on SBF): a power of two 2^k with 0 <= k < 8
-/// multiplies; anything else is refused.
 #[inline(always)]
 pub fn rent_exempt_minimum(rent: &AccountView, data_len: usize) -> Result<u64, StakingError> {
-    let data = sysvar_data(rent, &RENT_ID, 16)?;
-    let per_byte = u64::from_le_bytes(*data.first_chunk::<8>().ok_or(StakingError::SysvarInvalid)?);
-    let threshold = u64::from_le_bytes(*data[8..].first_chunk::<8>().ok_or(StakingError::SysvarInvalid)?);
-    let multiplier = threshold_multiplier(threshold).ok_or(StakingError::RentSysvarUnreadable)?;
-    let bytes = (data_len as u64).checked_add(ACCOUNT_STORAGE_OVERHEAD).ok_or(StakingError::ArithmeticOverflow)?;
-    staking_interface::math::mul(bytes, staking_interface::math::mul(per_byte, multiplier)?)
+    sysvars::rent_exempt_minimum(rent, data_len).map_err(code)
 }
 
-/// The data of a sysvar account, after checking its address and size.
 #[inline(always)]
-fn sysvar_data<'a>(account: &'a AccountView, id: &Address, min_len: usize) -> Result<&'a [u8], StakingError> {
-    if !keys::is(account, id) || account.data_len() < min_len {
-        return Err(StakingError::SysvarInvalid);
+fn code(error: SysvarError) -> StakingError {
+    match error {
+        SysvarError::Invalid => StakingError::SysvarInvalid,
+        SysvarError::RentUnreadable => StakingError::RentSysvarUnreadable,
+        SysvarError::Overflow => StakingError::ArithmeticOverflow,
     }
-    // SAFETY: sysvar accounts are read-only to programs; nothing borrows them mutably.
-    Ok(unsafe { account.borrow_unchecked() })
-}
-
-/// The integer value of an f64 bit pattern that is 2^k for 0 <= k < 8 (1.0, 2.0, 4.0...).
-#[inline(always)]
-fn threshold_multiplier(bits: u64) -> Option<u64> {
-    const MANTISSA_MASK: u64 = (1 << 52) - 1;
-    const EXPONENT_BIAS: u64 = 1023;
-    if bits & MANTISSA_MASK != 0 || bits >> 63 != 0 {
-        return None;
-    }
-    let exponent = bits >> 52;
-    if !(EXPONENT_BIAS..EXPONENT_BIAS + 8).contains(&exponent) {
-        return None;
-    }
-    Some(1u64 << (exponent - EXPONENT_BIAS))
 }
