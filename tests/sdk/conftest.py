@@ -13,6 +13,7 @@ from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.keypair import write_keypair
 
 from tests.localnet.localnet_helpers import ThreadServer
+from tests.storage.storage_thread import StorageThread
 
 from .chain_setup import Wallets
 
@@ -57,34 +58,6 @@ def node(wallets, localnet):
     from .node_player import NodePlayer
 
     return NodePlayer(localnet.url, asyncio.run(wallets.fund()))
-
-
-class StorageThread:
-    """`start_storage_server` (the kubo-RPC subset over HTTP) on a free port, in a thread."""
-
-    def __init__(self, folder) -> None:
-        import threading
-
-        from crowdcompute.client.storage import start_storage_server
-
-        self.loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.server = self.loop.run_until_complete(start_storage_server(folder, "127.0.0.1", 0))
-            ready.set()
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        assert ready.wait(10), "storage server did not start"
-        self.url = self.server.url
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
-"""Helpers for the worker tests: a storage server in a thread, node daemons as real
-subprocesses (so kill -9 is real), job definitions, and waits on chain state."""
+"""Helpers for the worker tests: node daemons as real subprocesses (so kill -9 is real),
+job definitions, and waits on chain state; the storage server thread is tests/storage's."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from solders.pubkey import Pubkey
 
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.keypair import write_keypair
+from tests.storage.storage_thread import StorageThread  # noqa: F401 - also imported from here
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,32 +29,6 @@ def job(*ops: dict) -> dict:
 
 def op(op_id: str, cmd, *, image: str = "crowdcompute/busybox:local", **extra) -> dict:
     return {"type": "container/run", "id": op_id, "args": {"image": image, "cmd": cmd, **extra}}
-
-
-class StorageThread:
-    """`start_storage_server` on a free port, in a thread with its own loop."""
-
-    def __init__(self, folder: Path) -> None:
-        from crowdcompute.client.storage import start_storage_server
-
-        self.loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.server = self.loop.run_until_complete(start_storage_server(folder, "127.0.0.1", 0))
-            ready.set()
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        assert ready.wait(10)
-        self.url = self.server.url
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 CROWD = "import sys; from crowdcompute.cli import main; sys.exit(main())"  # the `crowd` console script (also `-m crowdcompute.cli`)
