@@ -31,7 +31,6 @@ the failing CPI (`CalleeError`).
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -46,12 +45,12 @@ from solders.sysvar import CLOCK, RENT
 from solders.transaction_status import InstructionErrorFieldless, TransactionErrorInstructionError
 
 from crowdcompute.client import MarketSettings
-from crowdcompute.client.idl import load_idl_json
 from crowdcompute.client.layout import JOB_SIZE, market_size
 from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID
 from crowdcompute.sandbox import Actor, Sandbox, digest
 from crowdcompute.localnet.svm import Chain, Outcome
 from tests.conftest import SETTINGS
+from tests.idl_accounts import IdlAccounts
 
 CAPACITY = 16
 I64_MAX = 2**63 - 1
@@ -83,32 +82,13 @@ SYSTEM_ACCOUNT_ALREADY_IN_USE = CalleeError(SYSTEM_PROGRAM_ID, 0, "AccountAlread
 Refusal = str | CalleeError | InstructionErrorFieldless
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
-
-
-# Account names per instruction, in order, from the IDL the program is built against.
-ACCOUNTS: dict[str, list[str]] = {
-    _snake(ix["name"]): [_snake(account["name"]) for account in ix["accounts"]]
-    for ix in load_idl_json("jobs")["instructions"]
-}
+JOBS_ACCOUNTS = IdlAccounts("jobs")
+ACCOUNTS = JOBS_ACCOUNTS.names
 
 
 # -- instructions ----------------------------------------------------------------------
-def tamper(name: str, ix: Instruction, **changes: Pubkey | AccountMeta) -> Instruction:
-    """`ix` (instruction `name`) with accounts replaced by name: a Pubkey keeps the
-    account's signer and writable flags, an AccountMeta replaces them too."""
-    metas = list(ix.accounts)
-    for account, value in changes.items():
-        index = ACCOUNTS[name].index(account)
-        if isinstance(value, Pubkey):
-            value = AccountMeta(value, metas[index].is_signer, metas[index].is_writable)
-        metas[index] = value
-    return Instruction(ix.program_id, ix.data, metas)
-
-
-def account_of(name: str, ix: Instruction, account: str) -> Pubkey:
-    return ix.accounts[ACCOUNTS[name].index(account)].pubkey
+tamper = JOBS_ACCOUNTS.tamper
+account_of = JOBS_ACCOUNTS.account_of
 
 
 def demote(name: str, ix: Instruction, account: str, *, signer: bool | None = False, writable: bool | None = None) -> Instruction:

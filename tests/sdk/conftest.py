@@ -9,7 +9,6 @@ import pytest
 from solders.keypair import Keypair
 
 from crowdcompute.client import MarketSettings
-from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.keypair import write_keypair
 
 from tests.localnet.localnet_helpers import ThreadServer

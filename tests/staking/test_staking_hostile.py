@@ -13,7 +13,6 @@ stake in `config`, `alice` also in `other_config`; 1,000 of fees are in the pool
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -22,12 +21,12 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.sysvar import CLOCK, RENT
 
-from crowdcompute.client.idl import load_idl_json
 from crowdcompute.client.staking import SLASH_TO_REWARDS_POOL, StakingSettings
 from crowdcompute.common.token import TOKEN_PROGRAM_ID
 from crowdcompute.sandbox import Actor
 from crowdcompute.sandbox.staking import IMPOSTOR_PROBE_ID, SLASH_PROBE_ID, StakingSandbox
 from crowdcompute.localnet.svm import Outcome
+from tests.idl_accounts import IdlAccounts
 from tests.test_hostile import TOKEN_2022_PROGRAM_ID, CalleeError, Snapshot, plant
 
 from .conftest import MAX, MIN, SETTINGS
@@ -38,26 +37,10 @@ TOKEN_MINT_MISMATCH = CalleeError(TOKEN_PROGRAM_ID, 3, "MintMismatch")
 U64_MAX = 2**64 - 1
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
-
-
-ACCOUNTS = {_snake(ix["name"]): [_snake(a["name"]) for a in ix["accounts"]] for ix in load_idl_json("staking")["instructions"]}
-FLAGS = {_snake(ix["name"]): {_snake(a["name"]): (a["isSigner"], a["isMut"]) for a in ix["accounts"]} for ix in load_idl_json("staking")["instructions"]}
-
-
-def tamper(name: str, ix: Instruction, **changes: Pubkey | AccountMeta) -> Instruction:
-    metas = list(ix.accounts)
-    for account, value in changes.items():
-        index = ACCOUNTS[name].index(account)
-        if isinstance(value, Pubkey):
-            value = AccountMeta(value, metas[index].is_signer, metas[index].is_writable)
-        metas[index] = value
-    return Instruction(ix.program_id, ix.data, metas)
-
-
-def account_of(name: str, ix: Instruction, account: str) -> Pubkey:
-    return ix.accounts[ACCOUNTS[name].index(account)].pubkey
+STAKING_ACCOUNTS = IdlAccounts("staking")
+ACCOUNTS, FLAGS = STAKING_ACCOUNTS.names, STAKING_ACCOUNTS.flags
+tamper = STAKING_ACCOUNTS.tamper
+account_of = STAKING_ACCOUNTS.account_of
 
 
 @dataclass
