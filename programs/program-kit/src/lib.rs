@@ -11,3 +11,42 @@ pub mod events;
 pub mod keys;
 pub mod system;
 pub mod sysvars;
+
+/// Re-exported for `sbf_entrypoint!`, so programs need not name it themselves.
+#[doc(hidden)]
+pub use pinocchio as __pinocchio;
+
+/// A program's SBF entrypoint: pinocchio's entrypoint (at most `$max_accounts` accounts are
+/// parsed; more are ignored), no allocator, `crate::processor::dispatch` on a
+/// `crate::processor::Context`, and a panic handler that logs `$label` with the line and
+/// column: pinocchio's `nostd_panic_handler!` reads the file name through a pointer in a
+/// static, which SBF built by the upstream route does not relocate (docs/toolchain.md,
+/// pitfall 5). Compiled only for SBF; host builds (tests of the interface) skip it.
+#[macro_export]
+macro_rules! sbf_entrypoint {
+    (label: $label:literal, max_accounts: $max:literal) => {
+        #[cfg(any(target_os = "solana", target_arch = "bpf"))]
+        mod entrypoint {
+            use $crate::__pinocchio::{no_allocator, program_entrypoint, AccountView, Address, ProgramResult};
+
+            program_entrypoint!(process_instruction, $max);
+            no_allocator!();
+
+            fn process_instruction(program_id: &Address, accounts: &mut [AccountView], instruction_data: &[u8]) -> ProgramResult {
+                let context = crate::processor::Context { program_id, accounts, data: instruction_data };
+                crate::processor::dispatch(&context)
+            }
+
+            #[panic_handler]
+            fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+                const LABEL: &[u8] = $label;
+                let (line, column) = match info.location() {
+                    Some(location) => (location.line() as u64, location.column() as u64),
+                    None => (0, 0),
+                };
+                // SAFETY: LABEL is a valid byte string; sol_panic_ never returns.
+                unsafe { $crate::__pinocchio::syscalls::sol_panic_(LABEL.as_ptr(), LABEL.len() as u64, line, column) }
+            }
+        }
+    };
+}
