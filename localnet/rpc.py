@@ -489,29 +489,39 @@ async def send_transaction(ctx: Ctx, params) -> Any:
     tx = _decode_tx(data, config.get("encoding") or "base58")
     _healthy(ctx)
     signature = str(tx.signatures[0])
-    if not config.get("skipPreflight"):
-        if not verify_signatures(tx):
-            raise RpcError(-32003, "Transaction signature verification failure")
-        verified = True
-        if not ctx.bank.seen(signature):
-            preflight = _commitment({"commitment": config.get("preflightCommitment")})
-            err, logs, units, _, return_data = ctx.bank.simulate(tx, sig_verify=True, commitment=preflight, verified=True)
-            if err is not None:
-                value = _sim_value(err, logs, units, return_data)
-                raise RpcError(-32002, f"Transaction simulation failed: {_err_text(value['err'])}", value)
-    elif ctx.bank.seen(signature):
+    skip_preflight = bool(config.get("skipPreflight"))
+    if skip_preflight and ctx.bank.seen(signature):
         return signature
-    else:
-        verified = False
-    result = await ctx.net.execute(tx, signature, verified=verified)
+    # The signatures are checked on the way in (intake.py), with the others of this loop
+    # turn; the preflight runs right before execution, so a batch's sends see each other.
+    preflight = None if skip_preflight else _preflight(ctx, tx, signature, config)
+    result = await ctx.net.execute(tx, signature, preflight=preflight)
     if result.record is None:
-        if result.err is not None and err_json(result.err) == "AlreadyProcessed" and config.get("skipPreflight"):
+        if result.err is not None and err_json(result.err) == "AlreadyProcessed" and skip_preflight:
             return signature
         value = _sim_value(result.err, result.logs, result.units, None)
         if err_json(result.err) == "SignatureFailure":
             raise RpcError(-32003, "Transaction signature verification failure")
         raise RpcError(-32002, f"Transaction simulation failed: {_err_text(value['err'])}", value)
     return signature
+
+
+def _preflight(ctx: Ctx, tx: VersionedTransaction, signature: str, config: dict) -> Callable[[bool], None]:
+    """sendTransaction's preflight, given whether the signatures verified: raises the
+    error to answer, or returns and the transaction executes."""
+
+    def check(verified: bool) -> None:
+        if not verified:
+            raise RpcError(-32003, "Transaction signature verification failure")
+        if ctx.bank.seen(signature):
+            return  # executed, it is refused as AlreadyProcessed
+        commitment = _commitment({"commitment": config.get("preflightCommitment")})
+        err, logs, units, _, return_data = ctx.bank.simulate(tx, sig_verify=True, commitment=commitment, verified=True)
+        if err is not None:
+            value = _sim_value(err, logs, units, return_data)
+            raise RpcError(-32002, f"Transaction simulation failed: {_err_text(value['err'])}", value)
+
+    return check
 
 
 @method("simulateTransaction")

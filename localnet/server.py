@@ -27,6 +27,7 @@ import shutil
 import time
 import tomllib
 from pathlib import Path
+from typing import Callable
 
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -37,8 +38,10 @@ from solders.transaction import Transaction, VersionedTransaction
 from .bank import RECORD_SLOTS, STATUS_SLOTS, Bank, Block, ProcessResult
 from .finality import FINALITY_LAG, Finality
 from .history import History
+from .intake import Intake
 from .pubsub import Hub, serve_pubsub
 from .store import Store, Write
+from .verifier import Verifier
 from .writer import SCHEMA_VERSION
 from .svm import deploy_dir, packaged_programs_dir, repo_root
 
@@ -101,6 +104,8 @@ class Localnet:
             raise
         self.history = History(self.bank, self.store, slot_ms)
         self.hub = Hub(self.bank)
+        self.verifier = Verifier()
+        self.intake = Intake(self.bank, self.store, self.hub, self.verifier, on_late_commit=self._settle)
         self.failed: asyncio.Event | None = None  # made by start_store (it needs the loop)
         self.pending_blocks: list[Block] = []  # finished blocks not yet confirmed
         self.confirmed_announced = self.bank.confirmed_slot()
@@ -168,13 +173,14 @@ class Localnet:
         self._rooted_task = asyncio.ensure_future(self._rooted_feed())
 
     async def start_store(self) -> None:
-        """Starts the writer process (start() does it; call it first to run transactions,
-        e.g. provision(), before the server listens). `failed` is set if the writer dies:
-        the server must stop, as it can no longer make transactions durable."""
+        """Starts the writer and verifier processes (start() does it; call it first to run
+        transactions, e.g. provision(), before the server listens). `failed` is set if the
+        writer dies: the server must stop, as it can no longer make transactions durable."""
         if not self.store.started:
             self.failed = asyncio.Event()
             self.store.on_failure = lambda error: self.failed.set()
             await self.store.start()
+            self.verifier.start()
 
     async def stop(self) -> None:
         for task in (self._timer, self._rooted_task):
@@ -191,6 +197,7 @@ class Localnet:
             await self._http.close()
         if self._background:
             await asyncio.wait(self._background, timeout=5)
+        await self.verifier.close()  # what it still checks runs, and is committed below
         await self.store.close()
 
     async def _slots(self) -> None:
@@ -250,19 +257,12 @@ class Localnet:
                 log.exception("finalized notifications of slot %d failed", slot)
 
     # -- transactions --------------------------------------------------------------------
-    async def execute(self, tx: VersionedTransaction, signature: str | None = None, *, verified: bool = False) -> ProcessResult:
-        """Processes `tx` now (its signatures checked by the bank unless `verified`: see
-        sigverify.py); when it landed, returns only after its durable commit."""
-        result = self.bank.process(tx, signature, verified=verified)
-        record = result.record
-        if record is None:
-            return result
-        self.hub.publish_tx(result, "processed")
-        write = Write(accounts=result.accounts, tx=record, addresses=[bytes(k) for k in dict.fromkeys(result.keys)])
-        # _committed runs from the store's acknowledgement even if this request is
-        # cancelled meanwhile (the client went away): the transaction is still confirmed.
-        await self.store.submit(write, lambda: self._committed(result))
-        return result
+    async def execute(self, tx: VersionedTransaction, signature: str | None = None, *, verified: bool = False,
+                      preflight: Callable[[bool], None] | None = None) -> ProcessResult:
+        """Processes `tx` (intake.py: in arrival order; its signatures checked on the verifier
+        process unless `verified`; `preflight(verified)` right before, which may raise the
+        error to answer instead); when it landed, returns only after its durable commit."""
+        return await self.intake.execute(tx, signature or str(tx.signatures[0]), verified=verified, preflight=preflight)
 
     async def run_instructions(self, instructions: list, signers: list[Keypair]) -> ProcessResult:
         """Signs `instructions` with the faucet (fee payer) and `signers`, and executes them
@@ -304,11 +304,3 @@ class Localnet:
                 if ixs:
                     await self.run_instructions(ixs, [])
         return mint
-
-    def _committed(self, result: ProcessResult) -> None:
-        if result.record.committed:
-            return
-        self.bank.mark_committed(result.signature)
-        self.hub.publish_tx(result, "confirmed")
-        if result.record.slot < self.bank.slot:  # committed after its slot ended: it may confirm that slot
-            self._settle()

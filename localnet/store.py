@@ -32,11 +32,9 @@ import concurrent.futures
 import fcntl
 import json
 import logging
-import os
 import pickle
 import struct
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +44,8 @@ from solders.account import Account
 from solders.pubkey import Pubkey
 
 from .bank import AccountRow, Block, TxRecord
+from .child import Child
+from .frames import frame
 from .writer import LOCK_FILE, SCHEMA, SCHEMA_VERSION, apply_frames, connect
 
 __all__ = ["Store", "Write", "Loaded", "LedgerInUse", "StoreFailed"]
@@ -54,7 +54,6 @@ log = logging.getLogger("crowdcompute.localnet.store")
 
 SERVER_LOCK = "server.lock"
 WRITER_WAIT_S = 30.0  # how long a restart waits for a previous writer to finish
-_LENGTH = struct.Struct("<I")
 _ACK = struct.Struct("<Q")
 
 
@@ -71,23 +70,21 @@ class Write:
     """One unit of durability: committed atomically (with others queued beside it)."""
 
     accounts: list[AccountRow] = field(default_factory=list)
-    tx: TxRecord | None = None
-    addresses: list[bytes] = field(default_factory=list)  # the transaction's keys, as bytes
+    txs: list[tuple[TxRecord, list[bytes]]] = field(default_factory=list)  # each with its keys (bytes): the address index
     block: Block | None = None
     meta: dict[str, str] = field(default_factory=dict)
 
     def frame(self) -> tuple:
-        """The writer's tuple (writer.apply_frames): plain bytes, ints and strings only."""
-        accounts = [
-            (bytes(row.pubkey), None if (a := row.account) is None else (a.lamports, bytes(a.owner), bytes(a.data), int(a.executable), str(a.rent_epoch)))
+        """The writer's tuple (writer.apply_frames): plain bytes, ints and strings only. An
+        account written by several transactions of the write goes once, in its last state."""
+        accounts = {
+            bytes(row.pubkey): None if (a := row.account) is None else (a.lamports, bytes(a.owner), bytes(a.data), int(a.executable), str(a.rent_epoch))
             for row in self.accounts
-        ]
-        txs, addresses = (), ()
-        if (t := self.tx) is not None:
-            txs = ((t.tx_id, t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_data),)
-            addresses = [(address, t.tx_id) for address in self.addresses]
+        }
+        txs = [(t.tx_id, t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_data) for t, _ in self.txs]
+        addresses = [(address, t.tx_id) for t, keys in self.txs for address in keys]
         blocks = () if (b := self.block) is None else ((b.slot, b.block_time, len(b.signatures)),)
-        return accounts, txs, addresses, blocks, self.meta
+        return list(accounts.items()), txs, addresses, blocks, self.meta
 
 
 @dataclass
@@ -110,17 +107,12 @@ class Store:
         _wait_for_writer(ledger / LOCK_FILE)
         self.conn = connect(self.path)
         self.conn.executescript(SCHEMA)
-        self._process: subprocess.Popen | None = None
+        self._writer: Child | None = None
         self._pending: collections.deque[tuple[asyncio.Future, Callable[[], None] | None]] = collections.deque()
-        self._outbox: list[bytes] = []  # frames of this loop turn
-        self._unsent = bytearray()  # what the pipe did not take yet
-        self._writing = False
         self._acks = bytearray()
         self._acknowledged = 0
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._in_fd: int | None = None
-        self._out_fd: int | None = None
         self._reader: concurrent.futures.ThreadPoolExecutor | None = None
         self._read_conn = None
         self.failed: StoreFailed | None = None
@@ -129,7 +121,12 @@ class Store:
 
     @property
     def started(self) -> bool:
-        return self._process is not None
+        return self._writer is not None
+
+    @property
+    def _process(self) -> subprocess.Popen | None:
+        """The writer process (None before start and after close)."""
+        return None if self._writer is None else self._writer.process
 
     # -- startup (synchronous, before serving) -------------------------------------------
     def load(self, *, status_slots: int, record_slots: int) -> Loaded | None:
@@ -174,73 +171,29 @@ class Store:
         self.conn.execute("COMMIT")
 
     # -- the writer process --------------------------------------------------------------
-    # Plain pipes watched by the loop (add_reader/add_writer), not asyncio's subprocess
-    # streams: an acknowledgement then resolves its writes in the callback that reads it,
-    # instead of two loop turns later (StreamReader, then the coroutine reading it), and
-    # under load every loop turn is about a millisecond of other requests.
     async def start(self) -> None:
         """Starts the writer process and the reader thread."""
         self.conn.close()
         self.conn = None
         self._loop = asyncio.get_running_loop()
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "crowdcompute.localnet.writer", str(self.path)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
-        self._in_fd, self._out_fd = self._process.stdin.fileno(), self._process.stdout.fileno()
-        os.set_blocking(self._in_fd, False)
-        os.set_blocking(self._out_fd, False)
-        self._exited = self._loop.create_future()
-        self._loop.add_reader(self._out_fd, self._on_acks)
+        self._writer = Child("crowdcompute.localnet.writer", [str(self.path)], on_output=self._on_acks, on_exit=self._on_writer_exit)
+        self._writer.start()
         self._reader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="localnet-reader")
 
     def submit(self, write: Write, on_commit: Callable[[], None] | None = None) -> asyncio.Future:
         """Queues `write`. Once it is committed (fsynced), `on_commit()` is called and then
         the future resolves; `on_commit` runs even if whoever awaits the future gave up."""
-        if self._process is None:
+        if self._writer is None:
             raise RuntimeError("the store's writer is not started (Localnet.start_store)")
         future = self._loop.create_future()
         if self.failed is not None:
             future.set_exception(self.failed)
             return future
-        payload = pickle.dumps(write.frame(), pickle.HIGHEST_PROTOCOL)
-        if not self._outbox:  # one pipe write per loop turn, not one per transaction
-            self._loop.call_soon(self._flush)
-        self._outbox.append(_LENGTH.pack(len(payload)) + payload)
+        self._writer.send(frame(pickle.dumps(write.frame(), pickle.HIGHEST_PROTOCOL)))
         self._pending.append((future, on_commit))
         return future
 
-    def _flush(self) -> None:
-        if self._outbox:
-            self._unsent += b"".join(self._outbox)
-            self._outbox.clear()
-        if not self._unsent or self._in_fd is None:
-            return
-        try:
-            sent = os.write(self._in_fd, self._unsent)
-        except BlockingIOError:
-            sent = 0
-        except (BrokenPipeError, OSError):
-            self._unsent.clear()  # the writer is gone: _on_acks reports it
-            return
-        del self._unsent[:sent]
-        if self._unsent and not self._writing:
-            self._writing = True
-            self._loop.add_writer(self._in_fd, self._on_writable)
-
-    def _on_writable(self) -> None:
-        self._writing = False
-        self._loop.remove_writer(self._in_fd)
-        self._flush()
-
-    def _on_acks(self) -> None:
-        try:
-            data = os.read(self._out_fd, 1 << 16)
-        except BlockingIOError:
-            return
-        if not data:
-            self._loop.remove_reader(self._out_fd)
-            asyncio.ensure_future(self._reap())
-            return
+    def _on_acks(self, data: bytes) -> None:
         self._acks += data
         if len(self._acks) < 8:
             return
@@ -259,13 +212,9 @@ class Store:
             if not future.done():
                 future.set_result(None)
 
-    async def _reap(self) -> None:
-        process = self._process
-        code = await self._loop.run_in_executor(None, process.wait)
+    def _on_writer_exit(self, code: int) -> None:
         if self._pending or not self._closing:
             self._fail(StoreFailed(f"the ledger writer exited (code {code}) with {len(self._pending)} writes not committed"))
-        if not self._exited.done():
-            self._exited.set_result(code)
 
     def _fail(self, error: StoreFailed) -> None:
         self.failed = error
@@ -280,21 +229,9 @@ class Store:
     async def close(self) -> None:
         """Lets the writer commit everything queued, then ends it."""
         self._closing = True
-        if self._process is not None:
-            self._flush()
-            while self._unsent and self._process.poll() is None:  # rare: a full pipe at shutdown
-                await asyncio.sleep(0.01)
-                self._flush()
-            if self._writing:
-                self._loop.remove_writer(self._in_fd)
-            self._process.stdin.close()
-            self._in_fd = None
-            try:
-                await asyncio.wait_for(asyncio.shield(self._exited), 30)
-            except asyncio.TimeoutError:
-                self._process.kill()
-            self._process.stdout.close()
-            self._process = None
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
         if self._reader is not None:
             await asyncio.get_running_loop().run_in_executor(self._reader, self._close_reader)
             self._reader.shutdown(wait=False)

@@ -6,7 +6,7 @@ which executes the transactions, by a third. Here the server's loop only pickles
 write and hands it to a pipe; the rows, the B-trees and the fsync happen on the other core.
 
 Protocol (stdin -> stdout, both binary):
-    in   frames: u32 little-endian length, then a pickled `Frame` tuple (store.py builds
+    in   frames (frames.py) each holding a pickled tuple (store.py's Write.frame builds
          them): (accounts, transactions, address rows, blocks, meta items).
     out  acknowledgements: u64 little-endian, the number of frames committed so far.
 The writer takes every frame already in the pipe, applies them in ONE SQLite transaction
@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import pickle
-import select
 import signal
 import sqlite3
 import struct
 import sys
 from pathlib import Path
+
+from .frames import read_frames
 
 __all__ = ["main", "apply_frames", "SCHEMA", "SCHEMA_VERSION", "connect"]
 
@@ -54,7 +54,6 @@ CREATE TABLE IF NOT EXISTS blocks (
   slot INTEGER PRIMARY KEY, block_time INTEGER NOT NULL, transactions INTEGER NOT NULL);
 """
 
-_LENGTH = struct.Struct("<I")
 _ACK = struct.Struct("<Q")
 LOCK_FILE = "writer.lock"
 
@@ -109,32 +108,6 @@ def _meta_columns(meta: bytes | str) -> tuple[str, str | None]:
     return _compact(decoded), None if err is None else _compact(err)
 
 
-def _parse(buffer: bytearray) -> list[tuple]:
-    """Takes every complete frame off the front of `buffer`."""
-    frames = []
-    while len(buffer) >= 4:
-        (length,) = _LENGTH.unpack_from(buffer)
-        if len(buffer) < 4 + length:
-            break
-        frames.append(pickle.loads(bytes(buffer[4:4 + length])))
-        del buffer[:4 + length]
-    return frames
-
-
-def read_frames(fd: int, buffer: bytearray) -> tuple[list[tuple], bool]:
-    """Waits for at least one complete frame (or end of input), then takes whatever else
-    the pipe holds already: that is the commit group. Returns (frames, eof)."""
-    frames: list[tuple] = []
-    while True:
-        frames += _parse(buffer)
-        if frames and not select.select([fd], [], [], 0)[0]:
-            return frames, False
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return frames + _parse(buffer), True
-        buffer.extend(chunk)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
@@ -151,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     buffer = bytearray()
     committed = 0
     while True:
-        frames, eof = read_frames(source.fileno(), buffer)
+        payloads, eof = read_frames(source.fileno(), buffer)
+        frames = [pickle.loads(payload) for payload in payloads]
         if frames:
             try:
                 conn.execute("BEGIN")

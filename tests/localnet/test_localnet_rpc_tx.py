@@ -10,6 +10,7 @@ import time
 import based58
 import pytest
 import zstandard
+from solana.rpc.api import Client
 from solana.rpc.commitment import Confirmed, Finalized
 from solana.rpc.core import RPCException
 from solana.rpc.types import DataSliceOpts, MemcmpOpts, TokenAccountOpts, TxOpts
@@ -245,21 +246,29 @@ def test_v0_transaction(server, client):
     assert raw["transaction"]["message"]["addressTableLookups"] == []
 
 
+def _chain(client: Client):
+    """A funded payer's chain of transfers: (middle, final, tx(signer, to, lamports)), where
+    the payer pays every fee and signs, and `signer` None means the payer alone."""
+    payer = funded(client, 1_000_000_000)
+    blockhash = client.get_latest_blockhash(Confirmed).value.blockhash
+
+    def tx(signer: Keypair | None, to, lamports: int) -> Transaction:
+        ix = transfer(TransferParams(from_pubkey=(signer or payer).pubkey(), to_pubkey=to, lamports=lamports))
+        return Transaction([payer] if signer is None else [signer, payer], Message.new_with_blockhash([ix], payer.pubkey(), blockhash), blockhash)
+
+    return Keypair(), Keypair().pubkey(), tx
+
+
 def test_batch_of_sends_runs_in_order_and_shares_commits(server, client):
     """A JSON-RPC batch of sendTransaction: each runs in the batch's order (the second spends
     what the first paid in), each answer sits at its request's place, a failure stays its own."""
-    payer = funded(client, 1_000_000_000)
-    middle = Keypair()
-    final = Keypair().pubkey()
-    blockhash = client.get_latest_blockhash(Confirmed).value.blockhash
+    middle, final, transfer_tx = _chain(client)
 
     def tx(signer: Keypair, to, lamports: int) -> str:
-        ix = transfer(TransferParams(from_pubkey=signer.pubkey(), to_pubkey=to, lamports=lamports))
-        built = Transaction([signer, payer] if signer is not payer else [payer], Message.new_with_blockhash([ix], payer.pubkey(), blockhash), blockhash)
-        return base64.b64encode(bytes(built)).decode()
+        return base64.b64encode(bytes(transfer_tx(signer, to, lamports))).decode()
 
     batch = [
-        {"jsonrpc": "2.0", "id": "fund", "method": "sendTransaction", "params": [tx(payer, middle.pubkey(), 3 * RENT_EXEMPT_0), {"encoding": "base64"}]},
+        {"jsonrpc": "2.0", "id": "fund", "method": "sendTransaction", "params": [tx(None, middle.pubkey(), 3 * RENT_EXEMPT_0), {"encoding": "base64"}]},
         {"jsonrpc": "2.0", "id": "spend", "method": "sendTransaction", "params": [tx(middle, final, RENT_EXEMPT_0), {"encoding": "base64"}]},
         {"jsonrpc": "2.0", "id": "too much", "method": "sendTransaction", "params": [tx(middle, final, 10**12), {"encoding": "base64"}]},
         {"jsonrpc": "2.0", "id": 7, "method": "getHealth"},
@@ -270,3 +279,18 @@ def test_batch_of_sends_runs_in_order_and_shares_commits(server, client):
     assert replies[2]["error"]["code"] == -32002 and replies[3]["result"] == "ok"
     assert client.get_balance(final).value == RENT_EXEMPT_0
     assert client.get_balance(middle.pubkey()).value == 2 * RENT_EXEMPT_0  # the payer paid the fees
+
+
+def test_batch_of_sends_without_preflight_runs_in_order(server, client):
+    """The same without preflight: the signatures are checked together on the verifier
+    process, then the sends execute in the batch's order (the second spends what the first
+    paid in) and both are confirmed when answered."""
+    middle, final, tx = _chain(client)
+    sends = [tx(None, middle.pubkey(), 3 * RENT_EXEMPT_0), tx(middle, final, RENT_EXEMPT_0)]
+    batch = [{"jsonrpc": "2.0", "id": i, "method": "sendTransaction", "params": [base64.b64encode(bytes(t)).decode(), {"encoding": "base64", "skipPreflight": True}]}
+             for i, t in enumerate(sends)]
+    replies = rpc(server.url, None, raw=json.dumps(batch).encode())
+    assert [r.get("result") for r in replies] == [str(t.signatures[0]) for t in sends], replies
+    statuses = rpc(server.url, "getSignatureStatuses", [[str(t.signatures[0]) for t in sends]])["result"]["value"]
+    assert all(s["err"] is None and s["confirmationStatus"] in ("confirmed", "finalized") for s in statuses), statuses
+    assert client.get_balance(final).value == RENT_EXEMPT_0

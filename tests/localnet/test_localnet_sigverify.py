@@ -1,10 +1,16 @@
-"""Signature verification, done once by the bank (sigverify.py; its LiteSVM runs with its
-own check off): every way in still refuses a bad signature, and a good one still lands,
-with nothing charged for a refused one."""
+"""Signature verification, done once per transaction (sigverify.py; the bank's LiteSVM runs
+with its own check off), on the verifier process for what clients send (verifier.py,
+intake.py): every way in still refuses a bad signature, and a good one still lands, with
+nothing charged for a refused one; the process gives sigverify's verdicts, and a server
+whose verifier died checks on its event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import os
+import signal
+import time
 
 from solders.hash import Hash
 from solders.keypair import Keypair
@@ -15,7 +21,9 @@ from solders.transaction import Transaction, VersionedTransaction
 
 from crowdcompute.localnet.sigverify import verify
 
-from .localnet_helpers import RENT_EXEMPT_0, funded, rpc
+from crowdcompute.localnet.verifier import Verifier
+
+from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, funded, rpc
 
 
 def _tampered(tx: Transaction | VersionedTransaction, index: int = 0) -> bytes:
@@ -87,3 +95,64 @@ def test_bank_process_verifies_unless_told(server):
     assert result.record is None and "SignatureFailure" in str(result.err)
     good = VersionedTransaction.from_bytes(bytes(_transfer(faucet, bank.blockhash(), 2)))
     assert bank.process(good).record is not None
+
+
+def _batch_of_every_kind() -> tuple[list[VersionedTransaction], list[bool]]:
+    payer, cosigner, blockhash = Keypair(), Keypair(), Hash.new_unique()
+    legacy = _transfer(payer, blockhash, 1, cosigner=cosigner)
+    v0 = VersionedTransaction(MessageV0.try_compile(payer.pubkey(), [transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=5))], [], blockhash), [payer])
+    txs = [VersionedTransaction.from_bytes(raw) for raw in (bytes(legacy), _tampered(legacy, 0), _tampered(legacy, 1), bytes(v0), _tampered(v0))]
+    txs.append(VersionedTransaction.populate(v0.message, [Signature.default()]))
+    return txs, [True, False, False, True, False, False]
+
+
+def test_verifier_process_gives_sigverifys_verdicts_batch_by_batch():
+    txs, expected = _batch_of_every_kind()
+    assert [verify(tx) for tx in txs] == expected
+
+    async def run() -> list[list[bool]]:
+        verifier = Verifier()
+        verifier.start()
+        answers: list[list[bool]] = []
+        done = asyncio.Event()
+
+        def got(verdicts: list[bool]) -> None:
+            answers.append(verdicts)
+            if len(answers) == 3:
+                done.set()
+
+        try:
+            verifier.check(txs, got)
+            verifier.check(txs[:2], got)
+            verifier.check(list(reversed(txs)), got)
+            await asyncio.wait_for(done.wait(), 30)
+            assert verifier.process is not None and verifier.process.poll() is None  # answered by the process
+        finally:
+            await verifier.close()
+        return answers
+
+    assert asyncio.run(run()) == [expected, expected[:2], list(reversed(expected))]
+
+
+def test_a_dead_verifier_leaves_the_checks_to_the_event_loop(tmp_path):
+    server = ThreadServer(tmp_path / "ledger", slot_ms=50, finality_lag=None)
+    try:
+        verifier = server.net.verifier.process
+        os.kill(verifier.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while server.net.verifier.process is not None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert server.net.verifier.process is None
+        payer = Keypair()
+        signature = rpc(server.url, "requestAirdrop", [str(payer.pubkey()), 10**9])["result"]
+        blockhash = Hash.from_string(rpc(server.url, "getLatestBlockhash")["result"]["value"]["blockhash"])
+        for config in ({"skipPreflight": True}, {"skipPreflight": False}):
+            answer = _send(server.url, _tampered(_transfer(payer, blockhash, 10)), **config)
+            assert answer["error"]["code"] == -32003, answer
+        good = _transfer(payer, blockhash, 20)
+        assert _send(server.url, bytes(good), skipPreflight=True)["result"] == str(good.signatures[0])
+        statuses = rpc(server.url, "getSignatureStatuses", [[signature, str(good.signatures[0])]])["result"]["value"]
+        assert all(s["err"] is None and s["confirmationStatus"] in ("confirmed", "finalized") for s in statuses), statuses
+        assert not server.net.failed.is_set()  # the writer, not the verifier, is what durability needs
+    finally:
+        server.stop()

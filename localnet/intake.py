@@ -1,0 +1,152 @@
+"""The transaction path: every transaction the server executes (sendTransaction, airdrops,
+provisioning) goes through here, in arrival order.
+
+What arrives in one loop turn is one batch. Its signatures are checked together on the
+verifier process (verifier.py), except where the server signed them itself (airdrops,
+provisioning). Then the batch runs in order: a sendTransaction's preflight (simulation), then
+the bank executes the transaction (after a failed check the bank checks again and refuses
+it, after its duplicate check, as it always did), and what landed goes to the ledger as ONE write (records, address
+rows, and each changed account once, in its last state). A caller's future resolves with
+its ProcessResult at once when the transaction did not land, and after the commit when it
+did: by then it is committed, marked so and notified at `confirmed`, so an answered
+transaction survives kill -9. Batches run in the order they arrived, even one with nothing
+to check behind one still at the verifier.
+
+Why batches: per transaction, the loop used to pay a coroutine resumption, a pickle and a
+pending future for its write, and the check itself; now it pays for these once per batch
+(the check not at all), which is what keeps the event loop, the localnet's bottleneck,
+below 0.12 ms a transfer (docs/architecture.md has the profile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from typing import Callable
+
+from solders.transaction import VersionedTransaction
+
+from .bank import Bank, ProcessResult
+from .pubsub import Hub
+from .store import Store, Write
+from .verifier import Verifier
+
+__all__ = ["Intake", "Preflight"]
+
+Preflight = Callable[[bool], None]  # given whether the signatures verified; raises to refuse
+
+log = logging.getLogger("crowdcompute.localnet.intake")
+
+
+class _Entry:
+    __slots__ = ("tx", "signature", "verified", "preflight", "future")
+
+    def __init__(self, tx: VersionedTransaction, signature: str, verified: bool, preflight: Preflight | None, future: asyncio.Future) -> None:
+        self.tx, self.signature, self.verified, self.preflight, self.future = tx, signature, verified, preflight, future
+
+
+class _Batch:
+    __slots__ = ("entries", "verdicts")
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        self.entries = entries
+        self.verdicts: list[bool] | None = None  # the verifier's, for the entries not verified yet
+
+
+class Intake:
+    def __init__(self, bank: Bank, store: Store, hub: Hub, verifier: Verifier, on_late_commit: Callable[[], None]) -> None:
+        """`on_late_commit()` is called after a commit that confirmed transactions of a slot
+        that has ended already (the confirmed slot may move)."""
+        self.bank, self.store, self.hub, self.verifier = bank, store, hub, verifier
+        self.on_late_commit = on_late_commit
+        self._open: list[_Entry] = []  # this loop turn's
+        self._queue: collections.deque[_Batch] = collections.deque()  # batches not run yet, oldest first
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def execute(self, tx: VersionedTransaction, signature: str, *, verified: bool = False, preflight: Preflight | None = None) -> asyncio.Future:
+        """A future of `tx`'s ProcessResult (see the module doc). `preflight(verified)` runs
+        at the transaction's turn, right before it executes; what it raises is the future's
+        outcome instead, and the transaction does not execute."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        future = self._loop.create_future()
+        if not self._open:
+            self._loop.call_soon(self._close_batch)
+        self._open.append(_Entry(tx, signature, verified, preflight, future))
+        return future
+
+    def _close_batch(self) -> None:
+        batch = _Batch(self._open)
+        self._open = []
+        self._queue.append(batch)
+        unchecked = [entry.tx for entry in batch.entries if not entry.verified]
+        if unchecked:
+            self.verifier.check(unchecked, lambda verdicts: self._checked(batch, verdicts))
+        else:
+            self._checked(batch, [])
+
+    def _checked(self, batch: _Batch, verdicts: list[bool]) -> None:
+        batch.verdicts = verdicts
+        while self._queue and self._queue[0].verdicts is not None:
+            self._run(self._queue.popleft())
+
+    def _run(self, batch: _Batch) -> None:
+        verdicts = iter(batch.verdicts)
+        failed = self.store.failed
+        write = Write()
+        landed: list[tuple[asyncio.Future, ProcessResult]] = []
+        for entry in batch.entries:
+            verified = entry.verified or next(verdicts)
+            if failed is not None:  # refused before execution: the server is stopping
+                _fail(entry.future, failed)
+                continue
+            try:
+                if entry.preflight is not None:
+                    entry.preflight(verified)
+                    verified = True  # it refuses a transaction whose signatures failed
+                result = self.bank.process(entry.tx, entry.signature, verified=verified)
+                if result.record is not None:
+                    self.hub.publish_tx(result, "processed")
+            except Exception as error:  # noqa: BLE001 - its caller answers it (the preflight's error, or an internal one)
+                _fail(entry.future, error)
+                continue
+            if result.record is None:
+                _resolve(entry.future, result)
+                continue
+            write.accounts += result.accounts
+            write.txs.append((result.record, [bytes(k) for k in dict.fromkeys(result.keys)]))
+            landed.append((entry.future, result))
+        if landed:
+            # _committed runs from the store's acknowledgement even if a caller gave up
+            # meanwhile (the client went away): its transaction is still confirmed.
+            committed = self.store.submit(write, lambda: self._committed(landed))
+            committed.add_done_callback(lambda done: self._not_committed(done, landed))
+
+    def _committed(self, landed: list[tuple[asyncio.Future, ProcessResult]]) -> None:
+        late = False
+        for future, result in landed:
+            if not result.record.committed:
+                self.bank.mark_committed(result.signature)
+                self.hub.publish_tx(result, "confirmed")
+                late = late or result.record.slot < self.bank.slot  # it may confirm that slot
+            _resolve(future, result)
+        if late:
+            self.on_late_commit()
+
+    @staticmethod
+    def _not_committed(done: asyncio.Future, landed: list[tuple[asyncio.Future, ProcessResult]]) -> None:
+        error = None if done.cancelled() else done.exception()
+        if error is not None:  # the writer died (StoreFailed): the callers learn it
+            for future, _ in landed:
+                _fail(future, error)
+
+
+def _resolve(future: asyncio.Future, value: object) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _fail(future: asyncio.Future, error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
