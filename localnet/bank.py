@@ -581,7 +581,9 @@ class Bank:
         post = [a.lamports if a is not None else 0 for a in post_accounts]
         meta = result.meta() if isinstance(result, FailedTransactionMetadata) else result
         logs = list(meta.logs())
-        undeployed = self._first_undeployed(logs)
+        # Only a loader-v3/v4 program can be "not deployed", and every program a transaction
+        # invokes (CPI included) is one of its keys: without such an account, no log to read.
+        undeployed = self._first_undeployed(logs) if any(a is not None and a.owner in PROGRAM_LOADERS for a in post_accounts) else None
         if isinstance(result, FailedTransactionMetadata):
             err = result.err()
             landed = post[0] != pre[0] - priority  # the signature fee was charged: it is in a block
@@ -713,7 +715,7 @@ class Bank:
         """Solana's pre/postTokenBalances: one entry per SPL token account among `keys`."""
         out = []
         for index, account in enumerate(accounts):
-            if account is None or len(account.data) < 165 or account.owner not in TOKEN_PROGRAMS or not account.lamports or not is_token_account(account):
+            if account is None or account.owner not in TOKEN_PROGRAMS or len(account.data) < 165 or not account.lamports or not is_token_account(account):
                 continue
             data = bytes(account.data)
             mint = self.svm.get_account(Pubkey(data[0:32]))

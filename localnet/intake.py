@@ -122,6 +122,7 @@ class Intake:
             # meanwhile (the client went away): its transaction is still confirmed.
             committed = self.store.submit(write, lambda: self._committed(landed))
             committed.add_done_callback(lambda done: self._not_committed(done, landed))
+            self.store.flush()  # the batch is complete: the writer can start on it now
 
     def _committed(self, landed: list[tuple[asyncio.Future, ProcessResult]]) -> None:
         late = False

@@ -27,7 +27,7 @@ import shutil
 import time
 import tomllib
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable
 
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -257,12 +257,13 @@ class Localnet:
                 log.exception("finalized notifications of slot %d failed", slot)
 
     # -- transactions --------------------------------------------------------------------
-    async def execute(self, tx: VersionedTransaction, signature: str | None = None, *, verified: bool = False,
-                      preflight: Callable[[bool], None] | None = None) -> ProcessResult:
+    def execute(self, tx: VersionedTransaction, signature: str | None = None, *, verified: bool = False,
+                preflight: Callable[[bool], None] | None = None) -> Awaitable[ProcessResult]:
         """Processes `tx` (intake.py: in arrival order; its signatures checked on the verifier
         process unless `verified`; `preflight(verified)` right before, which may raise the
-        error to answer instead); when it landed, returns only after its durable commit."""
-        return await self.intake.execute(tx, signature or str(tx.signatures[0]), verified=verified, preflight=preflight)
+        error to answer instead); when it landed, the result comes only after its durable
+        commit. A future, not a coroutine: one frame fewer to resume on the hot path."""
+        return self.intake.execute(tx, signature or str(tx.signatures[0]), verified=verified, preflight=preflight)
 
     async def run_instructions(self, instructions: list, signers: list[Keypair]) -> ProcessResult:
         """Signs `instructions` with the faucet (fee payer) and `signers`, and executes them

@@ -193,6 +193,11 @@ class Store:
         self._pending.append((future, on_commit))
         return future
 
+    def flush(self) -> None:
+        """Hands what was submitted to the writer now, not at the end of the loop turn."""
+        if self._writer is not None:
+            self._writer.flush()
+
     def _on_acks(self, data: bytes) -> None:
         self._acks += data
         if len(self._acks) < 8:
