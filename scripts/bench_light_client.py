@@ -18,6 +18,7 @@ import base64
 import json
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from solders.hash import Hash
 from solders.keypair import Keypair
@@ -37,6 +38,7 @@ class LightResult:
     unconfirmed: int
     send_s: float
     total_s: float
+    client_cpu_s: float  # this process's CPU from the first send to the last poll (signing excluded)
 
 
 class RawRpc:
@@ -87,7 +89,10 @@ async def _fund(rpc: RawRpc, keys: list[Pubkey], timeout_s: float = 60) -> None:
         await asyncio.sleep(0.1)
 
 
-async def run(host: str, port: int, *, count: int = 20_000, senders: int = 20, inflight: int = 32, give_up_s: float = 60) -> LightResult:
+async def run(host: str, port: int, *, count: int = 20_000, senders: int = 20, inflight: int = 32, give_up_s: float = 60,
+              on_start: Callable[[], None] | None = None) -> LightResult:
+    """`on_start()` is called right before the first send, when the clock starts (a caller
+    measuring the server's CPU takes its first reading there)."""
     control = await RawRpc.open(host, port)
     try:
         keys = [Keypair() for _ in range(senders)]
@@ -107,7 +112,9 @@ async def run(host: str, port: int, *, count: int = 20_000, senders: int = 20, i
                 if "error" in reply:
                     raise RuntimeError(f"sendTransaction: {reply['error']}")
 
-        start = time.perf_counter()
+        if on_start is not None:
+            on_start()
+        start, cpu_start = time.perf_counter(), time.process_time()
         await asyncio.gather(*(sender(c) for c in connections))
         sent = time.perf_counter()
         for c in connections:
@@ -127,6 +134,6 @@ async def run(host: str, port: int, *, count: int = 20_000, senders: int = 20, i
                 await asyncio.sleep(0.05)
         confirmed = count - len(waiting)
         total = last_seen - start
-        return LightResult(confirmed / total if total > 0 else 0.0, confirmed, len(waiting), sent - start, total)
+        return LightResult(confirmed / total if total > 0 else 0.0, confirmed, len(waiting), sent - start, total, time.process_time() - cpu_start)
     finally:
         control.close()

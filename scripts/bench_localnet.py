@@ -9,9 +9,10 @@ Starts `python -m crowdcompute.localnet` on free ports with a fresh ledger, then
                      (keep-alive connections, one request in flight on each); the server
                      answers after the transaction is durable (confirmed). As for the
                      baseline, transactions are signed before the clock starts.
-  server_cpu_ms_per_tx, writer_cpu_ms_per_tx, client_cpu_ms_per_tx
+  server_cpu_ms_per_tx, writer_cpu_ms_per_tx, verifier_cpu_ms_per_tx, client_cpu_ms_per_tx
                      CPU per transaction of the server's main process, of its ledger
-                     writer process and of this benchmark client, while sending
+                     writer and signature verifier processes and of this benchmark client,
+                     while sending
   confirm_p50/p99_ms send -> getSignatureStatuses reports `confirmed` (sequential sample)
   notify_p50_ms      confirmation (the acknowledged reply) -> the matching signatureSubscribe
                      notification at `confirmed`, for the same sample
@@ -19,11 +20,20 @@ Starts `python -m crowdcompute.localnet` on free ports with a fresh ledger, then
   light_tps, localnet_unconfirmed
                      the light client of bench_light_client.py (20,000 pre-signed transfers
                      from 20 senders, 32 requests in flight, raw JSON over keep-alive HTTP,
-                     skipPreflight, statuses polled until confirmed) against a fresh localnet
-  validator_tps, validator_unconfirmed, vs_validator
+                     skipPreflight, statuses polled until confirmed) against a fresh localnet:
+                     the median of --rounds runs, and the transfers left unconfirmed in all
+  light_cpu_ms_per_tx
+                     for those runs (medians), CPU per transfer from the first send to the
+                     last poll: {"main_thread", "writer", "verifier", "client"}
+  validator_tps, validator_unconfirmed, vs_validator, validator_cpu_ms_per_tx
                      the same light client against solana-test-validator when it is on PATH
-                     (run first, alone, then stopped: never both servers at once), and
-                     light_tps / validator_tps (target >= 1.25); null without a validator
+                     (fresh ledger, default settings, stopped after each run: never both
+                     servers at once), the runs alternating with the localnet's (this shared
+                     machine's speed drifts, and one run of either varies a lot): the median,
+                     the transfers left unconfirmed in all runs, light_tps / validator_tps
+                     (target >= 1.25), and the validator's CPU per transfer (all its
+                     threads); null without a validator
+  light_runs         every run of the comparison, in order: server, transfers/s, unconfirmed
 Prints a table, then as its LAST line one JSON object with those keys and `ratio`
 (rpc_tps / inproc_tps; target >= 0.25).
 """
@@ -43,7 +53,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import aiohttp
 from rich.console import Console
@@ -88,13 +100,24 @@ def own_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def children_cpu_seconds(pid: int) -> float:
-    """CPU time of the live children of `pid` (the ledger writer) and theirs."""
+def main_thread_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the main thread of process `pid` (the event loop)."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def helper_cpu_seconds(pid: int, module: str) -> float:
+    """CPU time of the live children of `pid` running `module` (the ledger writer, the
+    signature verifier)."""
     total = 0.0
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():
-            total += own_cpu_seconds(int(child)) + children_cpu_seconds(int(child))
+            if module.encode() in Path(f"/proc/{child}/cmdline").read_bytes():
+                total += own_cpu_seconds(int(child))
     return total
+
+
+WRITER, VERIFIER = "crowdcompute.localnet.writer", "crowdcompute.localnet.verifier"
 
 
 def rss_mb(pid: int) -> float:
@@ -174,13 +197,13 @@ async def read_reply(reader: asyncio.StreamReader) -> bytes:
     return body
 
 
-async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progress, batch: int = 1, segment: int = 10_000) -> tuple[float, float, float, float]:
+async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progress, batch: int = 1, segment: int = 10_000) -> tuple[float, float, float, float, float]:
     """`count` transfers from `clients` keep-alive connections, timed like the in-process
     baseline: the transactions of each segment are signed and encoded before its clock
     starts (a segment is short enough for its blockhash to stay valid), so the figure is
     the server's, not the Python client's signing and JSON work. Returns transactions per
     second, and CPU milliseconds per transaction of the server's main process, of its
-    ledger writer process and of this client."""
+    ledger writer and signature verifier processes and of this client."""
     keys = [Keypair() for _ in range(clients)]
     recipient = Keypair()  # funded first: it stays rent-exempt as the small transfers arrive
     host, port = url.removeprefix("http://").split(":")
@@ -189,7 +212,7 @@ async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progres
         await fund(rpc, keys + [recipient])
         recipient = recipient.pubkey()
         connections = [await asyncio.open_connection(host, int(port)) for _ in range(clients)]
-        elapsed = server_cpu = writer_cpu = client_cpu = 0.0
+        elapsed = server_cpu = writer_cpu = verifier_cpu = client_cpu = 0.0
         done = 0
         while done < count:
             take = min(segment, count - done)
@@ -207,20 +230,22 @@ async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progres
                     await read_reply(reader)
 
             start, client_start = time.perf_counter(), time.process_time()
-            server_start, writer_start = own_cpu_seconds(server_pid), children_cpu_seconds(server_pid)
+            server_start, writer_start, verifier_start = own_cpu_seconds(server_pid), helper_cpu_seconds(server_pid, WRITER), helper_cpu_seconds(server_pid, VERIFIER)
             await asyncio.gather(*(client(i) for i in range(clients)))
             took = time.perf_counter() - start
             elapsed += took
             server_segment = own_cpu_seconds(server_pid) - server_start
-            writer_segment = children_cpu_seconds(server_pid) - writer_start
+            writer_segment = helper_cpu_seconds(server_pid, WRITER) - writer_start
+            verifier_segment = helper_cpu_seconds(server_pid, VERIFIER) - verifier_start
             server_cpu += server_segment
             writer_cpu += writer_segment
+            verifier_cpu += verifier_segment
             client_cpu += time.process_time() - client_start
             done += take
-            progress(done, take / took, server_segment * 1000 / take, writer_segment * 1000 / take)
+            progress(done, take / took, server_segment * 1000 / take, writer_segment * 1000 / take, verifier_segment * 1000 / take)
         for _, writer in connections:
             writer.close()
-        return count / elapsed, server_cpu * 1000 / count, writer_cpu * 1000 / count, client_cpu * 1000 / count
+        return count / elapsed, server_cpu * 1000 / count, writer_cpu * 1000 / count, verifier_cpu * 1000 / count, client_cpu * 1000 / count
 
 
 async def latency_phase(url: str, ws_url: str, samples: int) -> tuple[list[float], list[float]]:
@@ -268,13 +293,38 @@ async def wait_healthy(url: str, deadline: float) -> None:
     raise RuntimeError("localnet did not become healthy")
 
 
-def validator_phase(count: int, console: Console) -> bench_light_client.LightResult | None:
+@dataclass
+class LightRun:
+    """One run of the light client: against which server, its result, and CPU milliseconds
+    per transfer from the first send to the last poll (the localnet's main thread, writer
+    and verifier, or the validator's process; and the client's)."""
+
+    server: str
+    result: bench_light_client.LightResult
+    cpu_ms: dict[str, float]
+
+    def line(self) -> str:
+        cpu = ", ".join(f"{name} {ms:.3f}" for name, ms in self.cpu_ms.items())
+        return f"{self.server}: {self.result.tps:,.0f} confirmed/s, {self.result.unconfirmed} unconfirmed; CPU ms a transfer: {cpu}"
+
+
+def light_run(server: str, port: int, count: int, readings: dict[str, Callable[[], float]]) -> LightRun:
+    """The light client against a server listening on `port`; `readings` name the CPU
+    counters (seconds) to read when the clock starts and when the run ends."""
+    first: dict[str, float] = {}
+
+    def started() -> None:
+        first.update({name: read() for name, read in readings.items()})
+
+    result = asyncio.run(bench_light_client.run("127.0.0.1", port, count=count, on_start=started))
+    cpu = {name: (read() - first[name]) * 1000 / count for name, read in readings.items()}
+    cpu["client"] = result.client_cpu_s * 1000 / count
+    return LightRun(server, result, cpu)
+
+
+def validator_run(binary: str, count: int) -> LightRun:
     """The light client against solana-test-validator (fresh ledger, default settings),
-    which is stopped before this returns; None when it is not on PATH."""
-    binary = shutil.which("solana-test-validator")
-    if binary is None:
-        console.print("solana-test-validator not on PATH: no comparison with it")
-        return None
+    which is stopped before this returns."""
     port, faucet, gossip = free_port(), free_port(), free_port()
     with tempfile.TemporaryDirectory() as ledger:
         proc = subprocess.Popen([binary, "--reset", "--quiet", "--ledger", ledger, "--bind-address", "127.0.0.1", "--rpc-port", str(port),
@@ -284,8 +334,7 @@ def validator_phase(count: int, console: Console) -> bench_light_client.LightRes
             url = f"http://127.0.0.1:{port}"
             asyncio.run(wait_healthy(url, time.perf_counter() + 60))
             time.sleep(2)  # healthy before its first confirmed slot: let blockhashes be served
-            console.print(f"validator: light client, {count:,} transfers...")
-            return asyncio.run(bench_light_client.run("127.0.0.1", port, count=count))
+            return light_run("validator", port, count, {"validator": lambda: own_cpu_seconds(proc.pid)})
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -293,6 +342,65 @@ def validator_phase(count: int, console: Console) -> bench_light_client.LightRes
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
+
+
+def localnet_run(count: int) -> LightRun:
+    """The light client against a fresh localnet, stopped before this returns."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as ledger:
+        server = subprocess.Popen([sys.executable, "-m", "crowdcompute.localnet", "--rpc-port", str(port), "--ledger", ledger, "--reset", "--quiet"], cwd=ROOT)
+        try:
+            asyncio.run(wait_healthy(f"http://127.0.0.1:{port}", time.perf_counter() + 30))
+            return light_run("localnet", port, count, {
+                "main_thread": lambda: main_thread_cpu_seconds(server.pid),
+                "writer": lambda: helper_cpu_seconds(server.pid, WRITER),
+                "verifier": lambda: helper_cpu_seconds(server.pid, VERIFIER),
+            })
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def comparison(count: int, rounds: int, with_validator: bool, console: Console) -> tuple[list[LightRun], list[LightRun]]:
+    """`rounds` light-client runs on the localnet, each after one on solana-test-validator
+    when it is on PATH and wanted: (validator runs, localnet runs). Alternating, one server
+    at a time, so that both see the machine as it was around them."""
+    binary = shutil.which("solana-test-validator") if with_validator else None
+    if with_validator and binary is None:
+        console.print("solana-test-validator not on PATH: no comparison with it")
+    validator: list[LightRun] = []
+    localnet: list[LightRun] = []
+    for round_ in range(1, rounds + 1):
+        if binary is not None:
+            console.print(f"round {round_}/{rounds}: validator, light client, {count:,} transfers...")
+            validator.append(validator_run(binary, count))
+            console.print("  " + validator[-1].line())
+        console.print(f"round {round_}/{rounds}: localnet, light client, {count:,} transfers...")
+        localnet.append(localnet_run(count))
+        console.print("  " + localnet[-1].line())
+    return validator, localnet
+
+
+def median_cpu(runs: list[LightRun]) -> dict[str, float]:
+    return {name: round(statistics.median(run.cpu_ms[name] for run in runs), 3) for name in runs[0].cpu_ms}
+
+
+def validator_then_localnet(validator: list[LightRun], localnet: list[LightRun]) -> list[LightRun]:
+    """The runs in the order they ran (each validator run right before its localnet run)."""
+    out: list[LightRun] = []
+    for index, run in enumerate(localnet):
+        out += validator[index:index + 1] + [run]
+    return out
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v:,}" for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(_cell(v) for v in value) if value and isinstance(value[0], list) else ", ".join(f"{v:,}" if not isinstance(v, str) else v for v in value)
+    return f"{value:,}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,14 +411,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=200, help="sequential latency samples (default 200)")
     parser.add_argument("--batch", type=int, default=1, help="sendTransaction calls per JSON-RPC batch request (default 1)")
     parser.add_argument("--light", type=int, default=20_000, help="transfers of the light-client comparison (default 20000)")
+    parser.add_argument("--rounds", type=int, default=3, help="light-client runs on each server, alternating (default 3; medians compared)")
     parser.add_argument("--no-validator", action="store_true", help="skip the comparison with solana-test-validator even when it is on PATH")
     args = parser.parse_args(argv)
-    for name in ("transactions", "inproc", "clients", "samples", "batch", "light"):
+    for name in ("transactions", "inproc", "clients", "samples", "batch", "light", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1, got {getattr(args, name)!r}")
 
     console = Console(stderr=True)
-    validator = None if args.no_validator else validator_phase(args.light, console)
+    validator, light = comparison(args.light, args.rounds, not args.no_validator, console)
     port = free_port()
     url, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port + 1}"
     with tempfile.TemporaryDirectory() as ledger:
@@ -319,13 +428,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             asyncio.run(wait_healthy(url, started + 30))
             startup = time.perf_counter() - started
-            console.print(f"localnet: light client, {args.light:,} transfers...")
-            light = asyncio.run(bench_light_client.run("127.0.0.1", port, count=args.light))
             console.print(f"startup {startup:.3f} s; in-process baseline ({args.inproc:,} transfers)...")
             before = inproc_tps(args.inproc, args.clients)
             console.print(f"RPC: {args.transactions:,} transfers from {args.clients} clients...")
-            rpc, server_ms, writer_ms, client_ms = asyncio.run(rpc_phase(url, server.pid, args.transactions, args.clients, lambda i, rate, server_ms, writer_ms: console.print(
-                f"  {i:,} sent ({rate:,.0f}/s; CPU a transaction: server {server_ms:.3f} ms, writer {writer_ms:.3f} ms)"), args.batch))
+            rpc, server_ms, writer_ms, verifier_ms, client_ms = asyncio.run(rpc_phase(url, server.pid, args.transactions, args.clients, lambda i, rate, server_ms, writer_ms, verifier_ms: console.print(
+                f"  {i:,} sent ({rate:,.0f}/s; CPU a transaction: server {server_ms:.3f} ms, writer {writer_ms:.3f} ms, verifier {verifier_ms:.3f} ms)"), args.batch))
             # The baseline again, after: this shared host's speed drifts over minutes, and the
             # ratio should compare the RPC phase with the host as it was around it.
             after = inproc_tps(args.inproc, args.clients)
@@ -337,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=30)
 
+    light_tps = statistics.median(run.result.tps for run in light)
+    validator_tps = statistics.median(run.result.tps for run in validator) if validator else None
     figures = {
         "inproc_tps": round(baseline, 1),
         "inproc_tps_before_after": [round(before, 1), round(after, 1)],
@@ -344,27 +453,32 @@ def main(argv: list[str] | None = None) -> int:
         "ratio": round(rpc / baseline, 3),
         "server_cpu_ms_per_tx": round(server_ms, 3),
         "writer_cpu_ms_per_tx": round(writer_ms, 3),
+        "verifier_cpu_ms_per_tx": round(verifier_ms, 3),
         "client_cpu_ms_per_tx": round(client_ms, 3),
         "confirm_p50_ms": round(statistics.median(confirm), 2),
         "confirm_p99_ms": round(percentile(confirm, 0.99), 2),
         "notify_p50_ms": round(statistics.median(notify), 2),
         "notify_p99_ms": round(percentile(notify, 0.99), 2),
         "startup_s": round(startup, 3),
-        "light_tps": round(light.tps, 1),
-        "localnet_unconfirmed": light.unconfirmed,
-        "validator_tps": round(validator.tps, 1) if validator else None,
-        "validator_unconfirmed": validator.unconfirmed if validator else None,
-        "vs_validator": round(light.tps / validator.tps, 3) if validator and validator.tps else None,
+        "light_tps": round(light_tps, 1),
+        "localnet_unconfirmed": sum(run.result.unconfirmed for run in light),
+        "light_cpu_ms_per_tx": median_cpu(light),
+        "validator_tps": round(validator_tps, 1) if validator else None,
+        "validator_unconfirmed": sum(run.result.unconfirmed for run in validator) if validator else None,
+        "vs_validator": round(light_tps / validator_tps, 3) if validator_tps else None,
+        "validator_cpu_ms_per_tx": median_cpu(validator) if validator else None,
+        "light_runs": [[run.server, round(run.result.tps, 1), run.result.unconfirmed] for run in validator_then_localnet(validator, light)],
         "rss_mb_after_100k": round(memory, 1),
         "transactions": args.transactions,
         "clients": args.clients,
         "batch": args.batch,
+        "rounds": args.rounds,
     }
-    table = Table(title="localnet benchmark (this machine, one run)")
+    table = Table(title="localnet benchmark (this machine; the light-client figures are medians of --rounds runs)")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for name, value in figures.items():
-        table.add_row(name, ", ".join(f"{v:,}" for v in value) if isinstance(value, list) else "-" if value is None else f"{value:,}")
+        table.add_row(name, _cell(value))
     Console().print(table)
     print(json.dumps(figures))
     return 0
