@@ -60,8 +60,9 @@ class Intake:
         that has ended already (the confirmed slot may move)."""
         self.bank, self.store, self.hub, self.verifier = bank, store, hub, verifier
         self.on_late_commit = on_late_commit
-        self._open: list[_Entry] = []  # this loop turn's
+        self._open: list[_Entry] = []  # the next batch
         self._queue: collections.deque[_Batch] = collections.deque()  # batches not run yet, oldest first
+        self._checking = False  # a batch is at the verifier
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def execute(self, tx: VersionedTransaction, signature: str, *, verified: bool = False, preflight: Preflight | None = None) -> asyncio.Future:
@@ -77,16 +78,27 @@ class Intake:
         return future
 
     def _close_batch(self) -> None:
+        if self._checking or not self._open:
+            return  # the verifier's answer closes it (see _checked)
         batch = _Batch(self._open)
         self._open = []
         self._queue.append(batch)
         unchecked = [entry.tx for entry in batch.entries if not entry.verified]
         if unchecked:
+            self._checking = True
             self.verifier.check(unchecked, lambda verdicts: self._checked(batch, verdicts))
         else:
-            self._checked(batch, [])
+            self._ready(batch, [])
 
     def _checked(self, batch: _Batch, verdicts: list[bool]) -> None:
+        # One batch at the verifier at a time: what arrived meanwhile goes now, as one batch
+        # (under load batches grow, and the loop pays per batch less often), and is checked
+        # while this one runs.
+        self._checking = False
+        self._close_batch()
+        self._ready(batch, verdicts)
+
+    def _ready(self, batch: _Batch, verdicts: list[bool]) -> None:
         batch.verdicts = verdicts
         while self._queue and self._queue[0].verdicts is not None:
             self._run(self._queue.popleft())
