@@ -1,21 +1,24 @@
 """The transaction path: every transaction the server executes (sendTransaction, airdrops,
 provisioning) goes through here, in arrival order.
 
-What arrives in one loop turn is one batch. Its signatures are checked together on the
-verifier process (verifier.py), except where the server signed them itself (airdrops,
-provisioning). Then the batch runs in order: a sendTransaction's preflight (simulation), then
-the bank executes the transaction (after a failed check the bank checks again and refuses
-it, after its duplicate check, as it always did), and what landed goes to the ledger as ONE write (records, address
-rows, and each changed account once, in its last state). A caller's future resolves with
-its ProcessResult at once when the transaction did not land, and after the commit when it
-did: by then it is committed, marked so and notified at `confirmed`, so an answered
-transaction survives kill -9. Batches run in the order they arrived, even one with nothing
-to check behind one still at the verifier.
+Transactions arrive into the next batch. A batch goes to the verifier process (verifier.py)
+at the end of the loop turn it started in, or, while another batch is being checked, when
+that one's answer comes: one batch at the verifier at a time, so under load batches grow
+and the loop pays its per-batch costs less often. Transactions the server signed itself
+(airdrops, provisioning) skip the check. Then the batch runs, in order: a sendTransaction's
+preflight (simulation) right before its execution, so the sends of one JSON-RPC batch still
+see each other; the bank executes the transaction (after a failed check the bank checks
+again and refuses it, after its duplicate check, as it always did); what landed goes to the
+ledger as ONE write (records, address rows, and each changed account once, in its last
+state). A caller's future resolves with its ProcessResult at once when the transaction did
+not land, and after the commit when it did: by then it is committed, marked so and notified
+at `confirmed`, so an answered transaction survives kill -9. Batches run in the order they
+arrived, even one with nothing to check behind one still at the verifier.
 
-Why batches: per transaction, the loop used to pay a coroutine resumption, a pickle and a
-pending future for its write, and the check itself; now it pays for these once per batch
-(the check not at all), which is what keeps the event loop, the localnet's bottleneck,
-below 0.12 ms a transfer (docs/architecture.md has the profile).
+Why: the signature check was the largest single cost of the event loop, the localnet's
+bottleneck, and per transaction the loop also paid a pickle, a pipe write and a pending
+future for its ledger write; now the check runs in another process and the rest is paid
+once per batch (docs/architecture.md has the profile before and after).
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
 """Ed25519 signature verification of a transaction, once per transaction.
 
 The bank's LiteSVM runs with its own signature check off, and `Bank.process` verifies here
-unless its caller already has: a sendTransaction with preflight verifies once (preflight,
-simulation and execution used to verify the same signatures three times), and the
-transactions this server signs itself (airdrops, provisioning) are not verified again.
+unless its caller already has: what clients send is checked on the verifier process
+(verifier.py runs this same function there, a batch at a time), and the transactions this
+server signs itself (airdrops, provisioning) are not verified at all. A sendTransaction with
+preflight is checked once (preflight, simulation and execution used to check the same
+signatures three times).
 
-Measured and kept inline: the check is about 60 us of the ~0.2 ms a transfer costs the
-server. Verifying on a thread of its own (libsodium through PyNaCl releases the GIL) moved
-that CPU off the event loop but lowered throughput by 10-20% on the 2-core reference
-machine (scripts/bench_localnet.py, A/B runs alternating): the thread's wake-ups and GIL
-hand-offs cost more than the parallelism gave. docs/architecture.md has the figures.
+Where it runs, measured: inline it was about 60 us of the ~0.24 ms a transfer cost the event
+loop, the largest single part. A thread could not take it over: solders holds the GIL while
+it verifies, and libsodium (PyNaCl) on a thread, called once per signature, lowered
+throughput by 10-20% on the 2-core reference machine (A/B runs alternating): the thread's
+wake-ups and GIL hand-offs cost more than the parallelism gave. A process has no GIL to
+share. docs/architecture.md has the figures.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ What is fsynced when
     The database runs in WAL mode with `synchronous=FULL`: every COMMIT is fsynced before it
     returns. All writes go to ONE writer process that does group commit: it takes every
     write queued so far, applies them in one SQLite transaction, commits (one fsync), then
-    acknowledges them. A processed transaction's record, its address rows and every account
-    it could have changed are one write, so they commit together. The server answers
+    acknowledges them. A batch of processed transactions (intake.py) is one write: their
+    records, their address rows and every account they could have changed commit together. The server answers
     sendTransaction / requestAirdrop only after that acknowledgement, so an acknowledged
     transaction survives kill -9. Each slot's block row (slot, block time, transaction count)
     and the current slot are written the same way when the slot ends, without anyone

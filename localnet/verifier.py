@@ -1,12 +1,9 @@
-"""Signature checks off the event loop: a verifier process of its own, fed a batch per loop turn.
+"""Signature checks off the event loop: a verifier process of its own, fed batches (intake.py).
 
-Why: the ed25519 check (sigverify.py) was about 60 us of the ~0.2 ms of event-loop CPU a
-transfer cost, the largest single part. A thread cannot take it over: solders holds the GIL
-while it verifies, and a thread calling libsodium (PyNaCl) once per signature lowered
-throughput by 10-20% with its GIL hand-offs (measured; docs/architecture.md). A process
-verifies in parallel with no GIL between them; the loop pays one pipe write and one read per
-batch, a few us a transaction. The check itself is sigverify.verify, the same function the
-bank calls inline, so the verdicts are the same.
+Why a process (sigverify.py has the measurements): the check was the largest single cost
+of the event loop, and a thread cannot take it over without GIL hand-offs. Here the loop
+pays one pipe write and one read per batch, a few us a transaction. The check is
+sigverify.verify, the same function the bank calls inline, so the verdicts are the same.
 
 Protocol (stdin -> stdout, frames.py): each input frame is a batch, its payload the
 batch's transactions as frames of their own (wire bytes); each output frame answers one
