@@ -24,7 +24,8 @@ Starts `python -m crowdcompute.localnet` on free ports with a fresh ledger, then
                      the median of --rounds runs, and the transfers left unconfirmed in all
   light_cpu_ms_per_tx
                      for those runs (medians), CPU per transfer from the first send to the
-                     last poll: {"main_thread", "writer", "verifier", "client"}
+                     poll that saw the last confirmation: {"main_thread", "writer",
+                     "verifier", "client"}
   validator_tps, validator_unconfirmed, vs_validator, validator_cpu_ms_per_tx
                      the same light client against solana-test-validator when it is on PATH
                      (fresh ledger, default settings, stopped after each run: never both
@@ -310,14 +311,16 @@ class LightRun:
 
 def light_run(server: str, port: int, count: int, readings: dict[str, Callable[[], float]]) -> LightRun:
     """The light client against a server listening on `port`; `readings` name the CPU
-    counters (seconds) to read when the clock starts and when the run ends."""
+    counters (seconds) read when its clock starts and when it stops (the poll that saw the
+    last confirmation: not the wait for transfers that never confirm)."""
     first: dict[str, float] = {}
+    last: dict[str, float] = {}
 
-    def started() -> None:
-        first.update({name: read() for name, read in readings.items()})
+    def read_into(into: dict[str, float]) -> Callable[[], None]:
+        return lambda: into.update({name: read() for name, read in readings.items()})
 
-    result = asyncio.run(bench_light_client.run("127.0.0.1", port, count=count, on_start=started))
-    cpu = {name: (read() - first[name]) * 1000 / count for name, read in readings.items()}
+    result = asyncio.run(bench_light_client.run("127.0.0.1", port, count=count, on_start=read_into(first), on_progress=read_into(last)))
+    cpu = {name: (last.get(name, first[name]) - first[name]) * 1000 / count for name in readings}
     cpu["client"] = result.client_cpu_s * 1000 / count
     return LightRun(server, result, cpu)
 
