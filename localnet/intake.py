@@ -1,16 +1,13 @@
 """The transaction path: every transaction the server executes (sendTransaction, airdrops,
 provisioning) goes through here, in arrival order.
 
-Transactions arrive into the next batch. A batch goes to the verifier process (verifier.py)
-at the end of the loop turn it started in, or, while another batch is being checked, when
-that one's answer comes: one batch at the verifier at a time, so under load batches grow
-and the loop pays its per-batch costs less often. Transactions the server signed itself
-(airdrops, provisioning) skip the check. Then the batch runs, in order: a sendTransaction's
-preflight (simulation) right before its execution, so the sends of one JSON-RPC batch still
-see each other; the bank executes the transaction (after a failed check the bank checks
-again and refuses it, after its duplicate check, as it always did); what landed goes to the
-ledger as ONE write (records, address rows, and each changed account once, in its last
-state). A caller's future resolves with its ProcessResult at once when the transaction did
+What arrives in one loop turn is one batch. It goes to the verifier process (verifier.py)
+at the end of that turn; transactions the server signed itself (airdrops, provisioning)
+skip the check. Then the batch runs, in order: a sendTransaction's preflight (simulation)
+right before its execution, so the sends of one JSON-RPC batch still see each other; the
+bank executes the transaction (after a failed check the bank checks again and refuses it,
+after its duplicate check, as it always did); what landed goes to the ledger as ONE write
+(records, address rows, and each changed account once, in its last state). A caller's future resolves with its ProcessResult at once when the transaction did
 not land, and after the commit when it did: by then it is committed, marked so and notified
 at `confirmed`, so an answered transaction survives kill -9. Batches run in the order they
 arrived, even one with nothing to check behind one still at the verifier.
@@ -63,9 +60,8 @@ class Intake:
         that has ended already (the confirmed slot may move)."""
         self.bank, self.store, self.hub, self.verifier = bank, store, hub, verifier
         self.on_late_commit = on_late_commit
-        self._open: list[_Entry] = []  # the next batch
+        self._open: list[_Entry] = []  # this loop turn's
         self._queue: collections.deque[_Batch] = collections.deque()  # batches not run yet, oldest first
-        self._checking = False  # a batch is at the verifier
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def execute(self, tx: VersionedTransaction, signature: str, *, verified: bool = False, preflight: Preflight | None = None) -> asyncio.Future:
@@ -81,25 +77,16 @@ class Intake:
         return future
 
     def _close_batch(self) -> None:
-        if self._checking or not self._open:
-            return  # the verifier's answer closes it (see _checked)
         batch = _Batch(self._open)
         self._open = []
         self._queue.append(batch)
         unchecked = [entry.tx for entry in batch.entries if not entry.verified]
         if unchecked:
-            self._checking = True
-            self.verifier.check(unchecked, lambda verdicts: self._checked(batch, verdicts))
+            # Sent at once, even while the verifier checks an earlier batch: it then finds
+            # this one waiting in its pipe instead of going to sleep and being woken for it.
+            self.verifier.check(unchecked, lambda verdicts: self._ready(batch, verdicts))
         else:
             self._ready(batch, [])
-
-    def _checked(self, batch: _Batch, verdicts: list[bool]) -> None:
-        # One batch at the verifier at a time: what arrived meanwhile goes now, as one batch
-        # (under load batches grow, and the loop pays per batch less often), and is checked
-        # while this one runs.
-        self._checking = False
-        self._close_batch()
-        self._ready(batch, verdicts)
 
     def _ready(self, batch: _Batch, verdicts: list[bool]) -> None:
         batch.verdicts = verdicts
