@@ -13,7 +13,8 @@ before anything is signed; a program failure is a `ProgramError` named from the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from solana.rpc.types import MemcmpOpts
 from solders.instruction import Instruction
@@ -28,6 +29,9 @@ from .errors import InsufficientFunds, InvalidInput, JobNotFound, MarketNotFound
 from .jobs import JobsProgram, MarketSettings
 from .layout import JOB_SIZE, market_size
 from .token import associated_token_address, create_associated_token_account, token_account_amount
+
+if TYPE_CHECKING:
+    from .stakes import Stakes
 
 __all__ = ["CrowdClient", "Posted", "JobView"]
 
@@ -100,6 +104,13 @@ class CrowdClient:
     @property
     def pubkey(self) -> Pubkey:
         return self.wallet.pubkey()
+
+    @cached_property
+    def stakes(self) -> Stakes:
+        """The staking program's calls over this client (stakes.py)."""
+        from .stakes import Stakes
+
+        return Stakes(self)
 
     # -- reads -------------------------------------------------------------------------
     async def get_market(self, market: Pubkey | str) -> Market:
