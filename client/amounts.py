@@ -27,8 +27,10 @@ class TokenAmount:
     text: str
 
     @classmethod
-    def parse(cls, text: str | int) -> TokenAmount:
+    def parse(cls, text: str | int | TokenAmount) -> TokenAmount:
         """The syntax only (no mint needed yet): InvalidInput for anything else, or zero."""
+        if isinstance(text, TokenAmount):
+            return text
         if isinstance(text, int) and not isinstance(text, bool):
             amount = cls(Decimal(text), False, str(text))
         else:
@@ -55,8 +57,7 @@ class TokenAmount:
 
 def base_units(amount: int | str | TokenAmount, decimals: int) -> int:
     """`amount` (an int of base units, a typed amount, or a TokenAmount) in base units."""
-    parsed = amount if isinstance(amount, TokenAmount) else TokenAmount.parse(amount)
-    return parsed.base_units(decimals)
+    return TokenAmount.parse(amount).base_units(decimals)
 
 
 def format_tokens(units: int, decimals: int) -> str:

@@ -25,7 +25,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from .accounts import Event, account_discriminator
-from .amounts import TokenAmount, base_units, format_tokens
+from .amounts import TokenAmount, format_tokens
 from .durations import format_span, parse_duration
 from .errors import InsufficientFunds, InvalidInput, StakeNotFound, StakingConfigNotFound
 from .staking import MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingProgram, StakingSettings
@@ -157,7 +157,7 @@ class Stakes:
         await self.crowd._send(ixs, [self.crowd.wallet], lamports=lamports)
         return config
 
-    async def deposit_fees(self, config: Pubkey | str, amount: int | str) -> Moved:
+    async def deposit_fees(self, config: Pubkey | str, amount: int | str | TokenAmount) -> Moved:
         """Pays tokens into the rewards pool (anyone may): shared by the stakes' weights."""
         parsed = TokenAmount.parse(amount)
         cfg = await self.get_config(config)
@@ -167,7 +167,7 @@ class Stakes:
         return Moved(await self._send(ix), units)
 
     # -- a staker's --------------------------------------------------------------------
-    async def create(self, config: Pubkey | str, amount: int | str, duration: int | str) -> Moved:
+    async def create(self, config: Pubkey | str, amount: int | str | TokenAmount, duration: int | str) -> Moved:
         """Stakes `amount` locked for `duration` (within the config's bounds): creates the
         wallet's stake, its weight amount x multiplier(duration)."""
         parsed, seconds = TokenAmount.parse(amount), parse_duration(duration)
@@ -183,7 +183,7 @@ class Stakes:
         ix = self.program.stake_ix(owner=self.crowd.pubkey, config=cfg.address, owner_token=self._token(cfg), amount=units, duration=seconds)
         return Moved(await self._send(ix, rent=rent), units)
 
-    async def topup(self, config: Pubkey | str, amount: int | str) -> Moved:
+    async def topup(self, config: Pubkey | str, amount: int | str | TokenAmount) -> Moved:
         """Adds tokens to a staked (not unlocking) stake; its weight grows with them."""
         parsed = TokenAmount.parse(amount)
         cfg, stake = await self._mine(config)
