@@ -96,33 +96,39 @@ def _tokens(units: int, view: Any) -> str:
 
 
 # -- a staker's ------------------------------------------------------------------------
+async def _change(args: argparse.Namespace, out: Output, act: Any, text: Any, moved: str | None = None) -> int:
+    """A verb that changes the wallet's stake: names the config, `act(stakes, config)`,
+    reads the stake after it and prints `text(view, result)`; `moved` names the JSON field
+    for the tokens the transaction moved."""
+    async with client_from_args(args) as crowd:
+        config = await _config(crowd, args)
+        result = await act(crowd.stakes, config)
+        view = await crowd.stakes.view(config)
+        data: dict[str, Any] = {"signature": str(getattr(result, "signature", result)), "stake": view.to_json()}
+        if moved is not None:
+            data[moved] = result.amount
+        out.emit(data, text(view, result))
+    return 0
+
+
 async def _create(args: argparse.Namespace, out: Output) -> int:
     from ..client.amounts import TokenAmount
     from ..client.durations import format_span, parse_duration
     from .stake_render import times
 
     amount, duration = TokenAmount.parse(args.amount), parse_duration(args.duration)
-    async with client_from_args(args) as crowd:
-        config = await _config(crowd, args)
-        moved = await crowd.stakes.create(config, amount, duration)
-        view = await crowd.stakes.view(config)
-        out.emit({"signature": str(moved.signature), "staked": moved.amount, "stake": view.to_json()},
-                 f"staked {_tokens(moved.amount, view)} for {format_span(duration)} under config {config}: "
-                 f"weight {view.stake.weight:,} ({times(view.multiplier)})")
-    return 0
+    return await _change(args, out, lambda stakes, config: stakes.create(config, amount, duration),
+                         lambda view, moved: f"staked {_tokens(moved.amount, view)} for {format_span(duration)} under config "
+                                             f"{view.config.address}: weight {view.stake.weight:,} ({times(view.multiplier)})", "staked")
 
 
 async def _topup(args: argparse.Namespace, out: Output) -> int:
     from ..client.amounts import TokenAmount
 
     amount = TokenAmount.parse(args.amount)
-    async with client_from_args(args) as crowd:
-        config = await _config(crowd, args)
-        moved = await crowd.stakes.topup(config, amount)
-        view = await crowd.stakes.view(config)
-        out.emit({"signature": str(moved.signature), "added": moved.amount, "stake": view.to_json()},
-                 f"added {_tokens(moved.amount, view)}: the stake holds {_tokens(view.stake.amount, view)}, weight {view.stake.weight:,}")
-    return 0
+    return await _change(args, out, lambda stakes, config: stakes.topup(config, amount),
+                         lambda view, moved: f"added {_tokens(moved.amount, view)}: the stake holds {_tokens(view.stake.amount, view)}, "
+                                             f"weight {view.stake.weight:,}", "added")
 
 
 async def _extend(args: argparse.Namespace, out: Output) -> int:
@@ -131,64 +137,46 @@ async def _extend(args: argparse.Namespace, out: Output) -> int:
 
     duration = parse_duration(args.duration) if args.duration else None
     extra = parse_duration(args.by) if args.by else None
-    async with client_from_args(args) as crowd:
-        config = await _config(crowd, args)
-        if extra is not None:
-            duration = (await crowd.stakes.get_stake(config)).duration + extra
-        sig = await crowd.stakes.extend(config, duration)
-        view = await crowd.stakes.view(config)
-        out.emit({"signature": str(sig), "stake": view.to_json()},
-                 f"locked for {format_span(view.stake.duration)} now: multiplier {times(view.multiplier)}, weight {view.stake.weight:,}")
-    return 0
+
+    async def act(stakes: Any, config: Any) -> Any:
+        longer = duration if extra is None else (await stakes.get_stake(config)).duration + extra
+        return await stakes.extend(config, longer)
+
+    return await _change(args, out, act, lambda view, _: f"locked for {format_span(view.stake.duration)} now: "
+                                                         f"multiplier {times(view.multiplier)}, weight {view.stake.weight:,}")
 
 
 async def _unstake(args: argparse.Namespace, out: Output) -> int:
     from .stake_render import when
 
-    async with client_from_args(args) as crowd:
-        config = await _config(crowd, args)
-        sig = await crowd.stakes.unstake(config)
-        view = await crowd.stakes.view(config)
-        out.emit({"signature": str(sig), "stake": view.to_json()},
-                 f"unstaked: {_tokens(view.stake.amount, view)} unlock linearly until {when(view.stake.unlock_end)}; "
-                 f"withdraw them as they unlock")
-    return 0
+    return await _change(args, out, lambda stakes, config: stakes.unstake(config),
+                         lambda view, _: f"unstaked: {_tokens(view.stake.amount, view)} unlock linearly until "
+                                         f"{when(view.stake.unlock_end)}; withdraw them as they unlock")
 
 
 async def _withdraw(args: argparse.Namespace, out: Output) -> int:
     from .stake_render import when
 
-    async with client_from_args(args) as crowd:
-        config = await _config(crowd, args)
-        moved = await crowd.stakes.withdraw(config)
-        view = await crowd.stakes.view(config)
+    def text(view: Any, moved: Any) -> str:
         rest = (f"{_tokens(view.stake.amount, view)} left, all unlocked by {when(view.stake.unlock_end)}" if view.stake.amount
                 else "nothing left: close the stake to get its rent back")
-        out.emit({"signature": str(moved.signature), "withdrawn": moved.amount, "stake": view.to_json()},
-                 f"withdrew {_tokens(moved.amount, view)}; {rest}")
-    return 0
+        return f"withdrew {_tokens(moved.amount, view)}; {rest}"
+
+    return await _change(args, out, lambda stakes, config: stakes.withdraw(config), text, "withdrawn")
 
 
 async def _restake(args: argparse.Namespace, out: Output) -> int:
     from ..client.durations import format_span
 
-    async with client_from_args(args) as crowd:
-        config = await _config(crowd, args)
-        sig = await crowd.stakes.restake(config)
-        view = await crowd.stakes.view(config)
-        out.emit({"signature": str(sig), "stake": view.to_json()},
-                 f"restaked {_tokens(view.stake.amount, view)} for {format_span(view.stake.duration)}: weight {view.stake.weight:,}")
-    return 0
+    return await _change(args, out, lambda stakes, config: stakes.restake(config),
+                         lambda view, _: f"restaked {_tokens(view.stake.amount, view)} for {format_span(view.stake.duration)}: "
+                                         f"weight {view.stake.weight:,}")
 
 
 async def _claim(args: argparse.Namespace, out: Output) -> int:
-    async with client_from_args(args) as crowd:
-        config = await _config(crowd, args)
-        moved = await crowd.stakes.claim(config)
-        view = await crowd.stakes.view(config)
-        out.emit({"signature": str(moved.signature), "claimed": moved.amount, "stake": view.to_json()},
-                 f"claimed {_tokens(moved.amount, view)} of rewards ({_tokens(view.stake.rewards_claimed, view)} in all)")
-    return 0
+    return await _change(args, out, lambda stakes, config: stakes.claim(config),
+                         lambda view, moved: f"claimed {_tokens(moved.amount, view)} of rewards "
+                                             f"({_tokens(view.stake.rewards_claimed, view)} in all)", "claimed")
 
 
 async def _close(args: argparse.Namespace, out: Output) -> int:

@@ -227,10 +227,8 @@ class Stakes:
             since = "yet" if stake.withdrawn == 0 else "since the last withdrawal"
             raise InvalidInput(f"nothing has unlocked {since}: {format_tokens(stake.unlocked(now), d)} of "
                                f"{format_tokens(stake.unlock_base, d)} tokens so far, all by {_utc(stake.unlock_end)}")
-        ixs = [create_associated_token_account(self.crowd.pubkey, self.crowd.pubkey, cfg.mint),
-               self.program.withdraw(owner=self.crowd.pubkey, config=cfg.address, owner_token=self._token(cfg))]
-        signature = await self.crowd._send(ixs, [self.crowd.wallet])
-        return Moved(signature, await self._event_amount(signature, "Withdrawn", "withdrawn"))
+        ix = self.program.withdraw(owner=self.crowd.pubkey, config=cfg.address, owner_token=self._token(cfg))
+        return await self._pay_out(cfg, ix, "Withdrawn", "withdrawn")
 
     async def restake(self, config: Pubkey | str) -> Signature:
         """Cancels the unlock: what is left is locked again for the same duration."""
@@ -246,10 +244,8 @@ class Stakes:
         cfg, stake = await self._mine(config)
         if stake.claimable(cfg) == 0:
             raise InvalidInput(f"no rewards to claim yet under staking config {cfg.address}")
-        ixs = [create_associated_token_account(self.crowd.pubkey, self.crowd.pubkey, cfg.mint),
-               self.program.claim(owner=self.crowd.pubkey, config=cfg.address, owner_token=self._token(cfg))]
-        signature = await self.crowd._send(ixs, [self.crowd.wallet])
-        return Moved(signature, await self._event_amount(signature, "Claimed", "amount"))
+        ix = self.program.claim(owner=self.crowd.pubkey, config=cfg.address, owner_token=self._token(cfg))
+        return await self._pay_out(cfg, ix, "Claimed", "amount")
 
     async def close(self, config: Pubkey | str) -> Signature:
         """Closes an empty stake (no tokens, no rewards): its rent goes back to the wallet."""
@@ -295,8 +291,12 @@ class Stakes:
     async def _send(self, ix: Instruction, *, rent: int = 0) -> Signature:
         return await self.crowd._send([ix], [self.crowd.wallet], lamports=rent)
 
-    async def _event_amount(self, signature: Signature, name: str, field: str) -> int:
-        return sum(e.data[field] for e in await self.events(signature) if e.name == name)
+    async def _pay_out(self, cfg: StakingConfig, ix: Instruction, event: str, field: str) -> Moved:
+        """Sends `ix`, which pays the wallet's associated account (created first if it was
+        closed); how much it paid is in the transaction's `event`."""
+        ixs = [create_associated_token_account(self.crowd.pubkey, self.crowd.pubkey, cfg.mint), ix]
+        signature = await self.crowd._send(ixs, [self.crowd.wallet])
+        return Moved(signature, sum(e.data[field] for e in await self.events(signature) if e.name == event))
 
 
 def _check_lock(cfg: StakingConfig, seconds: int) -> None:
