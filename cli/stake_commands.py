@@ -13,7 +13,10 @@ import argparse
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..client.durations import format_span
+from ..client.staking_settings import StakingSettings
 from .common import Output, add_chain_options, client_from_args, run_command
+from .stake_render import times
 
 __all__ = ["register", "run"]
 
@@ -58,10 +61,13 @@ def register(commands: Any) -> None:
                                         "vault and rewards pool. The lock bounds and the multiplier curve are fixed here.")
     init.add_argument("--mint", required=True, help="the SPL Token mint that is staked")
     init.add_argument("--treasury", help="token account of the mint for slashes sent to the treasury (default: the wallet's)")
-    init.add_argument("--min-duration", default="14d", help="shortest lock (default 14d)")
-    init.add_argument("--max-duration", default="365d", help="longest lock (default 365d)")
-    init.add_argument("--min-multiplier", default="1x", help="multiplier of the shortest lock (default 1x)")
-    init.add_argument("--max-multiplier", default="4x", help="multiplier of the longest lock (default 4x)")
+    # The defaults are StakingSettings' (1x at 14 days to 4x at 365 days).
+    defaults = StakingSettings()
+    for option, value, text in (("--min-duration", format_span(defaults.min_duration), "shortest lock"),
+                                ("--max-duration", format_span(defaults.max_duration), "longest lock"),
+                                ("--min-multiplier", times(defaults.min_multiplier), "multiplier of the shortest lock"),
+                                ("--max-multiplier", times(defaults.max_multiplier), "multiplier of the longest lock")):
+        init.add_argument(option, default=value, help=f"{text} (default {value})")
     init.add_argument("--slash-to", choices=("rewards-pool", "treasury"), default="rewards-pool",
                       help="where slashed tokens go (default rewards-pool: shared by the stakers)")
     init.add_argument("--slasher-program", help="the program whose PDA [slasher] may slash by CPI (default: none)")
@@ -113,8 +119,7 @@ async def _change(args: argparse.Namespace, out: Output, act: Any, text: Any, mo
 
 async def _create(args: argparse.Namespace, out: Output) -> int:
     from ..client.amounts import TokenAmount
-    from ..client.durations import format_span, parse_duration
-    from .stake_render import times
+    from ..client.durations import parse_duration
 
     amount, duration = TokenAmount.parse(args.amount), parse_duration(args.duration)
     return await _change(args, out, lambda stakes, config: stakes.create(config, amount, duration),
@@ -132,8 +137,7 @@ async def _topup(args: argparse.Namespace, out: Output) -> int:
 
 
 async def _extend(args: argparse.Namespace, out: Output) -> int:
-    from ..client.durations import format_span, parse_duration
-    from .stake_render import times
+    from ..client.durations import parse_duration
 
     duration = parse_duration(args.duration) if args.duration else None
     extra = parse_duration(args.by) if args.by else None
@@ -166,8 +170,6 @@ async def _withdraw(args: argparse.Namespace, out: Output) -> int:
 
 
 async def _restake(args: argparse.Namespace, out: Output) -> int:
-    from ..client.durations import format_span
-
     return await _change(args, out, lambda stakes, config: stakes.restake(config),
                          lambda view, _: f"restaked {_tokens(view.stake.amount, view)} for {format_span(view.stake.duration)}: "
                                          f"weight {view.stake.weight:,}")
@@ -193,9 +195,10 @@ async def _show(args: argparse.Namespace, out: Output) -> int:
     from ..client.errors import StakeNotFound
     from .stake_render import show
 
+    given = _address(args.owner, "stake owner") if args.owner else None  # checked before any request
     async with client_from_args(args, wallet=False) as crowd:
         config = await crowd.stakes.get_config(await _config(crowd, args))
-        owner = args.owner or (crowd.pubkey if crowd.keypair is not None else None)
+        owner = given or (crowd.pubkey if crowd.keypair is not None else None)
         view = None
         if owner is not None:
             try:
@@ -210,13 +213,13 @@ async def _show(args: argparse.Namespace, out: Output) -> int:
 
 # -- a config authority's --------------------------------------------------------------
 async def _init(args: argparse.Namespace, out: Output) -> int:
-    from ..client.staking import SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
+    from ..client.staking_settings import SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY
     from .stake_render import curve
 
     settings = StakingSettings(min_duration=_duration(args.min_duration), max_duration=_duration(args.max_duration),
                                min_multiplier=_multiplier(args.min_multiplier), max_multiplier=_multiplier(args.max_multiplier),
                                slash_to=SLASH_TO_TREASURY if args.slash_to == "treasury" else SLASH_TO_REWARDS_POOL,
-                               slasher_program=_address(args.slasher_program) if args.slasher_program else _zero())
+                               slasher_program=_address(args.slasher_program, "program") if args.slasher_program else _zero())
     async with client_from_args(args) as crowd:
         address = await crowd.stakes.init_config(args.mint, treasury=args.treasury, settings=settings)
         config = await crowd.stakes.get_config(address)
@@ -234,7 +237,7 @@ def _duration(text: str) -> int:
 def _multiplier(text: str) -> int:
     """`4x`, `1.5x` or `4` -> millionths (the program's unit), exactly."""
     from ..client.errors import InvalidInput
-    from ..client.staking import MULTIPLIER_ONE
+    from ..client.staking_settings import MULTIPLIER_ONE
 
     value = text.strip().lower().removesuffix("x")
     try:
@@ -246,10 +249,10 @@ def _multiplier(text: str) -> int:
     return int(millionths)
 
 
-def _address(text: str) -> Any:
+def _address(text: str, what: str) -> Any:
     from ..client.crowd import _key
 
-    return _key(text, "program")
+    return _key(text, what)
 
 
 def _zero() -> Any:

@@ -18,7 +18,7 @@ _HOMES = {
     "Cluster": ".cluster", "load_keypair": ".keypair", "write_keypair": ".keypair", "default_keypair_path": ".keypair",
     "parse_duration": ".durations", "Market": ".accounts", "Job": ".accounts", "JobStatus": ".accounts", "QueueEntry": ".accounts",
     "Explanation": ".explain",
-    "Stakes": ".stakes", "Moved": ".stakes", "StakingSettings": ".staking", "StakingProgram": ".staking",
+    "Stakes": ".stakes", "Moved": ".stakes", "StakingSettings": ".staking_settings", "StakingProgram": ".staking",
     "StakingConfig": ".staking_accounts", "Stake": ".staking_accounts", "StakeView": ".staking_accounts", "TokenAmount": ".amounts",
     **dict.fromkeys(["CrowdError", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "StakingConfigNotFound", "StakeNotFound", "InsufficientFunds",
                      "ClusterUnavailable", "RpcError", "TransactionFailed", "ProgramError", "WaitTimeout"], ".errors"),

@@ -28,7 +28,8 @@ from .accounts import Event, account_discriminator
 from .amounts import TokenAmount, format_tokens
 from .durations import format_span, parse_duration
 from .errors import InsufficientFunds, InvalidInput, StakeNotFound, StakingConfigNotFound
-from .staking import MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingProgram, StakingSettings
+from .staking import StakingProgram
+from .staking_settings import MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
 from .staking_accounts import Stake, StakeView, StakingConfig
 from .token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, associated_token_address, create_associated_token_account, mint_decimals, token_account_amount, token_account_mint
 
@@ -259,7 +260,7 @@ class Stakes:
 
     # -- helpers -----------------------------------------------------------------------
     def _owner(self, owner: Pubkey | str | None) -> Pubkey:
-        return self.crowd.pubkey if owner is None else _key(owner, "owner")
+        return self.crowd.pubkey if owner is None else _key(owner, "stake owner")
 
     def _token(self, cfg: StakingConfig) -> Pubkey:
         return associated_token_address(self.crowd.pubkey, cfg.mint)

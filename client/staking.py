@@ -7,7 +7,6 @@ a localnet and a real cluster.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from anchorpy import Context, EventParser, Program, Provider, Wallet
@@ -22,40 +21,10 @@ from solders.sysvar import CLOCK, RENT
 from .idl import load_idl, load_idl_json, program_id as idl_program_id
 from .jobs import JobsErrorCode
 from .staking_pda import config_address, rewards_pool_address, stake_address, stake_vault_address
+from .staking_settings import DAY, MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
 from .token import TOKEN_PROGRAM_ID
 
 __all__ = ["StakingProgram", "StakingSettings", "MULTIPLIER_ONE", "SLASH_TO_REWARDS_POOL", "SLASH_TO_TREASURY", "DAY"]
-
-MULTIPLIER_ONE = 1_000_000  # multipliers are in millionths
-SLASH_TO_REWARDS_POOL = 0
-SLASH_TO_TREASURY = 1
-DAY = 86_400
-
-
-@dataclass(frozen=True)
-class StakingSettings:
-    """A config's lock bounds and multiplier curve (fixed at init) and where slashes go.
-    The default curve: 1x at 14 days to 4x at 365 days, linear, rounded down."""
-
-    min_duration: int = 14 * DAY
-    max_duration: int = 365 * DAY
-    min_multiplier: int = MULTIPLIER_ONE
-    max_multiplier: int = 4 * MULTIPLIER_ONE
-    slash_to: int = SLASH_TO_REWARDS_POOL
-    slasher_program: Pubkey = Pubkey.default()
-
-    def multiplier(self, duration: int) -> int:
-        """The program's multiplier for `duration`, in millionths (same integer math)."""
-        if not self.min_duration <= duration <= self.max_duration:
-            raise ValueError(f"duration {duration!r} is outside {self.min_duration}..{self.max_duration}")
-        if self.max_duration == self.min_duration:
-            return self.min_multiplier
-        span = self.max_duration - self.min_duration
-        return self.min_multiplier + (self.max_multiplier - self.min_multiplier) * (duration - self.min_duration) // span
-
-    def weight(self, amount: int, duration: int) -> int:
-        return amount * self.multiplier(duration) // MULTIPLIER_ONE
-
 
 class StakingProgram:
     """anchorpy's Program for the staking program, plus the accounts each instruction needs."""

@@ -183,3 +183,13 @@ def test_help_names_every_verb(capsys):
     for verb in ("create", "topup", "extend", "unstake", "withdraw", "restake", "claim", "close", "show", "init"):
         assert f"    {verb} " in text
     assert "--market MARKET" in text
+
+
+def test_the_crowd_command_starts_without_anchorpy():
+    """`crowd` imports every command's module to build its parser; the stake verbs must not
+    pull in anchorpy (~0.2 s) there: `crowd localnet` starts in under half a second."""
+    import subprocess
+    import sys
+
+    code = "import sys; from crowdcompute.cli.main import build_parser; build_parser(); print('anchorpy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
