@@ -34,6 +34,7 @@ from .staking_accounts import Stake, StakeView, StakingConfig
 from .token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, associated_token_address, create_associated_token_account, mint_decimals, token_account_amount, token_account_mint
 
 if TYPE_CHECKING:
+    from .admission import Admission
     from .crowd import CrowdClient
 
 __all__ = ["Stakes", "Moved", "MAX_LOCK", "MAX_MULTIPLIER"]
@@ -116,6 +117,14 @@ class Stakes:
         cfg = await self.get_config(config)
         stake = await self.get_stake(cfg.address, owner)
         return StakeView(stake, cfg, await self.crowd.chain.clock())
+
+    async def admission(self, market: Pubkey | str, node: Pubkey | str | None = None, *, duration: int | str | None = None) -> Admission:
+        """`node`'s (default: the wallet's) admission to `market`: its stake weight against
+        the market's min_stake and, when short, the cheapest ways to reach it (admission.py).
+        `duration`: the lock a new stake would take (default the config's shortest)."""
+        from .admission import admission
+
+        return await admission(self.crowd, market, node, duration=None if duration is None else parse_duration(duration))
 
     async def events(self, signature: Signature | str) -> list[Event]:
         """The staking program's events in a transaction (snake_case fields)."""
