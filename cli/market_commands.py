@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from types import SimpleNamespace
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from solders.pubkey import Pubkey
 
 from .common import Output, add_chain_options, client_from_args, run_command
 
@@ -32,7 +34,8 @@ def register(commands: Any) -> None:
     create.add_argument("--price", type=int, required=True, help="price per second, in the mint's base units")
     create.add_argument("--max-timeout", default="1h", help="longest job timeout (default 1h)")
     create.add_argument("--capacity", type=int, default=64, help="queue entries (default 64)")
-    create.add_argument("--min-stake", type=int, default=0)
+    create.add_argument("--min-stake", type=int, default=0,
+                        help="stake weight a node needs to work here (amount x lock multiplier, base units; default 0: none)")
     create.add_argument("--retention", default="1d", help="how long settled jobs are kept (default 1d)")
     create.add_argument("--max-attempts", type=int, default=3)
     create.add_argument("--max-entries-per-node", type=int, default=4)
@@ -51,7 +54,7 @@ def register(commands: Any) -> None:
     update.add_argument("market", metavar="MARKET")
     update.add_argument("--price", type=int)
     update.add_argument("--max-timeout")
-    update.add_argument("--min-stake", type=int)
+    update.add_argument("--min-stake", type=int, help="stake weight a node needs to work here (0: none)")
     update.add_argument("--retention")
     update.add_argument("--max-attempts", type=int)
     update.add_argument("--max-entries-per-node", type=int)
@@ -97,15 +100,39 @@ async def _get(args: argparse.Namespace, out: Output) -> int:
         data["waiting"] = [{"kind": "job" if e.state == "QueuedJob" else "node",
                             "address": str(e.job if e.state == "QueuedJob" else e.node), "since": e.since} for e in market.queue()]
         data["running_jobs"] = [{"job": str(e.job), "node": str(e.node), "since": e.since} for e in market.running()]
+        data["staking"] = await _staking(crowd, market)
         out.emit(data, lambda c: _market_table(c, data))
     return 0
 
 
+async def _staking(crowd: Any, market: Any) -> dict[str, Any] | None:
+    """The staking config the market's nodes stake under (crowd.stakes.config_for_market),
+    for a market that asks a stake or names a config (`staking_config`, once the jobs
+    program stores one); None otherwise."""
+    from ..client.admission import market_staking
+
+    named = getattr(market, "staking_config", None)
+    if not market.min_stake and (named is None or named == Pubkey.default()):
+        return None
+    address, config = await market_staking(crowd, market)
+    if address is None:
+        return None
+    found = {"mint": str(config.mint), "min_duration": config.min_duration, "max_duration": config.max_duration,
+             "min_multiplier": config.min_multiplier, "max_multiplier": config.max_multiplier} if config is not None else {}
+    return {"config": str(address), "exists": config is not None, **found}
+
+
 def _market_table(console: Console, data: dict) -> None:
+    from .stake_render import curve
+
     table = Table(show_header=False, box=None)
     for key in ("address", "state", "authority", "mint", "vault", "price_per_second", "max_timeout", "min_stake", "retention",
                 "max_attempts", "max_entries_per_node", "capacity", "jobs", "escrowed"):
         table.add_row(key.replace("_", " "), str(data[key]))
+        if key == "min_stake" and data["staking"] is not None:
+            staking = data["staking"]
+            table.add_row("staking config", staking["config"])
+            table.add_row("", curve(SimpleNamespace(**staking)) if staking["exists"] else "does not exist yet: no node can be admitted")
     table.add_row("queue", f"{data['queue']['len']} waiting ({data['queue']['side']})")
     table.add_row("running", str(data["running"]))
     console.print(table)

@@ -212,7 +212,7 @@ def test_why_names_a_closing_market_a_stake_minimum_and_a_price_rise(crowd, wall
     assert why["market_state"] == "closing" and why["min_stake"] == 500
     reasons = "\n".join(why["reasons"])
     assert "the market is closing" in reasons
-    assert "a stake of at least 500" in reasons
+    assert "a stake weight of at least 500, but its staking config" in reasons and "does not exist" in reasons
     assert "the market's price rose to 20/s since it was posted at 10/s" in reasons
     # Closing: a new post is refused before sending.
     refused = crowd("job", "post", "--market", str(address), "--digest", "22" * 32)
