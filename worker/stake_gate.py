@@ -1,6 +1,6 @@
 """The node's stake check before `work`: a market with `min_stake` > 0 admits only nodes whose
-stake weight reaches it, so a node short of it sends no `work` (it would fail on-chain and
-pay the fee for nothing). It says once what is missing, and waits: the node watches its
+stake weight reaches it (the jobs program refuses a `work` below it), so a node short of it
+sends no `work` at all. It says once what is missing, and waits: the node watches its
 stake account (it may not exist yet), so staking later (`crowd stake create|topup|extend
 --market M`) lets it join at the next notification, without a restart.
 

@@ -1,7 +1,8 @@
 """Assignment discovery: accountSubscribe (PubSub websocket, at the node's commitment) on the
 market, whose queue entries record every match (`post` pops a waiting node, `work` pops a
-waiting job: both change only the market), and on each job the node runs (extend changes the
-job's timeout, end and reclaim its state).
+waiting job: both change only the market), on each job the node runs (extend changes the
+job's timeout, end and reclaim its state), and on other accounts whose changes only wake the
+node (`watch_account`: its stake, in a market with a minimum stake).
 
 Each notification carries the account's data, which is decoded and handed on as is: no
 extra read between the match and the node's reaction. On (re)connection everything is read
