@@ -18,7 +18,7 @@ use pinocchio::ProgramResult;
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts)?;
+    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
     check_token_program(&accounts.token_program)?;
     if args.result.is_zero() {
         return Err(JobsError::ResultMissing.into());

@@ -39,7 +39,7 @@ const _: () = {
 #[inline(never)]
 fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts)?;
+    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
     check_system_program(&accounts.system_program)?;
     check_token_program(&accounts.token_program)?;
     if args.definition.is_zero() {

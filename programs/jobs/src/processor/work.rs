@@ -25,7 +25,7 @@ use pinocchio::ProgramResult;
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts)?;
+    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
     let mut market = load_market(&accounts.market, context.program_id)?;
     let node = *accounts.node.address().as_array();
     let now = now(&accounts.clock)?;
