@@ -7,6 +7,7 @@
 pub mod discriminator;
 pub mod error;
 pub mod event;
+pub mod fees;
 pub mod idl;
 pub mod instruction;
 pub mod macros;

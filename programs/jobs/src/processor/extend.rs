@@ -1,6 +1,7 @@
 //! extend: the poster adds time to a queued or running job; its payer deposits
 //! price * extra at the job's own price, up to the timeout cap it was posted under (a
-//! market re-priced or re-capped since changes nothing for it).
+//! market re-priced or re-capped since changes nothing for it), and the network fee on it
+//! at the job's own rate (as post: rounded up, to the staking config's rewards pool).
 
 use crate::shared::keys;
 use super::Context;
@@ -8,11 +9,13 @@ use crate::shared::accounts::{load_job_of, load_market};
 use crate::shared::events::emit;
 use crate::shared::math;
 use crate::shared::settle::check_vault;
+use crate::shared::staking::FeeAccounts;
 use crate::shared::token::{check_token_owner, check_token_program, Transfer};
 use jobs_interface::error::JobsError;
-use jobs_interface::event::JobExtended;
+use jobs_interface::event::{JobExtended, NetworkFeePaid};
+use jobs_interface::fees::network_fee;
 use jobs_interface::instruction::extend::{Accounts, Args};
-use jobs_interface::pod::Pubkey;
+use jobs_interface::pod::{PodU64, Pubkey};
 use jobs_interface::state::{EntryState, JobState};
 use pinocchio::ProgramResult;
 
@@ -59,11 +62,24 @@ pub fn process(context: &Context) -> ProgramResult {
     market.header.escrowed.set(escrowed);
     Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: added, vault: None }
         .invoke()?;
-    emit(JobExtended {
-        job: Pubkey(*accounts.job.address().as_array()),
-        extra: args.extra,
-        timeout: job.timeout,
-        deposit: job.deposit,
-    });
+    // The network fee at the job's own rate (fixed when posted).
+    let fee_bps = job.fee_bps.get();
+    let fee = if fee_bps != 0 { network_fee(added, fee_bps) } else { 0 };
+    if fee != 0 {
+        FeeAccounts {
+            staking_program: accounts.staking_program.as_ref(),
+            config: accounts.staking_config.as_ref(),
+            rewards_pool: accounts.rewards_pool.as_ref(),
+            payer: &accounts.payer,
+            payer_token: &accounts.payer_token,
+            token_program: &accounts.token_program,
+        }
+        .pay(market.header, fee)?;
+    }
+    let job_key = Pubkey(*accounts.job.address().as_array());
+    emit(JobExtended { job: job_key, extra: args.extra, timeout: job.timeout, deposit: job.deposit });
+    if fee != 0 {
+        emit(NetworkFeePaid { job: job_key, fee: PodU64::new(fee) });
+    }
     Ok(())
 }

@@ -1,17 +1,21 @@
 //! post: escrow price * timeout and create the job; the longest-waiting node takes it, or
-//! it joins the back of the queue.
+//! it joins the back of the queue. With a network fee, the payer also pays
+//! ceil(deposit x fee_bps / 10,000) into the staking config's rewards pool (not escrowed,
+//! never refunded: it pays for the network, whatever becomes of the job).
 
 use super::Context;
 use crate::shared::accounts::{data_mut, load_market};
 use crate::shared::events::emit;
 use crate::shared::settle::check_vault;
+use crate::shared::staking::FeeAccounts;
 use crate::shared::system::{check_system_program, CreateAccount};
 use crate::shared::sysvars::{now, rent_exempt_minimum};
 use crate::shared::token::{check_token_owner, check_token_program, Transfer};
 use crate::shared::math;
 use jobs_interface::discriminator::Discriminator;
 use jobs_interface::error::JobsError;
-use jobs_interface::event::{JobMatched, JobPosted};
+use jobs_interface::event::{JobMatched, JobPosted, NetworkFeePaid};
+use jobs_interface::fees::network_fee;
 use jobs_interface::instruction::post::{Accounts, Args};
 use jobs_interface::pod::{Layout, PodI64, PodU16, PodU64, Pubkey};
 use jobs_interface::queue::fill;
@@ -102,6 +106,23 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     }
     Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: deposit, vault: None }
         .invoke()?;
+    // The network fee: only markets that charge one pay for computing it.
+    let fee_bps = market.header.fee_bps;
+    let fee = if fee_bps.get() != 0 {
+        let fee = network_fee(deposit, fee_bps.get());
+        FeeAccounts {
+            staking_program: accounts.staking_program.as_ref(),
+            config: accounts.staking_config.as_ref(),
+            rewards_pool: accounts.rewards_pool.as_ref(),
+            payer: &accounts.payer,
+            payer_token: &accounts.payer_token,
+            token_program: &accounts.token_program,
+        }
+        .pay(market.header, fee)?;
+        fee
+    } else {
+        0
+    };
 
     // SAFETY: the job account was just created with JOB_SIZE bytes; nothing else refers to it.
     let data = unsafe { data_mut(&accounts.job) };
@@ -119,6 +140,15 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     job.max_timeout = market.header.max_timeout;
     job.retention = market.header.retention;
     job.max_attempts = market.header.max_attempts;
+    // Staking terms: the account was created zeroed, so a market without them writes none.
+    if fee_bps.get() != 0 {
+        job.fee_bps = fee_bps;
+    }
+    let penalty = market.header.slash_penalty;
+    if penalty.get() != 0 {
+        job.slash_penalty = penalty;
+        job.reclaim_bounty_bps = market.header.reclaim_bounty_bps;
+    }
     job.deposit = PodU64::new(deposit);
     job.posted_at = PodI64::new(now);
     job.slot = PodU16::new(slot);
@@ -138,6 +168,9 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
             started_at: PodI64::new(now),
             slot: job.slot,
         });
+    }
+    if fee != 0 {
+        emit(NetworkFeePaid { job: Pubkey(job_key), fee: PodU64::new(fee) });
     }
     Ok(())
 }
