@@ -214,13 +214,20 @@ class JobsProgram:
                     rewards_pool=rewards_pool_address(config, self.staking_program_id)[0])
 
     def _ix(self, name: str, args: list, **accounts: Pubkey | None) -> Instruction:
-        """The instruction; an optional account left out (or None) is passed as this
-        program's id, read-only, as Anchor's clients do."""
-        for account in self._optional[name]:
+        """The instruction. An optional account left out (or None) is absent: passed as
+        this program's id, read-only, as Anchor's clients do, when an account after it is
+        present; left off the end of the list otherwise (the program reads both as absent,
+        as Anchor's own account parsing does, and a placeholder costs it about ten compute
+        units to deserialize, on every post and work of a market without staking)."""
+        optional = self._optional[name]
+        for account in optional:
             if accounts.get(account) is None:
                 accounts[account] = self.program_id
         ix = self.program.instruction[name](*args, ctx=Context(accounts=accounts))
         metas = [AccountMeta(meta.pubkey, False, False) if meta.pubkey == self.program_id else meta for meta in ix.accounts]
+        required = len(metas) - len(optional)
+        while len(metas) > required and metas[-1].pubkey == self.program_id:
+            metas.pop()
         return Instruction(ix.program_id, ix.data, metas)
 
 

@@ -5,6 +5,7 @@
 //! both the Rust item and its IDL description (`macros`). `no_std`; host and SBF.
 #![no_std]
 
+pub mod accounts;
 pub mod discriminator;
 pub mod idl;
 pub mod macros;

@@ -160,8 +160,10 @@ macro_rules! __if_optional {
 /// Optional accounts follow Anchor's convention: an absent one is passed as the program's
 /// own id (anchorpy's and Anchor's clients do so), and trailing optional accounts may also
 /// be left out of the list. They must come after every required account (checked at
-/// compile time), are `Option<AccountView>` in `Accounts`, `None` when absent, and their
-/// flags are checked when present. The IDL marks them (`isOptional` / `optional`).
+/// compile time) and are zero-sized `accounts::Optional`s in `Accounts`: their
+/// `get(accounts, program_id)` gives the account, or None when absent, and checks its
+/// flags when present, only when the program asks (an account the instruction does not
+/// need costs nothing). The IDL marks them (`isOptional` / `optional`).
 #[macro_export]
 macro_rules! instruction {
     (
@@ -215,10 +217,20 @@ macro_rules! instruction {
                 }
             }
 
-            /// The accounts, in order (optional ones `None` when absent).
+            /// The accounts' names, in order.
+            const NAMES: &[&str] = &[$(stringify!($account)),*];
+
+            /// The accounts, in order (optional ones read through their `get`).
             #[derive(Clone, Copy)]
             pub struct Accounts {
-                $( $(#[doc = $adoc])* pub $account: $crate::__if_optional!([$($flag)*] { Option<AccountView> } { AccountView }) ),*
+                $( $(#[doc = $adoc])* pub $account: $crate::__if_optional!([$($flag)*] {
+                    $crate::accounts::Optional<
+                        Error,
+                        { $crate::accounts::position(NAMES, stringify!($account)) },
+                        { $crate::__has_flag!(signer; $($flag)*) },
+                        { $crate::__has_flag!(writable; $($flag)*) },
+                    >
+                } { AccountView }) ),*
             }
 
             /// Whether each account is optional, in order.
@@ -247,25 +259,19 @@ macro_rules! instruction {
                 };
 
                 /// Unpacks the accounts and checks the signer and writable flags declared
-                /// for each (for an optional account, when present). An optional account is
-                /// absent when it is `program_id` (Anchor's placeholder) or past the end of
-                /// the list. Extra trailing accounts are ignored, as Anchor does.
+                /// for each required one; an optional one (absent when it is the program's
+                /// own id, Anchor's placeholder, or past the end of the list) is read and
+                /// checked by its `get`. Extra trailing accounts are ignored, as Anchor does.
                 #[inline(always)]
-                #[allow(unused_variables, unused_assignments)]
-                pub fn parse(accounts: &[AccountView], program_id: &[u8; 32]) -> Result<Accounts, Error> {
+                #[allow(unused_assignments)]
+                pub fn parse(accounts: &[AccountView]) -> Result<Accounts, Error> {
                     if accounts.len() < Self::REQUIRED {
                         return Err(Error::AccountsMissing);
                     }
                     let mut index = 0usize;
                     $(
                         let $account = $crate::__if_optional!([$($flag)*] {
-                            match accounts.get(index) {
-                                Some(view) if !$crate::pod::eq32(view.address().as_array(), program_id) => {
-                                    $crate::__check_flags!(view, Error, $($flag)*);
-                                    Some(view.clone())
-                                }
-                                _ => None,
-                            }
+                            $crate::accounts::Optional::new()
                         } {
                             {
                                 let view = accounts.get(index).ok_or(Error::AccountsMissing)?;

@@ -64,3 +64,15 @@ impl From<JobsError> for ProgramError {
         ProgramError::Custom(error as u32)
     }
 }
+
+/// A present optional account without a flag its instruction declares
+/// (`interface_kit::accounts::Optional::get`).
+impl From<interface_kit::accounts::FlagError> for JobsError {
+    #[inline(always)]
+    fn from(error: interface_kit::accounts::FlagError) -> Self {
+        match error {
+            interface_kit::accounts::FlagError::SignatureMissing => JobsError::SignatureMissing,
+            interface_kit::accounts::FlagError::AccountNotWritable => JobsError::AccountNotWritable,
+        }
+    }
+}

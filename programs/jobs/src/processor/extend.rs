@@ -9,20 +9,19 @@ use crate::shared::accounts::{load_job_of, load_market};
 use crate::shared::events::emit;
 use crate::shared::math;
 use crate::shared::settle::check_vault;
-use crate::shared::staking::FeeAccounts;
+use crate::shared::staking::NetworkFee;
 use crate::shared::token::{check_token_owner, check_token_program, Transfer};
 use jobs_interface::error::JobsError;
-use jobs_interface::event::{JobExtended, NetworkFeePaid};
-use jobs_interface::fees::network_fee;
+use jobs_interface::event::JobExtended;
 use jobs_interface::instruction::extend::{Accounts, Args};
-use jobs_interface::pod::{PodU64, Pubkey};
+use jobs_interface::pod::Pubkey;
 use jobs_interface::state::{EntryState, JobState};
 use pinocchio::ProgramResult;
 
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     check_token_program(&accounts.token_program)?;
     let market = load_market(&accounts.market, context.program_id)?;
     check_vault(market.header, &accounts.vault)?;
@@ -62,24 +61,27 @@ pub fn process(context: &Context) -> ProgramResult {
     market.header.escrowed.set(escrowed);
     Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: added, vault: None }
         .invoke()?;
+    emit(JobExtended {
+        job: Pubkey(*accounts.job.address().as_array()),
+        extra: args.extra,
+        timeout: job.timeout,
+        deposit: job.deposit,
+    });
     // The network fee at the job's own rate (fixed when posted).
     let fee_bps = job.fee_bps.get();
-    let fee = if fee_bps != 0 { network_fee(added, fee_bps) } else { 0 };
-    if fee != 0 {
-        FeeAccounts {
-            staking_program: accounts.staking_program.as_ref(),
-            config: accounts.staking_config.as_ref(),
-            rewards_pool: accounts.rewards_pool.as_ref(),
+    if fee_bps != 0 {
+        NetworkFee {
+            staking_program: context.optional(accounts.staking_program)?,
+            config: context.optional(accounts.staking_config)?,
+            rewards_pool: context.optional(accounts.rewards_pool)?,
             payer: &accounts.payer,
             payer_token: &accounts.payer_token,
             token_program: &accounts.token_program,
+            job: &accounts.job,
+            deposit: added,
+            fee_bps,
         }
-        .pay(market.header, fee)?;
-    }
-    let job_key = Pubkey(*accounts.job.address().as_array());
-    emit(JobExtended { job: job_key, extra: args.extra, timeout: job.timeout, deposit: job.deposit });
-    if fee != 0 {
-        emit(NetworkFeePaid { job: job_key, fee: PodU64::new(fee) });
+        .charge(market.header)?;
     }
     Ok(())
 }

@@ -11,14 +11,14 @@ use crate::shared::token::check_token_program;
 use jobs_interface::error::JobsError;
 use jobs_interface::event::JobFinished;
 use jobs_interface::instruction::finish::{Accounts, Args};
-use jobs_interface::pod::{PodI64, PodU64, Pubkey};
+use jobs_interface::pod::{eq32, PodI64, PodU64, Pubkey};
 use jobs_interface::state::{EntryState, JobState};
 use pinocchio::ProgramResult;
 
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     check_token_program(&accounts.token_program)?;
     if args.result.is_zero() {
         return Err(JobsError::ResultMissing.into());
@@ -29,7 +29,7 @@ pub fn process(context: &Context) -> ProgramResult {
     let node = *accounts.node.address().as_array();
     let since = {
         let entry = &market.entries[slot as usize];
-        if entry.node.0 != node {
+        if !eq32(&entry.node.0, &node) {
             return Err(JobsError::NodeNotAssigned.into());
         }
         entry.since.get()

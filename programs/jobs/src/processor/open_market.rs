@@ -88,7 +88,7 @@ fn check_staking_config(args: &Args, account: Option<&AccountView>, mint: &Accou
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     check_system_program(&accounts.system_program)?;
     check_token_program(&accounts.token_program)?;
     check_settings(args)?;
@@ -113,7 +113,7 @@ pub fn process(context: &Context) -> ProgramResult {
     }
 
     check_mint(&accounts.mint)?;
-    let slasher_bump = check_staking_config(args, accounts.staking_config.as_ref(), &accounts.mint, context.program_id)?;
+    let slasher_bump = check_staking_config(args, context.optional(accounts.staking_config)?, &accounts.mint, context.program_id)?;
 
     // The vault: PDA ["vault", market], a token account that is its own owner. Derived
     // with the syscall once here; its bump is stored so later signing costs nothing.

@@ -4,18 +4,17 @@
 //! never refunded: it pays for the network, whatever becomes of the job).
 
 use super::Context;
-use crate::shared::accounts::{data_mut, load_market};
+use crate::shared::accounts::{data_mut, load_job, load_market};
 use crate::shared::events::emit;
 use crate::shared::settle::check_vault;
-use crate::shared::staking::FeeAccounts;
+use crate::shared::staking::NetworkFee;
 use crate::shared::system::{check_system_program, CreateAccount};
 use crate::shared::sysvars::{now, rent_exempt_minimum};
 use crate::shared::token::{check_token_owner, check_token_program, Transfer};
 use crate::shared::math;
 use jobs_interface::discriminator::Discriminator;
 use jobs_interface::error::JobsError;
-use jobs_interface::event::{JobMatched, JobPosted, NetworkFeePaid};
-use jobs_interface::fees::network_fee;
+use jobs_interface::event::{JobMatched, JobPosted};
 use jobs_interface::instruction::post::{Accounts, Args};
 use jobs_interface::pod::{Layout, PodI64, PodU16, PodU64, Pubkey};
 use jobs_interface::queue::fill;
@@ -25,12 +24,55 @@ use pinocchio::ProgramResult;
 /// Two copies of the instruction: one for a job address nobody has sent lamports to (the
 /// usual case, with no branch for the other) and one for a pre-funded address (created as
 /// Anchor's `init` does; see `CreateAccount`). Choosing costs one lamports read.
+///
+/// The network fee is charged once the job exists, apart from the post itself: keeping it
+/// out of `post`'s body keeps the body what it was before fees existed (a fee path inside
+/// it, even one never taken, cost a market without a fee about 50 units: values kept alive
+/// across the deposit's CPI). Deciding costs one read of the new job's rate.
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
-    match context.accounts.get(JOB_ACCOUNT) {
-        Some(job) if job.lamports() != 0 => post::<true>(context),
-        _ => post::<false>(context),
+    let Some(job) = context.accounts.get(JOB_ACCOUNT) else {
+        return Err(JobsError::AccountsMissing.into());
+    };
+    if job.lamports() != 0 {
+        post::<true>(context)?;
+    } else {
+        post::<false>(context)?;
     }
+    // SAFETY: `post` succeeded, so the account is the job it created and wrote: JOB_SIZE
+    // bytes of this program's, which hold the 2 bytes at JOB_FEE_BPS; unaligned read.
+    let fee_bps = unsafe { core::ptr::read_unaligned(job.data_ptr().add(JOB_FEE_BPS) as *const u16) };
+    if fee_bps != 0 {
+        return charge_fee(context);
+    }
+    Ok(())
+}
+
+/// Offset of `Job::fee_bps` in the job account's data (after the discriminator).
+const JOB_FEE_BPS: usize = 8 + core::mem::offset_of!(Job, fee_bps);
+const _: () = assert!(JOB_FEE_BPS + 2 <= JOB_SIZE);
+
+/// The network fee of the job just posted (its rate non-zero): ceil(deposit x fee_bps /
+/// 10,000) from the payer into the staking config's rewards pool (`NetworkFee`). The
+/// accounts are those `post` checked; the market and the job are loaded again (cheap, and
+/// only on this path).
+#[inline(never)]
+fn charge_fee(context: &Context) -> ProgramResult {
+    let accounts = Accounts::parse(context.accounts)?;
+    let market = load_market(&accounts.market, context.program_id)?;
+    let job = load_job(&accounts.job, context.program_id)?;
+    NetworkFee {
+        staking_program: context.optional(accounts.staking_program)?,
+        config: context.optional(accounts.staking_config)?,
+        rewards_pool: context.optional(accounts.rewards_pool)?,
+        payer: &accounts.payer,
+        payer_token: &accounts.payer_token,
+        token_program: &accounts.token_program,
+        job: &accounts.job,
+        deposit: job.deposit.get(),
+        fee_bps: job.fee_bps.get(),
+    }
+    .charge(market.header)
 }
 
 /// The job's index in the instruction's accounts (checked against the interface below).
@@ -43,7 +85,7 @@ const _: () = {
 #[inline(never)]
 fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     check_system_program(&accounts.system_program)?;
     check_token_program(&accounts.token_program)?;
     if args.definition.is_zero() {
@@ -106,24 +148,6 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     }
     Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: deposit, vault: None }
         .invoke()?;
-    // The network fee: only markets that charge one pay for computing it.
-    let fee_bps = market.header.fee_bps;
-    let fee = if fee_bps.get() != 0 {
-        let fee = network_fee(deposit, fee_bps.get());
-        FeeAccounts {
-            staking_program: accounts.staking_program.as_ref(),
-            config: accounts.staking_config.as_ref(),
-            rewards_pool: accounts.rewards_pool.as_ref(),
-            payer: &accounts.payer,
-            payer_token: &accounts.payer_token,
-            token_program: &accounts.token_program,
-        }
-        .pay(market.header, fee)?;
-        fee
-    } else {
-        0
-    };
-
     // SAFETY: the job account was just created with JOB_SIZE bytes; nothing else refers to it.
     let data = unsafe { data_mut(&accounts.job) };
     let (discriminator, rest) = data.split_at_mut(8);
@@ -140,15 +164,10 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     job.max_timeout = market.header.max_timeout;
     job.retention = market.header.retention;
     job.max_attempts = market.header.max_attempts;
-    // Staking terms: the account was created zeroed, so a market without them writes none.
-    if fee_bps.get() != 0 {
-        job.fee_bps = fee_bps;
-    }
-    let penalty = market.header.slash_penalty;
-    if penalty.get() != 0 {
-        job.slash_penalty = penalty;
-        job.reclaim_bounty_bps = market.header.reclaim_bounty_bps;
-    }
+    // The staking terms (zero without staking).
+    job.slash_penalty = market.header.slash_penalty;
+    job.reclaim_bounty_bps = market.header.reclaim_bounty_bps;
+    job.fee_bps = market.header.fee_bps;
     job.deposit = PodU64::new(deposit);
     job.posted_at = PodI64::new(now);
     job.slot = PodU16::new(slot);
@@ -168,9 +187,6 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
             started_at: PodI64::new(now),
             slot: job.slot,
         });
-    }
-    if fee != 0 {
-        emit(NetworkFeePaid { job: Pubkey(job_key), fee: PodU64::new(fee) });
     }
     Ok(())
 }

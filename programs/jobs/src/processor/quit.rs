@@ -16,7 +16,7 @@ use pinocchio::ProgramResult;
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     let mut market = load_market(&accounts.market, context.program_id)?;
     let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
     let slot = entry_of(&mut market, job, accounts.job.address(), EntryState::Running, JobsError::JobNotRunning)?;

@@ -27,7 +27,7 @@ use pinocchio::ProgramResult;
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     check_token_program(&accounts.token_program)?;
     let mut market = load_market(&accounts.market, context.program_id)?;
     check_vault(market.header, &accounts.vault)?;
@@ -57,13 +57,13 @@ pub fn process(context: &Context) -> ProgramResult {
             &SlashAccounts {
                 program_id: context.program_id,
                 job: &accounts.job,
-                staking_program: accounts.staking_program.as_ref(),
-                config: accounts.staking_config.as_ref(),
-                stake: accounts.stake.as_ref(),
-                vault: accounts.stake_vault.as_ref(),
-                destination: accounts.slash_destination.as_ref(),
-                bounty_to: accounts.bounty_to.as_ref(),
-                slasher: accounts.slasher.as_ref(),
+                staking_program: context.optional(accounts.staking_program)?,
+                config: context.optional(accounts.staking_config)?,
+                stake: context.optional(accounts.stake)?,
+                vault: context.optional(accounts.stake_vault)?,
+                destination: context.optional(accounts.slash_destination)?,
+                bounty_to: context.optional(accounts.bounty_to)?,
+                slasher: context.optional(accounts.slasher)?,
                 token_program: &accounts.token_program,
             },
         )?;

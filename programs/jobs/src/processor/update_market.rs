@@ -18,7 +18,7 @@ use pinocchio::ProgramResult;
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     let market = load_market(&accounts.market, context.program_id)?;
     if !market.header.authority.is(keys::key(&accounts.authority)) {
         return Err(JobsError::AuthorityMismatch.into());

@@ -31,10 +31,12 @@ use pinocchio::ProgramResult;
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     let mut market = load_market(&accounts.market, context.program_id)?;
     let node = *accounts.node.address().as_array();
-    check_admission(market.header, accounts.stake.as_ref(), &node)?;
+    if market.header.min_stake.get() != 0 {
+        check_admission(market.header, context.optional(accounts.stake)?, &node)?;
+    }
     let now = now(&accounts.clock)?;
     if market.header.queue.side.is(QueueSide::Jobs) {
         let mut queue = market.queue();

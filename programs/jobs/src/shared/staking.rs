@@ -16,8 +16,11 @@
 
 use super::cpi::invoke;
 use super::keys;
+use super::events::emit;
 use jobs_interface::error::JobsError;
-use jobs_interface::pod::{eq32, eq8, Layout};
+use jobs_interface::event::NetworkFeePaid;
+use jobs_interface::fees::network_fee;
+use jobs_interface::pod::{eq32, eq8, Layout, Pubkey};
 use jobs_interface::state::Market;
 use pinocchio::cpi::{Seed, Signer};
 use pinocchio::instruction::{InstructionAccount, InstructionView};
@@ -87,23 +90,14 @@ pub fn load_stake<'a>(account: &'a AccountView, config: &[u8; 32], node: &[u8; 3
     Ok(Some(stake))
 }
 
-/// `work`'s admission: with a minimum stake, the node's stake must be staked (an
-/// unlocking stake has no weight) under the market's config with at least that weight.
-#[inline(always)]
-pub fn check_admission(market: &Market, stake: Option<&AccountView>, node: &[u8; 32]) -> Result<(), JobsError> {
-    let min_stake = market.min_stake.get();
-    if min_stake == 0 {
-        return Ok(());
-    }
-    check_stake(market, stake, node, min_stake)
-}
-
-/// The stake check itself, out of line: markets without a minimum stake never come here.
+/// `work`'s admission in a market with a minimum stake: the node's stake must be staked
+/// (an unlocking stake has no weight) under the market's config with at least that weight.
+/// Out of line: markets without a minimum stake never come here.
 #[inline(never)]
-fn check_stake(market: &Market, stake: Option<&AccountView>, node: &[u8; 32], min_stake: u64) -> Result<(), JobsError> {
+pub fn check_admission(market: &Market, stake: Option<&AccountView>, node: &[u8; 32]) -> Result<(), JobsError> {
     let account = stake.ok_or(JobsError::StakingAccountsMissing)?;
     let stake = load_stake(account, &market.staking_config.0, node)?.ok_or(JobsError::StakeInvalid)?;
-    if !stake.state.is(StakeState::Staked) || stake.weight.get() < min_stake {
+    if !stake.state.is(StakeState::Staked) || stake.weight.get() < market.min_stake.get() {
         return Err(JobsError::StakeTooLow);
     }
     Ok(())
@@ -119,8 +113,8 @@ pub fn is_stake_address(address: &Address, config: &Address, node: &[u8; 32]) ->
     eq32(address.as_array(), expected.as_array())
 }
 
-/// The accounts a network fee travels through (post, extend).
-pub struct FeeAccounts<'a> {
+/// A deposit's network fee (post, extend) and the accounts it travels through.
+pub struct NetworkFee<'a> {
     pub staking_program: Option<&'a AccountView>,
     pub config: Option<&'a AccountView>,
     pub rewards_pool: Option<&'a AccountView>,
@@ -128,17 +122,24 @@ pub struct FeeAccounts<'a> {
     pub payer: &'a AccountView,
     pub payer_token: &'a AccountView,
     pub token_program: &'a AccountView,
+    /// The job the deposit is for (named by the event).
+    pub job: &'a AccountView,
+    pub deposit: u64,
+    /// The job's rate (fixed when posted; non-zero).
+    pub fee_bps: u16,
 }
 
-impl FeeAccounts<'_> {
-    /// Pays `fee` (none when zero) from the payer into the market's staking config's
-    /// rewards pool: a CPI to `deposit_fees`, which checks the pool is the config's and
-    /// shares the fee by weight. The staking program and the config are checked here (the
-    /// program id is the constant; the config the market's), so a payer can neither skip
-    /// the fee (StakingAccountsMissing) nor send it elsewhere. Not inlined: only markets
-    /// with a fee come here.
-    #[inline(never)]
-    pub fn pay(&self, market: &Market, fee: u64) -> ProgramResult {
+impl NetworkFee<'_> {
+    /// Pays ceil(deposit x fee_bps / 10,000) (none when zero) from the payer into the
+    /// market's staking config's rewards pool: a CPI to `deposit_fees`, which checks the
+    /// pool is the config's and shares the fee by weight, and logs `NetworkFeePaid`. The
+    /// staking program and the config are checked here (the program id is the constant;
+    /// the config the market's), so a payer can neither skip the fee
+    /// (StakingAccountsMissing) nor send it elsewhere. Out of line: markets without a fee
+    /// never come here.
+    #[inline(always)]
+    pub fn charge(&self, market: &Market) -> ProgramResult {
+        let fee = network_fee(self.deposit, self.fee_bps);
         if fee == 0 {
             return Ok(());
         }
@@ -161,6 +162,7 @@ impl FeeAccounts<'_> {
         ];
         let instruction = InstructionView { program_id: &STAKING_PROGRAM_ID, data: &data, accounts: &metas };
         invoke(&instruction, [self.payer, config, self.payer_token, pool, self.token_program], &[]);
+        emit(NetworkFeePaid { job: Pubkey(*keys::key(self.job)), fee: PodU64::new(fee) });
         Ok(())
     }
 }

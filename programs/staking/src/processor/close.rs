@@ -15,7 +15,7 @@ use staking_interface::pod::{PodU64, Pubkey};
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     let config = load_config(&accounts.config, context.program_id)?;
     let stake = load_stake(&accounts.stake, &accounts.config, &accounts.owner, context.program_id)?;
     if stake.amount.get() != 0 {

@@ -15,7 +15,7 @@ use staking_interface::pod::{PodU64, Pubkey};
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     check_token_program(&accounts.token_program)?;
     if args.amount.get() == 0 {
         return Err(StakingError::AmountZero.into());

@@ -78,7 +78,7 @@ fn create_token_pda(accounts: &Accounts, account: &AccountView, prefix: &'static
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     check_system_program(&accounts.system_program)?;
     check_token_program(&accounts.token_program)?;
     check_settings(args)?;

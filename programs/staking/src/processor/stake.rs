@@ -22,7 +22,7 @@ use staking_interface::state::{Stake, StakeState, STAKE_SIZE};
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     check_system_program(&accounts.system_program)?;
     check_token_program(&accounts.token_program)?;
     let amount = args.amount.get();

@@ -17,7 +17,7 @@ use staking_interface::state::StakeState;
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     check_token_program(&accounts.token_program)?;
     let added = args.amount.get();
     if added == 0 {

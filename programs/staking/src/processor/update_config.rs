@@ -17,7 +17,7 @@ use staking_interface::state::SlashDestination;
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     let config = load_config(&accounts.config, context.program_id)?;
     if !config.authority.is(keys::key(&accounts.authority)) {
         return Err(StakingError::AuthorityMismatch.into());

@@ -21,7 +21,7 @@ use staking_interface::state::StakeState;
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
-    let accounts = Accounts::parse(context.accounts, context.program_id.as_array())?;
+    let accounts = Accounts::parse(context.accounts)?;
     check_token_program(&accounts.token_program)?;
     let config = load_config(&accounts.config, context.program_id)?;
     let stake = load_stake(&accounts.stake, &accounts.config, &accounts.owner, context.program_id)?;
