@@ -81,7 +81,12 @@ fn check_staking_config(args: &Args, account: Option<&AccountView>, mint: &Accou
     if !config.mint.is(keys::key(mint)) {
         return Err(JobsError::StakingConfigMintMismatch);
     }
-    let (_, bump) = Address::find_program_address(&[jobs_interface::seeds::SLASHER], program_id);
+    // The seed is copied to the stack: a constant `&[seeds::SLASHER]` would be promoted to a
+    // static holding a pointer, which SBF built this way does not relocate (pitfall 5).
+    let seed: [u8; 7] = *b"slasher";
+    const _: () = assert!(jobs_interface::seeds::SLASHER.len() == 7);
+    let seed_list: [&[u8]; 1] = [&seed];
+    let (_, bump) = Address::find_program_address(&seed_list, program_id);
     Ok(bump)
 }
 
