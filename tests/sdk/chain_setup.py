@@ -1,5 +1,6 @@
 """Setting up the chain for the SDK tests through the SDK and the standard RPC: a payment
-mint (SPL Token instructions), wallets funded by the faucet (requestAirdrop), markets."""
+mint (SPL Token instructions), wallets funded by the faucet (requestAirdrop), markets, and a
+staking config of the mint for markets with staking."""
 
 from __future__ import annotations
 
@@ -53,3 +54,16 @@ class Wallets:
         authority = await self.fund()
         async with CrowdClient(self.url, authority) as crowd:
             return await crowd.open_market(self.mint, settings, capacity=capacity), authority
+
+    async def staking_config(self) -> Pubkey:
+        """A staking config of the mint (the default curve; the jobs program may slash)."""
+        from crowdcompute.client.staking import StakingProgram, StakingSettings
+
+        authority = await self.fund()
+        async with CrowdClient(self.url, authority) as crowd:
+            staking = StakingProgram(crowd.program.staking_program_id)
+            settings = StakingSettings(slasher_program=crowd.program.program_id)
+            ix = staking.init(authority=authority.pubkey(), mint=self.mint, treasury=associated_token_address(authority.pubkey(), self.mint),
+                              settings=settings)
+            await crowd._send([ix], [authority])
+            return staking.config(authority.pubkey(), self.mint)

@@ -203,7 +203,9 @@ def test_unknown_job(crowd):
 def test_why_names_a_closing_market_a_stake_minimum_and_a_price_rise(crowd, wallets, tmp_path):
     from crowdcompute.client import MarketSettings
 
-    address, authority = asyncio.run(wallets.market(MarketSettings(price_per_second=10, max_timeout=600, min_stake=500)))
+    config = asyncio.run(wallets.staking_config())
+    settings = MarketSettings(price_per_second=10, max_timeout=600, min_stake=500, staking_config=config)
+    address, authority = asyncio.run(wallets.market(settings))
     authority_file = str(write_keypair(authority, tmp_path / "authority.json"))
     posted = post(crowd, address)
     assert crowd("market", "update", str(address), "--price", "20", keypair=authority_file).code == 0
