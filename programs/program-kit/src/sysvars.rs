@@ -5,7 +5,6 @@
 //! cost over a hundred each, a large share of an instruction that makes no CPI.
 
 use crate::keys;
-use interface_kit::math::checked_mul;
 use pinocchio::sysvars::{clock::CLOCK_ID, rent::RENT_ID};
 use pinocchio::{AccountView, Address};
 
@@ -52,7 +51,14 @@ pub fn rent_exempt_minimum(rent: &AccountView, data_len: usize) -> Result<u64, S
     if per_byte >> (63 - shift) > 1 {
         return Err(SysvarError::Overflow);
     }
-    checked_mul(bytes, per_byte << shift).ok_or(SysvarError::Overflow)
+    let per_byte = per_byte << shift;
+    // Every caller's `data_len` is a constant, so the bound folds to a constant and the
+    // product is one multiply (a non-constant divisor here would be lowered to `__multi3`,
+    // which SBF cannot link: the build would fail, not misbehave).
+    if per_byte > u64::MAX / bytes {
+        return Err(SysvarError::Overflow);
+    }
+    Ok(per_byte.wrapping_mul(bytes))
 }
 
 /// The data of a sysvar account, after checking its address and size.
