@@ -106,6 +106,15 @@ def cpi_costs(outcome: Outcome) -> list[tuple[str, int]]:
     return costs
 
 
+class Measured(dict):
+    """Outcomes by name, each the first run of that name; `run` fails on a failed one."""
+
+    def run(self, name: str, outcome: Outcome) -> Outcome:
+        Sandbox.must(outcome)
+        self.setdefault(name, outcome)
+        return outcome
+
+
 def split_table(title: str, measured: dict[str, Outcome]) -> tuple[Table, dict[str, int]]:
     """A table of each instruction's compute units, split into CPIs and the program's own."""
     table = Table(title=title)
@@ -122,7 +131,7 @@ def split_table(title: str, measured: dict[str, Outcome]) -> tuple[Table, dict[s
     return table, instructions
 
 
-def measure_staked_market() -> tuple[dict[str, Outcome], list[Outcome]]:
+def measure_staked_market() -> tuple[Measured, list[Outcome]]:
     """The job lifecycle in a market with staking (a minimum stake, a slash penalty with a
     bounty, a network fee), and the paths staking adds: reclaim with a slash, extend with
     its fee. Returns the measured outcomes and the lifecycle's (post, work, finish)."""
@@ -132,12 +141,8 @@ def measure_staked_market() -> tuple[dict[str, Outcome], list[Outcome]]:
     sb.must(outcome)
     settings = MarketSettings(price_per_second=10, max_timeout=3600, retention=0, max_attempts=2, min_stake=1_000_000,
                               slash_penalty=100_000, reclaim_bounty_bps=1_000, fee_bps=100, staking_config=config)
-    measured: dict[str, Outcome] = {}
-
-    def run(name: str, outcome: Outcome) -> Outcome:
-        sb.must(outcome)
-        measured.setdefault(name, outcome)
-        return outcome
+    measured = Measured()
+    run = measured.run
 
     market, _, outcome = sb.open_market(settings, capacity=64)
     run("open_market (staking config)", outcome)
@@ -159,15 +164,11 @@ def measure_staked_market() -> tuple[dict[str, Outcome], list[Outcome]]:
     return measured, lifecycle
 
 
-def measure_staking() -> dict[str, Outcome]:
+def measure_staking() -> Measured:
     """Every staking instruction once on its usual path (two stakers, so rewards are shared)."""
     sb = StakingSandbox()
-    measured: dict[str, Outcome] = {}
-
-    def run(name: str, outcome: Outcome) -> Outcome:
-        sb.must(outcome)
-        measured.setdefault(name, outcome)
-        return outcome
+    measured = Measured()
+    run = measured.run
 
     config, authority, outcome = sb.init(StakingSettings(slasher_program=SLASH_PROBE_ID))
     run("init", outcome)
@@ -198,12 +199,8 @@ def main() -> int:
     console = Console(stderr=False)
     sandbox = Sandbox()
     settings = MarketSettings(price_per_second=10, max_timeout=3600, retention=0, max_attempts=1)
-    measured: dict[str, Outcome] = {}
-
-    def run(name: str, outcome: Outcome) -> Outcome:
-        sandbox.must(outcome)
-        measured.setdefault(name, outcome)
-        return outcome
+    measured = Measured()
+    run = measured.run
 
     market, authority, outcome = sandbox.open_market(settings, capacity=64)
     run("open_market", outcome)
