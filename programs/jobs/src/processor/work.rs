@@ -25,7 +25,7 @@ use jobs_interface::pod::{PodI64, PodU16, Pubkey};
 use jobs_interface::queue::fill;
 use jobs_interface::pod::eq32;
 use jobs_interface::queue::Queue;
-use jobs_interface::state::{EntryState, MarketState, QueueSide, NIL};
+use jobs_interface::state::{EntryState, Market, MarketState, QueueSide, NIL};
 use pinocchio::ProgramResult;
 
 #[inline(never)]
@@ -35,7 +35,7 @@ pub fn process(context: &Context) -> ProgramResult {
     let mut market = load_market(&accounts.market, context.program_id)?;
     let node = *accounts.node.address().as_array();
     if market.header.min_stake.get() != 0 {
-        check_admission(market.header, context.optional(accounts.stake)?, &node)?;
+        admit(market.header, &accounts, context, &node)?;
     }
     let now = now(&accounts.clock)?;
     if market.header.queue.side.is(QueueSide::Jobs) {
@@ -85,4 +85,11 @@ fn check_entries_below(queue: &Queue, node: &[u8; 32], max: u16) -> Result<(), J
         index = entry.next.get();
     }
     Ok(())
+}
+
+/// The stake admission (`check_admission`), out of line with the stake's lookup: markets
+/// without a minimum stake never come here.
+#[inline(never)]
+fn admit(market: &Market, accounts: &Accounts, context: &Context, node: &[u8; 32]) -> Result<(), JobsError> {
+    check_admission(market, context.optional(accounts.stake)?, node)
 }

@@ -92,8 +92,7 @@ pub fn load_stake<'a>(account: &'a AccountView, config: &[u8; 32], node: &[u8; 3
 
 /// `work`'s admission in a market with a minimum stake: the node's stake must be staked
 /// (an unlocking stake has no weight) under the market's config with at least that weight.
-/// Out of line: markets without a minimum stake never come here.
-#[inline(never)]
+#[inline(always)]
 pub fn check_admission(market: &Market, stake: Option<&AccountView>, node: &[u8; 32]) -> Result<(), JobsError> {
     let account = stake.ok_or(JobsError::StakingAccountsMissing)?;
     let stake = load_stake(account, &market.staking_config.0, node)?.ok_or(JobsError::StakeInvalid)?;
