@@ -70,7 +70,7 @@ def register(commands: Any) -> None:
         init.add_argument(option, default=value, help=f"{text} (default {value})")
     init.add_argument("--slash-to", choices=("rewards-pool", "treasury"), default="rewards-pool",
                       help="where slashed tokens go (default rewards-pool: shared by the stakers)")
-    init.add_argument("--slasher-program", help="the program whose PDA [slasher] may slash by CPI (default: none)")
+    init.add_argument("--slasher-program", help="the program whose PDA [slasher] may slash by CPI (default: the jobs program, so markets naming this config slash silent nodes)")
     add_chain_options(init)
 
 

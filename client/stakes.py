@@ -17,7 +17,7 @@ the wallet holds, a withdraw with nothing unlocked); a refusal by the program is
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from solders.instruction import Instruction
@@ -73,7 +73,10 @@ class Stakes:
         if config is not None:
             return _key(config, "staking config")
         if market is not None:
-            return await self.config_for_market(market)
+            found = await self.config_for_market(market)
+            if found is None:
+                raise InvalidInput(f"market {market} names no staking config")
+            return found
         if authority is None or mint is None:
             raise InvalidInput("a staking config named by its authority needs its mint too (and the other way round)")
         return self.config_of(authority, mint)
@@ -82,14 +85,11 @@ class Stakes:
         """The config of `authority` for `mint`: PDA ["config", authority, mint]."""
         return self.program.config(_key(authority, "authority"), _key(mint, "mint"))
 
-    async def config_for_market(self, market: Pubkey | str) -> Pubkey:
-        """The staking config a market's nodes stake under. THE ONE PLACE that decides it.
-
-        Today markets do not name a config, so it is the market authority's config for the
-        market's mint (PDA ["config", market.authority, market.mint]). Once the jobs program
-        stores `Market.staking_config`, return that field here (and only here)."""
+    async def config_for_market(self, market: Pubkey | str) -> Pubkey | None:
+        """The staking config a market's nodes stake under: the market's `staking_config`
+        (fixed when it opened), or None when it names none. THE ONE PLACE that decides it."""
         market_view = await self.crowd.get_market(market)
-        return self.program.config(market_view.authority, market_view.mint)
+        return market_view.staking
 
     # -- reads -------------------------------------------------------------------------
     async def get_config(self, config: Pubkey | str) -> StakingConfig:
@@ -139,8 +139,13 @@ class Stakes:
                           settings: StakingSettings | None = None) -> Pubkey:
         """Creates the wallet's staking config for `mint` (with its vault and rewards pool).
         `treasury` (a token account of the mint) defaults to the wallet's associated account,
-        created if missing; `settings` to the default curve (1x at 14 days to 4x at 365)."""
+        created if missing; `settings` to the default curve (1x at 14 days to 4x at 365). The
+        slasher program defaults to the jobs program, so that markets naming this config
+        slash their silent nodes (a config whose slasher is another program is never slashed
+        by reclaim)."""
         settings = settings or StakingSettings()
+        if settings.slasher_program == Pubkey.default():
+            settings = replace(settings, slasher_program=self.crowd.program.program_id)
         _check_settings(settings)
         mint_key = _key(mint, "mint")
         found = await self.crowd.chain.account_data(mint_key)

@@ -54,6 +54,10 @@ class StakingProgram:
         """A Config or a Stake, by its discriminator."""
         return self.program.coder.accounts.decode(bytes(data))
 
+    def slash_destination(self, config: Pubkey, state: Any) -> Pubkey:
+        """Where the config (decoded `state`) sends slashes: its rewards pool or its treasury."""
+        return self.rewards_pool(config) if type(state.slash_to).__name__ == "RewardsPool" else state.treasury
+
     def events(self, logs: list[str]) -> list[Event]:
         found: list[Event] = []
         self._events.parse_logs(logs, found.append)
@@ -93,10 +97,14 @@ class StakingProgram:
     def close(self, *, owner: Pubkey, config: Pubkey) -> Instruction:
         return self._ix("close", [], owner=owner, config=config, stake=self.stake(config, owner))
 
-    def slash(self, *, slasher: Pubkey, config: Pubkey, stake: Pubkey, destination: Pubkey, amount: int) -> Instruction:
-        """`destination`: the rewards pool or the treasury, as the config's `slash_to` says."""
-        return self._ix("slash", [amount], slasher=slasher, config=config, stake=stake, vault=self.vault(config),
-                        destination=destination, token_program=TOKEN_PROGRAM_ID)
+    def slash(self, *, slasher: Pubkey, config: Pubkey, stake: Pubkey, destination: Pubkey, amount: int, bounty: int = 0,
+              bounty_to: Pubkey | None = None) -> Instruction:
+        """`destination`: the rewards pool or the treasury, as the config's `slash_to` says.
+        `bounty` (at most `amount`) of the slashed tokens go to `bounty_to`, a token account
+        of the mint (by default `destination`, which only a zero bounty may use when it is
+        the rewards pool)."""
+        return self._ix("slash", [amount, bounty], slasher=slasher, config=config, stake=stake, vault=self.vault(config),
+                        destination=destination, bounty_to=bounty_to or destination, token_program=TOKEN_PROGRAM_ID)
 
     def deposit_fees(self, *, depositor: Pubkey, config: Pubkey, depositor_token: Pubkey, amount: int) -> Instruction:
         return self._ix("deposit_fees", [amount], depositor=depositor, config=config, depositor_token=depositor_token,

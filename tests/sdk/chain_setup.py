@@ -1,9 +1,10 @@
 """Setting up the chain for the SDK tests through the SDK and the standard RPC: a payment
-mint (SPL Token instructions), wallets funded by the faucet (requestAirdrop), markets."""
+mint (SPL Token instructions), wallets funded by the faucet (requestAirdrop), markets, and a
+staking config of the mint for markets with staking."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
@@ -58,14 +59,18 @@ class Wallets:
     async def staked_market(self, settings: MarketSettings, staking: StakingSettings | None = None, *,
                             capacity: int = 16) -> tuple[Pubkey, Keypair, Pubkey]:
         """A market whose nodes stake: its authority creates a staking config for the mint
-        (crowd.stakes.init_config), then opens the market naming it where MarketSettings
-        has the field (once the jobs program stores it). Returns (market, authority, config);
+        (crowd.stakes.init_config), then opens the market naming it. Returns (market, authority, config);
         the config is the one crowd.stakes.config_for_market resolves for the market."""
         authority = await self.fund()
         async with CrowdClient(self.url, authority) as crowd:
             config = await crowd.stakes.init_config(self.mint, settings=staking)
-            if "staking_config" in {f.name for f in fields(MarketSettings)}:
-                settings = replace(settings, staking_config=config)
+            settings = replace(settings, staking_config=config)
             market = await crowd.open_market(self.mint, settings, capacity=capacity)
             assert await crowd.stakes.config_for_market(market) == config
         return market, authority, config
+
+    async def staking_config(self) -> Pubkey:
+        """A staking config of the mint (the default curve; the jobs program may slash)."""
+        authority = await self.fund()
+        async with CrowdClient(self.url, authority) as crowd:
+            return await crowd.stakes.init_config(self.mint)

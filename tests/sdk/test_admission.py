@@ -4,8 +4,7 @@ the base unit and the second), `crowd job why` naming the stake minimum and the 
 own shortfall, and `crowd market get` showing the minimum and the staking config.
 
 The market's staking config is the one `crowd.stakes.config_for_market` resolves (made by
-the market's authority for its mint, and named by the market once the jobs program stores
-it): Wallets.staked_market."""
+the market's authority for its mint and named by the market when it opens): Wallets.staked_market."""
 
 from __future__ import annotations
 

@@ -110,18 +110,17 @@ def test_withdraw_and_close(capsys, localnet, wallets, new_wallet, staking_confi
     assert f"{owner.pubkey} has no stake under this config" in ok(crowd("stake", "show", *by)).out
 
 
-def test_by_market_and_show_without_a_wallet(capsys, localnet, wallets, market, new_wallet, tmp_path):
-    """--market names the market authority's config for its mint (until markets name one);
+def test_by_market_and_show_without_a_wallet(capsys, localnet, wallets, market, new_wallet):
+    """--market names the market's staking config (refused for a market that names none);
     `show OWNER` needs no wallet."""
-    address, market_authority = market
-    from crowdcompute.client.keypair import write_keypair
+    from crowdcompute.client import MarketSettings
 
-    authority_file = str(write_keypair(market_authority, tmp_path / "market-authority.json"))
+    plain, _ = market
     owner = new_wallet()
     crowd = Crowd(capsys, localnet.url, owner.path)
-    missing = crowd("stake", "show", "--market", str(address))
-    assert missing.code == 1 and missing.error_line.startswith("error: staking config not found: ")
-    ok(crowd("stake", "init", "--mint", str(wallets.mint), keypair=authority_file))
+    missing = crowd("stake", "show", "--market", str(plain))
+    assert missing.code == 1 and missing.error_line == f"error: market {plain} names no staking config"
+    address, market_authority, config = asyncio.run(wallets.staked_market(MarketSettings(price_per_second=10, max_timeout=600)))
     ok(crowd("stake", "create", "1tokens", "-d", "14d", "--market", str(address)))
     nobody = Crowd(capsys, localnet.url, None)  # no -k: OWNER is given, no wallet is needed
     seen = ok(nobody("stake", "show", str(owner.pubkey), "--market", str(address), "--output", "json"))

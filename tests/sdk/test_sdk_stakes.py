@@ -187,18 +187,22 @@ def test_program_errors_are_named_from_the_staking_idl(localnet, new_wallet, sta
 
 
 def test_config_resolution(localnet, wallets, market, staking_config):
-    """By address, by authority and mint, or by market (today: the market authority's config
-    for the market's mint, `Stakes.config_for_market`)."""
+    """By address, by authority and mint, or by market (the market's `staking_config`,
+    `Stakes.config_for_market`; a market that names none is refused)."""
+    from crowdcompute.client import MarketSettings
+
     config, authority = staking_config
-    market_address, market_authority = market
+    plain, market_authority = market
 
     async def go():
         async with CrowdClient(localnet.url, market_authority) as crowd:
             st = crowd.stakes
             assert await st.resolve(config=str(config)) == config
             assert await st.resolve(authority=authority.pubkey, mint=wallets.mint) == config
-            derived = await st.resolve(market=market_address)
-            assert derived == st.config_of(market_authority.pubkey(), wallets.mint)
+            assert await st.config_for_market(plain) is None
+            with pytest.raises(InvalidInput, match=f"market {plain} names no staking config"):
+                await st.resolve(market=plain)
+            derived = st.config_of(market_authority.pubkey(), wallets.mint)
             with pytest.raises(StakingConfigNotFound, match=f"staking config not found: {derived}"):
                 await st.get_config(derived)
             made = await st.init_config(wallets.mint)
@@ -208,6 +212,9 @@ def test_config_resolution(localnet, wallets, market, staking_config):
                                                                              _ata(market_authority.pubkey(), wallets.mint))
             assert (got.min_duration, got.max_duration, got.min_multiplier, got.max_multiplier, got.slash_to) == \
                 (14 * DAY, 365 * DAY, 1_000_000, 4_000_000, "rewards_pool")
+            assert got.slasher_program == crowd.program.program_id  # the jobs program slashes by default
+            named = await crowd.open_market(wallets.mint, MarketSettings(price_per_second=10, max_timeout=600, staking_config=made))
+            assert await st.resolve(market=named) == made
 
     asyncio.run(go())
 

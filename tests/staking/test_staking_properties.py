@@ -1,6 +1,7 @@
 """Property-based test of the staking program: random sequences of stake, topup, extend,
 unstake, withdraw, restake, slash (by the authority and through the slasher program's
-CPI), deposit_fees, claim and close, with the clock moving, against a Python model.
+CPI, with a bounty to a reporter), deposit_fees, claim and close, with the clock moving,
+against a Python model.
 
 The model mirrors the program's integer rules (weight = floor(amount x multiplier / 10^6),
 linear unlock rounded down, slashes taking the tail of an unlock) and keeps every staker's
@@ -179,19 +180,23 @@ class StakingMachine(RuleBasedStateMachine):
         if self.expect(outcome, error):
             stake.staked, stake.unlock_start, stake.unlock_base, stake.withdrawn = True, 0, 0, 0
 
-    @rule(i=st.integers(0, STAKERS - 1), amount=st.integers(1, WALLET // 4), by_cpi=st.booleans())
-    def slash(self, i, amount, by_cpi):
+    @rule(i=st.integers(0, STAKERS - 1), amount=st.integers(1, WALLET // 4), by_cpi=st.booleans(), bounty_share=st.sampled_from([0, 1, 2, 4]))
+    def slash(self, i, amount, by_cpi, bounty_share):
+        """`bounty_share`: the bounty as a quarter of the amount (the payer reports)."""
         stake = self.stakes[i]
         if stake is None:
             return
+        bounty = amount * bounty_share // 4
+        bounty_to = self.payer.token
         if by_cpi:
-            outcome = self.sb.slash_by_probe(self.config, self.stakers[i].pubkey, amount, caller=self.payer)
+            outcome = self.sb.slash_by_probe(self.config, self.stakers[i].pubkey, amount, caller=self.payer, bounty=bounty, bounty_to=bounty_to)
         else:
-            outcome = self.sb.slash(self.config, self.authority, self.stakers[i].pubkey, amount)
+            outcome = self.sb.slash(self.config, self.authority, self.stakers[i].pubkey, amount, bounty=bounty, bounty_to=bounty_to)
         self.expect(outcome, None)
         slashed = min(amount, stake.amount)
+        paid = min(bounty, slashed)  # the bounty, out of what the stake held
         stake.amount -= slashed
-        self.distribute(slashed)  # to the rewards pool, over the weights after the slash
+        self.distribute(slashed - paid)  # the rest to the rewards pool, over the weights after the slash
 
     @rule(amount=st.integers(1, 200_000))
     def deposit_fees(self, amount):
