@@ -40,12 +40,15 @@ _STATE_BYTE = {"Open": 0, "Done": 1, "Ended": 2, "Failed": 3}
 
 @dataclass(frozen=True)
 class Posted:
-    """What `post` did: the job's address, the transaction, the digest stored on-chain."""
+    """What `post` did: the job's address, the transaction, the digest stored on-chain, the
+    deposit escrowed and the network fee paid (0 without one), at the terms read before
+    signing (the post is refused if the market asks more when it lands)."""
 
     job: Pubkey
     signature: Signature
     digest: bytes
     deposit: int
+    fee: int
 
 
 @dataclass(frozen=True)
@@ -336,10 +339,12 @@ class CrowdClient:
         return str(cid), data, bundle
 
     async def post(self, market: Pubkey | str, *, timeout: int, definition: Any = None, digest: bytes | None = None,
-                   max_price_per_second: int | None = None, job: Keypair | None = None) -> Posted:
+                   max_price_per_second: int | None = None, max_fee_bps: int | None = None, job: Keypair | None = None) -> Posted:
         """Posts a job: the definition is stored first (its digest goes on-chain), or `digest`
         is given directly. The wallet is poster and payer; the deposit (price x timeout)
-        moves into the market's vault. `max_price_per_second` defaults to the price read now."""
+        moves into the market's vault, the network fee (if any) into its stakers' rewards
+        pool. `max_price_per_second` and `max_fee_bps` default to the price and the fee read
+        now: a market that asks more when the post lands refuses it, nothing paid."""
         if (definition is None) == (digest is None):
             raise InvalidInput("give a definition or a digest (one of them)")
         if digest is not None and (len(digest) != 32 or not any(digest)):
@@ -352,6 +357,11 @@ class CrowdClient:
         price = m.price_per_second if max_price_per_second is None else max_price_per_second
         if m.price_per_second > price:
             raise InvalidInput(f"market {m.address} asks {m.price_per_second} per second, above your maximum of {price}")
+        max_fee = m.fee_bps if max_fee_bps is None else max_fee_bps
+        if not 0 <= max_fee <= 10_000:
+            raise InvalidInput(f"a maximum network fee is 0 to 10,000 basis points, not {max_fee}")
+        if m.fee_bps > max_fee:
+            raise InvalidInput(f"market {m.address} charges a network fee of {m.fee_bps} bps, above your maximum of {max_fee} bps")
         deposit = m.price_per_second * timeout
         fee = network_fee(deposit, m.fee_bps)
         token = associated_token_address(self.pubkey, m.mint)
@@ -365,9 +375,10 @@ class CrowdClient:
         job = job or Keypair()
         rent = await self.chain.rent_exempt(JOB_SIZE)
         ix = self.program.post(poster=self.pubkey, payer=self.pubkey, job=job.pubkey(), market=m.address, payer_token=token,
-                               definition=digest, timeout=timeout, max_price_per_second=price, fee_config=m.staking if m.fee_bps else None)
+                               definition=digest, timeout=timeout, max_price_per_second=price, max_fee_bps=max_fee,
+                               fee_config=m.staking if m.fee_bps else None)
         signature = await self._send([ix], [self.wallet, job], lamports=rent)
-        return Posted(job.pubkey(), signature, bytes(digest), deposit)
+        return Posted(job.pubkey(), signature, bytes(digest), deposit, fee)
 
     async def cancel(self, job: Pubkey | str) -> Signature:
         """Cancels a waiting job (poster, or the market's authority while it closes): full refund."""

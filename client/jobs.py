@@ -156,13 +156,14 @@ class JobsProgram:
 
     # -- jobs --------------------------------------------------------------------------
     def post(self, *, poster: Pubkey, payer: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, definition: bytes, timeout: int,
-             max_price_per_second: int, fee_config: Pubkey | None = None) -> Instruction:
-        """`max_price_per_second`: the most the payer accepts; the post fails with
-        PriceAboveMaximum if the market asks more when it lands. `fee_config`: the market's
-        staking config when it charges a network fee (its rewards pool takes the fee)."""
-        return self._ix("post", [list(_digest(definition)), timeout, max_price_per_second], poster=poster, payer=payer, job=job, market=market,
-                        vault=self.vault(market), payer_token=payer_token, system_program=SYSTEM_PROGRAM_ID, token_program=TOKEN_PROGRAM_ID,
-                        clock=CLOCK, rent=RENT, **self._fee_accounts(fee_config))
+             max_price_per_second: int, max_fee_bps: int, fee_config: Pubkey | None = None) -> Instruction:
+        """`max_price_per_second`, `max_fee_bps`: the most the payer accepts; the post fails
+        with PriceAboveMaximum or FeeAboveMaximum if the market asks more when it lands.
+        `fee_config`: the market's staking config when it charges a network fee (its
+        rewards pool takes the fee)."""
+        return self._ix("post", [list(_digest(definition)), timeout, max_price_per_second, max_fee_bps], poster=poster, payer=payer, job=job,
+                        market=market, vault=self.vault(market), payer_token=payer_token, system_program=SYSTEM_PROGRAM_ID,
+                        token_program=TOKEN_PROGRAM_ID, clock=CLOCK, rent=RENT, **self._fee_accounts(fee_config))
 
     def cancel(self, *, poster: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, payer: Pubkey) -> Instruction:
         return self._ix("cancel", [], poster=poster, job=job, market=market, vault=self.vault(market),

@@ -110,17 +110,19 @@ class Sandbox:
 
     # -- instructions ------------------------------------------------------------------
     def post(self, market: Pubkey, poster: Actor, *, payer: Actor | None = None, timeout: int = 600, definition: bytes | None = None,
-             job: Keypair | None = None, max_price: int | None = None) -> tuple[Pubkey, Outcome]:
-        """`max_price` (per second) defaults to the market's price as read now: the price the
-        payer saw before signing."""
+             job: Keypair | None = None, max_price: int | None = None, max_fee_bps: int | None = None) -> tuple[Pubkey, Outcome]:
+        """`max_price` (per second) and `max_fee_bps` default to the market's price and
+        network fee as read now: the terms the payer saw before signing."""
         payer = payer or poster
         job = job or Keypair()
         state = self.market_state(market)
         if max_price is None:
             max_price = state.price_per_second
+        if max_fee_bps is None:
+            max_fee_bps = state.fee_bps
         ix = self.jobs.post(poster=poster.pubkey, payer=payer.pubkey, job=job.pubkey(), market=market, payer_token=payer.token,
                             definition=definition or digest(f"job {job.pubkey()}"), timeout=timeout, max_price_per_second=max_price,
-                            fee_config=state.staking_config if state.fee_bps else None)
+                            max_fee_bps=max_fee_bps, fee_config=state.staking_config if state.fee_bps else None)
         return job.pubkey(), self.chain.send([ix], [payer.keypair, poster.keypair, job])
 
     def work(self, market: Pubkey, node: Actor) -> Outcome:

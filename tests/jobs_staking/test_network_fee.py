@@ -14,10 +14,10 @@ from solders.pubkey import Pubkey
 
 from crowdcompute.client.jobs import network_fee
 from crowdcompute.client.staking import StakingSettings
-from tests.support import assert_refused
+from tests.support import assert_refused, market_bytes
 from tests.test_hostile import JOBS_ACCOUNTS
 
-from .conftest import FEE_BPS, PRICE, World, market_settings
+from .conftest import FEE_BPS, FUNDS, PRICE, World, market_settings
 
 RANDOM_PROGRAM_ID = Pubkey(hashlib.sha256(b"a random program").digest())
 FEE_ACCOUNTS = ("staking_program", "staking_config", "rewards_pool")
@@ -68,6 +68,7 @@ def test_a_tiny_deposit_pays_one_unit(world: World):
 
 
 def test_extend_pays_the_fee_at_the_jobs_rate(world: World):
+    """So extend needs no max_fee_bps: the rate was bounded by the payer at post."""
     poster = world.poster()
     job, outcome = world.post(poster, timeout=600)
     world.must(outcome)
@@ -110,9 +111,60 @@ def test_a_free_market_charges_no_fee(world: World):
     market = world.open(market_settings(world.config, price_per_second=0))
     poster, job = world.poster(), Keypair()
     ix = world.jobs.post(poster=poster.pubkey, payer=poster.pubkey, job=job.pubkey(), market=market, payer_token=poster.token,
-                         definition=b"d" * 32, timeout=60, max_price_per_second=0)
+                         definition=b"d" * 32, timeout=60, max_price_per_second=0, max_fee_bps=FEE_BPS)
     world.must(world.send([ix], [poster.keypair, job]))  # no fee accounts: the fee on nothing is nothing
     assert world.pool() == 0 and world.sb.job_state(job.pubkey()).fee_bps == FEE_BPS
+
+
+# -- the payer pays only the fee it agreed to --------------------------------------------------
+
+def signed_post(world: World, poster, *, max_fee_bps: int, market: Pubkey | None = None):
+    """A post built from what the payer read: the market's price, its fee accounts, and the
+    highest fee it accepts."""
+    job = Keypair()
+    ix = world.jobs.post(poster=poster.pubkey, payer=poster.pubkey, job=job.pubkey(), market=market or world.market, payer_token=poster.token,
+                         definition=b"d" * 32, timeout=600, max_price_per_second=PRICE, max_fee_bps=max_fee_bps, fee_config=world.config)
+    return ix, job
+
+
+@pytest.mark.parametrize("seen", [0, FEE_BPS])
+def test_authority_raising_the_fee_before_a_post_lands_gets_a_refusal_not_the_payers_tokens(world: World, errors, seen):
+    # Before max_fee_bps: the authority (who may hold most of the stake weight, so take most
+    # of the fees) raised the fee to 10% just before the post landed, and the payer paid it.
+    market = world.open(market_settings(world.config, fee_bps=seen))
+    poster = world.poster()
+    ix, job = signed_post(world, poster, max_fee_bps=world.sb.market_state(market).fee_bps, market=market)
+    world.must(world.update(market_settings(world.config, fee_bps=1_000), market))  # the front-run
+    before = (world.sb.balance(poster.token), world.pool(), world.sb.vault_balance(market), market_bytes(world.sb, market))
+    assert_refused(world.send([ix], [poster.keypair, job]), errors, "FeeAboveMaximum")
+    assert (world.sb.balance(poster.token), world.pool(), world.sb.vault_balance(market), market_bytes(world.sb, market)) == before
+    assert before[0] == FUNDS and world.sb.chain.account(job.pubkey()) is None
+
+
+def test_the_price_bound_is_checked_before_the_fee_bound(world: World, errors):
+    world.must(world.update(market_settings(world.config, price_per_second=PRICE + 1, fee_bps=1_000)))
+    poster = world.poster()
+    ix, job = signed_post(world, poster, max_fee_bps=FEE_BPS)
+    assert_refused(world.send([ix], [poster.keypair, job]), errors, "PriceAboveMaximum")
+
+
+@pytest.mark.parametrize("max_fee_bps", [FEE_BPS, 1_000, 2**16 - 1])
+def test_a_fee_at_or_under_the_maximum_is_charged_at_the_markets_rate(world: World, max_fee_bps):
+    poster = world.poster()
+    ix, job = signed_post(world, poster, max_fee_bps=max_fee_bps)
+    outcome = world.must(world.send([ix], [poster.keypair, job]))
+    assert world.sb.balance(poster.token) == FUNDS - 6_000 - 60  # the market's 1%, whatever the bound
+    assert world.events(outcome)["NetworkFeePaid"].fee == 60 and world.pool() == 60
+    assert world.sb.job_state(job.pubkey()).fee_bps == FEE_BPS
+
+
+def test_a_fee_lowered_before_the_post_lands_is_the_one_paid(world: World):
+    poster = world.poster()
+    ix, job = signed_post(world, poster, max_fee_bps=FEE_BPS)
+    world.must(world.update(market_settings(world.config, fee_bps=1)))
+    world.must(world.send([ix], [poster.keypair, job]))
+    assert world.sb.balance(poster.token) == FUNDS - 6_000 - 1 and world.pool() == 1
+    assert world.sb.job_state(job.pubkey()).fee_bps == 1
 
 
 # -- dodging the fee --------------------------------------------------------------------------
@@ -120,7 +172,8 @@ def test_a_free_market_charges_no_fee(world: World):
 def post_ix(world: World, poster, **accounts):
     job = Keypair()
     ix = world.jobs.post(poster=poster.pubkey, payer=poster.pubkey, job=job.pubkey(), market=world.market, payer_token=poster.token,
-                         definition=b"d" * 32, timeout=600, max_price_per_second=PRICE, fee_config=world.config)
+                         definition=b"d" * 32, timeout=600, max_price_per_second=PRICE, max_fee_bps=FEE_BPS,
+                         fee_config=world.config)
     return JOBS_ACCOUNTS.tamper("post", ix, **accounts) if accounts else ix, job
 
 

@@ -184,16 +184,22 @@ class StakedMarketMachine(RuleBasedStateMachine):
         self.sb.must(self.sb.send([ix], [self.staking_authority.keypair]))
 
     # -- the market --------------------------------------------------------------------
-    @rule(p=st.integers(0, POSTERS - 1), timeout=st.integers(1, 600))
-    def post(self, p, timeout):
+    @rule(p=st.integers(0, POSTERS - 1), timeout=st.integers(1, 600), max_fee_offset=st.one_of(st.just(0), st.integers(-3, 50)))
+    def post(self, p, timeout, max_fee_offset):
         poster = self.posters[p]
         market = self.market_state()
         deposit = self.settings.price_per_second * timeout
         fee = network_fee(deposit, self.settings.fee_bps)
+        max_fee_bps = max(0, self.settings.fee_bps + max_fee_offset)  # what the payer accepts: below, at or above the fee
         before, pool = self.sb.balance(poster.token), self.sb.balance(STAKING.rewards_pool(self.config))
-        job, outcome = self.sb.post(self.market, poster, timeout=timeout)
+        job, outcome = self.sb.post(self.market, poster, timeout=timeout, max_fee_bps=max_fee_bps)
         queues = state_name(market.queue.side) != "Nodes"
-        error = "QueueFull" if queues and not self.can_queue(market) else "token" if before < deposit + fee else None
+        if self.settings.fee_bps > max_fee_bps:
+            error = "FeeAboveMaximum"
+        elif queues and not self.can_queue(market):
+            error = "QueueFull"
+        else:
+            error = "token" if before < deposit + fee else None
         event(f"post: {error or 'ok'}{' with a fee' if fee else ''}")
         if self.expect(outcome, error):
             self.job_keys.append(job)
@@ -202,6 +208,8 @@ class StakedMarketMachine(RuleBasedStateMachine):
             assert self.sb.balance(STAKING.rewards_pool(self.config)) - pool == fee
             state = self.sb.job_state(job)
             assert (state.fee_bps, state.slash_penalty) == (self.settings.fee_bps, self.settings.slash_penalty)
+        else:
+            assert self.sb.job_state(job) is None and self.sb.balance(poster.token) == before, "a refused post moved something"
 
     @rule(i=st.integers(0, NODES - 1))
     def work(self, i):

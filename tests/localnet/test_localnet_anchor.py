@@ -71,11 +71,11 @@ async def test_open_market_and_post_job(server):
         state = await program.account["Market"].fetch(market.pubkey())
         assert state.authority == authority.pubkey() and state.mint == mint.pubkey() and state.price_per_second == 10
 
-        # post a job at the price the payer accepts (its maximum: the price it read above);
-        # escrow moves price * timeout into the vault
+        # post a job at the price and network fee the payer accepts (its maximums: what it
+        # read above); escrow moves price * timeout into the vault
         job = Keypair()
         definition = hashlib.sha256(b"job one").digest()
-        sig = await program.rpc["post"](list(definition), 600, state.price_per_second, ctx=Context(
+        sig = await program.rpc["post"](list(definition), 600, state.price_per_second, state.fee_bps, ctx=Context(
             accounts={"poster": authority.pubkey(), "payer": authority.pubkey(), "job": job.pubkey(), "market": market.pubkey(),
                       "vault": vault, "payer_token": poster_token, "system_program": SYSTEM_PROGRAM_ID,
                       "token_program": TOKEN_PROGRAM_ID, "clock": CLOCK, "rent": RENT,

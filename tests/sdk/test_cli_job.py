@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from dataclasses import replace
 
 from solders.keypair import Keypair
 
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.keypair import write_keypair
 from crowdcompute.sandbox import digest
+
+from .conftest import SETTINGS
 
 
 def post(crowd, market, *extra: str, name: str = "job"):
@@ -190,6 +193,29 @@ def test_post_errors_send_nothing(crowd, market, wallets, localnet, tmp_path):
     assert result.code == 1 and result.error_line.startswith("error: not enough SOL: this needs 0.00")
     assert jobs_of_market() == []
     assert crowd("balance", "--mint", str(wallets.mint), "--output", "json", keypair=str(tmp_path / "nosol.json")).json()["tokens"] == 10_000
+
+
+def test_post_within_the_payers_network_fee_bound(crowd, wallets):
+    config = asyncio.run(wallets.staking_config())
+    address, _ = asyncio.run(wallets.market(replace(SETTINGS, fee_bps=100, staking_config=config)))
+
+    def balance() -> int:
+        return crowd("balance", "--mint", str(wallets.mint), "--output", "json").json()["tokens"]
+
+    def post_with(bound: str):
+        return crowd("job", "post", "--market", str(address), "--digest", "11" * 32, "--timeout", "60s", "--max-fee-bps", bound)
+
+    before = balance()
+    assert post_with("99").error_line == f"error: market {address} charges a network fee of 100 bps, above your maximum of 99 bps"
+    for bad in ("-1", "10001"):
+        assert post_with(bad).error_line == f"error: a maximum network fee is 0 to 10,000 basis points, not {bad}"
+    assert crowd("job", "list", "--market", str(address), "--output", "json").json() == [] and balance() == before
+
+    posted = post(crowd, address, "--max-fee-bps", "100")  # the bound equal to the market's fee
+    assert (posted["deposit"], posted["fee"]) == (600, 6) and balance() == before - 606
+    shown = post_with("1000")
+    assert shown.code == 0 and "(deposit 600, network fee 6, definition " in shown.out
+    assert balance() == before - 2 * 606
 
 
 def test_unknown_job(crowd):

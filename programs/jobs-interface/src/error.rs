@@ -55,6 +55,7 @@ errors! {
         StakeInvalid = 6046: "Account is not the node's stake under the market's staking config",
         StakeTooLow = 6047: "Node's stake is not staked with at least the market's minimum weight (an unlocking stake has none)",
         SlasherMismatch = 6048: "Slasher account is not the PDA the staking config names for this program",
+        FeeAboveMaximum = 6049: "Market network fee is above the maximum the payer accepts",
     }
 }
 

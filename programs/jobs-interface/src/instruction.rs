@@ -109,11 +109,11 @@ instruction! {
     /// Posts a job: the payer escrows price * timeout in the vault and pays the job
     /// account's rent. The longest-waiting node takes it at once, or it joins the queue.
     /// The job keeps the market's terms of this moment (price, timeout cap, retention,
-    /// attempts, slash penalty and bounty, network fee); the price is refused if above the
-    /// payer's maximum. With a network fee, the payer also pays ceil(deposit x fee_bps /
-    /// 10,000) into the staking config's rewards pool (a CPI to the staking program's
-    /// `deposit_fees`; never escrowed, never refunded).
-    pub mod post (48) {
+    /// attempts, slash penalty and bounty, network fee); the price and the fee are refused
+    /// if above the payer's maximums. With a network fee, the payer also pays
+    /// ceil(deposit x fee_bps / 10,000) into the staking config's rewards pool (a CPI to the
+    /// staking program's `deposit_fees`; never escrowed, never refunded).
+    pub mod post (50) {
         accounts {
             poster [signer],
             /// Pays the deposit and the rent; receives refunds.
@@ -145,6 +145,10 @@ instruction! {
             /// Highest price per second the payer accepts (PriceAboveMaximum if the market
             /// asks more when the transaction lands).
             pub max_price_per_second: PodU64,
+            /// Highest network fee the payer accepts, in basis points (FeeAboveMaximum if
+            /// the market asks more when the transaction lands; extend needs none: it pays
+            /// the job's own rate, fixed here).
+            pub max_fee_bps: PodU16,
         }
     }
 }

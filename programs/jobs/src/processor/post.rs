@@ -1,7 +1,8 @@
 //! post: escrow price * timeout and create the job; the longest-waiting node takes it, or
 //! it joins the back of the queue. With a network fee, the payer also pays
 //! ceil(deposit x fee_bps / 10,000) into the staking config's rewards pool (not escrowed,
-//! never refunded: it pays for the network, whatever becomes of the job).
+//! never refunded: it pays for the network, whatever becomes of the job). Price and fee rate
+//! are bounded by the payer's maximums (PriceAboveMaximum, FeeAboveMaximum).
 
 use super::Context;
 use crate::shared::accounts::{data_mut, load_job, load_market};
@@ -99,11 +100,15 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     if timeout <= 0 || timeout > market.header.max_timeout.get() {
         return Err(JobsError::TimeoutInvalid.into());
     }
-    // The payer agreed to a price when it signed: a market re-priced since then (say, by
-    // an authority front-running the post) gets a refusal, not the payer's tokens.
+    // The payer agreed to a price and a fee rate when it signed: a market re-priced, or its
+    // fee raised, since then (say, by an authority front-running the post) gets a refusal,
+    // not the payer's tokens. Both before anything is created or moved.
     let price = market.header.price_per_second.get();
     if price > args.max_price_per_second.get() {
         return Err(JobsError::PriceAboveMaximum.into());
+    }
+    if market.header.fee_bps.get() > args.max_fee_bps.get() {
+        return Err(JobsError::FeeAboveMaximum.into());
     }
     let deposit = math::cost(price, timeout)?;
     let escrowed = math::add(market.header.escrowed.get(), deposit)?;
