@@ -32,6 +32,8 @@ def register(verbs: Any) -> None:
     post.add_argument("--market", "-m", required=True, help="market address")
     post.add_argument("--timeout", default="10m", help="longest run the deposit pays for: 90s, 10m, 1h (default 10m)")
     post.add_argument("--max-price", type=int, default=None, help="most per second you accept (default: the market's price now)")
+    post.add_argument("--max-fee-bps", type=int, default=None,
+                      help="most network fee you accept, in basis points of the deposit (default: the market's fee now)")
     post.add_argument("--image", help="inline job: container image")
     post.add_argument("--gpu", action="store_true", help="inline job: needs a GPU")
     post.add_argument("--digest", help="post an already stored definition by CID or 64-hex digest (nothing is stored)")
@@ -89,14 +91,16 @@ async def _post(args: argparse.Namespace, out: Output) -> int:
     wait_timeout = parse_duration(args.wait_timeout)
     definition, digest = _definition_or_digest(args)
     async with client_from_args(args) as crowd:
-        posted = await crowd.post(args.market, timeout=timeout, definition=definition, digest=digest, max_price_per_second=args.max_price)
+        posted = await crowd.post(args.market, timeout=timeout, definition=definition, digest=digest, max_price_per_second=args.max_price,
+                                  max_fee_bps=args.max_fee_bps)
         result: dict[str, Any] = {"job": str(posted.job), "signature": str(posted.signature), "definition": _cid_or_hex(posted.digest),
-                                  "deposit": posted.deposit, "market": args.market}
+                                  "deposit": posted.deposit, "fee": posted.fee, "market": args.market}
+        paid = f"deposit {posted.deposit}" + (f", network fee {posted.fee}" if posted.fee else "")
         if not (args.wait or args.download):
             result["status"] = (await crowd.view(posted.job)).status
-            out.emit(result, f"posted job {posted.job} (deposit {posted.deposit}, definition {result['definition']}): {result['status']}")
+            out.emit(result, f"posted job {posted.job} ({paid}, definition {result['definition']}): {result['status']}")
             return 0
-        out.status(f"posted job {posted.job} (deposit {posted.deposit})")
+        out.status(f"posted job {posted.job} ({paid})")
         view = await _wait_live(crowd, posted.job, out, wait_timeout)
         result.update(view.to_json() if view else {"status": "closed"})
         result["job"] = str(posted.job)

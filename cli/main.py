@@ -6,6 +6,8 @@ Subcommands so far:
   crowd job validate                  check a job definition (job_cmd.py)
   crowd job post|get|logs|list|why|cancel|extend|end|clean   the poster's commands (job_commands.py)
   crowd market create|get|list|update|close                   a market authority's (market_commands.py)
+  crowd stake create|topup|extend|unstake|withdraw|restake|claim|close|show|init
+                                      a staker's and a staking config authority's (stake_commands.py)
   crowd address|balance|airdrop       the wallet (wallet_commands.py)
   crowd storage ...                   content-addressed storage: add, get, serve (storage_cmd.py)
   crowd node health                   the worker node's report: engine, GPUs, disk (node_cmd.py)
@@ -18,7 +20,7 @@ import argparse
 import sys
 
 from crowdcompute.common.version import __version__
-from . import job_cmd, job_commands, market_commands, node_cmd, node_commands, storage_cmd, wallet_commands
+from . import job_cmd, job_commands, market_commands, node_cmd, node_commands, stake_commands, storage_cmd, wallet_commands
 
 DESCRIPTION = "crowdcompute: a decentralized crowd computer for GPU and AI jobs on Solana."
 
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     job_verbs = job_cmd.register(commands)  # `crowd job` and its `validate`
     job_commands.register(job_verbs)  # the poster's verbs on the same parser
     market_commands.register(commands)
+    stake_commands.register(commands)
     wallet_commands.register(commands)
     storage_cmd.register(commands)
     node_commands.add_verbs(node_cmd.VERBS)  # start, status beside health
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         return job_commands.run(args) if args.job_command in job_commands.VERBS else job_cmd.run(args)
     if args.command == "market":
         return market_commands.run(args)
+    if args.command == "stake":
+        return stake_commands.run(args)
     if args.command in wallet_commands.COMMANDS:
         return wallet_commands.run(args)
     if args.command == "storage":

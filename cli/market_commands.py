@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from types import SimpleNamespace
 from typing import Any
 
 from rich.console import Console
@@ -20,6 +21,9 @@ _SETTINGS = {
     "retention": ("retention", True),
     "max_attempts": ("max_attempts", False),
     "max_entries_per_node": ("max_entries_per_node", False),
+    "slash_penalty": ("slash_penalty", False),
+    "reclaim_bounty_bps": ("reclaim_bounty_bps", False),
+    "fee_bps": ("fee_bps", False),
 }
 
 
@@ -32,10 +36,16 @@ def register(commands: Any) -> None:
     create.add_argument("--price", type=int, required=True, help="price per second, in the mint's base units")
     create.add_argument("--max-timeout", default="1h", help="longest job timeout (default 1h)")
     create.add_argument("--capacity", type=int, default=64, help="queue entries (default 64)")
-    create.add_argument("--min-stake", type=int, default=0)
+    create.add_argument("--min-stake", type=int, default=0,
+                        help="stake weight a node needs to work here (amount x lock multiplier, base units; default 0: none; needs --staking-config)")
     create.add_argument("--retention", default="1d", help="how long settled jobs are kept (default 1d)")
     create.add_argument("--max-attempts", type=int, default=3)
     create.add_argument("--max-entries-per-node", type=int, default=4)
+    create.add_argument("--staking-config", help="the staking program's config (same mint) whose stakes admit nodes, take slashes "
+                                                 "and share fees; fixed for the market's life")
+    create.add_argument("--slash-penalty", type=int, default=0, help="base units slashed from a silent node per reclaim")
+    create.add_argument("--reclaim-bounty-bps", type=int, default=0, help="share of each slash paid to reclaim's caller (basis points)")
+    create.add_argument("--fee-bps", type=int, default=0, help="network fee on every deposit, to the stakers (basis points, at most 1000)")
     add_chain_options(create)
 
     get = verbs.add_parser("get", help="show a market and its queue")
@@ -51,10 +61,13 @@ def register(commands: Any) -> None:
     update.add_argument("market", metavar="MARKET")
     update.add_argument("--price", type=int)
     update.add_argument("--max-timeout")
-    update.add_argument("--min-stake", type=int)
+    update.add_argument("--min-stake", type=int, help="stake weight a node needs to work here (0: none)")
     update.add_argument("--retention")
     update.add_argument("--max-attempts", type=int)
     update.add_argument("--max-entries-per-node", type=int)
+    update.add_argument("--slash-penalty", type=int)
+    update.add_argument("--reclaim-bounty-bps", type=int)
+    update.add_argument("--fee-bps", type=int)
     add_chain_options(update)
 
     close = verbs.add_parser("close", help="close a market (or make it closing while jobs remain)")
@@ -81,7 +94,17 @@ def _settings_from(args: argparse.Namespace) -> dict[str, int]:
 async def _create(args: argparse.Namespace, out: Output) -> int:
     from ..client.jobs import MarketSettings
 
-    settings = MarketSettings(**_settings_from(args))
+    values: dict[str, Any] = dict(_settings_from(args))
+    if args.staking_config:
+        from solders.pubkey import Pubkey
+
+        from ..client.errors import InvalidInput
+
+        try:
+            values["staking_config"] = Pubkey.from_string(args.staking_config)
+        except ValueError:
+            raise InvalidInput(f"not an address: --staking-config {args.staking_config!r}") from None
+    settings = MarketSettings(**values)
     async with client_from_args(args) as crowd:
         market = await crowd.open_market(args.mint, settings, capacity=args.capacity)
         data = (await crowd.get_market(market)).to_json()
@@ -97,15 +120,38 @@ async def _get(args: argparse.Namespace, out: Output) -> int:
         data["waiting"] = [{"kind": "job" if e.state == "QueuedJob" else "node",
                             "address": str(e.job if e.state == "QueuedJob" else e.node), "since": e.since} for e in market.queue()]
         data["running_jobs"] = [{"job": str(e.job), "node": str(e.node), "since": e.since} for e in market.running()]
+        data["staking"] = await _staking(crowd, market)
         out.emit(data, lambda c: _market_table(c, data))
     return 0
 
 
+async def _staking(crowd: Any, market: Any) -> dict[str, Any] | None:
+    """The staking config the market's nodes stake under (its `staking_config`, shown with
+    its curve in place of the bare address); None when it names none."""
+    from ..client.admission import market_staking
+
+    if market.staking is None:
+        return None
+    address, config = await market_staking(crowd, market)
+    if address is None:
+        return None
+    found = {"mint": str(config.mint), "min_duration": config.min_duration, "max_duration": config.max_duration,
+             "min_multiplier": config.min_multiplier, "max_multiplier": config.max_multiplier} if config is not None else {}
+    return {"config": str(address), "exists": config is not None, **found}
+
+
 def _market_table(console: Console, data: dict) -> None:
+    from .stake_render import curve
+
     table = Table(show_header=False, box=None)
     for key in ("address", "state", "authority", "mint", "vault", "price_per_second", "max_timeout", "min_stake", "retention",
-                "max_attempts", "max_entries_per_node", "capacity", "jobs", "escrowed"):
+                "max_attempts", "max_entries_per_node", "slash_penalty", "reclaim_bounty_bps", "fee_bps",
+                "capacity", "jobs", "escrowed"):
         table.add_row(key.replace("_", " "), str(data[key]))
+        if key == "min_stake" and data["staking"] is not None:
+            staking = data["staking"]
+            table.add_row("staking config", staking["config"])
+            table.add_row("", curve(SimpleNamespace(**staking)) if staking["exists"] else "does not exist yet: no node can be admitted")
     table.add_row("queue", f"{data['queue']['len']} waiting ({data['queue']['side']})")
     table.add_row("running", str(data["running"]))
     console.print(table)
@@ -137,7 +183,7 @@ async def _update(args: argparse.Namespace, out: Output) -> int:
     changes = _settings_from(args)
     if not changes:
         raise InvalidInput("nothing to update: give at least one of --price, --max-timeout, --min-stake, --retention, "
-                           "--max-attempts, --max-entries-per-node")
+                           "--max-attempts, --max-entries-per-node, --slash-penalty, --reclaim-bounty-bps, --fee-bps")
     async with client_from_args(args) as crowd:
         market = await crowd.update_market(args.market, **changes)
         out.emit(market.to_json(), f"updated market {market.address}: " + ", ".join(f"{k} {v}" for k, v in changes.items()))

@@ -1,12 +1,14 @@
 """`crowd node start|status`: the node operator's daemon and its state.
 
-    crowd node start --market M [-u URL] [-k KEYPAIR] [--storage S] [--concurrency N]
+    crowd node start --market M [-u URL] [-k KEYPAIR] [--storage S] [--concurrency N] [--stake AMOUNT [--stake-duration D] [--yes]]
     crowd node status [--market M]
 
 `start` checks before joining (keypair, SOL for fees, the market, the container engine and
-GPUs) and prints what it found, then runs the daemon (crowdcompute.worker.node) until
-SIGINT/SIGTERM: it leaves the queue, quits running jobs and exits 0. `status` reads the
-chain (queue positions, running jobs, earnings) and the daemon's node.json.
+GPUs, the node's stake against the market's minimum; `--stake AMOUNT` stakes what is
+missing after the operator's yes) and prints what it found, then runs the daemon
+(crowdcompute.worker.node) until SIGINT/SIGTERM: it leaves the queue, quits running jobs
+and exits 0. `status` reads the chain (the stake's admission, queue positions, running
+jobs, earnings) and the daemon's node.json.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def add_verbs(rows: list) -> None:
     """Adds start and status to node_cmd's VERBS rows (name, help, add_arguments, handler)."""
     names = {row[0] for row in rows}
     for row in (("start", "run the node daemon: join a market, run jobs, settle them", _start_arguments, run),
-                ("status", "the node's health, market, queue position, current jobs and earnings", _status_arguments, run)):
+                ("status", "the node's health, market, stake admission, queue position, current jobs and earnings", _status_arguments, run)):
         if row[0] not in names:
             rows.append(row)
 
@@ -46,6 +48,15 @@ def _start_arguments(start: argparse.ArgumentParser) -> None:
     start.add_argument("--state-dir", default=None, help="the node's cache (default ~/.local/state/crowdcompute/node/<address>)")
     start.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     start.add_argument("--log-file", default=None, help="also append the log here")
+    stake = start.add_argument_group("stake (markets with a minimum stake weight)")
+    stake.add_argument("--stake", metavar="AMOUNT", default=None,
+                       help="when the node's stake falls short of the market's minimum, stake AMOUNT before starting (a new "
+                            "stake, or a top-up of the node's stake): base units, tokens (1.5tokens), or min (the fewest that "
+                            "reach the minimum); shows what it costs and asks first")
+    stake.add_argument("--stake-duration", metavar="DURATION", default=None,
+                       help="lock of a new stake (default: the staking config's shortest), or a longer lock for the node's "
+                            "stake: 30d, 12h, or seconds")
+    stake.add_argument("-y", "--yes", action="store_true", help="stake without asking (scripts)")
     add_chain_options(start, storage=True)
 
 
@@ -65,6 +76,7 @@ def run(args: argparse.Namespace, out: Any = None, err: Any = None) -> int:
 
 async def _status(args: argparse.Namespace, out: Output) -> int:
     from ..client.accounts import ZERO_KEY
+    from ..client.admission import admission
     from ..client.errors import InvalidInput
     from ..worker.chain import MyEntries
     from ..worker.recovery import LocalState
@@ -79,15 +91,17 @@ async def _status(args: argparse.Namespace, out: Output) -> int:
         market = await crowd.get_market(market_address)
         mine = MyEntries.of(market, crowd.pubkey)
         positions = await crowd.node_positions(market.address, crowd.pubkey)
-        settled = [j for j in await crowd.list_jobs(market=market.address, node=crowd.pubkey) if j.node != ZERO_KEY and not j.is_open]
+        views = await crowd.list_jobs(market=market.address, node=crowd.pubkey)
+        settled = [v.job for v in views if v.job.node != ZERO_KEY and not v.job.is_open]
         earned = sum(j.paid for j in settled)
         alive = bool(daemon) and not daemon.get("stopped") and _pid_alive(daemon.get("pid"))
+        admitted = await admission(crowd, market)
         data: dict[str, Any] = {
             "node": me, "market": str(market.address), "market_state": market.state.lower(),
             "daemon": {"running": alive, **({k: daemon[k] for k in ("pid", "started_at", "outcomes", "last_problem") if k in daemon} if daemon else {})},
             "queue_positions": positions, "waiting_entries": [e.index for e in mine.waiting],
             "running_jobs": [{"job": str(e.job), "started_at": e.since} for e in mine.running],
-            "jobs_settled": len(settled), "earned": earned,
+            "jobs_settled": len(settled), "earned": earned, "admission": admitted.to_json(),
             "sol": await crowd.balance(), "tokens": await crowd.token_balance(market.mint),
             "health": await asyncio.to_thread(_health),
         }
@@ -100,6 +114,7 @@ async def _status(args: argparse.Namespace, out: Output) -> int:
             if d.get("last_problem"):
                 console.print(f"problem  {d['last_problem']}")
             console.print(f"market   {market.address} ({data['market_state']}, {market.price_per_second}/s)")
+            console.print(f"stake    {_stake_line(admitted)}")
             console.print(f"queue    {'position ' + ', '.join(str(p) for p in positions) if positions else 'not waiting'}")
             jobs = data["running_jobs"]
             console.print(f"running  {', '.join(j['job'] for j in jobs) if jobs else 'no job'}")
@@ -108,6 +123,14 @@ async def _status(args: argparse.Namespace, out: Output) -> int:
 
         out.emit(data, human)
     return 0
+
+
+def _stake_line(admitted: Any) -> str:
+    if not admitted.required:
+        return "none asked by this market"
+    if admitted.admitted or not admitted.remedies:
+        return admitted.summary
+    return f"short: {admitted.summary}; {admitted.remedies[0].command(admitted.market)}"
 
 
 def _health() -> dict[str, Any]:

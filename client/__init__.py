@@ -18,7 +18,10 @@ _HOMES = {
     "Cluster": ".cluster", "load_keypair": ".keypair", "write_keypair": ".keypair", "default_keypair_path": ".keypair",
     "parse_duration": ".durations", "Market": ".accounts", "Job": ".accounts", "JobStatus": ".accounts", "QueueEntry": ".accounts",
     "Explanation": ".explain",
-    **dict.fromkeys(["CrowdError", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "InsufficientFunds",
+    "Stakes": ".stakes", "Moved": ".stakes", "StakingSettings": ".staking_settings", "StakingProgram": ".staking",
+    "StakingConfig": ".staking_accounts", "Stake": ".staking_accounts", "StakeView": ".staking_accounts", "TokenAmount": ".amounts",
+    "Admission": ".admission", "Remedy": ".admission",
+    **dict.fromkeys(["CrowdError", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "StakingConfigNotFound", "StakeNotFound", "InsufficientFunds",
                      "ClusterUnavailable", "RpcError", "TransactionFailed", "ProgramError", "WaitTimeout"], ".errors"),
 }
 __all__ = sorted(_HOMES)

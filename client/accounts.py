@@ -115,6 +115,12 @@ class Market:
     queue_side: str  # Empty, Jobs, Nodes
     queue_len: int
     queue_head: int
+    # Staking (ZERO_KEY: none): the config, and what a silent node loses per reclaim, the
+    # caller's share of it, and the network fee on every deposit (basis points).
+    staking_config: Pubkey
+    slash_penalty: int
+    reclaim_bounty_bps: int
+    fee_bps: int
     entries: tuple[QueueEntry, ...] = field(repr=False)
 
     @property
@@ -128,7 +134,12 @@ class Market:
         )
         return cls(address, raw.authority, raw.mint, raw.vault, raw.price_per_second, raw.max_timeout, raw.min_stake, raw.retention,
                    raw.max_attempts, raw.max_entries_per_node, _variant(raw.state), raw.jobs, raw.escrowed, _variant(raw.queue.side),
-                   raw.queue.len, raw.queue.head, entries)
+                   raw.queue.len, raw.queue.head, raw.staking_config, raw.slash_penalty, raw.reclaim_bounty_bps, raw.fee_bps, entries)
+
+    @property
+    def staking(self) -> Pubkey | None:
+        """The staking config, or None."""
+        return self.staking_config if self.staking_config != ZERO_KEY else None
 
     def queue(self) -> list[QueueEntry]:
         """The waiting entries, front first (jobs or nodes: never both)."""
@@ -152,6 +163,8 @@ class Market:
             "price_per_second": self.price_per_second, "max_timeout": self.max_timeout, "min_stake": self.min_stake,
             "retention": self.retention, "max_attempts": self.max_attempts, "max_entries_per_node": self.max_entries_per_node,
             "state": self.state.lower(), "jobs": self.jobs, "escrowed": self.escrowed, "capacity": self.capacity,
+            "staking_config": str(self.staking) if self.staking else None, "slash_penalty": self.slash_penalty,
+            "reclaim_bounty_bps": self.reclaim_bounty_bps, "fee_bps": self.fee_bps,
             "queue": {"side": self.queue_side.lower(), "len": self.queue_len},
             "running": len(self.running()),
         }
@@ -171,6 +184,9 @@ class Job:
     max_timeout: int
     retention: int
     max_attempts: int
+    slash_penalty: int
+    reclaim_bounty_bps: int
+    fee_bps: int
     deposit: int
     paid: int
     posted_at: int
@@ -182,7 +198,8 @@ class Job:
     @classmethod
     def from_decoded(cls, address: Pubkey, raw: Any) -> Job:
         return cls(address, raw.market, raw.poster, raw.payer, bytes(raw.definition), bytes(raw.result), raw.node, raw.price_per_second,
-                   raw.timeout, raw.max_timeout, raw.retention, raw.max_attempts, raw.deposit, raw.paid, raw.posted_at, raw.closed_at,
+                   raw.timeout, raw.max_timeout, raw.retention, raw.max_attempts, raw.slash_penalty, raw.reclaim_bounty_bps, raw.fee_bps,
+                   raw.deposit, raw.paid, raw.posted_at, raw.closed_at,
                    raw.slot, raw.attempts, _variant(raw.state))
 
     @property
@@ -212,7 +229,8 @@ class Job:
             "definition": self.definition.hex(), "result": self.result.hex() if any(self.result) else None,
             "node": str(self.node) if self.node != ZERO_KEY else None,
             "price_per_second": self.price_per_second, "timeout": self.timeout, "max_timeout": self.max_timeout,
-            "retention": self.retention, "max_attempts": self.max_attempts, "deposit": self.deposit, "paid": self.paid,
+            "retention": self.retention, "max_attempts": self.max_attempts, "slash_penalty": self.slash_penalty,
+            "reclaim_bounty_bps": self.reclaim_bounty_bps, "fee_bps": self.fee_bps, "deposit": self.deposit, "paid": self.paid,
             "posted_at": self.posted_at, "closed_at": self.closed_at or None, "slot": self.slot, "attempts": self.attempts,
             "state": self.state.lower(),
         }

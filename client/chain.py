@@ -41,11 +41,17 @@ class Chain:
         self.rpc = AsyncClient(url, commitment=self.commitment, timeout=timeout)
         self.program_id = program_id
         self.errors = errors  # JobsErrorCode
+        # Each program's IDL errors by its id: a failure is named from the program that failed.
+        self._errors_by_program: dict[str, Any] = {str(program_id): errors}
         self._sent: set[bytes] = set()
         self._valid_until: dict[Any, int] = {}  # blockhash -> its lastValidBlockHeight
 
     async def close(self) -> None:
         await self.rpc.close()
+
+    def name_errors_of(self, program_id: Pubkey, errors: Any) -> None:
+        """Names another program's failures from its IDL too (the staking program's)."""
+        self._errors_by_program[str(program_id)] = errors
 
     async def call(self, what: str, coro: Any) -> Any:
         """Awaits an RPC call; a cluster that does not answer becomes ClusterUnavailable."""
@@ -81,6 +87,14 @@ class Chain:
         if reply.value is None or len(reply.value.data) < 40:
             raise RpcError(f"the cluster at {self.url} has no Clock sysvar")
         return int.from_bytes(bytes(reply.value.data)[32:40], "little", signed=True)
+
+    async def transaction_logs(self, signature: Signature) -> list[str] | None:
+        """A landed transaction's log messages (None when the cluster does not have it)."""
+        reply = await self.call("getTransaction", self.rpc.get_transaction(signature, "json", self.commitment, max_supported_transaction_version=0))
+        if reply.value is None:
+            return None
+        meta = reply.value.transaction.meta
+        return list(meta.log_messages or []) if meta else []
 
     async def lamports(self, address: Pubkey) -> int:
         return (await self.call("getBalance", self.rpc.get_balance(address, self.commitment))).value
@@ -191,13 +205,17 @@ class Chain:
         return self._from_logs(str(err) if err is not None else message, logs)
 
     def _from_logs(self, err: str, logs: list[str]) -> TransactionFailed:
-        for line in reversed(logs):
+        # The first failure logged is the program that failed: a program that called it by
+        # CPI logs the same code after it, and its own IDL may give that code another name.
+        for line in logs:
             match = _CUSTOM.search(line)
-            if match and match.group(1) == str(self.program_id):
+            if match:
+                errors = self._errors_by_program.get(match.group(1))
                 code = int(match.group(2), 16)
-                entry = self.errors.by_code.get(code)
+                entry = errors.by_code.get(code) if errors is not None else None
                 if entry is not None:
                     return ProgramError(code, entry["name"], entry["msg"], logs)
+                break
         return TransactionFailed(f"transaction failed: {_short(err)}", logs)
 
 

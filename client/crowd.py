@@ -13,7 +13,8 @@ before anything is signed; a program failure is a `ProgramError` named from the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from solana.rpc.types import MemcmpOpts
 from solders.instruction import Instruction
@@ -25,9 +26,12 @@ from .accounts import ZERO_KEY, Event, Job, JobStatus, Market, account_discrimin
 from .chain import Chain
 from .cluster import DEFAULT_COMMITMENT, COMMITMENTS, Cluster
 from .errors import InsufficientFunds, InvalidInput, JobNotFound, MarketNotFound
-from .jobs import JobsProgram, MarketSettings
+from .jobs import JobsProgram, MarketSettings, ReclaimSlash, network_fee
 from .layout import JOB_SIZE, market_size
 from .token import associated_token_address, create_associated_token_account, token_account_amount
+
+if TYPE_CHECKING:
+    from .stakes import Stakes
 
 __all__ = ["CrowdClient", "Posted", "JobView"]
 
@@ -36,12 +40,15 @@ _STATE_BYTE = {"Open": 0, "Done": 1, "Ended": 2, "Failed": 3}
 
 @dataclass(frozen=True)
 class Posted:
-    """What `post` did: the job's address, the transaction, the digest stored on-chain."""
+    """What `post` did: the job's address, the transaction, the digest stored on-chain, the
+    deposit escrowed and the network fee paid (0 without one), at the terms read before
+    signing (the post is refused if the market asks more when it lands)."""
 
     job: Pubkey
     signature: Signature
     digest: bytes
     deposit: int
+    fee: int
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,13 @@ class CrowdClient:
     @property
     def pubkey(self) -> Pubkey:
         return self.wallet.pubkey()
+
+    @cached_property
+    def stakes(self) -> Stakes:
+        """The staking program's calls over this client (stakes.py)."""
+        from .stakes import Stakes
+
+        return Stakes(self)
 
     # -- reads -------------------------------------------------------------------------
     async def get_market(self, market: Pubkey | str) -> Market:
@@ -225,7 +239,9 @@ class CrowdClient:
 
     # -- markets -----------------------------------------------------------------------
     async def open_market(self, mint: Pubkey | str, settings: MarketSettings, *, capacity: int = 64) -> Pubkey:
-        """Creates a market (a new keypair account) with the wallet as its authority."""
+        """Creates a market (a new keypair account) with the wallet as its authority. A
+        minimum stake, a slash penalty or a network fee needs `settings.staking_config`, a
+        config of the staking program for the same mint (named for good)."""
         try:
             size = market_size(capacity)
         except ValueError as exc:
@@ -233,6 +249,10 @@ class CrowdClient:
         mint_key = _key(mint, "mint")
         if await self.chain.account_data(mint_key) is None:
             raise InvalidInput(f"mint not found: {mint_key}")
+        if not settings.has_staking and (settings.min_stake or settings.slash_penalty or settings.fee_bps):
+            raise InvalidInput("a minimum stake, a slash penalty or a network fee needs a staking config")
+        if settings.has_staking and await self.chain.account_data(settings.staking_config) is None:
+            raise InvalidInput(f"staking config not found: {settings.staking_config}")
         market = Keypair()
         lamports = await self.chain.rent_exempt(size)
         ixs = [self.program.create_market_account(self.pubkey, market.pubkey(), capacity=capacity, lamports=lamports),
@@ -319,10 +339,12 @@ class CrowdClient:
         return str(cid), data, bundle
 
     async def post(self, market: Pubkey | str, *, timeout: int, definition: Any = None, digest: bytes | None = None,
-                   max_price_per_second: int | None = None, job: Keypair | None = None) -> Posted:
+                   max_price_per_second: int | None = None, max_fee_bps: int | None = None, job: Keypair | None = None) -> Posted:
         """Posts a job: the definition is stored first (its digest goes on-chain), or `digest`
         is given directly. The wallet is poster and payer; the deposit (price x timeout)
-        moves into the market's vault. `max_price_per_second` defaults to the price read now."""
+        moves into the market's vault, the network fee (if any) into its stakers' rewards
+        pool. `max_price_per_second` and `max_fee_bps` default to the price and the fee read
+        now: a market that asks more when the post lands refuses it, nothing paid."""
         if (definition is None) == (digest is None):
             raise InvalidInput("give a definition or a digest (one of them)")
         if digest is not None and (len(digest) != 32 or not any(digest)):
@@ -335,20 +357,28 @@ class CrowdClient:
         price = m.price_per_second if max_price_per_second is None else max_price_per_second
         if m.price_per_second > price:
             raise InvalidInput(f"market {m.address} asks {m.price_per_second} per second, above your maximum of {price}")
+        max_fee = m.fee_bps if max_fee_bps is None else max_fee_bps
+        if not 0 <= max_fee <= 10_000:
+            raise InvalidInput(f"a maximum network fee is 0 to 10,000 basis points, not {max_fee}")
+        if m.fee_bps > max_fee:
+            raise InvalidInput(f"market {m.address} charges a network fee of {m.fee_bps} bps, above your maximum of {max_fee} bps")
         deposit = m.price_per_second * timeout
+        fee = network_fee(deposit, m.fee_bps)
         token = associated_token_address(self.pubkey, m.mint)
         available = await self.token_balance(m.mint)
-        if available < deposit:
-            raise InsufficientFunds(f"not enough tokens: the deposit is {deposit} ({m.price_per_second}/s x {timeout}s) of mint {m.mint}, "
-                                    f"{self.pubkey} holds {available}", needed=deposit, available=available, unit=str(m.mint))
+        if available < deposit + fee:
+            fee_text = f" and the network fee {fee}" if fee else ""
+            raise InsufficientFunds(f"not enough tokens: the deposit is {deposit} ({m.price_per_second}/s x {timeout}s){fee_text} of mint {m.mint}, "
+                                    f"{self.pubkey} holds {available}", needed=deposit + fee, available=available, unit=str(m.mint))
         if digest is None:
             digest = await self.store_definition(definition)
         job = job or Keypair()
         rent = await self.chain.rent_exempt(JOB_SIZE)
         ix = self.program.post(poster=self.pubkey, payer=self.pubkey, job=job.pubkey(), market=m.address, payer_token=token,
-                               definition=digest, timeout=timeout, max_price_per_second=price)
+                               definition=digest, timeout=timeout, max_price_per_second=price, max_fee_bps=max_fee,
+                               fee_config=m.staking if m.fee_bps else None)
         signature = await self._send([ix], [self.wallet, job], lamports=rent)
-        return Posted(job.pubkey(), signature, bytes(digest), deposit)
+        return Posted(job.pubkey(), signature, bytes(digest), deposit, fee)
 
     async def cancel(self, job: Pubkey | str) -> Signature:
         """Cancels a waiting job (poster, or the market's authority while it closes): full refund."""
@@ -369,12 +399,14 @@ class CrowdClient:
         if j.timeout + extra > j.max_timeout:
             raise InvalidInput(f"job {j.address}: {j.timeout}s + {extra}s is over its maximum timeout of {j.max_timeout}s")
         cost = j.price_per_second * extra
+        cost += network_fee(cost, j.fee_bps)
         available = await self.token_balance(view.market.mint)
         if available < cost:
             raise InsufficientFunds(f"not enough tokens: extending by {extra}s costs {cost}, {self.pubkey} holds {available}",
                                     needed=cost, available=available, unit=str(view.market.mint))
         token = associated_token_address(self.pubkey, view.market.mint)
-        ix = self.program.extend(poster=self.pubkey, payer=self.pubkey, job=j.address, market=j.market, payer_token=token, extra=extra)
+        ix = self.program.extend(poster=self.pubkey, payer=self.pubkey, job=j.address, market=j.market, payer_token=token, extra=extra,
+                                 fee_config=view.market.staking if j.fee_bps else None)
         return await self._send([ix], [self.wallet])
 
     async def end(self, job: Pubkey | str) -> Signature:
@@ -399,8 +431,35 @@ class CrowdClient:
 
     # -- the node's side (the worker's; tests and demos play a node with these) ---------
     async def work(self, market: Pubkey | str) -> Signature:
+        """Enters the market as a node (with its stake, when the market asks a minimum)."""
         m = await self.get_market(market)
-        return await self._send([self.program.work(node=self.pubkey, market=m.address)], [self.wallet])
+        return await self._send([self.program.work(node=self.pubkey, market=m.address, stake_config=m.staking if m.min_stake else None)],
+                                [self.wallet])
+
+    async def reclaim(self, job: Pubkey | str) -> Signature:
+        """Reclaims a running job past its timeout from its silent node (anyone may). With a
+        slash penalty, the node's stake is slashed and the bounty comes to the wallet's
+        token account of the market's mint."""
+        view = await self.view(job)
+        j, m = view.job, view.market
+        if view.status != JobStatus.RUNNING or m is None:
+            raise InvalidInput(f"job {j.address} is {view.status}: only a running job can be reclaimed")
+        ixs: list[Instruction] = []
+        slash = None
+        if j.slash_penalty and m.staking:
+            from .staking import StakingProgram
+
+            found = await self.chain.account_data(m.staking)
+            if found is None:
+                raise InvalidInput(f"staking config not found: {m.staking}")
+            config = found[0]
+            staking = StakingProgram(self.program.staking_program_id)
+            bounty_to = associated_token_address(self.pubkey, m.mint)
+            ixs.append(create_associated_token_account(self.pubkey, self.pubkey, m.mint))
+            slash = ReclaimSlash(config=m.staking, node=view.node, destination=staking.slash_destination(m.staking, staking.decode(config)),
+                                 bounty_to=bounty_to)
+        ixs.append(self.program.reclaim(job=j.address, market=j.market, payer_token=associated_token_address(j.payer, m.mint), slash=slash))
+        return await self._send(ixs, [self.wallet])
 
     async def finish(self, job: Pubkey | str, result: bytes) -> Signature:
         view = await self.view(job)

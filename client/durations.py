@@ -6,7 +6,7 @@ import re
 
 from .errors import InvalidInput
 
-__all__ = ["parse_duration", "format_duration"]
+__all__ = ["parse_duration", "format_duration", "format_span"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 _PART = re.compile(r"(\d+)([smhd])")
@@ -39,3 +39,17 @@ def format_duration(seconds: float) -> str:
         return f"{minutes}m{s:02d}s"
     hours, m = divmod(minutes, 60)
     return f"{hours}h{m:02d}m"
+
+
+def format_span(seconds: int) -> str:
+    """A duration in the units `parse_duration` reads, exactly: 1209600 -> "14d",
+    90061 -> "1d1h1m1s" (for lock durations, where days matter more than minutes)."""
+    seconds = int(seconds)
+    if seconds <= 0:
+        return f"{seconds}s"
+    parts = []
+    for unit in ("d", "h", "m", "s"):
+        count, seconds = divmod(seconds, _UNITS[unit])
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)

@@ -1,11 +1,12 @@
 """What the SDK raises. Every message is one line meant for a person; the CLI prints it as
-is. Input errors (`InvalidInput`, `JobNotFound`, `MarketNotFound`, `InsufficientFunds`) are
-raised before anything is signed or sent."""
+is. Input errors (`InvalidInput`, `InsufficientFunds` and the `NotFound`s) are raised before
+anything is signed or sent."""
 
 from __future__ import annotations
 
 __all__ = [
-    "CrowdError", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "InsufficientFunds",
+    "CrowdError", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "StakingConfigNotFound", "StakeNotFound",
+    "InsufficientFunds",
     "ClusterUnavailable", "RpcError", "TransactionFailed", "TransactionExpired", "ProgramError", "WaitTimeout",
 ]
 
@@ -19,8 +20,8 @@ class InvalidInput(CrowdError, ValueError):
 
 
 class NotFound(CrowdError, LookupError):
-    def __init__(self, what: str, address: object) -> None:
-        super().__init__(f"{what} not found: {address}")
+    def __init__(self, what: str, address: object, message: str | None = None) -> None:
+        super().__init__(message or f"{what} not found: {address}")
         self.address = address
 
 
@@ -32,6 +33,17 @@ class JobNotFound(NotFound):
 class MarketNotFound(NotFound):
     def __init__(self, address: object) -> None:
         super().__init__("market", address)
+
+
+class StakingConfigNotFound(NotFound):
+    def __init__(self, address: object) -> None:
+        super().__init__("staking config", address)
+
+
+class StakeNotFound(NotFound):
+    def __init__(self, address: object, *, owner: object, config: object) -> None:
+        super().__init__("stake", address, f"{owner} has no stake under staking config {config}")
+        self.owner, self.config = owner, config
 
 
 class InsufficientFunds(CrowdError):
@@ -65,7 +77,8 @@ class TransactionExpired(TransactionFailed):
 
 
 class ProgramError(TransactionFailed):
-    """The jobs program failed with one of its IDL errors: `code` (6000+), `name`, `message`."""
+    """A program of ours (jobs or staking) failed with one of its IDL errors: `code` (6000+,
+    numbered per program), `name`, `message`."""
 
     def __init__(self, code: int, name: str, message: str, logs: list[str] | None = None) -> None:
         super().__init__(f"{name} ({code}): {message}", logs)

@@ -60,7 +60,7 @@ async def why(crowd: CrowdClient, job: Any) -> Explanation:
     if m.state == "Closing":
         out.reasons.append("the market is closing: no new node may queue, so only a node taking waiting jobs can run it")
     if m.min_stake:
-        out.reasons.append(f"the market asks nodes for a stake of at least {m.min_stake}, which limits who can serve it")
+        out.reasons.extend(await _stake_reasons(crowd, j, m, out))
     if m.price_per_second > j.price_per_second:
         out.reasons.append(f"the market's price rose to {m.price_per_second}/s since it was posted at {j.price_per_second}/s "
                            f"(the job keeps its price; nodes see the market's)")
@@ -68,6 +68,32 @@ async def why(crowd: CrowdClient, job: Any) -> Explanation:
         out.reasons.append(f"it went back to the queue {j.attempts} time{'s' * (j.attempts != 1)} after a node went silent "
                            f"(refunded after {j.max_attempts})")
     return out
+
+
+async def _stake_reasons(crowd: CrowdClient, job: Any, market: Any, out: Explanation) -> list[str]:
+    """The market's stake minimum, and, when the caller may be a node (it holds a stake
+    under the market's config, or did not post this job), what its own stake lacks."""
+    from .admission import admission, market_staking
+
+    config, staking = await market_staking(crowd, market)
+    out.facts["staking_config"] = str(config) if config is not None else None
+    if staking is None:
+        missing = f"its staking config {config} does not exist" if config is not None else "it names no staking config"
+        return [f"the market admits only nodes with a stake weight of at least {market.min_stake:,}, but {missing}: "
+                f"no node can be admitted until one exists"]
+    reasons = [f"the market admits only nodes with a stake weight of at least {market.min_stake:,} (staking config {config}), "
+               f"which limits who can serve it"]
+    if crowd.keypair is None:
+        return reasons
+    mine = await admission(crowd, market, config=config)
+    if mine.stake is None and crowd.pubkey in (job.poster, job.payer):
+        return reasons  # the poster asking about its own job: no advice to stake
+    out.facts["your_admission"] = mine.to_json()
+    if not mine.admitted:
+        reasons.append(f"your wallet {crowd.pubkey} is short of stake to serve it: {mine.summary}")
+    elif crowd.pubkey not in market.waiting_nodes():
+        reasons.append(f"your wallet {crowd.pubkey} has the stake (weight {mine.weight:,}) but no node of it waits in this market")
+    return reasons
 
 
 _settled = {JobStatus.DONE: "is done (a node finished it)", JobStatus.ENDED: "was ended by its poster",

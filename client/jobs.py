@@ -13,7 +13,7 @@ from typing import Any
 from anchorpy import Context, EventParser, Program, Provider, Wallet
 from anchorpy.program.common import Event
 from solana.rpc.async_api import AsyncClient
-from solders.instruction import Instruction
+from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
@@ -23,27 +23,58 @@ from solders.sysvar import CLOCK, RENT
 from .idl import load_idl, load_idl_json, program_id as idl_program_id
 from .layout import market_size
 from .pda import vault_address
+from .staking_pda import rewards_pool_address, slasher_address, stake_address, stake_vault_address
 from .token import TOKEN_PROGRAM_ID
 
-__all__ = ["JobsProgram", "MarketSettings", "JobsErrorCode"]
+__all__ = ["JobsProgram", "MarketSettings", "ReclaimSlash", "JobsErrorCode", "network_fee", "reclaim_bounty"]
 
 
 @dataclass(frozen=True)
 class MarketSettings:
     """What a market charges and allows. A job keeps the settings of the moment it was
     posted; the program bounds each one (jobs-interface `state::limits`: max_timeout and
-    retention at most 365 days, max_attempts 1..16, max_entries_per_node at least 1)."""
+    retention at most 365 days, max_attempts 1..16, max_entries_per_node at least 1,
+    reclaim_bounty_bps at most 10,000, fee_bps at most 1,000).
+
+    Staking: `staking_config` (a config of the staking program, of the market's mint) is
+    named when the market opens and never changes; a minimum stake (weight), a slash penalty
+    or a network fee needs one."""
 
     price_per_second: int
     max_timeout: int
+    # Stake weight a node needs to work here (0: none).
     min_stake: int = 0
     retention: int = 86_400
     max_attempts: int = 3
     # Queue entries one node may hold while waiting (the free-entry sybil bound).
     max_entries_per_node: int = 4
+    # Base units slashed from a silent node's stake on each reclaim (0: none).
+    slash_penalty: int = 0
+    # Share of each slash paid to reclaim's caller, in basis points.
+    reclaim_bounty_bps: int = 0
+    # Network fee on every deposit, in basis points, to the staking config's rewards pool.
+    fee_bps: int = 0
+    staking_config: Pubkey = Pubkey.default()
 
-    def args(self) -> list[int]:
-        return [self.price_per_second, self.max_timeout, self.min_stake, self.retention, self.max_attempts, self.max_entries_per_node]
+    def args(self) -> list[Any]:
+        return [self.price_per_second, self.max_timeout, self.min_stake, self.retention, self.max_attempts, self.max_entries_per_node,
+                self.slash_penalty, self.reclaim_bounty_bps, self.fee_bps, self.staking_config]
+
+    @property
+    def has_staking(self) -> bool:
+        return self.staking_config != Pubkey.default()
+
+
+@dataclass(frozen=True)
+class ReclaimSlash:
+    """What reclaim needs to slash a silent node (markets with a slash penalty): the
+    market's staking config, the node, where the config sends slashes (its rewards pool or
+    its treasury, as its `slash_to` says) and the token account that takes the bounty."""
+
+    config: Pubkey
+    node: Pubkey
+    destination: Pubkey
+    bounty_to: Pubkey
 
 
 class JobsErrorCode:
@@ -64,17 +95,32 @@ class JobsErrorCode:
 class JobsProgram:
     """anchorpy's Program for the jobs program, plus the accounts each instruction needs."""
 
-    def __init__(self, program_id: Pubkey | None = None, provider: Provider | None = None) -> None:
+    def __init__(self, program_id: Pubkey | None = None, provider: Provider | None = None, *, staking_program_id: Pubkey | None = None) -> None:
         self.program_id = program_id or idl_program_id("jobs")
+        # The staking program the jobs program trusts (a constant in the program).
+        self.staking_program_id = staking_program_id or idl_program_id("staking")
         # Building instructions needs no connection; a provider is only used to send.
         provider = provider or Provider(AsyncClient("http://127.0.0.1:8899"), Wallet(Keypair()))
         self.program = Program(load_idl("jobs"), self.program_id, provider)
-        self.errors = JobsErrorCode(load_idl_json("jobs"))
+        idl_json = load_idl_json("jobs")
+        self.errors = JobsErrorCode(idl_json)
+        # Optional accounts by instruction (snake_case names), from the IDL's isOptional.
+        self._optional = {_snake(i["name"]): [_snake(a["name"]) for a in i["accounts"] if a.get("isOptional")] for i in idl_json["instructions"]}
         self._events = EventParser(self.program_id, self.program.coder)
 
     # -- addresses ---------------------------------------------------------------------
     def vault(self, market: Pubkey) -> Pubkey:
         return vault_address(market, self.program_id)[0]
+
+    @property
+    def slasher(self) -> Pubkey:
+        """This program's PDA ["slasher"]: a staking config that names the jobs program as
+        its slasher program lets it slash silent nodes."""
+        return slasher_address(self.program_id)[0]
+
+    def stake(self, config: Pubkey, node: Pubkey) -> Pubkey:
+        """A node's stake under `config`: PDA ["stake", config, node] of the staking program."""
+        return stake_address(config, node, self.staking_program_id)[0]
 
     # -- decoding ----------------------------------------------------------------------
     def decode_market(self, data: bytes) -> Any:
@@ -97,9 +143,11 @@ class JobsProgram:
 
     def open_market(self, authority: Pubkey, market: Pubkey, mint: Pubkey, settings: MarketSettings) -> Instruction:
         return self._ix("open_market", settings.args(), authority=authority, market=market, mint=mint,
-                        vault=self.vault(market), system_program=SYSTEM_PROGRAM_ID, token_program=TOKEN_PROGRAM_ID, rent=RENT)
+                        vault=self.vault(market), system_program=SYSTEM_PROGRAM_ID, token_program=TOKEN_PROGRAM_ID, rent=RENT,
+                        staking_config=settings.staking_config if settings.has_staking else None)
 
     def update_market(self, authority: Pubkey, market: Pubkey, settings: MarketSettings) -> Instruction:
+        """`settings.staking_config` must be the market's (it never changes)."""
         return self._ix("update_market", settings.args(), authority=authority, market=market)
 
     def close_market(self, authority: Pubkey, market: Pubkey, authority_token: Pubkey) -> Instruction:
@@ -108,19 +156,23 @@ class JobsProgram:
 
     # -- jobs --------------------------------------------------------------------------
     def post(self, *, poster: Pubkey, payer: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, definition: bytes, timeout: int,
-             max_price_per_second: int) -> Instruction:
-        """`max_price_per_second`: the most the payer accepts; the post fails with
-        PriceAboveMaximum if the market asks more when it lands."""
-        return self._ix("post", [list(_digest(definition)), timeout, max_price_per_second], poster=poster, payer=payer, job=job, market=market,
-                        vault=self.vault(market), payer_token=payer_token, system_program=SYSTEM_PROGRAM_ID, token_program=TOKEN_PROGRAM_ID,
-                        clock=CLOCK, rent=RENT)
+             max_price_per_second: int, max_fee_bps: int, fee_config: Pubkey | None = None) -> Instruction:
+        """`max_price_per_second`, `max_fee_bps`: the most the payer accepts; the post fails
+        with PriceAboveMaximum or FeeAboveMaximum if the market asks more when it lands.
+        `fee_config`: the market's staking config when it charges a network fee (its
+        rewards pool takes the fee)."""
+        return self._ix("post", [list(_digest(definition)), timeout, max_price_per_second, max_fee_bps], poster=poster, payer=payer, job=job,
+                        market=market, vault=self.vault(market), payer_token=payer_token, system_program=SYSTEM_PROGRAM_ID,
+                        token_program=TOKEN_PROGRAM_ID, clock=CLOCK, rent=RENT, **self._fee_accounts(fee_config))
 
     def cancel(self, *, poster: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, payer: Pubkey) -> Instruction:
         return self._ix("cancel", [], poster=poster, job=job, market=market, vault=self.vault(market),
                         payer_token=payer_token, payer=payer, token_program=TOKEN_PROGRAM_ID)
 
-    def work(self, *, node: Pubkey, market: Pubkey) -> Instruction:
-        return self._ix("work", [], node=node, market=market, clock=CLOCK)
+    def work(self, *, node: Pubkey, market: Pubkey, stake_config: Pubkey | None = None) -> Instruction:
+        """`stake_config`: the market's staking config when it asks a minimum stake (the
+        node's stake under it is passed)."""
+        return self._ix("work", [], node=node, market=market, clock=CLOCK, stake=self.stake(stake_config, node) if stake_config else None)
 
     def leave(self, *, node: Pubkey, market: Pubkey, slot: int) -> Instruction:
         return self._ix("leave", [slot], node=node, market=market)
@@ -132,13 +184,22 @@ class JobsProgram:
     def quit(self, *, node: Pubkey, job: Pubkey, market: Pubkey) -> Instruction:
         return self._ix("quit", [], node=node, job=job, market=market, clock=CLOCK)
 
-    def reclaim(self, *, job: Pubkey, market: Pubkey, payer_token: Pubkey) -> Instruction:
-        """`payer_token`: the job's payer's token account, checked on both paths."""
-        return self._ix("reclaim", [], job=job, market=market, vault=self.vault(market), payer_token=payer_token, token_program=TOKEN_PROGRAM_ID, clock=CLOCK)
+    def reclaim(self, *, job: Pubkey, market: Pubkey, payer_token: Pubkey, slash: ReclaimSlash | None = None) -> Instruction:
+        """`payer_token`: the job's payer's token account, checked on both paths. `slash`:
+        the accounts of the silent node's slash, for a job with a slash penalty."""
+        staking: dict[str, Pubkey | None] = {}
+        if slash is not None:
+            staking = dict(staking_program=self.staking_program_id, staking_config=slash.config, stake=self.stake(slash.config, slash.node),
+                           stake_vault=stake_vault_address(slash.config, self.staking_program_id)[0], slash_destination=slash.destination,
+                           bounty_to=slash.bounty_to, slasher=self.slasher)
+        return self._ix("reclaim", [], job=job, market=market, vault=self.vault(market), payer_token=payer_token, token_program=TOKEN_PROGRAM_ID,
+                        clock=CLOCK, **staking)
 
-    def extend(self, *, poster: Pubkey, payer: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, extra: int) -> Instruction:
+    def extend(self, *, poster: Pubkey, payer: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, extra: int,
+               fee_config: Pubkey | None = None) -> Instruction:
+        """`fee_config`: the market's staking config when the job pays a network fee."""
         return self._ix("extend", [extra], poster=poster, payer=payer, job=job, market=market, vault=self.vault(market),
-                        payer_token=payer_token, token_program=TOKEN_PROGRAM_ID)
+                        payer_token=payer_token, token_program=TOKEN_PROGRAM_ID, **self._fee_accounts(fee_config))
 
     def end(self, *, poster: Pubkey, job: Pubkey, market: Pubkey, node_token: Pubkey, payer_token: Pubkey) -> Instruction:
         return self._ix("end", [], poster=poster, job=job, market=market, vault=self.vault(market),
@@ -147,8 +208,43 @@ class JobsProgram:
     def clean(self, *, job: Pubkey, market: Pubkey, payer: Pubkey) -> Instruction:
         return self._ix("clean", [], job=job, market=market, payer=payer, clock=CLOCK)
 
-    def _ix(self, name: str, args: list, **accounts: Pubkey) -> Instruction:
-        return self.program.instruction[name](*args, ctx=Context(accounts=accounts))
+    def _fee_accounts(self, config: Pubkey | None) -> dict[str, Pubkey | None]:
+        if config is None:
+            return {}
+        return dict(staking_program=self.staking_program_id, staking_config=config,
+                    rewards_pool=rewards_pool_address(config, self.staking_program_id)[0])
+
+    def _ix(self, name: str, args: list, **accounts: Pubkey | None) -> Instruction:
+        """The instruction. An optional account left out (or None) is absent: passed as
+        this program's id, read-only, as Anchor's clients do, when an account after it is
+        present; left off the end of the list otherwise (the program reads both as absent,
+        as Anchor's own account parsing does, and a placeholder costs it about ten compute
+        units to deserialize, on every post and work of a market without staking)."""
+        optional = self._optional[name]
+        for account in optional:
+            if accounts.get(account) is None:
+                accounts[account] = self.program_id
+        ix = self.program.instruction[name](*args, ctx=Context(accounts=accounts))
+        metas = [AccountMeta(meta.pubkey, False, False) if meta.pubkey == self.program_id else meta for meta in ix.accounts]
+        required = len(metas) - len(optional)
+        while len(metas) > required and metas[-1].pubkey == self.program_id:
+            metas.pop()
+        return Instruction(ix.program_id, ix.data, metas)
+
+
+def network_fee(deposit: int, fee_bps: int) -> int:
+    """The network fee on a deposit, as the program computes it (jobs-interface `fees`):
+    ceil(deposit x fee_bps / 10,000), in the network's favour."""
+    return -(-deposit * fee_bps // 10_000)
+
+
+def reclaim_bounty(slashed: int, bounty_bps: int) -> int:
+    """A reclaim's bounty out of a slash, as the program computes it: rounded down."""
+    return slashed * bounty_bps // 10_000
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
 
 def _digest(value: bytes) -> bytes:

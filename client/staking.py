@@ -7,7 +7,6 @@ a localnet and a real cluster.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from anchorpy import Context, EventParser, Program, Provider, Wallet
@@ -22,40 +21,10 @@ from solders.sysvar import CLOCK, RENT
 from .idl import load_idl, load_idl_json, program_id as idl_program_id
 from .jobs import JobsErrorCode
 from .staking_pda import config_address, rewards_pool_address, stake_address, stake_vault_address
+from .staking_settings import DAY, MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
 from .token import TOKEN_PROGRAM_ID
 
 __all__ = ["StakingProgram", "StakingSettings", "MULTIPLIER_ONE", "SLASH_TO_REWARDS_POOL", "SLASH_TO_TREASURY", "DAY"]
-
-MULTIPLIER_ONE = 1_000_000  # multipliers are in millionths
-SLASH_TO_REWARDS_POOL = 0
-SLASH_TO_TREASURY = 1
-DAY = 86_400
-
-
-@dataclass(frozen=True)
-class StakingSettings:
-    """A config's lock bounds and multiplier curve (fixed at init) and where slashes go.
-    The default curve: 1x at 14 days to 4x at 365 days, linear, rounded down."""
-
-    min_duration: int = 14 * DAY
-    max_duration: int = 365 * DAY
-    min_multiplier: int = MULTIPLIER_ONE
-    max_multiplier: int = 4 * MULTIPLIER_ONE
-    slash_to: int = SLASH_TO_REWARDS_POOL
-    slasher_program: Pubkey = Pubkey.default()
-
-    def multiplier(self, duration: int) -> int:
-        """The program's multiplier for `duration`, in millionths (same integer math)."""
-        if not self.min_duration <= duration <= self.max_duration:
-            raise ValueError(f"duration {duration!r} is outside {self.min_duration}..{self.max_duration}")
-        if self.max_duration == self.min_duration:
-            return self.min_multiplier
-        span = self.max_duration - self.min_duration
-        return self.min_multiplier + (self.max_multiplier - self.min_multiplier) * (duration - self.min_duration) // span
-
-    def weight(self, amount: int, duration: int) -> int:
-        return amount * self.multiplier(duration) // MULTIPLIER_ONE
-
 
 class StakingProgram:
     """anchorpy's Program for the staking program, plus the accounts each instruction needs."""
@@ -84,6 +53,10 @@ class StakingProgram:
     def decode(self, data: bytes) -> Any:
         """A Config or a Stake, by its discriminator."""
         return self.program.coder.accounts.decode(bytes(data))
+
+    def slash_destination(self, config: Pubkey, state: Any) -> Pubkey:
+        """Where the config (decoded `state`) sends slashes: its rewards pool or its treasury."""
+        return self.rewards_pool(config) if type(state.slash_to).__name__ == "RewardsPool" else state.treasury
 
     def events(self, logs: list[str]) -> list[Event]:
         found: list[Event] = []
@@ -124,10 +97,14 @@ class StakingProgram:
     def close(self, *, owner: Pubkey, config: Pubkey) -> Instruction:
         return self._ix("close", [], owner=owner, config=config, stake=self.stake(config, owner))
 
-    def slash(self, *, slasher: Pubkey, config: Pubkey, stake: Pubkey, destination: Pubkey, amount: int) -> Instruction:
-        """`destination`: the rewards pool or the treasury, as the config's `slash_to` says."""
-        return self._ix("slash", [amount], slasher=slasher, config=config, stake=stake, vault=self.vault(config),
-                        destination=destination, token_program=TOKEN_PROGRAM_ID)
+    def slash(self, *, slasher: Pubkey, config: Pubkey, stake: Pubkey, destination: Pubkey, amount: int, bounty: int = 0,
+              bounty_to: Pubkey | None = None) -> Instruction:
+        """`destination`: the rewards pool or the treasury, as the config's `slash_to` says.
+        `bounty` (at most `amount`) of the slashed tokens go to `bounty_to`, a token account
+        of the mint (by default `destination`, which only a zero bounty may use when it is
+        the rewards pool)."""
+        return self._ix("slash", [amount, bounty], slasher=slasher, config=config, stake=stake, vault=self.vault(config),
+                        destination=destination, bounty_to=bounty_to or destination, token_program=TOKEN_PROGRAM_ID)
 
     def deposit_fees(self, *, depositor: Pubkey, config: Pubkey, depositor_token: Pubkey, amount: int) -> Instruction:
         return self._ix("deposit_fees", [amount], depositor=depositor, config=config, depositor_token=depositor_token,

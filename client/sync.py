@@ -1,5 +1,6 @@
 """`SyncCrowdClient`: the same API as `CrowdClient` for scripts that are not async. Each call
-runs on a private event loop kept for the client's life (one connection pool, reused)."""
+runs on a private event loop kept for the client's life (one connection pool, reused).
+`crowd.stakes` is the staking calls, synchronous the same way."""
 
 from __future__ import annotations
 
@@ -12,18 +13,16 @@ from .crowd import CrowdClient
 __all__ = ["SyncCrowdClient"]
 
 
-class SyncCrowdClient:
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._async = CrowdClient(*args, **kwargs)
+class _Blocking:
+    """An async object's coroutine methods, each run to completion on `loop`; other
+    attributes as they are."""
 
-    @property
-    def aio(self) -> CrowdClient:
-        """The async client underneath (for its attributes: program, cluster, keypair)."""
-        return self._async
+    def __init__(self, target: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._target = target
+        self._loop = loop
 
     def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._async, name)
+        attr = getattr(self._target, name)
         if asyncio.iscoroutinefunction(attr):
             @functools.wraps(attr)
             def call(*args: Any, **kwargs: Any) -> Any:
@@ -32,9 +31,24 @@ class SyncCrowdClient:
             return call
         return attr
 
+
+class SyncCrowdClient(_Blocking):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(CrowdClient(*args, **kwargs), asyncio.new_event_loop())
+
+    @property
+    def aio(self) -> CrowdClient:
+        """The async client underneath (for its attributes: program, cluster, keypair)."""
+        return self._target
+
+    @property
+    def stakes(self) -> Any:
+        """`CrowdClient.stakes` (stakes.py), each call blocking."""
+        return _Blocking(self._target.stakes, self._loop)
+
     def close(self) -> None:
         if not self._loop.is_closed():
-            self._loop.run_until_complete(self._async.close())
+            self._loop.run_until_complete(self._target.close())
             self._loop.close()
 
     def __enter__(self) -> SyncCrowdClient:

@@ -31,6 +31,7 @@ __all__ = [
     "token_account_amount",
     "token_account_owner",
     "token_account_mint",
+    "mint_decimals",
 ]
 
 MINT_LEN = 82
@@ -68,3 +69,8 @@ def token_account_owner(data: bytes) -> Pubkey:
 
 def token_account_amount(data: bytes) -> int:
     return struct.unpack_from("<Q", data, 64)[0]
+
+
+def mint_decimals(data: bytes) -> int:
+    """A mint account's decimals (SPL Token's Mint layout: supply at 36, decimals at 44)."""
+    return data[44]

@@ -18,8 +18,12 @@ parser.add_argument("--storage")
 args = parser.parse_args()
 
 with SyncCrowdClient(args.url, load_keypair(args.keypair), storage=args.storage) as crowd:
+    # The most this post pays is the price and network fee the market asks now (pass
+    # max_price_per_second= or max_fee_bps= for others): a market that asks more by the time
+    # the post lands refuses it, nothing paid.
     posted = crowd.post(args.market, definition=load(args.definition), timeout=600)
-    print(f"posted {posted.job}, deposit {posted.deposit}", flush=True)
+    fee = f", network fee {posted.fee}" if posted.fee else ""
+    print(f"posted {posted.job}, deposit {posted.deposit}{fee}", flush=True)
     view = crowd.wait_for(posted.job, ["done", "ended", "failed"], timeout=3600)
     print(f"{view.status} on node {view.node}, paid {view.job.paid}")
     if view.status == "done":

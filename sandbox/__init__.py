@@ -12,7 +12,8 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from crowdcompute.client.jobs import JobsProgram, MarketSettings
+from crowdcompute.client.jobs import JobsProgram, MarketSettings, ReclaimSlash
+from crowdcompute.client.staking import StakingProgram
 from crowdcompute.client.layout import market_size
 from crowdcompute.common.token import (
     MINT_LEN,
@@ -47,8 +48,12 @@ class Actor:
 class Sandbox:
     """One chain, one mint, and markets on it."""
 
-    def __init__(self, chain: Chain | None = None, jobs: JobsProgram | None = None, *, decimals: int = 6) -> None:
+    def __init__(self, chain: Chain | None = None, jobs: JobsProgram | None = None, *, decimals: int = 6,
+                 staking: StakingProgram | None = None) -> None:
         self.jobs = jobs or JobsProgram()
+        # Decodes the staking accounts a staked market's instructions need (their program
+        # is loaded by `sandbox.staking.StakingSandbox`).
+        self.staking = staking or StakingProgram()
         self.chain = chain or Chain({self.jobs.program_id: deploy_dir() / "jobs.so"})
         self.mint_authority = self.chain.funded()
         self.mint = self.new_mint(decimals=decimals)
@@ -105,19 +110,26 @@ class Sandbox:
 
     # -- instructions ------------------------------------------------------------------
     def post(self, market: Pubkey, poster: Actor, *, payer: Actor | None = None, timeout: int = 600, definition: bytes | None = None,
-             job: Keypair | None = None, max_price: int | None = None) -> tuple[Pubkey, Outcome]:
-        """`max_price` (per second) defaults to the market's price as read now: the price the
-        payer saw before signing."""
+             job: Keypair | None = None, max_price: int | None = None, max_fee_bps: int | None = None) -> tuple[Pubkey, Outcome]:
+        """`max_price` (per second) and `max_fee_bps` default to the market's price and
+        network fee as read now: the terms the payer saw before signing."""
         payer = payer or poster
         job = job or Keypair()
+        state = self.market_state(market)
         if max_price is None:
-            max_price = self.market_state(market).price_per_second
+            max_price = state.price_per_second
+        if max_fee_bps is None:
+            max_fee_bps = state.fee_bps
         ix = self.jobs.post(poster=poster.pubkey, payer=payer.pubkey, job=job.pubkey(), market=market, payer_token=payer.token,
-                            definition=definition or digest(f"job {job.pubkey()}"), timeout=timeout, max_price_per_second=max_price)
+                            definition=definition or digest(f"job {job.pubkey()}"), timeout=timeout, max_price_per_second=max_price,
+                            max_fee_bps=max_fee_bps, fee_config=state.staking_config if state.fee_bps else None)
         return job.pubkey(), self.chain.send([ix], [payer.keypair, poster.keypair, job])
 
     def work(self, market: Pubkey, node: Actor) -> Outcome:
-        return self.chain.send([self.jobs.work(node=node.pubkey, market=market)], [node.keypair])
+        """With a minimum stake, the node's stake under the market's config goes along."""
+        state = self.market_state(market)
+        ix = self.jobs.work(node=node.pubkey, market=market, stake_config=state.staking_config if state.min_stake else None)
+        return self.chain.send([ix], [node.keypair])
 
     def leave(self, market: Pubkey, node: Actor, slot: int) -> Outcome:
         return self.chain.send([self.jobs.leave(node=node.pubkey, market=market, slot=slot)], [node.keypair])
@@ -131,7 +143,24 @@ class Sandbox:
         return self.chain.send([self.jobs.quit(node=node.pubkey, job=job, market=market)], [node.keypair])
 
     def reclaim(self, market: Pubkey, job: Pubkey, payer_token: Pubkey, caller: Actor) -> Outcome:
-        return self.chain.send([self.jobs.reclaim(job=job, market=market, payer_token=payer_token)], [caller.keypair])
+        """For a job with a slash penalty, the silent node's slash accounts go along, the
+        bounty to the caller's token account."""
+        return self.chain.send([self.jobs.reclaim(job=job, market=market, payer_token=payer_token,
+                                                  slash=self.reclaim_slash(market, job, caller.token))], [caller.keypair])
+
+    def reclaim_slash(self, market: Pubkey, job: Pubkey, bounty_to: Pubkey) -> ReclaimSlash | None:
+        """The accounts of the running node's slash, as the market and its staking config
+        stand now; None for a job without a penalty (or not running)."""
+        state = self.job_state(job)
+        if state is None or not state.slash_penalty:
+            return None
+        market_state = self.market_state(market)
+        if state.slot >= len(market_state.entries):
+            return None
+        config = market_state.staking_config
+        config_state = self.staking.decode(bytes(self.chain.account(config).data))
+        return ReclaimSlash(config=config, node=market_state.entries[state.slot].node,
+                            destination=self.staking.slash_destination(config, config_state), bounty_to=bounty_to)
 
     def close_market(self, market: Pubkey, authority: Actor) -> Outcome:
         """close_market: closes a market with no job left, else makes it Closing."""
@@ -144,7 +173,10 @@ class Sandbox:
 
     def extend(self, market: Pubkey, job: Pubkey, poster: Actor, extra: int, payer: Actor | None = None) -> Outcome:
         payer = payer or poster
-        ix = self.jobs.extend(poster=poster.pubkey, payer=payer.pubkey, job=job, market=market, payer_token=payer.token, extra=extra)
+        state = self.job_state(job)
+        fee_config = self.market_state(market).staking_config if state is not None and state.fee_bps else None
+        ix = self.jobs.extend(poster=poster.pubkey, payer=payer.pubkey, job=job, market=market, payer_token=payer.token, extra=extra,
+                              fee_config=fee_config)
         return self.chain.send([ix], [poster.keypair, payer.keypair])
 
     def end(self, market: Pubkey, job: Pubkey, poster: Actor, node_token: Pubkey, payer_token: Pubkey) -> Outcome:

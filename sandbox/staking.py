@@ -35,7 +35,7 @@ class StakingSandbox(Sandbox):
         if probe.is_file():
             programs[SLASH_PROBE_ID] = probe
             programs[IMPOSTOR_PROBE_ID] = probe
-        super().__init__(Chain(programs), jobs, decimals=decimals)
+        super().__init__(Chain(programs), jobs, decimals=decimals, staking=self.staking)
 
     # -- config ------------------------------------------------------------------------
     def init(self, settings: StakingSettings | None = None, *, authority: Actor | None = None, treasury: Pubkey | None = None,
@@ -77,13 +77,15 @@ class StakingSandbox(Sandbox):
     def close_stake(self, config: Pubkey, owner: Actor) -> Outcome:
         return self.chain.send([self.staking.close(owner=owner.pubkey, config=config)], [owner.keypair])
 
-    def slash(self, config: Pubkey, authority: Actor, owner: Pubkey, amount: int, destination: Pubkey | None = None) -> Outcome:
+    def slash(self, config: Pubkey, authority: Actor, owner: Pubkey, amount: int, destination: Pubkey | None = None, *, bounty: int = 0,
+              bounty_to: Pubkey | None = None) -> Outcome:
         destination = destination or self.slash_destination(config)
-        ix = self.staking.slash(slasher=authority.pubkey, config=config, stake=self.staking.stake(config, owner), destination=destination, amount=amount)
+        ix = self.staking.slash(slasher=authority.pubkey, config=config, stake=self.staking.stake(config, owner), destination=destination,
+                                amount=amount, bounty=bounty, bounty_to=bounty_to)
         return self.chain.send([ix], [authority.keypair])
 
     def slash_by_probe(self, config: Pubkey, owner: Pubkey, amount: int, *, probe: Pubkey = SLASH_PROBE_ID, seed: int = 0,
-                       caller: Actor | None = None) -> Outcome:
+                       caller: Actor | None = None, bounty: int = 0, bounty_to: Pubkey | None = None) -> Outcome:
         """A slash by CPI from the slash-probe program at `probe`, signed by its PDA
         ["slasher"] (seed 0) or ["impostor"] (seed 1)."""
         from solders.instruction import AccountMeta, Instruction
@@ -92,11 +94,12 @@ class StakingSandbox(Sandbox):
 
         caller = caller or self.actor()
         signer = Pubkey.find_program_address([b"slasher" if seed == 0 else b"impostor"], probe)[0]
+        destination = self.slash_destination(config)
         metas = [AccountMeta(self.staking.program_id, False, False), AccountMeta(signer, False, False),
                  AccountMeta(config, False, True), AccountMeta(self.staking.stake(config, owner), False, True),
-                 AccountMeta(self.staking.vault(config), False, True), AccountMeta(self.slash_destination(config), False, True),
-                 AccountMeta(TOKEN_PROGRAM_ID, False, False)]
-        ix = Instruction(probe, bytes([seed]) + amount.to_bytes(8, "little"), metas)
+                 AccountMeta(self.staking.vault(config), False, True), AccountMeta(destination, False, True),
+                 AccountMeta(bounty_to or destination, False, True), AccountMeta(TOKEN_PROGRAM_ID, False, False)]
+        ix = Instruction(probe, bytes([seed]) + amount.to_bytes(8, "little") + bounty.to_bytes(8, "little"), metas)
         return self.chain.send([ix], [caller.keypair])
 
     def deposit_fees(self, config: Pubkey, depositor: Actor, amount: int) -> Outcome:
@@ -108,8 +111,7 @@ class StakingSandbox(Sandbox):
 
     # -- helpers -----------------------------------------------------------------------
     def slash_destination(self, config: Pubkey) -> Pubkey:
-        state = self.config_state(config)
-        return self.staking.rewards_pool(config) if state.slash_to.__class__.__name__ == "RewardsPool" else state.treasury
+        return self.staking.slash_destination(config, self.config_state(config))
 
     @staticmethod
     def slasher_of(program: Pubkey) -> Pubkey:

@@ -1,12 +1,19 @@
 """The whole flow on this machine (README's demo): a localnet with its storage server, a
-payment mint and a market, one node daemon (`crowd node start`, real containers), a poster
-posting a Nosana-format job and waiting for it, then its logs, the verified result and
-the balances before and after."""
+payment mint, a staking config and a market naming it (a minimum stake, a slash penalty
+with a reclaim bounty, a 1% network fee to the stakers), one node daemon that stakes what
+is missing and serves (`crowd node start --stake min --stake-duration 30d --yes`, real
+containers), a poster posting a Nosana-format job and waiting for it, then its logs, the
+verified result, the network fee, the balances before and after, and the node claiming
+the fees its stake earned.
+
+Amounts are in tokens of the demo's mint (6 decimals); the fee and the claim also in base
+units, where rounding shows. tests/worker/test_demo.py runs this script and checks what
+it prints."""
 
 from __future__ import annotations
 
 import asyncio
-import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,10 +25,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the test helpers, imported as tests.*
 
+from solders.pubkey import Pubkey  # noqa: E402
+
+from crowdcompute.cli.stake_render import times  # noqa: E402
+from crowdcompute.client.amounts import format_tokens  # noqa: E402
 from crowdcompute.client.crowd import CrowdClient  # noqa: E402
+from crowdcompute.client.durations import format_span  # noqa: E402
 from crowdcompute.client.jobs import MarketSettings  # noqa: E402
 from crowdcompute.client.jobspec import parse  # noqa: E402
 from crowdcompute.client.keypair import write_keypair  # noqa: E402
+from crowdcompute.client.staking_settings import StakingSettings  # noqa: E402
+from crowdcompute.client.token import token_account_amount  # noqa: E402
 from crowdcompute.worker.local_image import IMAGE  # noqa: E402
 from tests.sdk.chain_setup import Wallets  # noqa: E402
 
@@ -29,6 +43,37 @@ JOB = {"version": "0.1", "type": "container", "ops": [
     {"type": "container/run", "id": "count", "args": {"image": IMAGE, "cmd": ["sh", "-c", "for i in 1 2 3; do echo line $i; done; echo 6 x 7 = $((6*7))"]},
      "results": {"answer": "= ([0-9]+)"}},
 ]}
+
+DECIMALS = 6  # the mint Wallets.create makes
+TOKEN = 10**DECIMALS
+# The default curve (1x at 14 days to 4x at 365): nothing unlocks during the demo, so the
+# real bounds do; the node's 30-day lock earns a little more than 1x.
+CURVE = StakingSettings()
+LOCK = "30d"
+MARKET = MarketSettings(price_per_second=TOKEN // 100, max_timeout=600, retention=60, max_attempts=2,
+                        min_stake=10 * TOKEN,  # weight: 10 tokens locked 14 days, fewer locked longer
+                        slash_penalty=TOKEN, reclaim_bounty_bps=1_000, fee_bps=100)
+JOB_TIMEOUT = 60  # seconds the poster pays for up front (the deposit); the unused part comes back
+NODE_TOKENS, POSTER_TOKENS = 20 * TOKEN, 10 * TOKEN
+# The node's start-up notes that tell its stake step (worker/stake_setup.py), shown here.
+NODE_NOTES = ("stake ", "staking ", "staked ", "         ", "joining ")
+JOIN_TIMEOUT = 60
+
+
+def tokens(units: int) -> str:
+    return format_tokens(units, DECIMALS)
+
+
+def count(n: int, what: str) -> str:
+    return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+
+def change(units: int) -> str:
+    return ("+" if units >= 0 else "-") + tokens(abs(units))
+
+
+def percent(bps: int) -> str:
+    return f"{bps / 100:g}%"
 
 
 def free_port() -> int:
@@ -56,7 +101,76 @@ async def wait_rpc(url: str) -> None:
     raise RuntimeError("the localnet did not start")
 
 
+async def wait_joined(crowd: CrowdClient, market: Pubkey, worker: subprocess.Popen, log: Path) -> None:
+    """Until the node waits in the market's queue; a node that exits (it refused to start)
+    or takes too long ends the demo with its log."""
+    deadline = time.monotonic() + JOIN_TIMEOUT
+    while not (await crowd.get_market(market)).waiting_nodes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            what = f"exited {worker.returncode}" if worker.returncode is not None else f"did not join in {JOIN_TIMEOUT}s"
+            raise RuntimeError(f"the node {what}; its log ({log}):\n{log.read_text(errors='replace')}")
+        await asyncio.sleep(0.2)
+
+
+def node_notes(log: Path) -> list[str]:
+    """What the node printed about its stake up to joining the market (without colours, in
+    case the environment forces them on a file)."""
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", log.read_text(errors="replace")).splitlines()
+    end = next((i for i, line in enumerate(lines) if line.startswith("joining ")), len(lines) - 1)
+    return [line for line in lines[:end + 1] if line.startswith(NODE_NOTES)]
+
+
+async def token_account(crowd: CrowdClient, address: Pubkey) -> int:
+    found = await crowd.chain.account_data(address)
+    return token_account_amount(found[0]) if found is not None else 0
+
+
+async def flow(url: str, storage: str, wallets: Wallets, market: Pubkey, config: Pubkey, node, poster,
+               worker: subprocess.Popen, log: Path) -> None:
+    mint = wallets.mint
+    async with CrowdClient(url, poster, storage=storage) as crowd, CrowdClient(url, node) as n:
+        await wait_joined(crowd, market, worker, log)
+        for line in node_notes(log):
+            print(f"  node: {line}")
+        view = await n.stakes.view(config)
+        stake, cfg = view.stake, view.config
+        m = await crowd.get_market(market)
+        verdict = "admitted" if stake.weight >= m.min_stake else "NOT admitted"
+        print(f"stake    {tokens(stake.amount)} tokens locked {format_span(stake.duration)} ({times(view.multiplier)}): weight "
+              f"{stake.weight:,} >= min {m.min_stake:,}: {verdict}; the node waits for jobs")
+
+        async def balances() -> tuple[int, int, int]:
+            return await crowd.token_balance(mint), await n.token_balance(mint), await token_account(crowd, cfg.rewards_pool)
+
+        before = await balances()
+        print(f"balances before: poster {tokens(before[0])}, node {tokens(before[1])}, rewards pool {tokens(before[2])} tokens")
+        t0 = time.monotonic()
+        posted = await crowd.post(market, timeout=JOB_TIMEOUT, definition=parse(JOB))
+        fee = sum(e.data["fee"] for e in await crowd.events(posted.signature) if e.name == "NetworkFeePaid")
+        print(f"posted job {posted.job}: deposit {tokens(posted.deposit)} tokens in escrow; network fee {tokens(fee)} tokens "
+              f"({fee:,} base units, {percent(m.fee_bps)}, by the NetworkFeePaid event) paid to the stakers' rewards pool; waiting ...")
+        done = await crowd.wait_for(posted.job, ["done", "ended", "failed"], timeout=120,
+                                    on_change=lambda v: print(f"  {v.status if v else 'closed'}"))
+        if done is None or done.status != "done":
+            raise RuntimeError(f"job {posted.job} ended {done.status if done else 'closed'}, not done; the node's log: {log}")
+        cid, _, bundle = await crowd.result_bundle(posted.job)
+        print(f"{done.status} in {time.monotonic() - t0:.2f}s; result {cid} (fetched and verified against the digest on-chain)\n")
+        print(bundle.render())
+        after = await balances()
+        moved = [a - b for a, b in zip(after, before)]
+        print(f"balances after:  poster {tokens(after[0])} ({change(moved[0])}), node {tokens(after[1])} ({change(moved[1])}), "
+              f"rewards pool {tokens(after[2])} ({change(moved[2])}) tokens; paid {tokens(done.job.paid)} to the node, "
+              f"{tokens(fee)} to the stakers")
+        claim = await n.stakes.claim(config)
+        received = await n.token_balance(mint) - after[1]
+        left = await token_account(crowd, cfg.rewards_pool)
+        rounding = "the whole fee" if claim.amount == fee else f"the fee less {count(fee - claim.amount, 'base unit')} of rounding"
+        print(f"claimed  {tokens(claim.amount)} tokens ({claim.amount:,} base units by the Claimed event; node balance "
+              f"{change(received)} tokens): the only staker, it gets {rounding}; the rewards pool keeps {tokens(left)} tokens")
+
+
 def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # each line as it happens, into a pipe too (tee, the test)
     tmp = Path(tempfile.mkdtemp(prefix="crowd-demo-"))
     port = free_port()
     url, storage = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 2}"
@@ -66,37 +180,28 @@ def main() -> int:
         asyncio.run(wait_rpc(url))
         print(f"localnet {url}, storage {storage}")
         wallets = asyncio.run(Wallets.create(url))
-        market, _ = asyncio.run(wallets.market(MarketSettings(price_per_second=100, max_timeout=600, retention=60, max_attempts=2)))
-        node = asyncio.run(wallets.fund())
-        poster = asyncio.run(wallets.fund(tokens=1_000_000))
-        print(f"market {market}\nnode   {node.pubkey()}\nposter {poster.pubkey()}")
+        market, _, config = asyncio.run(wallets.staked_market(MARKET, CURVE))
+        node = asyncio.run(wallets.fund(tokens=NODE_TOKENS))
+        print(f"mint     {wallets.mint} ({DECIMALS} decimals; amounts below in tokens)")
+        print(f"staking  config {config}: locks {format_span(CURVE.min_duration)} to {format_span(CURVE.max_duration)}, "
+              f"multiplier {times(CURVE.min_multiplier)} to {times(CURVE.max_multiplier)}")
+        print(f"market   {market}: {tokens(MARKET.price_per_second)} tokens/s; min stake weight {MARKET.min_stake:,}; "
+              f"slash {tokens(MARKET.slash_penalty)} token{'' if MARKET.slash_penalty == TOKEN else 's'} per reclaim ({percent(MARKET.reclaim_bounty_bps)} to the reclaimer); "
+              f"network fee {percent(MARKET.fee_bps)} to the stakers")
+        print(f"node     {node.pubkey()} ({tokens(NODE_TOKENS)} tokens)")
         node_key = write_keypair(node, tmp / "node.json")
+        stake = ["--stake", "min", "--stake-duration", LOCK, "--yes"]
+        print(f"node     runs `crowd node start --market {market} {' '.join(stake)}`")
+        log = tmp / "node.log"
         worker = subprocess.Popen([sys.executable, "-m", "crowdcompute.worker", "--market", str(market), "-u", url, "-k", str(node_key),
-                                   "--storage", storage, "--state-dir", str(tmp / "node")], cwd=ROOT,
-                                  stderr=(tmp / "node.log").open("wb"))
+                                   "--storage", storage, "--state-dir", str(tmp / "node"), *stake], cwd=ROOT,
+                                  stdin=subprocess.DEVNULL, stderr=log.open("wb"))
         procs.append(worker)
-
-        async def flow() -> None:
-            async with CrowdClient(url, poster, storage=storage) as crowd, CrowdClient(url, node) as n:
-                mint = wallets.mint
-                before = (await crowd.token_balance(mint), await n.token_balance(mint))
-                print(f"balances before: poster {before[0]}, node {before[1]} tokens")
-                while not (await crowd.get_market(market)).waiting_nodes():
-                    await asyncio.sleep(0.2)
-                t0 = time.monotonic()
-                posted = await crowd.post(market, timeout=60, definition=parse(JOB))
-                print(f"posted job {posted.job} (deposit {posted.deposit}); waiting ...")
-                view = await crowd.wait_for(posted.job, ["done", "ended", "failed"], timeout=120,
-                                            on_change=lambda v: print(f"  {v.status if v else 'closed'}"))
-                cid, _, bundle = await crowd.result_bundle(posted.job)
-                print(f"{view.status} in {time.monotonic() - t0:.2f}s; result {cid} (fetched and verified against the digest on-chain)\n")
-                print(bundle.render())
-                after = (await crowd.token_balance(mint), await n.token_balance(mint))
-                print(f"balances after:  poster {after[0]} ({after[0] - before[0]:+}), node {after[1]} ({after[1] - before[1]:+}); paid {view.job.paid}")
-
-        asyncio.run(flow())
+        poster = asyncio.run(wallets.fund(tokens=POSTER_TOKENS))  # while the node starts
+        print(f"poster   {poster.pubkey()} ({tokens(POSTER_TOKENS)} tokens)")
+        asyncio.run(flow(url, storage, wallets, market, config, node, poster, worker, log))
         worker.send_signal(signal.SIGTERM)
-        print(f"node stopped: exit {worker.wait(60)} (its log: {tmp / 'node.log'})")
+        print(f"node stopped: exit {worker.wait(60)} (its log: {log})")
         return 0
     finally:
         for p in reversed(procs):

@@ -209,7 +209,7 @@ class World:
             job = Keypair()
             ix = jobs.post(poster=self.poster.pubkey, payer=self.stranger.pubkey, job=job.pubkey(), market=self.market,
                            payer_token=self.stranger.token, definition=digest("hostile post"), timeout=600,
-                           max_price_per_second=SETTINGS.price_per_second)
+                           max_price_per_second=SETTINGS.price_per_second, max_fee_bps=0)
             return ix, {"poster": self.poster.keypair, "payer": self.stranger.keypair, "job": job}
         if name == "cancel":
             ix = jobs.cancel(poster=self.poster.pubkey, job=queued, market=self.market, payer_token=self.poster.token, payer=self.poster.pubkey)
@@ -807,7 +807,7 @@ def test_post_with_existing_job_keypair(world: World, existing: str):
     job: Keypair = getattr(world, existing)
     ix = world.jobs.post(poster=world.poster.pubkey, payer=world.poster.pubkey, job=job.pubkey(), market=world.market,
                          payer_token=world.poster.token, definition=digest("overwrite"), timeout=60,
-                         max_price_per_second=SETTINGS.price_per_second)
+                         max_price_per_second=SETTINGS.price_per_second, max_fee_bps=0)
     outcome = world.attack([ix], [world.poster.keypair, job], SYSTEM_ACCOUNT_ALREADY_IN_USE)
     assert any("already in use" in line for line in outcome.logs), outcome.logs
 
@@ -932,7 +932,7 @@ def test_escrowed_counter_overflows(world: World):
     assert world.sandbox.vault_balance(market) == 2**63
     job = Keypair()
     ix = world.jobs.post(poster=whale.pubkey, payer=whale.pubkey, job=job.pubkey(), market=market, payer_token=whale.token,
-                         definition=digest("second"), timeout=2**24, max_price_per_second=2**39)
+                         definition=digest("second"), timeout=2**24, max_price_per_second=2**39, max_fee_bps=0)
     world.attack([ix], [whale.keypair, job], "ArithmeticOverflow")
 
 
@@ -966,7 +966,7 @@ def test_post_timeout_out_of_range(world: World, timeout: int):
     job = Keypair()
     ix = world.jobs.post(poster=world.poster.pubkey, payer=world.poster.pubkey, job=job.pubkey(), market=world.market,
                          payer_token=world.poster.token, definition=digest("bad timeout"), timeout=timeout,
-                         max_price_per_second=SETTINGS.price_per_second)
+                         max_price_per_second=SETTINGS.price_per_second, max_fee_bps=0)
     world.attack([ix], [world.poster.keypair, job], "TimeoutInvalid")
 
 

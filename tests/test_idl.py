@@ -79,8 +79,8 @@ def test_both_formats_describe_the_same_program(name):
     LEGACY, SPEC = IDLS[name]
     assert [snake(i["name"]) for i in LEGACY["instructions"]] == [i["name"] for i in SPEC["instructions"]]
     for legacy, spec in zip(LEGACY["instructions"], SPEC["instructions"]):
-        assert [(snake(a["name"]), a["isMut"], a["isSigner"]) for a in legacy["accounts"]] == [
-            (a["name"], a.get("writable", False), a.get("signer", False)) for a in spec["accounts"]
+        assert [(snake(a["name"]), a["isMut"], a["isSigner"], a.get("isOptional", False)) for a in legacy["accounts"]] == [
+            (a["name"], a.get("writable", False), a.get("signer", False), a.get("optional", False)) for a in spec["accounts"]
         ]
         assert [snake(a["name"]) for a in legacy["args"]] == [a["name"] for a in spec["args"]]
     assert [e["name"] for e in LEGACY["events"]] == [e["name"] for e in SPEC["events"]]
@@ -141,3 +141,38 @@ def test_every_staking_instruction_and_account_is_known_to_anchorpy():
     _, spec = IDLS["staking"]
     assert set(program.instruction.keys()) == {i["name"] for i in spec["instructions"]}
     assert set(program.account.keys()) == {"Config", "Stake"}
+
+
+# The jobs program's optional accounts (Anchor's convention: absent = the program's id, or
+# left off the end), as the program reads them: the staking accounts each instruction needs
+# only for a market with staking.
+OPTIONAL = {
+    "open_market": ["staking_config"],
+    "post": ["staking_program", "staking_config", "rewards_pool"],
+    "work": ["stake"],
+    "reclaim": ["staking_program", "staking_config", "stake", "stake_vault", "slash_destination", "bounty_to", "slasher"],
+    "extend": ["staking_program", "staking_config", "rewards_pool"],
+}
+
+
+def test_optional_accounts_are_the_staking_ones_and_come_last():
+    for instruction in SPEC["instructions"]:
+        flags = [a.get("optional", False) for a in instruction["accounts"]]
+        optional = [a["name"] for a in instruction["accounts"] if a.get("optional")]
+        assert optional == OPTIONAL.get(instruction["name"], []), instruction["name"]
+        # Every optional account follows every required one (the macro refuses otherwise).
+        assert flags == sorted(flags), instruction["name"]
+    for instruction in IDLS["staking"][1]["instructions"]:
+        assert not any(a.get("optional") for a in instruction["accounts"]), instruction["name"]
+
+
+def test_legacy_idl_marks_optional_accounts_as_anchor_does():
+    """Anchor's legacy IDL writes `isOptional` only for optional accounts; anchorpy reads it."""
+    from anchorpy_core.idl import Idl
+
+    for instruction in LEGACY["instructions"]:
+        for account in instruction["accounts"]:
+            assert account.get("isOptional", True) is True
+    idl = Idl.from_json((ROOT / "idl" / "jobs.json").read_text())
+    work = next(i for i in idl.instructions if i.name == "work")
+    assert [(a.name, a.is_optional) for a in work.accounts] == [("node", None), ("market", None), ("clock", None), ("stake", True)]

@@ -121,7 +121,8 @@ def test_open_market_creates_the_vault_as_a_token_account_of_the_mint_owned_by_i
 
 
 def test_open_market_emits_market_opened_with_the_settings(sandbox):
-    settings = MarketSettings(price_per_second=7, max_timeout=1234, min_stake=55, retention=99, max_attempts=4)
+    # A minimum stake needs a staking config: tests/test_staking_admission.py opens those.
+    settings = MarketSettings(price_per_second=7, max_timeout=1234, min_stake=0, retention=99, max_attempts=4, reclaim_bounty_bps=250)
     market, authority, outcome = sandbox.open_market(settings, capacity=3)
     sandbox.must(outcome)
     opened = only_event(sandbox, outcome, "MarketOpened")
@@ -129,7 +130,8 @@ def test_open_market_emits_market_opened_with_the_settings(sandbox):
     assert opened.authority == authority.pubkey
     assert opened.mint == sandbox.mint
     assert opened.vault == sandbox.jobs.vault(market)
-    assert (opened.price_per_second, opened.max_timeout, opened.min_stake, opened.retention, opened.max_attempts) == (7, 1234, 55, 99, 4)
+    assert (opened.price_per_second, opened.max_timeout, opened.min_stake, opened.retention, opened.max_attempts) == (7, 1234, 0, 99, 4)
+    assert (opened.slash_penalty, opened.reclaim_bounty_bps, opened.fee_bps, opened.staking_config) == (0, 250, 0, Pubkey.default())
 
 
 def test_open_market_authority_pays_the_vault_rent(sandbox):
@@ -273,16 +275,18 @@ def test_open_market_refuses_the_vault_of_another_market(sandbox, errors):
 def test_update_market_changes_every_setting_and_emits_market_updated(sandbox):
     market, authority = open_market(sandbox)
     before = sandbox.market_state(market)
-    settings = MarketSettings(price_per_second=25, max_timeout=7200, min_stake=1000, retention=300, max_attempts=5)
+    settings = MarketSettings(price_per_second=25, max_timeout=7200, min_stake=0, retention=300, max_attempts=5, reclaim_bounty_bps=9)
     outcome = sandbox.must(update(sandbox, market, authority, settings))
     state = sandbox.market_state(market)
-    assert (state.price_per_second, state.max_timeout, state.min_stake, state.retention, state.max_attempts) == (25, 7200, 1000, 300, 5)
+    assert (state.price_per_second, state.max_timeout, state.min_stake, state.retention, state.max_attempts) == (25, 7200, 0, 300, 5)
+    assert (state.reclaim_bounty_bps, state.slash_penalty, state.fee_bps, state.staking_config) == (9, 0, 0, Pubkey.default())
     # Nothing else moved.
     assert (state.authority, state.mint, state.vault, state.vault_bump) == (before.authority, before.mint, before.vault, before.vault_bump)
     assert (state.jobs, state.escrowed, state.queue) == (before.jobs, before.escrowed, before.queue)
     updated = only_event(sandbox, outcome, "MarketUpdated")
     assert updated.market == market
-    assert (updated.price_per_second, updated.max_timeout, updated.min_stake, updated.retention, updated.max_attempts) == (25, 7200, 1000, 300, 5)
+    assert (updated.price_per_second, updated.max_timeout, updated.min_stake, updated.retention, updated.max_attempts) == (25, 7200, 0, 300, 5)
+    assert updated.reclaim_bounty_bps == 9
 
 
 def test_update_market_open_jobs_keep_their_posted_price(sandbox):

@@ -106,8 +106,10 @@ class NodeChain:
 
     # -- writes ------------------------------------------------------------------------
     async def work(self) -> None:
-        """Enters the queue once (takes the oldest waiting job if there is one)."""
-        await self._send([self.program.work(node=self.node, market=self.market_address)])
+        """Enters the queue once (takes the oldest waiting job if there is one), with the
+        node's stake when the market asks a minimum."""
+        market = await self.market()
+        await self._send([self.program.work(node=self.node, market=self.market_address, stake_config=market.staking if market.min_stake else None)])
 
     async def leave(self, slot: int) -> bool:
         """Leaves the queue entry `slot` if this node still waits there; False if it does not."""

@@ -3,8 +3,11 @@ signals, and the Node's run.
 
 Before joining it checks and prints: the keypair and its address, SOL for fees (refused
 under MIN_SOL), the market (exists, open, price, maximum timeout), the node's token account
-(created by the first `finish` if missing), the container engine and the GPUs. A node with
-no GPU serves CPU jobs; a GPU job it is assigned is settled at once with the reason.
+(created by the first `finish` if missing), the container engine and the GPUs, and last
+the node's stake against the market's minimum (stake_setup.py: with `--stake AMOUNT` a node
+short of it stakes, after the operator's yes). A node with no GPU serves CPU jobs; a GPU
+job it is assigned is settled at once with the reason. A node short of stake starts and
+waits for its stake (stake_gate.py).
 
 SIGINT/SIGTERM: the node leaves the queue, quits running jobs (re-queued at the front)
 and the process exits 0. A second signal exits at once (the chain's reclaim covers it).
@@ -101,6 +104,7 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
     from ..cli.node_commands import default_state_dir
     from ..client.errors import CrowdError
     from .node import Node, NodeOptions
+    from .stake_setup import ask_on_terminal, stake_step
 
     try:
         crowd = client_from_args(args)
@@ -132,6 +136,11 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
         gpus = found_gpus if args.gpus == "auto" else int(args.gpus)
         if gpus > found_gpus:
             raise _Refused(f"--gpus {gpus}: this node has {found_gpus} GPU(s)")
+        try:
+            await stake_step(crowd, market, amount=getattr(args, "stake", None), duration=getattr(args, "stake_duration", None),
+                             yes=getattr(args, "yes", False), status=out.status, confirm=ask_on_terminal(out.err_console))
+        except CrowdError as exc:
+            raise _Refused(str(exc)) from None
         out.status(f"state    {state_dir}")
         executor = make_executor(work_dir=state_dir / "work", log_dir=state_dir / "logs", gpus=gpus, node=me)
         options = NodeOptions(market=market.address, state_dir=state_dir, concurrency=max(1, args.concurrency), gpus=gpus,

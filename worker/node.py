@@ -12,7 +12,9 @@ The loop, event-driven (no fixed sleeps, never a busy poll):
   node that has no task yet starts one at once (the notification's data, no extra read).
 - Entering: after start, after each settlement, and on each market change the node reads
   the market afresh and sends `work` while (running + waiting entries) < concurrency. Only
-  fresh reads decide `work` (a stale notification could make it queue twice).
+  fresh reads decide `work` (a stale notification could make it queue twice). A market
+  with a minimum stake gets `work` only while the node's stake weight reaches it
+  (stake_gate.py): short, the node says what is missing and waits for its stake to change.
 - Shutdown: leave every waiting entry first (a quit job would otherwise come straight back
   to us), then stop running jobs and quit them (re-queued at the front), then exit 0.
 """
@@ -35,6 +37,7 @@ from ..client.errors import ProgramError
 from .chain import Backoff, Lost, MyEntries, NodeChain, TRANSIENT, retrying
 from .job_task import JobTask
 from .recovery import LocalState
+from .stake_gate import StakeGate
 from .watcher import POLL_S, RECHECK_S, Watcher
 
 __all__ = ["Node", "NodeOptions"]
@@ -63,8 +66,9 @@ class Node:
         self.pubkey = crowd.pubkey
         self.chain = NodeChain(crowd, options.market)
         self.state = LocalState(options.state_dir)
-        self.watcher = Watcher(crowd, options.market, self._on_market, self._on_job,
+        self.watcher = Watcher(crowd, options.market, self._on_market, self._on_job, on_account=self._on_account,
                                poll_s=options.poll_s, recheck_s=options.recheck_s)
+        self.stake = StakeGate(crowd, self.watcher.watch_account, self._problem)
         self.tasks: dict[Pubkey, JobTask] = {}
         # Jobs this process settled for good (finished, or ended by the poster): a notification
         # older than the settlement may still show them running here; they never run again.
@@ -129,6 +133,8 @@ class Node:
             if market.state != "Open" and market.queue_side != "Jobs":
                 self._problem(f"market {market.address} is closing: not entering its queue")
                 return
+            if not await self.stake.admits(market):
+                return  # said once; the stake's notifications (or the next market change) wake the node
             await self.chain.work()
             log.info("node=%s event=entered queue_len=%d", self.pubkey, market.queue_len + (1 if market.queue_side != "Jobs" else -1))
 
@@ -141,6 +147,9 @@ class Node:
             if job not in running and not task.settling and job not in self._verifying:
                 self._spawn(self._verify(task))  # maybe a stale notification: read before stopping
         self._wake.set()
+
+    async def _on_account(self, address: Pubkey) -> None:
+        self._wake.set()  # the node's stake changed: check its admission again
 
     async def _on_job(self, job: Pubkey, found: Job | None) -> None:
         task = self.tasks.get(job)
@@ -270,7 +279,7 @@ class Node:
                 "pid": os.getpid(), "node": str(self.pubkey), "market": str(self.options.market),
                 "url": self.crowd.cluster.url, "started_at": self.started_at, "updated_at": time.time(),
                 "running": [str(j) for j in self.tasks], "outcomes": self.outcomes, "last_problem": self.last_problem,
-                "concurrency": self.options.concurrency, "stopped": stopped,
+                "concurrency": self.options.concurrency, "stopped": stopped, "admission": self.stake.to_json(),
             })
         except OSError as exc:
             log.warning("node=%s writing node.json failed: %s", self.pubkey, exc)

@@ -1,7 +1,8 @@
 """Assignment discovery: accountSubscribe (PubSub websocket, at the node's commitment) on the
 market, whose queue entries record every match (`post` pops a waiting node, `work` pops a
-waiting job: both change only the market), and on each job the node runs (extend changes the
-job's timeout, end and reclaim its state).
+waiting job: both change only the market), on each job the node runs (extend changes the
+job's timeout, end and reclaim its state), and on other accounts whose changes only wake the
+node (`watch_account`: its stake, in a market with a minimum stake).
 
 Each notification carries the account's data, which is decoded and handed on as is: no
 extra read between the match and the node's reaction. On (re)connection everything is read
@@ -35,15 +36,18 @@ RECHECK_S = 30.0  # while it is up: a safety net for a notification lost on the 
 
 OnMarket = Callable[[Market], Awaitable[None]]
 OnJob = Callable[[Pubkey, "Job | None"], Awaitable[None]]
+OnAccount = Callable[[Pubkey], Awaitable[None]]
 
 
 class Watcher:
     def __init__(self, crowd: CrowdClient, market: Pubkey, on_market: OnMarket, on_job: OnJob, *,
-                 poll_s: float = POLL_S, recheck_s: float = RECHECK_S) -> None:
+                 on_account: OnAccount | None = None, poll_s: float = POLL_S, recheck_s: float = RECHECK_S) -> None:
         self.crowd = crowd
         self.market = market
         self.on_market = on_market
         self.on_job = on_job
+        self.on_account = on_account
+        self.accounts: set[Pubkey] = set()  # other accounts whose changes only wake the node (its stake)
         self.poll_s = poll_s
         self.recheck_s = recheck_s
         self.jobs: set[Pubkey] = set()
@@ -65,6 +69,18 @@ class Watcher:
         if self._ws is not None:
             await self._subscribe(job)
             await self._read_job(job)  # a change before the subscription took effect
+
+    async def watch_account(self, address: Pubkey) -> None:
+        """Calls on_account(address) on each change of `address` (which may not exist yet:
+        a stake the operator creates later). A missed change costs at most RECHECK_S, as
+        the market's resync wakes the node too."""
+        if address in self.accounts:
+            return
+        self.accounts.add(address)
+        if self._ws is not None:
+            await self._subscribe(address)
+            if self.on_account is not None:
+                await self.on_account(address)  # a change before the subscription took effect
 
     async def unwatch_job(self, job: Pubkey) -> None:
         self.jobs.discard(job)
@@ -90,8 +106,8 @@ class Watcher:
                     self._by_address.clear()
                     self._pending.clear()
                     await self._subscribe(self.market)
-                    for job in list(self.jobs):
-                        await self._subscribe(job)
+                    for address in [*self.jobs, *self.accounts]:
+                        await self._subscribe(address)
                     if backoff.delay != backoff.first:
                         log.info("websocket %s connected again: subscriptions restored", url)
                     backoff.reset()
@@ -162,7 +178,7 @@ class Watcher:
             if "id" in message:
                 address = self._pending.pop(message["id"], None)
                 if address is not None and "result" in message:
-                    if address in self.jobs or address == self.market:
+                    if address in self.jobs or address in self.accounts or address == self.market:
                         self._subs[message["result"]] = address
                         self._by_address[address] = message["result"]
                 elif address is not None:
@@ -176,6 +192,10 @@ class Watcher:
             await self._notified(address, value)
 
     async def _notified(self, address: Pubkey, value: dict | None) -> None:
+        if address in self.accounts:
+            if self.on_account is not None:
+                await self.on_account(address)
+            return
         data = base64.b64decode(value["data"][0]) if value and value.get("data") else b""
         owner = value.get("owner") if value else None
         ours = owner == str(self.crowd.program.program_id)

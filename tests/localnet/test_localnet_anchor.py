@@ -58,9 +58,12 @@ async def test_open_market_and_post_job(server):
         from solders.system_program import ID as SYSTEM_PROGRAM_ID
         from solders.sysvar import CLOCK, RENT
 
+        # Optional accounts (the staking ones; this market has no staking) are passed as the
+        # program's own id, as Anchor's convention has it (anchorpy 0.21 asks for every account).
+        absent = jobs.program_id
         sig = await program.rpc["open_market"](*settings.args(), ctx=Context(
             accounts={"authority": authority.pubkey(), "market": market.pubkey(), "mint": mint.pubkey(), "vault": vault,
-                      "system_program": SYSTEM_PROGRAM_ID, "token_program": TOKEN_PROGRAM_ID, "rent": RENT},
+                      "system_program": SYSTEM_PROGRAM_ID, "token_program": TOKEN_PROGRAM_ID, "rent": RENT, "staking_config": absent},
             signers=[market], pre_instructions=[create]))
         status = (await client.get_signature_statuses([sig])).value[0]
         assert status is not None and status.err is None
@@ -68,14 +71,15 @@ async def test_open_market_and_post_job(server):
         state = await program.account["Market"].fetch(market.pubkey())
         assert state.authority == authority.pubkey() and state.mint == mint.pubkey() and state.price_per_second == 10
 
-        # post a job at the price the payer accepts (its maximum: the price it read above);
-        # escrow moves price * timeout into the vault
+        # post a job at the price and network fee the payer accepts (its maximums: what it
+        # read above); escrow moves price * timeout into the vault
         job = Keypair()
         definition = hashlib.sha256(b"job one").digest()
-        sig = await program.rpc["post"](list(definition), 600, state.price_per_second, ctx=Context(
+        sig = await program.rpc["post"](list(definition), 600, state.price_per_second, state.fee_bps, ctx=Context(
             accounts={"poster": authority.pubkey(), "payer": authority.pubkey(), "job": job.pubkey(), "market": market.pubkey(),
                       "vault": vault, "payer_token": poster_token, "system_program": SYSTEM_PROGRAM_ID,
-                      "token_program": TOKEN_PROGRAM_ID, "clock": CLOCK, "rent": RENT},
+                      "token_program": TOKEN_PROGRAM_ID, "clock": CLOCK, "rent": RENT,
+                      "staking_program": absent, "staking_config": absent, "rewards_pool": absent},
             signers=[job]))
         tx = (await client.get_transaction(sig, commitment=Confirmed)).value
         assert tx.transaction.meta.err is None

@@ -493,7 +493,8 @@ def scenario_jobs(ep: Endpoint) -> Run:
     poster_token = token_account(ep, authority, poster.pubkey(), mint, 1_000_000)
     job = Keypair()
     post = jobs.post(poster=poster.pubkey(), payer=poster.pubkey(), job=job.pubkey(), market=market.pubkey(), payer_token=poster_token,
-                     definition=hashlib.sha256(b"parity job").digest(), timeout=600, max_price_per_second=SETTINGS.price_per_second)
+                     definition=hashlib.sha256(b"parity job").digest(), timeout=600, max_price_per_second=SETTINGS.price_per_second,
+                     max_fee_bps=0)
     sig = ep.must([post], [poster, job])
     program = str(jobs.program_id)
     for name, size in (("job", JOB_SIZE), ("market", market_size(CAPACITY))):

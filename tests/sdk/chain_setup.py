@@ -1,15 +1,17 @@
 """Setting up the chain for the SDK tests through the SDK and the standard RPC: a payment
-mint (SPL Token instructions), wallets funded by the faucet (requestAirdrop), markets."""
+mint (SPL Token instructions), wallets funded by the faucet (requestAirdrop), markets, and a
+staking config of the mint for markets with staking."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.crowd import CrowdClient
+from crowdcompute.client.staking_settings import StakingSettings
 from crowdcompute.common.token import (
     MINT_LEN,
     associated_token_address,
@@ -53,3 +55,22 @@ class Wallets:
         authority = await self.fund()
         async with CrowdClient(self.url, authority) as crowd:
             return await crowd.open_market(self.mint, settings, capacity=capacity), authority
+
+    async def staked_market(self, settings: MarketSettings, staking: StakingSettings | None = None, *,
+                            capacity: int = 16) -> tuple[Pubkey, Keypair, Pubkey]:
+        """A market whose nodes stake: its authority creates a staking config for the mint
+        (crowd.stakes.init_config), then opens the market naming it. Returns (market, authority, config);
+        the config is the one crowd.stakes.config_for_market resolves for the market."""
+        authority = await self.fund()
+        async with CrowdClient(self.url, authority) as crowd:
+            config = await crowd.stakes.init_config(self.mint, settings=staking)
+            settings = replace(settings, staking_config=config)
+            market = await crowd.open_market(self.mint, settings, capacity=capacity)
+            assert await crowd.stakes.config_for_market(market) == config
+        return market, authority, config
+
+    async def staking_config(self) -> Pubkey:
+        """A staking config of the mint (the default curve; the jobs program may slash)."""
+        authority = await self.fund()
+        async with CrowdClient(self.url, authority) as crowd:
+            return await crowd.stakes.init_config(self.mint)

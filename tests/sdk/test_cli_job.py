@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from dataclasses import replace
 
 from solders.keypair import Keypair
 
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.keypair import write_keypair
 from crowdcompute.sandbox import digest
+
+from .conftest import SETTINGS
 
 
 def post(crowd, market, *extra: str, name: str = "job"):
@@ -192,6 +195,29 @@ def test_post_errors_send_nothing(crowd, market, wallets, localnet, tmp_path):
     assert crowd("balance", "--mint", str(wallets.mint), "--output", "json", keypair=str(tmp_path / "nosol.json")).json()["tokens"] == 10_000
 
 
+def test_post_within_the_payers_network_fee_bound(crowd, wallets):
+    config = asyncio.run(wallets.staking_config())
+    address, _ = asyncio.run(wallets.market(replace(SETTINGS, fee_bps=100, staking_config=config)))
+
+    def balance() -> int:
+        return crowd("balance", "--mint", str(wallets.mint), "--output", "json").json()["tokens"]
+
+    def post_with(bound: str):
+        return crowd("job", "post", "--market", str(address), "--digest", "11" * 32, "--timeout", "60s", "--max-fee-bps", bound)
+
+    before = balance()
+    assert post_with("99").error_line == f"error: market {address} charges a network fee of 100 bps, above your maximum of 99 bps"
+    for bad in ("-1", "10001"):
+        assert post_with(bad).error_line == f"error: a maximum network fee is 0 to 10,000 basis points, not {bad}"
+    assert crowd("job", "list", "--market", str(address), "--output", "json").json() == [] and balance() == before
+
+    posted = post(crowd, address, "--max-fee-bps", "100")  # the bound equal to the market's fee
+    assert (posted["deposit"], posted["fee"]) == (600, 6) and balance() == before - 606
+    shown = post_with("1000")
+    assert shown.code == 0 and "(deposit 600, network fee 6, definition " in shown.out
+    assert balance() == before - 2 * 606
+
+
 def test_unknown_job(crowd):
     unknown = str(Keypair().pubkey())
     for verb in ("get", "why", "cancel", "end", "clean"):
@@ -203,7 +229,9 @@ def test_unknown_job(crowd):
 def test_why_names_a_closing_market_a_stake_minimum_and_a_price_rise(crowd, wallets, tmp_path):
     from crowdcompute.client import MarketSettings
 
-    address, authority = asyncio.run(wallets.market(MarketSettings(price_per_second=10, max_timeout=600, min_stake=500)))
+    config = asyncio.run(wallets.staking_config())
+    settings = MarketSettings(price_per_second=10, max_timeout=600, min_stake=500, staking_config=config)
+    address, authority = asyncio.run(wallets.market(settings))
     authority_file = str(write_keypair(authority, tmp_path / "authority.json"))
     posted = post(crowd, address)
     assert crowd("market", "update", str(address), "--price", "20", keypair=authority_file).code == 0
@@ -212,7 +240,7 @@ def test_why_names_a_closing_market_a_stake_minimum_and_a_price_rise(crowd, wall
     assert why["market_state"] == "closing" and why["min_stake"] == 500
     reasons = "\n".join(why["reasons"])
     assert "the market is closing" in reasons
-    assert "a stake of at least 500" in reasons
+    assert f"a stake weight of at least 500 (staking config {config}), which limits who can serve it" in reasons
     assert "the market's price rose to 20/s since it was posted at 10/s" in reasons
     # Closing: a new post is refused before sending.
     refused = crowd("job", "post", "--market", str(address), "--digest", "22" * 32)

@@ -116,7 +116,7 @@ class World:
             return st.close(owner=alice.pubkey, config=config), [alice.keypair]
         if name == "slash":
             return (st.slash(slasher=self.authority.pubkey, config=config, stake=st.stake(config, alice.pubkey), destination=st.rewards_pool(config),
-                             amount=10), [self.authority.keypair])
+                             amount=10, bounty=4, bounty_to=self.stranger.token), [self.authority.keypair])
         if name == "deposit_fees":
             return st.deposit_fees(depositor=self.stranger.pubkey, config=config, depositor_token=self.stranger.token, amount=10), [self.stranger.keypair]
         if name == "claim":
@@ -217,8 +217,40 @@ def _probe_ix(world: World, probe: Pubkey, seed: int, *, config: Pubkey | None =
     signer = Pubkey.find_program_address([b"slasher" if seed == 0 else b"impostor"], probe)[0]
     metas = [AccountMeta(st.program_id, False, False), AccountMeta(signer, False, False), AccountMeta(config, False, True),
              AccountMeta(st.stake(config, world.alice.pubkey), False, True), AccountMeta(st.vault(config), False, True),
-             AccountMeta(st.rewards_pool(config), False, True), AccountMeta(TOKEN_PROGRAM_ID, False, False)]
-    return Instruction(probe, bytes([seed]) + (10).to_bytes(8, "little"), metas)
+             AccountMeta(st.rewards_pool(config), False, True), AccountMeta(world.stranger.token, False, True),
+             AccountMeta(TOKEN_PROGRAM_ID, False, False)]
+    return Instruction(probe, bytes([seed]) + (10).to_bytes(8, "little") + (4).to_bytes(8, "little"), metas)
+
+
+# == 2b. the bounty: at most the amount, never into the vault or (paid) into the pool =====
+def test_slash_bounty_above_amount(world: World):
+    ix, signers = world.honest("slash")
+    data = bytes(ix.data[:8]) + (10).to_bytes(8, "little") + (11).to_bytes(8, "little")
+    world.attack([Instruction(ix.program_id, data, ix.accounts)], signers, "BountyAboveAmount")
+
+
+def test_slash_bounty_into_the_vault(world: World):
+    """Tokens moved vault to vault would leave the stake while staying in the vault."""
+    ix, signers = world.honest("slash")
+    world.attack([tamper("slash", ix, bounty_to=world.st.vault(world.config))], signers, "BountyAccountInvalid")
+
+
+def test_slash_bounty_into_the_rewards_pool(world: World):
+    """A paid bounty into the pool would be tokens no deposit booked."""
+    ix, signers = world.honest("slash")
+    world.attack([tamper("slash", ix, bounty_to=world.st.rewards_pool(world.config))], signers, "BountyAccountInvalid")
+
+
+def test_slash_bounty_to_another_mints_account(world: World):
+    ix, signers = world.honest("slash")
+    other_mint = world.sb.new_mint()
+    foreign = world.sb.token_account(world.stranger.pubkey, other_mint)
+    world.attack([tamper("slash", ix, bounty_to=foreign)], signers, "TokenMintMismatch")
+
+
+def test_slash_bounty_to_a_non_token_account(world: World):
+    ix, signers = world.honest("slash")
+    world.attack([tamper("slash", ix, bounty_to=world.st.stake(world.config, world.bob.pubkey))], signers, "TokenAccountInvalid")
 
 
 # == 3. wrong owner, type cosplay, forged copies =========================================

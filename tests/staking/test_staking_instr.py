@@ -238,6 +238,39 @@ def test_slash_by_the_configured_slasher_program_through_cpi(sb, config):
     assert sb.stake_state(address, owner.pubkey).amount == 60
 
 
+def test_slash_pays_the_bounty_and_sends_the_rest_to_the_pool(sb, config):
+    address, authority = config
+    bad, good, reporter = sb.actor(1_000), sb.actor(1_000), sb.actor()
+    sb.must(sb.stake(address, bad, 1_000, MIN))
+    sb.must(sb.stake(address, good, 1_000, MIN))
+    outcome = sb.must(sb.slash(address, authority, bad.pubkey, 500, bounty=125, bounty_to=reporter.token))
+    assert sb.balance(reporter.token) == 125
+    assert sb.balance(sb.staking.rewards_pool(address)) == 375 and sb.balance(sb.staking.vault(address)) == 1_500
+    state = sb.config_state(address)
+    assert (state.slashed, state.rewards_deposited, state.total_staked) == (500, 375, 1_500)
+    slashed = [event.data for event in sb.staking.events(outcome.logs) if event.name == "Slashed"][0]
+    assert (slashed.slashed, slashed.amount, slashed.bounty, slashed.bounty_to) == (500, 500, 125, reporter.token)
+
+
+def test_slash_bounty_is_at_most_what_the_stake_held(sb, config):
+    address, authority = config
+    owner, reporter = sb.actor(300), sb.actor()
+    sb.must(sb.stake(address, owner, 300, MIN))
+    sb.must(sb.slash(address, authority, owner.pubkey, 1_000, bounty=500, bounty_to=reporter.token))
+    assert sb.balance(reporter.token) == 300 and sb.balance(sb.staking.rewards_pool(address)) == 0
+    assert sb.stake_state(address, owner.pubkey).amount == 0 and sb.config_state(address).rewards_deposited == 0
+
+
+def test_slash_by_cpi_with_a_bounty(sb, config):
+    address, authority = config
+    sb.must(sb.send([sb.staking.update_config(authority=authority.pubkey, config=address, treasury=authority.token,
+                                               slash_to=SLASH_TO_REWARDS_POOL, slasher_program=SLASH_PROBE_ID)], [authority.keypair]))
+    owner, reporter = sb.actor(100), sb.actor()
+    sb.must(sb.stake(address, owner, 100, MIN))
+    sb.must(sb.slash_by_probe(address, owner.pubkey, 40, bounty=40, bounty_to=reporter.token))
+    assert sb.balance(reporter.token) == 40 and sb.stake_state(address, owner.pubkey).amount == 60
+
+
 def test_slash_zero_is_refused(sb, errors, config):
     address, authority = config
     owner = sb.actor(100)

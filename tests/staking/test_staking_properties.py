@@ -1,6 +1,7 @@
 """Property-based test of the staking program: random sequences of stake, topup, extend,
 unstake, withdraw, restake, slash (by the authority and through the slasher program's
-CPI), deposit_fees, claim and close, with the clock moving, against a Python model.
+CPI, with a bounty to a reporter), deposit_fees, claim and close, with the clock moving,
+against a Python model.
 
 The model mirrors the program's integer rules (weight = floor(amount x multiplier / 10^6),
 linear unlock rounded down, slashes taking the tail of an unlock) and keeps every staker's
@@ -13,7 +14,9 @@ It predicts whether each call succeeds and, if not, with which error; after ever
 - each stake's amount, weight and state are the model's;
 - no staker has claimed more than its exact share, and every claim leaves it less than
   two base units short of it (its own fraction in flight and its part of the config's
-  division remainder); the sum of claims never exceeds the deposits.
+  division remainder); the sum of claims never exceeds the deposits;
+- the client's off-chain figures (`crowdcompute.client.staking_accounts`), read from the
+  accounts just before a claim or a withdraw, are exactly what it pays.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from crowdcompute.client.staking import DAY, SLASH_TO_REWARDS_POOL, StakingProgram, StakingSettings
+from crowdcompute.client.staking_accounts import Stake, StakingConfig
 from crowdcompute.sandbox.staking import SLASH_PROBE_ID, StakingSandbox
 
 STAKING = StakingProgram()
@@ -81,6 +85,12 @@ class StakingMachine(RuleBasedStateMachine):
 
     def total_weight(self) -> int:
         return sum(s.weight for s in self.stakes if s)
+
+    def offchain(self, i: int) -> tuple[Stake, StakingConfig]:
+        """Staker i's stake and the config as the client reads them."""
+        owner = self.stakers[i].pubkey
+        stake = Stake.from_decoded(STAKING.stake(self.config, owner), self.sb.stake_state(self.config, owner))
+        return stake, StakingConfig.from_decoded(self.config, self.sb.config_state(self.config), 6)
 
     def distribute(self, amount: int) -> None:
         self.deposited += amount
@@ -151,8 +161,11 @@ class StakingMachine(RuleBasedStateMachine):
         if stake is None:
             return
         available = stake.withdrawable(self.sb.chain.now()) if not stake.staked else 0
+        assert self.offchain(i)[0].withdrawable(self.sb.chain.now()) == available
+        before = self.sb.balance(self.stakers[i].token)
         outcome = self.sb.withdraw(self.config, self.stakers[i])
         if self.expect(outcome, None if not stake.staked else "StakeNotUnlocking"):
+            assert self.sb.balance(self.stakers[i].token) - before == available
             stake.amount -= available
             stake.withdrawn += available
             self.wallets[i] += available
@@ -167,19 +180,23 @@ class StakingMachine(RuleBasedStateMachine):
         if self.expect(outcome, error):
             stake.staked, stake.unlock_start, stake.unlock_base, stake.withdrawn = True, 0, 0, 0
 
-    @rule(i=st.integers(0, STAKERS - 1), amount=st.integers(1, WALLET // 4), by_cpi=st.booleans())
-    def slash(self, i, amount, by_cpi):
+    @rule(i=st.integers(0, STAKERS - 1), amount=st.integers(1, WALLET // 4), by_cpi=st.booleans(), bounty_share=st.sampled_from([0, 1, 2, 4]))
+    def slash(self, i, amount, by_cpi, bounty_share):
+        """`bounty_share`: the bounty as a quarter of the amount (the payer reports)."""
         stake = self.stakes[i]
         if stake is None:
             return
+        bounty = amount * bounty_share // 4
+        bounty_to = self.payer.token
         if by_cpi:
-            outcome = self.sb.slash_by_probe(self.config, self.stakers[i].pubkey, amount, caller=self.payer)
+            outcome = self.sb.slash_by_probe(self.config, self.stakers[i].pubkey, amount, caller=self.payer, bounty=bounty, bounty_to=bounty_to)
         else:
-            outcome = self.sb.slash(self.config, self.authority, self.stakers[i].pubkey, amount)
+            outcome = self.sb.slash(self.config, self.authority, self.stakers[i].pubkey, amount, bounty=bounty, bounty_to=bounty_to)
         self.expect(outcome, None)
         slashed = min(amount, stake.amount)
+        paid = min(bounty, slashed)  # the bounty, out of what the stake held
         stake.amount -= slashed
-        self.distribute(slashed)  # to the rewards pool, over the weights after the slash
+        self.distribute(slashed - paid)  # the rest to the rewards pool, over the weights after the slash
 
     @rule(amount=st.integers(1, 200_000))
     def deposit_fees(self, amount):
@@ -192,8 +209,10 @@ class StakingMachine(RuleBasedStateMachine):
         if self.stakes[i] is None:
             return
         before = self.sb.balance(self.stakers[i].token)
+        stake, config = self.offchain(i)
         self.expect(self.sb.claim(self.config, self.stakers[i]), None)
         got = self.sb.balance(self.stakers[i].token) - before
+        assert got == stake.claimable(config), "the client's claimable is not what claim paid"
         self.claimed[i] += got
         self.wallets[i] += got
         # Never more than the exact share; less by under two units once all is settled.

@@ -40,8 +40,10 @@ class Worker:
 
     def __init__(self, tmp: Path, url: str, keypair: Keypair, market: Pubkey, storage: str, *, name: str = "worker",
                  executor: str | None = "tests.worker.process_executor:make", gpus: str = "0", state_dir: Path | None = None,
-                 extra: tuple[str, ...] = (), cli: bool = False) -> None:
+                 extra: tuple[str, ...] = (), cli: bool = False, answer: str | None = None) -> None:
+        """`answer`: typed on the process's stdin (then closed), for its prompts."""
         self.keypair = keypair
+        self.answer = answer
         self.keyfile = write_keypair(keypair, tmp / f"{name}.json")
         self.state_dir = state_dir or tmp / f"{name}-state"
         self.logfile = tmp / f"{name}.log"
@@ -60,8 +62,12 @@ class Worker:
 
     def start(self) -> None:
         log = self.logfile.open("ab")
-        self.proc = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        stdin = subprocess.PIPE if self.answer is not None else None
+        self.proc = subprocess.Popen(self.args, cwd=REPO, env=self.env, stdin=stdin, stdout=log, stderr=subprocess.STDOUT)
         log.close()
+        if self.answer is not None:
+            self.proc.stdin.write(self.answer.encode())
+            self.proc.stdin.close()
 
     def log(self) -> str:
         return self.logfile.read_text(errors="replace")

@@ -75,7 +75,12 @@ def test_restart_finishes_from_a_saved_bundle_without_rerunning(localnet, storag
     assert view.status == "done" and bytes(view.job.result) == cid_of(bundle.to_bytes()).digest
     log = w.log()
     assert "event=recovered bundle=local" in log and "(re-run after a restart)" not in log
-    assert not (w.state_dir / "jobs" / f"{address}.bundle").exists()
+    saved = w.state_dir / "jobs" / f"{address}.bundle"
+
+    async def removed() -> bool:  # the node drops its copy once it sees its finish land, a moment after the chain does
+        return not saved.exists()
+
+    asyncio.run(wait_until(removed, timeout=20))
 
 
 def test_too_little_time_left_quits_then_the_deadline_stops_and_settles(localnet, storage, poster, market, workers):

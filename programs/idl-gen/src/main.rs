@@ -156,12 +156,19 @@ impl Format {
             .accounts
             .iter()
             .map(|account| match self {
-                Format::Legacy => json!({
-                    "name": self.name(account.name),
-                    "isMut": account.writable,
-                    "isSigner": account.signer,
-                    "docs": docs(account.docs),
-                }),
+                Format::Legacy => {
+                    let mut value = json!({
+                        "name": self.name(account.name),
+                        "isMut": account.writable,
+                        "isSigner": account.signer,
+                    });
+                    // Anchor's legacy IDL writes the flag only for optional accounts.
+                    if account.optional {
+                        value["isOptional"] = json!(true);
+                    }
+                    value["docs"] = docs(account.docs);
+                    value
+                }
                 Format::Spec => {
                     let mut value = json!({ "name": account.name, "docs": docs(account.docs) });
                     if account.writable {
@@ -169,6 +176,9 @@ impl Format {
                     }
                     if account.signer {
                         value["signer"] = json!(true);
+                    }
+                    if account.optional {
+                        value["optional"] = json!(true);
                     }
                     value
                 }

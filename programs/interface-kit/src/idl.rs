@@ -52,6 +52,9 @@ pub struct AccountDef {
     pub name: &'static str,
     pub signer: bool,
     pub writable: bool,
+    /// Absent when passed as the program's own id (Anchor's convention), or left out at
+    /// the end of the list.
+    pub optional: bool,
     pub docs: &'static str,
 }
 

@@ -125,24 +125,45 @@ macro_rules! errors {
     };
 }
 
-/// Is `$want` (signer or writable) among the flags?
+/// Is `$want` (signer, writable or optional) among the flags?
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __has_flag {
     (signer;) => { false };
     (writable;) => { false };
+    (optional;) => { false };
     (signer; signer $($rest:ident)*) => { true };
     (writable; writable $($rest:ident)*) => { true };
+    (optional; optional $($rest:ident)*) => { true };
     ($want:ident; $other:ident $($rest:ident)*) => { $crate::__has_flag!($want; $($rest)*) };
+}
+
+/// `{ yes }` when `optional` is among the flags, else `{ no }` (types and expressions that
+/// differ between a required and an optional account).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __if_optional {
+    ([optional $($rest:ident)*] { $($yes:tt)* } { $($no:tt)* }) => { $($yes)* };
+    ([$other:ident $($rest:ident)*] $yes:tt $no:tt) => { $crate::__if_optional!([$($rest)*] $yes $no) };
+    ([] { $($yes:tt)* } { $($no:tt)* }) => { $($no)* };
 }
 
 /// An instruction: `error = <the program's error type>;` (an enum with the variants
 /// `InstructionDataInvalid`, `AccountsMissing`, `SignatureMissing`, `AccountNotWritable`),
 /// then a module with its name, discriminator, arguments layout, accounts (in
-/// order, with the signer and writable flags the program enforces) and IDL description.
+/// order, with the signer, writable and optional flags the program enforces) and IDL
+/// description.
 ///
 /// `Accounts::parse` unpacks the account slice in the declared order and checks every
 /// declared signer and writable flag, so the IDL and the program agree by construction.
+///
+/// Optional accounts follow Anchor's convention: an absent one is passed as the program's
+/// own id (anchorpy's and Anchor's clients do so), and trailing optional accounts may also
+/// be left out of the list. They must come after every required account (checked at
+/// compile time) and are zero-sized `accounts::Optional`s in `Accounts`: their
+/// `get(accounts, program_id)` gives the account, or None when absent, and checks its
+/// flags when present, only when the program asks (an account the instruction does not
+/// need costs nothing). The IDL marks them (`isOptional` / `optional`).
 #[macro_export]
 macro_rules! instruction {
     (
@@ -196,31 +217,71 @@ macro_rules! instruction {
                 }
             }
 
-            /// The accounts, in order.
+            /// The accounts' names, in order.
+            const NAMES: &[&str] = &[$(stringify!($account)),*];
+
+            /// The accounts, in order (optional ones read through their `get`).
             #[derive(Clone, Copy)]
             pub struct Accounts {
-                $( $(#[doc = $adoc])* pub $account: AccountView ),*
+                $( $(#[doc = $adoc])* pub $account: $crate::__if_optional!([$($flag)*] {
+                    $crate::accounts::Optional<
+                        Error,
+                        { $crate::accounts::position(NAMES, stringify!($account)) },
+                        { $crate::__has_flag!(signer; $($flag)*) },
+                        { $crate::__has_flag!(writable; $($flag)*) },
+                    >
+                } { AccountView }) ),*
             }
 
+            /// Whether each account is optional, in order.
+            const OPTIONAL: &[bool] = &[$($crate::__has_flag!(optional; $($flag)*)),*];
+
+            // Optional accounts come last, so a shorter list leaves out only optional ones.
+            const _: () = {
+                let mut index = 0;
+                let mut seen_optional = false;
+                while index < OPTIONAL.len() {
+                    assert!(OPTIONAL[index] || !seen_optional, "optional accounts must follow every required account");
+                    seen_optional = OPTIONAL[index];
+                    index += 1;
+                }
+            };
+
             impl Accounts {
-                pub const COUNT: usize = [$(stringify!($account)),*].len();
+                pub const COUNT: usize = OPTIONAL.len();
+                /// Accounts the list must hold: every one before the first optional account.
+                pub const REQUIRED: usize = {
+                    let mut count = 0;
+                    while count < OPTIONAL.len() && !OPTIONAL[count] {
+                        count += 1;
+                    }
+                    count
+                };
 
                 /// Unpacks the accounts and checks the signer and writable flags declared
-                /// for each. Extra trailing accounts are ignored, as Anchor does.
+                /// for each required one; an optional one (absent when it is the program's
+                /// own id, Anchor's placeholder, or past the end of the list) is read and
+                /// checked by its `get`. Extra trailing accounts are ignored, as Anchor does.
                 #[inline(always)]
+                #[allow(unused_assignments)]
                 pub fn parse(accounts: &[AccountView]) -> Result<Accounts, Error> {
-                    let [$($account,)* ..] = accounts else {
+                    if accounts.len() < Self::REQUIRED {
                         return Err(Error::AccountsMissing);
-                    };
+                    }
+                    let mut index = 0usize;
                     $(
-                        if $crate::__has_flag!(signer; $($flag)*) && !$account.is_signer() {
-                            return Err(Error::SignatureMissing);
-                        }
-                        if $crate::__has_flag!(writable; $($flag)*) && !$account.is_writable() {
-                            return Err(Error::AccountNotWritable);
-                        }
+                        let $account = $crate::__if_optional!([$($flag)*] {
+                            $crate::accounts::Optional::new()
+                        } {
+                            {
+                                let view = accounts.get(index).ok_or(Error::AccountsMissing)?;
+                                $crate::__check_flags!(view, Error, $($flag)*);
+                                view.clone()
+                            }
+                        });
+                        index += 1;
                     )*
-                    Ok(Accounts { $($account: $account.clone()),* })
+                    Ok(Accounts { $($account),* })
                 }
             }
 
@@ -232,10 +293,25 @@ macro_rules! instruction {
                     name: stringify!($account),
                     signer: $crate::__has_flag!(signer; $($flag)*),
                     writable: $crate::__has_flag!(writable; $($flag)*),
+                    optional: $crate::__has_flag!(optional; $($flag)*),
                     docs: concat!($($adoc, "\n"),*),
                 } ),* ],
                 args: Args::DEF.fields,
             };
+        }
+    };
+}
+
+/// The signer and writable checks of one account, returning the program's error.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __check_flags {
+    ($view:ident, $error:ty, $($flag:ident)*) => {
+        if $crate::__has_flag!(signer; $($flag)*) && !$view.is_signer() {
+            return Err(<$error>::SignatureMissing);
+        }
+        if $crate::__has_flag!(writable; $($flag)*) && !$view.is_writable() {
+            return Err(<$error>::AccountNotWritable);
         }
     };
 }

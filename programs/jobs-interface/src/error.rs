@@ -15,7 +15,7 @@ errors! {
         AccountDiscriminatorInvalid = 6006: "Account is not of the expected type",
         AccountAlreadyInitialized = 6007: "Account is already initialised",
         AccountSizeInvalid = 6008: "Account data has the wrong size",
-        ProgramIdInvalid = 6009: "System or token program account is not the expected program",
+        ProgramIdInvalid = 6009: "System, token or staking program account is not the expected program",
         MarketMismatch = 6010: "Job belongs to another market",
         AuthorityMismatch = 6011: "Signer is not the market authority",
         VaultMismatch = 6012: "Vault is not the market's vault",
@@ -26,7 +26,7 @@ errors! {
         TokenOwnerMismatch = 6017: "Token account belongs to someone else",
         TimeoutInvalid = 6018: "Timeout must be positive and at most the market's maximum (the job's own, for extend)",
         CapacityInvalid = 6019: "Queue capacity must be between 1 and 65534 and match the account size",
-        SettingInvalid = 6020: "Market setting out of range (max timeout 1 s..365 days, retention 0..365 days, attempts 1..16, entries per node at least 1, price x max timeout within u64)",
+        SettingInvalid = 6020: "Market setting out of range (max timeout 1 s..365 days, retention 0..365 days, attempts 1..16, entries per node at least 1, price x max timeout within u64, reclaim bounty at most 10,000 bps, network fee at most 1,000 bps, staking config unchanged)",
         QueueFull = 6021: "Market queue is full",
         ArithmeticOverflow = 6022: "Amount or time overflows",
         JobNotQueued = 6023: "Job is not waiting in the queue",
@@ -48,6 +48,14 @@ errors! {
         PriceAboveMaximum = 6039: "Market price per second is above the maximum the payer accepts",
         MarketClosing = 6040: "Market is closing: it takes no new jobs and no new waiting nodes",
         NodeEntriesExceeded = 6041: "Node already holds the market's maximum of waiting queue entries",
+        StakingConfigMissing = 6042: "A minimum stake, a slash penalty or a network fee needs a staking config",
+        StakingConfigInvalid = 6043: "Account is not a config of the staking program, or not the market's staking config",
+        StakingConfigMintMismatch = 6044: "Staking config stakes another mint than the market's",
+        StakingAccountsMissing = 6045: "Staking accounts the market needs were not passed (the node's stake for a minimum stake; staking program, config and rewards pool for a network fee; the slash accounts for a penalty)",
+        StakeInvalid = 6046: "Account is not the node's stake under the market's staking config",
+        StakeTooLow = 6047: "Node's stake is not staked with at least the market's minimum weight (an unlocking stake has none)",
+        SlasherMismatch = 6048: "Slasher account is not the PDA the staking config names for this program",
+        FeeAboveMaximum = 6049: "Market network fee is above the maximum the payer accepts",
     }
 }
 
@@ -55,5 +63,17 @@ impl From<JobsError> for ProgramError {
     #[inline(always)]
     fn from(error: JobsError) -> Self {
         ProgramError::Custom(error as u32)
+    }
+}
+
+/// A present optional account without a flag its instruction declares
+/// (`interface_kit::accounts::Optional::get`).
+impl From<interface_kit::accounts::FlagError> for JobsError {
+    #[inline(always)]
+    fn from(error: interface_kit::accounts::FlagError) -> Self {
+        match error {
+            interface_kit::accounts::FlagError::SignatureMissing => JobsError::SignatureMissing,
+            interface_kit::accounts::FlagError::AccountNotWritable => JobsError::AccountNotWritable,
+        }
     }
 }

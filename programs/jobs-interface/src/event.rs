@@ -1,22 +1,8 @@
 //! Events, logged as Anchor's `emit!` does: `sol_log_data` of one buffer holding
 //! `sha256("event:<Name>")[..8]` followed by the event's borsh bytes.
 
-use crate::discriminator::{sighash, Discriminator};
-use crate::layout;
 use crate::pod::*;
-
-macro_rules! events {
-    ($( $(#[doc = $doc:literal])* pub struct $name:ident ($size:expr) { $($body:tt)* } )*) => {
-        $(
-            layout! { $(#[doc = $doc])* pub struct $name ($size) { $($body)* } }
-            impl Discriminator for $name {
-                const DISCRIMINATOR: [u8; 8] = sighash("event", $name::NAME);
-            }
-        )*
-        /// Every event's IDL description, in declaration order.
-        pub const ALL: &[crate::idl::StructDef] = &[$($name::DEF),*];
-    };
-}
+use interface_kit::events;
 
 /// Why a running job went back to the queue (`JobRequeued::reason`).
 pub mod requeue_reason {
@@ -26,9 +12,24 @@ pub mod requeue_reason {
     pub const RECLAIMED: u8 = 1;
 }
 
+/// What became of a reclaim's slash (`NodeSlashed::outcome`). Only `SLASHED` moves tokens;
+/// the others are the cases where the slash is skipped so that a reclaim never gets stuck.
+pub mod slash_outcome {
+    /// `slashed` left the node's stake; `bounty` of it went to `bounty_to`.
+    pub const SLASHED: u8 = 0;
+    /// The node's stake account is closed (checked to be its PDA): nothing to slash.
+    pub const STAKE_CLOSED: u8 = 1;
+    /// The node's stake holds no tokens.
+    pub const STAKE_EMPTY: u8 = 2;
+    /// The staking config no longer names this program as its slasher.
+    pub const SLASHER_CHANGED: u8 = 3;
+    /// The config sends slashes to its treasury, and that token account is closed or frozen.
+    pub const DESTINATION_UNUSABLE: u8 = 4;
+}
+
 events! {
     /// A market was opened.
-    pub struct MarketOpened (164) {
+    pub struct MarketOpened (208) {
         pub market: Pubkey,
         pub authority: Pubkey,
         pub mint: Pubkey,
@@ -39,10 +40,15 @@ events! {
         pub retention: PodI64,
         pub max_attempts: PodU16,
         pub max_entries_per_node: PodU16,
+        pub slash_penalty: PodU64,
+        pub reclaim_bounty_bps: PodU16,
+        pub fee_bps: PodU16,
+        /// Zero: none.
+        pub staking_config: Pubkey,
     }
 
-    /// A market's settings changed.
-    pub struct MarketUpdated (68) {
+    /// A market's settings changed (its staking config never does).
+    pub struct MarketUpdated (80) {
         pub market: Pubkey,
         pub price_per_second: PodU64,
         pub max_timeout: PodI64,
@@ -50,6 +56,9 @@ events! {
         pub retention: PodI64,
         pub max_attempts: PodU16,
         pub max_entries_per_node: PodU16,
+        pub slash_penalty: PodU64,
+        pub reclaim_bounty_bps: PodU16,
+        pub fee_bps: PodU16,
     }
 
     /// A market with job accounts left became Closing: no new jobs or waiting nodes.
@@ -147,5 +156,23 @@ events! {
     /// A settled job's account was closed and its rent returned.
     pub struct JobCleaned (32) {
         pub job: Pubkey,
+    }
+
+    /// A deposit's network fee (post, extend) went into the staking config's rewards pool.
+    pub struct NetworkFeePaid (40) {
+        pub job: Pubkey,
+        pub fee: PodU64,
+    }
+
+    /// A reclaim's slash of the silent node (`outcome`, see `slash_outcome`): `slashed`
+    /// base units left its stake, `bounty` of them to `bounty_to`, the rest to the config's
+    /// slash destination.
+    pub struct NodeSlashed (113) {
+        pub job: Pubkey,
+        pub node: Pubkey,
+        pub slashed: PodU64,
+        pub bounty: PodU64,
+        pub bounty_to: Pubkey,
+        pub outcome: u8,
     }
 }

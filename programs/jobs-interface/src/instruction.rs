@@ -9,10 +9,12 @@ instruction! {
     /// transaction, and signs so no one else can initialise it. The vault is created here
     /// (also when someone sent its address lamports first).
     /// The queue's capacity is the authority's choice, through the account's size: with
-    /// `max_entries_per_node`, it bounds what one key can hold of the queue. Until staking
-    /// admits nodes, entries are free, so a sybil with capacity / max_entries_per_node keys
+    /// `max_entries_per_node`, it bounds what one key can hold of the queue. Without a
+    /// minimum stake, entries are free, so a sybil with capacity / max_entries_per_node keys
     /// can still fill it (docs/architecture.md, "Free queue entries").
-    pub mod open_market (36) {
+    /// A staking config (the staking program's, of the market's mint) is named here for
+    /// good; a minimum stake, a slash penalty or a network fee needs one.
+    pub mod open_market (80) {
         accounts {
             /// Pays the vault's rent; becomes the market authority.
             authority [signer writable],
@@ -26,23 +28,37 @@ instruction! {
             token_program [],
             /// The Rent sysvar: what an account must hold to be rent-exempt.
             rent [],
+            /// The staking config named in the arguments (checked: the staking program's
+            /// Config, of the market's mint); absent when none is named.
+            staking_config [optional],
         }
         args {
             pub price_per_second: PodU64,
             pub max_timeout: PodI64,
+            /// Stake weight a node needs to work (0: none; needs a staking config).
             pub min_stake: PodU64,
             pub retention: PodI64,
             pub max_attempts: PodU16,
             pub max_entries_per_node: PodU16,
+            /// Base units slashed from a silent node's stake per reclaim (0: none; needs a
+            /// staking config).
+            pub slash_penalty: PodU64,
+            /// Share of each slash paid to reclaim's caller, in basis points (<= 10,000).
+            pub reclaim_bounty_bps: PodU16,
+            /// Network fee on every deposit, in basis points (<= 1,000; needs a staking config).
+            pub fee_bps: PodU16,
+            /// The staking program's config (zero: none). Named at open_market for good:
+            /// update_market refuses another (SettingInvalid).
+            pub staking_config: Pubkey,
         }
     }
 }
 
 instruction! {
     /// Changes a market's settings for jobs posted from now on: every job keeps the terms it
-    /// was posted under (price, timeout cap, retention, attempts). Settings are bounded
-    /// (`state::limits`).
-    pub mod update_market (36) {
+    /// was posted under (price, timeout cap, retention, attempts, penalty, bounty, fee).
+    /// Settings are bounded (`state::limits`); the staking config must be the market's.
+    pub mod update_market (80) {
         accounts {
             authority [signer],
             market [writable],
@@ -50,10 +66,21 @@ instruction! {
         args {
             pub price_per_second: PodU64,
             pub max_timeout: PodI64,
+            /// Stake weight a node needs to work (0: none; needs a staking config).
             pub min_stake: PodU64,
             pub retention: PodI64,
             pub max_attempts: PodU16,
             pub max_entries_per_node: PodU16,
+            /// Base units slashed from a silent node's stake per reclaim (0: none; needs a
+            /// staking config).
+            pub slash_penalty: PodU64,
+            /// Share of each slash paid to reclaim's caller, in basis points (<= 10,000).
+            pub reclaim_bounty_bps: PodU16,
+            /// Network fee on every deposit, in basis points (<= 1,000; needs a staking config).
+            pub fee_bps: PodU16,
+            /// The staking program's config (zero: none). Named at open_market for good:
+            /// update_market refuses another (SettingInvalid).
+            pub staking_config: Pubkey,
         }
     }
 }
@@ -82,8 +109,11 @@ instruction! {
     /// Posts a job: the payer escrows price * timeout in the vault and pays the job
     /// account's rent. The longest-waiting node takes it at once, or it joins the queue.
     /// The job keeps the market's terms of this moment (price, timeout cap, retention,
-    /// attempts); the price is refused if above the payer's maximum.
-    pub mod post (48) {
+    /// attempts, slash penalty and bounty, network fee); the price and the fee are refused
+    /// if above the payer's maximums. With a network fee, the payer also pays
+    /// ceil(deposit x fee_bps / 10,000) into the staking config's rewards pool (a CPI to the
+    /// staking program's `deposit_fees`; never escrowed, never refunded).
+    pub mod post (50) {
         accounts {
             poster [signer],
             /// Pays the deposit and the rent; receives refunds.
@@ -100,6 +130,12 @@ instruction! {
             clock [],
             /// The Rent sysvar: what an account must hold to be rent-exempt.
             rent [],
+            /// The staking program (network fee; absent without one).
+            staking_program [optional],
+            /// The market's staking config (network fee).
+            staking_config [optional writable],
+            /// The staking config's rewards pool: receives the fee.
+            rewards_pool [optional writable],
         }
         args {
             /// sha256 of the job definition.
@@ -109,6 +145,10 @@ instruction! {
             /// Highest price per second the payer accepts (PriceAboveMaximum if the market
             /// asks more when the transaction lands).
             pub max_price_per_second: PodU64,
+            /// Highest network fee the payer accepts, in basis points (FeeAboveMaximum if
+            /// the market asks more when the transaction lands; extend needs none: it pays
+            /// the job's own rate, fixed here).
+            pub max_fee_bps: PodU16,
         }
     }
 }
@@ -137,13 +177,17 @@ instruction! {
     /// A node enters the market: it takes the oldest waiting job, or waits in the queue.
     /// The entry it gets (event `JobMatched` or `NodeQueued`) records its assignment.
     /// Waiting is refused past the market's `max_entries_per_node` entries per node, and
-    /// while the market is Closing.
+    /// while the market is Closing. With a minimum stake, the node's stake must be staked
+    /// (not unlocking) under the market's staking config with at least that weight.
     pub mod work (0) {
         accounts {
             node [signer],
             market [writable],
             /// The Clock sysvar: the cluster's time.
             clock [],
+            /// The node's stake, PDA ["stake", staking config, node] of the staking program
+            /// (needed when the market asks a minimum stake; absent otherwise).
+            stake [optional],
         }
         args {}
     }
@@ -204,6 +248,13 @@ instruction! {
 instruction! {
     /// Anyone, once a running job is past started + timeout: the silent node is unpaid and
     /// the job goes back to the front, or is refunded after `max_attempts` reclaims.
+    /// With a slash penalty (the job's, fixed when posted), min(penalty, stake) is slashed
+    /// from the silent node's stake by a CPI to the staking program signed by this
+    /// program's PDA ["slasher"]; floor(slashed x bounty_bps / 10,000) of it goes to
+    /// `bounty_to` (the caller's reward), the rest where the config sends slashes. The slash
+    /// is skipped, never blocking the reclaim, when the stake is closed or empty, when the
+    /// config no longer names this program as its slasher, or when the config's treasury
+    /// (its slash destination) is closed; event `NodeSlashed` says which.
     pub mod reclaim (0) {
         accounts {
             job [writable],
@@ -215,6 +266,21 @@ instruction! {
             token_program [],
             /// The Clock sysvar: the cluster's time.
             clock [],
+            /// The staking program (slash penalty; absent without one).
+            staking_program [optional],
+            /// The market's staking config.
+            staking_config [optional writable],
+            /// The silent node's stake: PDA ["stake", staking config, node] (checked to be
+            /// that address when the stake was closed).
+            stake [optional writable],
+            /// The staking config's vault.
+            stake_vault [optional writable],
+            /// Where the config sends slashes: its rewards pool or its treasury.
+            slash_destination [optional writable],
+            /// Receives the bounty: a token account of the mint (the caller's).
+            bounty_to [optional writable],
+            /// This program's PDA ["slasher"], as the staking config stores it.
+            slasher [optional],
         }
         args {}
     }
@@ -222,7 +288,8 @@ instruction! {
 
 instruction! {
     /// The poster adds time to a queued or running job; the payer deposits the difference
-    /// at the job's own price, up to the timeout cap the job was posted under.
+    /// at the job's own price, up to the timeout cap the job was posted under, and the
+    /// network fee on it at the job's own rate (as `post`).
     pub mod extend (8) {
         accounts {
             poster [signer],
@@ -232,6 +299,12 @@ instruction! {
             vault [writable],
             payer_token [writable],
             token_program [],
+            /// The staking program (network fee; absent without one).
+            staking_program [optional],
+            /// The market's staking config (network fee).
+            staking_config [optional writable],
+            /// The staking config's rewards pool: receives the fee.
+            rewards_pool [optional writable],
         }
         args {
             /// Seconds to add.

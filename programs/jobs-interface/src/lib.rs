@@ -1,12 +1,14 @@
 //! crowdcompute jobs program interface: the one source of truth for the program, its
 //! clients and its IDL. Account layouts (`state`), instruction accounts and arguments
-//! (`instruction`), errors (`error`), events (`event`), PDA seeds (`seeds`) and the market
-//! queue (`queue`). `no_std`; builds for SBF and for the host.
+//! (`instruction`), errors (`error`), events (`event`), PDA seeds (`seeds`), the market
+//! queue (`queue`) and the network fee and reclaim bounty in basis points (`fees`).
+//! `no_std`; builds for SBF and for the host.
 #![no_std]
 
 pub mod discriminator;
 pub mod error;
 pub mod event;
+pub mod fees;
 pub mod idl;
 pub mod instruction;
 pub mod macros;

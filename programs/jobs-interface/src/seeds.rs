@@ -2,3 +2,8 @@
 
 /// The market vault: PDA ["vault", market], a token account that is its own owner.
 pub const VAULT: &[u8] = b"vault";
+
+/// This program's PDA ["slasher"]: a staking config that names this program as its slasher
+/// program lets this address sign `slash` (reclaim signs it with ["slasher", bump]). The
+/// staking program's seed, so both sides derive the same address.
+pub const SLASHER: &[u8] = b"slasher";

@@ -103,7 +103,7 @@ impl Pod for EntryVecLen {
 layout! {
     /// A market: its settings, escrow counters and queue. `entries` (capacity entries) follow
     /// this header in the account, as the elements of a borsh `Vec<QueueEntry>`.
-    pub struct Market (165) {
+    pub struct Market (210) {
         pub authority: Pubkey,
         /// SPL Token mint jobs are paid in.
         pub mint: Pubkey,
@@ -114,7 +114,8 @@ layout! {
         pub price_per_second: PodU64,
         /// Longest timeout a job may have, in seconds (extensions included).
         pub max_timeout: PodI64,
-        /// Stake a node needs to work here (0 = none; enforced by the staking program).
+        /// Stake weight a node needs to work here (0 = none): `work` reads the node's stake
+        /// under `staking_config`.
         pub min_stake: PodU64,
         /// Seconds a settled job is kept before anyone may clean it.
         pub retention: PodI64,
@@ -128,6 +129,21 @@ layout! {
         pub jobs: PodU64,
         /// Sum of the open jobs' remaining deposits: what the vault must hold.
         pub escrowed: PodU64,
+        /// The staking program's config whose stakes admit nodes (`min_stake`), take the
+        /// slashes (`slash_penalty`) and share the fees (`fee_bps`); zero: none. Named at
+        /// open_market, never changed.
+        pub staking_config: Pubkey,
+        /// Base units slashed from a silent node's stake on each reclaim (at most what it
+        /// holds); 0: none.
+        pub slash_penalty: PodU64,
+        /// Share of each slash paid to whoever called reclaim, in basis points (<= 10,000).
+        pub reclaim_bounty_bps: PodU16,
+        /// Network fee on every deposit (post, extend), in basis points (<= 1,000), paid by
+        /// the payer into the staking config's rewards pool.
+        pub fee_bps: PodU16,
+        /// Bump of this program's PDA ["slasher"], which signs slash CPIs (set when a
+        /// staking config is named; derived once so reclaim signs without a derivation).
+        pub slasher_bump: u8,
         pub queue: QueueHeader,
         /// Capacity: the number of entries that follow.
         pub entries: EntryVecLen,
@@ -136,8 +152,9 @@ layout! {
 
 layout! {
     /// A job: its definition, escrow, outcome, and the market's terms it was posted under
-    /// (price, timeout cap, retention, attempts): later market updates never change them.
-    pub struct Job (263) {
+    /// (price, timeout cap, retention, attempts, slash penalty and bounty, network fee):
+    /// later market updates never change them.
+    pub struct Job (275) {
         pub market: Pubkey,
         /// Who may cancel, extend or end it.
         pub poster: Pubkey,
@@ -159,6 +176,12 @@ layout! {
         pub retention: PodI64,
         /// The market's max_attempts when posted: reclaims before it is refunded.
         pub max_attempts: PodU16,
+        /// The market's slash penalty when posted: slashed from a node that goes silent on it.
+        pub slash_penalty: PodU64,
+        /// The market's reclaim bounty when posted (basis points of each slash).
+        pub reclaim_bounty_bps: PodU16,
+        /// The market's network fee when posted (basis points of each deposit, extend's too).
+        pub fee_bps: PodU16,
         /// Tokens still escrowed for it in the vault.
         pub deposit: PodU64,
         /// Tokens paid to its node.
@@ -192,6 +215,12 @@ pub mod limits {
     pub const MAX_RETENTION: i64 = 365 * 86_400;
     /// Most `max_attempts`: a job is held at most max_attempts x timeout before its refund.
     pub const MAX_ATTEMPTS: u16 = 16;
+    /// Basis points in one whole (bounty and fee rates).
+    pub const BPS: u16 = 10_000;
+    /// Largest network fee: 10% of each deposit.
+    pub const MAX_FEE_BPS: u16 = 1_000;
+    /// Largest reclaim bounty: the whole slash.
+    pub const MAX_BOUNTY_BPS: u16 = BPS;
 }
 
 /// `QueueEntry` index meaning "none".

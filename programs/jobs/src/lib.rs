@@ -6,5 +6,6 @@
 pub mod processor;
 pub mod shared;
 
-// Instructions take at most 8 accounts; more are ignored by the entrypoint.
+// Instructions take at most 13 accounts (reclaim with its slash); more are ignored by the
+// entrypoint.
 program_kit::sbf_entrypoint!(label: b"jobs: panic", max_accounts: 16);

@@ -5,7 +5,6 @@
 //! cost over a hundred each, a large share of an instruction that makes no CPI.
 
 use crate::keys;
-use interface_kit::math::checked_mul;
 use pinocchio::sysvars::{clock::CLOCK_ID, rent::RENT_ID};
 use pinocchio::{AccountView, Address};
 
@@ -40,16 +39,26 @@ const ACCOUNT_STORAGE_OVERHEAD: u64 = 128;
 /// `{lamports_per_byte_year: u64, exemption_threshold: f64, ..}` (LiteSVM in solders 0.26:
 /// 3480 and 2.0) and the new `{lamports_per_byte: u64, ..}` whose second word is 1.0. The
 /// threshold is decoded in integers (no floats on SBF): a power of two 2^k with 0 <= k < 8
-/// multiplies; anything else is refused.
+/// shifts; anything else is refused.
 #[inline(always)]
 pub fn rent_exempt_minimum(rent: &AccountView, data_len: usize) -> Result<u64, SysvarError> {
     let data = sysvar_data(rent, &RENT_ID, 16)?;
     let per_byte = u64::from_le_bytes(*data.first_chunk::<8>().ok_or(SysvarError::Invalid)?);
     let threshold = u64::from_le_bytes(*data[8..].first_chunk::<8>().ok_or(SysvarError::Invalid)?);
-    let multiplier = threshold_multiplier(threshold).ok_or(SysvarError::RentUnreadable)?;
+    let shift = threshold_shift(threshold).ok_or(SysvarError::RentUnreadable)?;
     let bytes = (data_len as u64).checked_add(ACCOUNT_STORAGE_OVERHEAD).ok_or(SysvarError::Overflow)?;
-    let per_byte = checked_mul(per_byte, multiplier).ok_or(SysvarError::Overflow)?;
-    checked_mul(bytes, per_byte).ok_or(SysvarError::Overflow)
+    // per_byte x 2^shift, refused if any bit is shifted out (shift < 8).
+    if per_byte >> (63 - shift) > 1 {
+        return Err(SysvarError::Overflow);
+    }
+    let per_byte = per_byte << shift;
+    // Every caller's `data_len` is a constant, so the bound folds to a constant and the
+    // product is one multiply (a non-constant divisor here would be lowered to `__multi3`,
+    // which SBF cannot link: the build would fail, not misbehave).
+    if per_byte > u64::MAX / bytes {
+        return Err(SysvarError::Overflow);
+    }
+    Ok(per_byte.wrapping_mul(bytes))
 }
 
 /// The data of a sysvar account, after checking its address and size.
@@ -62,17 +71,18 @@ fn sysvar_data<'a>(account: &'a AccountView, id: &Address, min_len: usize) -> Re
     Ok(unsafe { account.borrow_unchecked() })
 }
 
-/// The integer value of an f64 bit pattern that is 2^k for 0 <= k < 8 (1.0, 2.0, 4.0...).
+/// k for an f64 bit pattern that is 2^k with 0 <= k < 8 (1.0, 2.0, 4.0...).
 #[inline(always)]
-fn threshold_multiplier(bits: u64) -> Option<u64> {
+fn threshold_shift(bits: u64) -> Option<u64> {
     const MANTISSA_MASK: u64 = (1 << 52) - 1;
     const EXPONENT_BIAS: u64 = 1023;
     if bits & MANTISSA_MASK != 0 || bits >> 63 != 0 {
         return None;
     }
-    let exponent = bits >> 52;
-    if !(EXPONENT_BIAS..EXPONENT_BIAS + 8).contains(&exponent) {
+    // The sign bit is clear, so this is the biased exponent; below the bias it wraps high.
+    let shift = (bits >> 52).wrapping_sub(EXPONENT_BIAS);
+    if shift >= 8 {
         return None;
     }
-    Some(1u64 << (exponent - EXPONENT_BIAS))
+    Some(shift)
 }

@@ -41,6 +41,8 @@ errors! {
         RewardsUnclaimed = 6031: "Stake has rewards to claim first",
         SlasherInvalid = 6032: "Signer is neither the config's authority nor its slasher program's PDA",
         AccountAlreadyInitialized = 6033: "Account is already initialised",
+        BountyAboveAmount = 6034: "Slash bounty is above the amount to slash",
+        BountyAccountInvalid = 6035: "Bounty account is the config's vault, or its rewards pool while a bounty is paid",
     }
 }
 

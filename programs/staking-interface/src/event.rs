@@ -80,14 +80,18 @@ events! {
         pub stake: Pubkey,
     }
 
-    /// Tokens were slashed from a stake (at most what it held) and sent to `slash_to`.
-    pub struct Slashed (81) {
+    /// Tokens were slashed from a stake (at most what it held): `bounty` of them to
+    /// `bounty_to`, the rest to `slash_to`.
+    pub struct Slashed (121) {
         pub stake: Pubkey,
         /// The authority or the slasher PDA that signed.
         pub by: Pubkey,
         pub slashed: PodU64,
+        /// Left in the stake.
         pub amount: PodU64,
         pub slash_to: u8,
+        pub bounty: PodU64,
+        pub bounty_to: Pubkey,
     }
 
     /// Fees (or slashed tokens) entered the rewards pool for stakers.

@@ -174,10 +174,12 @@ instruction! {
 }
 
 instruction! {
-    /// Takes up to `amount` from a stake (all it holds if less), staked or unlocking, to
-    /// the rewards pool or the treasury as the config says. Signed by the config's
-    /// authority, or by the slasher program's PDA ["slasher"] through a CPI.
-    pub mod slash (8) {
+    /// Takes up to `amount` from a stake (all it holds if less), staked or unlocking:
+    /// `bounty` of it (at most `amount`; at most what was taken) to `bounty_to`, e.g. the
+    /// reward of whoever reported the fault, the rest to the rewards pool or the treasury
+    /// as the config says. Signed by the config's authority, or by the slasher program's
+    /// PDA ["slasher"] through a CPI.
+    pub mod slash (16) {
         accounts {
             /// The authority, or the slasher program's PDA.
             slasher [signer],
@@ -186,10 +188,15 @@ instruction! {
             vault [writable],
             /// The rewards pool or the treasury, as `Config::slash_to` says.
             destination [writable],
+            /// A token account of the mint, never the vault (nor the rewards pool when a
+            /// bounty is paid: tokens there would be no one's); checked whatever the bounty.
+            bounty_to [writable],
             token_program [],
         }
         args {
             pub amount: PodU64,
+            /// Paid out of the slashed tokens to `bounty_to` (at most `amount`).
+            pub bounty: PodU64,
         }
     }
 }

@@ -16,6 +16,8 @@ pub use interface_kit::{discriminator, idl, pod};
 
 /// The program id used on localnet and in tests (keys/localnet/staking-keypair.json). A
 /// real deployment brings its own keypair; clients read the id from Anchor.toml or the IDL.
+/// The jobs program trusts this id as a constant (it signs slashes and hands on payers'
+/// signatures only to it), so a deployment with another id rebuilds the jobs program.
 pub const PROGRAM_ID: &str = "2733cGnUXvSePAXfnTLw4mLieT5hVRDs9D9mut8PhL4R";
 
 /// The program's name in the IDL and in Anchor.toml.

@@ -1,6 +1,7 @@
 //! extend: the poster adds time to a queued or running job; its payer deposits
 //! price * extra at the job's own price, up to the timeout cap it was posted under (a
-//! market re-priced or re-capped since changes nothing for it).
+//! market re-priced or re-capped since changes nothing for it), and the network fee on it
+//! at the job's own rate (as post: rounded up, to the staking config's rewards pool).
 
 use crate::shared::keys;
 use super::Context;
@@ -8,6 +9,7 @@ use crate::shared::accounts::{load_job_of, load_market};
 use crate::shared::events::emit;
 use crate::shared::math;
 use crate::shared::settle::check_vault;
+use crate::shared::staking::NetworkFee;
 use crate::shared::token::{check_token_owner, check_token_program, Transfer};
 use jobs_interface::error::JobsError;
 use jobs_interface::event::JobExtended;
@@ -65,5 +67,21 @@ pub fn process(context: &Context) -> ProgramResult {
         timeout: job.timeout,
         deposit: job.deposit,
     });
+    // The network fee at the job's own rate (fixed when posted).
+    let fee_bps = job.fee_bps.get();
+    if fee_bps != 0 {
+        NetworkFee {
+            staking_program: context.optional(accounts.staking_program)?,
+            config: context.optional(accounts.staking_config)?,
+            rewards_pool: context.optional(accounts.rewards_pool)?,
+            payer: &accounts.payer,
+            payer_token: &accounts.payer_token,
+            token_program: &accounts.token_program,
+            job: &accounts.job,
+            deposit: added,
+            fee_bps,
+        }
+        .charge(market.header)?;
+    }
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::shared::token::check_token_program;
 use jobs_interface::error::JobsError;
 use jobs_interface::event::JobFinished;
 use jobs_interface::instruction::finish::{Accounts, Args};
-use jobs_interface::pod::{PodI64, PodU64, Pubkey};
+use jobs_interface::pod::{eq32, PodI64, PodU64, Pubkey};
 use jobs_interface::state::{EntryState, JobState};
 use pinocchio::ProgramResult;
 
@@ -29,7 +29,7 @@ pub fn process(context: &Context) -> ProgramResult {
     let node = *accounts.node.address().as_array();
     let since = {
         let entry = &market.entries[slot as usize];
-        if entry.node.0 != node {
+        if !eq32(&entry.node.0, &node) {
             return Err(JobsError::NodeNotAssigned.into());
         }
         entry.since.get()

@@ -1,5 +1,6 @@
 //! One file per instruction; `dispatch` routes on the 8-byte discriminator.
 
+use interface_kit::accounts::Optional;
 use jobs_interface::{error::JobsError, instruction as ix};
 use pinocchio::{AccountView, Address, ProgramResult};
 
@@ -24,6 +25,18 @@ pub struct Context<'a> {
     pub accounts: &'a [AccountView],
     /// Instruction data after the discriminator once dispatched.
     pub data: &'a [u8],
+}
+
+impl<'a> Context<'a> {
+    /// An optional account of the instruction: None when absent (this program's id, or
+    /// left off the end of the list), its declared flags checked when present.
+    #[inline(always)]
+    pub fn optional<const INDEX: usize, const SIGNER: bool, const WRITABLE: bool>(
+        &self,
+        account: Optional<JobsError, INDEX, SIGNER, WRITABLE>,
+    ) -> Result<Option<&'a AccountView>, JobsError> {
+        account.get(self.accounts, self.program_id.as_array())
+    }
 }
 
 const fn tag(discriminator: [u8; 8]) -> u64 {

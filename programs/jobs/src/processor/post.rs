@@ -1,10 +1,14 @@
 //! post: escrow price * timeout and create the job; the longest-waiting node takes it, or
-//! it joins the back of the queue.
+//! it joins the back of the queue. With a network fee, the payer also pays
+//! ceil(deposit x fee_bps / 10,000) into the staking config's rewards pool (not escrowed,
+//! never refunded: it pays for the network, whatever becomes of the job). Price and fee rate
+//! are bounded by the payer's maximums (PriceAboveMaximum, FeeAboveMaximum).
 
 use super::Context;
-use crate::shared::accounts::{data_mut, load_market};
+use crate::shared::accounts::{data_mut, load_job, load_market};
 use crate::shared::events::emit;
 use crate::shared::settle::check_vault;
+use crate::shared::staking::NetworkFee;
 use crate::shared::system::{check_system_program, CreateAccount};
 use crate::shared::sysvars::{now, rent_exempt_minimum};
 use crate::shared::token::{check_token_owner, check_token_program, Transfer};
@@ -21,12 +25,55 @@ use pinocchio::ProgramResult;
 /// Two copies of the instruction: one for a job address nobody has sent lamports to (the
 /// usual case, with no branch for the other) and one for a pre-funded address (created as
 /// Anchor's `init` does; see `CreateAccount`). Choosing costs one lamports read.
+///
+/// The network fee is charged once the job exists, apart from the post itself: keeping it
+/// out of `post`'s body keeps the body what it was before fees existed (a fee path inside
+/// it, even one never taken, cost a market without a fee about 50 units: values kept alive
+/// across the deposit's CPI). Deciding costs one read of the new job's rate.
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
-    match context.accounts.get(JOB_ACCOUNT) {
-        Some(job) if job.lamports() != 0 => post::<true>(context),
-        _ => post::<false>(context),
+    let Some(job) = context.accounts.get(JOB_ACCOUNT) else {
+        return Err(JobsError::AccountsMissing.into());
+    };
+    if job.lamports() != 0 {
+        post::<true>(context)?;
+    } else {
+        post::<false>(context)?;
     }
+    // SAFETY: `post` succeeded, so the account is the job it created and wrote: JOB_SIZE
+    // bytes of this program's, which hold the 2 bytes at JOB_FEE_BPS; unaligned read.
+    let fee_bps = unsafe { core::ptr::read_unaligned(job.data_ptr().add(JOB_FEE_BPS) as *const u16) };
+    if fee_bps != 0 {
+        return charge_fee(context);
+    }
+    Ok(())
+}
+
+/// Offset of `Job::fee_bps` in the job account's data (after the discriminator).
+const JOB_FEE_BPS: usize = 8 + core::mem::offset_of!(Job, fee_bps);
+const _: () = assert!(JOB_FEE_BPS + 2 <= JOB_SIZE);
+
+/// The network fee of the job just posted (its rate non-zero): ceil(deposit x fee_bps /
+/// 10,000) from the payer into the staking config's rewards pool (`NetworkFee`). The
+/// accounts are those `post` checked; the market and the job are loaded again (cheap, and
+/// only on this path).
+#[inline(never)]
+fn charge_fee(context: &Context) -> ProgramResult {
+    let accounts = Accounts::parse(context.accounts)?;
+    let market = load_market(&accounts.market, context.program_id)?;
+    let job = load_job(&accounts.job, context.program_id)?;
+    NetworkFee {
+        staking_program: context.optional(accounts.staking_program)?,
+        config: context.optional(accounts.staking_config)?,
+        rewards_pool: context.optional(accounts.rewards_pool)?,
+        payer: &accounts.payer,
+        payer_token: &accounts.payer_token,
+        token_program: &accounts.token_program,
+        job: &accounts.job,
+        deposit: job.deposit.get(),
+        fee_bps: job.fee_bps.get(),
+    }
+    .charge(market.header)
 }
 
 /// The job's index in the instruction's accounts (checked against the interface below).
@@ -53,11 +100,15 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     if timeout <= 0 || timeout > market.header.max_timeout.get() {
         return Err(JobsError::TimeoutInvalid.into());
     }
-    // The payer agreed to a price when it signed: a market re-priced since then (say, by
-    // an authority front-running the post) gets a refusal, not the payer's tokens.
+    // The payer agreed to a price and a fee rate when it signed: a market re-priced, or its
+    // fee raised, since then (say, by an authority front-running the post) gets a refusal,
+    // not the payer's tokens. Both before anything is created or moved.
     let price = market.header.price_per_second.get();
     if price > args.max_price_per_second.get() {
         return Err(JobsError::PriceAboveMaximum.into());
+    }
+    if market.header.fee_bps.get() > args.max_fee_bps.get() {
+        return Err(JobsError::FeeAboveMaximum.into());
     }
     let deposit = math::cost(price, timeout)?;
     let escrowed = math::add(market.header.escrowed.get(), deposit)?;
@@ -102,7 +153,6 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     }
     Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: deposit, vault: None }
         .invoke()?;
-
     // SAFETY: the job account was just created with JOB_SIZE bytes; nothing else refers to it.
     let data = unsafe { data_mut(&accounts.job) };
     let (discriminator, rest) = data.split_at_mut(8);
@@ -119,6 +169,10 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     job.max_timeout = market.header.max_timeout;
     job.retention = market.header.retention;
     job.max_attempts = market.header.max_attempts;
+    // The staking terms (zero without staking).
+    job.slash_penalty = market.header.slash_penalty;
+    job.reclaim_bounty_bps = market.header.reclaim_bounty_bps;
+    job.fee_bps = market.header.fee_bps;
     job.deposit = PodU64::new(deposit);
     job.posted_at = PodI64::new(now);
     job.slot = PodU16::new(slot);

@@ -3,12 +3,18 @@
 //! been reclaimed `max_attempts` times (the job's own, fixed when posted), is refunded in
 //! full and marked Failed. `payer_token` is checked on both paths (one rule for the
 //! instruction, whichever path the caller's transaction lands on).
+//!
+//! With a slash penalty (the job's, fixed when posted), the silent node's stake is
+//! slashed on either path, part of it to the caller as the bounty that makes reclaims
+//! happen (`shared/slash.rs`: what is checked, and when the slash is skipped rather than
+//! blocking the reclaim).
 
 use super::Context;
 use crate::shared::accounts::{load_job_of, load_market};
 use crate::shared::events::emit;
 use crate::shared::running::{entry_of, requeue_front};
 use crate::shared::settle::{check_vault, release, Payout};
+use crate::shared::slash::{slash_silent_node, SlashAccounts};
 use crate::shared::sysvars::now;
 use crate::shared::token::{check_payee, check_token_program};
 use jobs_interface::error::JobsError;
@@ -42,6 +48,26 @@ pub fn process(context: &Context) -> ProgramResult {
     let attempts = job.attempts.get().checked_add(1).ok_or(JobsError::ArithmeticOverflow)?;
     job.attempts.set(attempts);
     let job_key = Pubkey(*accounts.job.address().as_array());
+
+    if job.slash_penalty.get() != 0 {
+        slash_silent_node(
+            market.header,
+            job,
+            &node,
+            &SlashAccounts {
+                program_id: context.program_id,
+                job: &accounts.job,
+                staking_program: context.optional(accounts.staking_program)?,
+                config: context.optional(accounts.staking_config)?,
+                stake: context.optional(accounts.stake)?,
+                vault: context.optional(accounts.stake_vault)?,
+                destination: context.optional(accounts.slash_destination)?,
+                bounty_to: context.optional(accounts.bounty_to)?,
+                slasher: context.optional(accounts.slasher)?,
+                token_program: &accounts.token_program,
+            },
+        )?;
+    }
 
     if attempts < job.max_attempts.get() {
         emit(JobRequeued {

@@ -1,6 +1,7 @@
 //! update_market: the authority changes the settings for later posts. Every job keeps the
-//! terms it was posted under (price, timeout cap, retention, attempts), so a re-priced or
-//! re-tuned market never changes what a payer already agreed to.
+//! terms it was posted under (price, timeout cap, retention, attempts, penalty, bounty,
+//! fee), so a re-priced or re-tuned market never changes what a payer or a node already
+//! agreed to. The staking config never changes (SettingInvalid).
 
 use crate::shared::keys;
 use super::open_market::{apply_settings, check_settings};
@@ -22,6 +23,11 @@ pub fn process(context: &Context) -> ProgramResult {
     if !market.header.authority.is(keys::key(&accounts.authority)) {
         return Err(JobsError::AuthorityMismatch.into());
     }
+    // The staking config is the market's for good: the stakes admitted, slashed and paid
+    // under it are what every job and node agreed to.
+    if !market.header.staking_config.is(&args.staking_config.0) {
+        return Err(JobsError::SettingInvalid.into());
+    }
     // The two argument layouts are the same settings, field for field.
     let settings = Settings {
         price_per_second: args.price_per_second,
@@ -30,6 +36,10 @@ pub fn process(context: &Context) -> ProgramResult {
         retention: args.retention,
         max_attempts: args.max_attempts,
         max_entries_per_node: args.max_entries_per_node,
+        slash_penalty: args.slash_penalty,
+        reclaim_bounty_bps: args.reclaim_bounty_bps,
+        fee_bps: args.fee_bps,
+        staking_config: args.staking_config,
     };
     check_settings(&settings)?;
     apply_settings(market.header, &settings);
@@ -41,6 +51,9 @@ pub fn process(context: &Context) -> ProgramResult {
         retention: args.retention,
         max_attempts: args.max_attempts,
         max_entries_per_node: args.max_entries_per_node,
+        slash_penalty: args.slash_penalty,
+        reclaim_bounty_bps: args.reclaim_bounty_bps,
+        fee_bps: args.fee_bps,
     });
     Ok(())
 }

@@ -2,8 +2,13 @@
 //! of the queue. It names no job: the instruction never depends on the caller having
 //! guessed the queue's contents, so nodes entering together never race for a job.
 //!
-//! Waiting is bounded per node (`max_entries_per_node`): entries cost a node nothing until
-//! staking admits nodes, so one key could otherwise fill the queue and take every job.
+//! With a minimum stake (`min_stake`), a node is admitted only with its stake under the
+//! market's staking config, staked with at least that weight (`shared/staking.rs`,
+//! `check_admission`): on both paths, taking a job or waiting for one.
+//!
+//! Waiting is bounded per node (`max_entries_per_node`): without a minimum stake, entries
+//! cost a node nothing, so one key could otherwise fill the queue and take every job; with
+//! one, a staked node still holds at most that many.
 //! Counting a node's entries walks the waiting nodes, only when it could matter (at least
 //! that many nodes wait) and only on the waiting path: taking a job costs nothing more
 //! (docs/architecture.md, "Free queue entries", has the figures and the alternatives).
@@ -11,6 +16,7 @@
 use super::Context;
 use crate::shared::accounts::load_market;
 use crate::shared::events::emit;
+use crate::shared::staking::check_admission;
 use crate::shared::sysvars::now;
 use jobs_interface::error::JobsError;
 use jobs_interface::event::{JobMatched, NodeQueued};
@@ -19,7 +25,7 @@ use jobs_interface::pod::{PodI64, PodU16, Pubkey};
 use jobs_interface::queue::fill;
 use jobs_interface::pod::eq32;
 use jobs_interface::queue::Queue;
-use jobs_interface::state::{EntryState, MarketState, QueueSide, NIL};
+use jobs_interface::state::{EntryState, Market, MarketState, QueueSide, NIL};
 use pinocchio::ProgramResult;
 
 #[inline(never)]
@@ -28,6 +34,9 @@ pub fn process(context: &Context) -> ProgramResult {
     let accounts = Accounts::parse(context.accounts)?;
     let mut market = load_market(&accounts.market, context.program_id)?;
     let node = *accounts.node.address().as_array();
+    if market.header.min_stake.get() != 0 {
+        admit(market.header, &accounts, context, &node)?;
+    }
     let now = now(&accounts.clock)?;
     if market.header.queue.side.is(QueueSide::Jobs) {
         let mut queue = market.queue();
@@ -76,4 +85,11 @@ fn check_entries_below(queue: &Queue, node: &[u8; 32], max: u16) -> Result<(), J
         index = entry.next.get();
     }
     Ok(())
+}
+
+/// The stake admission (`check_admission`), out of line with the stake's lookup: markets
+/// without a minimum stake never come here.
+#[inline(never)]
+fn admit(market: &Market, accounts: &Accounts, context: &Context, node: &[u8; 32]) -> Result<(), JobsError> {
+    check_admission(market, context.optional(accounts.stake)?, node)
 }

@@ -4,6 +4,8 @@ pub mod accounts;
 pub mod math;
 pub mod running;
 pub mod settle;
+pub mod slash;
+pub mod staking;
 pub mod system;
 pub mod sysvars;
 pub mod token;
