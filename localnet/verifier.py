@@ -1,13 +1,23 @@
-"""Signature checks off the event loop: a verifier process of its own, fed batches (intake.py).
+"""Signature checks off the event loop, fed batches (intake.py), in one of two ways.
 
-Why a process (sigverify.py has the measurements): the check was the largest single cost
-of the event loop, and a thread cannot take it over without GIL hand-offs. Here the loop
-pays one pipe write and one read per batch, a few us a transaction. The check is
-sigverify.verify, the same function the bank calls inline, so the verdicts are the same.
+Native (when crowdcompute.localnet._native imports: scripts/build-native.sh builds it with
+cargo): a thread of this process checks each batch with one call that releases the GIL
+(verify_thread.py says why a thread works now). The default.
 
-Protocol (stdin -> stdout, frames.py): each input frame is a batch, its payload the
-batch's transactions as frames of their own (wire bytes); each output frame answers one
-batch in order, one byte per transaction: 1 when every signature verifies, else 0.
+A process (without the native module, or with CROWDCOMPUTE_LOCALNET_VERIFIER=process): a
+verifier process of its own, so that the check's CPU is not the event loop's; solders holds
+the GIL while it verifies, so a thread could not take it over (sigverify.py has the
+measurements). The loop pays one pipe write and one read per batch, a few us a transaction,
+and a batch waits about 2 ms for its answer under load. The check is sigverify.verify, the
+same function the bank calls inline, so the verdicts are the same.
+
+Either way the verdicts are sigverify.verify's (tests/localnet/test_localnet_native_sigverify.py
+compares them, crafted signatures included), batches are answered in the order they came, and
+a batch the verifier cannot answer is verified inline on the loop.
+
+Protocol of the process (stdin -> stdout, frames.py): each input frame is a batch, its
+payload the batch's transactions as frames of their own (wire bytes); each output frame
+answers one batch in order, one byte per transaction: 1 when every signature verifies, else 0.
 
 The process exits 0 when its input closes. If it dies, the server verifies inline from then
 on (the batches it held included): a verifier is a speed-up, not a guarantee.
@@ -15,8 +25,10 @@ on (the batches it held included): a verifier is a speed-up, not a guarantee.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
+import os
 import signal
 import sys
 from typing import TYPE_CHECKING, Callable
@@ -32,18 +44,46 @@ log = logging.getLogger("crowdcompute.localnet.verifier")
 
 Verdicts = Callable[[list[bool]], None]
 
+# "process" forces the verifier process even where the native module imports (comparisons).
+MODE_ENV = "CROWDCOMPUTE_LOCALNET_VERIFIER"
+
+
+def native_verify_batch() -> Callable[[list[bytes]], bytes] | None:
+    """The native batch check, or None when it is not built (or the process is asked for)."""
+    if os.environ.get(MODE_ENV) == "process":
+        return None
+    try:
+        from ._native import verify_batch
+    except ImportError:
+        return None
+    return verify_batch
+
 
 class Verifier:
     """The event loop's side: `check(txs, done)` calls `done(verdicts)` once the batch is
-    verified, batches in the order they were given."""
+    verified, batches in the order they were given. Before start() and after close() it
+    verifies inline."""
 
     def __init__(self) -> None:
+        self._verify_batch = native_verify_batch()
         self._child = None
+        self._thread = None
         self._pending: collections.deque[tuple[list[VersionedTransaction], Verdicts]] = collections.deque()
         self._answers = bytearray()
         self._closing = False
+        self._drained: asyncio.Future | None = None  # close() waits on it for the thread's answers
+
+    @property
+    def native(self) -> bool:
+        """Whether batches go to the native check's thread (start() then starts no process)."""
+        return self._verify_batch is not None
 
     def start(self) -> None:
+        if self.native:
+            from .verify_thread import VerifyThread
+
+            self._thread = VerifyThread(self._verify_batch, asyncio.get_running_loop(), on_answer=self._on_native_answer)
+            return
         from .child import Child
 
         self._child = Child("crowdcompute.localnet.verifier", [], on_output=self._on_output, on_exit=self._on_exit)
@@ -51,10 +91,14 @@ class Verifier:
 
     @property
     def process(self):
-        """The verifier process (None when not running)."""
+        """The verifier process (None when not running, and always in native mode)."""
         return None if self._child is None else self._child.process
 
     def check(self, txs: list[VersionedTransaction], done: Verdicts) -> None:
+        if self._thread is not None:
+            self._pending.append((txs, done))
+            self._thread.submit([bytes(tx) for tx in txs])
+            return
         if self._child is None:
             done(_inline(txs))
             return
@@ -68,6 +112,12 @@ class Verifier:
             txs, done = self._pending.popleft()
             _deliver(done, [byte == 1 for byte in answer])
 
+    def _on_native_answer(self, verdicts: bytes | None) -> None:
+        txs, done = self._pending.popleft()
+        _deliver(done, _inline(txs) if verdicts is None else [byte == 1 for byte in verdicts])
+        if not self._pending and self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
     def _on_exit(self, code: int) -> None:
         self._child = None
         if not self._closing:
@@ -77,7 +127,14 @@ class Verifier:
             _deliver(done, _inline(txs))
 
     async def close(self) -> None:
+        """Returns once every batch given before has been answered."""
         self._closing = True
+        if self._thread is not None:
+            thread, self._thread = self._thread, None  # what is checked from now on, inline
+            thread.stop()
+            if self._pending:
+                self._drained = asyncio.get_running_loop().create_future()
+                await self._drained
         if self._child is not None:
             await self._child.close(timeout=5)
 

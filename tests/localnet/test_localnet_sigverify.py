@@ -2,7 +2,9 @@
 with its own check off), on the verifier process for what clients send (verifier.py,
 intake.py): every way in still refuses a bad signature, and a good one still lands, with
 nothing charged for a refused one; the process gives sigverify's verdicts, and a server
-whose verifier died checks on its event loop."""
+whose verifier process died checks on its event loop. The process is what runs without the
+native check (or with CROWDCOMPUTE_LOCALNET_VERIFIER=process, as these tests of it ask);
+test_localnet_native_sigverify.py tests the native one."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from solders.transaction import Transaction, VersionedTransaction
 
 from crowdcompute.localnet.sigverify import verify
 
-from crowdcompute.localnet.verifier import Verifier
+from crowdcompute.localnet.verifier import MODE_ENV, Verifier
 
 from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, funded, rpc
 
@@ -106,7 +108,8 @@ def _batch_of_every_kind() -> tuple[list[VersionedTransaction], list[bool]]:
     return txs, [True, False, False, True, False, False]
 
 
-def test_verifier_process_gives_sigverifys_verdicts_batch_by_batch():
+def test_verifier_process_gives_sigverifys_verdicts_batch_by_batch(monkeypatch):
+    monkeypatch.setenv(MODE_ENV, "process")
     txs, expected = _batch_of_every_kind()
     assert [verify(tx) for tx in txs] == expected
 
@@ -134,7 +137,8 @@ def test_verifier_process_gives_sigverifys_verdicts_batch_by_batch():
     assert asyncio.run(run()) == [expected, expected[:2], list(reversed(expected))]
 
 
-def test_a_dead_verifier_leaves_the_checks_to_the_event_loop(tmp_path):
+def test_a_dead_verifier_leaves_the_checks_to_the_event_loop(tmp_path, monkeypatch):
+    monkeypatch.setenv(MODE_ENV, "process")
     server = ThreadServer(tmp_path / "ledger", slot_ms=50, finality_lag=None)
     try:
         verifier = server.net.verifier.process
