@@ -25,7 +25,8 @@ Starts `python -m crowdcompute.localnet` on free ports with a fresh ledger, then
   light_cpu_ms_per_tx
                      for those runs (medians), CPU per transfer from the first send to the
                      poll that saw the last confirmation: {"main_thread", "writer",
-                     "verifier", "client"}
+                     "verifier", "client"} ("verifier": the verifier process, or with the
+                     native check the server's threads other than its main one)
   validator_tps, validator_unconfirmed, vs_validator, validator_cpu_ms_per_tx
                      the same light client against solana-test-validator when it is on PATH
                      (fresh ledger, default settings, stopped after each run: never both
@@ -36,7 +37,11 @@ Starts `python -m crowdcompute.localnet` on free ports with a fresh ledger, then
                      threads); null without a validator
   light_runs         every run of the comparison, in order: server, transfers/s, unconfirmed
 Prints a table, then as its LAST line one JSON object with those keys and `ratio`
-(rpc_tps / inproc_tps; target >= 0.25).
+(rpc_tps / inproc_tps; target >= 0.25). With --light-only, only the light-client comparison
+runs, and the JSON has only its keys.
+
+CROWDCOMPUTE_LOCALNET_VERIFIER=process in the environment makes the servers started here
+check signatures on the verifier process even where the native check is built.
 """
 
 from __future__ import annotations
@@ -357,7 +362,8 @@ def localnet_run(count: int) -> LightRun:
             return light_run("localnet", port, count, {
                 "main_thread": lambda: main_thread_cpu_seconds(server.pid),
                 "writer": lambda: helper_cpu_seconds(server.pid, WRITER),
-                "verifier": lambda: helper_cpu_seconds(server.pid, VERIFIER),
+                # the verifier process, or the native check's thread (the only other thread)
+                "verifier": lambda: helper_cpu_seconds(server.pid, VERIFIER) + own_cpu_seconds(server.pid) - main_thread_cpu_seconds(server.pid),
             })
         finally:
             server.terminate()
@@ -396,6 +402,21 @@ def validator_then_localnet(validator: list[LightRun], localnet: list[LightRun])
     return out
 
 
+def light_figures(validator: list[LightRun], light: list[LightRun]) -> dict:
+    light_tps = statistics.median(run.result.tps for run in light)
+    validator_tps = statistics.median(run.result.tps for run in validator) if validator else None
+    return {
+        "light_tps": round(light_tps, 1),
+        "localnet_unconfirmed": sum(run.result.unconfirmed for run in light),
+        "light_cpu_ms_per_tx": median_cpu(light),
+        "validator_tps": round(validator_tps, 1) if validator else None,
+        "validator_unconfirmed": sum(run.result.unconfirmed for run in validator) if validator else None,
+        "vs_validator": round(light_tps / validator_tps, 3) if validator_tps else None,
+        "validator_cpu_ms_per_tx": median_cpu(validator) if validator else None,
+        "light_runs": [[run.server, round(run.result.tps, 1), run.result.unconfirmed] for run in validator_then_localnet(validator, light)],
+    }
+
+
 def _cell(value) -> str:
     if value is None:
         return "-"
@@ -416,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--light", type=int, default=20_000, help="transfers of the light-client comparison (default 20000)")
     parser.add_argument("--rounds", type=int, default=3, help="light-client runs on each server, alternating (default 3; medians compared)")
     parser.add_argument("--no-validator", action="store_true", help="skip the comparison with solana-test-validator even when it is on PATH")
+    parser.add_argument("--light-only", action="store_true", help="run only the light-client comparison")
     args = parser.parse_args(argv)
     for name in ("transactions", "inproc", "clients", "samples", "batch", "light", "rounds"):
         if getattr(args, name) < 1:
@@ -423,6 +445,9 @@ def main(argv: list[str] | None = None) -> int:
 
     console = Console(stderr=True)
     validator, light = comparison(args.light, args.rounds, not args.no_validator, console)
+    if args.light_only:
+        print(json.dumps(light_figures(validator, light)))
+        return 0
     port = free_port()
     url, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port + 1}"
     with tempfile.TemporaryDirectory() as ledger:
@@ -447,8 +472,6 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=30)
 
-    light_tps = statistics.median(run.result.tps for run in light)
-    validator_tps = statistics.median(run.result.tps for run in validator) if validator else None
     figures = {
         "inproc_tps": round(baseline, 1),
         "inproc_tps_before_after": [round(before, 1), round(after, 1)],
@@ -463,14 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         "notify_p50_ms": round(statistics.median(notify), 2),
         "notify_p99_ms": round(percentile(notify, 0.99), 2),
         "startup_s": round(startup, 3),
-        "light_tps": round(light_tps, 1),
-        "localnet_unconfirmed": sum(run.result.unconfirmed for run in light),
-        "light_cpu_ms_per_tx": median_cpu(light),
-        "validator_tps": round(validator_tps, 1) if validator else None,
-        "validator_unconfirmed": sum(run.result.unconfirmed for run in validator) if validator else None,
-        "vs_validator": round(light_tps / validator_tps, 3) if validator_tps else None,
-        "validator_cpu_ms_per_tx": median_cpu(validator) if validator else None,
-        "light_runs": [[run.server, round(run.result.tps, 1), run.result.unconfirmed] for run in validator_then_localnet(validator, light)],
+        **light_figures(validator, light),
         "rss_mb_after_100k": round(memory, 1),
         "transactions": args.transactions,
         "clients": args.clients,
