@@ -113,6 +113,8 @@ class Verifier:
             _deliver(done, [byte == 1 for byte in answer])
 
     def _on_native_answer(self, verdicts: bytes | None) -> None:
+        if not self._pending:  # answered inline already (close() gave up waiting)
+            return
         txs, done = self._pending.popleft()
         _deliver(done, _inline(txs) if verdicts is None else [byte == 1 for byte in verdicts])
         if not self._pending and self._drained is not None and not self._drained.done():
@@ -134,7 +136,13 @@ class Verifier:
             thread.stop()
             if self._pending:
                 self._drained = asyncio.get_running_loop().create_future()
-                await self._drained
+                try:
+                    await asyncio.wait_for(asyncio.shield(self._drained), 30)
+                except asyncio.TimeoutError:  # not expected: the thread answers every batch
+                    log.error("the native signature check did not answer: verifying what is left on the event loop")
+                    while self._pending:
+                        txs, done = self._pending.popleft()
+                        _deliver(done, _inline(txs))
         if self._child is not None:
             await self._child.close(timeout=5)
 

@@ -345,6 +345,31 @@ def test_native_verifier_answers_batches_in_order_without_a_process(monkeypatch)
     assert asyncio.run(run()) == [want, want[2:], list(reversed(want)), want[:1]]
 
 
+def test_a_native_batch_that_raises_is_verified_inline(monkeypatch):
+    """Not expected (verify_batch answers 0 for any bytes), but a batch it cannot answer
+    must still get sigverify's verdicts, and the batches after it the native ones."""
+    monkeypatch.delenv(MODE_ENV, raising=False)
+    good, bad = legacy(signers(1)), flip(legacy(signers(1)), 3)
+    txs = [VersionedTransaction.from_bytes(raw) for raw in (good, bad)]
+
+    def flaky(raws: list[bytes]) -> bytes:
+        if len(raws) == 1:
+            raise RuntimeError("a batch the native check cannot answer")
+        return _native.verify_batch(raws)
+
+    async def run() -> list[list[bool]]:
+        verifier = Verifier()
+        verifier._verify_batch = flaky
+        verifier.start()
+        answers: list[list[bool]] = []
+        for batch in (txs, txs[1:], txs[:1], txs):
+            verifier.check(batch, answers.append)
+        await verifier.close()
+        return answers
+
+    assert asyncio.run(run()) == [[True, False], [False], [True], [True, False]]
+
+
 def test_verify_batch_releases_the_gil():
     """While a long batch is checked, another Python thread keeps running: the longest pause
     it sees is a small part of the batch's time (with the GIL held it would be all of it)."""

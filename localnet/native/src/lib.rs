@@ -18,19 +18,26 @@ use pyo3::types::PyBytes;
 /// Whether every signature of the wire transaction `raw` verifies (see the module doc);
 /// false for anything that does not parse.
 pub fn verify_wire(raw: &[u8]) -> bool {
-    let Some(tx) = wire::parse(raw) else { return false };
+    let Some(tx) = wire::parse(raw) else {
+        return false;
+    };
     let n = tx.num_required_signatures;
     if tx.signatures.len() != n * 64 || tx.keys.len() < n * 32 {
         return false;
     }
-    tx.signatures.chunks_exact(64).zip(tx.keys.chunks_exact(32)).all(|(signature, key)| {
-        let key: &[u8; 32] = key.try_into().expect("32-byte chunk");
-        let signature: &[u8; 64] = signature.try_into().expect("64-byte chunk");
-        match VerifyingKey::from_bytes(key) {
-            Ok(key) => key.verify_strict(tx.message, &Signature::from_bytes(signature)).is_ok(),
-            Err(_) => false, // not a point
-        }
-    })
+    tx.signatures
+        .chunks_exact(64)
+        .zip(tx.keys.chunks_exact(32))
+        .all(|(signature, key)| {
+            let key: &[u8; 32] = key.try_into().expect("32-byte chunk");
+            let signature: &[u8; 64] = signature.try_into().expect("64-byte chunk");
+            match VerifyingKey::from_bytes(key) {
+                Ok(key) => key
+                    .verify_strict(tx.message, &Signature::from_bytes(signature))
+                    .is_ok(),
+                Err(_) => false, // not a point
+            }
+        })
 }
 
 /// One byte per transaction of `raws` (wire bytes): 1 when all its signatures verify, else 0.
@@ -39,7 +46,12 @@ pub fn verify_wire(raw: &[u8]) -> bool {
 fn verify_batch<'py>(py: Python<'py>, raws: Vec<Bound<'py, PyBytes>>) -> Bound<'py, PyBytes> {
     // bytes objects are immutable and `raws` holds them: their buffers outlive the release.
     let slices: Vec<&[u8]> = raws.iter().map(|raw| raw.as_bytes()).collect();
-    let verdicts: Vec<u8> = py.allow_threads(|| slices.iter().map(|raw| u8::from(verify_wire(raw))).collect());
+    let verdicts: Vec<u8> = py.allow_threads(|| {
+        slices
+            .iter()
+            .map(|raw| u8::from(verify_wire(raw)))
+            .collect()
+    });
     PyBytes::new(py, &verdicts)
 }
 

@@ -99,5 +99,10 @@ pub fn parse(raw: &[u8]) -> Option<Wire<'_>> {
             r.items(1)?; // readonly indexes
         }
     }
-    Some(Wire { signatures, keys, message: &raw[start..r.pos], num_required_signatures: usize::from(num_required_signatures) })
+    Some(Wire {
+        signatures,
+        keys,
+        message: &raw[start..r.pos],
+        num_required_signatures: usize::from(num_required_signatures),
+    })
 }
