@@ -71,6 +71,9 @@ class StoreFailed(RuntimeError):
     """The writer process is gone: nothing can be made durable any more."""
 
 
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
 @dataclass
 class Write:
     """One unit of durability: committed atomically (with others queued beside it)."""
@@ -87,7 +90,10 @@ class Write:
             bytes(row.pubkey): None if (a := row.account) is None else (a.lamports, bytes(a.owner), bytes(a.data), int(a.executable), str(a.rent_epoch))
             for row in self.accounts
         }
-        txs = [(t.tx_id, t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_data) for t, _ in self.txs]
+        # The meta as the bank holds it (pickled; JSON text only for a record read back from
+        # the ledger), its `err` apart as compact JSON (NULL when it succeeded).
+        txs = [(t.tx_id, t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_data, None if (e := t.err) is None else _compact(e))
+               for t, _ in self.txs]
         addresses = [(address, t.tx_id) for t, keys in self.txs for address in keys]
         blocks = () if (b := self.block) is None else ((b.slot, b.block_time, len(b.signatures)),)
         return list(accounts.items()), txs, addresses, blocks, self.meta
