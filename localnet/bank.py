@@ -22,7 +22,8 @@ Duplicates
 
 Commitment (the same rule everywhere: statuses, getSlot, notifications)
     processed  executed in memory by LiteSVM;
-    confirmed  its records and the accounts it changed are committed to SQLite (fsynced);
+    confirmed  its records and the accounts it changed are committed: in the ledger's
+               journal, which survives kill -9 (store.py; SQLite and its fsync follow);
                the confirmed slot is the last finished slot whose transactions all are;
     finalized  its slot is at or below the root, which trails the confirmed slot by
                FINALITY_LAG (31) slots as on solana-test-validator, or equals it with

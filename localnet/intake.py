@@ -7,9 +7,11 @@ skip the check. Then the batch runs, in order: a sendTransaction's preflight (si
 right before its execution, so the sends of one JSON-RPC batch still see each other; the
 bank executes the transaction (after a failed check the bank checks again and refuses it,
 after its duplicate check, as it always did); what landed goes to the ledger as ONE write
-(records, address rows, and each changed account once, in its last state). A caller's future resolves with its ProcessResult at once when the transaction did
-not land, and after the commit when it did: by then it is committed, marked so and notified
-at `confirmed`, so an answered transaction survives kill -9. Batches run in the order they
+(records, address rows, and each changed account once, in its last state), journaled at
+once (store.py, journal.py). A caller's future resolves with its ProcessResult at once when
+the transaction did not land, and right after that journal append when it did: by then it
+is committed, marked so and notified at `confirmed`, so an answered transaction survives
+kill -9 (the writer process puts it into SQLite in the background). Batches run in the order they
 arrived, even one with nothing to check behind one still at the verifier.
 
 Why: the signature check was the largest single cost of the event loop, the localnet's
@@ -55,11 +57,8 @@ class _Batch:
 
 
 class Intake:
-    def __init__(self, bank: Bank, store: Store, hub: Hub, verifier: Verifier, on_late_commit: Callable[[], None]) -> None:
-        """`on_late_commit()` is called after a commit that confirmed transactions of a slot
-        that has ended already (the confirmed slot may move)."""
+    def __init__(self, bank: Bank, store: Store, hub: Hub, verifier: Verifier) -> None:
         self.bank, self.store, self.hub, self.verifier = bank, store, hub, verifier
-        self.on_late_commit = on_late_commit
         self._open: list[_Entry] = []  # this loop turn's
         self._queue: collections.deque[_Batch] = collections.deque()  # batches not run yet, oldest first
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -120,29 +119,22 @@ class Intake:
             write.txs.append((result.record, [bytes(k) for k in dict.fromkeys(result.keys)]))
             landed.append((entry.future, result))
         if landed:
-            # _committed runs from the store's acknowledgement even if a caller gave up
-            # meanwhile (the client went away): its transaction is still confirmed.
-            committed = self.store.submit(write, lambda: self._committed(landed))
-            committed.add_done_callback(lambda done: self._not_committed(done, landed))
+            try:
+                self.store.submit(write)  # journaled when it returns: the commit point
+            except Exception as error:  # noqa: BLE001 - StoreFailed: the server is stopping; nobody is told it landed
+                for future, _ in landed:
+                    _fail(future, error)
+                return
             self.store.flush()  # the batch is complete: the writer can start on it now
+            self._committed(landed)
 
     def _committed(self, landed: list[tuple[asyncio.Future, ProcessResult]]) -> None:
-        late = False
+        # Committed in the slot that executed them (same loop turn): a finished slot never
+        # waits for its transactions' commit, so the confirmed slot moves at the slot's end.
         for future, result in landed:
-            if not result.record.committed:
-                self.bank.mark_committed(result.signature)
-                self.hub.publish_tx(result, "confirmed")
-                late = late or result.record.slot < self.bank.slot  # it may confirm that slot
+            self.bank.mark_committed(result.signature)
+            self.hub.publish_tx(result, "confirmed")
             _resolve(future, result)
-        if late:
-            self.on_late_commit()
-
-    @staticmethod
-    def _not_committed(done: asyncio.Future, landed: list[tuple[asyncio.Future, ProcessResult]]) -> None:
-        error = None if done.cancelled() else done.exception()
-        if error is not None:  # the writer died (StoreFailed): the callers learn it
-            for future, _ in landed:
-                _fail(future, error)
 
 
 def _resolve(future: asyncio.Future, value: object) -> None:

@@ -40,7 +40,7 @@ from .finality import FINALITY_LAG, Finality
 from .history import History
 from .intake import Intake
 from .pubsub import Hub, serve_pubsub
-from .store import Store, Write
+from .store import Store, StoreFailed, Write
 from .verifier import Verifier
 from .writer import SCHEMA_VERSION
 from .svm import deploy_dir, packaged_programs_dir, repo_root
@@ -105,7 +105,7 @@ class Localnet:
         self.history = History(self.bank, self.store, slot_ms)
         self.hub = Hub(self.bank)
         self.verifier = Verifier()
-        self.intake = Intake(self.bank, self.store, self.hub, self.verifier, on_late_commit=self._settle)
+        self.intake = Intake(self.bank, self.store, self.hub, self.verifier)
         self.failed: asyncio.Event | None = None  # made by start_store (it needs the loop)
         self.pending_blocks: list[Block] = []  # finished blocks not yet confirmed
         self.confirmed_announced = self.bank.confirmed_slot()
@@ -213,7 +213,10 @@ class Localnet:
     def tick(self) -> Block:
         block = self.bank.advance()
         if self.store.failed is None:  # after a writer failure the server is stopping (see start_store)
-            self._track(self.store.submit(Write(block=block, meta={"slot": str(self.bank.slot)})))
+            try:
+                self._track(self.store.submit(Write(block=block, meta={"slot": str(self.bank.slot)})))
+            except StoreFailed:
+                pass  # failed is set: the command line stops the server
         self.hub.publish_slot(block, self.bank.slot)
         self.pending_blocks.append(block)
         self._settle()

@@ -1,22 +1,27 @@
 """Durability for the localnet: one SQLite database (`ledger.sqlite3`) in the ledger folder,
 written by a process of its own (writer.py) and read here off the event loop.
 
-What is fsynced when
-    The database runs in WAL mode with `synchronous=FULL`: every COMMIT is fsynced before it
-    returns. All writes go to ONE writer process that does group commit: it takes every
-    write queued so far, applies them in one SQLite transaction, commits (one fsync), then
-    acknowledges them. A batch of processed transactions (intake.py) is one write: their
-    records, their address rows and every account they could have changed commit together. The server answers
-    sendTransaction / requestAirdrop only after that acknowledgement, so an acknowledged
-    transaction survives kill -9. Each slot's block row (slot, block time, transaction count)
-    and the current slot are written the same way when the slot ends, without anyone
-    waiting; after a crash the bank resumes at the last slot it finds (blocks or
-    transactions), so slots continue and never go backwards.
+What is durable when
+    Every write is first appended to the journal (journal.py) by this process: one write(2),
+    after which it survives kill -9 of any localnet process. That append is the commit point:
+    `submit` returns once it is done, and the server answers sendTransaction /
+    requestAirdrop after it. Then the write goes to ONE writer process that does group commit:
+    it takes every write queued so far, applies them in one SQLite transaction (WAL,
+    `synchronous=FULL`: fsynced before COMMIT returns) and acknowledges them; journal
+    segments it has committed are deleted. A restart first applies to SQLite what the
+    journal holds beyond the ledger's last committed write. A batch of processed
+    transactions (intake.py) is one write: their records, their address rows and every
+    account they could have changed commit together. Each slot's block row (slot, block
+    time, transaction count) and the current slot are written the same way when the slot
+    ends; after a crash the bank resumes at the last slot it finds (blocks or transactions),
+    so slots continue and never go backwards.
 
-The event loop never touches the disk after startup: writes are pickled onto the writer's
-pipe, and reads of history older than the bank's in-memory window (old transactions,
+The event loop touches the disk after startup only to append to the journal: writes are
+pickled, journaled and put on the writer's pipe, and reads of history older than the bank's in-memory window (old transactions,
 blocks, an address's signatures) run on one reader thread with its own read-only
-connection (WAL lets it read while the writer writes). Loading, at startup before the
+connection (WAL lets it read while the writer writes), each after the writer has
+committed every write journaled before it was asked (so the ledger holds whatever the
+server has answered for). Loading, at startup before the
 server answers, reads the accounts and only the recent history the bank keeps in memory.
 
 Locks: the server holds `server.lock` (flock) for its whole life, so a second localnet on
@@ -46,6 +51,7 @@ from solders.pubkey import Pubkey
 from .bank import AccountRow, Block, TxRecord
 from .child import Child
 from .frames import frame
+from .journal import Journal, clear as clear_journal, records as journal_records
 from .writer import LOCK_FILE, SCHEMA, SCHEMA_VERSION, apply_frames, connect
 
 __all__ = ["Store", "Write", "Loaded", "LedgerInUse", "StoreFailed"]
@@ -65,6 +71,9 @@ class StoreFailed(RuntimeError):
     """The writer process is gone: nothing can be made durable any more."""
 
 
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
 @dataclass
 class Write:
     """One unit of durability: committed atomically (with others queued beside it)."""
@@ -81,7 +90,10 @@ class Write:
             bytes(row.pubkey): None if (a := row.account) is None else (a.lamports, bytes(a.owner), bytes(a.data), int(a.executable), str(a.rent_epoch))
             for row in self.accounts
         }
-        txs = [(t.tx_id, t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_data) for t, _ in self.txs]
+        # The meta as the bank holds it (pickled; JSON text only for a record read back from
+        # the ledger), its `err` apart as compact JSON (NULL when it succeeded).
+        txs = [(t.tx_id, t.signature, t.slot, t.block_time, t.tx_bytes, t.meta_data, None if (e := t.err) is None else _compact(e))
+               for t, _ in self.txs]
         addresses = [(address, t.tx_id) for t, keys in self.txs for address in keys]
         blocks = () if (b := self.block) is None else ((b.slot, b.block_time, len(b.signatures)),)
         return list(accounts.items()), txs, addresses, blocks, self.meta
@@ -107,10 +119,14 @@ class Store:
         _wait_for_writer(ledger / LOCK_FILE)
         self.conn = connect(self.path)
         self.conn.executescript(SCHEMA)
+        self.journal = Journal(ledger, self._apply_journal() + 1)  # after a crash, the journal first
         self._writer: Child | None = None
         self._pending: collections.deque[tuple[asyncio.Future, Callable[[], None] | None]] = collections.deque()
         self._acks = bytearray()
         self._acknowledged = 0
+        self._submitted = 0
+        self._seq_base = self.journal.next_seq - 1  # the seq of the writer's n-th frame is base + n
+        self._barriers: collections.deque[tuple[int, asyncio.Future]] = collections.deque()
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reader: concurrent.futures.ThreadPoolExecutor | None = None
@@ -129,6 +145,22 @@ class Store:
         return None if self._writer is None else self._writer.process
 
     # -- startup (synchronous, before serving) -------------------------------------------
+    def _apply_journal(self) -> int:
+        """Commits what the journal holds beyond the ledger's last journaled write (what a
+        killed server had answered for and its writer had not committed yet), empties the
+        journal and returns the last seq the ledger holds."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'journal_seq'").fetchone()
+        last = int(row[0]) if row else 0
+        pending = list(journal_records(self.ledger, last))
+        if pending:
+            self.conn.execute("BEGIN")
+            apply_frames(self.conn, [pickle.loads(payload) for _, payload in pending])
+            self.conn.execute("COMMIT")
+            last = pending[-1][0]
+            log.info("ledger: %d journaled writes applied after a crash", len(pending))
+        clear_journal(self.ledger)
+        return last
+
     def load(self, *, status_slots: int, record_slots: int) -> Loaded | None:
         """The ledger's accounts and its recent history: full records of the last
         `record_slots` slots, statuses and blocks of the last `status_slots`."""
@@ -181,17 +213,39 @@ class Store:
         self._reader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="localnet-reader")
 
     def submit(self, write: Write, on_commit: Callable[[], None] | None = None) -> asyncio.Future:
-        """Queues `write`. Once it is committed (fsynced), `on_commit()` is called and then
-        the future resolves; `on_commit` runs even if whoever awaits the future gave up."""
+        """Journals `write` (when this returns, it survives kill -9; raises StoreFailed if it
+        cannot be journaled) and queues it for the writer. Once SQLite has committed it
+        (fsynced), `on_commit()` is called and then the future resolves; `on_commit` runs
+        even if whoever awaits the future gave up."""
         if self._writer is None:
             raise RuntimeError("the store's writer is not started (Localnet.start_store)")
-        future = self._loop.create_future()
         if self.failed is not None:
-            future.set_exception(self.failed)
-            return future
-        self._writer.send(frame(pickle.dumps(write.frame(), pickle.HIGHEST_PROTOCOL)))
+            raise self.failed
+        accounts, txs, addresses, blocks, meta = write.frame()
+        meta = {**meta, "journal_seq": str(self.journal.next_seq)}
+        payload = pickle.dumps((accounts, txs, addresses, blocks, meta), pickle.HIGHEST_PROTOCOL)
+        try:
+            self.journal.append(payload)
+        except OSError as error:
+            self._fail(StoreFailed(f"the ledger journal refused a write: {error}"))
+            raise self.failed from error
+        future = self._loop.create_future()
+        self._writer.send(frame(payload))
         self._pending.append((future, on_commit))
+        self._submitted += 1
         return future
+
+    async def caught_up(self) -> None:
+        """Returns once the writer has committed every write submitted so far (reads of the
+        ledger wait for it: what was answered for is then in SQLite too)."""
+        target = self._submitted
+        if self._acknowledged >= target or self._writer is None:
+            return
+        if self.failed is not None:
+            raise self.failed
+        future = self._loop.create_future()
+        self._barriers.append((target, future))
+        await future
 
     def flush(self) -> None:
         """Hands what was submitted to the writer now, not at the end of the loop turn."""
@@ -216,6 +270,11 @@ class Store:
                     log.exception("after-commit callback failed")
             if not future.done():
                 future.set_result(None)
+        self.journal.committed(self._seq_base + committed)
+        while self._barriers and self._barriers[0][0] <= self._acknowledged:
+            _, barrier = self._barriers.popleft()
+            if not barrier.done():
+                barrier.set_result(None)
 
     def _on_writer_exit(self, code: int) -> None:
         if self._pending or not self._closing:
@@ -228,6 +287,10 @@ class Store:
             future, _ = self._pending.popleft()
             if not future.done():
                 future.set_exception(error)
+        while self._barriers:
+            _, barrier = self._barriers.popleft()
+            if not barrier.done():
+                barrier.set_exception(error)
         if self.on_failure is not None:
             self.on_failure(error)
 
@@ -243,11 +306,16 @@ class Store:
             self._reader = None
         if self.conn is not None:
             self.conn.close()
+        if self.failed is None and self._acknowledged == self._submitted:
+            clear_journal(self.ledger)  # all committed: nothing to apply at the next start
+        self.journal.close()
         self._server_lock.close()
 
     # -- reads of older history (off the event loop) ----------------------------------------
     async def read(self, query: Callable[..., Any], *args: Any) -> Any:
-        """Runs `query(connection, *args)` on the reader thread."""
+        """Runs `query(connection, *args)` on the reader thread, once the ledger holds what
+        was journaled before the call."""
+        await self.caught_up()
         return await asyncio.get_running_loop().run_in_executor(self._reader, self._run_read, query, args)
 
     def _run_read(self, query: Callable[..., Any], args: tuple) -> Any:

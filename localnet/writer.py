@@ -7,7 +7,8 @@ write and hands it to a pipe; the rows, the B-trees and the fsync happen on the 
 
 Protocol (stdin -> stdout, both binary):
     in   frames (frames.py) each holding a pickled tuple (store.py's Write.frame builds
-         them): (accounts, transactions, address rows, blocks, meta items).
+         them): (accounts, transactions, address rows, blocks, meta items); a transaction
+         is (id, signature, slot, block time, wire bytes, meta, err as JSON or None).
     out  acknowledgements: u64 little-endian, the number of frames committed so far.
 The writer takes every frame already in the pipe, applies them in ONE SQLite transaction
 (group commit; an account changed by several frames is written once, in its last state),
@@ -26,7 +27,6 @@ Only the standard library is imported here, so the process starts in a few tens 
 from __future__ import annotations
 
 import fcntl
-import json
 import pickle
 import signal
 import sqlite3
@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS accounts (
 CREATE TABLE IF NOT EXISTS transactions (
   id INTEGER PRIMARY KEY, signature TEXT UNIQUE NOT NULL, slot INTEGER NOT NULL,
   block_time INTEGER NOT NULL, tx BLOB NOT NULL, meta TEXT NOT NULL, err TEXT);
+-- meta: pickled (a BLOB) as this server writes it, or JSON text (ledgers of earlier versions)
 CREATE INDEX IF NOT EXISTS transactions_by_slot ON transactions (slot);
 CREATE TABLE IF NOT EXISTS address_signatures (
   address BLOB NOT NULL, tx_id INTEGER NOT NULL, PRIMARY KEY (address, tx_id)) WITHOUT ROWID;
@@ -90,22 +91,13 @@ def apply_frames(conn: sqlite3.Connection, frames: list[tuple]) -> None:
     )
     # A transaction's id is its number since genesis, given by the bank (the order
     # getSignaturesForAddress pages by); the bank never lets a signature land twice.
-    conn.executemany("INSERT INTO transactions (id, signature, slot, block_time, tx, meta, err) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     [(tx_id, sig, slot, block_time, tx, *_meta_columns(meta)) for tx_id, sig, slot, block_time, tx, meta in txs])
+    # The meta is stored as the server sent it: pickled (a BLOB) for what it ran, JSON text
+    # in older ledgers; TxRecord.meta reads either. Turning it into JSON here was a third of
+    # this process's CPU a transaction, for a column read only by getTransaction/getBlock.
+    conn.executemany("INSERT INTO transactions (id, signature, slot, block_time, tx, meta, err) VALUES (?, ?, ?, ?, ?, ?, ?)", txs)
     conn.executemany("INSERT INTO address_signatures (address, tx_id) VALUES (?, ?)", addresses)
     conn.executemany("INSERT OR REPLACE INTO blocks (slot, block_time, transactions) VALUES (?, ?, ?)", blocks)
     conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
-
-
-_compact = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _meta_columns(meta: bytes | str) -> tuple[str, str | None]:
-    """The meta (pickled by the server, or JSON text) as the ledger keeps it: compact JSON,
-    and its `err` apart (JSON, NULL when it succeeded) so that statuses need not decode it."""
-    decoded = pickle.loads(meta) if isinstance(meta, bytes) else json.loads(meta)
-    err = decoded.get("err")
-    return _compact(decoded), None if err is None else _compact(err)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ the pipe framing the writer and verifier read (frames.py), whole frames only."""
 
 from __future__ import annotations
 
+import json
 import pickle
 
 from solders.keypair import Keypair
@@ -51,3 +52,30 @@ def test_frames_are_taken_whole():
     assert take_frames(buffer) == []  # the third is not all there yet
     buffer += frame(b"three")[5:]
     assert take_frames(buffer) == [b"three"] and buffer == bytearray()
+
+
+def test_the_ledger_keeps_the_meta_as_sent_and_reads_both_forms(tmp_path):
+    """The writer stores the bank's pickled meta untouched (no JSON in its process) and the
+    err apart; a row of an earlier ledger (JSON text meta) still reads the same."""
+    from crowdcompute.localnet.history import _records_by_signature
+
+    faucet = Keypair()
+    bank = Bank(default_programs(), genesis_hash=bytes(32), faucet=faucet)
+    bank.genesis_accounts()
+    message = Message.new_with_blockhash([transfer(TransferParams(from_pubkey=faucet.pubkey(), to_pubkey=Keypair().pubkey(), lamports=1))],
+                                         faucet.pubkey(), bank.blockhash())
+    result = bank.process(VersionedTransaction.from_bytes(bytes(Transaction([faucet], message, bank.blockhash()))))
+    assert result.err is not None and result.record is not None  # lands and fails: rent of a new 1-lamport account
+    write = Write(txs=[(result.record, [bytes(k) for k in result.keys])])
+    conn = connect(tmp_path / "ledger.sqlite3")
+    conn.executescript(SCHEMA)
+    conn.execute("BEGIN")
+    apply_frames(conn, [write.frame()])
+    conn.execute("COMMIT")
+    meta, err = conn.execute("SELECT meta, err FROM transactions").fetchone()
+    assert isinstance(meta, bytes) and pickle.loads(meta) == result.record.meta
+    assert json.loads(err) == result.record.meta["err"] != None  # noqa: E711
+    # an earlier ledger's row: the same meta as JSON text
+    conn.execute("UPDATE transactions SET meta = ?", (json.dumps(result.record.meta),))
+    (old,) = _records_by_signature(conn, [result.record.signature]).values()
+    assert old.meta == result.record.meta and old.err == result.record.meta["err"]
