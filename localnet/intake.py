@@ -1,8 +1,8 @@
 """The transaction path: every transaction the server executes (sendTransaction, airdrops,
 provisioning) goes through here, in arrival order.
 
-What arrives in one loop turn is one batch. It goes to the verifier process (verifier.py)
-at the end of that turn; transactions the server signed itself (airdrops, provisioning)
+What arrives in one loop turn is one batch. It goes to the verifier (verifier.py: the native
+check's thread, or a process) at the end of that turn; transactions the server signed itself (airdrops, provisioning)
 skip the check. Then the batch runs, in order: a sendTransaction's preflight (simulation)
 right before its execution, so the sends of one JSON-RPC batch still see each other; the
 bank executes the transaction (after a failed check the bank checks again and refuses it,
@@ -16,7 +16,7 @@ arrived, even one with nothing to check behind one still at the verifier.
 
 Why: the signature check was the largest single cost of the event loop, the localnet's
 bottleneck, and per transaction the loop also paid a pickle, a pipe write and a pending
-future for its ledger write; now the check runs in another process and the rest is paid
+future for its ledger write; now the check runs off the loop and the rest is paid
 once per batch (docs/architecture.md has the profile before and after).
 """
 
@@ -82,7 +82,7 @@ class Intake:
         unchecked = [entry.tx for entry in batch.entries if not entry.verified]
         if unchecked:
             # Sent at once, even while the verifier checks an earlier batch: it then finds
-            # this one waiting in its pipe instead of going to sleep and being woken for it.
+            # this one waiting (pipe or queue) instead of going to sleep and being woken for it.
             self.verifier.check(unchecked, lambda verdicts: self._ready(batch, verdicts))
         else:
             self._ready(batch, [])
