@@ -8,6 +8,9 @@
 //! exactly. Not batch verification: it is cofactored and accepts signatures this refuses.
 //! Stricter than solders on one point: a transaction with fewer static keys than required
 //! signatures is 0 (solders checks only the pairs it has; sanitization refuses it anyway).
+//! One difference no one can use: ed25519-dalek 1 compares R as points, 2 as bytes, so 1
+//! would also take a non-canonical encoding of R (y >= p); such a y is below 19, and signing
+//! with that R needs its discrete logarithm, so no such signature can be made.
 
 mod wire;
 
