@@ -42,10 +42,10 @@ log = logging.getLogger("crowdcompute.localnet.intake")
 
 
 class _Entry:
-    __slots__ = ("tx", "signature", "verified", "preflight", "future")
+    __slots__ = ("tx", "raw", "signature", "verified", "preflight", "future")
 
-    def __init__(self, tx: VersionedTransaction, signature: str, verified: bool, preflight: Preflight | None, future: asyncio.Future) -> None:
-        self.tx, self.signature, self.verified, self.preflight, self.future = tx, signature, verified, preflight, future
+    def __init__(self, tx: VersionedTransaction, raw: bytes | None, signature: str, verified: bool, preflight: Preflight | None, future: asyncio.Future) -> None:
+        self.tx, self.raw, self.signature, self.verified, self.preflight, self.future = tx, raw, signature, verified, preflight, future
 
 
 class _Batch:
@@ -63,7 +63,8 @@ class Intake:
         self._queue: collections.deque[_Batch] = collections.deque()  # batches not run yet, oldest first
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def execute(self, tx: VersionedTransaction, signature: str, *, verified: bool = False, preflight: Preflight | None = None) -> asyncio.Future:
+    def execute(self, tx: VersionedTransaction, signature: str, *, verified: bool = False, preflight: Preflight | None = None,
+                raw: bytes | None = None) -> asyncio.Future:
         """A future of `tx`'s ProcessResult (see the module doc). `preflight(verified)` runs
         at the transaction's turn, right before it executes; what it raises is the future's
         outcome instead, and the transaction does not execute."""
@@ -72,18 +73,18 @@ class Intake:
         future = self._loop.create_future()
         if not self._open:
             self._loop.call_soon(self._close_batch)
-        self._open.append(_Entry(tx, signature, verified, preflight, future))
+        self._open.append(_Entry(tx, raw, signature, verified, preflight, future))
         return future
 
     def _close_batch(self) -> None:
         batch = _Batch(self._open)
         self._open = []
         self._queue.append(batch)
-        unchecked = [entry.tx for entry in batch.entries if not entry.verified]
+        unchecked = [entry for entry in batch.entries if not entry.verified]
         if unchecked:
             # Sent at once, even while the verifier checks an earlier batch: it then finds
             # this one waiting (pipe or queue) instead of going to sleep and being woken for it.
-            self.verifier.check(unchecked, lambda verdicts: self._ready(batch, verdicts))
+            self.verifier.check([e.tx for e in unchecked], lambda verdicts: self._ready(batch, verdicts), [e.raw for e in unchecked])
         else:
             self._ready(batch, [])
 

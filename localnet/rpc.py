@@ -165,6 +165,11 @@ class Ctx:
 
 
 def _decode_tx(data: Any, encoding: str) -> VersionedTransaction:
+    return _decode_wire_tx(data, encoding)[0]
+
+
+def _decode_wire_tx(data: Any, encoding: str) -> tuple[VersionedTransaction, bytes]:
+    """The transaction and its bytes as received (the signature check parses those)."""
     if not isinstance(data, str):
         raise invalid_params("Invalid params: transaction must be a string")
     try:
@@ -187,7 +192,7 @@ def _decode_tx(data: Any, encoding: str) -> VersionedTransaction:
         raise invalid_params(f"failed to deserialize solana_transaction::versioned::VersionedTransaction: {exc}") from None
     if len(tx.signatures) == 0:
         raise invalid_params("invalid transaction: no signatures")
-    return tx
+    return tx, raw
 
 
 _ERR_TEXT = {
@@ -486,7 +491,7 @@ async def get_token_accounts_by_delegate(ctx: Ctx, params) -> Any:
 async def send_transaction(ctx: Ctx, params) -> Any:
     data, config = _params(params, 1, 2)
     config = _config(config)
-    tx = _decode_tx(data, config.get("encoding") or "base58")
+    tx, raw = _decode_wire_tx(data, config.get("encoding") or "base58")
     _healthy(ctx)
     signature = str(tx.signatures[0])
     skip_preflight = bool(config.get("skipPreflight"))
@@ -495,7 +500,7 @@ async def send_transaction(ctx: Ctx, params) -> Any:
     # The signatures are checked on the way in (intake.py), with the others of this loop
     # turn; the preflight runs right before execution, so a batch's sends see each other.
     preflight = None if skip_preflight else _preflight(ctx, tx, signature, config)
-    result = await ctx.net.execute(tx, signature, preflight=preflight)
+    result = await ctx.net.execute(tx, signature, preflight=preflight, raw=raw)
     if result.record is None:
         if result.err is not None and err_json(result.err) == "AlreadyProcessed" and skip_preflight:
             return signature

@@ -261,12 +261,13 @@ class Localnet:
 
     # -- transactions --------------------------------------------------------------------
     def execute(self, tx: VersionedTransaction, signature: str | None = None, *, verified: bool = False,
-                preflight: Callable[[bool], None] | None = None) -> Awaitable[ProcessResult]:
+                preflight: Callable[[bool], None] | None = None, raw: bytes | None = None) -> Awaitable[ProcessResult]:
         """Processes `tx` (intake.py: in arrival order; its signatures checked on the verifier
         process unless `verified`; `preflight(verified)` right before, which may raise the
         error to answer instead); when it landed, the result comes only after its durable
-        commit. A future, not a coroutine: one frame fewer to resume on the hot path."""
-        return self.intake.execute(tx, signature or str(tx.signatures[0]), verified=verified, preflight=preflight)
+        commit. `raw`: its wire bytes as received, if known. A future, not a coroutine: one
+        frame fewer to resume on the hot path."""
+        return self.intake.execute(tx, signature or str(tx.signatures[0]), verified=verified, preflight=preflight, raw=raw)
 
     async def run_instructions(self, instructions: list, signers: list[Keypair]) -> ProcessResult:
         """Signs `instructions` with the faucet (fee payer) and `signers`, and executes them

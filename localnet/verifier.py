@@ -94,10 +94,12 @@ class Verifier:
         """The verifier process (None when not running, and always in native mode)."""
         return None if self._child is None else self._child.process
 
-    def check(self, txs: list[VersionedTransaction], done: Verdicts) -> None:
+    def check(self, txs: list[VersionedTransaction], done: Verdicts, raws: list[bytes | None] | None = None) -> None:
+        """`raws`, when given, are the transactions' wire bytes as received (None where not
+        known): the native check parses those instead of a fresh serialization."""
         if self._thread is not None:
             self._pending.append((txs, done))
-            self._thread.submit([bytes(tx) for tx in txs])
+            self._thread.submit([bytes(tx) for tx in txs] if raws is None else [bytes(tx) if raw is None else raw for tx, raw in zip(txs, raws)])
             return
         if self._child is None:
             done(_inline(txs))

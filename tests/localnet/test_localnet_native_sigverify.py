@@ -441,6 +441,15 @@ def test_server_with_the_native_check_refuses_bad_signatures_and_starts_no_verif
         assert send(good, True)["result"] == signature
         statuses = rpc(server.url, "getSignatureStatuses", [[airdrop, signature]])["result"]["value"]
         assert all(s["err"] is None and s["confirmationStatus"] in ("confirmed", "finalized") for s in statuses), statuses
+        # The check parses the bytes as received (intake passes them on): trailing bytes are
+        # ignored as by the decoder, a bad signature behind them still refused, and the ledger
+        # keeps the transaction as serialized, without them.
+        padded = transfer_tx(30)
+        answer = send(flip(padded, 20) + b"\x07\x07", True)
+        assert answer["error"]["code"] == -32003, answer
+        padded_sig = send(padded + b"\x07\x07", True)["result"]
+        landed = rpc(server.url, "getTransaction", [padded_sig, {"encoding": "base64", "commitment": "confirmed"}])["result"]
+        assert base64.b64decode(landed["transaction"][0]) == padded
         assert not _children_running("crowdcompute.localnet.verifier")
     finally:
         server.stop()
