@@ -10,9 +10,10 @@ Starts `python -m crowdcompute.localnet` on free ports with a fresh ledger, then
                      answers after the transaction is durable (confirmed). As for the
                      baseline, transactions are signed before the clock starts.
   server_cpu_ms_per_tx, writer_cpu_ms_per_tx, verifier_cpu_ms_per_tx, client_cpu_ms_per_tx
-                     CPU per transaction of the server's main process, of its ledger
-                     writer and signature verifier processes and of this benchmark client,
-                     while sending
+                     CPU per transaction of the server's event loop (its main thread), of
+                     its ledger writer process, of the signature check (the native check's
+                     thread, or the verifier process) and of this benchmark client, while
+                     sending
   confirm_p50/p99_ms send -> getSignatureStatuses reports `confirmed` (sequential sample)
   notify_p50_ms      confirmation (the acknowledged reply) -> the matching signatureSubscribe
                      notification at `confirmed`, for the same sample
@@ -126,6 +127,12 @@ def helper_cpu_seconds(pid: int, module: str) -> float:
 WRITER, VERIFIER = "crowdcompute.localnet.writer", "crowdcompute.localnet.verifier"
 
 
+def verifier_cpu_seconds(pid: int) -> float:
+    """The signature check's CPU: a verifier process, or the server's threads other than
+    its event loop (the native check's thread; the ledger reader's, idle under these loads)."""
+    return helper_cpu_seconds(pid, VERIFIER) + own_cpu_seconds(pid) - main_thread_cpu_seconds(pid)
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -236,13 +243,13 @@ async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progres
                     await read_reply(reader)
 
             start, client_start = time.perf_counter(), time.process_time()
-            server_start, writer_start, verifier_start = own_cpu_seconds(server_pid), helper_cpu_seconds(server_pid, WRITER), helper_cpu_seconds(server_pid, VERIFIER)
+            server_start, writer_start, verifier_start = main_thread_cpu_seconds(server_pid), helper_cpu_seconds(server_pid, WRITER), verifier_cpu_seconds(server_pid)
             await asyncio.gather(*(client(i) for i in range(clients)))
             took = time.perf_counter() - start
             elapsed += took
-            server_segment = own_cpu_seconds(server_pid) - server_start
+            server_segment = main_thread_cpu_seconds(server_pid) - server_start
             writer_segment = helper_cpu_seconds(server_pid, WRITER) - writer_start
-            verifier_segment = helper_cpu_seconds(server_pid, VERIFIER) - verifier_start
+            verifier_segment = verifier_cpu_seconds(server_pid) - verifier_start
             server_cpu += server_segment
             writer_cpu += writer_segment
             verifier_cpu += verifier_segment
@@ -363,7 +370,7 @@ def localnet_run(count: int) -> LightRun:
                 "main_thread": lambda: main_thread_cpu_seconds(server.pid),
                 "writer": lambda: helper_cpu_seconds(server.pid, WRITER),
                 # the verifier process, or the native check's thread (the only other thread)
-                "verifier": lambda: helper_cpu_seconds(server.pid, VERIFIER) + own_cpu_seconds(server.pid) - main_thread_cpu_seconds(server.pid),
+                "verifier": lambda: verifier_cpu_seconds(server.pid),
             })
         finally:
             server.terminate()
