@@ -11,12 +11,15 @@ in one write; a full pipe is drained when it becomes writable again.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import subprocess
 import sys
 from typing import Callable
 
 __all__ = ["Child"]
+
+PIPE_BYTES = 1 << 20  # Linux's default pipe-max-size
 
 
 class Child:
@@ -38,6 +41,10 @@ class Child:
         self._loop = asyncio.get_running_loop()
         self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
         self._in_fd, self._out_fd = self.process.stdin.fileno(), self.process.stdout.fileno()
+        try:  # room for what queues up while the helper works (the writer paces its commits)
+            fcntl.fcntl(self._in_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        except (AttributeError, OSError):
+            pass  # not Linux, or above the system's limit: the default (64 KiB) still works
         os.set_blocking(self._in_fd, False)
         os.set_blocking(self._out_fd, False)
         self._exited = self._loop.create_future()
