@@ -1,6 +1,7 @@
 //! SPL Token: the account checks and the CPIs (Transfer, InitializeAccount3, CloseAccount)
 //! every program makes. Errors are this module's `TokenError`, which each program maps to
-//! its own codes (its shared/token.rs), as with `sysvars`.
+//! its own codes (its shared/token.rs) by the `code` function it passes to each check (see
+//! `TokenError` for why there, not afterwards as with `sysvars`).
 //!
 //! Only SPL Token is accepted: Token-2022 mints are refused by name (their transfer fees
 //! and hooks would break exact accounting; docs/architecture.md).
