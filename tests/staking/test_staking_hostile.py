@@ -22,12 +22,12 @@ from solders.pubkey import Pubkey
 from solders.sysvar import CLOCK, RENT
 
 from crowdcompute.client.staking import SLASH_TO_REWARDS_POOL, StakingSettings
-from crowdcompute.common.token import TOKEN_PROGRAM_ID
+from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID
 from crowdcompute.sandbox import Actor
 from crowdcompute.sandbox.staking import IMPOSTOR_PROBE_ID, SLASH_PROBE_ID, StakingSandbox
 from crowdcompute.localnet.svm import Outcome
 from tests.idl_accounts import IdlAccounts
-from tests.test_hostile import TOKEN_2022_PROGRAM_ID, CalleeError, Snapshot, plant
+from tests.test_hostile import TOKEN_2022_PROGRAM_ID, CalleeError, Snapshot, data_of, plant
 
 from .conftest import MAX, MIN, SETTINGS
 
@@ -384,6 +384,41 @@ def test_init_with_treasury_of_another_mint(world: World):
     ix, signers = world.honest("init")
     other_mint = world.sb.new_mint()
     world.attack([tamper("init", ix, treasury=world.sb.token_account(world.stranger.pubkey, other_mint))], signers, "TokenMintMismatch")
+
+
+@pytest.mark.parametrize("kind", ["token_account", "uninitialised_mint", "system_account"])
+def test_init_with_invalid_mint(world: World, kind: str):
+    """Each way a mint can be no SPL Token mint (Token-2022's has its own test above)."""
+    fake = {
+        "token_account": lambda: world.stranger.token,
+        "uninitialised_mint": lambda: plant(world.sb.chain, bytes(MINT_LEN), TOKEN_PROGRAM_ID),
+        "system_account": lambda: world.stranger.pubkey,
+    }[kind]()
+    ix, signers = world.honest("init")
+    world.attack([tamper("init", ix, mint=fake)], signers, "MintInvalid")
+
+
+# Every token account the program checks (pays into, or takes from its owner), and the
+# actor whose real token account belongs there.
+TOKEN_SLOTS = [("init", "treasury", "stranger"), ("update_config", "treasury", "authority"), ("stake", "owner_token", "stranger"),
+               ("topup", "owner_token", "alice"), ("withdraw", "owner_token", "alice"), ("claim", "owner_token", "alice"),
+               ("slash", "bounty_to", "stranger")]
+
+
+@pytest.mark.parametrize("kind", ["system_account", "mint", "uninitialised", "foreign_owned_copy"])
+@pytest.mark.parametrize("name, account, owner", TOKEN_SLOTS, ids=[f"{n}.{a}" for n, a, _ in TOKEN_SLOTS])
+def test_not_a_token_account(world: World, name: str, account: str, owner: str, kind: str):
+    rightful: Actor = getattr(world, owner)
+    fake = {
+        "system_account": lambda: rightful.pubkey,
+        "mint": lambda: world.sb.mint,
+        "uninitialised": lambda: plant(world.sb.chain, bytes(TOKEN_ACCOUNT_LEN), TOKEN_PROGRAM_ID),
+        # the rightful token account's exact bytes, owned by another program
+        "foreign_owned_copy": lambda: plant(world.sb.chain, data_of(world.sb.chain, rightful.token), RANDOM_PROGRAM_ID),
+    }[kind]()
+    prepare(world, name)
+    ix, signers = world.honest(name)
+    world.attack([tamper(name, ix, **{account: fake})], signers, "TokenAccountInvalid")
 
 
 # == 5. PDAs and second initialisation =====================================================

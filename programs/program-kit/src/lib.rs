@@ -1,8 +1,8 @@
 //! What every crowdcompute program's processor shares, once: cheap address comparisons
 //! (`keys`), Anchor-compatible events (`events`), CPIs without pinocchio's per-account
-//! re-checks (`cpi`), System account creation (`system`) and the Clock and Rent sysvars
-//! (`sysvars`). Each program's `shared` module re-exports these under the same names and
-//! maps the kit's errors to its own codes; the token helpers are, for now, each program's.
+//! re-checks (`cpi`), System account creation (`system`), the Clock and Rent sysvars
+//! (`sysvars`) and SPL Token's account checks and CPIs (`token`). Each program's `shared`
+//! module re-exports these under the same names and maps the kit's errors to its own codes.
 
 #![no_std]
 
@@ -11,6 +11,7 @@ pub mod events;
 pub mod keys;
 pub mod system;
 pub mod sysvars;
+pub mod token;
 
 /// Re-exported for `sbf_entrypoint!`, so programs need not name it themselves.
 #[doc(hidden)]

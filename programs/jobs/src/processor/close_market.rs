@@ -50,7 +50,7 @@ pub fn process(context: &Context) -> ProgramResult {
     let seeds = VaultSeeds { market: accounts.market.address(), bump: [header.vault_bump] };
     if stray > 0 {
         check_token_account(&accounts.authority_token, &mint, accounts.authority.address().as_array())?;
-        Transfer { from: &accounts.vault, to: &accounts.authority_token, authority: &accounts.vault, amount: stray, vault: Some(&seeds) }
+        Transfer { from: &accounts.vault, to: &accounts.authority_token, authority: &accounts.vault, amount: stray, pda: Some(&seeds) }
             .invoke()?;
     }
     close_vault(&accounts.vault, &accounts.authority, &seeds)?;

@@ -59,7 +59,7 @@ pub fn process(context: &Context) -> ProgramResult {
     job.timeout.set(timeout);
     job.deposit.set(deposit);
     market.header.escrowed.set(escrowed);
-    Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: added, vault: None }
+    Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: added, pda: None }
         .invoke()?;
     emit(JobExtended {
         job: Pubkey(*accounts.job.address().as_array()),

@@ -151,7 +151,7 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     } else {
         create.invoke_empty(&[])?;
     }
-    Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: deposit, vault: None }
+    Transfer { from: &accounts.payer_token, to: &accounts.vault, authority: &accounts.payer, amount: deposit, pda: None }
         .invoke()?;
     // SAFETY: the job account was just created with JOB_SIZE bytes; nothing else refers to it.
     let data = unsafe { data_mut(&accounts.job) };

@@ -50,10 +50,10 @@ pub fn release(market: &mut Market, job: &mut Job, payout: &Payout) -> ProgramRe
 
     let seeds = VaultSeeds { market: payout.market.address(), bump: [market.vault_bump] };
     if let Some(node_token) = payout.node_token {
-        Transfer { from: payout.vault, to: node_token, authority: payout.vault, amount: payout.paid, vault: Some(&seeds) }
+        Transfer { from: payout.vault, to: node_token, authority: payout.vault, amount: payout.paid, pda: Some(&seeds) }
             .invoke()?;
     }
-    Transfer { from: payout.vault, to: payout.payer_token, authority: payout.vault, amount: refund, vault: Some(&seeds) }
+    Transfer { from: payout.vault, to: payout.payer_token, authority: payout.vault, amount: refund, pda: Some(&seeds) }
         .invoke()
 }
 

@@ -12,7 +12,7 @@
 
 use super::keys;
 use super::staking::{check_staking_program, is_stake_address, load_market_config, load_stake, SlashCpi};
-use super::token::TOKEN_ACCOUNT_LEN;
+use super::token::{TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, TOKEN_STATE_OFFSET};
 use jobs_interface::error::JobsError;
 use super::events::emit;
 use jobs_interface::event::{slash_outcome, NodeSlashed};
@@ -47,7 +47,7 @@ struct Slash {
     outcome: u8,
 }
 
-/// SPL Token account state byte (offset 108): 1 = initialised, 2 = frozen.
+/// SPL Token account state byte (at TOKEN_STATE_OFFSET): 1 = initialised, 2 = frozen.
 const TOKEN_STATE_INITIALIZED: u8 = 1;
 
 /// Slashes `node` for the job (its own penalty, non-zero, and bounty, fixed when posted)
@@ -140,10 +140,10 @@ fn slash(market: &Market, job: &Job, node: &[u8; 32], accounts: &SlashAccounts) 
 /// An initialised (not frozen) SPL Token account.
 #[inline(always)]
 fn is_live_token_account(account: &AccountView) -> bool {
-    if !keys::owned_by(account, &super::token::TOKEN_PROGRAM_ID) || account.data_len() != TOKEN_ACCOUNT_LEN {
+    if !keys::owned_by(account, &TOKEN_PROGRAM_ID) || account.data_len() != TOKEN_ACCOUNT_LEN {
         return false;
     }
     // SAFETY: read-only view of a token-program account; dropped before the CPI.
     let data = unsafe { account.borrow_unchecked() };
-    data[108] == TOKEN_STATE_INITIALIZED
+    data[TOKEN_STATE_OFFSET] == TOKEN_STATE_INITIALIZED
 }

@@ -1,6 +1,6 @@
-//! Logic shared by several instructions. The System, token and sysvar helpers follow the
-//! jobs program's `shared/` (same reasons, same measured costs), bound to this program's
-//! errors and seeds; keys, events and CPI plumbing come from programs/program-kit.
+//! Logic shared by several instructions. The System, token and sysvar helpers are
+//! programs/program-kit's, as in the jobs program, bound here to this program's errors and
+//! seeds; keys, events and CPI plumbing come from the kit as they are.
 
 pub mod accounts;
 pub mod rewards;
