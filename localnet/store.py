@@ -68,7 +68,8 @@ class LedgerInUse(ValueError):
 
 
 class StoreFailed(RuntimeError):
-    """The writer process is gone: nothing can be made durable any more."""
+    """Nothing can be made durable any more: the writer process is gone, or the journal
+    refused a write (a full disk)."""
 
 
 _compact = json.JSONEncoder(separators=(",", ":")).encode
