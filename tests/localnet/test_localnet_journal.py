@@ -149,3 +149,28 @@ def test_a_missing_segment_is_an_error(tmp_path, monkeypatch):
     (tmp_path / JOURNAL_DIR / f"{2:020d}.log").unlink()
     with pytest.raises(ValueError, match="missing"):
         list(records(tmp_path, 0))
+
+
+def test_a_refused_journal_write_answers_no_one_and_stops_the_server(tmp_path):
+    """A journal append that fails (a full disk) commits nothing: the transfer is answered
+    with an error, never as landed, and the server reports itself failed (it stops)."""
+    from .localnet_helpers import ThreadServer
+
+    server = ThreadServer(tmp_path / "ledger", slot_ms=50, finality_lag=None)
+    try:
+        client = Client(server.url, commitment=Confirmed, timeout=10)
+        payer = funded(client)
+        to = Keypair().pubkey()
+
+        def full_disk(payload: bytes) -> int:
+            raise OSError(28, "No space left on device")
+
+        server.net.store.journal.append = full_disk
+        reply = rpc(server.url, "requestAirdrop", [str(to), RENT_EXEMPT_0])
+        assert reply["error"]["code"] == -32005 and "journal refused" in reply["error"]["message"], reply
+        assert server.net.failed.is_set()
+        assert client.get_balance(payer.pubkey()).value > 0  # reads still answer meanwhile
+        assert rpc(server.url, "getHealth")["error"]["code"] == -32005
+    finally:
+        server.net.store.journal.append = lambda payload: 0  # let the stop's own writes pass
+        server.stop()
