@@ -121,11 +121,14 @@ class Intake:
             landed.append((entry.future, result))
         if landed:
             try:
-                self.store.submit(write)  # journaled when it returns: the commit point
+                stored = self.store.submit(write)  # journaled when it returns: the commit point
             except Exception as error:  # noqa: BLE001 - StoreFailed: the server is stopping; nobody is told it landed
                 for future, _ in landed:
                     _fail(future, error)
                 return
+            # Nobody waits for SQLite: if the writer dies first, the server stops (the store
+            # reports it) and the next start applies the journal.
+            stored.add_done_callback(_consumed)
             self.store.flush()  # the batch is complete: the writer can start on it now
             self._committed(landed)
 
@@ -136,6 +139,11 @@ class Intake:
             self.bank.mark_committed(result.signature)
             self.hub.publish_tx(result, "confirmed")
             _resolve(future, result)
+
+
+def _consumed(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: the failure is the store's to report, not a lost exception
 
 
 def _resolve(future: asyncio.Future, value: object) -> None:
