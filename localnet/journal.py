@@ -1,5 +1,5 @@
-"""The ledger's journal: every write is appended here, in the server's process, before the
-server acts on it, and only then handed to the writer process (writer.py) for SQLite.
+"""The ledger's journal: every write is appended here, in the server's process, before
+anyone is answered for it, and only then handed to the writer process (writer.py) for SQLite.
 
 Why: the commit point of a transaction used to be the writer's acknowledgement (a pipe hop to
 another process, its SQLite inserts and an fsync): 3 ms on the path of every sendTransaction,
