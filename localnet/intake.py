@@ -42,10 +42,11 @@ log = logging.getLogger("crowdcompute.localnet.intake")
 
 
 class _Entry:
-    __slots__ = ("tx", "raw", "signature", "verified", "preflight", "future")
+    __slots__ = ("tx", "raw", "signature", "verdict", "preflight", "future")
 
-    def __init__(self, tx: VersionedTransaction, raw: bytes | None, signature: str, verified: bool, preflight: Preflight | None, future: asyncio.Future) -> None:
-        self.tx, self.raw, self.signature, self.verified, self.preflight, self.future = tx, raw, signature, verified, preflight, future
+    def __init__(self, tx: VersionedTransaction, raw: bytes | None, signature: str, verdict: bool | None, preflight: Preflight | None, future: asyncio.Future) -> None:
+        # verdict: whether its signatures verify, when known (None: the verifier checks them)
+        self.tx, self.raw, self.signature, self.verdict, self.preflight, self.future = tx, raw, signature, verdict, preflight, future
 
 
 class _Batch:
@@ -64,23 +65,25 @@ class Intake:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def execute(self, tx: VersionedTransaction, signature: str, *, verified: bool = False, preflight: Preflight | None = None,
-                raw: bytes | None = None) -> asyncio.Future:
+                raw: bytes | None = None, verdict: bool | None = None) -> asyncio.Future:
         """A future of `tx`'s ProcessResult (see the module doc). `preflight(verified)` runs
         at the transaction's turn, right before it executes; what it raises is the future's
-        outcome instead, and the transaction does not execute."""
+        outcome instead, and the transaction does not execute. `verified`: signed here, not
+        checked; `verdict`: checked already (the native front end checks on its own
+        threads), with this outcome."""
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
         future = self._loop.create_future()
         if not self._open:
             self._loop.call_soon(self._close_batch)
-        self._open.append(_Entry(tx, raw, signature, verified, preflight, future))
+        self._open.append(_Entry(tx, raw, signature, True if verified else verdict, preflight, future))
         return future
 
     def _close_batch(self) -> None:
         batch = _Batch(self._open)
         self._open = []
         self._queue.append(batch)
-        unchecked = [entry for entry in batch.entries if not entry.verified]
+        unchecked = [entry for entry in batch.entries if entry.verdict is None]
         if unchecked:
             # Sent at once, even while the verifier checks an earlier batch: it then finds
             # this one waiting (pipe or queue) instead of going to sleep and being woken for it.
@@ -99,7 +102,7 @@ class Intake:
         write = Write()
         landed: list[tuple[asyncio.Future, ProcessResult]] = []
         for entry in batch.entries:
-            verified = entry.verified or next(verdicts)
+            verified = next(verdicts) if entry.verdict is None else entry.verdict
             if failed is not None:  # refused before execution: the server is stopping
                 _fail(entry.future, failed)
                 continue

@@ -44,7 +44,7 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from .fees import compute_budget
-from .bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, TxRecord, err_json, is_mint, is_token_account
+from .bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, ProcessResult, TxRecord, err_json, is_mint, is_token_account
 from .message_keys import is_writable
 from .nonce import durable_nonce_valid
 from .sigverify import verify as verify_signatures
@@ -185,6 +185,12 @@ def _decode_wire_tx(data: Any, encoding: str) -> tuple[VersionedTransaction, byt
             raise invalid_params(f"Invalid params: unsupported encoding: {encoding}. Supported encodings: base58, base64")
     except (ValueError, binascii.Error):
         raise invalid_params(f"invalid {encoding} encoding") from None
+    return tx_from_wire(raw), raw
+
+
+def tx_from_wire(raw: bytes) -> VersionedTransaction:
+    """A sendTransaction's transaction from its decoded bytes (the native front end decodes
+    base58/base64 itself, then calls this)."""
     try:
         tx = VersionedTransaction.from_bytes(raw)
         tx.sanitize()
@@ -192,7 +198,7 @@ def _decode_wire_tx(data: Any, encoding: str) -> tuple[VersionedTransaction, byt
         raise invalid_params(f"failed to deserialize solana_transaction::versioned::VersionedTransaction: {exc}") from None
     if len(tx.signatures) == 0:
         raise invalid_params("invalid transaction: no signatures")
-    return tx, raw
+    return tx
 
 
 _ERR_TEXT = {
@@ -492,15 +498,31 @@ async def send_transaction(ctx: Ctx, params) -> Any:
     data, config = _params(params, 1, 2)
     config = _config(config)
     tx, raw = _decode_wire_tx(data, config.get("encoding") or "base58")
+    signature, future = start_send(ctx, tx, raw, config)
+    if future is None:
+        return signature
+    return send_outcome(await future, signature, bool(config.get("skipPreflight")))
+
+
+def start_send(ctx: Ctx, tx: VersionedTransaction, raw: bytes, config: dict, *, verdict: bool | None = None,
+               signature: str | None = None) -> tuple[str, Any]:
+    """sendTransaction up to its execution: (signature, a future of its ProcessResult), or
+    (signature, None) when the answer is the signature already. `verdict`: whether its
+    signatures verify, and `signature` (base58), when the native front end found them
+    (front.py's fast path)."""
     _healthy(ctx)
-    signature = str(tx.signatures[0])
+    signature = signature or str(tx.signatures[0])
     skip_preflight = bool(config.get("skipPreflight"))
     if skip_preflight and ctx.bank.seen(signature):
-        return signature
+        return signature, None
     # The signatures are checked on the way in (intake.py), with the others of this loop
     # turn; the preflight runs right before execution, so a batch's sends see each other.
     preflight = None if skip_preflight else _preflight(ctx, tx, signature, config)
-    result = await ctx.net.execute(tx, signature, preflight=preflight, raw=raw)
+    return signature, ctx.net.execute(tx, signature, preflight=preflight, raw=raw, verdict=verdict)
+
+
+def send_outcome(result: ProcessResult, signature: str, skip_preflight: bool) -> str:
+    """sendTransaction's answer once its transaction ran: the signature, or the RpcError."""
     if result.record is None:
         if result.err is not None and err_json(result.err) == "AlreadyProcessed" and skip_preflight:
             return signature
@@ -973,25 +995,30 @@ async def _one(ctx: Ctx, req: Any) -> dict:
         return _error(rid, {"code": -32601, "message": "Method not found"})
     try:
         result = await fn(ctx, req.get("params"))
-    except RpcError as exc:
-        return _error(rid, exc.to_json())
-    except StoreFailed as exc:  # the writer died while this request waited for its commit
-        return _error(rid, {"code": -32005, "message": f"Node is unhealthy: {exc}", "data": {}})
-    except Exception:  # noqa: BLE001 - never crash on a request
-        log.exception("internal error in %s", req["method"])
-        return _error(rid, {"code": -32603, "message": "Internal error"})
+    except Exception as exc:  # noqa: BLE001 - never crash on a request
+        return error_reply(rid, exc, req["method"])
     return {"jsonrpc": "2.0", "result": result, "id": rid}
+
+
+def error_reply(rid: Any, exc: Exception, method_name: str) -> dict:
+    """The JSON-RPC error answering a request whose handler raised `exc`."""
+    if isinstance(exc, RpcError):
+        return _error(rid, exc.to_json())
+    if isinstance(exc, StoreFailed):  # the writer died while this request waited for its commit
+        return _error(rid, {"code": -32005, "message": f"Node is unhealthy: {exc}", "data": {}})
+    log.error("internal error in %s", method_name, exc_info=exc)
+    return _error(rid, {"code": -32603, "message": "Internal error"})
 
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode  # made once: json.dumps with options builds one per call
 
 
-def _dumps(payload: Any) -> bytes:
+def dumps(payload: Any) -> bytes:
     return _encode(payload).encode()
 
 
 def error_body(message: str) -> bytes:
-    return _dumps(_error(None, {"code": -32600, "message": f"Invalid request: {message}"}))
+    return dumps(_error(None, {"code": -32600, "message": f"Invalid request: {message}"}))
 
 
 class RpcHandler:
@@ -1006,14 +1033,14 @@ class RpcHandler:
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
-            return 200, _dumps(_error(None, {"code": -32700, "message": "Parse error"}))
+            return 200, dumps(_error(None, {"code": -32700, "message": "Parse error"}))
         if isinstance(payload, list):
             if not payload:
-                return 200, _dumps(_error(None, {"code": -32600, "message": "Invalid request"}))
+                return 200, dumps(_error(None, {"code": -32600, "message": "Invalid request"}))
             if len(payload) > MAX_BATCH:
-                return 200, _dumps(_error(None, {"code": -32600, "message": f"Invalid request: batch larger than {MAX_BATCH}"}))
+                return 200, dumps(_error(None, {"code": -32600, "message": f"Invalid request: batch larger than {MAX_BATCH}"}))
             # Concurrently: each request runs up to its first wait in order (transactions
             # execute in the batch's order), and the sends of a batch share commits
             # instead of waiting for one fsync each.
-            return 200, _dumps(list(await asyncio.gather(*(_one(self.ctx, req) for req in payload))))
-        return 200, _dumps(await _one(self.ctx, payload))
+            return 200, dumps(list(await asyncio.gather(*(_one(self.ctx, req) for req in payload))))
+        return 200, dumps(await _one(self.ctx, payload))

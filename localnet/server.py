@@ -84,9 +84,11 @@ def _check_is_ledger(folder: Path) -> None:
 
 class Localnet:
     def __init__(self, ledger: Path | None = None, *, programs: dict[Pubkey, Path] | None = None, slot_ms: int = 400, reset: bool = False,
-                 finality_lag: int | None = FINALITY_LAG) -> None:
+                 finality_lag: int | None = FINALITY_LAG, frontend: str | None = None) -> None:
         """`finality_lag`: slots between the confirmed slot and the root (None: finalize
-        immediately, the root is the confirmed slot)."""
+        immediately, the root is the confirmed slot). `frontend`: what serves JSON-RPC,
+        "native" (front.py, where the native module is built) or "python" (http.py); None:
+        CROWDCOMPUTE_LOCALNET_FRONTEND, else native where built."""
         self.ledger = Path(ledger) if ledger else default_ledger()
         if reset and self.ledger.exists():
             _check_is_ledger(self.ledger)
@@ -96,6 +98,7 @@ class Localnet:
         self.slot_ms = slot_ms
         self.store = Store(self.ledger)
         self.finality_lag = finality_lag
+        self.frontend = frontend
         try:
             self.bank = self._open()
         except BaseException:
@@ -161,12 +164,18 @@ class Localnet:
 
     # -- serving -------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 8899) -> None:
+        from .front import NativeFront, native_frontend
         from .http import serve_http
         from .rpc import MAX_BODY, RpcHandler, error_body
 
         self.address = (host, port)
         await self.start_store()
-        self._http = await serve_http(RpcHandler(self), host, port, max_body=MAX_BODY, error_body=error_body)
+        # The native front end (front.py) where it is built; else the asyncio server.
+        frontend = native_frontend(self.frontend)
+        if frontend is not None:
+            self._http = NativeFront(self, frontend, host, port)
+        else:
+            self._http = await serve_http(RpcHandler(self), host, port, max_body=MAX_BODY, error_body=error_body)
         self._ws = await serve_pubsub(self.hub, host, port + 1)
         self._timer = asyncio.ensure_future(self._slots())
         self._rooted = asyncio.Queue()
@@ -261,13 +270,14 @@ class Localnet:
 
     # -- transactions --------------------------------------------------------------------
     def execute(self, tx: VersionedTransaction, signature: str | None = None, *, verified: bool = False,
-                preflight: Callable[[bool], None] | None = None, raw: bytes | None = None) -> Awaitable[ProcessResult]:
+                preflight: Callable[[bool], None] | None = None, raw: bytes | None = None, verdict: bool | None = None) -> Awaitable[ProcessResult]:
         """Processes `tx` (intake.py: in arrival order; its signatures checked on the verifier
         process unless `verified`; `preflight(verified)` right before, which may raise the
         error to answer instead); when it landed, the result comes only after its durable
-        commit. `raw`: its wire bytes as received, if known. A future, not a coroutine: one
-        frame fewer to resume on the hot path."""
-        return self.intake.execute(tx, signature or str(tx.signatures[0]), verified=verified, preflight=preflight, raw=raw)
+        commit. `raw`: its wire bytes as received, if known; `verdict`: whether its signatures
+        verify, when the native front end checked them already. A future, not a coroutine:
+        one frame fewer to resume on the hot path."""
+        return self.intake.execute(tx, signature or str(tx.signatures[0]), verified=verified, preflight=preflight, raw=raw, verdict=verdict)
 
     async def run_instructions(self, instructions: list, signers: list[Keypair]) -> ProcessResult:
         """Signs `instructions` with the faucet (fee payer) and `signers`, and executes them

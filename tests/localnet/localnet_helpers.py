@@ -66,13 +66,13 @@ def rpc(url: str, method: str, params: object = None, *, raw: bytes | None = Non
 class ThreadServer:
     """A Localnet in a background thread with its own event loop."""
 
-    def __init__(self, ledger: Path, slot_ms: int, *, finality_lag: int | None = FINALITY_LAG) -> None:
+    def __init__(self, ledger: Path, slot_ms: int, *, finality_lag: int | None = FINALITY_LAG, frontend: str | None = None) -> None:
         self.port = free_port_pair()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port + 1}"
         self.ready = threading.Event()
         self.loop = asyncio.new_event_loop()
-        self.net = Localnet(ledger, slot_ms=slot_ms, finality_lag=finality_lag)
+        self.net = Localnet(ledger, slot_ms=slot_ms, finality_lag=finality_lag, frontend=frontend)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
         assert self.ready.wait(10), "server did not start"

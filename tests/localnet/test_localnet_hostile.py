@@ -16,7 +16,21 @@ from solders.message import Message
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
-from .localnet_helpers import RENT_EXEMPT_0, funded, rpc, send
+import pytest
+
+from crowdcompute.localnet.front import native_frontend
+
+from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, funded, rpc, send
+
+
+@pytest.fixture(scope="module", params=["native", "python"])
+def front_server(request, tmp_path_factory):
+    """A server per JSON-RPC front end: the native one (front.py) and http.py."""
+    if request.param == "native" and native_frontend() is None:
+        pytest.skip("the native module is not built (scripts/build-native.sh)")
+    srv = ThreadServer(tmp_path_factory.mktemp(f"hostile-{request.param}"), slot_ms=100, finality_lag=None, frontend=request.param)
+    yield srv
+    srv.stop()
 
 
 def raw_http(port: int, data: bytes, *, read: bool = True, timeout: float = 5) -> bytes:
@@ -38,7 +52,8 @@ def raw_http(port: int, data: bytes, *, read: bool = True, timeout: float = 5) -
         return out
 
 
-def test_malformed_http(server):
+def test_malformed_http(front_server):
+    server = front_server
     port = server.port
     assert raw_http(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 405")
     assert b"ok" in raw_http(port, b"GET /health HTTP/1.1\r\nConnection: close\r\n\r\n")
@@ -66,7 +81,9 @@ def test_malformed_http(server):
         assert data.count(b"HTTP/1.1 200") == 2
 
 
-def test_rude_clients_disturb_no_one(server, client):
+def test_rude_clients_disturb_no_one(front_server):
+    server = front_server
+    client = Client(server.url, commitment=Confirmed, timeout=20)
     port = server.port
     payer = funded(client)
     to = Keypair().pubkey()

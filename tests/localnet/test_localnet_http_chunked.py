@@ -1,6 +1,7 @@
 """Chunked request bodies (RFC 9112 section 7.1) against a real server, over raw sockets:
 decoded and answered like Content-Length bodies, keep-alive kept, and bad framing, oversized
-bodies and hang-ups refused or dropped without disturbing anyone else."""
+bodies and hang-ups refused or dropped without disturbing anyone else. Against both JSON-RPC
+front ends (the native one and http.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,23 @@ import json
 import socket
 import time
 
+import pytest
+
+from crowdcompute.localnet.front import native_frontend
 from crowdcompute.localnet.rpc import MAX_BODY, VERSION
 
-from .localnet_helpers import rpc
+from .localnet_helpers import ThreadServer, rpc
+
+
+@pytest.fixture(scope="module", params=["native", "python"])
+def server(request, tmp_path_factory):
+    """Each test runs against both JSON-RPC front ends: the native one (front.py) and the
+    asyncio one (http.py, where the native module is not built)."""
+    if request.param == "native" and native_frontend() is None:
+        pytest.skip("the native module is not built (scripts/build-native.sh)")
+    srv = ThreadServer(tmp_path_factory.mktemp(f"http-{request.param}"), slot_ms=100, finality_lag=None, frontend=request.param)
+    yield srv
+    srv.stop()
 
 HEALTH = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getHealth"}).encode()
 GET_VERSION = json.dumps({"jsonrpc": "2.0", "id": 2, "method": "getVersion"}).encode()

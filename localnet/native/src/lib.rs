@@ -1,5 +1,7 @@
 //! crowdcompute.localnet._native: the localnet's signature check of whole batches of wire
-//! transactions, with the GIL released (localnet/verifier.py runs it on a thread of its own).
+//! transactions, with the GIL released (localnet/verifier.py runs it on a thread of its own),
+//! and the JSON-RPC port's native front end (front.rs: HTTP, sendTransaction's decoding and
+//! signature check on threads that never hold the GIL).
 //!
 //! The verdict of a transaction is the one localnet/sigverify.py gives with solders (which
 //! uses ed25519-dalek 1's `verify_strict`): as many signatures as the header requires, and
@@ -12,6 +14,9 @@
 //! would also take a non-canonical encoding of R (y >= p); such a y is below 19, and signing
 //! with that R needs its discrete logarithm, so no such signature can be made.
 
+mod fast_send;
+mod front;
+mod http;
 mod wire;
 
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -60,5 +65,6 @@ fn verify_batch<'py>(py: Python<'py>, raws: Vec<Bound<'py, PyBytes>>) -> Bound<'
 
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
-    module.add_function(wrap_pyfunction!(verify_batch, module)?)
+    module.add_function(wrap_pyfunction!(verify_batch, module)?)?;
+    module.add_class::<front::Frontend>()
 }
