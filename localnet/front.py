@@ -24,6 +24,7 @@ import logging
 import os
 from typing import Any
 
+from .intake import Then
 from .rpc import MAX_BODY, RpcHandler, dumps, error_reply, send_outcome, start_send, tx_from_wire
 
 __all__ = ["NativeFront", "native_frontend"]
@@ -94,22 +95,24 @@ class NativeFront:
         try:
             tx = tx_from_wire(raw)
             settings = _SKIP if skip else (json.loads(config) if config else {})
-            signature, future = start_send(self.ctx, tx, raw, settings, verdict=verified, signature=signature)
+            then = Then(lambda result, error: self._sent(token, rid, skip, result, error))
+            signature, pending = start_send(self.ctx, tx, raw, settings, verdict=verified, signature=signature, then=then)
         except Exception as exc:  # noqa: BLE001 - answered as rpc.py answers it
             self._error(token, rid, exc)
             return
-        if future is None:
+        if pending is None:  # answered already (a repeat, skipping preflight)
             self._signature(token, rid, signature)
-            return
-        future.add_done_callback(lambda done: self._sent(token, rid, signature, skip, done))
 
-    def _sent(self, token: int, rid: bytes, signature: str, skip: bool, done: asyncio.Future) -> None:
+    def _sent(self, token: int, rid: bytes, skip: bool, result, error: BaseException | None) -> None:
+        """The transaction ran (result), or the intake failed it (error): the answer."""
         try:
-            send_outcome(done.result(), signature, skip)
-        except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - answered as rpc.py answers it
+            if error is not None:
+                raise error
+            send_outcome(result, result.signature, skip)
+        except Exception as exc:  # noqa: BLE001 - answered as rpc.py answers it
             self._error(token, rid, exc)
             return
-        self._signature(token, rid, signature)
+        self._signature(token, rid, result.signature)
 
     def _signature(self, token: int, rid: bytes, signature: str) -> None:
         # What rpc.dumps writes for {"jsonrpc": "2.0", "result": signature, "id": id}: the

@@ -34,17 +34,44 @@ from .pubsub import Hub
 from .store import Store, Write
 from .verifier import Verifier
 
-__all__ = ["Intake", "Preflight"]
+__all__ = ["Intake", "Preflight", "Then"]
 
 Preflight = Callable[[bool], None]  # given whether the signatures verified; raises to refuse
 
 log = logging.getLogger("crowdcompute.localnet.intake")
 
 
+class Then:
+    """What `execute(..., then=fn)` resolves instead of a future: `fn(result, error)` is
+    called at once, in the loop turn that settles the transaction (no future, no callback
+    scheduled, no extra turn: the native front end's path, front.py)."""
+
+    __slots__ = ("fn", "settled")
+
+    def __init__(self, fn: Callable[[ProcessResult | None, BaseException | None], None]) -> None:
+        self.fn, self.settled = fn, False
+
+    def done(self) -> bool:
+        return self.settled
+
+    def set_result(self, result: ProcessResult) -> None:
+        self._settle(result, None)
+
+    def set_exception(self, error: BaseException) -> None:
+        self._settle(None, error)
+
+    def _settle(self, result: ProcessResult | None, error: BaseException | None) -> None:
+        self.settled = True
+        try:
+            self.fn(result, error)
+        except Exception:  # noqa: BLE001 - one caller's failure must not stop the batch's others
+            log.exception("a transaction's answer failed")
+
+
 class _Entry:
     __slots__ = ("tx", "raw", "signature", "verdict", "preflight", "future")
 
-    def __init__(self, tx: VersionedTransaction, raw: bytes | None, signature: str, verdict: bool | None, preflight: Preflight | None, future: asyncio.Future) -> None:
+    def __init__(self, tx: VersionedTransaction, raw: bytes | None, signature: str, verdict: bool | None, preflight: Preflight | None, future: asyncio.Future | Then) -> None:
         # verdict: whether its signatures verify, when known (None: the verifier checks them)
         self.tx, self.raw, self.signature, self.verdict, self.preflight, self.future = tx, raw, signature, verdict, preflight, future
 
@@ -65,19 +92,20 @@ class Intake:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def execute(self, tx: VersionedTransaction, signature: str, *, verified: bool = False, preflight: Preflight | None = None,
-                raw: bytes | None = None, verdict: bool | None = None) -> asyncio.Future:
+                raw: bytes | None = None, verdict: bool | None = None, then: Then | None = None) -> asyncio.Future | None:
         """A future of `tx`'s ProcessResult (see the module doc). `preflight(verified)` runs
         at the transaction's turn, right before it executes; what it raises is the future's
         outcome instead, and the transaction does not execute. `verified`: signed here, not
         checked; `verdict`: checked already (the native front end checks on its own
-        threads), with this outcome."""
+        threads), with this outcome. With `then`, that is settled instead of a future (None
+        is returned)."""
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
-        future = self._loop.create_future()
+        future = self._loop.create_future() if then is None else then
         if not self._open:
             self._loop.call_soon(self._close_batch)
         self._open.append(_Entry(tx, raw, signature, True if verified else verdict, preflight, future))
-        return future
+        return future if then is None else None
 
     def _close_batch(self) -> None:
         batch = _Batch(self._open)

@@ -505,10 +505,11 @@ async def send_transaction(ctx: Ctx, params) -> Any:
 
 
 def start_send(ctx: Ctx, tx: VersionedTransaction, raw: bytes, config: dict, *, verdict: bool | None = None,
-               signature: str | None = None) -> tuple[str, Any]:
+               signature: str | None = None, then: Any = None) -> tuple[str, Any]:
     """sendTransaction up to its execution: (signature, a future of its ProcessResult), or
     (signature, None) when the answer is the signature already. `verdict`: whether its
-    signatures verify, and `signature` (base58), when the native front end found them
+    signatures verify, and `signature` (base58), when the native front end found them;
+    `then` (intake.Then): settled instead of a future, and the second item is then True
     (front.py's fast path)."""
     _healthy(ctx)
     signature = signature or str(tx.signatures[0])
@@ -518,7 +519,8 @@ def start_send(ctx: Ctx, tx: VersionedTransaction, raw: bytes, config: dict, *, 
     # The signatures are checked on the way in (intake.py), with the others of this loop
     # turn; the preflight runs right before execution, so a batch's sends see each other.
     preflight = None if skip_preflight else _preflight(ctx, tx, signature, config)
-    return signature, ctx.net.execute(tx, signature, preflight=preflight, raw=raw, verdict=verdict)
+    future = ctx.net.execute(tx, signature, preflight=preflight, raw=raw, verdict=verdict, then=then)
+    return signature, True if then is not None else future
 
 
 def send_outcome(result: ProcessResult, signature: str, skip_preflight: bool) -> str:

@@ -38,7 +38,7 @@ from solders.transaction import Transaction, VersionedTransaction
 from .bank import RECORD_SLOTS, STATUS_SLOTS, Bank, Block, ProcessResult
 from .finality import FINALITY_LAG, Finality
 from .history import History
-from .intake import Intake
+from .intake import Intake, Then
 from .pubsub import Hub, serve_pubsub
 from .store import Store, StoreFailed, Write
 from .verifier import Verifier
@@ -270,14 +270,17 @@ class Localnet:
 
     # -- transactions --------------------------------------------------------------------
     def execute(self, tx: VersionedTransaction, signature: str | None = None, *, verified: bool = False,
-                preflight: Callable[[bool], None] | None = None, raw: bytes | None = None, verdict: bool | None = None) -> Awaitable[ProcessResult]:
+                preflight: Callable[[bool], None] | None = None, raw: bytes | None = None, verdict: bool | None = None,
+                then: Then | None = None) -> Awaitable[ProcessResult] | None:
         """Processes `tx` (intake.py: in arrival order; its signatures checked on the verifier
         process unless `verified`; `preflight(verified)` right before, which may raise the
         error to answer instead); when it landed, the result comes only after its durable
         commit. `raw`: its wire bytes as received, if known; `verdict`: whether its signatures
         verify, when the native front end checked them already. A future, not a coroutine:
-        one frame fewer to resume on the hot path."""
-        return self.intake.execute(tx, signature or str(tx.signatures[0]), verified=verified, preflight=preflight, raw=raw, verdict=verdict)
+        one frame fewer to resume on the hot path; or, with `then` (intake.Then), None, and
+        `then` is settled instead."""
+        return self.intake.execute(tx, signature or str(tx.signatures[0]), verified=verified, preflight=preflight, raw=raw, verdict=verdict,
+                                   then=then)
 
     async def run_instructions(self, instructions: list, signers: list[Keypair]) -> ProcessResult:
         """Signs `instructions` with the faucet (fee payer) and `signers`, and executes them

@@ -9,11 +9,11 @@ Starts `python -m crowdcompute.localnet` on free ports with a fresh ledger, then
                      (keep-alive connections, one request in flight on each); the server
                      answers after the transaction is durable (confirmed). As for the
                      baseline, transactions are signed before the clock starts.
-  server_cpu_ms_per_tx, writer_cpu_ms_per_tx, verifier_cpu_ms_per_tx, client_cpu_ms_per_tx
+  server_cpu_ms_per_tx, writer_cpu_ms_per_tx, threads_cpu_ms_per_tx, client_cpu_ms_per_tx
                      CPU per transaction of the server's event loop (its main thread), of
-                     its ledger writer process, of the signature check (the native check's
-                     thread, or the verifier process) and of this benchmark client, while
-                     sending
+                     its ledger writer process, of its other threads (the native front
+                     end's: HTTP, decoding and signature checks; the native check's) or
+                     its verifier process, and of this benchmark client, while sending
   confirm_p50/p99_ms send -> getSignatureStatuses reports `confirmed` (sequential sample)
   notify_p50_ms      confirmation (the acknowledged reply) -> the matching signatureSubscribe
                      notification at `confirmed`, for the same sample
@@ -26,8 +26,8 @@ Starts `python -m crowdcompute.localnet` on free ports with a fresh ledger, then
   light_cpu_ms_per_tx
                      for those runs (medians), CPU per transfer from the first send to the
                      poll that saw the last confirmation: {"main_thread", "writer",
-                     "verifier", "client"} ("verifier": the verifier process, or with the
-                     native check the server's threads other than its main one)
+                     "threads", "client"} ("threads": the server's threads other than
+                     its main one, or the verifier process)
   validator_tps, validator_unconfirmed, vs_validator, validator_cpu_ms_per_tx
                      the same light client against solana-test-validator when it is on PATH
                      (fresh ledger, default settings, stopped after each run: never both
@@ -42,7 +42,9 @@ Prints a table, then as its LAST line one JSON object with those keys and `ratio
 runs, and the JSON has only its keys.
 
 CROWDCOMPUTE_LOCALNET_VERIFIER=process in the environment makes the servers started here
-check signatures on the verifier process even where the native check is built.
+check signatures on the verifier process even where the native check is built;
+CROWDCOMPUTE_LOCALNET_FRONTEND=python serves JSON-RPC with http.py instead of the native
+front end (comparisons).
 """
 
 from __future__ import annotations
@@ -127,9 +129,10 @@ def helper_cpu_seconds(pid: int, module: str) -> float:
 WRITER, VERIFIER = "crowdcompute.localnet.writer", "crowdcompute.localnet.verifier"
 
 
-def verifier_cpu_seconds(pid: int) -> float:
-    """The signature check's CPU: a verifier process, or the server's threads other than
-    its event loop (the native check's thread; the ledger reader's, idle under these loads)."""
+def off_loop_cpu_seconds(pid: int) -> float:
+    """CPU off the event loop but for the writer: the server's threads other than its main
+    one (the native front end's, the native check's; the ledger reader's, idle under these
+    loads) and a verifier process if one runs."""
     return helper_cpu_seconds(pid, VERIFIER) + own_cpu_seconds(pid) - main_thread_cpu_seconds(pid)
 
 
@@ -216,7 +219,7 @@ async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progres
     starts (a segment is short enough for its blockhash to stay valid), so the figure is
     the server's, not the Python client's signing and JSON work. Returns transactions per
     second, and CPU milliseconds per transaction of the server's main process, of its
-    ledger writer and signature verifier processes and of this client."""
+    ledger writer, of its other threads (or verifier process) and of this client."""
     keys = [Keypair() for _ in range(clients)]
     recipient = Keypair()  # funded first: it stays rent-exempt as the small transfers arrive
     host, port = url.removeprefix("http://").split(":")
@@ -225,7 +228,7 @@ async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progres
         await fund(rpc, keys + [recipient])
         recipient = recipient.pubkey()
         connections = [await asyncio.open_connection(host, int(port)) for _ in range(clients)]
-        elapsed = server_cpu = writer_cpu = verifier_cpu = client_cpu = 0.0
+        elapsed = server_cpu = writer_cpu = threads_cpu = client_cpu = 0.0
         done = 0
         while done < count:
             take = min(segment, count - done)
@@ -243,22 +246,22 @@ async def rpc_phase(url: str, server_pid: int, count: int, clients: int, progres
                     await read_reply(reader)
 
             start, client_start = time.perf_counter(), time.process_time()
-            server_start, writer_start, verifier_start = main_thread_cpu_seconds(server_pid), helper_cpu_seconds(server_pid, WRITER), verifier_cpu_seconds(server_pid)
+            server_start, writer_start, threads_start = main_thread_cpu_seconds(server_pid), helper_cpu_seconds(server_pid, WRITER), off_loop_cpu_seconds(server_pid)
             await asyncio.gather(*(client(i) for i in range(clients)))
             took = time.perf_counter() - start
             elapsed += took
             server_segment = main_thread_cpu_seconds(server_pid) - server_start
             writer_segment = helper_cpu_seconds(server_pid, WRITER) - writer_start
-            verifier_segment = verifier_cpu_seconds(server_pid) - verifier_start
+            threads_segment = off_loop_cpu_seconds(server_pid) - threads_start
             server_cpu += server_segment
             writer_cpu += writer_segment
-            verifier_cpu += verifier_segment
+            threads_cpu += threads_segment
             client_cpu += time.process_time() - client_start
             done += take
-            progress(done, take / took, server_segment * 1000 / take, writer_segment * 1000 / take, verifier_segment * 1000 / take)
+            progress(done, take / took, server_segment * 1000 / take, writer_segment * 1000 / take, threads_segment * 1000 / take)
         for _, writer in connections:
             writer.close()
-        return count / elapsed, server_cpu * 1000 / count, writer_cpu * 1000 / count, verifier_cpu * 1000 / count, client_cpu * 1000 / count
+        return count / elapsed, server_cpu * 1000 / count, writer_cpu * 1000 / count, threads_cpu * 1000 / count, client_cpu * 1000 / count
 
 
 async def latency_phase(url: str, ws_url: str, samples: int) -> tuple[list[float], list[float]]:
@@ -310,7 +313,7 @@ async def wait_healthy(url: str, deadline: float) -> None:
 class LightRun:
     """One run of the light client: against which server, its result, and CPU milliseconds
     per transfer from the first send to the last poll (the localnet's main thread, writer
-    and verifier, or the validator's process; and the client's)."""
+    and other threads, or the validator's process; and the client's)."""
 
     server: str
     result: bench_light_client.LightResult
@@ -369,8 +372,8 @@ def localnet_run(count: int) -> LightRun:
             return light_run("localnet", port, count, {
                 "main_thread": lambda: main_thread_cpu_seconds(server.pid),
                 "writer": lambda: helper_cpu_seconds(server.pid, WRITER),
-                # the verifier process, or the native check's thread (the only other thread)
-                "verifier": lambda: verifier_cpu_seconds(server.pid),
+                # the verifier process, or the server's other threads (the front end's, the check's)
+                "threads": lambda: off_loop_cpu_seconds(server.pid),
             })
         finally:
             server.terminate()
@@ -466,8 +469,8 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"startup {startup:.3f} s; in-process baseline ({args.inproc:,} transfers)...")
             before = inproc_tps(args.inproc, args.clients)
             console.print(f"RPC: {args.transactions:,} transfers from {args.clients} clients...")
-            rpc, server_ms, writer_ms, verifier_ms, client_ms = asyncio.run(rpc_phase(url, server.pid, args.transactions, args.clients, lambda i, rate, server_ms, writer_ms, verifier_ms: console.print(
-                f"  {i:,} sent ({rate:,.0f}/s; CPU a transaction: server {server_ms:.3f} ms, writer {writer_ms:.3f} ms, verifier {verifier_ms:.3f} ms)"), args.batch))
+            rpc, server_ms, writer_ms, threads_ms, client_ms = asyncio.run(rpc_phase(url, server.pid, args.transactions, args.clients, lambda i, rate, server_ms, writer_ms, threads_ms: console.print(
+                f"  {i:,} sent ({rate:,.0f}/s; CPU a transaction: server {server_ms:.3f} ms, writer {writer_ms:.3f} ms, threads {threads_ms:.3f} ms)"), args.batch))
             # The baseline again, after: this shared host's speed drifts over minutes, and the
             # ratio should compare the RPC phase with the host as it was around it.
             after = inproc_tps(args.inproc, args.clients)
@@ -486,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratio": round(rpc / baseline, 3),
         "server_cpu_ms_per_tx": round(server_ms, 3),
         "writer_cpu_ms_per_tx": round(writer_ms, 3),
-        "verifier_cpu_ms_per_tx": round(verifier_ms, 3),
+        "threads_cpu_ms_per_tx": round(threads_ms, 3),
         "client_cpu_ms_per_tx": round(client_ms, 3),
         "confirm_p50_ms": round(statistics.median(confirm), 2),
         "confirm_p99_ms": round(percentile(confirm, 0.99), 2),
