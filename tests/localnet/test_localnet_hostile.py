@@ -133,3 +133,18 @@ def test_parallel_senders(server):
     assert all(s is not None and s.err is None for s in statuses)
     assert client.get_balance(to).value == 8 * sum(amounts)
     assert len(client.get_signatures_for_address(to).value) == 40
+
+
+def test_half_closed_client_gets_its_answer_then_eof(front_server):
+    """A client that sends keep-alive requests and then shuts its side (SHUT_WR) gets every
+    answer, then the end of the stream: the server notices the close that came with the
+    data (no 60 s idle wait)."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 9, "method": "getHealth"}).encode()
+    request = b"POST / HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    with socket.create_connection(("127.0.0.1", front_server.port), timeout=5) as s:
+        s.sendall(request * 2)
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := s.recv(65536):  # a timeout here fails the test
+            data += chunk
+    assert data.count(b"HTTP/1.1 200") == 2 and data.count(b'"id":9') == 2
