@@ -578,7 +578,10 @@ class Bank:
         if not self._take_priority_fee(keys[0], pre_accounts[0], budget):
             return ProcessResult(signature, _fieldless("InsufficientFundsForFee"), [], 0)
         result = self._send(tx, keys, writable, pre_accounts)
-        post_accounts = [self.svm.get_account(k) for k in keys]
+        # Only writable accounts can change (the runtime refuses any other change): the
+        # others are read once.
+        writable_set = set(writable)
+        post_accounts = [self.svm.get_account(k) if k in writable_set else a for k, a in zip(keys, pre_accounts)]
         post = [a.lamports if a is not None else 0 for a in post_accounts]
         meta = result.meta() if isinstance(result, FailedTransactionMetadata) else result
         logs = list(meta.logs())
@@ -602,12 +605,12 @@ class Bank:
             if undeployed is not None:
                 err, logs = _unsupported_program(undeployed), undeployed_logs(logs, undeployed)
             else:
-                violation = self.rent.first_violation(keys, set(writable), pre_accounts, post_accounts)
+                violation = self.rent.first_violation(keys, writable_set, pre_accounts, post_accounts)
                 if violation is not None:
                     err = TransactionErrorInsufficientFundsForRent(violation)
             if err is not None:
                 # As a validator: the transaction fails, its changes are undone, it pays its fee.
-                self._undo(keys, set(writable), pre_accounts)
+                self._undo(keys, writable_set, pre_accounts)
                 self.svm.set_account(keys[0], _with_lamports(pre_accounts[0], pre_accounts[0].lamports - budget.fee))
                 if nonced:
                     advance_after_failure(self.svm, message)
@@ -671,8 +674,8 @@ class Bank:
         recompiles such a program when it stores the transaction's accounts, in an order of
         its own, and panics when the program data is gone at that moment (a closed program).
         Such a transaction is simulated, and its accounts stored here in a safe order."""
-        by_key = dict(zip(keys, pre_accounts))
-        if not any((a := by_key.get(k)) is not None and a.executable and a.owner == LOADER_V3 for k in writable):
+        writable_set = set(writable)
+        if not any(a is not None and a.executable and k in writable_set and a.owner == LOADER_V3 for k, a in zip(keys, pre_accounts)):
             return self.svm.send_transaction(tx)
         simulated = self.svm.simulate_transaction(tx)
         if isinstance(simulated, FailedTransactionMetadata):
