@@ -573,7 +573,7 @@ class Bank:
         pre_accounts = [self.svm.get_account(k) for k in keys]
         pre = [a.lamports if a is not None else 0 for a in pre_accounts]
         pre_tokens = self._token_balances(keys, pre_accounts)
-        budget = compute_budget(message)
+        budget = compute_budget(message, keys)  # static keys first: a sanitized message's program ids index them
         priority = budget.priority_fee
         if not self._take_priority_fee(keys[0], pre_accounts[0], budget):
             return ProcessResult(signature, _fieldless("InsufficientFundsForFee"), [], 0)

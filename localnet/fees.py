@@ -61,10 +61,13 @@ class ComputeBudget:
         return LAMPORTS_PER_SIGNATURE * self.signatures + self.priority_fee
 
 
-def compute_budget(message: Message | MessageV0) -> ComputeBudget:
+def compute_budget(message: Message | MessageV0, keys: list[Pubkey] | None = None) -> ComputeBudget:
     """The message's ComputeBudget instructions read as a validator reads them (a malformed
-    or repeated one makes the transaction fail in execution; it is read as absent here)."""
-    keys = message.account_keys
+    or repeated one makes the transaction fail in execution; it is read as absent here).
+    `keys`: the message's static account keys, when the caller has them (each read of
+    `message.account_keys` builds them anew)."""
+    if keys is None:
+        keys = message.account_keys
     limit = price = None
     default_limit = 0
     for ix in message.instructions:

@@ -43,13 +43,20 @@ class RentRules:
 
     def first_violation(self, keys: list[Pubkey], writable: set[Pubkey], pre: list, post: list) -> int | None:
         """The index of the first writable account left in a rent state it may not reach."""
+        minimum = self._minimum
         for index, (key, before, after) in enumerate(zip(keys, pre, post)):
-            if key not in writable or key == INCINERATOR:
+            # Inlined `_paying(after)` (this runs for every transaction): most accounts end
+            # uninitialized or rent-exempt, and are done here.
+            if after is None or key not in writable:
                 continue
-            paying = self._paying(after)
-            if paying is None:
+            lamports = after.lamports
+            if lamports == 0:
+                continue
+            size = len(after.data)
+            least = minimum.get(size)
+            if lamports >= (least if least is not None else self.minimum(size)) or key == INCINERATOR:
                 continue
             was = self._paying(before)
-            if was is None or was[0] != paying[0] or paying[1] > was[1]:
+            if was is None or was[0] != size or lamports > was[1]:
                 return index
         return None
