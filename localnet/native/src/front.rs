@@ -451,6 +451,10 @@ impl Server {
             None => Item::Rpc(token, body),
         };
         self.handed.push(item);
+        // At once, not at the end of the turn: the loop starts on it while this thread reads
+        // and checks the next ones (handing over a turn's requests together made them move
+        // as one convoy through the check, the loop and the answers: 10% fewer a second).
+        self.hand_over();
     }
 
     /// Queues this turn's requests for the event loop, waking it when its queue was empty
