@@ -90,7 +90,9 @@ pub fn recognize(body: &[u8]) -> Option<Send> {
             return None;
         }
         use base64::Engine;
-        base64::engine::general_purpose::STANDARD.decode(&data).ok()?
+        base64::engine::general_purpose::STANDARD
+            .decode(&data)
+            .ok()?
     } else {
         if data.len() > MAX_BASE58 {
             return None;
@@ -98,8 +100,17 @@ pub fn recognize(body: &[u8]) -> Option<Send> {
         bs58::decode(&data).into_vec().ok()?
     };
     let verified = crate::verify_wire(&raw);
-    let signature = crate::wire::parse(&raw).and_then(|tx| tx.signatures.get(..64)).map(|first| bs58::encode(first).into_string());
-    Some(Send { id, raw, signature, verified, skip_preflight, config })
+    let signature = crate::wire::parse(&raw)
+        .and_then(|tx| tx.signatures.get(..64))
+        .map(|first| bs58::encode(first).into_string());
+    Some(Send {
+        id,
+        raw,
+        signature,
+        verified,
+        skip_preflight,
+        config,
+    })
 }
 
 /// Whether Python's json module would write this id back as the same text: null, an
@@ -110,7 +121,9 @@ fn echoes_as_is(id: &str) -> bool {
         return true;
     }
     if let Some(inner) = id.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-        return inner.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+        return inner
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
     }
     let digits = id.strip_prefix('-').unwrap_or(id);
     !digits.is_empty()

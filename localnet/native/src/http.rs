@@ -48,9 +48,16 @@ pub enum Head {
     /// A 405 with an error body, keeping the connection (GET of another path).
     Refuse405(bool),
     /// A POST with a Content-Length body.
-    Body { length: u64, keep_alive: bool, expects_continue: bool },
+    Body {
+        length: u64,
+        keep_alive: bool,
+        expects_continue: bool,
+    },
     /// A POST with a chunked body.
-    Chunked { keep_alive: bool, expects_continue: bool },
+    Chunked {
+        keep_alive: bool,
+        expects_continue: bool,
+    },
 }
 
 /// A request refused: the status and message of its error body; the connection closes.
@@ -90,17 +97,33 @@ pub fn parse_head(head: &[u8]) -> Result<Head, Refusal> {
     }
     let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
     let connection = header("connection").unwrap_or("").to_ascii_lowercase();
-    let keep_alive = if version == "HTTP/1.1" { !connection.contains("close") } else { connection.contains("keep-alive") };
+    let keep_alive = if version == "HTTP/1.1" {
+        !connection.contains("close")
+    } else {
+        connection.contains("keep-alive")
+    };
     let expects_continue = header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
     match verb {
-        "OPTIONS" => return Ok(Head::Answer(204, Vec::new(), "application/json", keep_alive)),
-        "GET" if path.split('?').next() == Some("/health") => return Ok(Head::Answer(200, b"ok".to_vec(), "text/plain", keep_alive)),
+        "OPTIONS" => {
+            return Ok(Head::Answer(
+                204,
+                Vec::new(),
+                "application/json",
+                keep_alive,
+            ))
+        }
+        "GET" if path.split('?').next() == Some("/health") => {
+            return Ok(Head::Answer(200, b"ok".to_vec(), "text/plain", keep_alive))
+        }
         "GET" => return Ok(Head::Refuse405(keep_alive)),
         "POST" => {}
         _ => return Err(refuse(405, "use POST")),
     }
     if let Some(coding) = header("transfer-encoding") {
-        let codings: Vec<String> = coding.split(',').map(|c| trim(c).to_ascii_lowercase()).collect();
+        let codings: Vec<String> = coding
+            .split(',')
+            .map(|c| trim(c).to_ascii_lowercase())
+            .collect();
         // RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0, or a last coding other than
         // chunked, leaves the body without a knowable framing.
         if version != "HTTP/1.1" || codings.last().map(String::as_str) != Some("chunked") {
@@ -112,7 +135,10 @@ pub fn parse_head(head: &[u8]) -> Result<Head, Refusal> {
         // RFC 9112 section 6.3: with Content-Length too, chunked wins and the connection
         // closes after the answer (it may be a smuggling attempt).
         let keep_alive = keep_alive && header("content-length").is_none();
-        return Ok(Head::Chunked { keep_alive, expects_continue });
+        return Ok(Head::Chunked {
+            keep_alive,
+            expects_continue,
+        });
     }
     let Some(length) = header("content-length") else {
         return Err(refuse(411, "Content-Length required"));
@@ -120,7 +146,11 @@ pub fn parse_head(head: &[u8]) -> Result<Head, Refusal> {
     if length.is_empty() || !length.bytes().all(|b| b.is_ascii_digit()) {
         return Err(refuse(400, "bad Content-Length"));
     }
-    Ok(Head::Body { length: length.parse().unwrap_or(u64::MAX), keep_alive, expects_continue })
+    Ok(Head::Body {
+        length: length.parse().unwrap_or(u64::MAX),
+        keep_alive,
+        expects_continue,
+    })
 }
 
 /// Where a chunked body's decoding stands.
@@ -157,7 +187,14 @@ pub struct Chunked {
 
 impl Chunked {
     pub fn new(max_body: usize) -> Self {
-        Chunked { part: Part::SizeLine, body: Vec::new(), total: 0, limit: max_body, max_body, over: false }
+        Chunked {
+            part: Part::SizeLine,
+            body: Vec::new(),
+            total: 0,
+            limit: max_body,
+            max_body,
+            over: false,
+        }
     }
 
     fn bad(&self, message: &str) -> Chunks {
@@ -170,7 +207,11 @@ impl Chunked {
         let outcome = loop {
             match self.part {
                 Part::SizeLine | Part::Trailer(_) => {
-                    let limit = if matches!(self.part, Part::SizeLine) { MAX_CHUNK_LINE } else { MAX_HEAD };
+                    let limit = if matches!(self.part, Part::SizeLine) {
+                        MAX_CHUNK_LINE
+                    } else {
+                        MAX_HEAD
+                    };
                     let Some(end) = find(&input[at..], b"\r\n", limit + 2) else {
                         if input.len() - at > limit + 1 {
                             break self.bad("line too long");
@@ -184,7 +225,9 @@ impl Chunked {
                     }
                     if let Part::Trailer(seen) = self.part {
                         if line.is_empty() {
-                            break Chunks::Done((!self.over).then(|| std::mem::take(&mut self.body)));
+                            break Chunks::Done(
+                                (!self.over).then(|| std::mem::take(&mut self.body)),
+                            );
                         }
                         let seen = seen + line.len() + 2;
                         if seen > MAX_HEAD {
@@ -197,7 +240,10 @@ impl Chunked {
                     if size.is_empty() || !size.iter().all(u8::is_ascii_hexdigit) {
                         break self.bad("bad chunk size");
                     }
-                    let size = std::str::from_utf8(size).ok().and_then(|s| usize::from_str_radix(s, 16).ok()).unwrap_or(usize::MAX);
+                    let size = std::str::from_utf8(size)
+                        .ok()
+                        .and_then(|s| usize::from_str_radix(s, 16).ok())
+                        .unwrap_or(usize::MAX);
                     if size == 0 {
                         self.part = Part::Trailer(0);
                         continue;
@@ -260,7 +306,13 @@ pub fn find(hay: &[u8], needle: &[u8], within: usize) -> Option<usize> {
 }
 
 fn trim_bws(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(s.len());
-    let end = s.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |e| e + 1);
+    let start = s
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |e| e + 1);
     &s[start..end]
 }

@@ -17,6 +17,7 @@
 mod fast_send;
 mod front;
 mod http;
+mod server;
 mod wire;
 
 use ed25519_dalek::{Signature, VerifyingKey};
