@@ -22,7 +22,6 @@ import asyncio
 import json
 import logging
 import os
-from typing import Any
 
 from .intake import Then
 from .rpc import MAX_BODY, RpcHandler, dumps, error_reply, send_outcome, start_send, tx_from_wire
@@ -31,7 +30,7 @@ __all__ = ["NativeFront", "native_frontend"]
 
 log = logging.getLogger("crowdcompute.localnet.front")
 
-_SEND, _RPC = 0, 1
+_SEND = 0  # take()'s kind of a recognized sendTransaction (1: any other body)
 _SKIP = {"skipPreflight": True}
 
 
@@ -109,7 +108,7 @@ class NativeFront:
             if error is not None:
                 raise error
             send_outcome(result, result.signature, skip)
-        except Exception as exc:  # noqa: BLE001 - answered as rpc.py answers it
+        except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - answered as rpc.py answers it
             self._error(token, rid, exc)
             return
         self._signature(token, rid, result.signature)
@@ -119,7 +118,7 @@ class NativeFront:
         # front end passes only ids whose JSON text is written back unchanged.
         self._answer(token, 200, b'{"jsonrpc":"2.0","result":"%s","id":%s}' % (signature.encode(), rid))
 
-    def _error(self, token: int, rid: bytes, exc: Exception) -> None:
+    def _error(self, token: int, rid: bytes, exc: BaseException) -> None:
         self._answer(token, 200, dumps(error_reply(json.loads(rid), exc, "sendTransaction")))
 
     async def close(self) -> None:
