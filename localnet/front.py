@@ -23,6 +23,7 @@ import json
 import logging
 import os
 
+from . import http
 from .intake import Then
 from .rpc import MAX_BODY, RpcHandler, dumps, error_reply, send_outcome, start_send, tx_from_wire
 
@@ -55,7 +56,8 @@ class NativeFront:
     def __init__(self, net, frontend_class, host: str, port: int) -> None:
         self.handler = RpcHandler(net)
         self.ctx = self.handler.ctx
-        self.front = frontend_class(host, port, MAX_BODY)
+        # http.py's deadlines (one source for both servers): read when the server starts
+        self.front = frontend_class(host, port, MAX_BODY, http.IDLE_TIMEOUT, http.READ_TIMEOUT)
         self.port = self.front.port
         self.loop = asyncio.get_running_loop()
         self.tasks: set[asyncio.Task] = set()

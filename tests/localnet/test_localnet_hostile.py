@@ -148,3 +148,35 @@ def test_half_closed_client_gets_its_answer_then_eof(front_server):
         while chunk := s.recv(65536):  # a timeout here fails the test
             data += chunk
     assert data.count(b"HTTP/1.1 200") == 2 and data.count(b'"id":9') == 2
+
+
+@pytest.mark.parametrize("frontend", ["native", "python"])
+def test_stalled_and_idle_connections_are_dropped(frontend, tmp_path, monkeypatch):
+    """A body that stops arriving is dropped after READ_TIMEOUT and an idle keep-alive
+    connection after IDLE_TIMEOUT (both front ends take http.py's; shortened here), while
+    a client that keeps to them is served throughout."""
+    from crowdcompute.localnet import http
+
+    if frontend == "native" and native_frontend() is None:
+        pytest.skip("the native module is not built (scripts/build-native.sh)")
+    monkeypatch.setattr(http, "READ_TIMEOUT", 1.0)
+    monkeypatch.setattr(http, "IDLE_TIMEOUT", 2.0)
+    server = ThreadServer(tmp_path / "ledger", slot_ms=100, finality_lag=None, frontend=frontend)
+    try:
+        stalled = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        stalled.sendall(b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"")
+        idle = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getHealth"}).encode()
+        idle.sendall(b"POST / HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        assert b'"result":"ok"' in idle.recv(65536)  # answered, then left idle
+        started = time.monotonic()
+        assert stalled.recv(100) == b""  # dropped without an answer
+        stalled_after = time.monotonic() - started
+        assert idle.recv(100) == b""
+        idle_after = time.monotonic() - started
+        assert stalled_after < 4 and 1 < idle_after < 6, (stalled_after, idle_after)
+        assert rpc(server.url, "getHealth")["result"] == "ok"
+        stalled.close()
+        idle.close()
+    finally:
+        server.stop()

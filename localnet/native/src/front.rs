@@ -28,15 +28,16 @@ use std::os::fd::{AsRawFd, FromRawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use mio::net::TcpListener;
 use mio::{Interest, Poll, Waker};
-use pyo3::exceptions::PyOSError;
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::fast_send::Send;
-use crate::server::{Server, LISTENER, WAKER};
+use crate::server::{Server, Timeouts, LISTENER, WAKER};
 
 pub(crate) enum Item {
     Send(u64, Send),
@@ -81,7 +82,23 @@ pub struct Frontend {
 impl Frontend {
     /// Listens on host:port (0: any free port) and serves POST bodies of at most `max_body`.
     #[new]
-    fn new(host: &str, port: u16, max_body: usize) -> PyResult<Self> {
+    /// `idle_timeout`, `read_timeout` (seconds): http.py's IDLE_TIMEOUT and READ_TIMEOUT.
+    #[pyo3(signature = (host, port, max_body, idle_timeout = 60.0, read_timeout = 30.0))]
+    fn new(
+        host: &str,
+        port: u16,
+        max_body: usize,
+        idle_timeout: f64,
+        read_timeout: f64,
+    ) -> PyResult<Self> {
+        let seconds = |s: f64| {
+            Duration::try_from_secs_f64(s)
+                .map_err(|_| PyValueError::new_err(format!("not a timeout: {s}")))
+        };
+        let timeouts = Timeouts {
+            idle: seconds(idle_timeout)?,
+            read: seconds(read_timeout)?,
+        };
         let cannot =
             |e: std::io::Error| PyOSError::new_err(format!("cannot listen on {host}:{port}: {e}"));
         let std_listener = std::net::TcpListener::bind((host, port)).map_err(cannot)?; // SO_REUSEADDR, as asyncio's
@@ -100,7 +117,7 @@ impl Frontend {
             requests: AtomicU64::new(0),
             fast_sends: AtomicU64::new(0),
         });
-        let mut server = Server::new(poll, listener, shared.clone(), max_body);
+        let mut server = Server::new(poll, listener, shared.clone(), max_body, timeouts);
         let thread = std::thread::Builder::new()
             .name("crowdcompute-http".into())
             .spawn(move || server.run())?;

@@ -1,8 +1,8 @@
 //! The front end's thread (front.rs): an epoll loop (mio) over the listener and every
 //! connection. Each connection is a state machine over its input buffer (http.rs parses):
 //! a request head, its body, then the request is with the event loop until its answer comes
-//! back; pipelined requests wait in the buffer. Deadlines as http.py's: the next head within
-//! IDLE_TIMEOUT, a whole body within READ_TIMEOUT, an answer read within READ_TIMEOUT.
+//! back; pipelined requests wait in the buffer. Deadlines as http.py's (`Timeouts`): the next
+//! head within the idle timeout, a whole body, or the reading of an answer, within the read one.
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
@@ -19,8 +19,13 @@ use crate::http::{
     find, parse_head, response, Chunked, Chunks, Head, Refusal, CONTINUE, MAX_DISCARD, MAX_HEAD,
 };
 
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a connection may take: for its next request head (idle), for a whole body or
+/// to read its answer (read). localnet/http.py's IDLE_TIMEOUT and READ_TIMEOUT, passed in.
+#[derive(Clone, Copy)]
+pub(crate) struct Timeouts {
+    pub(crate) idle: Duration,
+    pub(crate) read: Duration,
+}
 pub(crate) const LISTENER: Token = Token(0);
 pub(crate) const WAKER: Token = Token(1);
 /// Unread input a connection may hold while its request is with the loop (pipelining).
@@ -54,6 +59,7 @@ struct Conn {
     deadline: Option<Instant>,
     writable_interest: bool,
     requests: u64,
+    timeouts: Timeouts,
     held: bool, // reading stopped at MAX_BUFFERED with more possibly unread
 }
 
@@ -70,6 +76,7 @@ pub(crate) struct Server {
     next_conn: usize,
     shared: Arc<Shared>,
     max_body: usize,
+    timeouts: Timeouts,
     /// Requests on their way to the event loop's queue (hand_over).
     handed: Vec<Item>,
 }
@@ -125,10 +132,10 @@ impl Conn {
     fn next(&mut self, keep_alive: bool) -> Step {
         if keep_alive {
             self.state = State::Head;
-            self.deadline = Some(Instant::now() + IDLE_TIMEOUT);
+            self.deadline = Some(Instant::now() + self.timeouts.idle);
         } else {
             self.state = State::Closing;
-            self.deadline = Some(Instant::now() + READ_TIMEOUT);
+            self.deadline = Some(Instant::now() + self.timeouts.read);
         }
         Step::Continue
     }
@@ -152,6 +159,7 @@ impl Server {
         listener: TcpListener,
         shared: Arc<Shared>,
         max_body: usize,
+        timeouts: Timeouts,
     ) -> Self {
         Server {
             poll,
@@ -160,6 +168,7 @@ impl Server {
             next_conn: 2,
             shared,
             max_body,
+            timeouts,
             handed: Vec::new(),
         }
     }
@@ -227,7 +236,8 @@ impl Server {
                         written: 0,
                         state: State::Head,
                         eof: false,
-                        deadline: Some(Instant::now() + IDLE_TIMEOUT),
+                        deadline: Some(Instant::now() + self.timeouts.idle),
+                        timeouts: self.timeouts,
                         writable_interest: false,
                         requests: 0,
                         held: false,
@@ -259,7 +269,7 @@ impl Server {
             let wants_write = conn.written < conn.output.len();
             if wants_write {
                 // A client that does not read its answer must not hold it forever.
-                let by = Instant::now() + READ_TIMEOUT;
+                let by = Instant::now() + conn.timeouts.read;
                 if conn.deadline.is_none_or(|d| d > by) {
                     conn.deadline = Some(by);
                 }
@@ -387,7 +397,7 @@ impl Server {
                             } else {
                                 State::Closing
                             };
-                            conn.deadline = Some(Instant::now() + READ_TIMEOUT);
+                            conn.deadline = Some(Instant::now() + conn.timeouts.read);
                             return Step::Continue;
                         }
                         if expects_continue {
@@ -397,7 +407,7 @@ impl Server {
                             length: length as usize,
                             keep_alive,
                         };
-                        conn.deadline = Some(Instant::now() + READ_TIMEOUT);
+                        conn.deadline = Some(Instant::now() + conn.timeouts.read);
                         Step::Continue
                     }
                     Ok(Head::Chunked {
@@ -411,7 +421,7 @@ impl Server {
                             decoder: Chunked::new(self.max_body),
                             keep_alive,
                         };
-                        conn.deadline = Some(Instant::now() + READ_TIMEOUT);
+                        conn.deadline = Some(Instant::now() + conn.timeouts.read);
                         Step::Continue
                     }
                 }
