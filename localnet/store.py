@@ -87,9 +87,10 @@ class Write:
     def frame(self) -> tuple:
         """The writer's tuple (writer.apply_frames): plain bytes, ints and strings only. An
         account written by several transactions of the write goes once, in its last state."""
+        last = {row.pubkey: row.account for row in self.accounts}  # each account once: its last state
         accounts = {
-            bytes(row.pubkey): None if (a := row.account) is None else (a.lamports, bytes(a.owner), bytes(a.data), int(a.executable), str(a.rent_epoch))
-            for row in self.accounts
+            bytes(key): None if a is None else (a.lamports, bytes(a.owner), bytes(a.data), int(a.executable), str(a.rent_epoch))
+            for key, a in last.items()
         }
         # The meta as the bank holds it (pickled; JSON text only for a record read back from
         # the ledger), its `err` apart as compact JSON (NULL when it succeeded).
