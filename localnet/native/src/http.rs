@@ -180,8 +180,7 @@ pub struct Chunked {
     part: Part,
     body: Vec<u8>,
     total: usize,
-    limit: usize,
-    max_body: usize,
+    limit: usize, // max_body, then MAX_DISCARD once over it
     over: bool,
 }
 
@@ -192,7 +191,6 @@ impl Chunked {
             body: Vec::new(),
             total: 0,
             limit: max_body,
-            max_body,
             over: false,
         }
     }
@@ -287,10 +285,6 @@ impl Chunked {
         };
         input.drain(..at);
         outcome
-    }
-
-    pub fn max_body(&self) -> usize {
-        self.max_body
     }
 
     /// Past even MAX_DISCARD: not worth reading to its end (close after the 413).

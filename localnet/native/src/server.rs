@@ -140,14 +140,28 @@ impl Conn {
         Step::Continue
     }
 
-    fn refuse(&mut self, Refusal(status, message): Refusal) -> Step {
+    /// Queues a JSON-RPC error answer (rpc.py's `error_body`) with this status.
+    fn error(&mut self, status: u16, message: &str, keep_alive: bool) {
         response(
             &mut self.output,
             status,
-            &error_body(&message),
-            false,
+            &error_body(message),
+            keep_alive,
             "application/json",
         );
+    }
+
+    /// Queues the 413 of a body over `max_body`; the connection closes after it.
+    fn too_large(&mut self, max_body: usize) {
+        self.error(
+            413,
+            &format!("request body larger than {max_body} bytes"),
+            false,
+        );
+    }
+
+    fn refuse(&mut self, Refusal(status, message): Refusal) -> Step {
+        self.error(status, &message, false);
         self.state = State::Closing;
         Step::Continue
     }
@@ -366,13 +380,7 @@ impl Server {
                         conn.next(keep_alive)
                     }
                     Ok(Head::Refuse405(keep_alive)) => {
-                        response(
-                            &mut conn.output,
-                            405,
-                            &error_body("use POST"),
-                            keep_alive,
-                            "application/json",
-                        );
+                        conn.error(405, "use POST", keep_alive);
                         conn.next(keep_alive)
                     }
                     Ok(Head::Body {
@@ -381,15 +389,7 @@ impl Server {
                         expects_continue,
                     }) => {
                         if length > self.max_body as u64 {
-                            let message =
-                                format!("request body larger than {} bytes", self.max_body);
-                            response(
-                                &mut conn.output,
-                                413,
-                                &error_body(&message),
-                                false,
-                                "application/json",
-                            );
+                            conn.too_large(self.max_body);
                             // Read (and drop) a moderately oversized body before closing, so
                             // the client, still sending, reads the 413 instead of a reset.
                             conn.state = if length <= MAX_DISCARD as u64 {
@@ -452,14 +452,7 @@ impl Server {
                     Step::Continue
                 }
                 Chunks::TooLarge => {
-                    let message = format!("request body larger than {} bytes", decoder.max_body());
-                    response(
-                        &mut conn.output,
-                        413,
-                        &error_body(&message),
-                        false,
-                        "application/json",
-                    );
+                    conn.too_large(self.max_body);
                     let State::Chunked { decoder, .. } =
                         std::mem::replace(&mut conn.state, State::Closing)
                     else {
