@@ -26,7 +26,7 @@ from .pda import vault_address
 from .staking_pda import rewards_pool_address, slasher_address, stake_address, stake_vault_address
 from .token import TOKEN_PROGRAM_ID
 
-__all__ = ["JobsProgram", "MarketSettings", "ReclaimSlash", "JobsErrorCode", "network_fee", "reclaim_bounty"]
+__all__ = ["JobsProgram", "MarketSettings", "Bond", "QuitSlash", "ReclaimSlash", "JobsErrorCode", "network_fee", "reclaim_bounty"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,9 @@ class MarketSettings:
 
     Staking: `staking_config` (a config of the staking program, of the market's mint) is
     named when the market opens and never changes; a minimum stake (weight), a slash penalty
-    or a network fee needs one."""
+    or a network fee needs one. The slash penalty is fixed when the market opens too (its
+    config must name the jobs program as its slasher): every job a node runs and every entry
+    it waits at locks that much of its stake until it ends."""
 
     price_per_second: int
     max_timeout: int
@@ -63,6 +65,29 @@ class MarketSettings:
     @property
     def has_staking(self) -> bool:
         return self.staking_config != Pubkey.default()
+
+
+@dataclass(frozen=True)
+class Bond:
+    """The stake that backs a node's job or waiting entry in a market with a slash penalty
+    (the market's staking config and the node): `work` locks the penalty on it, and every
+    instruction that ends the job or the entry (finish, end, leave, quit, reclaim) releases
+    it, so each of those passes the node's stake and the jobs program's slasher PDA."""
+
+    config: Pubkey
+    node: Pubkey
+
+
+@dataclass(frozen=True)
+class QuitSlash:
+    """What quit needs in a market with a slash penalty: the node's stake (its lock is
+    released), and, for a quit at or past the deadline (slashed as a reclaim, no bounty),
+    where the config sends slashes (its rewards pool or its treasury, as its `slash_to`
+    says). A node cannot know which side of the deadline its quit lands, so it passes all."""
+
+    config: Pubkey
+    node: Pubkey
+    destination: Pubkey
 
 
 @dataclass(frozen=True)
@@ -169,20 +194,38 @@ class JobsProgram:
         return self._ix("cancel", [], poster=poster, job=job, market=market, vault=self.vault(market),
                         payer_token=payer_token, payer=payer, token_program=TOKEN_PROGRAM_ID)
 
-    def work(self, *, node: Pubkey, market: Pubkey, stake_config: Pubkey | None = None) -> Instruction:
+    def work(self, *, node: Pubkey, market: Pubkey, stake_config: Pubkey | None = None, bond_config: Pubkey | None = None) -> Instruction:
         """`stake_config`: the market's staking config when it asks a minimum stake (the
-        node's stake under it is passed)."""
-        return self._ix("work", [], node=node, market=market, clock=CLOCK, stake=self.stake(stake_config, node) if stake_config else None)
+        node's stake under it is passed). `bond_config`: the same when it has a slash
+        penalty (the stake, the staking program, the config and the slasher PDA: the
+        penalty is locked on the stake)."""
+        config = stake_config or bond_config
+        accounts: dict[str, Pubkey | None] = dict(stake=self.stake(config, node) if config else None)
+        if bond_config is not None:
+            accounts.update(staking_program=self.staking_program_id, staking_config=bond_config, slasher=self.slasher)
+        return self._ix("work", [], node=node, market=market, clock=CLOCK, **accounts)
 
-    def leave(self, *, node: Pubkey, market: Pubkey, slot: int) -> Instruction:
-        return self._ix("leave", [slot], node=node, market=market)
+    def leave(self, *, node: Pubkey, market: Pubkey, slot: int, bond: Bond | None = None) -> Instruction:
+        """`node`: the waiting node, or the market authority removing it while the market
+        is Closing. `bond`: the waiting node's, in a market with a slash penalty."""
+        return self._ix("leave", [slot], node=node, market=market, **self._bond_accounts(bond))
 
-    def finish(self, *, node: Pubkey, job: Pubkey, market: Pubkey, node_token: Pubkey, payer_token: Pubkey, result: bytes) -> Instruction:
+    def finish(self, *, node: Pubkey, job: Pubkey, market: Pubkey, node_token: Pubkey, payer_token: Pubkey, result: bytes,
+               bond: Bond | None = None) -> Instruction:
         return self._ix("finish", [list(_digest(result))], node=node, job=job, market=market, vault=self.vault(market),
-                        node_token=node_token, payer_token=payer_token, token_program=TOKEN_PROGRAM_ID, clock=CLOCK)
+                        node_token=node_token, payer_token=payer_token, token_program=TOKEN_PROGRAM_ID, clock=CLOCK,
+                        **self._bond_accounts(bond))
 
-    def quit(self, *, node: Pubkey, job: Pubkey, market: Pubkey) -> Instruction:
-        return self._ix("quit", [], node=node, job=job, market=market, clock=CLOCK)
+    def quit(self, *, node: Pubkey, job: Pubkey, market: Pubkey, payer_token: Pubkey, slash: QuitSlash | None = None) -> Instruction:
+        """`payer_token`: the job's payer's token account (the refund when this give-up is
+        the job's last attempt). `slash`: in a market with a slash penalty."""
+        staking: dict[str, Pubkey | None] = {}
+        if slash is not None:
+            staking = dict(staking_program=self.staking_program_id, staking_config=slash.config, stake=self.stake(slash.config, slash.node),
+                           stake_vault=stake_vault_address(slash.config, self.staking_program_id)[0], slash_destination=slash.destination,
+                           slasher=self.slasher)
+        return self._ix("quit", [], node=node, job=job, market=market, vault=self.vault(market), payer_token=payer_token,
+                        token_program=TOKEN_PROGRAM_ID, clock=CLOCK, **staking)
 
     def reclaim(self, *, job: Pubkey, market: Pubkey, payer_token: Pubkey, slash: ReclaimSlash | None = None) -> Instruction:
         """`payer_token`: the job's payer's token account, checked on both paths. `slash`:
@@ -201,12 +244,20 @@ class JobsProgram:
         return self._ix("extend", [extra], poster=poster, payer=payer, job=job, market=market, vault=self.vault(market),
                         payer_token=payer_token, token_program=TOKEN_PROGRAM_ID, **self._fee_accounts(fee_config))
 
-    def end(self, *, poster: Pubkey, job: Pubkey, market: Pubkey, node_token: Pubkey, payer_token: Pubkey) -> Instruction:
+    def end(self, *, poster: Pubkey, job: Pubkey, market: Pubkey, node_token: Pubkey, payer_token: Pubkey,
+            bond: Bond | None = None) -> Instruction:
+        """`bond`: the running node's, in a market with a slash penalty."""
         return self._ix("end", [], poster=poster, job=job, market=market, vault=self.vault(market),
-                        node_token=node_token, payer_token=payer_token, token_program=TOKEN_PROGRAM_ID, clock=CLOCK)
+                        node_token=node_token, payer_token=payer_token, token_program=TOKEN_PROGRAM_ID, clock=CLOCK,
+                        **self._bond_accounts(bond))
 
     def clean(self, *, job: Pubkey, market: Pubkey, payer: Pubkey) -> Instruction:
         return self._ix("clean", [], job=job, market=market, payer=payer, clock=CLOCK)
+
+    def _bond_accounts(self, bond: Bond | None) -> dict[str, Pubkey | None]:
+        if bond is None:
+            return {}
+        return dict(staking_program=self.staking_program_id, stake=self.stake(bond.config, bond.node), slasher=self.slasher)
 
     def _fee_accounts(self, config: Pubkey | None) -> dict[str, Pubkey | None]:
         if config is None:

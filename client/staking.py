@@ -114,5 +114,18 @@ class StakingProgram:
         return self._ix("claim", [], owner=owner, config=config, stake=self.stake(config, owner), owner_token=owner_token,
                         rewards_pool=self.rewards_pool(config), token_program=TOKEN_PROGRAM_ID)
 
+    def lock(self, *, locker: Pubkey, config: Pubkey, stake: Pubkey, amount: int) -> Instruction:
+        """The config's slasher program makes `stake` back one more obligation of `amount`
+        (`locker`, its PDA ["slasher"], signs by CPI: the jobs program does this in `work`)."""
+        return self._ix("lock", [amount], locker=locker, config=config, stake=stake)
+
+    def unlock(self, *, locker: Pubkey, stake: Pubkey, amount: int) -> Instruction:
+        """The stake's locker releases `amount` of what it backs (by CPI, as `lock`)."""
+        return self._ix("unlock", [amount], locker=locker, stake=stake)
+
+    def sweep(self, *, config: Pubkey, treasury: Pubkey) -> Instruction:
+        """Sends the rewards no stake owns (paid while no stake had weight) to the treasury."""
+        return self._ix("sweep", [], config=config, rewards_pool=self.rewards_pool(config), treasury=treasury, token_program=TOKEN_PROGRAM_ID)
+
     def _ix(self, name: str, args: list, **accounts: Pubkey) -> Instruction:
         return self.program.instruction[name](*args, ctx=Context(accounts=accounts))

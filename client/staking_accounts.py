@@ -45,7 +45,9 @@ def earned(weight: int, accumulator: int, snapshot: int, dust: int) -> tuple[int
     left in 2^-64 units). The program's `settle`: nothing while the weight is 0."""
     if weight == 0:
         return 0, dust
-    total = weight * (accumulator - snapshot) + dust
+    # The program's accumulator wraps at 2^64 base units (64.64 bits in all): the difference
+    # is taken modulo 2^128, as the program takes it.
+    total = weight * ((accumulator - snapshot) % (1 << (2 * FRACTION_BITS))) + dust
     return total >> FRACTION_BITS, total & ((1 << FRACTION_BITS) - 1)
 
 
@@ -69,20 +71,21 @@ class StakingConfig:
     total_staked: int
     total_weight: int
     accumulator: int  # reward_per_weight, 64.64: 2^-64 base units per unit of weight
-    rewards_deposited: int
+    rewards_deposited: int  # the running totals wrap at 2^64, as the program keeps them
     rewards_claimed: int
-    rewards_carried: int
+    rewards_unowned: int  # paid while no stake had weight: the treasury's (`sweep`)
     reward_remainder: int
     slashed: int
     stakes: int
     slash_to: str  # rewards_pool, treasury
+    rewards_swept: int
 
     @classmethod
     def from_decoded(cls, address: Pubkey, raw: Any, decimals: int) -> StakingConfig:
         return cls(address, raw.authority, raw.mint, decimals, raw.vault, raw.rewards_pool, raw.treasury, raw.slasher_program, raw.slasher,
                    raw.min_duration, raw.max_duration, raw.min_multiplier, raw.max_multiplier, raw.total_staked, raw.total_weight,
                    (raw.reward_per_weight << FRACTION_BITS) | raw.reward_per_weight_frac, raw.rewards_deposited, raw.rewards_claimed,
-                   raw.rewards_carried, raw.reward_remainder, raw.slashed, raw.stakes, _SLASH_TO[_variant(raw.slash_to)])
+                   raw.rewards_unowned, raw.reward_remainder, raw.slashed, raw.stakes, _SLASH_TO[_variant(raw.slash_to)], raw.rewards_swept)
 
     @property
     def settings(self) -> StakingSettings:
@@ -91,8 +94,9 @@ class StakingConfig:
 
     @property
     def in_pool(self) -> int:
-        """Tokens in the rewards pool: deposited and not yet claimed."""
-        return self.rewards_deposited - self.rewards_claimed
+        """Tokens in the rewards pool: deposited, not yet claimed nor swept (the program's
+        counters wrap at 2^64; their difference does not)."""
+        return (self.rewards_deposited - self.rewards_claimed - self.rewards_swept) % (1 << 64)
 
     @property
     def slash_destination(self) -> Pubkey:
@@ -106,8 +110,8 @@ class StakingConfig:
             "min_duration": self.min_duration, "max_duration": self.max_duration,
             "min_multiplier": self.min_multiplier, "max_multiplier": self.max_multiplier,
             "total_staked": self.total_staked, "total_weight": self.total_weight, "stakes": self.stakes, "slashed": self.slashed,
-            "rewards": {"deposited": self.rewards_deposited, "claimed": self.rewards_claimed, "carried": self.rewards_carried,
-                        "in_pool": self.in_pool},
+            "rewards": {"deposited": self.rewards_deposited, "claimed": self.rewards_claimed, "unowned": self.rewards_unowned,
+                        "swept": self.rewards_swept, "in_pool": self.in_pool},
         }
 
 
@@ -130,12 +134,14 @@ class Stake:
     reward_dust: int
     rewards_claimed: int
     slashed: int
+    locked: int  # backs jobs and waiting entries of `locker` (the jobs program's slasher PDA)
+    locker: Pubkey
 
     @classmethod
     def from_decoded(cls, address: Pubkey, raw: Any) -> Stake:
         return cls(address, raw.owner, raw.config, _variant(raw.state).lower(), raw.amount, raw.duration, raw.weight, raw.unlock_start,
                    raw.unlock_base, raw.withdrawn, (raw.reward_snapshot << FRACTION_BITS) | raw.reward_snapshot_frac, raw.rewards_owed,
-                   raw.reward_dust, raw.rewards_claimed, raw.slashed)
+                   raw.reward_dust, raw.rewards_claimed, raw.slashed, raw.locked, raw.locker)
 
     @property
     def is_staked(self) -> bool:
@@ -202,6 +208,7 @@ class StakeView:
             "decimals": self.config.decimals, "state": s.state, "amount": s.amount, "duration": s.duration,
             "multiplier": self.multiplier, "multiplier_x": self.multiplier / MULTIPLIER_ONE, "weight": s.weight, "share": self.share,
             "unlock": unlock, "rewards": {"claimable": self.claimable, "claimed": s.rewards_claimed}, "slashed": s.slashed,
+            "backing": {"locked": s.locked, "locker": _key_or_none(s.locker)},
             "now": self.now,
         }
 

@@ -12,7 +12,7 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from crowdcompute.client.jobs import JobsProgram, MarketSettings, ReclaimSlash
+from crowdcompute.client.jobs import Bond, JobsProgram, MarketSettings, QuitSlash, ReclaimSlash
 from crowdcompute.client.staking import StakingProgram
 from crowdcompute.client.layout import market_size
 from crowdcompute.common.token import (
@@ -126,21 +126,48 @@ class Sandbox:
         return job.pubkey(), self.chain.send([ix], [payer.keypair, poster.keypair, job])
 
     def work(self, market: Pubkey, node: Actor) -> Outcome:
-        """With a minimum stake, the node's stake under the market's config goes along."""
+        """With a minimum stake, the node's stake under the market's config goes along; with
+        a slash penalty, the accounts that lock the penalty on it too."""
         state = self.market_state(market)
-        ix = self.jobs.work(node=node.pubkey, market=market, stake_config=state.staking_config if state.min_stake else None)
+        ix = self.jobs.work(node=node.pubkey, market=market, stake_config=state.staking_config if state.min_stake else None,
+                            bond_config=state.staking_config if state.slash_penalty else None)
         return self.chain.send([ix], [node.keypair])
 
-    def leave(self, market: Pubkey, node: Actor, slot: int) -> Outcome:
-        return self.chain.send([self.jobs.leave(node=node.pubkey, market=market, slot=slot)], [node.keypair])
+    def bond(self, market: Pubkey, node: Pubkey) -> Bond | None:
+        """The node's bond in a market with a slash penalty (None without one)."""
+        state = self.market_state(market)
+        return Bond(config=state.staking_config, node=node) if state.slash_penalty else None
+
+    def running_node(self, market: Pubkey, job: Pubkey) -> Pubkey | None:
+        """The node at the job's entry (None for a job that is gone or out of range)."""
+        state = self.job_state(job)
+        entries = self.market_state(market).entries
+        return entries[state.slot].node if state is not None and state.slot < len(entries) else None
+
+    def leave(self, market: Pubkey, node: Actor, slot: int, *, waiting: Pubkey | None = None) -> Outcome:
+        """`waiting`: the node whose entry it is, when `node` is the market authority
+        removing it from a Closing market."""
+        bond = self.bond(market, waiting or node.pubkey)
+        return self.chain.send([self.jobs.leave(node=node.pubkey, market=market, slot=slot, bond=bond)], [node.keypair])
 
     def finish(self, market: Pubkey, job: Pubkey, node: Actor, payer_token: Pubkey, result: bytes | None = None) -> Outcome:
         ix = self.jobs.finish(node=node.pubkey, job=job, market=market, node_token=node.token, payer_token=payer_token,
-                              result=result if result is not None else digest(f"result {job}"))
+                              result=result if result is not None else digest(f"result {job}"), bond=self.bond(market, node.pubkey))
         return self.chain.send([ix], [node.keypair])
 
-    def quit(self, market: Pubkey, job: Pubkey, node: Actor) -> Outcome:
-        return self.chain.send([self.jobs.quit(node=node.pubkey, job=job, market=market)], [node.keypair])
+    def quit(self, market: Pubkey, job: Pubkey, node: Actor, payer_token: Pubkey | None = None) -> Outcome:
+        """`payer_token`: the job's payer's (its associated token account by default)."""
+        state = self.job_state(job)
+        market_state = self.market_state(market)
+        if payer_token is None:
+            payer_token = associated_token_address(state.payer, market_state.mint) if state is not None else node.token
+        slash = None
+        if market_state.slash_penalty:
+            config = market_state.staking_config
+            config_state = self.staking.decode(bytes(self.chain.account(config).data))
+            slash = QuitSlash(config=config, node=node.pubkey, destination=self.staking.slash_destination(config, config_state))
+        ix = self.jobs.quit(node=node.pubkey, job=job, market=market, payer_token=payer_token, slash=slash)
+        return self.chain.send([ix], [node.keypair])
 
     def reclaim(self, market: Pubkey, job: Pubkey, payer_token: Pubkey, caller: Actor) -> Outcome:
         """For a job with a slash penalty, the silent node's slash accounts go along, the
@@ -180,7 +207,9 @@ class Sandbox:
         return self.chain.send([ix], [poster.keypair, payer.keypair])
 
     def end(self, market: Pubkey, job: Pubkey, poster: Actor, node_token: Pubkey, payer_token: Pubkey) -> Outcome:
-        ix = self.jobs.end(poster=poster.pubkey, job=job, market=market, node_token=node_token, payer_token=payer_token)
+        node = self.running_node(market, job)
+        bond = self.bond(market, node) if node is not None else None
+        ix = self.jobs.end(poster=poster.pubkey, job=job, market=market, node_token=node_token, payer_token=payer_token, bond=bond)
         return self.chain.send([ix], [poster.keypair])
 
     def clean(self, market: Pubkey, job: Pubkey, payer: Pubkey, caller: Actor) -> Outcome:

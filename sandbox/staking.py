@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
 from crowdcompute.client.staking import StakingProgram, StakingSettings
@@ -88,23 +89,34 @@ class StakingSandbox(Sandbox):
                        caller: Actor | None = None, bounty: int = 0, bounty_to: Pubkey | None = None) -> Outcome:
         """A slash by CPI from the slash-probe program at `probe`, signed by its PDA
         ["slasher"] (seed 0) or ["impostor"] (seed 1)."""
-        from solders.instruction import AccountMeta, Instruction
-
-        from crowdcompute.common.token import TOKEN_PROGRAM_ID
-
-        caller = caller or self.actor()
-        signer = Pubkey.find_program_address([b"slasher" if seed == 0 else b"impostor"], probe)[0]
+        signer = self.probe_signer(probe, seed)
         destination = self.slash_destination(config)
-        metas = [AccountMeta(self.staking.program_id, False, False), AccountMeta(signer, False, False),
-                 AccountMeta(config, False, True), AccountMeta(self.staking.stake(config, owner), False, True),
-                 AccountMeta(self.staking.vault(config), False, True), AccountMeta(destination, False, True),
-                 AccountMeta(bounty_to or destination, False, True), AccountMeta(TOKEN_PROGRAM_ID, False, False)]
-        ix = Instruction(probe, bytes([seed]) + amount.to_bytes(8, "little") + bounty.to_bytes(8, "little"), metas)
-        return self.chain.send([ix], [caller.keypair])
+        ix = self.staking.slash(slasher=signer, config=config, stake=self.staking.stake(config, owner), destination=destination,
+                                amount=amount, bounty=bounty, bounty_to=bounty_to or destination)
+        return self.by_probe(ix, probe=probe, seed=seed, caller=caller)
+
+    @staticmethod
+    def probe_signer(probe: Pubkey = SLASH_PROBE_ID, seed: int = 0) -> Pubkey:
+        """The probe's PDA that signs what it forwards: ["slasher"] (seed 0) or ["impostor"]."""
+        return Pubkey.find_program_address([b"slasher" if seed == 0 else b"impostor"], probe)[0]
+
+    def by_probe(self, ix: Instruction, *, probe: Pubkey = SLASH_PROBE_ID, seed: int = 0, caller: Actor | None = None) -> Outcome:
+        """Sends staking instruction `ix` (its first account the probe's signing PDA) by CPI
+        from the slash-probe program, as a slasher program would (slash, lock, unlock)."""
+        caller = caller or self.actor()
+        metas = [AccountMeta(self.staking.program_id, False, False)]
+        metas += [AccountMeta(meta.pubkey, False, meta.is_writable) for meta in ix.accounts]
+        return self.chain.send([Instruction(probe, bytes([seed]) + bytes(ix.data), metas)], [caller.keypair])
 
     def deposit_fees(self, config: Pubkey, depositor: Actor, amount: int) -> Outcome:
         ix = self.staking.deposit_fees(depositor=depositor.pubkey, config=config, depositor_token=depositor.token, amount=amount)
         return self.chain.send([ix], [depositor.keypair])
+
+    def sweep(self, config: Pubkey, treasury: Pubkey | None = None, caller: Actor | None = None) -> Outcome:
+        """Sends the rewards no stake owns to the treasury (the config's by default)."""
+        caller = caller or self.actor()
+        ix = self.staking.sweep(config=config, treasury=treasury or self.config_state(config).treasury)
+        return self.chain.send([ix], [caller.keypair])
 
     def claim(self, config: Pubkey, owner: Actor) -> Outcome:
         return self.chain.send([self.staking.claim(owner=owner.pubkey, config=config, owner_token=owner.token)], [owner.keypair])

@@ -43,7 +43,7 @@ from crowdcompute.client.layout import JOB_SIZE, market_size
 from crowdcompute.client.staking import DAY, StakingProgram, StakingSettings
 from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID
 
-CONFIG_SIZE, STAKE_SIZE = 8 + 340, 8 + 162  # staking-interface state.rs
+CONFIG_SIZE, STAKE_SIZE = 8 + 348, 8 + 202  # staking-interface state.rs
 from crowdcompute.sandbox import Actor, Sandbox
 from crowdcompute.sandbox.staking import SLASH_PROBE_ID, StakingSandbox
 from crowdcompute.localnet.svm import Outcome
@@ -219,9 +219,11 @@ def main() -> int:
     run("work (queues)", sandbox.work(market, nodes[1]))
     job2, outcome = sandbox.post(market, poster, timeout=600)
     run("post (matches)", outcome)
-    run("quit", sandbox.quit(market, job2, nodes[1]))
-    run("extend", sandbox.extend(market, job2, poster, 60))
-    run("cancel", sandbox.cancel(market, job2, poster))
+    # A quit counts as an attempt: with max_attempts 1, the job's last, so it is refunded.
+    run("quit (refunds)", sandbox.quit(market, job2, nodes[1]))
+    job5, _ = sandbox.post(market, poster, timeout=600)
+    run("extend", sandbox.extend(market, job5, poster, 60))
+    run("cancel", sandbox.cancel(market, job5, poster))
     run("work (queues) ", sandbox.work(market, nodes[2]))
     slot = [e for e in sandbox.jobs.events(measured["work (queues) "].logs) if e.name == "NodeQueued"][0].data.slot
     run("leave", sandbox.leave(market, nodes[2], slot))
@@ -234,7 +236,7 @@ def main() -> int:
     sandbox.chain.advance(30)
     run("end", sandbox.end(market, job4, poster, nodes[1].token, poster.token))
     run("update_market", sandbox.send([sandbox.jobs.update_market(authority.pubkey, market, settings)], [authority.keypair]))
-    for cleaned in (job, job3, job4):
+    for cleaned in (job, job2, job3, job4):
         run("clean", sandbox.clean(market, cleaned, poster.pubkey, poster))
     run("close_market", sandbox.send([sandbox.jobs.close_market(authority.pubkey, market, authority.token)], [authority.keypair]))
 

@@ -226,7 +226,7 @@ class World:
                              payer_token=self.poster.token, result=digest("honest result"))
             return ix, {"node": self.node.keypair}
         if name == "quit":
-            return jobs.quit(node=self.node.pubkey, job=running, market=self.market), {"node": self.node.keypair}
+            return jobs.quit(node=self.node.pubkey, job=running, market=self.market, payer_token=self.poster.token), {"node": self.node.keypair}
         if name == "reclaim":
             return jobs.reclaim(job=running, market=self.market, payer_token=self.poster.token), {}
         if name == "clean":
@@ -274,12 +274,14 @@ class World:
         self.chain.advance(SETTINGS.retention + 1)
 
     def reclaim_once_and_rematch(self) -> None:
-        """`running` is reclaimed once (re-queued at the front), the node takes it again and
-        its timeout passes: the next reclaim is the last (SETTINGS.max_attempts = 2) and
-        refunds the payer."""
+        """`running` is reclaimed once (re-queued at the front), another node takes it (the
+        silent one never gets it back) and its timeout passes: the next reclaim is the last
+        (SETTINGS.max_attempts = 2) and refunds the payer."""
         self.chain.advance(600)
         self.must([self.jobs.reclaim(job=self.running.pubkey(), market=self.market, payer_token=self.poster.token)], [])
-        self.must([self.jobs.work(node=self.node.pubkey, market=self.market)], [self.node.keypair])
+        second = self.sandbox.actor()
+        self.watch(second_node=second.pubkey, **{"second_node.token": second.token})
+        self.must([self.jobs.work(node=second.pubkey, market=self.market)], [second.keypair])
         self.chain.advance(600)
 
 
@@ -365,7 +367,7 @@ def test_finish_by_node_not_assigned(world: World):
 def test_quit_by_node_not_assigned(world: World):
     thief = world.sandbox.actor()
     world.watch(thief=thief.pubkey)
-    ix = world.jobs.quit(node=thief.pubkey, job=world.running.pubkey(), market=world.market)
+    ix = world.jobs.quit(node=thief.pubkey, job=world.running.pubkey(), market=world.market, payer_token=world.poster.token)
     world.attack([ix], [thief.keypair], "NodeNotAssigned")
 
 
@@ -557,7 +559,7 @@ def test_open_market_with_vault_not_its_pda(world: World):
 TOKEN_SLOTS = [
     ("post", "payer_token", "stranger"), ("cancel", "payer_token", "poster"), ("extend", "payer_token", "stranger"),
     ("finish", "node_token", "node"), ("finish", "payer_token", "poster"),
-    ("end", "node_token", "node"), ("end", "payer_token", "poster"),
+    ("end", "node_token", "node"), ("end", "payer_token", "poster"), ("quit", "payer_token", "poster"),
 ]
 TOKEN_IDS = [f"{n}-{a}" for n, a, _ in TOKEN_SLOTS]
 
@@ -620,7 +622,7 @@ def test_close_market_sweep_to_foreign_token_account(world: World):
     empty, authority = custom_market(world, SETTINGS)
     vault = world.jobs.vault(empty)
     world.sandbox.mint_to(vault, 500)
-    for destination, error in ((world.stranger.token, "TokenOwnerMismatch"), (vault, "TokenOwnerMismatch"),
+    for destination, error in ((world.stranger.token, "TokenOwnerMismatch"), (vault, "AccountAliased"),
                                (authority.pubkey, "TokenAccountInvalid")):
         ix = world.jobs.close_market(authority.pubkey, empty, destination)
         world.attack([ix], [authority.keypair], error)

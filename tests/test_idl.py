@@ -129,9 +129,9 @@ def test_every_instruction_and_account_is_known_to_anchorpy(jobs_program):
 def test_staking_account_sizes_match_the_interface():
     legacy, _ = IDLS["staking"]
     types = {t["name"]: t for t in legacy["types"] + legacy["accounts"]}
-    # staking-interface state.rs: Config (340) and Stake (162) after the discriminator.
-    assert borsh_size({"defined": "Config"}, types) == 340
-    assert borsh_size({"defined": "Stake"}, types) == 162
+    # staking-interface state.rs: Config (348) and Stake (202) after the discriminator.
+    assert borsh_size({"defined": "Config"}, types) == 348
+    assert borsh_size({"defined": "Stake"}, types) == 202
 
 
 def test_every_staking_instruction_and_account_is_known_to_anchorpy():
@@ -149,8 +149,12 @@ def test_every_staking_instruction_and_account_is_known_to_anchorpy():
 OPTIONAL = {
     "open_market": ["staking_config"],
     "post": ["staking_program", "staking_config", "rewards_pool"],
-    "work": ["stake"],
+    "work": ["stake", "staking_program", "staking_config", "slasher"],
+    "leave": ["staking_program", "stake", "slasher"],
+    "finish": ["staking_program", "stake", "slasher"],
+    "quit": ["staking_program", "staking_config", "stake", "stake_vault", "slash_destination", "slasher"],
     "reclaim": ["staking_program", "staking_config", "stake", "stake_vault", "slash_destination", "bounty_to", "slasher"],
+    "end": ["staking_program", "stake", "slasher"],
     "extend": ["staking_program", "staking_config", "rewards_pool"],
 }
 
@@ -175,4 +179,5 @@ def test_legacy_idl_marks_optional_accounts_as_anchor_does():
             assert account.get("isOptional", True) is True
     idl = Idl.from_json((ROOT / "idl" / "jobs.json").read_text())
     work = next(i for i in idl.instructions if i.name == "work")
-    assert [(a.name, a.is_optional) for a in work.accounts] == [("node", None), ("market", None), ("clock", None), ("stake", True)]
+    assert [(a.name, a.is_optional) for a in work.accounts] == [("node", None), ("market", None), ("clock", None), ("stake", True),
+                                                                ("stakingProgram", True), ("stakingConfig", True), ("slasher", True)]

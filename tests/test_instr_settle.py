@@ -287,10 +287,11 @@ def test_quit_puts_the_job_at_the_front_ahead_of_older_queued_jobs(sandbox, mark
     outcome = sandbox.must(sandbox.quit(market, j1, n1))
     assert event_names(sandbox, outcome) == ["JobRequeued"]
     slot = sandbox.job_state(j1).slot
-    assert_fields(event(sandbox, outcome, "JobRequeued"), job=j1, node=n1.pubkey, attempts=0, reason=QUIT, slot=slot)
+    assert_fields(event(sandbox, outcome, "JobRequeued"), job=j1, node=n1.pubkey, attempts=1, reason=QUIT, slot=slot)
     assert queue_jobs(sandbox, market) == [j1, j2, j3]
     entry = sandbox.market_state(market).entries[slot]
-    assert (kind(entry.state), entry.node) == ("QueuedJob", Pubkey.default())
+    # The waiting job's entry names the node that gave it up: never matched with it again.
+    assert (kind(entry.state), entry.node) == ("QueuedJob", n1.pubkey)
 
     # The quitting node is unpaid; the next node takes the quit job before j2 and j3.
     assert sandbox.balance(n1.token) == 0
@@ -324,34 +325,66 @@ def test_quit_with_a_node_waiting_hands_the_job_over_in_the_same_transaction(san
     assert sandbox.balance(run.node.token) == 0
 
 
-def test_quit_does_not_count_as_a_reclaim_attempt(sandbox, market):
+def test_quits_count_as_attempts_and_the_last_one_refunds(sandbox, market):
+    # A quit is an attempt, whoever gives up: a job is held at most timeout x max_attempts.
     run = start(sandbox, market, timeout=100)
     node = run.node
-    for _ in range(SETTINGS.max_attempts + 1):
-        sandbox.must(sandbox.quit(market, run.job, node))
+    for attempt in range(1, SETTINGS.max_attempts):
+        outcome = sandbox.must(sandbox.quit(market, run.job, node))
+        assert event(sandbox, outcome, "JobRequeued").attempts == attempt
         node = sandbox.actor()
         sandbox.must(sandbox.work(market, node))
+    outcome = sandbox.must(sandbox.quit(market, run.job, node))
+    assert event_names(sandbox, outcome) == ["JobFailed"]
+    assert_fields(event(sandbox, outcome, "JobFailed"), job=run.job, refunded=1_000, attempts=SETTINGS.max_attempts)
     job = sandbox.job_state(run.job)
-    assert (job.attempts, kind(job.state), job.deposit) == (0, "Open", 1_000)
-    # A reclaim after those quits is the first attempt: requeued, not failed.
+    assert (job.attempts, kind(job.state), job.deposit) == (SETTINGS.max_attempts, "Failed", 0)
+    assert sandbox.balance(run.payer.token) == FUNDS
+    assert sandbox.vault_balance(market) == 0
+
+
+def test_a_quit_and_a_reclaim_count_towards_the_same_attempts(sandbox, market):
+    run = start(sandbox, market, timeout=100)
+    sandbox.must(sandbox.quit(market, run.job, run.node))
+    other = sandbox.actor()
+    sandbox.must(sandbox.work(market, other))
     sandbox.chain.advance(100)
     outcome = sandbox.must(sandbox.reclaim(market, run.job, run.payer.token, sandbox.actor()))
-    assert event(sandbox, outcome, "JobRequeued").attempts == 1
-    assert kind(sandbox.job_state(run.job).state) == "Open"
+    expected = ["JobRequeued"] if SETTINGS.max_attempts > 2 else ["JobFailed"]
+    assert event_names(sandbox, outcome) == expected
+    assert sandbox.job_state(run.job).attempts == 2
 
 
-def test_quit_by_a_node_that_also_waits_hands_the_job_back_to_itself(sandbox, market):
-    # Current behaviour (a consequence of a node being allowed to work twice): the quit job
-    # goes to the longest-waiting node, which may be the quitting node's own second entry.
+def test_quit_by_a_node_that_also_waits_never_hands_the_job_back_to_itself(sandbox, market, errors):
+    # The quitting node's own waiting entry could only take the job back with a fresh
+    # start: it is removed, and the job waits for another node.
     run = start(sandbox, market, timeout=100)
-    sandbox.must(sandbox.work(market, run.node))
+    own_slot = event(sandbox, sandbox.must(sandbox.work(market, run.node)), "NodeQueued").slot
     sandbox.chain.advance(40)
     outcome = sandbox.must(sandbox.quit(market, run.job, run.node))
+    assert event_names(sandbox, outcome) == ["JobRequeued", "NodeLeft"]
+    assert_fields(event(sandbox, outcome, "NodeLeft"), node=run.node.pubkey, slot=own_slot)
+    assert queue_jobs(sandbox, market) == [run.job]
+    assert_entry_free(sandbox, market, own_slot)
+    # It cannot take the job again by working; another node can.
+    assert_refused(sandbox.work(market, run.node), errors, "JobsExcludeNode")
+    other = sandbox.actor()
+    matched = event(sandbox, sandbox.must(sandbox.work(market, other)), "JobMatched")
+    assert (matched.job, matched.node) == (run.job, other.pubkey)
+
+
+def test_quit_hands_the_job_to_the_first_waiting_node_that_is_not_the_quitter(sandbox, market):
+    run = start(sandbox, market, timeout=100)
+    own_slot = event(sandbox, sandbox.must(sandbox.work(market, run.node)), "NodeQueued").slot
+    other = sandbox.actor()
+    sandbox.must(sandbox.work(market, other))
+    outcome = sandbox.must(sandbox.quit(market, run.job, run.node))
     matched = event(sandbox, outcome, "JobMatched")
-    assert (matched.job, matched.node, matched.started_at) == (run.job, run.node.pubkey, sandbox.chain.now())
-    sandbox.chain.advance(10)
-    done = event(sandbox, sandbox.must(finish(sandbox, market, run)), "JobFinished")
-    assert (done.paid, done.elapsed) == (100, 10)  # the 40 s before the quit are not paid
+    assert (matched.job, matched.node) == (run.job, other.pubkey)
+    # The quitter's own entry, ahead of the other node's, still waits (for another job).
+    m = sandbox.market_state(market)
+    assert (kind(m.entries[own_slot].state), m.entries[own_slot].node) == ("QueuedNode", run.node.pubkey)
+    assert (kind(m.queue.side), m.queue.len) == ("Nodes", 1)
 
 
 def test_quit_of_a_queued_job_is_refused(sandbox, market, errors):

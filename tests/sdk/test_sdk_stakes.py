@@ -53,7 +53,7 @@ def test_claimable_is_exactly_what_claim_pays(localnet, wallets, new_wallet, sta
             return await ca.stakes.get_config(config), dusts
 
     cfg, dusts = asyncio.run(go())
-    assert cfg.rewards_deposited == 1_001 + 999_999_937 + 7 and cfg.rewards_carried == 0
+    assert cfg.rewards_deposited == 1_001 + 999_999_937 + 7 and cfg.rewards_unowned == 0
     assert (cfg.in_pool << FRACTION_BITS) == sum(dusts) + cfg.reward_remainder
 
 

@@ -121,6 +121,16 @@ class World:
             return st.deposit_fees(depositor=self.stranger.pubkey, config=config, depositor_token=self.stranger.token, amount=10), [self.stranger.keypair]
         if name == "claim":
             return st.claim(owner=alice.pubkey, config=config, owner_token=alice.token), [alice.keypair]
+        # lock and unlock are signed by a slasher program's PDA, which only that program can
+        # do (by CPI: tests/staking/test_stake_locks.py). The generic attacks below tamper
+        # with a top-level call signed by a stranger instead: every check they aim at comes
+        # before the locker's, which refuses the stranger in the end.
+        if name == "lock":
+            return st.lock(locker=self.stranger.pubkey, config=config, stake=st.stake(config, alice.pubkey), amount=10), [self.stranger.keypair]
+        if name == "unlock":
+            return st.unlock(locker=self.stranger.pubkey, stake=st.stake(config, alice.pubkey), amount=10), [self.stranger.keypair]
+        if name == "sweep":
+            return st.sweep(config=config, treasury=self.authority.token), []
         raise KeyError(name)
 
 
@@ -219,7 +229,9 @@ def _probe_ix(world: World, probe: Pubkey, seed: int, *, config: Pubkey | None =
              AccountMeta(st.stake(config, world.alice.pubkey), False, True), AccountMeta(st.vault(config), False, True),
              AccountMeta(st.rewards_pool(config), False, True), AccountMeta(world.stranger.token, False, True),
              AccountMeta(TOKEN_PROGRAM_ID, False, False)]
-    return Instruction(probe, bytes([seed]) + (10).to_bytes(8, "little") + (4).to_bytes(8, "little"), metas)
+    slash = st.slash(slasher=signer, config=config, stake=st.stake(config, world.alice.pubkey), destination=st.rewards_pool(config),
+                     amount=10, bounty=4, bounty_to=world.stranger.token)
+    return Instruction(probe, bytes([seed]) + bytes(slash.data), metas)
 
 
 # == 2b. the bounty: at most the amount, never into the vault or (paid) into the pool =====

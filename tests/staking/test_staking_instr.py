@@ -8,6 +8,7 @@ import pytest
 
 from crowdcompute.client.staking import DAY, MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
 from crowdcompute.sandbox.staking import SLASH_PROBE_ID
+from tests.support import assert_refused
 
 from .conftest import MAX, MIN, SETTINGS
 
@@ -299,15 +300,31 @@ def test_fees_are_shared_by_weight(sb, config):
     assert state.rewards_deposited == state.rewards_claimed == 3_000 and sb.balance(sb.staking.rewards_pool(address)) == 0
 
 
-def test_fees_without_stakers_are_carried_to_the_next_deposit(sb, config):
+def test_fees_without_stakers_go_to_the_treasury_not_to_the_first_staker(sb, config, errors):
+    # Seen before: 4,999,999 of 5,000,000 in fees paid while nobody staked went to whoever
+    # staked 1 base unit first. Now they are no staker's: `sweep` sends them to the treasury.
     address, _ = config
-    owner, payer = sb.actor(100), sb.actor(1_000)
-    outcome = sb.must(sb.deposit_fees(address, payer, 300))
-    assert sb.staking.events(outcome.logs)[0].data.total_weight == 0 and sb.config_state(address).rewards_carried == 300
-    sb.must(sb.stake(address, owner, 100, MIN))
+    owner, payer = sb.actor(100), sb.actor(10_000_000)
+    outcome = sb.must(sb.deposit_fees(address, payer, 5_000_000))
+    assert sb.staking.events(outcome.logs)[0].data.total_weight == 0
+    assert sb.config_state(address).rewards_unowned == 5_000_000
+    sb.must(sb.stake(address, owner, 1, MIN))
     sb.must(sb.deposit_fees(address, payer, 100))
     sb.must(sb.claim(address, owner))
-    assert sb.balance(owner.token) == 400 and sb.config_state(address).rewards_carried == 0
+    assert sb.balance(owner.token) == 99 + 100  # its wallet, and only what was paid while it had weight
+
+    treasury = sb.config_state(address).treasury
+    before = sb.balance(treasury)
+    assert_refused(sb.sweep(address, treasury=payer.token), errors, "TreasuryMismatch")
+    outcome = sb.must(sb.sweep(address))
+    swept = sb.staking.events(outcome.logs)[0]
+    assert (swept.name, swept.data.amount, swept.data.treasury) == ("Swept", 5_000_000, treasury)
+    assert sb.balance(treasury) == before + 5_000_000
+    state = sb.config_state(address)
+    assert (state.rewards_unowned, state.rewards_swept) == (0, 5_000_000)
+    # The pool holds what the counters say: deposited - claimed - swept.
+    assert sb.balance(sb.staking.rewards_pool(address)) == state.rewards_deposited - state.rewards_claimed - state.rewards_swept == 0
+    assert_refused(sb.sweep(address), errors, "AmountZero")
 
 
 def test_late_staker_gets_nothing_of_earlier_fees(sb, config):

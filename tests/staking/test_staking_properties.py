@@ -1,16 +1,19 @@
 """Property-based test of the staking program: random sequences of stake, topup, extend,
 unstake, withdraw, restake, slash (by the authority and through the slasher program's
-CPI, with a bounty to a reporter), deposit_fees, claim and close, with the clock moving,
-against a Python model.
+CPI, with a bounty to a reporter), lock and unlock (through the slasher program's CPI),
+deposit_fees, claim, sweep and close, with the clock moving, against a Python model.
 
 The model mirrors the program's integer rules (weight = floor(amount x multiplier / 10^6),
 linear unlock rounded down, slashes taking the tail of an unlock) and keeps every staker's
 exact reward share as a Fraction: each deposit (or slash to the pool) adds
-deposit x weight / total weight to each stake, or is carried while no stake has weight.
+deposit x weight / total weight to each stake, or, while no stake has weight, is no
+staker's (the treasury's: `sweep` sends it there). What a stake backs (`locked`) is never
+more than it held when locked; while it backs anything it can be neither unstaked nor
+closed.
 It predicts whether each call succeeds and, if not, with which error; after every step:
 - every base unit is accounted for: wallets + vault + rewards pool + treasury are constant;
 - the vault holds exactly the stakes' amounts (Config.total_staked), the pool exactly
-  deposited - claimed; Config.total_weight is the sum of the stakes' weights;
+  deposited - claimed - swept; Config.total_weight is the sum of the stakes' weights;
 - each stake's amount, weight and state are the model's;
 - no staker has claimed more than its exact share, and every claim leaves it less than
   two base units short of it (its own fraction in flight and its part of the config's
@@ -27,6 +30,8 @@ from fractions import Fraction
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from solders.pubkey import Pubkey
 
 from crowdcompute.client.staking import DAY, SLASH_TO_REWARDS_POOL, StakingProgram, StakingSettings
 from crowdcompute.client.staking_accounts import Stake, StakingConfig
@@ -48,6 +53,7 @@ class StakeModel:
     unlock_start: int = 0
     unlock_base: int = 0
     withdrawn: int = 0
+    locked: int = 0
 
     @property
     def weight(self) -> int:
@@ -72,7 +78,8 @@ class StakingMachine(RuleBasedStateMachine):
         self.stakes: list[StakeModel | None] = [None] * STAKERS
         self.share = [Fraction(0)] * STAKERS      # exact rewards earned
         self.claimed = [0] * STAKERS
-        self.carried = 0
+        self.unowned = 0
+        self.swept = 0
         self.deposited = 0
         self.wallets = [WALLET] * STAKERS
         self.total = self.tokens()
@@ -94,15 +101,13 @@ class StakingMachine(RuleBasedStateMachine):
 
     def distribute(self, amount: int) -> None:
         self.deposited += amount
-        pending = self.carried + amount
         weight = self.total_weight()
         if weight == 0:
-            self.carried = pending
+            self.unowned += amount
             return
-        self.carried = 0
         for i, stake in enumerate(self.stakes):
             if stake and stake.weight:
-                self.share[i] += Fraction(pending * stake.weight, weight)
+                self.share[i] += Fraction(amount * stake.weight, weight)
 
     def expect(self, outcome, error: str | None) -> bool:
         logs = "\n".join(outcome.logs)
@@ -152,7 +157,8 @@ class StakingMachine(RuleBasedStateMachine):
         if stake is None:
             return
         outcome = self.sb.unstake(self.config, self.stakers[i])
-        if self.expect(outcome, None if stake.staked else "StakeNotStaked"):
+        error = "StakeNotStaked" if not stake.staked else "StakeLocked" if stake.locked else None
+        if self.expect(outcome, error):
             stake.staked, stake.unlock_start, stake.unlock_base, stake.withdrawn = False, self.sb.chain.now(), stake.amount, 0
 
     @rule(i=st.integers(0, STAKERS - 1))
@@ -198,6 +204,36 @@ class StakingMachine(RuleBasedStateMachine):
         stake.amount -= slashed
         self.distribute(slashed - paid)  # the rest to the rewards pool, over the weights after the slash
 
+    @rule(i=st.integers(0, STAKERS - 1), amount=st.integers(0, WALLET // 4))
+    def lock(self, i, amount):
+        """The slasher program (the probe, by CPI) makes stake i back `amount` more."""
+        stake = self.stakes[i]
+        if stake is None:
+            return
+        ix = STAKING.lock(locker=self.sb.probe_signer(), config=self.config, stake=STAKING.stake(self.config, self.stakers[i].pubkey), amount=amount)
+        outcome = self.sb.by_probe(ix, caller=self.payer)
+        error = ("AmountZero" if amount == 0 else "StakeNotStaked" if not stake.staked
+                 else "LockAboveStake" if stake.locked + amount > stake.amount else None)
+        if self.expect(outcome, error):
+            stake.locked += amount
+
+    @rule(i=st.integers(0, STAKERS - 1), amount=st.integers(0, WALLET // 4))
+    def unlock(self, i, amount):
+        stake = self.stakes[i]
+        if stake is None:
+            return
+        ix = STAKING.unlock(locker=self.sb.probe_signer(), stake=STAKING.stake(self.config, self.stakers[i].pubkey), amount=amount)
+        outcome = self.sb.by_probe(ix, caller=self.payer)
+        if self.expect(outcome, None if stake.locked else "LockerInvalid"):
+            stake.locked = max(0, stake.locked - amount)
+
+    @rule()
+    def sweep(self):
+        outcome = self.sb.sweep(self.config, caller=self.payer)
+        if self.expect(outcome, None if self.unowned else "AmountZero"):
+            self.swept += self.unowned
+            self.unowned = 0
+
     @rule(amount=st.integers(1, 200_000))
     def deposit_fees(self, amount):
         outcome = self.sb.deposit_fees(self.config, self.payer, amount)
@@ -226,7 +262,8 @@ class StakingMachine(RuleBasedStateMachine):
             return
         self.claim(i)
         outcome = self.sb.close_stake(self.config, self.stakers[i])
-        if self.expect(outcome, None if stake.amount == 0 else "StakeNotEmpty"):
+        error = "StakeNotEmpty" if stake.amount else "StakeLocked" if stake.locked else None
+        if self.expect(outcome, error):
             self.stakes[i] = None
             # A new stake starts from nothing: what this one was owed is all claimed.
             self.share[i] = Fraction(self.claimed[i])
@@ -243,16 +280,17 @@ class StakingMachine(RuleBasedStateMachine):
         assert self.tokens() == self.total
         vault = sb.balance(STAKING.vault(config))
         assert vault == state.total_staked == sum(s.amount for s in self.stakes if s)
-        assert sb.balance(STAKING.rewards_pool(config)) == state.rewards_deposited - state.rewards_claimed
+        assert sb.balance(STAKING.rewards_pool(config)) == state.rewards_deposited - state.rewards_claimed - state.rewards_swept
         assert state.rewards_deposited == self.deposited and state.rewards_claimed == sum(self.claimed) <= self.deposited
         assert state.total_weight == self.total_weight()
-        assert state.rewards_carried == self.carried
+        assert (state.rewards_unowned, state.rewards_swept) == (self.unowned, self.swept)
         for i, stake in enumerate(self.stakes):
             chain = sb.stake_state(config, self.stakers[i].pubkey)
             if stake is None:
                 assert chain is None
                 continue
-            assert (chain.amount, chain.weight, chain.duration) == (stake.amount, stake.weight, stake.duration)
+            assert (chain.amount, chain.weight, chain.duration, chain.locked) == (stake.amount, stake.weight, stake.duration, stake.locked)
+            assert chain.locker == (self.sb.probe_signer() if stake.locked else Pubkey.default())
             assert type(chain.state).__name__ == ("Staked" if stake.staked else "Unlocking")
             assert sb.balance(self.stakers[i].token) == self.wallets[i]
 

@@ -26,7 +26,7 @@ errors! {
         TokenOwnerMismatch = 6017: "Token account belongs to someone else",
         TimeoutInvalid = 6018: "Timeout must be positive and at most the market's maximum (the job's own, for extend)",
         CapacityInvalid = 6019: "Queue capacity must be between 1 and 65534 and match the account size",
-        SettingInvalid = 6020: "Market setting out of range (max timeout 1 s..365 days, retention 0..365 days, attempts 1..16, entries per node at least 1, price x max timeout within u64, reclaim bounty at most 10,000 bps, network fee at most 1,000 bps, staking config unchanged)",
+        SettingInvalid = 6020: "Market setting out of range (max timeout 1 s..365 days, retention 0..365 days, attempts 1..16, entries per node at least 1, price x max timeout within u64, reclaim bounty at most 10,000 bps, network fee at most 1,000 bps, staking config and slash penalty unchanged)",
         QueueFull = 6021: "Market queue is full",
         ArithmeticOverflow = 6022: "Amount or time overflows",
         JobNotQueued = 6023: "Job is not waiting in the queue",
@@ -56,6 +56,11 @@ errors! {
         StakeTooLow = 6047: "Node's stake is not staked with at least the market's minimum weight (an unlocking stake has none)",
         SlasherMismatch = 6048: "Slasher account is not the PDA the staking config names for this program",
         FeeAboveMaximum = 6049: "Market network fee is above the maximum the payer accepts",
+        AccountAliased = 6050: "One account stands for two roles that must be distinct (a created or closed account, a payer, a payee or a source)",
+        SlasherNotThisProgram = 6051: "The staking config does not name this program as its slasher: a market's slash penalty could never be applied",
+        JobsExcludeNode = 6052: "Every waiting job was last given up by this node: it takes none of them again",
+        StakeCannotBack = 6053: "Node's stake cannot back one more job here: it must be staked and hold the market's slash penalty beyond what it already backs",
+        StakeLockedElsewhere = 6054: "Node's stake backs jobs of another slasher program",
     }
 }
 

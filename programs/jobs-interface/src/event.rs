@@ -10,9 +10,12 @@ pub mod requeue_reason {
     pub const QUIT: u8 = 0;
     /// Its node went silent past the timeout.
     pub const RECLAIMED: u8 = 1;
+    /// The node gave it up at or past its deadline: settled as a reclaim (attempt
+    /// counted, the node slashed; no bounty).
+    pub const QUIT_LATE: u8 = 2;
 }
 
-/// What became of a reclaim's slash (`NodeSlashed::outcome`). Only `SLASHED` moves tokens;
+/// What became of a reclaim's (or a late quit's) slash (`NodeSlashed::outcome`). Only `SLASHED` moves tokens;
 /// the others are the cases where the slash is skipped so that a reclaim never gets stuck.
 pub mod slash_outcome {
     /// `slashed` left the node's stake; `bounty` of it went to `bounty_to`.
@@ -21,7 +24,8 @@ pub mod slash_outcome {
     pub const STAKE_CLOSED: u8 = 1;
     /// The node's stake holds no tokens.
     pub const STAKE_EMPTY: u8 = 2;
-    /// The staking config no longer names this program as its slasher.
+    /// The staking config no longer names this program as its slasher, and the stake
+    /// holds no lock of this program's (a lock keeps the power to slash past a change).
     pub const SLASHER_CHANGED: u8 = 3;
     /// The config sends slashes to its treasury, and that token account is closed or frozen.
     pub const DESTINATION_UNUSABLE: u8 = 4;
@@ -98,7 +102,8 @@ events! {
         pub slot: PodU16,
     }
 
-    /// A waiting node left the queue.
+    /// A waiting node left the queue (by `leave`, or dropped because a job it gave up
+    /// could go to no other node: its entries in this market are then removed).
     pub struct NodeLeft (34) {
         pub node: Pubkey,
         pub slot: PodU16,
@@ -123,7 +128,8 @@ events! {
         pub slot: PodU16,
     }
 
-    /// A job was reclaimed `max_attempts` times and refunded in full.
+    /// A job was given up (quit) or reclaimed `max_attempts` times in all, and refunded in
+    /// full.
     pub struct JobFailed (42) {
         pub job: Pubkey,
         pub refunded: PodU64,

@@ -13,7 +13,10 @@ instruction! {
     /// minimum stake, entries are free, so a sybil with capacity / max_entries_per_node keys
     /// can still fill it (docs/architecture.md, "Free queue entries").
     /// A staking config (the staking program's, of the market's mint) is named here for
-    /// good; a minimum stake, a slash penalty or a network fee needs one.
+    /// good; a minimum stake, a slash penalty or a network fee needs one, and a slash
+    /// penalty needs a config that names this program as its slasher (SlasherNotThisProgram).
+    /// The slash penalty is fixed here too: every job and waiting entry locks that much of
+    /// its node's stake.
     pub mod open_market (80) {
         accounts {
             /// Pays the vault's rent; becomes the market authority.
@@ -41,7 +44,7 @@ instruction! {
             pub max_attempts: PodU16,
             pub max_entries_per_node: PodU16,
             /// Base units slashed from a silent node's stake per reclaim (0: none; needs a
-            /// staking config).
+            /// staking config whose slasher is this program). Fixed for good.
             pub slash_penalty: PodU64,
             /// Share of each slash paid to reclaim's caller, in basis points (<= 10,000).
             pub reclaim_bounty_bps: PodU16,
@@ -57,7 +60,8 @@ instruction! {
 instruction! {
     /// Changes a market's settings for jobs posted from now on: every job keeps the terms it
     /// was posted under (price, timeout cap, retention, attempts, penalty, bounty, fee).
-    /// Settings are bounded (`state::limits`); the staking config must be the market's.
+    /// Settings are bounded (`state::limits`); the staking config and the slash penalty
+    /// must be the market's (fixed at open_market: stakes lock the penalty).
     pub mod update_market (80) {
         accounts {
             authority [signer],
@@ -71,8 +75,7 @@ instruction! {
             pub retention: PodI64,
             pub max_attempts: PodU16,
             pub max_entries_per_node: PodU16,
-            /// Base units slashed from a silent node's stake per reclaim (0: none; needs a
-            /// staking config).
+            /// The market's slash penalty, unchanged (SettingInvalid otherwise).
             pub slash_penalty: PodU64,
             /// Share of each slash paid to reclaim's caller, in basis points (<= 10,000).
             pub reclaim_bounty_bps: PodU16,
@@ -91,13 +94,16 @@ instruction! {
     /// returns to the authority, and waiting nodes are dropped. With job accounts left, the
     /// market becomes Closing instead (event MarketClosing): posts and queueing nodes are
     /// refused, the authority may cancel waiting jobs, running jobs settle as usual, and a
-    /// later close_market closes it once the last job is cleaned.
+    /// later close_market closes it once the last job is cleaned. In a market with a slash
+    /// penalty, waiting nodes hold locks on their stakes: the market closes only once none
+    /// waits (MarketHasJobs otherwise; while Closing, its authority may remove them with
+    /// `leave`).
     pub mod close_market (0) {
         accounts {
             authority [signer writable],
             market [writable],
             vault [writable],
-            /// Receives stray tokens; a token account of the market's mint.
+            /// Receives stray tokens; a token account of the market's mint (not the vault).
             authority_token [writable],
             token_program [],
         }
@@ -118,7 +124,8 @@ instruction! {
             poster [signer],
             /// Pays the deposit and the rent; receives refunds.
             payer [signer writable],
-            /// A new keypair: the job account is created here.
+            /// A new keypair: the job account is created here (never the poster or the
+            /// payer: AccountAliased).
             job [signer writable],
             market [writable],
             vault [writable],
@@ -174,11 +181,15 @@ instruction! {
 }
 
 instruction! {
-    /// A node enters the market: it takes the oldest waiting job, or waits in the queue.
-    /// The entry it gets (event `JobMatched` or `NodeQueued`) records its assignment.
-    /// Waiting is refused past the market's `max_entries_per_node` entries per node, and
-    /// while the market is Closing. With a minimum stake, the node's stake must be staked
-    /// (not unlocking) under the market's staking config with at least that weight.
+    /// A node enters the market: it takes the oldest waiting job it did not last give up,
+    /// or waits in the queue. The entry it gets (event `JobMatched` or `NodeQueued`) records
+    /// its assignment. Waiting is refused past the market's `max_entries_per_node` entries
+    /// per node, and while the market is Closing; when every waiting job was last given up
+    /// by this node, it is refused (JobsExcludeNode). With a minimum stake, the node's stake
+    /// must be staked (not unlocking) under the market's staking config with at least that
+    /// weight. With a slash penalty, the stake must also back one more job: the penalty is
+    /// locked on it (a CPI to staking's `lock`, signed by this program's PDA ["slasher"])
+    /// until the job or the entry ends.
     pub mod work (0) {
         accounts {
             node [signer],
@@ -186,19 +197,35 @@ instruction! {
             /// The Clock sysvar: the cluster's time.
             clock [],
             /// The node's stake, PDA ["stake", staking config, node] of the staking program
-            /// (needed when the market asks a minimum stake; absent otherwise).
-            stake [optional],
+            /// (needed when the market asks a minimum stake or a slash penalty; absent
+            /// otherwise).
+            stake [optional writable],
+            /// The staking program (slash penalty).
+            staking_program [optional],
+            /// The market's staking config (slash penalty).
+            staking_config [optional],
+            /// This program's PDA ["slasher"] (slash penalty).
+            slasher [optional],
         }
         args {}
     }
 }
 
 instruction! {
-    /// A waiting node leaves the queue.
+    /// A waiting node leaves the queue; with a slash penalty, the lock its entry held on its
+    /// stake is released. While the market is Closing, its authority may remove any waiting
+    /// node so (the market closes only once none waits).
     pub mod leave (2) {
         accounts {
+            /// The waiting node, or the market authority while the market is Closing.
             node [signer],
             market [writable],
+            /// The staking program (slash penalty; absent without one).
+            staking_program [optional],
+            /// The waiting node's stake (slash penalty).
+            stake [optional writable],
+            /// This program's PDA ["slasher"] (slash penalty).
+            slasher [optional],
         }
         args {
             /// The node's queue entry (from `NodeQueued`).
@@ -209,7 +236,8 @@ instruction! {
 
 instruction! {
     /// The node running a job posts its result: it is paid price * min(elapsed, timeout),
-    /// the rest is refunded to the payer.
+    /// the rest is refunded to the payer. With a slash penalty, the lock the job held on the
+    /// node's stake is released.
     pub mod finish (32) {
         accounts {
             node [signer],
@@ -223,6 +251,12 @@ instruction! {
             token_program [],
             /// The Clock sysvar: the cluster's time.
             clock [],
+            /// The staking program (slash penalty; absent without one).
+            staking_program [optional],
+            /// The node's stake (slash penalty).
+            stake [optional writable],
+            /// This program's PDA ["slasher"] (slash penalty).
+            slasher [optional],
         }
         args {
             /// sha256 of the result bundle; must not be zero.
@@ -232,14 +266,36 @@ instruction! {
 }
 
 instruction! {
-    /// The node running a job gives it up, unpaid: the job goes back to the front.
+    /// The node running a job gives it up, unpaid. The give-up counts as an attempt: the job
+    /// goes back to the front (never to this node again: the next waiting node takes it,
+    /// or it waits; this node's waiting entries are removed when only they wait), or, at
+    /// `max_attempts`, is refunded in full and Failed. At or past its deadline (started +
+    /// timeout), a quit settles as `reclaim` does: with a slash penalty, the node is slashed
+    /// (no bounty: the whole slash goes where the config sends slashes). With a slash
+    /// penalty, the lock the job held on the node's stake is released.
     pub mod quit (0) {
         accounts {
             node [signer],
-            job [],
+            job [writable],
             market [writable],
+            vault [writable],
+            /// The payer's token account of the market's mint (the refund at max_attempts).
+            payer_token [writable],
+            token_program [],
             /// The Clock sysvar: the cluster's time.
             clock [],
+            /// The staking program (slash penalty; absent without one).
+            staking_program [optional],
+            /// The market's staking config (a late quit's slash).
+            staking_config [optional writable],
+            /// The node's stake: PDA ["stake", staking config, node].
+            stake [optional writable],
+            /// The staking config's vault (a late quit's slash).
+            stake_vault [optional writable],
+            /// Where the config sends slashes (a late quit's slash).
+            slash_destination [optional writable],
+            /// This program's PDA ["slasher"].
+            slasher [optional],
         }
         args {}
     }
@@ -247,14 +303,16 @@ instruction! {
 
 instruction! {
     /// Anyone, once a running job is past started + timeout: the silent node is unpaid and
-    /// the job goes back to the front, or is refunded after `max_attempts` reclaims.
+    /// the job goes back to the front (never to that node again, as after `quit`), or is
+    /// refunded after `max_attempts` give-ups (quits and reclaims).
     /// With a slash penalty (the job's, fixed when posted), min(penalty, stake) is slashed
     /// from the silent node's stake by a CPI to the staking program signed by this
     /// program's PDA ["slasher"]; floor(slashed x bounty_bps / 10,000) of it goes to
     /// `bounty_to` (the caller's reward), the rest where the config sends slashes. The slash
     /// is skipped, never blocking the reclaim, when the stake is closed or empty, when the
-    /// config no longer names this program as its slasher, or when the config's treasury
-    /// (its slash destination) is closed; event `NodeSlashed` says which.
+    /// config no longer names this program as its slasher and the stake holds no lock of
+    /// this program's, or when the config's treasury (its slash destination) is closed;
+    /// event `NodeSlashed` says which. The lock the job held on the stake is released.
     pub mod reclaim (0) {
         accounts {
             job [writable],
@@ -277,7 +335,8 @@ instruction! {
             stake_vault [optional writable],
             /// Where the config sends slashes: its rewards pool or its treasury.
             slash_destination [optional writable],
-            /// Receives the bounty: a token account of the mint (the caller's).
+            /// Receives the bounty: a token account of the mint (the caller's; not the
+            /// market's vault: AccountAliased).
             bounty_to [optional writable],
             /// This program's PDA ["slasher"], as the staking config stores it.
             slasher [optional],
@@ -315,7 +374,7 @@ instruction! {
 
 instruction! {
     /// The poster stops a running job: its node is paid for the time it ran, the rest is
-    /// refunded.
+    /// refunded. With a slash penalty, the lock the job held on the node's stake is released.
     pub mod end (0) {
         accounts {
             poster [signer],
@@ -328,6 +387,12 @@ instruction! {
             token_program [],
             /// The Clock sysvar: the cluster's time.
             clock [],
+            /// The staking program (slash penalty; absent without one).
+            staking_program [optional],
+            /// The running node's stake (slash penalty).
+            stake [optional writable],
+            /// This program's PDA ["slasher"] (slash penalty).
+            slasher [optional],
         }
         args {}
     }

@@ -5,7 +5,7 @@
 //! per entry); freed entries go on a free list threaded through `next`.
 
 use crate::error::JobsError;
-use crate::pod::PodU16;
+use crate::pod::{eq32, PodU16};
 use crate::state::{EntryState, QueueEntry, QueueHeader, QueueSide, NIL};
 
 pub struct Queue<'a> {
@@ -110,6 +110,23 @@ impl<'a> Queue<'a> {
         }
         self.unlink(head)?;
         Ok(Some(head))
+    }
+
+    /// The first linked entry, front to back, whose `node` is not `node`: in a queue of
+    /// jobs, the oldest job that `node` did not last give up (a QueuedJob's `node` names
+    /// that node); in a queue of nodes, the longest-waiting entry of another node. None
+    /// when every linked entry names `node`. Walks only past entries that name `node`.
+    #[inline(always)]
+    pub fn first_not_of(&self, node: &[u8; 32]) -> Result<Option<u16>, JobsError> {
+        let mut index = self.header.head.get();
+        while index != NIL {
+            let entry = self.entries.get(index as usize).ok_or(JobsError::SlotInvalid)?;
+            if !eq32(&entry.node.0, node) {
+                return Ok(Some(index));
+            }
+            index = entry.next.get();
+        }
+        Ok(None)
     }
 
     /// Unlinks `index`, which the caller has checked is linked (its state is Queued*).

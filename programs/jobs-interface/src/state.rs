@@ -17,7 +17,7 @@ byte_enum! {
         Done = 1,
         /// Stopped by its poster while running; the node was paid for the time it ran.
         Ended = 2,
-        /// Reclaimed from silent nodes `max_attempts` times; fully refunded.
+        /// Given up (quit or reclaimed) `max_attempts` times; fully refunded.
         Failed = 3,
     }
 }
@@ -64,7 +64,8 @@ layout! {
         pub state: EntryStateByte,
         /// The job (QueuedJob, Running).
         pub job: Pubkey,
-        /// The node (QueuedNode, Running).
+        /// The node (QueuedNode, Running). For a QueuedJob: the node that last gave the job
+        /// up (quit or reclaimed; zero: none), which is never matched with it again.
         pub node: Pubkey,
         /// When the entry was queued, or when the job started running.
         pub since: PodI64,
@@ -134,7 +135,9 @@ layout! {
         /// open_market, never changed.
         pub staking_config: Pubkey,
         /// Base units slashed from a silent node's stake on each reclaim (at most what it
-        /// holds); 0: none.
+        /// holds); 0: none. Named at open_market, never changed: each job a node runs and
+        /// each entry it waits at keeps this much of its stake locked (staking `lock`), so
+        /// what the stake backs is always what it can be slashed for.
         pub slash_penalty: PodU64,
         /// Share of each slash paid to whoever called reclaim, in basis points (<= 10,000).
         pub reclaim_bounty_bps: PodU16,
@@ -174,7 +177,8 @@ layout! {
         pub max_timeout: PodI64,
         /// The market's retention when posted: seconds it is kept once settled.
         pub retention: PodI64,
-        /// The market's max_attempts when posted: reclaims before it is refunded.
+        /// The market's max_attempts when posted: give-ups (quits and reclaims) before it is
+        /// refunded.
         pub max_attempts: PodU16,
         /// The market's slash penalty when posted: slashed from a node that goes silent on it.
         pub slash_penalty: PodU64,
@@ -191,7 +195,7 @@ layout! {
         pub closed_at: PodI64,
         /// Its queue entry while open.
         pub slot: PodU16,
-        /// Times it was reclaimed from a silent node.
+        /// Times it was given up: quit by its node or reclaimed from a silent one.
         pub attempts: PodU16,
         pub state: JobStateByte,
     }

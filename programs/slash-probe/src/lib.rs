@@ -1,8 +1,10 @@
-//! Test-only program: forwards a slash to the staking program by CPI, signed by one of its
-//! own PDAs. Instruction data: `[seed: u8][amount: u64][bounty: u64]`, seed 0 signs as
-//! ["slasher"] (what a config's slasher program does), seed 1 as ["impostor"] (another PDA
-//! of the same program). Accounts: staking program, the signing PDA, then slash's accounts
-//! after its signer (config, stake, vault, destination, bounty_to, token program).
+//! Test-only program: forwards one staking instruction by CPI, signed by one of its own
+//! PDAs, as a config's slasher program does (slash, lock, unlock). Instruction data:
+//! `[seed: u8]` then the staking instruction's own data (discriminator and arguments);
+//! seed 0 signs as ["slasher"], seed 1 as ["impostor"] (another PDA of the same program).
+//! Accounts: the staking program, the signing PDA (the forwarded instruction's first
+//! account, its signer), then the rest of its accounts in order, with the flags they
+//! arrive with (2, 3 or 7 of them: unlock, lock, slash).
 #![no_std]
 
 #[cfg(any(target_os = "solana", target_arch = "bpf"))]
@@ -11,17 +13,15 @@ mod entrypoint {
     use pinocchio::error::ProgramError;
     use pinocchio::instruction::{InstructionAccount, InstructionView};
     use pinocchio::{no_allocator, program_entrypoint, AccountView, Address, ProgramResult};
-    use staking_interface::instruction::slash;
-    use staking_interface::pod::PodU64;
 
-    program_entrypoint!(process_instruction, 8);
+    program_entrypoint!(process_instruction, 9);
     no_allocator!();
 
     fn process_instruction(program_id: &Address, accounts: &mut [AccountView], data: &[u8]) -> ProgramResult {
-        let [staking, signer, config, stake, vault, destination, bounty_to, token_program, ..] = accounts else {
+        let [staking, forwarded @ ..] = accounts else {
             return Err(ProgramError::NotEnoughAccountKeys);
         };
-        let (Some(&seed), Some(amount), Some(bounty)) = (data.first(), data.get(1..9), data.get(9..17)) else {
+        let Some((&seed, staking_data)) = data.split_first() else {
             return Err(ProgramError::InvalidInstructionData);
         };
         // Seeds copied to the stack (a pointer held in a static is not relocated on SBF).
@@ -29,22 +29,34 @@ mod entrypoint {
         let impostor: [u8; 8] = *b"impostor";
         let seed: &[u8] = if seed == 0 { &slasher } else { &impostor };
         let (_, bump) = Address::find_program_address(&[seed], program_id);
-        let amount = u64::from_le_bytes(amount.try_into().map_err(|_| ProgramError::InvalidInstructionData)?);
-        let bounty = u64::from_le_bytes(bounty.try_into().map_err(|_| ProgramError::InvalidInstructionData)?);
-        let data = slash::Args { amount: PodU64::new(amount), bounty: PodU64::new(bounty) }.pack();
-        let metas = [
-            InstructionAccount::readonly_signer(signer.address()),
-            InstructionAccount::writable(config.address()),
-            InstructionAccount::writable(stake.address()),
-            InstructionAccount::writable(vault.address()),
-            InstructionAccount::writable(destination.address()),
-            InstructionAccount::writable(bounty_to.address()),
-            InstructionAccount::readonly(token_program.address()),
-        ];
-        let instruction = InstructionView { program_id: staking.address(), data: &data, accounts: &metas };
         let bump = [bump];
         let seeds = [Seed::from(seed), Seed::from(&bump)];
-        invoke_signed(&instruction, &[&*signer, &*config, &*stake, &*vault, &*destination, &*bounty_to, &*token_program], &[Signer::from(&seeds)])
+        let signer = [Signer::from(&seeds)];
+        // One arm per arity of the instructions a slasher sends: unlock (2), lock (3),
+        // slash (7).
+        match forwarded {
+            [a, b] => forward(staking, staking_data, [&*a, &*b], &signer),
+            [a, b, c] => forward(staking, staking_data, [&*a, &*b, &*c], &signer),
+            [a, b, c, d, e, f, g] => forward(staking, staking_data, [&*a, &*b, &*c, &*d, &*e, &*f, &*g], &signer),
+            _ => Err(ProgramError::NotEnoughAccountKeys),
+        }
+    }
+
+    /// Invokes the staking program with `accounts` (the first one signing through the seeds),
+    /// each with the writability it arrived with.
+    fn forward<const N: usize>(staking: &AccountView, data: &[u8], accounts: [&AccountView; N], signer: &[Signer]) -> ProgramResult {
+        let metas: [InstructionAccount; N] = core::array::from_fn(|index| {
+            let account = accounts[index];
+            if index == 0 {
+                InstructionAccount::readonly_signer(account.address())
+            } else if account.is_writable() {
+                InstructionAccount::writable(account.address())
+            } else {
+                InstructionAccount::readonly(account.address())
+            }
+        });
+        let instruction = InstructionView { program_id: staking.address(), data, accounts: &metas };
+        invoke_signed(&instruction, &accounts, signer)
     }
 
     #[panic_handler]

@@ -43,6 +43,10 @@ errors! {
         AccountAlreadyInitialized = 6033: "Account is already initialised",
         BountyAboveAmount = 6034: "Slash bounty is above the amount to slash",
         BountyAccountInvalid = 6035: "Bounty account is the config's vault, or its rewards pool while a bounty is paid",
+        StakeLocked = 6036: "Stake backs obligations (jobs running or entries waiting) of a slasher program: it can be neither unstaked nor closed until they are released",
+        LockerInvalid = 6037: "Signer is not the config's slasher program's PDA, or another slasher holds this stake's lock",
+        LockAboveStake = 6038: "Stake does not hold enough to back what it already backs plus this obligation",
+        AccountAliased = 6039: "One account stands for two roles that must be distinct (a created or closed account, a payer, a payee or a source)",
     }
 }
 

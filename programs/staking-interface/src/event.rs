@@ -98,13 +98,38 @@ events! {
     pub struct FeesDeposited (48) {
         pub config: Pubkey,
         pub amount: PodU64,
-        /// The total weight they were shared over (0: carried to the next deposit).
+        /// The total weight they were shared over (0: no staker's; `sweep` sends them to the
+        /// treasury).
         pub total_weight: PodU64,
     }
 
     /// A staker claimed its rewards.
     pub struct Claimed (40) {
         pub stake: Pubkey,
+        pub amount: PodU64,
+    }
+
+    /// A slasher program made a stake back one more obligation.
+    pub struct Locked (80) {
+        pub stake: Pubkey,
+        pub locker: Pubkey,
+        pub amount: PodU64,
+        /// All the stake now backs.
+        pub locked: PodU64,
+    }
+
+    /// The locker released what a stake backed for one obligation.
+    pub struct Unlocked (48) {
+        pub stake: Pubkey,
+        pub amount: PodU64,
+        /// What the stake still backs.
+        pub locked: PodU64,
+    }
+
+    /// Rewards no stake owned went to the treasury.
+    pub struct Swept (72) {
+        pub config: Pubkey,
+        pub treasury: Pubkey,
         pub amount: PodU64,
     }
 }

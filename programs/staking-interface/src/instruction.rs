@@ -177,8 +177,10 @@ instruction! {
     /// Takes up to `amount` from a stake (all it holds if less), staked or unlocking:
     /// `bounty` of it (at most `amount`; at most what was taken) to `bounty_to`, e.g. the
     /// reward of whoever reported the fault, the rest to the rewards pool or the treasury
-    /// as the config says. Signed by the config's authority, or by the slasher program's
-    /// PDA ["slasher"] through a CPI.
+    /// as the config says. Signed by the config's authority, by the slasher program's PDA
+    /// ["slasher"] through a CPI, or by the stake's locker while it holds a lock (so a
+    /// change of slasher never frees a node from the jobs it holds). The authority's power
+    /// to slash any stake is the trust a staker gives it (docs/architecture.md).
     pub mod slash (16) {
         accounts {
             /// The authority, or the slasher program's PDA.
@@ -203,8 +205,8 @@ instruction! {
 
 instruction! {
     /// Pays `amount` into the rewards pool for the stakers, shared in proportion to weight
-    /// (carried to the next deposit while no stake has weight). Anyone may call it, e.g.
-    /// the jobs program with a market's fee.
+    /// (while no stake has weight, it is no staker's: the treasury's, sent there by
+    /// `sweep`). Anyone may call it, e.g. the jobs program with a market's fee.
     pub mod deposit_fees (8) {
         accounts {
             /// The authority of `depositor_token`.
@@ -236,6 +238,56 @@ instruction! {
     }
 }
 
+instruction! {
+    /// The config's slasher program (its PDA ["slasher"] signs, by CPI) makes a staked stake
+    /// back one more obligation of `amount` (e.g. the jobs program: a market's slash penalty
+    /// for each job a node runs and each entry it waits at). The stake must hold what it
+    /// already backs plus `amount`. While anything is locked, the stake can be neither
+    /// unstaked nor closed, and the locker may slash it even if the config later names
+    /// another slasher program; another slasher can lock it only once all is released.
+    pub mod lock (8) {
+        accounts {
+            /// The config's slasher PDA.
+            locker [signer],
+            config [],
+            stake [writable],
+        }
+        args {
+            pub amount: PodU64,
+        }
+    }
+}
+
+instruction! {
+    /// The slasher that locked a stake releases `amount` of what it backs (all that is
+    /// locked if less: a slash may have taken the rest).
+    pub mod unlock (8) {
+        accounts {
+            /// The stake's locker (the PDA that signed its locks).
+            locker [signer],
+            stake [writable],
+        }
+        args {
+            pub amount: PodU64,
+        }
+    }
+}
+
+instruction! {
+    /// Sends the rewards no stake owns (deposited while no stake had weight) from the
+    /// rewards pool to the config's treasury. Anyone may call it.
+    pub mod sweep (0) {
+        accounts {
+            config [writable],
+            rewards_pool [writable],
+            /// The config's treasury.
+            treasury [writable],
+            token_program [],
+        }
+        args {}
+    }
+}
+
 /// Every instruction's IDL description, in the order the IDL lists them.
 pub const ALL: &[interface_kit::idl::InstructionDef] = &[
     init::DEF,
@@ -250,4 +302,7 @@ pub const ALL: &[interface_kit::idl::InstructionDef] = &[
     slash::DEF,
     deposit_fees::DEF,
     claim::DEF,
+    lock::DEF,
+    unlock::DEF,
+    sweep::DEF,
 ];

@@ -187,19 +187,24 @@ impl PerWeight {
         (PerWeight { int: amount / total_weight, frac }, left)
     }
 
+    /// `self + other`, modulo 2^64 in the integer part: the accumulator wraps rather than
+    /// stopping deposits once the rewards per unit of weight ever paid pass u64::MAX (a
+    /// high-supply mint shared over little weight). Readers take differences (`minus`),
+    /// which stay exact while the difference itself fits, as every unclaimed share does.
     #[inline(always)]
-    pub fn plus(self, other: PerWeight) -> Result<PerWeight, StakingError> {
+    pub fn plus(self, other: PerWeight) -> PerWeight {
         let (frac, carry) = self.frac.overflowing_add(other.frac);
-        let int = add(add(self.int, other.int)?, carry as u64)?;
-        Ok(PerWeight { int, frac })
+        let int = self.int.wrapping_add(other.int).wrapping_add(carry as u64);
+        PerWeight { int, frac }
     }
 
-    /// `self - earlier`, exact (an accumulator never decreases).
+    /// `self - earlier`, modulo 2^64 in the integer part (the accumulator only grows, and
+    /// wraps: see `plus`).
     #[inline(always)]
-    pub fn minus(self, earlier: PerWeight) -> Result<PerWeight, StakingError> {
+    pub fn minus(self, earlier: PerWeight) -> PerWeight {
         let (frac, borrow) = self.frac.overflowing_sub(earlier.frac);
-        let int = sub(sub(self.int, earlier.int)?, borrow as u64)?;
-        Ok(PerWeight { int, frac })
+        let int = self.int.wrapping_sub(earlier.int).wrapping_sub(borrow as u64);
+        PerWeight { int, frac }
     }
 
     /// `floor(weight x self)`: what `weight` earned over an accumulator difference.
@@ -280,20 +285,32 @@ mod tests {
                 let amount = lcg(&mut s) >> 40;
                 deposited += amount as u128;
                 let (increment, left) = PerWeight::share(amount, carried, w);
-                acc = acc.plus(increment).unwrap();
+                acc = acc.plus(increment);
                 carried = left;
                 if lcg(&mut s) % 3 == 0 {
-                    let (units, left) = acc.minus(snapshot).unwrap().earned(w, dust).unwrap();
+                    let (units, left) = acc.minus(snapshot).earned(w, dust).unwrap();
                     owed += units as u128;
                     dust = left;
                     snapshot = acc;
                 }
             }
-            let (units, left) = acc.minus(snapshot).unwrap().earned(w, dust).unwrap();
+            let (units, left) = acc.minus(snapshot).earned(w, dust).unwrap();
             owed += units as u128;
             // deposited x 2^64 = owed x 2^64 + the stake's dust + the config's remainder.
             assert_eq!(deposited << 64, (owed << 64) + left as u128 + carried as u128 * 1, "w={w}");
         }
+    }
+
+    #[test]
+    fn a_wrapped_accumulator_still_pays_exact_shares() {
+        // Rewards per unit of weight past u64::MAX (a high-supply mint over one unit of
+        // weight): the accumulator wraps, and a stake's share since its snapshot is exact.
+        let near_end = PerWeight { int: u64::MAX - 5, frac: u64::MAX - 7 };
+        let increment = PerWeight { int: 1_000, frac: 9 };
+        let later = near_end.plus(increment);
+        assert!(later.int < near_end.int, "wrapped");
+        assert_eq!(later.minus(near_end), increment);
+        assert_eq!(later.minus(near_end).earned(3, 0).unwrap(), (3_000, 27));
     }
 
     #[test]
@@ -309,8 +326,8 @@ mod tests {
             let product = w as u128 * exact;
             assert_eq!(acc.share_floor(w).unwrap() as u128, product >> 64);
             let half = PerWeight::of(amount / 2, total);
-            let later = half.plus(PerWeight::of(amount / 3, total)).unwrap();
-            assert_eq!(later.minus(half).unwrap(), PerWeight::of(amount / 3, total));
+            let later = half.plus(PerWeight::of(amount / 3, total));
+            assert_eq!(later.minus(half), PerWeight::of(amount / 3, total));
             assert!(acc.share_floor(w).unwrap() as u128 * total as u128 <= amount as u128 * w as u128);
         }
     }

@@ -30,7 +30,7 @@ layout! {
     /// A staking config: one mint, its vault and rewards pool, the lock bounds and the
     /// multiplier curve, who may slash, and the running totals of stakes and rewards.
     /// PDA ["config", authority, mint].
-    pub struct Config (340) {
+    pub struct Config (348) {
         /// May slash, and change the treasury, slash destination and slasher program.
         pub authority: Pubkey,
         /// The staked token: an SPL Token mint.
@@ -61,16 +61,20 @@ layout! {
         pub reward_per_weight: PodU64,
         /// ... and its fraction, in 2^-64 units (a 64.64 fixed-point accumulator).
         pub reward_per_weight_frac: PodU64,
-        /// Tokens ever paid into the rewards pool (fees and slashes).
+        /// Tokens ever paid into the rewards pool (fees and slashes), modulo 2^64: a
+        /// wrapping counter, so that no total ever stops a deposit (only differences of
+        /// these counters mean anything).
         pub rewards_deposited: PodU64,
-        /// Tokens ever claimed from it. The pool holds `rewards_deposited - rewards_claimed`.
+        /// Tokens ever claimed from it, modulo 2^64. The pool holds `rewards_deposited -
+        /// rewards_claimed - rewards_swept` (wrapping).
         pub rewards_claimed: PodU64,
-        /// Deposited while no stake had weight: added to the next distribution.
-        pub rewards_carried: PodU64,
+        /// Deposited while no stake had weight: no staker's, so the treasury's; `sweep`
+        /// sends them there (never to the next staker, who would take them all).
+        pub rewards_unowned: PodU64,
         /// What the last distribution's division left, in 2^-64 base units (below the total
         /// weight then, so below one base unit in all): carried into the next one.
         pub reward_remainder: PodU64,
-        /// Tokens ever slashed.
+        /// Tokens ever slashed, modulo 2^64 (wrapping, as `rewards_deposited`).
         pub slashed: PodU64,
         /// Stake accounts alive.
         pub stakes: PodU64,
@@ -78,6 +82,8 @@ layout! {
         pub bump: u8,
         pub vault_bump: u8,
         pub rewards_bump: u8,
+        /// Unowned rewards ever swept to the treasury, modulo 2^64 (wrapping).
+        pub rewards_swept: PodU64,
     }
 }
 
@@ -87,7 +93,7 @@ impl Discriminator for Config {
 
 layout! {
     /// One owner's stake under one config. PDA ["stake", config, owner].
-    pub struct Stake (162) {
+    pub struct Stake (202) {
         pub owner: Pubkey,
         pub config: Pubkey,
         pub state: StakeStateByte,
@@ -112,11 +118,19 @@ layout! {
         pub rewards_owed: PodU64,
         /// The fraction of a base unit settled but not yet whole, in 2^-64 units.
         pub reward_dust: PodU64,
-        /// Rewards ever claimed.
+        /// Rewards ever claimed, modulo 2^64 (wrapping).
         pub rewards_claimed: PodU64,
-        /// Tokens ever slashed from this stake.
+        /// Tokens ever slashed from this stake, modulo 2^64 (wrapping).
         pub slashed: PodU64,
         pub bump: u8,
+        /// Tokens that back obligations of `locker` (a slasher program's PDA: the jobs
+        /// program locks the market's slash penalty for each job a node runs and each entry
+        /// it waits at): while non-zero the stake can be neither unstaked nor closed, and
+        /// `locker` may slash it even after the config names another slasher.
+        pub locked: PodU64,
+        /// The slasher PDA that holds `locked` (zero while nothing is locked). One at a time:
+        /// another slasher can lock this stake only once this one has released it all.
+        pub locker: Pubkey,
     }
 }
 

@@ -15,7 +15,7 @@ use crate::shared::settle::check_vault;
 use crate::shared::token::{check_token_account, check_token_program, close_vault, Transfer, VaultSeeds};
 use jobs_interface::error::JobsError;
 use jobs_interface::event::{MarketClosed, MarketClosing};
-use jobs_interface::state::MarketState;
+use jobs_interface::state::{MarketState, QueueSide};
 use jobs_interface::instruction::close_market::{Accounts, Args};
 use jobs_interface::pod::{PodU64, Pubkey};
 use pinocchio::ProgramResult;
@@ -31,7 +31,15 @@ pub fn process(context: &Context) -> ProgramResult {
         return Err(JobsError::AuthorityMismatch.into());
     }
     check_vault(header, &accounts.vault)?;
-    if header.jobs.get() != 0 || header.escrowed.get() != 0 {
+    // Stray tokens go from the vault to this account: never the vault itself.
+    if keys::key(&accounts.authority_token) == keys::key(&accounts.vault) {
+        return Err(JobsError::AccountAliased.into());
+    }
+    // Waiting nodes of a market that slashes hold locks on their stakes: dropping their
+    // entries with the market would leave those locked for ever. They leave first (while
+    // Closing, the authority may remove them with `leave`).
+    let nodes_wait = header.queue.side.is(QueueSide::Nodes) && header.slash_penalty.get() != 0;
+    if header.jobs.get() != 0 || header.escrowed.get() != 0 || nodes_wait {
         if header.state.is(MarketState::Closing) {
             return Err(JobsError::MarketHasJobs.into());
         }

@@ -6,6 +6,7 @@ use super::Context;
 use crate::shared::accounts::{load_job_of, load_market};
 use crate::shared::events::emit;
 use crate::shared::running::entry_of;
+use crate::shared::staking::Bond;
 use crate::shared::settle::{earned, release, Payout};
 use crate::shared::sysvars::now;
 use crate::shared::token::check_token_program;
@@ -13,7 +14,7 @@ use jobs_interface::error::JobsError;
 use jobs_interface::event::JobEnded;
 use jobs_interface::instruction::end::{Accounts, Args};
 use jobs_interface::pod::{PodI64, PodU64, Pubkey};
-use jobs_interface::state::{EntryState, JobState};
+use jobs_interface::state::{EntryState, JobState, Market};
 use pinocchio::ProgramResult;
 
 #[inline(never)]
@@ -34,6 +35,10 @@ pub fn process(context: &Context) -> ProgramResult {
     let now = now(&accounts.clock)?;
     let (paid, elapsed) = earned(job, since, now)?;
     let refunded = job.deposit.get() - paid; // earned() checked paid <= deposit
+    let penalty = job.slash_penalty.get();
+    if penalty != 0 {
+        unbond(market.header, &accounts, context, &node, penalty)?;
+    }
 
     market.queue().free(slot)?;
     release(
@@ -59,4 +64,16 @@ pub fn process(context: &Context) -> ProgramResult {
         elapsed: PodI64::new(elapsed),
     });
     Ok(())
+}
+
+/// Releases the lock the job held on its node's stake (`Bond::release`): markets without
+/// a slash penalty never come here.
+#[inline(never)]
+fn unbond(market: &Market, accounts: &Accounts, context: &Context, node: &[u8; 32], amount: u64) -> Result<(), JobsError> {
+    Bond {
+        staking_program: context.optional(accounts.staking_program)?,
+        stake: context.optional(accounts.stake)?,
+        slasher: context.optional(accounts.slasher)?,
+    }
+    .release(market, node, amount)
 }

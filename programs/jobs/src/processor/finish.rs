@@ -1,10 +1,12 @@
 //! finish: the node running a job posts its result digest. It is paid
-//! price * min(elapsed, timeout); the rest of the deposit goes back to the payer.
+//! price * min(elapsed, timeout); the rest of the deposit goes back to the payer. With a
+//! slash penalty, the lock the job held on the node's stake is released.
 
 use super::Context;
 use crate::shared::accounts::{load_job_of, load_market};
 use crate::shared::events::emit;
 use crate::shared::running::entry_of;
+use crate::shared::staking::Bond;
 use crate::shared::settle::{earned, release, Payout};
 use crate::shared::sysvars::now;
 use crate::shared::token::check_token_program;
@@ -12,7 +14,7 @@ use jobs_interface::error::JobsError;
 use jobs_interface::event::JobFinished;
 use jobs_interface::instruction::finish::{Accounts, Args};
 use jobs_interface::pod::{eq32, PodI64, PodU64, Pubkey};
-use jobs_interface::state::{EntryState, JobState};
+use jobs_interface::state::{EntryState, JobState, Market};
 use pinocchio::ProgramResult;
 
 #[inline(never)]
@@ -37,6 +39,10 @@ pub fn process(context: &Context) -> ProgramResult {
     let now = now(&accounts.clock)?;
     let (paid, elapsed) = earned(job, since, now)?;
     let refunded = job.deposit.get() - paid; // earned() checked paid <= deposit
+    let penalty = job.slash_penalty.get();
+    if penalty != 0 {
+        unbond(market.header, &accounts, context, &node, penalty)?;
+    }
 
     market.queue().free(slot)?;
     release(
@@ -64,4 +70,16 @@ pub fn process(context: &Context) -> ProgramResult {
         elapsed: PodI64::new(elapsed),
     });
     Ok(())
+}
+
+/// Releases the lock the job held on its node's stake (`Bond::release`): markets without
+/// a slash penalty never come here.
+#[inline(never)]
+fn unbond(market: &Market, accounts: &Accounts, context: &Context, node: &[u8; 32], amount: u64) -> Result<(), JobsError> {
+    Bond {
+        staking_program: context.optional(accounts.staking_program)?,
+        stake: context.optional(accounts.stake)?,
+        slasher: context.optional(accounts.slasher)?,
+    }
+    .release(market, node, amount)
 }

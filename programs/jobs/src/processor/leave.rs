@@ -1,13 +1,18 @@
-//! leave: a waiting node leaves the queue.
+//! leave: a waiting node leaves the queue. With a slash penalty, the lock its entry held on
+//! its stake is released. While the market is Closing, its authority may remove any
+//! waiting node so: a market that slashes closes only once none waits (their locks would
+//! otherwise outlive it), and a node that never leaves must not keep it open.
 
 use super::Context;
 use crate::shared::accounts::load_market;
 use crate::shared::events::emit;
+use crate::shared::keys;
+use crate::shared::staking::Bond;
 use jobs_interface::error::JobsError;
 use jobs_interface::event::NodeLeft;
 use jobs_interface::instruction::leave::{Accounts, Args};
-use jobs_interface::pod::Pubkey;
-use jobs_interface::state::EntryState;
+use jobs_interface::pod::{eq32, Pubkey};
+use jobs_interface::state::{EntryState, MarketState};
 use pinocchio::ProgramResult;
 
 #[inline(never)]
@@ -15,15 +20,28 @@ pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
     let mut market = load_market(&accounts.market, context.program_id)?;
-    let node = *accounts.node.address().as_array();
+    let signer = keys::key(&accounts.node);
+    let by_authority = market.header.state.is(MarketState::Closing) && market.header.authority.is(signer);
     let slot = args.slot.get();
+    let node = {
+        let entry = market.entries.get(slot as usize).ok_or(JobsError::SlotInvalid)?;
+        if !entry.state.is(EntryState::QueuedNode) || !(by_authority || eq32(&entry.node.0, signer)) {
+            return Err(JobsError::NodeNotQueued.into());
+        }
+        entry.node.0
+    };
     let mut queue = market.queue();
-    let entry = queue.entry(slot)?;
-    if !entry.state.is(EntryState::QueuedNode) || entry.node.0 != node {
-        return Err(JobsError::NodeNotQueued.into());
-    }
     queue.unlink(slot)?;
     queue.free(slot)?;
+    let penalty = market.header.slash_penalty.get();
+    if penalty != 0 {
+        Bond {
+            staking_program: context.optional(accounts.staking_program)?,
+            stake: context.optional(accounts.stake)?,
+            slasher: context.optional(accounts.slasher)?,
+        }
+        .release(market.header, &node, penalty)?;
+    }
     emit(NodeLeft { node: Pubkey(node), slot: args.slot });
     Ok(())
 }

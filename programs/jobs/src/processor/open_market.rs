@@ -81,6 +81,12 @@ fn check_staking_config(args: &Args, account: Option<&AccountView>, mint: &Accou
     if !config.mint.is(keys::key(mint)) {
         return Err(JobsError::StakingConfigMintMismatch);
     }
+    // A penalty this program could never apply is a promise to posters that nothing keeps:
+    // the config must name this program as its slasher. (If its authority names another
+    // later, the stakes this program has locked stay slashable by it: staking's `lock`.)
+    if args.slash_penalty.get() != 0 && !config.slasher_program.is(program_id.as_array()) {
+        return Err(JobsError::SlasherNotThisProgram);
+    }
     // The seed is copied to the stack: a constant `&[seeds::SLASHER]` would be promoted to a
     // static holding a pointer, which SBF built this way does not relocate (pitfall 5).
     let seed: [u8; 7] = *b"slasher";
@@ -98,6 +104,12 @@ pub fn process(context: &Context) -> ProgramResult {
     check_token_program(&accounts.token_program)?;
     check_settings(args)?;
 
+    // The authority pays the vault's rent and gets it back at close: it cannot be the
+    // account being initialised (the System program would refuse to debit a program's
+    // account anyway; said plainly here).
+    if keys::key(&accounts.authority) == keys::key(&accounts.market) {
+        return Err(JobsError::AccountAliased.into());
+    }
     // The market: created by the client for this program, never initialised.
     if !keys::owned_by(&accounts.market, context.program_id) {
         return Err(JobsError::AccountOwnerInvalid.into());

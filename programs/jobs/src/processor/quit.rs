@@ -1,15 +1,22 @@
-//! quit: the node running a job gives it up, unpaid. The job goes back to the FRONT of
-//! the queue (or straight to the longest-waiting node).
+//! quit: the node running a job gives it up, unpaid. It counts as an attempt, whoever gives
+//! up, so a job runs at most timeout x max_attempts: the job goes back to the FRONT of the
+//! queue (never to this node again) or, at max_attempts, is refunded and Failed. At or past
+//! the deadline a quit settles as `reclaim` does, slash included (no bounty): without
+//! that, a node could quit and take the same job again with a fresh start, or quit late
+//! to dodge the slash (`shared/give_up.rs`).
 
 use super::Context;
 use crate::shared::accounts::{load_job_of, load_market};
-use crate::shared::events::emit;
-use crate::shared::running::{entry_of, requeue_front};
+use crate::shared::give_up::{give_up, GiveUp};
+use crate::shared::running::entry_of;
+use crate::shared::settle::check_vault;
+use crate::shared::slash::SlashAccounts;
 use crate::shared::sysvars::now;
+use crate::shared::token::{check_payee, check_token_program};
 use jobs_interface::error::JobsError;
-use jobs_interface::event::{requeue_reason, JobRequeued};
+use jobs_interface::event::requeue_reason;
 use jobs_interface::instruction::quit::{Accounts, Args};
-use jobs_interface::pod::{PodU16, Pubkey};
+use jobs_interface::pod::eq32;
 use jobs_interface::state::EntryState;
 use pinocchio::ProgramResult;
 
@@ -17,20 +24,47 @@ use pinocchio::ProgramResult;
 pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
+    check_token_program(&accounts.token_program)?;
     let mut market = load_market(&accounts.market, context.program_id)?;
+    check_vault(market.header, &accounts.vault)?;
     let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
     let slot = entry_of(&mut market, job, accounts.job.address(), EntryState::Running, JobsError::JobNotRunning)?;
     let node = *accounts.node.address().as_array();
-    if market.entries[slot as usize].node.0 != node {
-        return Err(JobsError::NodeNotAssigned.into());
-    }
-    emit(JobRequeued {
-        job: Pubkey(*accounts.job.address().as_array()),
-        node: Pubkey(node),
-        attempts: job.attempts,
-        reason: requeue_reason::QUIT,
-        slot: PodU16::new(slot),
-    });
-    requeue_front(&mut market, slot, now(&accounts.clock)?)?;
-    Ok(())
+    let since = {
+        let entry = &market.entries[slot as usize];
+        if !eq32(&entry.node.0, &node) {
+            return Err(JobsError::NodeNotAssigned.into());
+        }
+        entry.since.get()
+    };
+    check_payee(&accounts.payer_token, &market.header.mint.0, &job.payer.0)?;
+    let now = now(&accounts.clock)?;
+    // As reclaim: saturating, so a job started near the end of time still has a deadline.
+    let late = now >= since.saturating_add(job.timeout.get());
+    give_up(
+        &mut market,
+        job,
+        &GiveUp {
+            market: &accounts.market,
+            payer_token: &accounts.payer_token,
+            slash: SlashAccounts {
+                program_id: context.program_id,
+                job: &accounts.job,
+                staking_program: context.optional(accounts.staking_program)?,
+                config: context.optional(accounts.staking_config)?,
+                stake: context.optional(accounts.stake)?,
+                vault: context.optional(accounts.stake_vault)?,
+                destination: context.optional(accounts.slash_destination)?,
+                bounty_to: None,
+                slasher: context.optional(accounts.slasher)?,
+                token_program: &accounts.token_program,
+                market_vault: &accounts.vault,
+            },
+            slot,
+            node,
+            now,
+            late,
+            reason: if late { requeue_reason::QUIT_LATE } else { requeue_reason::QUIT },
+        },
+    )
 }

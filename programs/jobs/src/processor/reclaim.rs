@@ -1,27 +1,28 @@
 //! reclaim: anyone, once a running job is past started + timeout without a finish. The
-//! silent node is not paid. The job goes back to the front of the queue, or, once it has
-//! been reclaimed `max_attempts` times (the job's own, fixed when posted), is refunded in
-//! full and marked Failed. `payer_token` is checked on both paths (one rule for the
-//! instruction, whichever path the caller's transaction lands on).
+//! silent node is not paid. The job goes back to the front of the queue (never to that
+//! node again), or, once it has been given up `max_attempts` times (the job's own, fixed
+//! when posted; quits count too), is refunded in full and marked Failed. `payer_token` is
+//! checked on both paths (one rule for the instruction, whichever path the caller's
+//! transaction lands on).
 //!
 //! With a slash penalty (the job's, fixed when posted), the silent node's stake is
 //! slashed on either path, part of it to the caller as the bounty that makes reclaims
 //! happen (`shared/slash.rs`: what is checked, and when the slash is skipped rather than
-//! blocking the reclaim).
+//! blocking the reclaim), and the lock the job held on it is released
+//! (`shared/give_up.rs`, shared with quit).
 
 use super::Context;
 use crate::shared::accounts::{load_job_of, load_market};
-use crate::shared::events::emit;
-use crate::shared::running::{entry_of, requeue_front};
-use crate::shared::settle::{check_vault, release, Payout};
-use crate::shared::slash::{slash_silent_node, SlashAccounts};
+use crate::shared::give_up::{give_up, GiveUp};
+use crate::shared::running::entry_of;
+use crate::shared::settle::check_vault;
+use crate::shared::slash::SlashAccounts;
 use crate::shared::sysvars::now;
 use crate::shared::token::{check_payee, check_token_program};
 use jobs_interface::error::JobsError;
-use jobs_interface::event::{requeue_reason, JobFailed, JobRequeued};
+use jobs_interface::event::requeue_reason;
 use jobs_interface::instruction::reclaim::{Accounts, Args};
-use jobs_interface::pod::{PodI64, PodU16, PodU64, Pubkey};
-use jobs_interface::state::{EntryState, JobState};
+use jobs_interface::state::EntryState;
 use pinocchio::ProgramResult;
 
 #[inline(never)]
@@ -45,16 +46,18 @@ pub fn process(context: &Context) -> ProgramResult {
     if now < deadline {
         return Err(JobsError::TimeoutNotReached.into());
     }
-    let attempts = job.attempts.get().checked_add(1).ok_or(JobsError::ArithmeticOverflow)?;
-    job.attempts.set(attempts);
-    let job_key = Pubkey(*accounts.job.address().as_array());
-
-    if job.slash_penalty.get() != 0 {
-        slash_silent_node(
-            market.header,
-            job,
-            &node,
-            &SlashAccounts {
+    let bounty_to = match job.slash_penalty.get() {
+        0 => None,
+        // A reclaim with a penalty pays the caller's bounty: its account is required.
+        _ => Some(context.optional(accounts.bounty_to)?.ok_or(JobsError::StakingAccountsMissing)?),
+    };
+    give_up(
+        &mut market,
+        job,
+        &GiveUp {
+            market: &accounts.market,
+            payer_token: &accounts.payer_token,
+            slash: SlashAccounts {
                 program_id: context.program_id,
                 job: &accounts.job,
                 staking_program: context.optional(accounts.staking_program)?,
@@ -62,41 +65,16 @@ pub fn process(context: &Context) -> ProgramResult {
                 stake: context.optional(accounts.stake)?,
                 vault: context.optional(accounts.stake_vault)?,
                 destination: context.optional(accounts.slash_destination)?,
-                bounty_to: context.optional(accounts.bounty_to)?,
+                bounty_to,
                 slasher: context.optional(accounts.slasher)?,
                 token_program: &accounts.token_program,
+                market_vault: &accounts.vault,
             },
-        )?;
-    }
-
-    if attempts < job.max_attempts.get() {
-        emit(JobRequeued {
-            job: job_key,
-            node: Pubkey(node),
-            attempts: job.attempts,
+            slot,
+            node,
+            now,
+            late: true,
             reason: requeue_reason::RECLAIMED,
-            slot: PodU16::new(slot),
-        });
-        requeue_front(&mut market, slot, now)?;
-        return Ok(());
-    }
-
-    let refunded = job.deposit.get();
-    market.queue().free(slot)?;
-    release(
-        market.header,
-        job,
-        &Payout {
-            market: &accounts.market,
-            vault: &accounts.vault,
-            node_token: None,
-            node: &node,
-            payer_token: &accounts.payer_token,
-            paid: 0,
         },
-    )?;
-    job.state.set(JobState::Failed);
-    job.closed_at = PodI64::new(now);
-    emit(JobFailed { job: job_key, refunded: PodU64::new(refunded), attempts: job.attempts });
-    Ok(())
+    )
 }

@@ -24,8 +24,12 @@ pub fn process(context: &Context) -> ProgramResult {
         return Err(JobsError::AuthorityMismatch.into());
     }
     // The staking config is the market's for good: the stakes admitted, slashed and paid
-    // under it are what every job and node agreed to.
-    if !market.header.staking_config.is(&args.staking_config.0) {
+    // under it are what every job and node agreed to. So is the slash penalty: every job
+    // running and entry waiting has that much of its node's stake locked, and releases
+    // the same amount (a node is never slashed for more than its stake backs).
+    if !market.header.staking_config.is(&args.staking_config.0)
+        || market.header.slash_penalty.get() != args.slash_penalty.get()
+    {
         return Err(JobsError::SettingInvalid.into());
     }
     // The two argument layouts are the same settings, field for field.

@@ -4,7 +4,15 @@
 //!
 //! With a minimum stake (`min_stake`), a node is admitted only with its stake under the
 //! market's staking config, staked with at least that weight (`shared/staking.rs`,
-//! `check_admission`): on both paths, taking a job or waiting for one.
+//! `check_admission`): on both paths, taking a job or waiting for one. With a slash
+//! penalty, its stake must also back one more job: the penalty is locked on it
+//! (`shared/staking.rs`, `Lock`) for the job it takes or the entry it waits at, and
+//! released when that ends, so a node can never hold more than its stake can be slashed
+//! for, nor unstake from under the jobs it holds.
+//!
+//! A node never takes a job it last gave up (quit or reclaimed: the job's entry names it):
+//! it takes the oldest other waiting job; when every waiting job names it, it is refused
+//! (JobsExcludeNode) rather than queued (the queue never holds both sides).
 //!
 //! Waiting is bounded per node (`max_entries_per_node`): without a minimum stake, entries
 //! cost a node nothing, so one key could otherwise fill the queue and take every job; with
@@ -16,7 +24,7 @@
 use super::Context;
 use crate::shared::accounts::load_market;
 use crate::shared::events::emit;
-use crate::shared::staking::check_admission;
+use crate::shared::staking::{check_admission, Bond, Lock};
 use crate::shared::sysvars::now;
 use jobs_interface::error::JobsError;
 use jobs_interface::event::{JobMatched, NodeQueued};
@@ -37,10 +45,14 @@ pub fn process(context: &Context) -> ProgramResult {
     if market.header.min_stake.get() != 0 {
         admit(market.header, &accounts, context, &node)?;
     }
+    if market.header.slash_penalty.get() != 0 {
+        bond(market.header, &accounts, context, &node)?;
+    }
     let now = now(&accounts.clock)?;
     if market.header.queue.side.is(QueueSide::Jobs) {
         let mut queue = market.queue();
-        let slot = queue.pop_front()?.ok_or(JobsError::SlotInvalid)?;
+        let slot = queue.first_not_of(&node)?.ok_or(JobsError::JobsExcludeNode)?;
+        queue.unlink(slot)?;
         let entry = queue.entry(slot)?;
         let job = entry.job.0;
         fill(entry, EntryState::Running, &job, &node, now);
@@ -85,6 +97,23 @@ fn check_entries_below(queue: &Queue, node: &[u8; 32], max: u16) -> Result<(), J
         index = entry.next.get();
     }
     Ok(())
+}
+
+/// The lock of the market's slash penalty on the node's stake (`Lock`): markets without a
+/// penalty never come here.
+#[inline(never)]
+fn bond(market: &Market, accounts: &Accounts, context: &Context, node: &[u8; 32]) -> Result<(), JobsError> {
+    Lock {
+        bond: Bond {
+            staking_program: context.optional(accounts.staking_program)?,
+            stake: context.optional(accounts.stake)?,
+            slasher: context.optional(accounts.slasher)?,
+        },
+        config: context.optional(accounts.staking_config)?,
+        program_id: context.program_id,
+        node,
+    }
+    .invoke(market)
 }
 
 /// The stake admission (`check_admission`), out of line with the stake's lookup: markets

@@ -1,6 +1,7 @@
 //! Logic shared by several instructions.
 
 pub mod accounts;
+pub mod give_up;
 pub mod math;
 pub mod running;
 pub mod settle;

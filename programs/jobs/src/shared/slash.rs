@@ -1,14 +1,17 @@
-//! reclaim's slash of the silent node: min(penalty, stake) through the staking program's
-//! `slash`, signed by this program's PDA ["slasher"], the bounty to reclaim's caller.
+//! The slash of a node that let its job's deadline pass (reclaim, or its own late quit):
+//! min(penalty, stake) through the staking program's `slash`, signed by this program's
+//! PDA ["slasher"], the bounty to reclaim's caller (a late quit pays none).
 //!
 //! A reclaim must never get stuck because of staking, and a caller must never be able to
 //! dodge the slash. So the slash accounts are required whenever the job has a penalty
 //! (StakingAccountsMissing), every one is checked (the staking program by its constant id,
 //! the config against the market's, the stake against the node, the slasher PDA against the
-//! config), and the slash is skipped, with the reason in `NodeSlashed`, only for what the
-//! caller cannot fake: the node's stake is gone (its address checked to be the node's PDA)
-//! or empty, the config no longer names this program as its slasher, or the treasury the
-//! config sends slashes to is closed or frozen.
+//! stake's locker or the config), and the slash is skipped, with the reason in
+//! `NodeSlashed`, only for what the caller cannot fake: the node's stake is gone (its
+//! address checked to be the node's PDA) or empty, the config no longer names this program
+//! as its slasher and the stake holds no lock of this program's, or the treasury the config
+//! sends slashes to is closed or frozen. A stake backing the job is locked by this program
+//! (`work`), so it cannot be gone, and a change of slasher does not free it.
 
 use super::keys;
 use super::staking::{check_staking_program, is_stake_address, load_market_config, load_stake, SlashCpi};
@@ -34,9 +37,13 @@ pub struct SlashAccounts<'a> {
     pub stake: Option<&'a AccountView>,
     pub vault: Option<&'a AccountView>,
     pub destination: Option<&'a AccountView>,
+    /// Receives the bounty (reclaim: required). None for a late quit: no bounty, and the
+    /// destination stands in as the payee staking's `slash` asks for.
     pub bounty_to: Option<&'a AccountView>,
     pub slasher: Option<&'a AccountView>,
     pub token_program: &'a AccountView,
+    /// The market's vault: never the bounty's payee.
+    pub market_vault: &'a AccountView,
 }
 
 /// What became of the slash (`NodeSlashed`).
@@ -69,17 +76,25 @@ pub fn slash_silent_node(market: &Market, job: &Job, node: &[u8; 32], accounts: 
 #[inline(always)]
 fn slash(market: &Market, job: &Job, node: &[u8; 32], accounts: &SlashAccounts) -> Result<Slash, JobsError> {
     let penalty = job.slash_penalty.get();
-    let (Some(program), Some(config_account), Some(stake_account), Some(vault), Some(destination), Some(bounty_to), Some(slasher)) = (
+    let (Some(program), Some(config_account), Some(stake_account), Some(vault), Some(destination), Some(slasher)) = (
         accounts.staking_program,
         accounts.config,
         accounts.stake,
         accounts.vault,
         accounts.destination,
-        accounts.bounty_to,
         accounts.slasher,
     ) else {
         return Err(JobsError::StakingAccountsMissing);
     };
+    let (bounty_to, bounty_bps) = match accounts.bounty_to {
+        Some(account) => (account, job.reclaim_bounty_bps.get()),
+        None => (destination, 0),
+    };
+    // The bounty leaves the node's stake for the caller: paid into the market's vault, it
+    // would sit there as no job's deposit.
+    if keys::same(bounty_to, accounts.market_vault) {
+        return Err(JobsError::AccountAliased);
+    }
     check_staking_program(program)?;
     let skipped = |outcome| Ok(Slash { slashed: 0, bounty: 0, bounty_to: *keys::key(bounty_to), outcome });
 
@@ -94,20 +109,32 @@ fn slash(market: &Market, job: &Job, node: &[u8; 32], accounts: &SlashAccounts) 
         )
     };
     let config_key = keys::key(config_account);
-    let held = match load_stake(stake_account, config_key, node)? {
-        Some(stake) => stake.amount.get(),
+    let (held, locker) = match load_stake(stake_account, config_key, node)? {
+        Some(stake) => (stake.amount.get(), if stake.locked.get() != 0 { Some(stake.locker.0) } else { None }),
         None if is_stake_address(stake_account.address(), config_account.address(), node) => {
             return skipped(slash_outcome::STAKE_CLOSED);
         }
         None => return Err(JobsError::StakeInvalid),
     };
-    // The staking authority may name another slasher program at any time: then this
-    // program can no longer sign a slash, and the reclaim goes on without one.
-    if !slasher_ours {
-        return skipped(slash_outcome::SLASHER_CHANGED);
-    }
-    if !eq32(keys::key(slasher), &slasher_key) {
-        return Err(JobsError::SlasherMismatch);
+    match locker {
+        // The stake backs the job (locked at `work`): its locker, this program's PDA,
+        // slashes it, whichever slasher the config names now.
+        Some(locker) => {
+            if !eq32(keys::key(slasher), &locker) {
+                return Err(JobsError::SlasherMismatch);
+            }
+        }
+        // Nothing locked (a stake that backs no job of ours): the config's slasher decides.
+        // Its authority may name another slasher program at any time: then this program can
+        // no longer sign a slash, and the reclaim goes on without one.
+        None => {
+            if !slasher_ours {
+                return skipped(slash_outcome::SLASHER_CHANGED);
+            }
+            if !eq32(keys::key(slasher), &slasher_key) {
+                return Err(JobsError::SlasherMismatch);
+            }
+        }
     }
     if held == 0 {
         return skipped(slash_outcome::STAKE_EMPTY);
@@ -120,7 +147,7 @@ fn slash(market: &Market, job: &Job, node: &[u8; 32], accounts: &SlashAccounts) 
     }
 
     let slashed = if penalty < held { penalty } else { held };
-    let bounty = reclaim_bounty(slashed, job.reclaim_bounty_bps.get());
+    let bounty = reclaim_bounty(slashed, bounty_bps);
     SlashCpi {
         slasher,
         config: config_account,

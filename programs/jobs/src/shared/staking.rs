@@ -1,6 +1,7 @@
 //! The staking program as the jobs program uses it: the one program id it trusts, its
-//! Config and Stake accounts loaded with every check, and the two CPIs (`deposit_fees`
-//! for a market's network fee, `slash` for a silent node).
+//! Config and Stake accounts loaded with every check, and its CPIs (`deposit_fees` for a
+//! market's network fee, `slash` for a silent node, `lock` and `unlock` for what a node's
+//! stake backs while it holds jobs and entries in a market with a slash penalty).
 //!
 //! The staking program's id is a constant (staking-interface's `PROGRAM_ID`), never an
 //! account the caller picks: a fake "staking program" would be handed the payer's
@@ -26,7 +27,7 @@ use pinocchio::cpi::{Seed, Signer};
 use pinocchio::instruction::{InstructionAccount, InstructionView};
 use pinocchio::{AccountView, Address, ProgramResult};
 use staking_interface::discriminator::Discriminator;
-use staking_interface::instruction::{deposit_fees, slash};
+use staking_interface::instruction::{deposit_fees, lock, slash, unlock};
 use staking_interface::pod::PodU64;
 use staking_interface::state::{Config, Stake, StakeState, CONFIG_SIZE, STAKE_SIZE};
 
@@ -202,5 +203,105 @@ impl SlashCpi<'_> {
             [self.slasher, self.config, self.stake, self.vault, self.destination, self.bounty_to, self.token_program],
             &[Signer::from(&seeds)],
         );
+    }
+}
+
+/// The accounts a stake's lock travels through (work, and every settlement that releases
+/// it): the node's stake, the staking program and this program's PDA ["slasher"].
+pub struct Bond<'a> {
+    pub staking_program: Option<&'a AccountView>,
+    pub stake: Option<&'a AccountView>,
+    pub slasher: Option<&'a AccountView>,
+}
+
+/// What `work` needs beyond `Bond` to lock: the market's staking config (staking's `lock`
+/// checks that the signer is its slasher).
+pub struct Lock<'a> {
+    pub bond: Bond<'a>,
+    pub config: Option<&'a AccountView>,
+    pub program_id: &'a Address,
+    pub node: &'a [u8; 32],
+}
+
+impl Lock<'_> {
+    /// `work` in a market with a slash penalty: the node's stake must back one more job, so
+    /// the penalty is locked on it (staking's `lock`, signed by this program's PDA
+    /// ["slasher"]) until the job or the entry ends. Refused here, with this program's
+    /// errors, for anything staking would refuse: a config that no longer names this
+    /// program as its slasher (no new obligations it could not slash), a stake that is
+    /// unlocking or short of the penalty beyond what it backs, or one that another
+    /// slasher holds. Out of line: markets without a penalty never come here.
+    #[inline(never)]
+    pub fn invoke(&self, market: &Market) -> Result<(), JobsError> {
+        let (Some(program), Some(config_account), Some(stake_account), Some(slasher)) =
+            (self.bond.staking_program, self.config, self.bond.stake, self.bond.slasher)
+        else {
+            return Err(JobsError::StakingAccountsMissing);
+        };
+        check_staking_program(program)?;
+        let penalty = market.slash_penalty.get();
+        {
+            let config = load_market_config(config_account, market)?;
+            if !config.slasher_program.is(self.program_id.as_array()) {
+                return Err(JobsError::SlasherNotThisProgram);
+            }
+            if !config.slasher.is(keys::key(slasher)) {
+                return Err(JobsError::SlasherMismatch);
+            }
+            let stake = load_stake(stake_account, keys::key(config_account), self.node)?.ok_or(JobsError::StakeInvalid)?;
+            let locked = stake.locked.get();
+            if locked != 0 && !stake.locker.is(keys::key(slasher)) {
+                return Err(JobsError::StakeLockedElsewhere);
+            }
+            let free = stake.amount.get().saturating_sub(locked);
+            if !stake.state.is(StakeState::Staked) || free < penalty {
+                return Err(JobsError::StakeCannotBack);
+            }
+        } // no reference into the stake or the config survives to the CPI
+        let data = lock::Args { amount: PodU64::new(penalty) }.pack();
+        let metas = [
+            InstructionAccount::readonly_signer(slasher.address()),
+            InstructionAccount::readonly(config_account.address()),
+            InstructionAccount::writable(stake_account.address()),
+        ];
+        let instruction = InstructionView { program_id: &STAKING_PROGRAM_ID, data: &data, accounts: &metas };
+        let bump = [market.slasher_bump];
+        let seeds = [Seed::from(jobs_interface::seeds::SLASHER), Seed::from(&bump)];
+        invoke(&instruction, [slasher, config_account, stake_account], &[Signer::from(&seeds)]);
+        Ok(())
+    }
+}
+
+impl Bond<'_> {
+    /// Releases `amount` of what `node`'s stake backs for this program (a job that settled,
+    /// an entry that left): staking's `unlock`, signed by this program's PDA ["slasher"].
+    ///
+    /// Whoever settles cannot skip it: the accounts are required, the stake must be the
+    /// node's under the market's config (an empty or foreign address is refused: a stake
+    /// cannot close while it backs anything, so the node's is always there), and the
+    /// slasher account must be the stake's locker. Nothing is done when nothing is locked.
+    /// Out of line: markets without a penalty never come here.
+    #[inline(never)]
+    pub fn release(&self, market: &Market, node: &[u8; 32], amount: u64) -> Result<(), JobsError> {
+        let (Some(program), Some(stake_account), Some(slasher)) = (self.staking_program, self.stake, self.slasher) else {
+            return Err(JobsError::StakingAccountsMissing);
+        };
+        check_staking_program(program)?;
+        {
+            let stake = load_stake(stake_account, &market.staking_config.0, node)?.ok_or(JobsError::StakeInvalid)?;
+            if stake.locked.get() == 0 {
+                return Ok(());
+            }
+            if !stake.locker.is(keys::key(slasher)) {
+                return Err(JobsError::SlasherMismatch);
+            }
+        } // no reference into the stake survives to the CPI
+        let data = unlock::Args { amount: PodU64::new(amount) }.pack();
+        let metas = [InstructionAccount::readonly_signer(slasher.address()), InstructionAccount::writable(stake_account.address())];
+        let instruction = InstructionView { program_id: &STAKING_PROGRAM_ID, data: &data, accounts: &metas };
+        let bump = [market.slasher_bump];
+        let seeds = [Seed::from(jobs_interface::seeds::SLASHER), Seed::from(&bump)];
+        invoke(&instruction, [slasher, stake_account], &[Signer::from(&seeds)]);
+        Ok(())
     }
 }

@@ -9,7 +9,6 @@ use crate::shared::token::{check_token_account, check_token_program, PdaSeeds, T
 use pinocchio::ProgramResult;
 use staking_interface::event::Claimed;
 use staking_interface::instruction::claim::{Accounts, Args};
-use staking_interface::math::add;
 use staking_interface::pod::{PodU64, Pubkey};
 use staking_interface::seeds;
 
@@ -28,8 +27,9 @@ pub fn process(context: &Context) -> ProgramResult {
     Transfer { from: &accounts.rewards_pool, to: &accounts.owner_token, authority: &accounts.rewards_pool, amount: owed, pda: Some(&pool_seeds) }
         .invoke()?;
     stake.rewards_owed = PodU64::new(0);
-    stake.rewards_claimed = PodU64::new(add(stake.rewards_claimed.get(), owed)?);
-    config.rewards_claimed = PodU64::new(add(config.rewards_claimed.get(), owed)?);
+    // Running totals wrap (as `rewards_deposited`): no total may ever stop a claim.
+    stake.rewards_claimed = PodU64::new(stake.rewards_claimed.get().wrapping_add(owed));
+    config.rewards_claimed = PodU64::new(config.rewards_claimed.get().wrapping_add(owed));
     emit(Claimed { stake: Pubkey(*keys::key(&accounts.stake)), amount: PodU64::new(owed) });
     Ok(())
 }

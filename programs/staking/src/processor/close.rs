@@ -21,6 +21,10 @@ pub fn process(context: &Context) -> ProgramResult {
     if stake.amount.get() != 0 {
         return Err(StakingError::StakeNotEmpty.into());
     }
+    // Slashed to nothing while backing jobs: the locker's release must still find it.
+    if stake.locked.get() != 0 {
+        return Err(StakingError::StakeLocked.into());
+    }
     settle(config, stake)?;
     if stake.rewards_owed.get() != 0 {
         return Err(StakingError::RewardsUnclaimed.into());

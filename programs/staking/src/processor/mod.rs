@@ -8,11 +8,14 @@ mod close;
 mod deposit_fees;
 mod extend;
 mod init;
+mod lock;
 mod restake;
 mod slash;
 mod stake;
+mod sweep;
 mod topup;
 mod unstake;
+mod unlock;
 mod update_config;
 mod withdraw;
 
@@ -41,6 +44,9 @@ const CLOSE: u64 = tag(ix::close::DISCRIMINATOR);
 const SLASH: u64 = tag(ix::slash::DISCRIMINATOR);
 const DEPOSIT_FEES: u64 = tag(ix::deposit_fees::DISCRIMINATOR);
 const CLAIM: u64 = tag(ix::claim::DISCRIMINATOR);
+const LOCK: u64 = tag(ix::lock::DISCRIMINATOR);
+const UNLOCK: u64 = tag(ix::unlock::DISCRIMINATOR);
+const SWEEP: u64 = tag(ix::sweep::DISCRIMINATOR);
 
 #[inline(always)]
 pub fn dispatch(context: &Context) -> ProgramResult {
@@ -52,6 +58,8 @@ pub fn dispatch(context: &Context) -> ProgramResult {
         DEPOSIT_FEES => deposit_fees::process(&context),
         CLAIM => claim::process(&context),
         SLASH => slash::process(&context),
+        LOCK => lock::process(&context),
+        UNLOCK => unlock::process(&context),
         STAKE => stake::process(&context),
         TOPUP => topup::process(&context),
         EXTEND => extend::process(&context),
@@ -61,6 +69,7 @@ pub fn dispatch(context: &Context) -> ProgramResult {
         CLOSE => close::process(&context),
         INIT => init::process(&context),
         UPDATE_CONFIG => update_config::process(&context),
+        SWEEP => sweep::process(&context),
         _ => Err(StakingError::InstructionUnknown.into()),
     }
 }

@@ -4,7 +4,9 @@
 //! Signed by the config's authority, or by the slasher program's PDA ["slasher"]: that
 //! address was derived from the program id when the config stored it, and only that
 //! program can sign for it (invoke_signed with its seeds), so a CPI from any other program,
-//! or signed by any other PDA of the slasher program, is refused.
+//! or signed by any other PDA of the slasher program, is refused. Or by the stake's locker
+//! while it holds a lock: the slasher that the stake backs jobs for keeps the power to
+//! slash it for them after the authority names another slasher (`lock`).
 
 use super::Context;
 use crate::shared::accounts::{check_rewards_pool, check_vault, load_config, load_stake_of};
@@ -16,7 +18,7 @@ use pinocchio::ProgramResult;
 use staking_interface::error::StakingError;
 use staking_interface::event::Slashed;
 use staking_interface::instruction::slash::{Accounts, Args};
-use staking_interface::math::{add, sub};
+use staking_interface::math::sub;
 use staking_interface::pod::{is_zero32, PodU64, Pubkey};
 use staking_interface::seeds;
 use staking_interface::state::{SlashDestination, StakeState};
@@ -33,12 +35,13 @@ pub fn process(context: &Context) -> ProgramResult {
         return Err(StakingError::BountyAboveAmount.into());
     }
     let config = load_config(&accounts.config, context.program_id)?;
+    let stake = load_stake_of(&accounts.stake, &accounts.config, context.program_id)?;
     let slasher = keys::key(&accounts.slasher);
     let by_slasher_program = !is_zero32(&config.slasher.0) && config.slasher.is(slasher);
-    if !config.authority.is(slasher) && !by_slasher_program {
+    let by_locker = stake.locked.get() != 0 && stake.locker.is(slasher);
+    if !config.authority.is(slasher) && !by_slasher_program && !by_locker {
         return Err(StakingError::SlasherInvalid.into());
     }
-    let stake = load_stake_of(&accounts.stake, &accounts.config, context.program_id)?;
     check_vault(config, &accounts.vault)?;
     let to_pool = config.slash_to.is(SlashDestination::RewardsPool);
     if to_pool {
@@ -72,9 +75,10 @@ pub fn process(context: &Context) -> ProgramResult {
         set_weight(config, stake, weight)?;
     }
     stake.amount = PodU64::new(amount);
-    stake.slashed = PodU64::new(add(stake.slashed.get(), slashed)?);
+    // Running totals wrap: they are statistics, and must never stop a slash (a reclaim).
+    stake.slashed = PodU64::new(stake.slashed.get().wrapping_add(slashed));
     config.total_staked = PodU64::new(sub(config.total_staked.get(), slashed)?);
-    config.slashed = PodU64::new(add(config.slashed.get(), slashed)?);
+    config.slashed = PodU64::new(config.slashed.get().wrapping_add(slashed));
     if to_pool {
         distribute(config, to_destination)?;
     }

@@ -23,6 +23,12 @@ pub fn process(context: &Context) -> ProgramResult {
     if !stake.state.is(StakeState::Staked) {
         return Err(StakingError::StakeNotStaked.into());
     }
+    // A stake that backs jobs stays until they are released: unlocking would let it be
+    // withdrawn from under them (withdraw needs an unlocking stake, and a lock needs a
+    // staked one, so nothing locked is ever withdrawn).
+    if stake.locked.get() != 0 {
+        return Err(StakingError::StakeLocked.into());
+    }
     let now = now(&accounts.clock)?;
     set_weight(config, stake, 0)?;
     stake.state.set(StakeState::Unlocking);

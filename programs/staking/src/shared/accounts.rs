@@ -61,6 +61,12 @@ pub fn load_stake<'a>(account: &AccountView, config: &AccountView, owner: &Accou
     Ok(stake)
 }
 
+/// A stake of this program, under whichever config (unlock: its locker is what matters).
+#[inline(always)]
+pub fn load_any_stake<'a>(account: &AccountView, program_id: &Address) -> Result<&'a mut Stake, StakingError> {
+    load::<Stake>(account, program_id, STAKE_SIZE)
+}
+
 /// A stake of this program under `config`, whoever owns it (slash).
 #[inline(always)]
 pub fn load_stake_of<'a>(account: &AccountView, config: &AccountView, program_id: &Address) -> Result<&'a mut Stake, StakingError> {

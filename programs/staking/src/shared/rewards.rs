@@ -19,7 +19,7 @@ pub fn settle(config: &Config, stake: &mut Stake) -> Result<(), StakingError> {
     let now = accumulator(config);
     let weight = stake.weight.get();
     if weight != 0 {
-        let since = now.minus(PerWeight { int: stake.reward_snapshot.get(), frac: stake.reward_snapshot_frac.get() })?;
+        let since = now.minus(PerWeight { int: stake.reward_snapshot.get(), frac: stake.reward_snapshot_frac.get() });
         let (earned, dust) = since.earned(weight, stake.reward_dust.get())?;
         stake.rewards_owed = PodU64::new(add(stake.rewards_owed.get(), earned)?);
         stake.reward_dust = PodU64::new(dust);
@@ -39,24 +39,26 @@ pub fn set_weight(config: &mut Config, stake: &mut Stake, weight: u64) -> Result
     Ok(())
 }
 
-/// Books `amount` paid into the rewards pool and shares it (with anything carried) over
-/// the total weight; with no weight it is carried to the next deposit. Returns the total
-/// weight it was shared over.
+/// Books `amount` paid into the rewards pool and shares it over the total weight; with no
+/// weight it is no staker's: it joins `rewards_unowned`, which `sweep` sends to the
+/// treasury. Returns the total weight it was shared over.
+///
+/// Nothing here can stop a deposit for good: the running totals and the accumulator wrap
+/// (only their differences are read, and each difference is at most what the pool holds);
+/// `rewards_unowned` is at most what the pool holds.
 #[inline(always)]
 pub fn distribute(config: &mut Config, amount: u64) -> Result<u64, StakingError> {
-    config.rewards_deposited = PodU64::new(add(config.rewards_deposited.get(), amount)?);
+    config.rewards_deposited = PodU64::new(config.rewards_deposited.get().wrapping_add(amount));
     let total_weight = config.total_weight.get();
-    let pending = add(config.rewards_carried.get(), amount)?;
     if total_weight == 0 {
-        config.rewards_carried = PodU64::new(pending);
+        config.rewards_unowned = PodU64::new(add(config.rewards_unowned.get(), amount)?);
         return Ok(0);
     }
-    let (increment, remainder) = PerWeight::share(pending, config.reward_remainder.get(), total_weight);
-    let accumulator = accumulator(config).plus(increment)?;
+    let (increment, remainder) = PerWeight::share(amount, config.reward_remainder.get(), total_weight);
+    let accumulator = accumulator(config).plus(increment);
     config.reward_per_weight = PodU64::new(accumulator.int);
     config.reward_per_weight_frac = PodU64::new(accumulator.frac);
     config.reward_remainder = PodU64::new(remainder);
-    config.rewards_carried = PodU64::new(0);
     Ok(total_weight)
 }
 
