@@ -5,8 +5,10 @@ posters/payers and nodes. A hypothesis rule-based state machine sends post, work
 finish, quit, reclaim, cancel, extend, end, clean, update_market and close_market with
 arguments drawn from what the model knows, valid or deliberately wrong, and moves the clock.
 The model keeps each job's terms as posted (price, timeout cap, retention, attempts: later
-updates never change them), the payer's maximum price, closing markets, and the per-node
-cap on waiting entries. A Python model predicts, for
+updates never change them), the payer's maximum price, closing markets, the per-node cap
+on waiting entries, give-ups (quits and reclaims) counted as attempts, and the node each
+waiting job was last given up by (never matched with it again; its waiting entries go when
+only they wait). A Python model predicts, for
 every call, whether it must succeed (and exactly what it does: slots, matches, payments,
 refunds, events) or which error it must fail with (and then that nothing changed).
 After every step the invariants compare the whole chain state with the model:
@@ -105,7 +107,8 @@ class MarketM:
     capacity: int
     authority: Actor | None = None
     closing: bool = False
-    # slot -> ("job", job key, since) | ("node", node index, since) | ("run", job key, node index, since)
+    # slot -> ("job", job key, since, node that last gave it up or None) | ("node", node index, since)
+    #       | ("run", job key, node index, since)
     entries: dict[int, tuple] = field(default_factory=dict)
     queue: list[int] = field(default_factory=list)  # linked entries, front first
     free: list[int] = field(default_factory=list)  # the free list, head first
@@ -252,17 +255,39 @@ class JobsMachine(RuleBasedStateMachine):
         self.tokens[destination] += amount
         assert self.tokens[source] >= 0
 
-    def requeue_front(self, mk: MarketM, slot: int, j: JobM) -> int | None:
-        """A running job goes back to the front, or straight to the longest-waiting node."""
+    def requeue_front(self, mk: MarketM, slot: int, j: JobM, gave_up: int) -> tuple[int | None, list[int]]:
+        """A job given up by `gave_up` goes straight to the longest-waiting other node, or
+        back to the front, never to `gave_up` again: when only its entries wait, they are
+        removed. Returns (the node that took it, the removed entries)."""
         if mk.side == "Nodes":
-            waiting = mk.queue.pop(0)
-            node = mk.entries[waiting][1]
-            mk.release(waiting)
-            mk.entries[slot] = ("run", j.key, node, self.now)
-            return node
-        mk.entries[slot] = ("job", j.key, self.now)
+            others = [w for w in mk.queue if mk.entries[w][1] != gave_up]
+            if others:
+                waiting = others[0]
+                mk.queue.remove(waiting)
+                node = mk.entries[waiting][1]
+                mk.release(waiting)
+                mk.entries[slot] = ("run", j.key, node, self.now)
+                return node, []
+            removed = list(mk.queue)
+            for waiting in removed:
+                mk.release(waiting)
+            mk.queue.clear()
+            mk.entries[slot] = ("job", j.key, self.now, gave_up)
+            mk.queue.insert(0, slot)
+            return None, removed
+        mk.entries[slot] = ("job", j.key, self.now, gave_up)
         mk.queue.insert(0, slot)
-        return None
+        return None, []
+
+    def check_requeued(self, outcome, j: JobM, node: int, slot: int, reason: int, matched: int | None, removed: list[int]) -> None:
+        names = ["JobRequeued"] + (["JobMatched"] if matched is not None else []) + ["NodeLeft"] * len(removed)
+        data = self.events(outcome, names)
+        assert data[0].job == j.key and data[0].node == self.nodes[node].pubkey and data[0].reason == reason
+        assert data[0].attempts == j.attempts and data[0].slot == slot
+        if matched is not None:
+            self.check_matched(data[1], j, matched, slot)
+        for left, waiting in zip(data[1:], removed):
+            assert left.node == self.nodes[node].pubkey and left.slot == waiting
 
     def check_matched(self, data, j: JobM, node: int, slot: int) -> None:
         assert data.job == j.key and data.node == self.nodes[node].pubkey, (
@@ -332,7 +357,7 @@ class JobsMachine(RuleBasedStateMachine):
             mk.entries[slot] = ("run", key, matched, self.now)
         else:
             slot = mk.alloc()
-            mk.entries[slot] = ("job", key, self.now)
+            mk.entries[slot] = ("job", key, self.now, None)
             mk.queue.append(slot)
         j = JobM(key, m, poster, payer, definition, price, timeout, deposit, self.now, slot,
                  mk.settings.max_timeout, mk.settings.retention, mk.settings.max_attempts)
@@ -361,8 +386,11 @@ class JobsMachine(RuleBasedStateMachine):
     def work_in(self, m, node):
         mk = self.markets[m]
         side = mk.side
+        takable = [s for s in mk.queue if side == "Jobs" and mk.entries[s][3] != node]
         if side == "Jobs":
-            expected = None  # taking a waiting job: allowed while closing too (it drains)
+            # Taking a waiting job: allowed while closing too (it drains); never one this
+            # node last gave up.
+            expected = None if takable else "JobsExcludeNode"
         elif mk.closing:
             expected = "MarketClosing"
         elif mk.waiting(node) >= mk.settings.max_entries_per_node:
@@ -375,7 +403,8 @@ class JobsMachine(RuleBasedStateMachine):
         if expected is not None:
             return
         if side == "Jobs":
-            slot = mk.queue.pop(0)  # the oldest waiting job
+            slot = takable[0]  # the oldest waiting job it did not give up
+            mk.queue.remove(slot)
             j = self.model_jobs[mk.entries[slot][1]]
             mk.entries[slot] = ("run", j.key, node, self.now)
             (data,) = self.events(outcome, ["JobMatched"])
@@ -463,12 +492,18 @@ class JobsMachine(RuleBasedStateMachine):
         outcome = self.send("quit", expected, lambda: self.sandbox.quit(self.markets[m].address, j.key, self.nodes[node]))
         if expected is not None:
             return
-        matched = self.requeue_front(self.markets[m], j.slot, j)  # quits are not attempts
-        data = self.events(outcome, ["JobRequeued"] + (["JobMatched"] if matched is not None else []))
-        assert data[0].job == j.key and data[0].node == self.nodes[node].pubkey and data[0].reason == 0
-        assert data[0].attempts == j.attempts and data[0].slot == j.slot
-        if matched is not None:
-            self.check_matched(data[1], j, matched, j.slot)
+        # A quit is an attempt (late or not: without a penalty, lateness changes nothing).
+        j.attempts += 1
+        late = self.now >= entry[3] + j.timeout
+        if j.attempts >= j.max_attempts:
+            refunded = self.settle(j, 0, "Failed", None)
+            (data,) = self.events(outcome, ["JobFailed"])
+            assert data.job == j.key and data.refunded == refunded and data.attempts == j.attempts
+            event("quit: ok, failed and refunded")
+            return
+        slot = j.slot
+        matched, removed = self.requeue_front(self.markets[m], slot, j, node)
+        self.check_requeued(outcome, j, node, slot, 2 if late else 0, matched, removed)
         event(f"quit: ok, {'to a waiting node' if matched is not None else 'to the front'}")
 
     @rule(job=jobs, fit=mostly, pick=picks, wrong_market=rarely, wrong_payer_token=rarely, caller=st.integers(-1, len(CLIENTS) - 1))
@@ -499,12 +534,8 @@ class JobsMachine(RuleBasedStateMachine):
         node, slot = entry[2], j.slot
         j.attempts = attempts
         if not refund:
-            matched = self.requeue_front(mk, slot, j)
-            data = self.events(outcome, ["JobRequeued"] + (["JobMatched"] if matched is not None else []))
-            assert data[0].job == j.key and data[0].node == self.nodes[node].pubkey and data[0].reason == 1
-            assert data[0].attempts == attempts and data[0].slot == slot
-            if matched is not None:
-                self.check_matched(data[1], j, matched, slot)
+            matched, removed = self.requeue_front(mk, slot, j, node)
+            self.check_requeued(outcome, j, node, slot, 1, matched, removed)
             event(f"reclaim: ok, {'to a waiting node' if matched is not None else 'to the front'}")
         else:
             refunded = self.settle(j, 0, "Failed", None)
@@ -813,7 +844,8 @@ class JobsMachine(RuleBasedStateMachine):
                 if model is None:
                     want = ("Free", DEFAULT_KEY, DEFAULT_KEY, 0)
                 elif model[0] == "job":
-                    want = ("QueuedJob", model[1], DEFAULT_KEY, model[2])
+                    gave_up = DEFAULT_KEY if model[3] is None else self.nodes[model[3]].pubkey
+                    want = ("QueuedJob", model[1], gave_up, model[2])
                 elif model[0] == "node":
                     want = ("QueuedNode", DEFAULT_KEY, self.nodes[model[1]].pubkey, model[2])
                 else:

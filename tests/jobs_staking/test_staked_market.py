@@ -129,18 +129,25 @@ def test_config_truncated_copy_owned_by_staking(world: World, errors):
 # -- update_market --------------------------------------------------------------------------
 
 def test_update_changes_the_staking_terms(world: World):
-    settings = market_settings(world.config, min_stake=5, slash_penalty=7, reclaim_bounty_bps=10_000, fee_bps=1_000)
+    settings = market_settings(world.config, min_stake=5, reclaim_bounty_bps=10_000, fee_bps=1_000)
     updated = world.events(world.must(world.update(settings)))["MarketUpdated"]
-    assert (updated.min_stake, updated.slash_penalty, updated.reclaim_bounty_bps, updated.fee_bps) == (5, 7, 10_000, 1_000)
+    assert (updated.min_stake, updated.slash_penalty, updated.reclaim_bounty_bps, updated.fee_bps) == (5, PENALTY, 10_000, 1_000)
     state = world.sb.market_state(world.market)
     assert (state.min_stake, state.slash_penalty, state.reclaim_bounty_bps, state.fee_bps, state.staking_config) == (
-        5, 7, 10_000, 1_000, world.config)
+        5, PENALTY, 10_000, 1_000, world.config)
 
 
-def test_update_can_turn_staking_terms_off(world: World):
-    world.must(world.update(market_settings(world.config, min_stake=0, slash_penalty=0, fee_bps=0)))
-    node = world.node(stake=0)
-    world.must(world.sb.work(world.market, node))  # no stake needed any more
+@pytest.mark.parametrize("penalty", [0, PENALTY + 1, PENALTY - 1])
+def test_update_never_changes_the_slash_penalty(world: World, errors, penalty):
+    # Every job running and entry waiting locks the penalty on its node's stake and releases
+    # the same amount: a node is never slashed for more than its stake backs.
+    assert_refused(world.update(market_settings(world.config, slash_penalty=penalty)), errors, "SettingInvalid")
+
+
+def test_update_can_turn_the_other_staking_terms_off(world: World):
+    world.must(world.update(market_settings(world.config, min_stake=0, fee_bps=0)))
+    node = world.node(stake=PENALTY)  # no minimum weight any more; the stake backs the penalty
+    world.must(world.sb.work(world.market, node))
 
 
 @pytest.mark.parametrize("config", ["none", "other"])
@@ -170,6 +177,6 @@ def test_jobs_keep_the_terms_they_were_posted_under(world: World):
     poster = world.poster()
     job, outcome = world.post(poster)
     world.must(outcome)
-    world.must(world.update(market_settings(world.config, slash_penalty=9_999, reclaim_bounty_bps=0, fee_bps=1_000)))
+    world.must(world.update(market_settings(world.config, reclaim_bounty_bps=0, fee_bps=1_000)))
     state = world.sb.job_state(job)
     assert (state.slash_penalty, state.reclaim_bounty_bps, state.fee_bps) == (PENALTY, BOUNTY_BPS, FEE_BPS)

@@ -1,15 +1,18 @@
 """Property-based test across the jobs and staking programs: random sequences of stake,
 unstake, restake, withdraw, close, claim (the nodes' stakes), post and extend (with the
 network fee), work (admitted by stake), finish, reclaim (with the slash and its bounty),
-update_market (minimum stake, penalty, bounty, fee), the staking authority naming another
-slasher program and back, and the clock, on one market with staking (real SBF builds in
-LiteSVM).
+update_market (minimum stake, bounty, fee; the penalty is fixed), the staking authority
+naming another slasher program and back, and the clock, on one market with staking (real
+SBF builds in LiteSVM).
 
 A model predicts what each call must do: whether work admits the node (its stake staked,
-with the weight the market asks), the fee every deposit pays (ceil(deposit x bps / 10^4),
-at the market's rate for a post and the job's for an extend), and for a reclaim what is
-slashed (min(the job's penalty, the stake), none when the stake is closed or empty or the
-config names another slasher) and what the caller gets (floor(slashed x bps / 10^4)). The
+with the weight the market asks, able to back one more job's penalty, under a config that
+still names the jobs program as its slasher; never a job it last gave up), whether the
+node may unstake (not while its stake backs a job or an entry), the fee every deposit pays
+(ceil(deposit x bps / 10^4), at the market's rate for a post and the job's for an extend),
+and for a reclaim what is slashed (min(the job's penalty, the stake), whatever slasher the
+config names by then: the lock keeps the power) and what the caller gets (floor(slashed x
+bps / 10^4)). The
 queue's own rules are the other property test's (tests/test_properties.py): here the
 market's state before each work or post says whether the queue takes it. After every step:
 - every base unit is accounted for: the wallets, the market vault, the staking vault, the
@@ -17,6 +20,8 @@ market's state before each work or post says whether the queue takes it. After e
 - the market vault holds exactly `Market.escrowed`, the sum of the open jobs' deposits;
 - the staking vault holds exactly `Config.total_staked`, the sum of the stakes, and each
   stake is the model's (amount, weight, state);
+- each stake backs exactly what its node holds: the penalty for each job it runs and each
+  entry it waits at;
 - the rewards pool holds exactly what was deposited (fees, slashes) less what was claimed,
   and the deposits are the model's; the caller holds exactly the bounties.
 """
@@ -49,7 +54,6 @@ STAKE_AMOUNTS = st.sampled_from([400, 1_000, 3_000])
 LOCKS = st.sampled_from([MIN_LOCK, 60 * DAY])
 UPDATES = st.fixed_dictionaries({
     "min_stake": st.sampled_from([0, 500, 1_000, 2_500]),
-    "slash_penalty": st.sampled_from([0, 100, 300, 5_000]),
     "reclaim_bounty_bps": st.sampled_from([0, 2_500, 10_000]),
     "fee_bps": st.sampled_from([0, 1, 150, 1_000]),
 })
@@ -113,6 +117,14 @@ class StakedMarketMachine(RuleBasedStateMachine):
     def can_queue(self, market) -> bool:
         return market.queue.free_head != NIL or market.queue.used < CAPACITY
 
+    def held(self, i: int) -> int:
+        """Jobs node i runs and entries it waits at: what its stake backs, in penalties."""
+        node = self.nodes[i].pubkey
+        return sum(1 for e in self.market_state().entries if state_name(e.state) in ("Running", "QueuedNode") and e.node == node)
+
+    def locked(self, i: int) -> int:
+        return self.settings.slash_penalty * self.held(i)
+
     def running(self, pick: int, *, timed_out: bool):
         """A (job, node index, job state) running now, past its timeout if asked."""
         market = self.market_state()
@@ -143,8 +155,8 @@ class StakedMarketMachine(RuleBasedStateMachine):
         stake = self.stakes[i]
         if stake is None or not stake.staked:
             return
-        self.expect(self.sb.unstake(self.config, self.nodes[i]), None, STAKING.errors)
-        stake.staked, stake.unlock_start, stake.unlock_base, stake.withdrawn = False, self.sb.chain.now(), stake.amount, 0
+        if self.expect(self.sb.unstake(self.config, self.nodes[i]), "StakeLocked" if self.locked(i) else None, STAKING.errors):
+            stake.staked, stake.unlock_start, stake.unlock_base, stake.withdrawn = False, self.sb.chain.now(), stake.amount, 0
 
     @rule(i=st.integers(0, NODES - 1))
     def restake(self, i):
@@ -214,14 +226,22 @@ class StakedMarketMachine(RuleBasedStateMachine):
     @rule(i=st.integers(0, NODES - 1))
     def work(self, i):
         market = self.market_state()
-        min_stake = self.settings.min_stake
+        min_stake, penalty = self.settings.min_stake, self.settings.slash_penalty
         stake = self.stakes[i]
+        node = self.nodes[i].pubkey
+        takable = [e for e in market.entries if state_name(e.state) == "QueuedJob" and e.node != node]
         if min_stake and stake is None:
             error = "StakeInvalid"
         elif min_stake and self.weight(i) < min_stake:
             error = "StakeTooLow"
+        elif penalty and not self.slasher_is_jobs:
+            error = "SlasherNotThisProgram"
+        elif penalty and stake is None:
+            error = "StakeInvalid"
+        elif penalty and (not stake.staked or stake.amount - self.locked(i) < penalty):
+            error = "StakeCannotBack"
         elif state_name(market.queue.side) == "Jobs":
-            error = None
+            error = None if takable else "JobsExcludeNode"
         else:
             waiting = sum(1 for e in market.entries if state_name(e.state) == "QueuedNode" and e.node == self.nodes[i].pubkey)
             error = ("NodeEntriesExceeded" if waiting >= self.settings.max_entries_per_node
@@ -247,7 +267,9 @@ class StakedMarketMachine(RuleBasedStateMachine):
         payer = next(p for p in self.posters if p.pubkey == state.payer)
         stake = self.stakes[i]
         penalty = state.slash_penalty
-        if not penalty or not self.slasher_is_jobs or stake is None or stake.amount == 0:
+        # The node's stake backs the job (locked at work): slashed whatever slasher the
+        # config names now.
+        if not penalty or stake is None or stake.amount == 0:
             slashed = 0
         else:
             slashed = min(penalty, stake.amount)
@@ -264,6 +286,8 @@ class StakedMarketMachine(RuleBasedStateMachine):
             stake.amount -= slashed
             self.deposited += slashed - bounty
             self.bounties += bounty
+        if penalty:
+            assert events["NodeSlashed"].outcome == 0 if slashed else True
 
     @rule(pick=st.integers(0, 100), extra=st.integers(1, 300))
     def extend(self, pick, extra):
@@ -313,12 +337,13 @@ class StakedMarketMachine(RuleBasedStateMachine):
                 assert chain is None
                 continue
             assert (chain.amount, chain.weight, state_name(chain.state)) == (stake.amount, self.weight(i), "Staked" if stake.staked else "Unlocking")
+            assert chain.locked == self.locked(i), f"node {i}'s stake backs {chain.locked}, it holds {self.held(i)} jobs and entries"
 
     @invariant()
     def the_pool_holds_what_was_deposited_less_claims(self):
         config = self.sb.config_state(self.config)
         assert config.rewards_deposited == self.deposited
-        assert self.sb.balance(STAKING.rewards_pool(self.config)) == config.rewards_deposited - config.rewards_claimed
+        assert self.sb.balance(STAKING.rewards_pool(self.config)) == config.rewards_deposited - config.rewards_claimed - config.rewards_swept
         assert self.sb.balance(self.caller.token) == self.bounties
 
 

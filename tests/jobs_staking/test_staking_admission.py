@@ -21,9 +21,10 @@ RANDOM_PROGRAM_ID = Pubkey(hashlib.sha256(b"a random program").digest())
 
 
 def work_with_stake(world: World, node, stake: Pubkey | None) -> object:
-    """work by `node` passing `stake` as its stake account (None: left off)."""
-    ix = world.jobs.work(node=node.pubkey, market=world.market, stake_config=world.config)
-    metas = list(ix.accounts[:3]) + ([] if stake is None else [AccountMeta(stake, False, False)])
+    """work by `node` passing `stake` as its stake account (None: left off, and the bond's
+    accounts with it)."""
+    ix = world.jobs.work(node=node.pubkey, market=world.market, stake_config=world.config, bond_config=world.config)
+    metas = list(ix.accounts[:3]) + ([] if stake is None else [AccountMeta(stake, False, True)] + list(ix.accounts[4:]))
     return world.send([Instruction(ix.program_id, ix.data, metas)], [node.keypair])
 
 
@@ -135,24 +136,25 @@ def test_a_staking_owned_account_of_another_size(world: World, errors):
     assert_refused(work_with_stake(world, node, plant(world.sb.chain, data, world.staking.program_id)), errors, "StakeInvalid")
 
 
-def test_without_a_minimum_no_stake_is_read(world: World):
-    market = world.open(market_settings(world.config, min_stake=0))
+def test_without_a_minimum_or_a_penalty_no_stake_is_read(world: World):
+    market = world.open(market_settings(world.config, min_stake=0, slash_penalty=0))
     node = world.node(stake=0)
     world.must(world.send([world.jobs.work(node=node.pubkey, market=market)], [node.keypair]))
 
 
 def test_a_staked_node_still_holds_at_most_the_per_node_cap(world: World, errors):
     market = world.open(market_settings(world.config, max_entries_per_node=2))
-    node = world.node()
+    node = world.node(stake=10 * MIN_STAKE)  # backs far more entries than the cap allows
     for _ in range(2):
-        world.must(world.send([world.jobs.work(node=node.pubkey, market=market, stake_config=world.config)], [node.keypair]))
-    outcome = world.send([world.jobs.work(node=node.pubkey, market=market, stake_config=world.config)], [node.keypair])
-    assert_refused(outcome, errors, "NodeEntriesExceeded")
+        world.must(world.sb.work(market, node))
+    assert_refused(world.sb.work(market, node), errors, "NodeEntriesExceeded")
 
 
-def test_stake_account_passed_read_only_is_fine_and_writable_too(world: World):
+def test_the_stake_account_must_be_writable(world: World, errors):
+    # A penalty locks on the stake: the interface declares it writable, for every market.
     node = world.node()
     stake = world.staking.stake(world.config, node.pubkey)
-    ix = world.jobs.work(node=node.pubkey, market=world.market, stake_config=world.config)
-    metas = list(ix.accounts[:3]) + [AccountMeta(stake, False, True)]
-    world.must(world.send([Instruction(ix.program_id, ix.data, metas)], [node.keypair]))
+    ix = world.jobs.work(node=node.pubkey, market=world.market, stake_config=world.config, bond_config=world.config)
+    read_only = list(ix.accounts[:3]) + [AccountMeta(stake, False, False)] + list(ix.accounts[4:])
+    assert_refused(world.send([Instruction(ix.program_id, ix.data, read_only)], [node.keypair]), errors, "AccountNotWritable")
+    world.must(world.send([ix], [node.keypair]))
