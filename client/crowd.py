@@ -26,7 +26,7 @@ from .accounts import ZERO_KEY, Event, Job, JobStatus, Market, account_discrimin
 from .chain import Chain
 from .cluster import DEFAULT_COMMITMENT, COMMITMENTS, Cluster
 from .errors import InsufficientFunds, InvalidInput, JobNotFound, MarketNotFound
-from .jobs import JobsProgram, MarketSettings, ReclaimSlash, network_fee
+from .jobs import Bond, JobsProgram, MarketSettings, QuitSlash, ReclaimSlash, network_fee
 from .layout import JOB_SIZE, market_size
 from .token import associated_token_address, create_associated_token_account, token_account_amount
 
@@ -419,7 +419,7 @@ class CrowdClient:
         node_token = associated_token_address(node, mint)
         ixs = [create_associated_token_account(self.pubkey, node, mint),
                self.program.end(poster=self.pubkey, job=j.address, market=j.market, node_token=node_token,
-                                payer_token=associated_token_address(j.payer, mint))]
+                                payer_token=associated_token_address(j.payer, mint), bond=self.bond(view.market, node))]
         return await self._send(ixs, [self.wallet])
 
     async def clean(self, job: Pubkey | str) -> Signature:
@@ -431,10 +431,31 @@ class CrowdClient:
 
     # -- the node's side (the worker's; tests and demos play a node with these) ---------
     async def work(self, market: Pubkey | str) -> Signature:
-        """Enters the market as a node (with its stake, when the market asks a minimum)."""
+        """Enters the market as a node (with its stake, when the market asks a minimum or
+        has a slash penalty: the penalty is locked on it)."""
         m = await self.get_market(market)
-        return await self._send([self.program.work(node=self.pubkey, market=m.address, stake_config=m.staking if m.min_stake else None)],
-                                [self.wallet])
+        ix = self.program.work(node=self.pubkey, market=m.address, stake_config=m.staking if m.min_stake else None,
+                               bond_config=m.staking if m.slash_penalty else None)
+        return await self._send([ix], [self.wallet])
+
+    @staticmethod
+    def bond(market: Any, node: Pubkey) -> Bond | None:
+        """The stake that backs `node`'s jobs and entries in `market` (a decoded market): the
+        accounts finish, end and leave pass to release its lock; None without a penalty."""
+        return Bond(config=market.staking, node=node) if market.slash_penalty and market.staking else None
+
+    async def quit_slash(self, market: Any, node: Pubkey) -> QuitSlash | None:
+        """What `quit` passes in a market with a slash penalty (a quit at or past the
+        deadline is slashed as a reclaim): the node's stake and where slashes go."""
+        if not (market.slash_penalty and market.staking):
+            return None
+        from .staking import StakingProgram
+
+        found = await self.chain.account_data(market.staking)
+        if found is None:
+            raise InvalidInput(f"staking config not found: {market.staking}")
+        staking = StakingProgram(self.program.staking_program_id)
+        return QuitSlash(config=market.staking, node=node, destination=staking.slash_destination(market.staking, staking.decode(found[0])))
 
     async def reclaim(self, job: Pubkey | str) -> Signature:
         """Reclaims a running job past its timeout from its silent node (anyone may). With a
@@ -466,7 +487,7 @@ class CrowdClient:
         j, mint = view.job, view.market.mint
         ixs = [create_associated_token_account(self.pubkey, self.pubkey, mint),
                self.program.finish(node=self.pubkey, job=j.address, market=j.market, node_token=associated_token_address(self.pubkey, mint),
-                                   payer_token=associated_token_address(j.payer, mint), result=result)]
+                                   payer_token=associated_token_address(j.payer, mint), result=result, bond=self.bond(view.market, self.pubkey))]
         return await self._send(ixs, [self.wallet])
 
     async def why(self, job: Pubkey | str) -> Any:

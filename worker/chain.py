@@ -105,11 +105,20 @@ class NodeChain:
         return found, entry
 
     # -- writes ------------------------------------------------------------------------
-    async def work(self) -> None:
-        """Enters the queue once (takes the oldest waiting job if there is one), with the
-        node's stake when the market asks a minimum."""
+    async def work(self) -> bool:
+        """Enters the queue once (takes the oldest waiting job it did not give up, if there is
+        one), with the node's stake when the market asks a minimum or has a slash penalty.
+        False when every waiting job was last given up by this node (it takes none again)."""
         market = await self.market()
-        await self._send([self.program.work(node=self.node, market=self.market_address, stake_config=market.staking if market.min_stake else None)])
+        ix = self.program.work(node=self.node, market=self.market_address, stake_config=market.staking if market.min_stake else None,
+                               bond_config=market.staking if market.slash_penalty else None)
+        try:
+            await self._send([ix])
+        except ProgramError as exc:
+            if exc.name == "JobsExcludeNode":
+                return False
+            raise
+        return True
 
     async def leave(self, slot: int) -> bool:
         """Leaves the queue entry `slot` if this node still waits there; False if it does not."""
@@ -118,7 +127,7 @@ class NodeChain:
         if entry is None or entry.state != "QueuedNode" or entry.node != self.node:
             return False
         try:
-            await self._send([self.program.leave(node=self.node, market=self.market_address, slot=slot)])
+            await self._send([self.program.leave(node=self.node, market=self.market_address, slot=slot, bond=self.crowd.bond(market, self.node))])
         except Lost:
             return False  # matched to a job in between: the market notification will say which
         return True
@@ -136,16 +145,22 @@ class NodeChain:
         ixs = [create_associated_token_account(self.node, self.node, mint),
                self.program.finish(node=self.node, job=job, market=self.market_address,
                                    node_token=associated_token_address(self.node, mint),
-                                   payer_token=associated_token_address(found.payer, mint), result=bytes(result))]
+                                   payer_token=associated_token_address(found.payer, mint), result=bytes(result),
+                                   bond=self.crowd.bond(market, self.node))]
         await self._send(ixs)
         return "finished"
 
     async def quit(self, job: Pubkey) -> str:
-        """Gives a running job back (unpaid; it goes to the front of the queue)."""
+        """Gives a running job back (unpaid; it goes to the front of the queue, never back to
+        this node, or is refunded at its last attempt: a quit counts as one). At or past
+        the deadline, a quit is slashed as a reclaim (markets with a penalty)."""
         found, entry = await self.running_entry(job)
         if entry is None:
             raise Lost(f"job {job} is no longer running on this node ({_state(found)})")
-        await self._send([self.program.quit(node=self.node, job=job, market=self.market_address)])
+        market = await self.market()
+        ix = self.program.quit(node=self.node, job=job, market=self.market_address, payer_token=associated_token_address(found.payer, market.mint),
+                               slash=await self.crowd.quit_slash(market, self.node))
+        await self._send([ix])
         return "quit"
 
     async def _send(self, instructions: list) -> None:

@@ -135,7 +135,11 @@ class Node:
                 return
             if not await self.stake.admits(market):
                 return  # said once; the stake's notifications (or the next market change) wake the node
-            await self.chain.work()
+            if not await self.chain.work():
+                # Every waiting job was last given up by this node: it takes none of them
+                # again; the next market change (a new job, another node) wakes it.
+                self._problem(f"market {market.address}: every waiting job was given up by this node; waiting for another")
+                return
             log.info("node=%s event=entered queue_len=%d", self.pubkey, market.queue_len + (1 if market.queue_side != "Jobs" else -1))
 
     # -- notifications -------------------------------------------------------------------

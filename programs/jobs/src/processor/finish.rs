@@ -39,10 +39,6 @@ pub fn process(context: &Context) -> ProgramResult {
     let now = now(&accounts.clock)?;
     let (paid, elapsed) = earned(job, since, now)?;
     let refunded = job.deposit.get() - paid; // earned() checked paid <= deposit
-    let penalty = job.slash_penalty.get();
-    if penalty != 0 {
-        unbond(market.header, &accounts, context, &node, penalty)?;
-    }
 
     market.queue().free(slot)?;
     release(
@@ -69,6 +65,11 @@ pub fn process(context: &Context) -> ProgramResult {
         refunded: PodU64::new(refunded),
         elapsed: PodI64::new(elapsed),
     });
+    // Last, off the path of markets without a penalty (nothing live across it).
+    let penalty = job.slash_penalty.get();
+    if penalty != 0 {
+        unbond(market.header, &accounts, context, &node, penalty)?;
+    }
     Ok(())
 }
 

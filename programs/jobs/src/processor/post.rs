@@ -33,17 +33,9 @@ use pinocchio::ProgramResult;
 /// across the deposit's CPI). Deciding costs one read of the new job's rate.
 #[inline(never)]
 pub fn process(context: &Context) -> ProgramResult {
-    let (Some(poster), Some(payer), Some(job)) =
-        (context.accounts.get(POSTER_ACCOUNT), context.accounts.get(PAYER_ACCOUNT), context.accounts.get(JOB_ACCOUNT))
-    else {
+    let Some(job) = context.accounts.get(JOB_ACCOUNT) else {
         return Err(JobsError::AccountsMissing.into());
     };
-    // The job is created here: over the payer's or the poster's own wallet (one key passed
-    // twice, signing once), it could never be cancelled or cleaned (its rent would go back
-    // to itself), so its market could never close.
-    if keys::same(job, payer) || keys::same(job, poster) {
-        return Err(JobsError::AccountAliased.into());
-    }
     if job.lamports() != 0 {
         post::<true>(context)?;
     } else {
@@ -85,37 +77,23 @@ fn charge_fee(context: &Context) -> ProgramResult {
     .charge(market.header)
 }
 
-/// The indexes of the poster, the payer and the job in the instruction's accounts
-/// (checked against the interface below).
-const POSTER_ACCOUNT: usize = 0;
-const PAYER_ACCOUNT: usize = 1;
+/// The job's index in the instruction's accounts (checked against the interface below).
 const JOB_ACCOUNT: usize = 2;
 const _: () = {
-    let accounts = jobs_interface::instruction::post::DEF.accounts;
-    assert!(eq_str(accounts[POSTER_ACCOUNT].name, "poster"));
-    assert!(eq_str(accounts[PAYER_ACCOUNT].name, "payer"));
-    assert!(eq_str(accounts[JOB_ACCOUNT].name, "job"));
+    let name = jobs_interface::instruction::post::DEF.accounts[JOB_ACCOUNT].name.as_bytes();
+    assert!(name.len() == 3 && name[0] == b'j' && name[1] == b'o' && name[2] == b'b');
 };
-
-const fn eq_str(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
 
 #[inline(never)]
 fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
+    // The job is created here: over the payer's or the poster's own wallet (one key passed
+    // twice, signing once), it could never be cancelled or cleaned (its rent would go back
+    // to itself), so its market could never close.
+    if keys::same(&accounts.job, &accounts.payer) || keys::same(&accounts.job, &accounts.poster) {
+        return Err(JobsError::AccountAliased.into());
+    }
     check_system_program(&accounts.system_program)?;
     check_token_program(&accounts.token_program)?;
     if args.definition.is_zero() {

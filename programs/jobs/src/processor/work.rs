@@ -51,7 +51,10 @@ pub fn process(context: &Context) -> ProgramResult {
     let now = now(&accounts.clock)?;
     if market.header.queue.side.is(QueueSide::Jobs) {
         let mut queue = market.queue();
-        let slot = queue.first_not_of(&node)?.ok_or(JobsError::JobsExcludeNode)?;
+        // The oldest waiting job, unless this node last gave it up (rare: then the walk).
+        let head = queue.header.head.get();
+        let front = queue.entries.get(head as usize).ok_or(JobsError::SlotInvalid)?;
+        let slot = if !eq32(&front.node.0, &node) { head } else { skip_given_up(&queue, &node)? };
         queue.unlink(slot)?;
         let entry = queue.entry(slot)?;
         let job = entry.job.0;
@@ -97,6 +100,12 @@ fn check_entries_below(queue: &Queue, node: &[u8; 32], max: u16) -> Result<(), J
         index = entry.next.get();
     }
     Ok(())
+}
+
+/// The oldest waiting job `node` did not last give up, past the front one (which it did).
+#[inline(never)]
+fn skip_given_up(queue: &Queue, node: &[u8; 32]) -> Result<u16, JobsError> {
+    queue.first_not_of(node)?.ok_or(JobsError::JobsExcludeNode)
 }
 
 /// The lock of the market's slash penalty on the node's stake (`Lock`): markets without a
