@@ -5,7 +5,9 @@
   deadline, or when the poster ends it, or when it is no longer ours) -> bundle saved
   locally, stored -> `finish` with its digest. Any failure of the job itself (bad
   definition, missing image, non-zero exit, a GPU job on a node without one) still gives a
-  bundle that says why, and is settled: the node never holds a job silently.
+  bundle that says why, and is settled: the node never holds a job silently. A job that
+  cannot run because of its definition is failed that way, never given back with `quit`
+  (given back, it would be matched again and again, and each quit counts an attempt).
 
 Deadline: on-chain start (the queue entry's `since`) + the job's timeout (re-read on every
 notification of the job account: `extend` moves it) - settle_margin. If the bundle cannot
@@ -161,7 +163,11 @@ class JobTask:
         started = time.time()
         definition, problem = await self._definition(job, cid)
         if problem is None:
-            problem = node.requirement_problem(definition)
+            try:
+                problem = node.requirement_problem(definition)
+            except Exception as exc:  # noqa: BLE001 - a definition that trips the check fails, never comes back
+                log.exception("job=%s checking the requirements failed", self.job)
+                problem = f"the node could not check this definition's requirements: {type(exc).__name__}: {exc}"
         if problem is not None:
             self._note(f"event=refused why={problem!r}")
             return failure_bundle(str(self.job), str(node.pubkey), cid, problem, started=started)
@@ -224,6 +230,9 @@ class JobTask:
             return parse(loads(data, name=cid)), None
         except (LoadError, ValidationError) as exc:
             return None, "invalid job definition: " + "; ".join(str(exc).splitlines())
+        except Exception as exc:  # noqa: BLE001 - whatever the poster's bytes make the reader do, the job fails
+            log.exception("job=%s reading the definition failed", self.job)
+            return None, f"invalid job definition: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
 
     async def _settle(self, data: bytes) -> str:
         """Stores the bundle and finishes; quits if that cannot be done before the chain's

@@ -29,6 +29,7 @@ from .model import (
     RunArgs,
     VolumeMount,
 )
+from .bounds import shape_problem
 from .planning import ended_before, find_cycle, group_order
 from .problems import Problems, ValidationError, join
 from .results import LOG_TYPES, compile_regex, translate
@@ -79,8 +80,13 @@ ENDLESS = "a container restarted whenever it exits never ends, and a job must en
 
 
 def parse(obj: Any) -> JobDefinition:
-    """The job definition in `obj` (decoded JSON or YAML), or ValidationError with all problems."""
+    """The job definition in `obj` (decoded JSON or YAML), or ValidationError with all problems.
+    A value too deep or too large to walk (bounds.py) is refused before it is walked."""
     parser = _Parser()
+    shape = shape_problem(obj)
+    if shape:
+        parser.problems.add("", shape)
+        raise ValidationError(parser.problems.errors)
     definition = parser.parse(obj)
     if parser.problems.errors or definition is None:
         raise ValidationError(parser.problems.errors)
