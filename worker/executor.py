@@ -59,7 +59,7 @@ from .containers import (
 )
 from .engine import Engine, EngineUnavailable, _short
 from .limits import TMPFS_SIZE, complete, effective, over_node, size_text
-from .logs import LOG_FILE_CAP, JobLog, OpOutput
+from .logs import LOG_FILE_CAP, MATCH_BUDGET_S, JobLog, OpOutput
 from .outputs import bundle_outputs, read_output
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ class _Job:
     ended: set[str] = field(default_factory=set)
     halted: str | None = None  # "timed-out" | "stopped" once an op was cut short by it
     engine_error: str | None = None
+    bounded: set[str] = field(default_factory=set)  # ops failed by a node bound (their exit code may be 0)
 
     def halt_reason(self) -> str | None:
         if self.stop.is_set():
@@ -131,6 +132,7 @@ class Executor:
         read_only: bool = True,
         tmpfs_size: int = TMPFS_SIZE,
         log_file_cap: int = LOG_FILE_CAP,
+        match_budget_s: float = MATCH_BUDGET_S,
         node: str | None = None,
     ) -> None:
         self.engine = engine
@@ -145,6 +147,7 @@ class Executor:
         self.read_only = read_only
         self.tmpfs_size = tmpfs_size
         self.log_file_cap = log_file_cap
+        self.match_budget_s = match_budget_s
         # leftovers() lists only this node's jobs when set: nodes that share one engine
         # (or test suites on one machine) must not recover each other's running jobs.
         self.node = node
@@ -203,7 +206,7 @@ class Executor:
     def _status(job: _Job, records: tuple[OpRecord, ...]) -> str:
         if job.halted:
             return job.halted
-        if all(r.exit_code == 0 for r in records):
+        if all(r.exit_code == 0 for r in records) and not job.bounded:
             return "succeeded"
         return "failed"
 
@@ -274,7 +277,7 @@ class Executor:
         if isinstance(image, str):
             return failed(image)
         limits = effective(args.limits, self.limits)
-        output = OpOutput(op.id, op.results, job.log)
+        output = OpOutput(op.id, op.results, job.log, match_budget_s=self.match_budget_s)
         tries = 1 + (args.restart.restart_tries if args.restart.policy == "on-failure" else 0)
         outcome: _Outcome | None = None
         outputs: tuple = ()
@@ -301,9 +304,13 @@ class Executor:
             note = f"ran {attempt} times (restart_policy on-failure, {tries - 1} restarts allowed)"
             error = f"{error}; {note}" if error else note
         stdout, stderr = output.logs()
+        results = output.scanner.results()
+        if output.scanner.overrun:  # a bound of the node, not the op's own exit: the op fails
+            job.bounded.add(op.id)
+            error = f"{error}; {output.scanner.overrun}" if error else output.scanner.overrun
         return OpRecord(
             op.id, outcome.exit_code, error, timestamp(start), timestamp(time.time()),
-            stdout, stderr, output.scanner.results(), outputs,
+            stdout, stderr, results, outputs,
         )
 
     async def _image(self, image: str) -> dict[str, Any] | str:

@@ -103,3 +103,27 @@ def test_writes_outside_the_work_dir_are_refused(executor):
     assert writer.stderr.text.count("Read-only file system") == 3
     assert writer.outputs[0].content == b"result\n"
     assert_runs_normally(executor, job)
+
+
+def test_catastrophic_backtracking_regex_ends_in_time(executor):
+    """`^(a+)+$` over 51-character lines froze a node on Python's `re`; RE2 is linear."""
+    started = time.time()
+    defn = definition([op("redos", "i=0; while [ $i -lt 200 ]; do echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!; "
+                                   "i=$((i+1)); done; echo aaaa",
+                          results={"x": "^(a+)+$"})])
+    bundle, job = run_job(executor, defn, seconds=30)
+    assert bundle.status == "succeeded", bundle.render()
+    assert bundle.ops[0].results == {"x": ("aaaa", "aaaa")}
+    assert time.time() - started < 15
+    assert_runs_normally(executor, job)
+
+
+def test_results_past_the_nodes_cpu_budget_fail_the_op_with_the_reason(make_executor):
+    executor = make_executor(match_budget_s=0.05)
+    rules = {f"r{i}": f"(x{i}|y{i})+z" for i in range(32)}
+    defn = definition([op("lines", "yes 0123456789abcdef | head -c 8000000; echo x1z", results=rules)])
+    bundle, job = run_job(executor, defn, seconds=60)
+    lines = bundle.ops[0]
+    assert lines.exit_code == 0 and bundle.status == "failed", bundle.render()
+    assert "results: matching stopped after" in lines.error and "this node allows 0.05 s per op" in lines.error
+    assert_runs_normally(executor, job)
