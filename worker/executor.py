@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -58,11 +57,14 @@ from .containers import (
     network_name,
 )
 from .engine import Engine, EngineUnavailable, _short
-from .limits import TMPFS_SIZE, complete, effective, over_node, size_text
+from .limits import MAX_OPS_PER_JOB, TMPFS_SIZE, complete, effective, over_node, size_text, too_many_ops
 from .logs import LOG_FILE_CAP, MATCH_BUDGET_S, JobLog, OpOutput
 from .outputs import bundle_outputs, read_output
 
 log = logging.getLogger(__name__)
+
+STOP_WAIT_S = 10.0  # for the engine to report an exit after SIGKILL, then after removal
+WAIT_POLL_S = 60.0  # one wait request's timeout; the pump waits again until the exit
 
 NOT_RUN = {
     "timed-out": "not run: the job's deadline came first",
@@ -133,6 +135,7 @@ class Executor:
         tmpfs_size: int = TMPFS_SIZE,
         log_file_cap: int = LOG_FILE_CAP,
         match_budget_s: float = MATCH_BUDGET_S,
+        max_ops: int = MAX_OPS_PER_JOB,
         node: str | None = None,
     ) -> None:
         self.engine = engine
@@ -148,6 +151,7 @@ class Executor:
         self.tmpfs_size = tmpfs_size
         self.log_file_cap = log_file_cap
         self.match_budget_s = match_budget_s
+        self.max_ops = max_ops
         # leftovers() lists only this node's jobs when set: nodes that share one engine
         # (or test suites on one machine) must not recover each other's running jobs.
         self.node = node
@@ -167,6 +171,12 @@ class Executor:
         )
         started = time.time()
         job.log.note(f"job {run.job}: {len(definition.ops)} ops, deadline {timestamp(run.deadline)}")
+        refused = self.refusal(definition)
+        if refused:  # before anything is made: no network, no container
+            job.log.note(f"job {run.job}: refused: {refused}")
+            job.log.close()
+            records = tuple(OpRecord(op.id, error=f"not run: {refused}") for op in definition.ops)
+            return Bundle(run.job, run.node, run.definition_cid, "failed", timestamp(started), timestamp(time.time()), records)
         try:
             await self.cleanup_job(run.job)
             await self.engine.call(
@@ -194,6 +204,10 @@ class Executor:
         job.log.note(f"job {run.job}: {status}")
         job.log.close()
         return Bundle(run.job, run.node, run.definition_cid, status, timestamp(started), timestamp(time.time()), records)
+
+    def refusal(self, definition: JobDefinition) -> str | None:
+        """Why this executor will not run `definition` at all (the node asks before running it)."""
+        return too_many_ops(definition, self.max_ops)
 
     @staticmethod
     def _not_run(job: _Job) -> str:
@@ -362,9 +376,7 @@ class Executor:
             await self._remove(outcome.container)
             raise
         started = time.time()
-        waiter = asyncio.ensure_future(
-            self.engine.call(lambda api: api.wait(outcome.container, timeout=None), what=f"wait for {spec.name}")
-        )
+        waiter = pump.exited  # the pump's own thread waits for the exit: no pool thread is held
         stop_at, cause = job.stop_at, "deadline"
         if limits.timeout is not None and started + limits.timeout < stop_at:
             stop_at, cause = started + limits.timeout, "timeout"
@@ -383,8 +395,7 @@ class Executor:
             }[cause] + f" (SIGTERM, then SIGKILL after {self.stop_grace:g} s)"
             job.halt({"deadline": "timed-out", "stopped": "stopped"}.get(cause, ""))
             job.log.note(f"op {op.id}: {outcome.error}")
-            grace = max(1, math.ceil(self.stop_grace))
-            await self.engine.call(lambda api: api.stop(outcome.container, timeout=grace), what=f"stop {spec.name}")
+            await self._stop(outcome.container, waiter)
         waited = await waiter
         try:
             state = (await self.engine.call(lambda api: api.inspect_container(outcome.container), what="inspect"))["State"]
@@ -406,10 +417,23 @@ class Executor:
             log.warning("op %s: its log stream did not end with the container", op.id)
         return outcome
 
+    async def _stop(self, container: str, exited: asyncio.Future[Any]) -> None:
+        """SIGTERM, then SIGKILL after the grace: short calls on the engine's control pool
+        (never behind a job's own calls), each wait bounded."""
+        await self.engine.call(lambda api: _signal(api, container, "SIGTERM"), what="SIGTERM", control=True)
+        await asyncio.wait([exited], timeout=self.stop_grace)
+        if not exited.done():
+            await self.engine.call(lambda api: _signal(api, container, "SIGKILL"), what="SIGKILL", control=True)
+            await asyncio.wait([exited], timeout=STOP_WAIT_S)
+        if not exited.done():  # the engine did not report the exit: removal ends the container
+            log.warning("container %s: no exit seen %g s after SIGKILL; removing it", container[:12], STOP_WAIT_S)
+            await self._remove(container)
+            await asyncio.wait([exited], timeout=STOP_WAIT_S)
+
     async def _remove(self, container: str) -> None:
         await self.engine.call(
             lambda api: _ignore_gone(lambda: api.remove_container(container, force=True, v=True)),
-            what="remove container",
+            what="remove container", control=True,
         )
 
     # -- recovery --------------------------------------------------------------------
@@ -438,6 +462,17 @@ class Executor:
         return sorted({row["Labels"][LABEL_JOB] for row in rows})
 
 
+def _signal(api: Any, container: str, signal: str) -> None:
+    """Send `signal`; a container that already exited (409) or is gone needs none."""
+    try:
+        api.kill(container, signal=signal)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if exc.status_code != 409:
+            raise
+
+
 def _ignore_gone(remove: Any) -> None:
     """Removal races (another clean-up, the engine's own): gone is what we wanted."""
     try:
@@ -454,23 +489,26 @@ class _LogPump:
 
     Its own thread, not the engine's pool: it lives as long as the container. `attached`
     resolves once the stream is open (start the container after it), `done` when the
-    stream ends (the container exited or was removed)."""
+    stream ends (the container exited or was removed), `exited` with the engine's wait
+    answer ({"StatusCode": n}) once the container has exited. Waiting here, not on the
+    engine's pool, is what keeps a job of many ops from holding every pool thread."""
 
     def __init__(self, engine: Engine, container: str, output: OpOutput) -> None:
         self.loop = asyncio.get_running_loop()
         self.attached: asyncio.Future[None] = self.loop.create_future()
         self.done: asyncio.Future[None] = self.loop.create_future()
+        self.exited: asyncio.Future[Any] = self.loop.create_future()
         self.engine = engine
         self.container = container
         self.output = output
         threading.Thread(target=self._run, name=f"crowd-logs-{container[:12]}", daemon=True).start()
 
-    def _settle(self, future: asyncio.Future[None], error: BaseException | None = None) -> None:
+    def _settle(self, future: asyncio.Future[Any], error: BaseException | None = None, result: Any = None) -> None:
         def settle() -> None:
             if future.done():
                 return
             if error is None:
-                future.set_result(None)
+                future.set_result(result)
             else:
                 future.set_exception(error)
 
@@ -488,6 +526,7 @@ class _LogPump:
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
             self._settle(self.attached, exc)
             self._settle(self.done)
+            self._settle(self.exited, exc)
             return
         self._settle(self.attached)
         try:
@@ -500,3 +539,30 @@ class _LogPump:
             log.warning("container %s: log stream ended early: %s", self.container[:12], _short(exc))
         finally:
             self._settle(self.done)
+        self._wait_for_exit()
+
+    def _wait_for_exit(self) -> None:
+        """The engine's wait, each request bounded (WAIT_POLL_S) and asked again until the
+        exit. Called on the SDK client directly: a wait that times out is not a failure."""
+        import requests
+
+        failures = 0
+        while not self.loop.is_closed():
+            try:
+                answer = self.engine.api.wait(self.container, timeout=WAIT_POLL_S)
+            except docker.errors.NotFound:
+                answer = {"StatusCode": -1}  # removed before the wait: inspect says the rest
+            except requests.exceptions.RequestException as exc:
+                if "timed out" in str(exc).lower():
+                    continue  # still running: ask again
+                failures += 1
+                if failures > self.engine.retries:
+                    self._settle(self.exited, EngineUnavailable(f"waiting for a container: {_short(exc)}"))
+                    return
+                time.sleep(min(10.0, self.engine.backoff * 2**failures))
+                continue
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
+                self._settle(self.exited, exc)
+                return
+            self._settle(self.exited, result=answer)
+            return

@@ -215,6 +215,10 @@ class Node:
         """Why this node cannot run `definition` (None when it can)."""
         from .requirements import Requirements, refusal
 
+        refusal_of = getattr(self.executor, "refusal", None)  # the executor's own bounds (ops per job)
+        problem = refusal_of(definition) if refusal_of is not None else None
+        if problem:
+            return problem
         if self.options.gpus <= 0 and Requirements.of(definition).needs_gpu:  # none found, or --gpus 0
             vram = f" with {definition.required_vram:g} GB VRAM" if definition.required_vram else ""
             return f"job needs a GPU{vram}; this node has none"

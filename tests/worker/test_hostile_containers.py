@@ -127,3 +127,36 @@ def test_results_past_the_nodes_cpu_budget_fail_the_op_with_the_reason(make_exec
     assert lines.exit_code == 0 and bundle.status == "failed", bundle.render()
     assert "results: matching stopped after" in lines.error and "this node allows 0.05 s per op" in lines.error
     assert_runs_normally(executor, job)
+
+
+def test_many_parallel_ops_stop_at_the_deadline_and_a_job_over_the_op_cap_is_refused(tmp_path, test_image, docker_api):
+    """16 ops that ignore SIGTERM (sleep as pid 1) on an engine with 4 threads: waits hold no
+    pool thread and stops go through the control pool, so the run ends at its deadline
+    (it used to overrun by the ops' whole sleep, stops queued behind waits)."""
+    from crowdcompute.worker.engine import Engine
+    from crowdcompute.worker.executor import Executor
+
+    from .conftest import NODE, TEST_LIMITS
+
+    engine = Engine(timeout=30, max_workers=4, control_workers=2)
+    try:
+        executor = Executor(engine, work_dir=tmp_path / "work", log_dir=tmp_path / "logs", limits=TEST_LIMITS,
+                            stop_grace=1.0, reserve=2.0, node=NODE, max_ops=16)
+        many = definition([op(f"s{i}", ["sleep", "40"], execution={"group": "all"}) for i in range(16)])
+        started = time.time()
+        bundle, job = run_job(executor, many, seconds=12)
+        took = time.time() - started
+        assert bundle.status == "timed-out", bundle.render()
+        assert took < 12 + 3, f"the run took {took:.1f} s for a 12 s deadline"
+        for record in bundle.ops:
+            assert record.error.startswith(("stopped: the job's deadline came", "not run: the job's deadline came first")), record
+        assert all(r.exit_code == 137 for r in bundle.ops), bundle.render()  # all started, all stopped
+
+        too_many = definition([op(f"s{i}", ["true"]) for i in range(17)])
+        bundle, job = run_job(executor, too_many)
+        assert bundle.status == "failed"
+        assert {r.error for r in bundle.ops} == {"not run: the job has 17 ops; this node runs at most 16 per job"}
+        assert not docker_api.networks(filters={"label": f"crowdcompute.job={job}"})
+        assert_runs_normally(executor, job)
+    finally:
+        engine.close()
