@@ -46,6 +46,8 @@ def _start_arguments(start: argparse.ArgumentParser) -> None:
     start.add_argument("--concurrency", type=int, default=1, help="jobs run at once (default 1)")
     start.add_argument("--gpus", default="auto", help="GPUs to offer: auto (all NVIDIA GPUs found), or a number (0: CPU only)")
     start.add_argument("--state-dir", default=None, help="the node's cache (default ~/.local/state/crowdcompute/node/<address>)")
+    start.add_argument("--max-ops", type=int, default=None,
+                       help="ops one job may have (default 32); a job with more is failed with the reason, unrun")
     start.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     start.add_argument("--log-file", default=None, help="also append the log here")
     stake = start.add_argument_group("stake (markets with a minimum stake weight)")

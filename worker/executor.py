@@ -57,6 +57,7 @@ from .containers import (
     network_name,
 )
 from .engine import Engine, EngineUnavailable, _short
+from .host_fence import BRIDGE_OPTION, FenceError, HostFence, bridge_name
 from .limits import MAX_OPS_PER_JOB, TMPFS_SIZE, complete, effective, over_node, size_text, too_many_ops
 from .logs import LOG_FILE_CAP, MATCH_BUDGET_S, JobLog, OpOutput
 from .outputs import bundle_outputs, read_output
@@ -136,6 +137,7 @@ class Executor:
         log_file_cap: int = LOG_FILE_CAP,
         match_budget_s: float = MATCH_BUDGET_S,
         max_ops: int = MAX_OPS_PER_JOB,
+        fence: HostFence | bool = True,
         node: str | None = None,
     ) -> None:
         self.engine = engine
@@ -152,6 +154,9 @@ class Executor:
         self.log_file_cap = log_file_cap
         self.match_budget_s = match_budget_s
         self.max_ops = max_ops
+        # Firewall rules that keep each job's network from the host (host_fence.py). Off
+        # (False) only for a test that shows what a job reaches without them.
+        self.fence = HostFence() if fence is True else fence or None
         # leftovers() lists only this node's jobs when set: nodes that share one engine
         # (or test suites on one machine) must not recover each other's running jobs.
         self.node = node
@@ -179,13 +184,19 @@ class Executor:
             return Bundle(run.job, run.node, run.definition_cid, "failed", timestamp(started), timestamp(time.time()), records)
         try:
             await self.cleanup_job(run.job)
+            if self.fence:
+                await self.fence.fence(run.job, run.node)  # the rules first: no moment without them
             await self.engine.call(
                 lambda api: api.create_network(
                     network_name(run.job), driver="bridge", internal=True,
                     labels=labels(run.job, "network", node=run.node),
+                    options={BRIDGE_OPTION: bridge_name(run.job)},
                 ),
                 retry=False, what="create the job network",
             )
+            if self.fence and not HostFence.visible(run.job):
+                raise FenceError(f"the job network's bridge {bridge_name(run.job)} is not an interface of this host, "
+                                 "so the node cannot fence it off (run the node on the engine's host)")
             for stage in plan(definition):
                 await self._run_stage(job, stage)
         except Exception as exc:  # noqa: BLE001 - the job still gets a bundle saying why
@@ -439,27 +450,59 @@ class Executor:
     # -- recovery --------------------------------------------------------------------
 
     async def cleanup_job(self, job: str) -> None:
-        """Remove every container, network and volume labelled with `job`."""
+        """Remove every container, network and volume labelled with `job`, each endpoint
+        still on its network first (a network with one cannot be removed), then the job's
+        firewall rules once its network is gone."""
 
         def clean(api: Any) -> None:
             only = {"label": f"{LABEL_JOB}={job}"}
             for row in api.containers(all=True, filters=only):
                 _ignore_gone(lambda: api.remove_container(row["Id"], force=True, v=True))
             for row in api.networks(filters=only):
+                try:
+                    attached = api.inspect_network(row["Id"]).get("Containers") or {}
+                except docker.errors.NotFound:
+                    continue
+                for key, endpoint in attached.items():
+                    # a stale endpoint (its container gone) is keyed "ep-..." and named by its container
+                    who = endpoint.get("Name") or key if key.startswith("ep-") else key
+                    _ignore_gone(lambda: api.disconnect_container_from_network(who, row["Id"], force=True))
                 _ignore_gone(lambda: api.remove_network(row["Id"]))
             for row in api.volumes(filters=only).get("Volumes") or []:
                 _ignore_gone(lambda: api.remove_volume(row["Name"], force=True))
 
-        await self.engine.call(clean, what=f"clean up job {job}")
+        await self.engine.call(clean, what=f"clean up job {job}", control=True)
+        if self.fence:
+            await self.fence.unfence(job)
 
     async def leftovers(self) -> list[str]:
-        """Jobs that still have containers here (a crash or restart left them): this
-        node's only when the executor was given `node`, else every node's on this engine."""
+        """Jobs that still have anything here (a crash or restart left it): containers,
+        networks, volumes or firewall rules; this node's only when the executor was given
+        `node`, else every node's on this engine."""
         wanted = [LABEL_JOB] + ([f"{LABEL_NODE}={self.node}"] if self.node else [])
-        rows = await self.engine.call(
-            lambda api: api.containers(all=True, filters={"label": wanted}), what="list containers"
-        )
-        return sorted({row["Labels"][LABEL_JOB] for row in rows})
+
+        def labelled(api: Any) -> set[str]:
+            rows = api.containers(all=True, filters={"label": wanted}) + api.networks(filters={"label": wanted})
+            rows += api.volumes(filters={"label": wanted}).get("Volumes") or []
+            return {(row.get("Labels") or {}).get(LABEL_JOB) for row in rows} - {None}
+
+        jobs = await self.engine.call(labelled, what="list what jobs left")
+        if self.fence:
+            jobs |= await self.fence.fenced_jobs(self.node)
+        return sorted(jobs)
+
+    async def preflight(self) -> str | None:
+        """Why this node must not serve (one line), or None: the engine confines every
+        container (confinement.py) and job networks can be fenced off the host."""
+        from .confinement import confinement_problem
+
+        info = await self.engine.info()
+        if not info.reachable:
+            return f"the container engine is not reachable: {info.error}"
+        problem = confinement_problem(info)
+        if problem is None and self.fence:
+            problem = await self.fence.check()
+        return problem
 
 
 def _signal(api: Any, container: str, signal: str) -> None:
