@@ -56,6 +56,7 @@ from .containers import (
     labels,
     network_name,
 )
+from .bundle_budget import BUNDLE_CAP, fit
 from .engine import Engine, EngineUnavailable, _short
 from .host_fence import BRIDGE_OPTION, FenceError, HostFence, bridge_name
 from .limits import MAX_OPS_PER_JOB, TMPFS_SIZE, complete, effective, over_node, size_text, too_many_ops
@@ -138,6 +139,7 @@ class Executor:
         match_budget_s: float = MATCH_BUDGET_S,
         max_ops: int = MAX_OPS_PER_JOB,
         fence: HostFence | bool = True,
+        bundle_cap: int = BUNDLE_CAP,
         node: str | None = None,
     ) -> None:
         self.engine = engine
@@ -154,6 +156,7 @@ class Executor:
         self.log_file_cap = log_file_cap
         self.match_budget_s = match_budget_s
         self.max_ops = max_ops
+        self.bundle_cap = bundle_cap
         # Firewall rules that keep each job's network from the host (host_fence.py). Off
         # (False) only for a test that shows what a job reaches without them.
         self.fence = HostFence() if fence is True else fence or None
@@ -214,7 +217,8 @@ class Executor:
         status = self._status(job, records)
         job.log.note(f"job {run.job}: {status}")
         job.log.close()
-        return Bundle(run.job, run.node, run.definition_cid, status, timestamp(started), timestamp(time.time()), records)
+        bundle = Bundle(run.job, run.node, run.definition_cid, status, timestamp(started), timestamp(time.time()), records)
+        return fit(bundle, self.bundle_cap)  # the whole bundle under the cap every client fetches
 
     def refusal(self, definition: JobDefinition) -> str | None:
         """Why this executor will not run `definition` at all (the node asks before running it)."""

@@ -160,3 +160,21 @@ def test_many_parallel_ops_stop_at_the_deadline_and_a_job_over_the_op_cap_is_ref
         assert_runs_normally(executor, job)
     finally:
         engine.close()
+
+
+def test_many_ops_of_large_logs_are_cut_to_the_bundles_cap_and_say_so(make_executor):
+    """6 ops x 2 streams x ~300 KB, of which control bytes JSON escapes as six: about 10 MB
+    as JSON, against a 2 MiB cap (the node's default is 48 MiB, under the client's 64 MiB)."""
+    cap = 2 << 20
+    executor = make_executor(bundle_cap=cap)
+    noisy = "head -c 300000 /dev/zero | tr '\\0' '\\1'; head -c 300000 /dev/zero | tr '\\0' '\\2' >&2; echo; echo value=42"
+    defn = definition([op(f"n{i}", noisy, execution={"group": "all"}, results={"v": "value=(\\d+)"}) for i in range(6)])
+    bundle, job = run_job(executor, defn)  # run_job checks the bundle reads back as valid
+    assert len(bundle.to_bytes()) <= cap
+    assert bundle.status == "succeeded"
+    for record in bundle.ops:
+        assert record.exit_code == 0 and "cut to keep the result bundle under 2097152 bytes: stdout, stderr" in record.error
+        assert record.stdout.truncated and record.stdout.size == 300_000 + len("\nvalue=42\n")
+        assert "[crowdcompute: cut here to keep the result bundle within its cap" in record.stdout.text
+        assert record.results == {"v": ("value=42", "42")}  # results survive: logs are cut first
+    assert_runs_normally(executor, job)
