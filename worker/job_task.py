@@ -40,6 +40,8 @@ __all__ = ["JobTask", "failure_bundle"]
 
 log = logging.getLogger("crowdcompute.worker.job")
 
+QUIT_RESERVE_S = 1.0  # before hard_deadline: a quit lands in about a slot on a real cluster
+
 
 def failure_bundle(job: str, node: str, definition_cid: str, error: str, *, op_id: str = "definition",
                    started: float | None = None) -> Bundle:
@@ -130,7 +132,7 @@ class JobTask:
             self._note("event=recovered bundle=local")
             return await self._settle(saved)
         if self.recovered and not rerun_allowed(self.start_here, job.timeout):
-            return await self._quit("restarted with too little time left to run it again")
+            return await self._quit("restarted too long after the job's start to run it again at a fair price")
         self._note(f"event=start since={self.since} timeout={job.timeout} deadline_in={self.deadline() - time.time():.1f}s"
                    + (" (re-run after a restart)" if self.recovered else ""))
         bundle = await self._execute(job)
@@ -153,7 +155,13 @@ class JobTask:
         return self.start_here + timeout - settle_margin(timeout)
 
     def hard_deadline(self) -> float:
+        """The last moment to send `quit`: one at or after start + timeout counts as the
+        node's failure on-chain (slashed like a silent node), so it is not worth sending."""
         return self.start_here + (self.timeout or 0) - 0.5
+
+    def finish_deadline(self) -> float:
+        """Store and finish are retried until here, leaving QUIT_RESERVE_S to give the job back."""
+        return self.hard_deadline() - QUIT_RESERVE_S
 
     async def _execute(self, job: Job) -> Bundle | None:
         from ..client.storage import Cid
@@ -241,7 +249,7 @@ class JobTask:
         node = self.node
         storage = await node.crowd.storage()
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, self.hard_deadline() - time.time())
+        deadline = loop.time() + max(0.0, self.finish_deadline() - time.time())
 
         async def store() -> Any:
             from ..client.storage import StorageError
@@ -264,9 +272,14 @@ class JobTask:
         return "finished" if outcome == "finished" else "already"
 
     async def _quit(self, why: str) -> str:
+        """Gives the job back: only when the node itself cannot run it (shutting down,
+        restarted too late, storage or cluster gone), never for its definition (that is a
+        failed bundle). Sent only before hard_deadline: later, the chain's reclaim says the rest."""
         self.settling = True  # the notification of our own quit is not a loss
         self._note(f"event=quit why={why!r}")
-        await retrying(f"job={self.job} quit", lambda: self.node.chain.quit(self.job))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, self.hard_deadline() - time.time())
+        await retrying(f"job={self.job} quit", lambda: self.node.chain.quit(self.job), deadline=deadline)
         return "quit"
 
     async def _cleanup(self) -> None:
