@@ -149,7 +149,10 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
         problem = await preflight() if preflight is not None else None
         if problem:  # an unconfined engine, or job networks that would reach this host
             raise _Refused(f"not serving: {problem}")
+        retention = {k: v for k, v in (("log_retention_s", getattr(args, "log_retention", None)),
+                                          ("log_budget", getattr(args, "log_budget", None))) if v is not None}
         options = NodeOptions(market=market.address, state_dir=state_dir, concurrency=max(1, args.concurrency), gpus=gpus,
+                              **retention,
                               report=report)
         node = Node(crowd, executor, options)
         stop = asyncio.Event()
