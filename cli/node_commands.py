@@ -48,6 +48,8 @@ def _start_arguments(start: argparse.ArgumentParser) -> None:
     start.add_argument("--state-dir", default=None, help="the node's cache (default ~/.local/state/crowdcompute/node/<address>)")
     start.add_argument("--max-ops", type=int, default=None,
                        help="ops one job may have (default 32); a job with more is failed with the reason, unrun")
+    start.add_argument("--disk-budget", type=_size, default=None, metavar="SIZE",
+                       help="bytes one job's volumes may hold on this disk (default 10GiB); past it the job is stopped and failed")
     start.add_argument("--log-retention", type=_duration, default=None, metavar="DURATION",
                        help="remove settled jobs' logs from the state folder after this (default 7d)")
     start.add_argument("--log-budget", type=_size, default=None, metavar="SIZE",

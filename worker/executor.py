@@ -57,6 +57,7 @@ from .containers import (
     network_name,
 )
 from .bundle_budget import BUNDLE_CAP, fit
+from .disk_budget import DISK_BUDGET, DiskWatch
 from .engine import Engine, EngineUnavailable, _short
 from .host_fence import BRIDGE_OPTION, FenceError, HostFence, bridge_name
 from .limits import MAX_OPS_PER_JOB, TMPFS_SIZE, complete, effective, over_node, size_text, too_many_ops
@@ -97,8 +98,12 @@ class _Job:
     halted: str | None = None  # "timed-out" | "stopped" once an op was cut short by it
     engine_error: str | None = None
     bounded: set[str] = field(default_factory=set)  # ops failed by a node bound (their exit code may be 0)
+    cut: asyncio.Event = field(default_factory=asyncio.Event)  # the job broke a node bound while it ran
+    cut_reason: str | None = None  # why (the disk budget): every op stopped or not run says it
 
     def halt_reason(self) -> str | None:
+        if self.cut_reason:
+            return "cut"
         if self.stop.is_set():
             return "stopped"
         if time.time() >= self.stop_at:
@@ -140,6 +145,7 @@ class Executor:
         max_ops: int = MAX_OPS_PER_JOB,
         fence: HostFence | bool = True,
         bundle_cap: int = BUNDLE_CAP,
+        disk_budget: int = DISK_BUDGET,
         node: str | None = None,
     ) -> None:
         self.engine = engine
@@ -157,6 +163,7 @@ class Executor:
         self.match_budget_s = match_budget_s
         self.max_ops = max_ops
         self.bundle_cap = bundle_cap
+        self.disk_budget = disk_budget
         # Firewall rules that keep each job's network from the host (host_fence.py). Off
         # (False) only for a test that shows what a job reaches without them.
         self.fence = HostFence() if fence is True else fence or None
@@ -200,8 +207,17 @@ class Executor:
             if self.fence and not HostFence.visible(run.job):
                 raise FenceError(f"the job network's bridge {bridge_name(run.job)} is not an interface of this host, "
                                  "so the node cannot fence it off (run the node on the engine's host)")
-            for stage in plan(definition):
-                await self._run_stage(job, stage)
+            def over_budget(reason: str) -> None:
+                job.cut_reason = reason
+                job.log.note(f"job {run.job}: {reason}: stopping its ops")
+                job.cut.set()
+
+            watch = asyncio.create_task(DiskWatch(self.engine, run.job, self.disk_budget, over_budget).run())
+            try:
+                for stage in plan(definition):
+                    await self._run_stage(job, stage)
+            finally:
+                watch.cancel()
         except Exception as exc:  # noqa: BLE001 - the job still gets a bundle saying why
             if not isinstance(exc, EngineUnavailable):
                 log.exception("job %s: worker error", run.job)
@@ -227,6 +243,8 @@ class Executor:
     @staticmethod
     def _not_run(job: _Job) -> str:
         reason = job.halt_reason() or "engine"
+        if reason == "cut":
+            return f"not run: {job.cut_reason}"
         if reason == "engine" and job.engine_error:
             return f"not run: {job.engine_error}"
         return NOT_RUN[reason]
@@ -395,19 +413,22 @@ class Executor:
         stop_at, cause = job.stop_at, "deadline"
         if limits.timeout is not None and started + limits.timeout < stop_at:
             stop_at, cause = started + limits.timeout, "timeout"
-        stopper = asyncio.ensure_future(job.stop.wait())
+        stopper = asyncio.ensure_future(_first(job.stop.wait(), job.cut.wait()))
         try:
             await asyncio.wait({waiter, stopper}, timeout=max(0.0, stop_at - time.time()), return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopper.cancel()
         if not waiter.done():
-            cause = "stopped" if job.stop.is_set() else cause
+            cause = "cut" if job.cut_reason else "stopped" if job.stop.is_set() else cause
             outcome.stopped = True
             outcome.error = {
                 "timeout": f"stopped at its timeout of {limits.timeout} s",
                 "deadline": "stopped: the job's deadline came",
                 "stopped": "stopped: the job was stopped",
+                "cut": f"stopped: {job.cut_reason}",
             }[cause] + f" (SIGTERM, then SIGKILL after {self.stop_grace:g} s)"
+            if cause == "cut":
+                job.bounded.add(op.id)
             job.halt({"deadline": "timed-out", "stopped": "stopped"}.get(cause, ""))
             job.log.note(f"op {op.id}: {outcome.error}")
             await self._stop(outcome.container, waiter)
@@ -507,6 +528,16 @@ class Executor:
         if problem is None and self.fence:
             problem = await self.fence.check()
         return problem
+
+
+async def _first(*waits: Any) -> None:
+    """Returns when the first of `waits` does (the others are cancelled)."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _signal(api: Any, container: str, signal: str) -> None:

@@ -178,3 +178,23 @@ def test_many_ops_of_large_logs_are_cut_to_the_bundles_cap_and_say_so(make_execu
         assert "[crowdcompute: cut here to keep the result bundle within its cap" in record.stdout.text
         assert record.results == {"v": ("value=42", "42")}  # results survive: logs are cut first
     assert_runs_normally(executor, job)
+
+
+def test_writing_past_the_disk_budget_stops_the_job_with_the_reason(make_executor, docker_api):
+    """16 MiB every 0.2 s into its work folder (a volume on the host's disk), against a
+    64 MiB budget: the node's check (every second) stops it, the volume goes with the job."""
+    executor = make_executor(disk_budget=64 << 20)
+    writer = "i=0; while :; do dd if=/dev/zero of=f$i bs=1M count=16 2>/dev/null; i=$((i+1)); sleep 0.2; done"
+    defn = definition([op("fill", ["sh", "-c", writer], work_dir="/data", execution={"group": "g"}),
+                       op("idle", ["sleep", "30"], execution={"group": "g"})])
+    started = time.time()
+    bundle, job = run_job(executor, defn, seconds=60)
+    fill, idle = bundle.ops
+    assert bundle.status == "failed", bundle.render()
+    for record in (fill, idle):  # the whole job stops, not only the writer
+        assert record.exit_code == 137 and "over its disk budget of 64 MiB" in record.error, bundle.render()
+    used = int(fill.error.split("volumes hold ")[1].split(" MiB")[0])
+    assert 64 < used < 64 + 200  # the overshoot is what one interval lets it write
+    assert time.time() - started < 20
+    assert not docker_api.volumes(filters={"label": f"crowdcompute.job={job}"}).get("Volumes")
+    assert_runs_normally(executor, job)
