@@ -46,6 +46,14 @@ def _start_arguments(start: argparse.ArgumentParser) -> None:
     start.add_argument("--concurrency", type=int, default=1, help="jobs run at once (default 1)")
     start.add_argument("--gpus", default="auto", help="GPUs to offer: auto (all NVIDIA GPUs found), or a number (0: CPU only)")
     start.add_argument("--state-dir", default=None, help="the node's cache (default ~/.local/state/crowdcompute/node/<address>)")
+    start.add_argument("--max-ops", type=int, default=None,
+                       help="ops one job may have (default 32); a job with more is failed with the reason, unrun")
+    start.add_argument("--disk-budget", type=_size, default=None, metavar="SIZE",
+                       help="bytes one job's volumes may hold on this disk (default 10GiB); past it the job is stopped and failed")
+    start.add_argument("--log-retention", type=_duration, default=None, metavar="DURATION",
+                       help="remove settled jobs' logs from the state folder after this (default 7d)")
+    start.add_argument("--log-budget", type=_size, default=None, metavar="SIZE",
+                       help="most bytes of job logs kept in the state folder, oldest removed first (default 1GiB)")
     start.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     start.add_argument("--log-file", default=None, help="also append the log here")
     stake = start.add_argument_group("stake (markets with a minimum stake weight)")
@@ -149,3 +157,22 @@ def _pid_alive(pid: Any) -> bool:
         return False
     except PermissionError:
         return True
+
+
+def _duration(text: str) -> int:
+    from ..client.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _size(text: str) -> int:
+    """"1GiB", "512MiB", or bytes."""
+    units = {"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+    number = text.rstrip("KMGTiB")
+    unit = text[len(number):]
+    if not number.isdigit() or unit not in units:
+        raise argparse.ArgumentTypeError(f"expected a size like 1GiB or 512MiB, got {text!r}")
+    return int(number) * units[unit]

@@ -17,6 +17,8 @@ only), so the same run always gives the same bytes and so the same content id:
   <log>   {"text": str, "bytes": original size, "truncated": bool}. Logs over LOG_CAP
           bytes keep their first and last LOG_CAP/2 bytes around a marker line that
           says how many bytes were left out; bytes that are not UTF-8 become U+FFFD.
+          `truncated` is true for every log over LOG_CAP, and for a shorter one cut to
+          keep the whole bundle under BUNDLE_CAP (the op's `error` then says so).
   op      `exit_code` null means the container never ran to an exit (image missing,
           an unresolvable literal, the job ended first); `error` then says why. Both
           may be set (killed at the timeout: exit_code 137, error says so).
@@ -47,6 +49,9 @@ VERSION = 1
 LOG_CAP = 1 << 20  # bytes kept per stream
 OUTPUT_FILE_CAP = 4 << 20
 OUTPUT_TOTAL_CAP = 16 << 20
+# The whole bundle's bytes: a worker cuts logs, results and outputs to stay under it, so
+# that every client can fetch it (storage's DEFAULT_MAX_FETCH is 64 MiB).
+BUNDLE_CAP = 48 << 20
 JOB_STATUSES = ("succeeded", "failed", "timed-out", "stopped")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -376,8 +381,8 @@ class _Reader:
         text = self.text(join(path, "text"), obj["text"])
         size = self.integer(join(path, "bytes"), obj["bytes"], minimum=0)
         truncated = self.check(join(path, "truncated"), obj["truncated"], isinstance(obj["truncated"], bool), "a boolean")
-        if size is not None and isinstance(truncated, bool) and truncated != (size > LOG_CAP):
-            self.problems.add(join(path, "truncated"), f"expected {size > LOG_CAP} for a log of {size} bytes (cap {LOG_CAP})")
+        if size is not None and isinstance(truncated, bool) and size > LOG_CAP and not truncated:
+            self.problems.add(join(path, "truncated"), f"expected true for a log of {size} bytes (cap {LOG_CAP})")
         if text is None or size is None or truncated is None:
             return None
         return Log(text, size, truncated)

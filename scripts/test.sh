@@ -8,6 +8,16 @@ cd "$root"
 
 bash scripts/build-programs.sh
 bash scripts/setup-python.sh dev,worker
+# The worker fences job networks off the host with iptables (worker/host_fence.py): the
+# node, and so tests/worker, need it and root. Debian's package, installed when missing.
+if ! command -v iptables >/dev/null && [ ! -x /usr/sbin/iptables ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test: installing iptables (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null
+  else
+    echo "test: iptables is missing (apt-get install iptables, as root): tests/worker's fenced jobs will fail"
+  fi
+fi
 # tests/worker builds crowdcompute/busybox:local itself; building it here first shows a
 # missing engine or busybox-static as its own line (the tests then skip or fail with it).
 bash scripts/build-test-image.sh || echo "test: no local test image (tests/worker will say why)"

@@ -67,7 +67,8 @@ def probe_health(work_dir: Path) -> tuple[Any, str]:
     return report, summary
 
 
-def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str) -> Any:
+def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_ops: int | None = None,
+                  disk_budget: int | None = None) -> Any:
     spec = os.environ.get(EXECUTOR_ENV)
     if spec:
         module, _, name = spec.partition(":")
@@ -80,7 +81,8 @@ def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str) -> Any
     # and SIGKILL keeps a container that ignores SIGTERM within the settle margin (>= 2 s).
     # `node` labels its containers: leftovers() and clean-up after a restart touch only this
     # node's, never another node's sharing the engine.
-    return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=1.0, reserve=0.0, node=node)
+    extra = {k: v for k, v in (("max_ops", max_ops), ("disk_budget", disk_budget)) if v is not None}
+    return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=1.0, reserve=0.0, node=node, **extra)
 
 
 def run_daemon(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -142,8 +144,16 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
         except CrowdError as exc:
             raise _Refused(str(exc)) from None
         out.status(f"state    {state_dir}")
-        executor = make_executor(work_dir=state_dir / "work", log_dir=state_dir / "logs", gpus=gpus, node=me)
+        executor = make_executor(work_dir=state_dir / "work", log_dir=state_dir / "logs", gpus=gpus, node=me,
+                                 max_ops=getattr(args, "max_ops", None), disk_budget=getattr(args, "disk_budget", None))
+        preflight = getattr(executor, "preflight", None)
+        problem = await preflight() if preflight is not None else None
+        if problem:  # an unconfined engine, or job networks that would reach this host
+            raise _Refused(f"not serving: {problem}")
+        retention = {k: v for k, v in (("log_retention_s", getattr(args, "log_retention", None)),
+                                          ("log_budget", getattr(args, "log_budget", None))) if v is not None}
         options = NodeOptions(market=market.address, state_dir=state_dir, concurrency=max(1, args.concurrency), gpus=gpus,
+                              **retention,
                               report=report)
         node = Node(crowd, executor, options)
         stop = asyncio.Event()

@@ -5,9 +5,10 @@ otherwise Docker's socket /var/run/docker.sock when present; otherwise Podman's 
 compatible socket ($XDG_RUNTIME_DIR/podman/podman.sock, then /run/podman/podman.sock;
 start it with `systemctl --user start podman.socket`).
 
-The SDK blocks, so every call runs on this engine's own thread pool, never on the event
-loop; every request has a timeout (`timeout`, except calls that wait for a container
-and say so). A dropped connection or a restarting daemon is retried with exponential
+The SDK blocks, so every call runs on this engine's own thread pools, never on the event
+loop; every request has a timeout. Two pools: the main one for a job's own work (create,
+start, inspect, copy), and a small `control` one for stopping and removing containers, so
+that a deadline's stop never queues behind the calls of a job's many ops. A dropped connection or a restarting daemon is retried with exponential
 backoff (each try logged) and, when every try failed, raises EngineUnavailable.
 Calls that create something are not retried blindly: the caller decides (`retry=False`).
 """
@@ -92,6 +93,7 @@ class Engine:
         retries: int = 4,
         backoff: float = 0.5,
         max_workers: int = 64,
+        control_workers: int = 8,
     ) -> None:
         self.base_url = base_url or default_base_url()
         self.timeout = timeout
@@ -99,6 +101,7 @@ class Engine:
         self.backoff = backoff
         self._client: docker.APIClient | None = None
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="crowd-engine")
+        self._control = ThreadPoolExecutor(control_workers, thread_name_prefix="crowd-engine-control")
 
     @property
     def api(self) -> docker.APIClient:
@@ -140,10 +143,12 @@ class Engine:
                 delay = min(delay * 2, 10.0)
         raise AssertionError("unreachable")
 
-    async def call(self, fn: Callable[[docker.APIClient], T], *, retry: bool = True, what: str = "") -> T:
-        """`fn(api)` on the engine's thread pool; see `blocking`."""
+    async def call(self, fn: Callable[[docker.APIClient], T], *, retry: bool = True, what: str = "",
+                   control: bool = False) -> T:
+        """`fn(api)` on the engine's thread pool (`control`: the stop and removal pool); see `blocking`."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: self.blocking(fn, retry=retry, what=what))
+        pool = self._control if control else self._pool
+        return await loop.run_in_executor(pool, lambda: self.blocking(fn, retry=retry, what=what))
 
     async def info(self) -> EngineInfo:
         try:
@@ -155,6 +160,7 @@ class Engine:
     def close(self) -> None:
         self._forget_client()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._control.shutdown(wait=False, cancel_futures=True)
 
 
 def engine_info(base_url: str, version: dict[str, Any], info: dict[str, Any]) -> EngineInfo:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -57,12 +56,18 @@ from .containers import (
     labels,
     network_name,
 )
+from .bundle_budget import BUNDLE_CAP, fit
+from .disk_budget import DISK_BUDGET, DiskWatch
 from .engine import Engine, EngineUnavailable, _short
-from .limits import TMPFS_SIZE, complete, effective, over_node, size_text
-from .logs import LOG_FILE_CAP, JobLog, OpOutput
+from .host_fence import BRIDGE_OPTION, FenceError, HostFence, bridge_name
+from .limits import MAX_OPS_PER_JOB, TMPFS_SIZE, complete, effective, over_node, size_text, too_many_ops
+from .logs import LOG_FILE_CAP, MATCH_BUDGET_S, JobLog, OpOutput
 from .outputs import bundle_outputs, read_output
 
 log = logging.getLogger(__name__)
+
+STOP_WAIT_S = 10.0  # for the engine to report an exit after SIGKILL, then after removal
+WAIT_POLL_S = 60.0  # one wait request's timeout; the pump waits again until the exit
 
 NOT_RUN = {
     "timed-out": "not run: the job's deadline came first",
@@ -92,8 +97,13 @@ class _Job:
     ended: set[str] = field(default_factory=set)
     halted: str | None = None  # "timed-out" | "stopped" once an op was cut short by it
     engine_error: str | None = None
+    bounded: set[str] = field(default_factory=set)  # ops failed by a node bound (their exit code may be 0)
+    cut: asyncio.Event = field(default_factory=asyncio.Event)  # the job broke a node bound while it ran
+    cut_reason: str | None = None  # why (the disk budget): every op stopped or not run says it
 
     def halt_reason(self) -> str | None:
+        if self.cut_reason:
+            return "cut"
         if self.stop.is_set():
             return "stopped"
         if time.time() >= self.stop_at:
@@ -131,6 +141,11 @@ class Executor:
         read_only: bool = True,
         tmpfs_size: int = TMPFS_SIZE,
         log_file_cap: int = LOG_FILE_CAP,
+        match_budget_s: float = MATCH_BUDGET_S,
+        max_ops: int = MAX_OPS_PER_JOB,
+        fence: HostFence | bool = True,
+        bundle_cap: int = BUNDLE_CAP,
+        disk_budget: int = DISK_BUDGET,
         node: str | None = None,
     ) -> None:
         self.engine = engine
@@ -145,6 +160,13 @@ class Executor:
         self.read_only = read_only
         self.tmpfs_size = tmpfs_size
         self.log_file_cap = log_file_cap
+        self.match_budget_s = match_budget_s
+        self.max_ops = max_ops
+        self.bundle_cap = bundle_cap
+        self.disk_budget = disk_budget
+        # Firewall rules that keep each job's network from the host (host_fence.py). Off
+        # (False) only for a test that shows what a job reaches without them.
+        self.fence = HostFence() if fence is True else fence or None
         # leftovers() lists only this node's jobs when set: nodes that share one engine
         # (or test suites on one machine) must not recover each other's running jobs.
         self.node = node
@@ -164,17 +186,38 @@ class Executor:
         )
         started = time.time()
         job.log.note(f"job {run.job}: {len(definition.ops)} ops, deadline {timestamp(run.deadline)}")
+        refused = self.refusal(definition)
+        if refused:  # before anything is made: no network, no container
+            job.log.note(f"job {run.job}: refused: {refused}")
+            job.log.close()
+            records = tuple(OpRecord(op.id, error=f"not run: {refused}") for op in definition.ops)
+            return Bundle(run.job, run.node, run.definition_cid, "failed", timestamp(started), timestamp(time.time()), records)
         try:
             await self.cleanup_job(run.job)
+            if self.fence:
+                await self.fence.fence(run.job, run.node)  # the rules first: no moment without them
             await self.engine.call(
                 lambda api: api.create_network(
                     network_name(run.job), driver="bridge", internal=True,
                     labels=labels(run.job, "network", node=run.node),
+                    options={BRIDGE_OPTION: bridge_name(run.job)},
                 ),
                 retry=False, what="create the job network",
             )
-            for stage in plan(definition):
-                await self._run_stage(job, stage)
+            if self.fence and not HostFence.visible(run.job):
+                raise FenceError(f"the job network's bridge {bridge_name(run.job)} is not an interface of this host, "
+                                 "so the node cannot fence it off (run the node on the engine's host)")
+            def over_budget(reason: str) -> None:
+                job.cut_reason = reason
+                job.log.note(f"job {run.job}: {reason}: stopping its ops")
+                job.cut.set()
+
+            watch = asyncio.create_task(DiskWatch(self.engine, run.job, self.disk_budget, over_budget).run())
+            try:
+                for stage in plan(definition):
+                    await self._run_stage(job, stage)
+            finally:
+                watch.cancel()
         except Exception as exc:  # noqa: BLE001 - the job still gets a bundle saying why
             if not isinstance(exc, EngineUnavailable):
                 log.exception("job %s: worker error", run.job)
@@ -190,11 +233,18 @@ class Executor:
         status = self._status(job, records)
         job.log.note(f"job {run.job}: {status}")
         job.log.close()
-        return Bundle(run.job, run.node, run.definition_cid, status, timestamp(started), timestamp(time.time()), records)
+        bundle = Bundle(run.job, run.node, run.definition_cid, status, timestamp(started), timestamp(time.time()), records)
+        return fit(bundle, self.bundle_cap)  # the whole bundle under the cap every client fetches
+
+    def refusal(self, definition: JobDefinition) -> str | None:
+        """Why this executor will not run `definition` at all (the node asks before running it)."""
+        return too_many_ops(definition, self.max_ops)
 
     @staticmethod
     def _not_run(job: _Job) -> str:
         reason = job.halt_reason() or "engine"
+        if reason == "cut":
+            return f"not run: {job.cut_reason}"
         if reason == "engine" and job.engine_error:
             return f"not run: {job.engine_error}"
         return NOT_RUN[reason]
@@ -203,7 +253,7 @@ class Executor:
     def _status(job: _Job, records: tuple[OpRecord, ...]) -> str:
         if job.halted:
             return job.halted
-        if all(r.exit_code == 0 for r in records):
+        if all(r.exit_code == 0 for r in records) and not job.bounded:
             return "succeeded"
         return "failed"
 
@@ -274,7 +324,7 @@ class Executor:
         if isinstance(image, str):
             return failed(image)
         limits = effective(args.limits, self.limits)
-        output = OpOutput(op.id, op.results, job.log)
+        output = OpOutput(op.id, op.results, job.log, match_budget_s=self.match_budget_s)
         tries = 1 + (args.restart.restart_tries if args.restart.policy == "on-failure" else 0)
         outcome: _Outcome | None = None
         outputs: tuple = ()
@@ -301,9 +351,13 @@ class Executor:
             note = f"ran {attempt} times (restart_policy on-failure, {tries - 1} restarts allowed)"
             error = f"{error}; {note}" if error else note
         stdout, stderr = output.logs()
+        results = output.scanner.results()
+        if output.scanner.overrun:  # a bound of the node, not the op's own exit: the op fails
+            job.bounded.add(op.id)
+            error = f"{error}; {output.scanner.overrun}" if error else output.scanner.overrun
         return OpRecord(
             op.id, outcome.exit_code, error, timestamp(start), timestamp(time.time()),
-            stdout, stderr, output.scanner.results(), outputs,
+            stdout, stderr, results, outputs,
         )
 
     async def _image(self, image: str) -> dict[str, Any] | str:
@@ -355,29 +409,29 @@ class Executor:
             await self._remove(outcome.container)
             raise
         started = time.time()
-        waiter = asyncio.ensure_future(
-            self.engine.call(lambda api: api.wait(outcome.container, timeout=None), what=f"wait for {spec.name}")
-        )
+        waiter = pump.exited  # the pump's own thread waits for the exit: no pool thread is held
         stop_at, cause = job.stop_at, "deadline"
         if limits.timeout is not None and started + limits.timeout < stop_at:
             stop_at, cause = started + limits.timeout, "timeout"
-        stopper = asyncio.ensure_future(job.stop.wait())
+        stopper = asyncio.ensure_future(_first(job.stop.wait(), job.cut.wait()))
         try:
             await asyncio.wait({waiter, stopper}, timeout=max(0.0, stop_at - time.time()), return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopper.cancel()
         if not waiter.done():
-            cause = "stopped" if job.stop.is_set() else cause
+            cause = "cut" if job.cut_reason else "stopped" if job.stop.is_set() else cause
             outcome.stopped = True
             outcome.error = {
                 "timeout": f"stopped at its timeout of {limits.timeout} s",
                 "deadline": "stopped: the job's deadline came",
                 "stopped": "stopped: the job was stopped",
+                "cut": f"stopped: {job.cut_reason}",
             }[cause] + f" (SIGTERM, then SIGKILL after {self.stop_grace:g} s)"
+            if cause == "cut":
+                job.bounded.add(op.id)
             job.halt({"deadline": "timed-out", "stopped": "stopped"}.get(cause, ""))
             job.log.note(f"op {op.id}: {outcome.error}")
-            grace = max(1, math.ceil(self.stop_grace))
-            await self.engine.call(lambda api: api.stop(outcome.container, timeout=grace), what=f"stop {spec.name}")
+            await self._stop(outcome.container, waiter)
         waited = await waiter
         try:
             state = (await self.engine.call(lambda api: api.inspect_container(outcome.container), what="inspect"))["State"]
@@ -399,36 +453,102 @@ class Executor:
             log.warning("op %s: its log stream did not end with the container", op.id)
         return outcome
 
+    async def _stop(self, container: str, exited: asyncio.Future[Any]) -> None:
+        """SIGTERM, then SIGKILL after the grace: short calls on the engine's control pool
+        (never behind a job's own calls), each wait bounded."""
+        await self.engine.call(lambda api: _signal(api, container, "SIGTERM"), what="SIGTERM", control=True)
+        await asyncio.wait([exited], timeout=self.stop_grace)
+        if not exited.done():
+            await self.engine.call(lambda api: _signal(api, container, "SIGKILL"), what="SIGKILL", control=True)
+            await asyncio.wait([exited], timeout=STOP_WAIT_S)
+        if not exited.done():  # the engine did not report the exit: removal ends the container
+            log.warning("container %s: no exit seen %g s after SIGKILL; removing it", container[:12], STOP_WAIT_S)
+            await self._remove(container)
+            await asyncio.wait([exited], timeout=STOP_WAIT_S)
+
     async def _remove(self, container: str) -> None:
         await self.engine.call(
             lambda api: _ignore_gone(lambda: api.remove_container(container, force=True, v=True)),
-            what="remove container",
+            what="remove container", control=True,
         )
 
     # -- recovery --------------------------------------------------------------------
 
     async def cleanup_job(self, job: str) -> None:
-        """Remove every container, network and volume labelled with `job`."""
+        """Remove every container, network and volume labelled with `job`, each endpoint
+        still on its network first (a network with one cannot be removed), then the job's
+        firewall rules once its network is gone."""
 
         def clean(api: Any) -> None:
             only = {"label": f"{LABEL_JOB}={job}"}
             for row in api.containers(all=True, filters=only):
                 _ignore_gone(lambda: api.remove_container(row["Id"], force=True, v=True))
             for row in api.networks(filters=only):
+                try:
+                    attached = api.inspect_network(row["Id"]).get("Containers") or {}
+                except docker.errors.NotFound:
+                    continue
+                for key, endpoint in attached.items():
+                    # a stale endpoint (its container gone) is keyed "ep-..." and named by its container
+                    who = endpoint.get("Name") or key if key.startswith("ep-") else key
+                    _ignore_gone(lambda: api.disconnect_container_from_network(who, row["Id"], force=True))
                 _ignore_gone(lambda: api.remove_network(row["Id"]))
             for row in api.volumes(filters=only).get("Volumes") or []:
                 _ignore_gone(lambda: api.remove_volume(row["Name"], force=True))
 
-        await self.engine.call(clean, what=f"clean up job {job}")
+        await self.engine.call(clean, what=f"clean up job {job}", control=True)
+        if self.fence:
+            await self.fence.unfence(job)
 
     async def leftovers(self) -> list[str]:
-        """Jobs that still have containers here (a crash or restart left them): this
-        node's only when the executor was given `node`, else every node's on this engine."""
+        """Jobs that still have anything here (a crash or restart left it): containers,
+        networks, volumes or firewall rules; this node's only when the executor was given
+        `node`, else every node's on this engine."""
         wanted = [LABEL_JOB] + ([f"{LABEL_NODE}={self.node}"] if self.node else [])
-        rows = await self.engine.call(
-            lambda api: api.containers(all=True, filters={"label": wanted}), what="list containers"
-        )
-        return sorted({row["Labels"][LABEL_JOB] for row in rows})
+
+        def labelled(api: Any) -> set[str]:
+            rows = api.containers(all=True, filters={"label": wanted}) + api.networks(filters={"label": wanted})
+            rows += api.volumes(filters={"label": wanted}).get("Volumes") or []
+            return {(row.get("Labels") or {}).get(LABEL_JOB) for row in rows} - {None}
+
+        jobs = await self.engine.call(labelled, what="list what jobs left")
+        if self.fence:
+            jobs |= await self.fence.fenced_jobs(self.node)
+        return sorted(jobs)
+
+    async def preflight(self) -> str | None:
+        """Why this node must not serve (one line), or None: the engine confines every
+        container (confinement.py) and job networks can be fenced off the host."""
+        from .confinement import confinement_problem
+
+        info = await self.engine.info()
+        if not info.reachable:
+            return f"the container engine is not reachable: {info.error}"
+        problem = confinement_problem(info)
+        if problem is None and self.fence:
+            problem = await self.fence.check()
+        return problem
+
+
+async def _first(*waits: Any) -> None:
+    """Returns when the first of `waits` does (the others are cancelled)."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def _signal(api: Any, container: str, signal: str) -> None:
+    """Send `signal`; a container that already exited (409) or is gone needs none."""
+    try:
+        api.kill(container, signal=signal)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if exc.status_code != 409:
+            raise
 
 
 def _ignore_gone(remove: Any) -> None:
@@ -447,23 +567,26 @@ class _LogPump:
 
     Its own thread, not the engine's pool: it lives as long as the container. `attached`
     resolves once the stream is open (start the container after it), `done` when the
-    stream ends (the container exited or was removed)."""
+    stream ends (the container exited or was removed), `exited` with the engine's wait
+    answer ({"StatusCode": n}) once the container has exited. Waiting here, not on the
+    engine's pool, is what keeps a job of many ops from holding every pool thread."""
 
     def __init__(self, engine: Engine, container: str, output: OpOutput) -> None:
         self.loop = asyncio.get_running_loop()
         self.attached: asyncio.Future[None] = self.loop.create_future()
         self.done: asyncio.Future[None] = self.loop.create_future()
+        self.exited: asyncio.Future[Any] = self.loop.create_future()
         self.engine = engine
         self.container = container
         self.output = output
         threading.Thread(target=self._run, name=f"crowd-logs-{container[:12]}", daemon=True).start()
 
-    def _settle(self, future: asyncio.Future[None], error: BaseException | None = None) -> None:
+    def _settle(self, future: asyncio.Future[Any], error: BaseException | None = None, result: Any = None) -> None:
         def settle() -> None:
             if future.done():
                 return
             if error is None:
-                future.set_result(None)
+                future.set_result(result)
             else:
                 future.set_exception(error)
 
@@ -481,6 +604,7 @@ class _LogPump:
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
             self._settle(self.attached, exc)
             self._settle(self.done)
+            self._settle(self.exited, exc)
             return
         self._settle(self.attached)
         try:
@@ -493,3 +617,30 @@ class _LogPump:
             log.warning("container %s: log stream ended early: %s", self.container[:12], _short(exc))
         finally:
             self._settle(self.done)
+        self._wait_for_exit()
+
+    def _wait_for_exit(self) -> None:
+        """The engine's wait, each request bounded (WAIT_POLL_S) and asked again until the
+        exit. Called on the SDK client directly: a wait that times out is not a failure."""
+        import requests
+
+        failures = 0
+        while not self.loop.is_closed():
+            try:
+                answer = self.engine.api.wait(self.container, timeout=WAIT_POLL_S)
+            except docker.errors.NotFound:
+                answer = {"StatusCode": -1}  # removed before the wait: inspect says the rest
+            except requests.exceptions.RequestException as exc:
+                if "timed out" in str(exc).lower():
+                    continue  # still running: ask again
+                failures += 1
+                if failures > self.engine.retries:
+                    self._settle(self.exited, EngineUnavailable(f"waiting for a container: {_short(exc)}"))
+                    return
+                time.sleep(min(10.0, self.engine.backoff * 2**failures))
+                continue
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
+                self._settle(self.exited, exc)
+                return
+            self._settle(self.exited, result=answer)
+            return

@@ -5,7 +5,9 @@
   deadline, or when the poster ends it, or when it is no longer ours) -> bundle saved
   locally, stored -> `finish` with its digest. Any failure of the job itself (bad
   definition, missing image, non-zero exit, a GPU job on a node without one) still gives a
-  bundle that says why, and is settled: the node never holds a job silently.
+  bundle that says why, and is settled: the node never holds a job silently. A job that
+  cannot run because of its definition is failed that way, never given back with `quit`
+  (given back, it would be matched again and again, and each quit counts an attempt).
 
 Deadline: on-chain start (the queue entry's `since`) + the job's timeout (re-read on every
 notification of the job account: `extend` moves it) - settle_margin. If the bundle cannot
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["JobTask", "failure_bundle"]
 
 log = logging.getLogger("crowdcompute.worker.job")
+
+QUIT_RESERVE_S = 1.0  # before hard_deadline: a quit lands in about a slot on a real cluster
 
 
 def failure_bundle(job: str, node: str, definition_cid: str, error: str, *, op_id: str = "definition",
@@ -128,7 +132,7 @@ class JobTask:
             self._note("event=recovered bundle=local")
             return await self._settle(saved)
         if self.recovered and not rerun_allowed(self.start_here, job.timeout):
-            return await self._quit("restarted with too little time left to run it again")
+            return await self._quit("restarted too long after the job's start to run it again at a fair price")
         self._note(f"event=start since={self.since} timeout={job.timeout} deadline_in={self.deadline() - time.time():.1f}s"
                    + (" (re-run after a restart)" if self.recovered else ""))
         bundle = await self._execute(job)
@@ -151,7 +155,13 @@ class JobTask:
         return self.start_here + timeout - settle_margin(timeout)
 
     def hard_deadline(self) -> float:
+        """The last moment to send `quit`: one at or after start + timeout counts as the
+        node's failure on-chain (slashed like a silent node), so it is not worth sending."""
         return self.start_here + (self.timeout or 0) - 0.5
+
+    def finish_deadline(self) -> float:
+        """Store and finish are retried until here, leaving QUIT_RESERVE_S to give the job back."""
+        return self.hard_deadline() - QUIT_RESERVE_S
 
     async def _execute(self, job: Job) -> Bundle | None:
         from ..client.storage import Cid
@@ -161,7 +171,11 @@ class JobTask:
         started = time.time()
         definition, problem = await self._definition(job, cid)
         if problem is None:
-            problem = node.requirement_problem(definition)
+            try:
+                problem = node.requirement_problem(definition)
+            except Exception as exc:  # noqa: BLE001 - a definition that trips the check fails, never comes back
+                log.exception("job=%s checking the requirements failed", self.job)
+                problem = f"the node could not check this definition's requirements: {type(exc).__name__}: {exc}"
         if problem is not None:
             self._note(f"event=refused why={problem!r}")
             return failure_bundle(str(self.job), str(node.pubkey), cid, problem, started=started)
@@ -224,6 +238,9 @@ class JobTask:
             return parse(loads(data, name=cid)), None
         except (LoadError, ValidationError) as exc:
             return None, "invalid job definition: " + "; ".join(str(exc).splitlines())
+        except Exception as exc:  # noqa: BLE001 - whatever the poster's bytes make the reader do, the job fails
+            log.exception("job=%s reading the definition failed", self.job)
+            return None, f"invalid job definition: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
 
     async def _settle(self, data: bytes) -> str:
         """Stores the bundle and finishes; quits if that cannot be done before the chain's
@@ -232,7 +249,7 @@ class JobTask:
         node = self.node
         storage = await node.crowd.storage()
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, self.hard_deadline() - time.time())
+        deadline = loop.time() + max(0.0, self.finish_deadline() - time.time())
 
         async def store() -> Any:
             from ..client.storage import StorageError
@@ -255,9 +272,14 @@ class JobTask:
         return "finished" if outcome == "finished" else "already"
 
     async def _quit(self, why: str) -> str:
+        """Gives the job back: only when the node itself cannot run it (shutting down,
+        restarted too late, storage or cluster gone), never for its definition (that is a
+        failed bundle). Sent only before hard_deadline: later, the chain's reclaim says the rest."""
         self.settling = True  # the notification of our own quit is not a loss
         self._note(f"event=quit why={why!r}")
-        await retrying(f"job={self.job} quit", lambda: self.node.chain.quit(self.job))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, self.hard_deadline() - time.time())
+        await retrying(f"job={self.job} quit", lambda: self.node.chain.quit(self.job), deadline=deadline)
         return "quit"
 
     async def _cleanup(self) -> None:

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from ..client.jobspec import JobDefinition, Limits, RunArgs
 
+MAX_OPS_PER_JOB = 32  # containers one job may ask for (each holds engine calls and a log thread)
 DEFAULT_LIMITS = Limits(cpus=1.0, memory=2 << 30, pids=512, timeout=None)
 TMPFS_SIZE = 64 << 20  # /tmp: in memory, counted against the op's memory limit
 
@@ -54,6 +55,13 @@ def definition_over_node(definition: JobDefinition, node: Limits) -> str | None:
             reason = over_node(op.id, op.args.limits, node)
             if reason:
                 return reason
+    return None
+
+
+def too_many_ops(definition: JobDefinition, max_ops: int) -> str | None:
+    """Why this node refuses `definition` for its number of ops, or None."""
+    if len(definition.ops) > max_ops:
+        return f"the job has {len(definition.ops)} ops; this node runs at most {max_ops} per job"
     return None
 
 

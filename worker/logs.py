@@ -9,6 +9,9 @@ Bounds a flood cannot pass, and what they cost:
   LINE_CAP        a line is matched against `results` up to its first 64 KiB (a stream
                   with no newline would otherwise be one unbounded line).
   RESULTS_CAP     an op's extracted values stop growing at 1 MiB in all.
+  MATCH_BUDGET_S  CPU seconds an op's `results` may take from the node (RE2 is linear per
+                  line, but a flood of lines times 32 regexes still adds up): past it,
+                  matching stops and the op fails with the reason (`ResultScanner.overrun`).
   log file cap    the job's log file stops at `file_cap` bytes with a closing marker
                   line (the bundle still gets the head, the tail and the size).
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -27,6 +31,7 @@ LINE_CAP = 64 << 10
 RESULTS_CAP = 1 << 20
 BATCH = 256 << 10  # bytes of complete lines handed to extract_results at once
 LOG_FILE_CAP = 256 << 20
+MATCH_BUDGET_S = 10.0
 
 
 class JobLog:
@@ -129,8 +134,11 @@ class StreamCapture:
 class ResultScanner:
     """`results` over every line of an op, in batches (extract_results does the matching)."""
 
-    def __init__(self, rules: Sequence[ResultRule]) -> None:
+    def __init__(self, rules: Sequence[ResultRule], *, budget_s: float = MATCH_BUDGET_S) -> None:
         self.rules = tuple(rules)
+        self.budget_s = budget_s
+        self.spent_s = 0.0  # CPU time of the matching so far (the log thread's own)
+        self.overrun: str | None = None  # why matching stopped early, for the op's error
         self.found: dict[str, dict[str, list[str]]] = {
             "stdout": {rule.key: [] for rule in self.rules},
             "stderr": {rule.key: [] for rule in self.rules},
@@ -141,7 +149,7 @@ class ResultScanner:
         self.capped = False
 
     def lines(self, stream: str, lines: list[bytes]) -> None:
-        if not self.rules or not lines:
+        if not self.rules or not lines or self.overrun:
             return
         self._pending[stream].extend(lines)
         self._pending_size[stream] += sum(len(line) + 1 for line in lines)
@@ -150,13 +158,21 @@ class ResultScanner:
 
     def _flush(self, stream: str) -> None:
         batch = self._pending[stream]
-        if not batch:
+        if not batch or self.overrun:
             return
         text = b"\n".join(batch).decode("utf-8", "replace")
         self._pending[stream] = []
         self._pending_size[stream] = 0
         stdout, stderr = (text, "") if stream == "stdout" else ("", text)
-        for key, values in extract_results(self.rules, stdout, stderr).items():
+        started = time.thread_time()  # CPU, not wall time: a busy host does not eat the budget
+        found = extract_results(self.rules, stdout, stderr)
+        self.spent_s += time.thread_time() - started
+        if self.spent_s > self.budget_s:
+            self.overrun = (
+                f"results: matching stopped after {self.spent_s:.1f} s of CPU (this node allows "
+                f"{self.budget_s:g} s per op); values found before then are kept"
+            )
+        for key, values in found.items():
             for value in values:
                 if self.kept + len(value) > RESULTS_CAP:
                     self.capped = True
@@ -174,11 +190,12 @@ class ResultScanner:
 class OpOutput:
     """Both streams of one op (across its restarts), its results, and the job log."""
 
-    def __init__(self, op: str, rules: Sequence[ResultRule], job_log: JobLog, cap: int = LOG_CAP) -> None:
+    def __init__(self, op: str, rules: Sequence[ResultRule], job_log: JobLog, cap: int = LOG_CAP,
+                 *, match_budget_s: float = MATCH_BUDGET_S) -> None:
         self.op = op
         self.job_log = job_log
         self.streams = {"stdout": StreamCapture(cap), "stderr": StreamCapture(cap)}
-        self.scanner = ResultScanner(rules)
+        self.scanner = ResultScanner(rules, budget_s=match_budget_s)
 
     def feed(self, stream: str, data: bytes) -> None:
         self._lines(stream, self.streams[stream].feed(data))

@@ -36,6 +36,7 @@ from ..client.crowd import CrowdClient
 from ..client.errors import ProgramError
 from .chain import Backoff, Lost, MyEntries, NodeChain, TRANSIENT, retrying
 from .job_task import JobTask
+from .log_retention import LOG_BUDGET, LOG_RETENTION_S, prune_logs
 from .recovery import LocalState
 from .stake_gate import StakeGate
 from .watcher import POLL_S, RECHECK_S, Watcher
@@ -56,6 +57,8 @@ class NodeOptions:
     report: Any = None  # health.py's NodeReport (engine, GPUs), for refusals
     poll_s: float = POLL_S
     recheck_s: float = RECHECK_S
+    log_retention_s: float = LOG_RETENTION_S  # settled jobs' logs are removed after this
+    log_budget: int = LOG_BUDGET  # bytes of job logs kept in the state folder
 
 
 class Node:
@@ -92,6 +95,7 @@ class Node:
         await self._clean_leftovers(mine)
         for entry in mine.running:
             self._start(entry.job, entry.since, recovered=True)
+        self._prune_logs()  # after the tasks exist: their logs are kept
         watcher = asyncio.create_task(self.watcher.run(), name="watcher")
         stopper = asyncio.create_task(stop.wait())
         try:
@@ -205,6 +209,17 @@ class Node:
             self._wake.set()  # re-enter the market at once
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         self._write_status()
+        self._prune_logs()
+
+    def _prune_logs(self) -> None:
+        folder = getattr(self.executor, "log_dir", None)
+        if folder is None:
+            return
+        try:
+            prune_logs(folder, keep={str(j) for j in self.tasks}, retention_s=self.options.log_retention_s,
+                       budget=self.options.log_budget)
+        except OSError as exc:
+            log.warning("node=%s pruning job logs failed: %s", self.pubkey, exc)
 
     def settled(self, job: Pubkey) -> None:
         """Called by a task once its `finish` landed: re-enter before its cleanup."""
@@ -219,6 +234,10 @@ class Node:
         """Why this node cannot run `definition` (None when it can)."""
         from .requirements import Requirements, refusal
 
+        refusal_of = getattr(self.executor, "refusal", None)  # the executor's own bounds (ops per job)
+        problem = refusal_of(definition) if refusal_of is not None else None
+        if problem:
+            return problem
         if self.options.gpus <= 0 and Requirements.of(definition).needs_gpu:  # none found, or --gpus 0
             vram = f" with {definition.required_vram:g} GB VRAM" if definition.required_vram else ""
             return f"job needs a GPU{vram}; this node has none"

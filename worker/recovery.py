@@ -5,8 +5,16 @@ bundle bytes it is about to settle with (`jobs/<job>.bundle`), written before th
 stored and `finish` sent, removed once the job is settled (by us or anyone). A restart with
 that file (and the job still running on this node) stores it again (content-addressed: the
 same bytes give the same CID) and finishes; without it (crashed mid-run, or an empty
-folder) the job is re-run when at least RERUN_FRACTION of its timeout is left, else quit
-(back to the front of the queue, unpaid) so the poster loses no time to a doomed attempt.
+folder) the job is re-run only when the node is back within `rerun_grace` of the job's
+on-chain start, else quit (back to the queue, unpaid, to another node).
+
+Why: `finish` pays price x (now - the on-chain start), and a crash does not move that
+start. A re-run after a long crash would charge the poster for the crashed run and the
+downtime too (a 3-second job re-run after two crashes cost 13 seconds). So the node re-runs
+only when that overhead is small (at most rerun_grace: a tenth of the timeout, 2 to 30 s);
+otherwise it gives the job back, and the next node's run starts a fresh on-chain clock:
+the poster pays for one run. What a node that crashed cannot do without the chain's help
+is charge less than the elapsed time; docs/architecture.md says what would.
 Nothing here can pay twice: `finish` and `quit` check the chain first (chain.py), and the
 program refuses a second settlement.
 
@@ -25,7 +33,7 @@ from typing import Any
 
 from ..client.bundle import Bundle, BundleError
 
-__all__ = ["LocalState", "rerun_allowed", "RERUN_FRACTION", "settle_margin"]
+__all__ = ["LocalState", "rerun_allowed", "rerun_grace", "RERUN_FRACTION", "settle_margin"]
 
 RERUN_FRACTION = 0.5
 
@@ -37,10 +45,18 @@ def settle_margin(timeout: int) -> float:
     return min(30.0, max(2.0, 0.1 * timeout))
 
 
+def rerun_grace(timeout: int) -> float:
+    """Seconds after the on-chain start within which a restarted node may still re-run a
+    job (what the poster may pay beyond the run itself): the settle margin's size."""
+    return settle_margin(timeout)
+
+
 def rerun_allowed(started_at: float, timeout: int, now: float | None = None) -> bool:
+    """Whether a node restarted without the job's bundle re-runs it (else it quits it):
+    back within rerun_grace of the start, with at least RERUN_FRACTION of the timeout left."""
     now = time.time() if now is None else now
     left = started_at + timeout - settle_margin(timeout) - now
-    return left >= RERUN_FRACTION * timeout
+    return now - started_at <= rerun_grace(timeout) and left >= RERUN_FRACTION * timeout
 
 
 class LocalState:

@@ -14,6 +14,10 @@ Values, as Nosana shapes them: a result list is joined with spaces inside a stri
 list element that is exactly one result literal is replaced by the list's items (none
 when nothing matched). Env keys `__spread__` and `__pairs__` merge a JSON object, or a
 JSON list of {"key", "value"}, taken from a literal into the environment.
+
+Bound: one literal can stand for a megabyte of results, and a definition can name it
+thousands of times, so the values filled into one op stop at FILLED_CAP bytes in all
+(LiteralError past it): the node never builds a command larger than that.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from .model import PAIRS, SPREAD, JobDefinition, Operation, RunArgs
 
 LITERAL = re.compile(r"%%((?:ops|globals?)\.[^%]+?)%%")
 BUILTINS = ("job", "host", "project")
+FILLED_CAP = 1 << 20  # bytes of literal values filled into one op (Linux's argv+env is 2 MiB)
 NO_ENDPOINTS = "workers offer no public endpoints (no tunnel, no public URL)"
 
 
@@ -109,8 +114,16 @@ class _Resolver:
     def __init__(self, definition: JobDefinition, context: RunContext) -> None:
         self.definition = definition
         self.context = context
+        self.filled = 0  # bytes of values filled in so far (FILLED_CAP)
 
     def values(self, ref: Reference) -> list[str]:
+        found = self._values(ref)
+        self.filled += sum(len(v) + 1 for v in found)
+        if self.filled > FILLED_CAP:
+            raise LiteralError(f"{ref.text}: the literals of this op fill in more than {FILLED_CAP} bytes")
+        return found
+
+    def _values(self, ref: Reference) -> list[str]:
         if ref.kind == "variable":
             return [self.definition.variables[ref.name]]
         if ref.kind == "builtin":

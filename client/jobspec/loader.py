@@ -1,7 +1,9 @@
 """`load(path)`: a job definition file, JSON or YAML, read and parsed.
 
 Problems reading the file (missing, too big, not UTF-8, not JSON or YAML, a key given
-twice) raise LoadError; problems in the definition raise ValidationError.
+twice, nested too deeply, too many values: bounds.py) raise LoadError with one line;
+problems in the definition raise ValidationError. The size and the bracket depth are
+checked before decoding, the decoded shape before anything walks it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .bounds import MAX_DEPTH, shape_problem, text_depth
 from .model import JobDefinition
 from .parsing import parse
 
@@ -43,11 +46,27 @@ def read(path: str | os.PathLike[str]) -> Any:
 
 
 def loads(data: bytes | str, *, name: str = "<input>", fmt: str = "guess") -> Any:
-    """`fmt`: "json", "yaml" or "guess" (JSON first: a JSON error message is clearer)."""
+    """`fmt`: "json", "yaml" or "guess" (JSON first: a JSON error message is clearer).
+    Bytes from anywhere (a file, storage): bounded in size, depth and values (bounds.py)."""
+    if len(data) > MAX_DEFINITION_BYTES:
+        raise LoadError(f"{name}: larger than {MAX_DEFINITION_BYTES} bytes")
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:
         raise LoadError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    if text_depth(text) > MAX_DEPTH:
+        raise LoadError(f"{name}: nested deeper than {MAX_DEPTH} levels")
+    try:
+        document = _decode(text, name, fmt)
+    except RecursionError:  # YAML's block style nests by indentation, which text_depth cannot see
+        raise LoadError(f"{name}: nested deeper than {MAX_DEPTH} levels") from None
+    problem = shape_problem(document)
+    if problem:
+        raise LoadError(f"{name}: {problem}")
+    return document
+
+
+def _decode(text: str, name: str, fmt: str) -> Any:
     if fmt in ("json", "guess"):
         try:
             return json.loads(text, object_pairs_hook=_unique_keys)
@@ -96,8 +115,6 @@ def _yaml(text: str, name: str, *, guessed: bool) -> Any:
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())
         raise LoadError(f"{name}: not valid {what}: {detail}") from None
-    except RecursionError:
-        raise LoadError(f"{name}: not valid {what}: nested too deeply") from None
     if len(documents) != 1:
         raise LoadError(f"{name}: expected one {what} document, found {len(documents)}")
     return documents[0]

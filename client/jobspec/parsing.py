@@ -29,14 +29,17 @@ from .model import (
     RunArgs,
     VolumeMount,
 )
+from .bounds import shape_problem
 from .planning import ended_before, find_cycle, group_order
 from .problems import Problems, ValidationError, join
-from .results import LOG_TYPES, compile_regex, translate
+from .results import LOG_TYPES, RegexError, compile_regex, translate
 
 VERSION = "0.1"
 MAX_OPS = 100
 MAX_OUTPUTS = 64
 MAX_RESTART_TRIES = 100
+MAX_RESULT_RULES = 32  # per op: each rule is matched against every line of the op's logs
+MAX_REGEX_CHARS = 1000
 # Op ids are host names on the job's network (Nosana: any string). A dotted id is valid
 # but, as in Nosana, cannot be named in a literal (%%ops.ID.results.KEY%% splits on dots).
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -79,8 +82,13 @@ ENDLESS = "a container restarted whenever it exits never ends, and a job must en
 
 
 def parse(obj: Any) -> JobDefinition:
-    """The job definition in `obj` (decoded JSON or YAML), or ValidationError with all problems."""
+    """The job definition in `obj` (decoded JSON or YAML), or ValidationError with all problems.
+    A value too deep or too large to walk (bounds.py) is refused before it is walked."""
     parser = _Parser()
+    shape = shape_problem(obj)
+    if shape:
+        parser.problems.add("", shape)
+        raise ValidationError(parser.problems.errors)
     definition = parser.parse(obj)
     if parser.problems.errors or definition is None:
         raise ValidationError(parser.problems.errors)
@@ -513,6 +521,9 @@ class _Parser:
             self.problems.add(path, "a container/create-volume op has no logs to extract results from")
             return ()
         rules = []
+        if len(raw) > MAX_RESULT_RULES:
+            self.problems.add(path, f"{len(raw)} results: at most {MAX_RESULT_RULES} per op (each is matched against every line)")
+            return ()
         for key, rule in raw.items():
             if not isinstance(key, str):
                 self.problems.add(path, f"expected string keys, got {key!r}")
@@ -536,10 +547,13 @@ class _Parser:
             else:
                 self.problems.add(where, f'expected a regex string or {{"regex", "logType"}}, got {type_name(rule)}')
                 continue
+            if len(regex) > MAX_REGEX_CHARS:
+                self.problems.add(regex_path, f"longer than {MAX_REGEX_CHARS} characters")
+                continue
             python = translate(regex)
             try:
                 compile_regex(python)
-            except re.error as exc:
+            except RegexError as exc:
                 self.problems.add(regex_path, f"invalid regular expression: {exc}")
                 continue
             rules.append(ResultRule(key, python, log_types, regex))

@@ -105,3 +105,44 @@ def test_importing_the_client_loads_neither_docker_nor_yaml():
             "print(sorted(m for m in ('docker', 'pynvml', 'yaml') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+def _deep_json(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize("text", [
+    _deep_json(50_000),  # JSON's decoder would raise RecursionError
+    '{"version": "0.1", "x": ' + '{"a": ' * 70 + "1" + "}" * 70 + "}",  # decodable, still too deep
+    "a:\n" + "".join(" " * i + "b:\n" for i in range(1, 1200)),  # YAML nested by indentation
+])
+def test_a_definition_nested_too_deeply_is_one_line_exit_2(tmp_path, text):
+    f = tmp_path / "deep.yaml"
+    f.write_text(text)
+    code, out, err = crowd("job", "validate", str(f))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"error: {f}: nested deeper than 64 levels"]
+
+
+def test_yaml_aliases_that_expand_to_millions_of_values_are_refused(tmp_path):
+    rows = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    rows += [f"{n}: &{n} [{', '.join(['*' + p] * 10)}]" for p, n in zip("abcdef", "bcdefg")]
+    f = tmp_path / "laughs.yaml"
+    f.write_text("\n".join(rows) + "\n")
+    code, out, err = crowd("job", "validate", str(f))
+    assert (code, out) == (2, "")
+    assert len(err.splitlines()) == 1 and "more than 100000 values" in err
+
+
+def test_post_refuses_a_deep_definition_before_sending_anything(tmp_path):
+    """Port 9 answers nothing: had post sent anything, the error would be the cluster's."""
+    from solders.keypair import Keypair
+
+    key = tmp_path / "id.json"
+    key.write_text(json.dumps(list(bytes(Keypair()))))
+    f = tmp_path / "deep.json"
+    f.write_text(_deep_json(50_000))
+    code, out, err = crowd("job", "post", str(f), "--market", "11111111111111111111111111111111",
+                           "-u", "http://127.0.0.1:9", "-k", str(key))
+    assert code != 0 and "Traceback" not in err
+    assert err.splitlines() == [f"error: {f}: nested deeper than 64 levels"]

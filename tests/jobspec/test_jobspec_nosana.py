@@ -51,7 +51,9 @@ def test_restart_policy_on_failure_with_tries():
 
 def test_a_broken_result_regex_is_refused_before_posting():
     assert problems(shapes.RESULT_EXTRACTING) == [
-        "ops[0].results.throw-error.regex: invalid regular expression: bad escape (end of pattern) at position 0"
+        "ops[0].results.throw-error.regex: invalid regular expression: trailing \\ (results are matched by RE2, "
+        "in linear time: no backreferences, and lookaround only as a plain-text (?<=prefix) at the start or "
+        "(?=suffix) at the end)"
     ]
 
 

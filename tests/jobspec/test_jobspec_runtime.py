@@ -97,6 +97,48 @@ def test_digit_classes_stay_ascii_as_in_javascript():
     assert extract_results([ResultRule("n", r"\d+")], "٣ 42\n", "") == {"n": ["42"]}
 
 
+def test_catastrophic_backtracking_takes_linear_time():
+    """`^(a+)+$` over 51 characters holds Python's `re` for minutes; RE2 answers at once,
+    even over a 64 KiB line (the worker's line cap)."""
+    import time
+
+    rule = ResultRule("x", "^(a+)+$")
+    started = time.process_time()
+    assert extract_results([rule], "a" * 50 + "!\n" + "a" * 65_535 + "!\n", "") == {"x": []}
+    assert extract_results([rule], "aaa\n", "") == {"x": ["aaa", "aaa"]}
+    assert time.process_time() - started < 1.0
+
+
+@pytest.mark.parametrize("regex, line, values", [
+    ("(?<=sum=)[0-9]+", "total sum=42 ok", ["42"]),  # Nosana's idiom: a plain-text lookbehind first
+    ("[0-9]+(?=ms)", "took 12ms", ["12"]),  # a plain-text lookahead last
+    ("(?<=a.b: )(x)(y)?(?=!)".replace(".", "\\."), "a.b: x!", ["x", "x"]),  # both, groups kept
+    ("(?<=x)(a|b)", "xb", ["b", "b"]),
+])
+def test_plain_text_lookaround_gives_what_javascript_gives(regex, line, values):
+    import re
+
+    assert extract_results([ResultRule("k", regex)], line + "\n", "") == {"k": values}
+    m = re.search(regex, line, re.ASCII)  # the backtracking engine's answer, for comparison
+    assert [m.group(0), *[g for g in m.groups() if g is not None]] == values
+
+
+@pytest.mark.parametrize("regex", [r"(a)\1", r"(?<=\d)x", "x(?<=y)", "(?!a)b", "(?<=x)a|b"])
+def test_backreferences_and_other_lookaround_are_refused_with_the_reason(regex):
+    with pytest.raises(ValidationError) as info:
+        parse(job({**op("a"), "results": {"k": regex}}))
+    assert "invalid regular expression" in str(info.value) and "RE2, in linear time" in str(info.value)
+
+
+def test_results_per_op_and_regex_length_are_bounded():
+    with pytest.raises(ValidationError) as info:
+        parse(job({**op("a"), "results": {f"k{i}": "x" for i in range(33)}}))
+    assert str(info.value) == "ops[0].results: 33 results: at most 32 per op (each is matched against every line)"
+    with pytest.raises(ValidationError) as info:
+        parse(job({**op("a"), "results": {"k": "x" * 1001}}))
+    assert str(info.value) == "ops[0].results.k: longer than 1000 characters"
+
+
 # ---- literals --------------------------------------------------------------------------
 PIPELINE = job(
     {**op("produce", "one", cmd="echo"), "results": {"words": "w=(.*)"}},
@@ -126,6 +168,16 @@ def test_a_list_result_splices_into_argv_and_joins_in_strings():
     assert resolve_args(d, d.op("u"), ctx).cmd == ("x", "a", "a", "y=a a")
     nothing = RunContext("j", "n", "p", {"p": {"k": []}})
     assert resolve_args(d, d.op("u"), nothing).cmd == ("x", "y=")
+
+
+def test_literals_stop_at_a_megabyte_of_values_per_op():
+    """A result of 1,000 x 100 bytes named 20 times would be 2 MB of argv: refused, never built."""
+    d = parse(job({**op("p", "1"), "results": {"k": "(.*)"}}, op("u", "2", cmd=["x", *["%%ops.p.results.k%%"] * 20])))
+    big = RunContext("j", "n", "p", {"p": {"k": ["v" * 100] * 1000}})
+    with pytest.raises(LiteralError, match="fill in more than 1048576 bytes"):
+        resolve_args(d, d.op("u"), big)
+    fits = RunContext("j", "n", "p", {"p": {"k": ["v" * 100] * 400}})
+    assert len(resolve_args(d, d.op("u"), fits).cmd) == 1 + 20 * 400
 
 
 def test_results_of_an_op_that_did_not_run_cannot_be_filled_in():

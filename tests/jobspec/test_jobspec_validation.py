@@ -59,7 +59,8 @@ def test_a_file_with_many_problems_reports_them_all_in_document_order():
         "ops[3].args.gpu: expected a boolean, got a number",
         'ops[3].args.restart_policy: not supported: "always": a container restarted whenever it exits never '
         "ends, and a job must end; use on-failure with restart_tries",
-        "ops[3].results.n: invalid regular expression: missing ), unterminated subpattern at position 0",
+        "ops[3].results.n: invalid regular expression: missing ): ( (results are matched by RE2, in linear time: "
+        "no backreferences, and lookaround only as a plain-text (?<=prefix) at the start or (?=suffix) at the end)",
     ]
 
 

@@ -103,3 +103,98 @@ def test_writes_outside_the_work_dir_are_refused(executor):
     assert writer.stderr.text.count("Read-only file system") == 3
     assert writer.outputs[0].content == b"result\n"
     assert_runs_normally(executor, job)
+
+
+def test_catastrophic_backtracking_regex_ends_in_time(executor):
+    """`^(a+)+$` over 51-character lines froze a node on Python's `re`; RE2 is linear."""
+    started = time.time()
+    defn = definition([op("redos", "i=0; while [ $i -lt 200 ]; do echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!; "
+                                   "i=$((i+1)); done; echo aaaa",
+                          results={"x": "^(a+)+$"})])
+    bundle, job = run_job(executor, defn, seconds=30)
+    assert bundle.status == "succeeded", bundle.render()
+    assert bundle.ops[0].results == {"x": ("aaaa", "aaaa")}
+    assert time.time() - started < 15
+    assert_runs_normally(executor, job)
+
+
+def test_results_past_the_nodes_cpu_budget_fail_the_op_with_the_reason(make_executor):
+    executor = make_executor(match_budget_s=0.05)
+    rules = {f"r{i}": f"(x{i}|y{i})+z" for i in range(32)}
+    defn = definition([op("lines", "yes 0123456789abcdef | head -c 8000000; echo x1z", results=rules)])
+    bundle, job = run_job(executor, defn, seconds=60)
+    lines = bundle.ops[0]
+    assert lines.exit_code == 0 and bundle.status == "failed", bundle.render()
+    assert "results: matching stopped after" in lines.error and "this node allows 0.05 s per op" in lines.error
+    assert_runs_normally(executor, job)
+
+
+def test_many_parallel_ops_stop_at_the_deadline_and_a_job_over_the_op_cap_is_refused(tmp_path, test_image, docker_api):
+    """16 ops that ignore SIGTERM (sleep as pid 1) on an engine with 4 threads: waits hold no
+    pool thread and stops go through the control pool, so the run ends at its deadline
+    (it used to overrun by the ops' whole sleep, stops queued behind waits)."""
+    from crowdcompute.worker.engine import Engine
+    from crowdcompute.worker.executor import Executor
+
+    from .conftest import NODE, TEST_LIMITS
+
+    engine = Engine(timeout=30, max_workers=4, control_workers=2)
+    try:
+        executor = Executor(engine, work_dir=tmp_path / "work", log_dir=tmp_path / "logs", limits=TEST_LIMITS,
+                            stop_grace=1.0, reserve=2.0, node=NODE, max_ops=16)
+        many = definition([op(f"s{i}", ["sleep", "40"], execution={"group": "all"}) for i in range(16)])
+        started = time.time()
+        bundle, job = run_job(executor, many, seconds=12)
+        took = time.time() - started
+        assert bundle.status == "timed-out", bundle.render()
+        assert took < 12 + 3, f"the run took {took:.1f} s for a 12 s deadline"
+        for record in bundle.ops:
+            assert record.error.startswith(("stopped: the job's deadline came", "not run: the job's deadline came first")), record
+        assert all(r.exit_code == 137 for r in bundle.ops), bundle.render()  # all started, all stopped
+
+        too_many = definition([op(f"s{i}", ["true"]) for i in range(17)])
+        bundle, job = run_job(executor, too_many)
+        assert bundle.status == "failed"
+        assert {r.error for r in bundle.ops} == {"not run: the job has 17 ops; this node runs at most 16 per job"}
+        assert not docker_api.networks(filters={"label": f"crowdcompute.job={job}"})
+        assert_runs_normally(executor, job)
+    finally:
+        engine.close()
+
+
+def test_many_ops_of_large_logs_are_cut_to_the_bundles_cap_and_say_so(make_executor):
+    """6 ops x 2 streams x ~300 KB, of which control bytes JSON escapes as six: about 10 MB
+    as JSON, against a 2 MiB cap (the node's default is 48 MiB, under the client's 64 MiB)."""
+    cap = 2 << 20
+    executor = make_executor(bundle_cap=cap)
+    noisy = "head -c 300000 /dev/zero | tr '\\0' '\\1'; head -c 300000 /dev/zero | tr '\\0' '\\2' >&2; echo; echo value=42"
+    defn = definition([op(f"n{i}", noisy, execution={"group": "all"}, results={"v": "value=(\\d+)"}) for i in range(6)])
+    bundle, job = run_job(executor, defn)  # run_job checks the bundle reads back as valid
+    assert len(bundle.to_bytes()) <= cap
+    assert bundle.status == "succeeded"
+    for record in bundle.ops:
+        assert record.exit_code == 0 and "cut to keep the result bundle under 2097152 bytes: stdout, stderr" in record.error
+        assert record.stdout.truncated and record.stdout.size == 300_000 + len("\nvalue=42\n")
+        assert "[crowdcompute: cut here to keep the result bundle within its cap" in record.stdout.text
+        assert record.results == {"v": ("value=42", "42")}  # results survive: logs are cut first
+    assert_runs_normally(executor, job)
+
+
+def test_writing_past_the_disk_budget_stops_the_job_with_the_reason(make_executor, docker_api):
+    """16 MiB every 0.2 s into its work folder (a volume on the host's disk), against a
+    64 MiB budget: the node's check (every second) stops it, the volume goes with the job."""
+    executor = make_executor(disk_budget=64 << 20)
+    writer = "i=0; while :; do dd if=/dev/zero of=f$i bs=1M count=16 2>/dev/null; i=$((i+1)); sleep 0.2; done"
+    defn = definition([op("fill", ["sh", "-c", writer], work_dir="/data", execution={"group": "g"}),
+                       op("idle", ["sleep", "30"], execution={"group": "g"})])
+    started = time.time()
+    bundle, job = run_job(executor, defn, seconds=60)
+    fill, idle = bundle.ops
+    assert bundle.status == "failed", bundle.render()
+    for record in (fill, idle):  # the whole job stops, not only the writer
+        assert record.exit_code == 137 and "over its disk budget of 64 MiB" in record.error, bundle.render()
+    used = int(fill.error.split("volumes hold ")[1].split(" MiB")[0])
+    assert 64 < used < 64 + 200  # the overshoot is what one interval lets it write
+    assert time.time() - started < 20
+    assert not docker_api.volumes(filters={"label": f"crowdcompute.job={job}"}).get("Volumes")
+    assert_runs_normally(executor, job)

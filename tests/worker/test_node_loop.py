@@ -57,13 +57,21 @@ def test_failed_and_invalid_and_gpu_jobs_are_settled_with_the_reason(localnet, s
     assert bundle.ops[0].exit_code == 3 and bundle.ops[0].stderr.text == "oops\n"
 
     # bytes that are JSON but not a job definition, stored and posted by digest
-    async def store():
+    async def store(data: bytes):
         async with CrowdClient(localnet.url, poster, storage=storage.url) as crowd:
-            return (await (await crowd.storage()).add_bytes(json.dumps({"version": "0.1", "ops": "nope"}).encode())).digest
+            return (await (await crowd.storage()).add_bytes(data)).digest
 
-    view, bundle = post_and_wait(localnet, storage, poster, market, None, digest=asyncio.run(store()))
+    view, bundle = post_and_wait(localnet, storage, poster, market, None,
+                                 digest=asyncio.run(store(json.dumps({"version": "0.1", "ops": "nope"}).encode())))
     assert view.status == "done" and bundle.status == "failed"
     assert bundle.ops[0].error.startswith("invalid job definition") and "ops" in bundle.ops[0].error
+
+    # 50,000 levels deep (its decoder would raise RecursionError): failed with the reason, settled
+    # once, never given back (a node that quit it would take it again and again)
+    view, bundle = post_and_wait(localnet, storage, poster, market, None, digest=asyncio.run(store(b"[" * 50_000 + b"]" * 50_000)))
+    assert view.status == "done" and bundle.status == "failed"
+    assert bundle.ops[0].error.startswith("invalid job definition") and "nested deeper than 64 levels" in bundle.ops[0].error
+    assert "event=quit" not in w.log()
 
     view, bundle = post_and_wait(localnet, storage, poster, market, job(op("train", ["true"], gpu=True)))
     assert view.status == "done" and bundle.status == "failed"
