@@ -135,13 +135,13 @@ async def _staking(crowd: Any, market: Any) -> dict[str, Any] | None:
     address, config = await market_staking(crowd, market)
     if address is None:
         return None
-    found = {"mint": str(config.mint), "min_duration": config.min_duration, "max_duration": config.max_duration,
+    found = {"mint": str(config.mint), "authority": str(config.authority), "min_duration": config.min_duration, "max_duration": config.max_duration,
              "min_multiplier": config.min_multiplier, "max_multiplier": config.max_multiplier} if config is not None else {}
     return {"config": str(address), "exists": config is not None, **found}
 
 
 def _market_table(console: Console, data: dict) -> None:
-    from .stake_render import curve
+    from .stake_render import AUTHORITY_POWER, curve
 
     table = Table(show_header=False, box=None)
     for key in ("address", "state", "authority", "mint", "vault", "price_per_second", "max_timeout", "min_stake", "retention",
@@ -152,6 +152,8 @@ def _market_table(console: Console, data: dict) -> None:
             staking = data["staking"]
             table.add_row("staking config", staking["config"])
             table.add_row("", curve(SimpleNamespace(**staking)) if staking["exists"] else "does not exist yet: no node can be admitted")
+            if staking.get("authority"):
+                table.add_row("staking authority", f"{staking['authority']} may " + AUTHORITY_POWER)
     table.add_row("queue", f"{data['queue']['len']} waiting ({data['queue']['side']})")
     table.add_row("running", str(data["running"]))
     console.print(table)

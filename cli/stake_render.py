@@ -60,7 +60,15 @@ def stake_table(view: Any) -> Table:
     table.add_row("claimed rewards", _amount(s.rewards_claimed, d))
     if s.slashed:
         table.add_row("slashed", _amount(s.slashed, d))
+    if s.locked:
+        table.add_row("backs jobs", f"{_amount(s.locked, d)} locked by {s.locker} (no unstake or close until released)")
     return table
+
+
+# The trust a staker gives a config's authority (docs/architecture.md, "What a market
+# guarantees"), said where an operator decides to stake.
+AUTHORITY_POWER = ("slash any stake of this config, up to all of it, at any time, and change where slashes go "
+                   "and the slasher program (jobs a stake already backs stay slashable by their locker)")
 
 
 def config_table(config: Any) -> Table:
@@ -78,6 +86,9 @@ def config_table(config: Any) -> Table:
     table.add_row("slashes go to", f"the {config.slash_to.replace('_', ' ')}" + (f" {config.treasury}" if config.slash_to == "treasury" else ""))
     table.add_row("slashed", _amount(config.slashed, d))
     table.add_row("slasher program", str(config.slasher_program) if config.slasher_program != type(config.slasher_program).default() else "none")
+    if config.rewards_unowned:
+        table.add_row("unowned rewards", f"{_amount(config.rewards_unowned, d)} (paid while nobody staked: the treasury's, `sweep` sends them)")
+    table.add_row("authority may", AUTHORITY_POWER)
     return table
 
 

@@ -78,7 +78,7 @@ class StakingConfig:
     slashed: int
     stakes: int
     slash_to: str  # rewards_pool, treasury
-    rewards_swept: int
+    rewards_swept: int = 0
 
     @classmethod
     def from_decoded(cls, address: Pubkey, raw: Any, decimals: int) -> StakingConfig:
@@ -134,8 +134,8 @@ class Stake:
     reward_dust: int
     rewards_claimed: int
     slashed: int
-    locked: int  # backs jobs and waiting entries of `locker` (the jobs program's slasher PDA)
-    locker: Pubkey
+    locked: int = 0  # backs jobs and waiting entries of `locker` (the jobs program's slasher PDA)
+    locker: Pubkey = Pubkey.default()
 
     @classmethod
     def from_decoded(cls, address: Pubkey, raw: Any) -> Stake:

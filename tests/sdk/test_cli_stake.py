@@ -15,7 +15,7 @@ from crowdcompute.client.staking import DAY
 from .cli_runner import Crowd
 from .staking_fixtures import SHORT_LOCKS, TOKENS, counting_proxy, new_wallet, staking_config, wait_for_clock  # noqa: F401 - fixtures
 
-STAKE_KEYS = {"address", "owner", "config", "mint", "decimals", "state", "amount", "duration", "multiplier", "multiplier_x", "weight",
+STAKE_KEYS = {"address", "owner", "config", "mint", "decimals", "state", "amount", "duration", "multiplier", "multiplier_x", "weight", "backing",
               "share", "unlock", "rewards", "slashed", "now"}
 CONFIG_KEYS = {"address", "authority", "mint", "decimals", "vault", "rewards_pool", "treasury", "slash_to", "slasher_program", "slasher",
                "min_duration", "max_duration", "min_multiplier", "max_multiplier", "total_staked", "total_weight", "stakes", "slashed",
@@ -65,7 +65,7 @@ def test_init_create_topup_extend_claim_unstake_restake(capsys, localnet, wallet
     assert set(shown) == {"config", "owner", "stake"} and shown["owner"] == str(owner.pubkey)
     # The whole deposit over one stake, less the fraction of a unit the 64.64 division drops.
     assert shown["stake"]["rewards"] == {"claimable": 12_344, "claimed": 0}
-    assert shown["config"]["rewards"] == {"deposited": 12_345, "claimed": 0, "carried": 0, "in_pool": 12_345}
+    assert shown["config"]["rewards"] == {"deposited": 12_345, "claimed": 0, "unowned": 0, "swept": 0, "in_pool": 12_345}
     table = ok(crowd("stake", "show", *by)).out
     for row in ("weight", "8,000,000 (100.00% of the config's 8,000,000)", "multiplier", "4x", "claimable rewards",
                 "0.012344 tokens (12,344 base units)", "curve", "locks 2s to 30d, multiplier 1x to 4x", "slashes go to", "the treasury"):

@@ -90,6 +90,10 @@ CONFIG_LINES = [
     " slashes go to    the rewards pool",
     " slashed          0 tokens (0 base units)",
     " slasher program  none",
+    # The trust a staker gives the authority, said before it stakes.
+    " authority may    slash any stake of this config, up to all of it, at any time, and change where",
+    "                  slashes go and the slasher program (jobs a stake already backs stay slashable by",
+    "                  their locker)",
 ]
 
 
