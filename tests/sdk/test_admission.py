@@ -114,7 +114,7 @@ def test_market_get_shows_the_minimum_and_the_staking_config(crowd, wallets, mar
     staked, _, config = asyncio.run(wallets.staked_market(SETTINGS, SHORT_LOCKS))
     data = crowd("market", "get", str(staked), "--output", "json").json()
     assert data["min_stake"] == MIN
-    assert data["staking"] == {"config": str(config), "exists": True, "mint": str(wallets.mint), "min_duration": 2,
+    assert data["staking"] == {"config": str(config), "exists": True, "mint": str(wallets.mint), "authority": data["staking"]["authority"], "min_duration": 2,
                                "max_duration": 30 * DAY, "min_multiplier": 1_000_000, "max_multiplier": 4_000_000}
     lines = crowd("market", "get", str(staked)).out.splitlines()
     assert any(line.split() == ["min", "stake", "2000000"] for line in lines)
