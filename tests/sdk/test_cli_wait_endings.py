@@ -89,19 +89,23 @@ def test_ended_by_the_poster(crowd, localnet, market, poster, node):
     assert doc["error"].startswith(f"job {doc['job']} was ended by its poster before it finished (node {node.pubkey} paid ")
 
 
-def test_failed_after_timing_out_and_being_reclaimed(crowd, localnet, market, poster, node):
+def test_failed_after_timing_out_and_being_reclaimed(crowd, localnet, market, poster, node, wallets):
     address, _ = market  # max_attempts 2: the second reclaim refunds and fails the job
+    from .node_player import NodePlayer
 
-    async def silent_node_reclaimed_twice():
+    # a node never takes back a job it gave up: the second attempt is another node's
+    second = NodePlayer(localnet.url, asyncio.run(wallets.fund()))
+
+    async def silent_nodes_reclaimed_twice():
         async with CrowdClient(localnet.url, poster[0]) as c:
             job = await posted_job(c, address)
-            for _ in range(2):
-                await asyncio.to_thread(node.work, address)  # takes it, then stays silent
+            for silent in (node, second):
+                await asyncio.to_thread(silent.work, address)  # takes it, then stays silent
                 j, m = await c.get_job(job), await c.get_market(address)
                 ix = c.program.reclaim(job=job, market=address, payer_token=associated_token_address(j.payer, m.mint))
                 await reclaim_when_due(c, ix)
 
-    thread = meanwhile(silent_node_reclaimed_twice)
+    thread = meanwhile(silent_nodes_reclaimed_twice)
     result = wait_post(crowd, address, "failed", timeout="1s")
     joined(thread)
     assert result.code == 1

@@ -93,14 +93,17 @@ def test_too_little_time_left_quits_then_the_deadline_stops_and_settles(localnet
     time.sleep(3.5)  # the deadline (start + 8 - 2) is now less than half the timeout away
     w.start()
     w.wait_log(f"job={address} event=quit")
-    # quit gave it back to the queue's front, and this node's new entry took it again with a
-    # full timeout: this time it runs into its deadline, is stopped, and settles before it
+    # quit gave it back to the queue's front; the node never takes back a job it gave up, so
+    # another node takes it with a full timeout: it runs into its deadline, is stopped, and
+    # settles before it
+    other = workers(name="other")
     view = p.wait(address, ["done", "ended", "failed"], timeout=30)
-    assert view.status == "done" and view.job.node == w.pubkey
+    assert view.status == "done" and view.job.node == other.pubkey and view.job.attempts == 1
     bundle = p.bundle(address)
     assert bundle.status == "stopped" and bundle.ops[0].stdout.text == "started\n"
     assert view.job.paid <= view.job.price_per_second * 8
-    assert "event=stop reason=deadline" in w.log()
+    assert "event=stop reason=deadline" in other.log()
+    assert f"job={address} event=start" not in w.log().split(f"job={address} event=quit", 1)[1]
 
 
 def test_sigterm_leaves_the_queue_quits_the_job_and_exits_0(localnet, storage, poster, market, workers):

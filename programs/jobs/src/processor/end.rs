@@ -6,7 +6,7 @@ use super::Context;
 use crate::shared::accounts::{load_job_of, load_market};
 use crate::shared::events::emit;
 use crate::shared::running::entry_of;
-use crate::shared::staking::Bond;
+use crate::shared::staking::unbond;
 use crate::shared::settle::{earned, release, Payout};
 use crate::shared::sysvars::now;
 use crate::shared::token::check_token_program;
@@ -14,7 +14,7 @@ use jobs_interface::error::JobsError;
 use jobs_interface::event::JobEnded;
 use jobs_interface::instruction::end::{Accounts, Args};
 use jobs_interface::pod::{PodI64, PodU64, Pubkey};
-use jobs_interface::state::{EntryState, JobState, Market};
+use jobs_interface::state::{EntryState, JobState};
 use pinocchio::ProgramResult;
 
 #[inline(never)]
@@ -65,16 +65,4 @@ pub fn process(context: &Context) -> ProgramResult {
         unbond(market.header, &accounts, context, &node, penalty)?;
     }
     Ok(())
-}
-
-/// Releases the lock the job held on its node's stake (`Bond::release`): markets without
-/// a slash penalty never come here.
-#[inline(never)]
-fn unbond(market: &Market, accounts: &Accounts, context: &Context, node: &[u8; 32], amount: u64) -> Result<(), JobsError> {
-    Bond {
-        staking_program: context.optional(accounts.staking_program)?,
-        stake: context.optional(accounts.stake)?,
-        slasher: context.optional(accounts.slasher)?,
-    }
-    .release(market, node, amount)
 }

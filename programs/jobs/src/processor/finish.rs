@@ -6,7 +6,7 @@ use super::Context;
 use crate::shared::accounts::{load_job_of, load_market};
 use crate::shared::events::emit;
 use crate::shared::running::entry_of;
-use crate::shared::staking::Bond;
+use crate::shared::staking::unbond;
 use crate::shared::settle::{earned, release, Payout};
 use crate::shared::sysvars::now;
 use crate::shared::token::check_token_program;
@@ -14,7 +14,7 @@ use jobs_interface::error::JobsError;
 use jobs_interface::event::JobFinished;
 use jobs_interface::instruction::finish::{Accounts, Args};
 use jobs_interface::pod::{eq32, PodI64, PodU64, Pubkey};
-use jobs_interface::state::{EntryState, JobState, Market};
+use jobs_interface::state::{EntryState, JobState};
 use pinocchio::ProgramResult;
 
 #[inline(never)]
@@ -28,10 +28,11 @@ pub fn process(context: &Context) -> ProgramResult {
     let mut market = load_market(&accounts.market, context.program_id)?;
     let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
     let slot = entry_of(&mut market, job, accounts.job.address(), EntryState::Running, JobsError::JobNotRunning)?;
-    let node = *accounts.node.address().as_array();
+    // A reference into the runtime's account record, not a copy: it lives the whole instruction.
+    let node = accounts.node.address().as_array();
     let since = {
         let entry = &market.entries[slot as usize];
-        if !eq32(&entry.node.0, &node) {
+        if !eq32(&entry.node.0, node) {
             return Err(JobsError::NodeNotAssigned.into());
         }
         entry.since.get()
@@ -48,14 +49,14 @@ pub fn process(context: &Context) -> ProgramResult {
             market: &accounts.market,
             vault: &accounts.vault,
             node_token: Some(&accounts.node_token),
-            node: &node,
+            node,
             payer_token: &accounts.payer_token,
             paid,
         },
     )?;
     job.state.set(JobState::Done);
     job.result = args.result;
-    job.node = Pubkey(node);
+    job.node = Pubkey(*node);
     job.closed_at = PodI64::new(now);
 
     emit(JobFinished {
@@ -68,19 +69,7 @@ pub fn process(context: &Context) -> ProgramResult {
     // Last, off the path of markets without a penalty (nothing live across it).
     let penalty = job.slash_penalty.get();
     if penalty != 0 {
-        unbond(market.header, &accounts, context, &node, penalty)?;
+        unbond(market.header, &accounts, context, node, penalty)?;
     }
     Ok(())
-}
-
-/// Releases the lock the job held on its node's stake (`Bond::release`): markets without
-/// a slash penalty never come here.
-#[inline(never)]
-fn unbond(market: &Market, accounts: &Accounts, context: &Context, node: &[u8; 32], amount: u64) -> Result<(), JobsError> {
-    Bond {
-        staking_program: context.optional(accounts.staking_program)?,
-        stake: context.optional(accounts.stake)?,
-        slasher: context.optional(accounts.slasher)?,
-    }
-    .release(market, node, amount)
 }

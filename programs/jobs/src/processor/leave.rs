@@ -7,7 +7,7 @@ use super::Context;
 use crate::shared::accounts::load_market;
 use crate::shared::events::emit;
 use crate::shared::keys;
-use crate::shared::staking::Bond;
+use crate::shared::staking::BondAccounts;
 use jobs_interface::error::JobsError;
 use jobs_interface::event::NodeLeft;
 use jobs_interface::instruction::leave::{Accounts, Args};
@@ -35,12 +35,7 @@ pub fn process(context: &Context) -> ProgramResult {
     queue.free(slot)?;
     let penalty = market.header.slash_penalty.get();
     if penalty != 0 {
-        Bond {
-            staking_program: context.optional(accounts.staking_program)?,
-            stake: context.optional(accounts.stake)?,
-            slasher: context.optional(accounts.slasher)?,
-        }
-        .release(market.header, &node, penalty)?;
+        accounts.bond(context)?.release(market.header, &node, penalty)?;
     }
     emit(NodeLeft { node: Pubkey(node), slot: args.slot });
     Ok(())

@@ -10,7 +10,7 @@ use crate::shared::accounts::{load_job_of, load_market};
 use crate::shared::give_up::{give_up, GiveUp};
 use crate::shared::running::entry_of;
 use crate::shared::settle::check_vault;
-use crate::shared::slash::SlashAccounts;
+use crate::shared::slash::slash_accounts_of;
 use crate::shared::sysvars::now;
 use crate::shared::token::{check_payee, check_token_program};
 use jobs_interface::error::JobsError;
@@ -47,19 +47,7 @@ pub fn process(context: &Context) -> ProgramResult {
         &GiveUp {
             market: &accounts.market,
             payer_token: &accounts.payer_token,
-            slash: SlashAccounts {
-                program_id: context.program_id,
-                job: &accounts.job,
-                staking_program: context.optional(accounts.staking_program)?,
-                config: context.optional(accounts.staking_config)?,
-                stake: context.optional(accounts.stake)?,
-                vault: context.optional(accounts.stake_vault)?,
-                destination: context.optional(accounts.slash_destination)?,
-                bounty_to: None,
-                slasher: context.optional(accounts.slasher)?,
-                token_program: &accounts.token_program,
-                market_vault: &accounts.vault,
-            },
+            slash: slash_accounts_of!(context, accounts, None),
             slot,
             node,
             now,

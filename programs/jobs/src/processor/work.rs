@@ -24,7 +24,7 @@
 use super::Context;
 use crate::shared::accounts::load_market;
 use crate::shared::events::emit;
-use crate::shared::staking::{check_admission, Bond, Lock};
+use crate::shared::staking::{check_admission, BondAccounts, Lock};
 use crate::shared::sysvars::now;
 use jobs_interface::error::JobsError;
 use jobs_interface::event::{JobMatched, NodeQueued};
@@ -113,11 +113,7 @@ fn skip_given_up(queue: &Queue, node: &[u8; 32]) -> Result<u16, JobsError> {
 #[inline(never)]
 fn bond(market: &Market, accounts: &Accounts, context: &Context, node: &[u8; 32]) -> Result<(), JobsError> {
     Lock {
-        bond: Bond {
-            staking_program: context.optional(accounts.staking_program)?,
-            stake: context.optional(accounts.stake)?,
-            slasher: context.optional(accounts.slasher)?,
-        },
+        bond: accounts.bond(context)?,
         config: context.optional(accounts.staking_config)?,
         program_id: context.program_id,
         node,

@@ -30,10 +30,14 @@ pub fn cost(price_per_second: u64, seconds: i64) -> Result<u64, JobsError> {
     mul(price_per_second, seconds as u64)
 }
 
-/// Seconds from `start` to `now`, never negative (a clock that went back counts as 0) and
-/// never overflowing (a span past i64::MAX saturates: it is past every timeout).
+/// The seconds from `start` to `now` a job is paid for: at least 1 (a clock that stood
+/// still or went back counts as 1), at most `cap` (the job's timeout, at least 1 by `post`).
+/// The span is taken as unsigned, so it is exact for any two i64s with `now > start`; a
+/// span past i64::MAX is past every cap. Branches, not saturating i64 arithmetic: this is
+/// on every settlement's path, and the lifecycle's compute budget is tight.
 #[inline(always)]
-pub fn elapsed(start: i64, now: i64) -> i64 {
-    let seconds = now.saturating_sub(start);
-    if seconds > 0 { seconds } else { 0 }
+pub fn started_seconds(start: i64, now: i64, cap: i64) -> i64 {
+    let span = if now > start { (now as u64).wrapping_sub(start as u64) } else { 1 };
+    let seconds = span as i64; // negative only for a span past i64::MAX
+    if seconds < 0 || seconds > cap { cap } else { seconds }
 }

@@ -46,6 +46,27 @@ pub struct SlashAccounts<'a> {
     pub market_vault: &'a AccountView,
 }
 
+/// The `SlashAccounts` of an instruction that gives a job up (quit, reclaim): both name
+/// their accounts alike, but each list is its own generated type, so one macro maps them.
+macro_rules! slash_accounts_of {
+    ($context:expr, $accounts:expr, $bounty_to:expr) => {
+        $crate::shared::slash::SlashAccounts {
+            program_id: $context.program_id,
+            job: &$accounts.job,
+            staking_program: $context.optional($accounts.staking_program)?,
+            config: $context.optional($accounts.staking_config)?,
+            stake: $context.optional($accounts.stake)?,
+            vault: $context.optional($accounts.stake_vault)?,
+            destination: $context.optional($accounts.slash_destination)?,
+            bounty_to: $bounty_to,
+            slasher: $context.optional($accounts.slasher)?,
+            token_program: &$accounts.token_program,
+            market_vault: &$accounts.vault,
+        }
+    };
+}
+pub(crate) use slash_accounts_of;
+
 /// What became of the slash (`NodeSlashed`).
 struct Slash {
     slashed: u64,

@@ -16,6 +16,8 @@
 //! `shared/accounts.rs`). References into their data are dropped before any CPI.
 
 use super::cpi::invoke;
+use crate::processor::Context;
+use jobs_interface::instruction as ix;
 use super::keys;
 use super::events::emit;
 use jobs_interface::error::JobsError;
@@ -221,6 +223,37 @@ pub struct Lock<'a> {
     pub config: Option<&'a AccountView>,
     pub program_id: &'a Address,
     pub node: &'a [u8; 32],
+}
+
+/// An instruction's account list that names the node's bond (`staking_program`, `stake`,
+/// `slasher`). Each list is its own generated type: the impls below map them all to `Bond`.
+pub trait BondAccounts {
+    /// The bond's accounts: None for each one absent; `Bond`'s methods refuse those.
+    fn bond<'a>(&self, context: &Context<'a>) -> Result<Bond<'a>, JobsError>;
+}
+
+macro_rules! bond_accounts {
+    ($($accounts:path),*) => {$(
+        impl BondAccounts for $accounts {
+            #[inline(always)]
+            fn bond<'a>(&self, context: &Context<'a>) -> Result<Bond<'a>, JobsError> {
+                Ok(Bond {
+                    staking_program: context.optional(self.staking_program)?,
+                    stake: context.optional(self.stake)?,
+                    slasher: context.optional(self.slasher)?,
+                })
+            }
+        }
+    )*};
+}
+bond_accounts!(ix::work::Accounts, ix::leave::Accounts, ix::finish::Accounts, ix::end::Accounts);
+
+/// Releases the lock a settled job held on its node's stake (finish, end; `Bond::release`).
+/// Out of line, with the accounts' lookup: markets without a penalty pay only the branch
+/// to here.
+#[inline(never)]
+pub fn unbond<A: BondAccounts>(market: &Market, accounts: &A, context: &Context, node: &[u8; 32], amount: u64) -> Result<(), JobsError> {
+    accounts.bond(context)?.release(market, node, amount)
 }
 
 impl Lock<'_> {
