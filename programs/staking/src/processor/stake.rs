@@ -29,7 +29,8 @@ pub fn process(context: &Context) -> ProgramResult {
     if amount == 0 {
         return Err(StakingError::AmountZero.into());
     }
-    let config = load_config(&accounts.config, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let config = unsafe { load_config(&accounts.config, context.program_id) }?;
     check_vault(config, &accounts.vault)?;
     let weight = weight_of(config, amount, args.duration.get())?;
     check_token_account(&accounts.owner_token, &config.mint.0, Some(keys::key(&accounts.owner)))?;
