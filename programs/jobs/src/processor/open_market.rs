@@ -77,8 +77,7 @@ fn check_staking_config(args: &Args, account: Option<&AccountView>, mint: &Accou
     if !args.staking_config.is(keys::key(account)) {
         return Err(JobsError::StakingConfigInvalid);
     }
-    // SAFETY: loaded once in this instruction; no other reference to its data.
-    let config = unsafe { load_config(account) }?;
+    let config = load_config(account)?;
     if !config.mint.is(keys::key(mint)) {
         return Err(JobsError::StakingConfigMintMismatch);
     }
