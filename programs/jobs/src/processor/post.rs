@@ -96,7 +96,7 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     if keys::same(&accounts.job, &accounts.payer) || keys::same(&accounts.job, &accounts.poster) {
         return Err(JobsError::AccountAliased.into());
     }
-    check_system_program(&accounts.system_program)?;
+    check_system_program::<JobsError>(&accounts.system_program)?;
     check_token_program(&accounts.token_program)?;
     if args.definition.is_zero() {
         return Err(JobsError::DefinitionMissing.into());

@@ -23,7 +23,7 @@ use staking_interface::state::{Stake, StakeState, STAKE_SIZE};
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
-    check_system_program(&accounts.system_program)?;
+    check_system_program::<StakingError>(&accounts.system_program)?;
     check_token_program(&accounts.token_program)?;
     let amount = args.amount.get();
     if amount == 0 {
