@@ -194,7 +194,7 @@ class AccountSubscriptions:
                         delay = FIRST_RETRY_S
                         self.connected.set()
                         await self._receive(ws)
-                except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as exc:
+                except (OSError, asyncio.TimeoutError, websockets.WebSocketException, ValueError) as exc:  # ValueError: not JSON
                     if not self._closed:
                         log.warning("websocket %s unusable (%s: %s); polling every %gs, reconnecting in %.1fs", self.ws_url,
                                     type(exc).__name__, _short(exc), self.poll_s, delay)
@@ -266,7 +266,9 @@ class AccountSubscriptions:
                 continue
             self._received(json.loads(raw))
 
-    def _received(self, message: dict) -> None:
+    def _received(self, message: object) -> None:
+        if not isinstance(message, dict):
+            return  # we send no batches: nothing of ours
         if "id" in message:  # the answer to a subscribe (an unsubscribe's needs nothing)
             address = self._requests.pop(message["id"], None)
             if address is None:
