@@ -88,8 +88,11 @@ class RunContext:
 
 
 def resolve_args(definition: JobDefinition, op: Operation, context: RunContext) -> RunArgs:
-    """`op.args` with every literal filled in and env operators applied."""
-    if not isinstance(op.args, RunArgs):
+    """`op.args` with every literal filled in and env operators applied (as they are for a
+    kind whose args hold no literals)."""
+    from .kinds import has  # here: kinds.py reaches this module through the args parsers
+
+    if not has(op, "literals"):
         return op.args  # type: ignore[return-value]
     args = op.args
     resolver = _Resolver(definition, context)
