@@ -12,6 +12,10 @@ class InvalidCid(StorageError, ValueError):
     """A string that is not a CID we can use (a CIDv0, or a CIDv1 of a dag-pb sha2-256 node)."""
 
 
+class UnknownScheme(StorageError, ValueError):
+    """A storage spec whose URL scheme no backend opens (schemes.py lists those that do)."""
+
+
 class ContentNotFound(StorageError, LookupError):
     """The storage does not hold the content."""
 
