@@ -93,11 +93,11 @@ def run(args: argparse.Namespace) -> int:
     if command is None:
         args.storage_parser.print_help(sys.stderr)
         return 2
-    from ..client.storage.errors import StorageError
+    from ..client.errors import CrowdError
 
     try:
         return {"add": _add, "get": _get, "serve": _serve}[command](args)
-    except StorageError as error:
+    except CrowdError as error:  # the root of storage's errors (and of every other of ours)
         return _fail(str(error))
     except OSError as error:
         return _fail(_describe_os_error(error))

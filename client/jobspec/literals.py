@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
+from ..errors import CrowdError
 from .model import PAIRS, SPREAD, JobDefinition, Operation, RunArgs
 
 LITERAL = re.compile(r"%%((?:ops|globals?)\.[^%]+?)%%")
@@ -73,7 +74,7 @@ def references(value: str) -> list[Reference | str]:
     return [classify(m.group(1)) for m in LITERAL.finditer(value)]
 
 
-class LiteralError(ValueError):
+class LiteralError(CrowdError, ValueError):
     """A literal that cannot be filled in at run time (its producer has no results)."""
 
 
