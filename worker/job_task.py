@@ -218,9 +218,9 @@ class JobTask:
         storage = await self.node.crowd.storage()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, self.deadline() - time.time())
-        fetch = lambda: storage.get_bytes(Cid(bytes(job.definition)))  # noqa: E731
         try:
-            data = await retrying(f"job={self.job} fetch definition {cid}", fetch, deadline=deadline)
+            data = await retrying(f"job={self.job} fetch definition {cid}",
+                                  lambda: storage.get_bytes(Cid(bytes(job.definition))), deadline=deadline)
         except ContentNotFound:
             return None, f"the definition {cid} is not in this node's storage"
         except ContentMismatch as exc:
