@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..client.storage.backend import DEFAULT_HOST, DEFAULT_MAX_UPLOAD, DEFAULT_PORT  # light: no aiohttp
+from ..client.storage.server_defaults import DEFAULT_HOST, DEFAULT_MAX_UPLOAD, DEFAULT_PORT  # light: no aiohttp
 
 _STORAGE_HELP = ("where content lives: an http(s) URL of a kubo RPC endpoint (crowd storage serve, a kubo "
                  "daemon, a pinning service) or a folder; default: $CROWD_STORAGE, else "
@@ -93,11 +93,11 @@ def run(args: argparse.Namespace) -> int:
     if command is None:
         args.storage_parser.print_help(sys.stderr)
         return 2
-    from ..client.storage.errors import StorageError
+    from ..client.errors import CrowdError
 
     try:
         return {"add": _add, "get": _get, "serve": _serve}[command](args)
-    except StorageError as error:
+    except CrowdError as error:  # the root of storage's errors (and of every other of ours)
         return _fail(str(error))
     except OSError as error:
         return _fail(_describe_os_error(error))
@@ -172,7 +172,7 @@ def _get(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ..client.storage.backend import ENV_VAR, default_storage_dir
+    from ..client.storage.schemes import ENV_VAR, default_storage_dir
     from ..client.storage.server import start_storage_server
 
     folder = args.dir

@@ -304,7 +304,7 @@ class CrowdClient:
             return self._storage_spec
         import os
 
-        from .storage.backend import ENV_VAR
+        from .storage.schemes import ENV_VAR
 
         return os.environ.get(ENV_VAR) or self.cluster.local_storage_url
 

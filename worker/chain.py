@@ -25,21 +25,23 @@ from solders.pubkey import Pubkey
 
 from ..client.accounts import Job, Market, QueueEntry
 from ..client.crowd import CrowdClient
-from ..client.errors import ClusterUnavailable, JobNotFound, ProgramError, RpcError, TransactionFailed
+from ..client.errors import CrowdError, JobNotFound, ProgramError, TransactionFailed, Transient
 from ..client.token import associated_token_address, create_associated_token_account
 
 __all__ = ["NodeChain", "Lost", "MyEntries", "Backoff", "TRANSIENT"]
 
 log = logging.getLogger("crowdcompute.worker.chain")
 
-# Failures worth retrying: the cluster did not answer, or answered oddly, or a transaction was
-# not seen confirmed in time (it may still land: the state is read again before resending).
-TRANSIENT = (ClusterUnavailable, RpcError, OSError, asyncio.TimeoutError)
+# Failures worth retrying: ours marked `Transient` (the cluster or the storage did not answer,
+# or answered oddly), and the stdlib's connection failures and timeouts that the libraries
+# under us raise (a transaction not seen confirmed in time may still land: the state is read
+# again before resending).
+TRANSIENT = (Transient, OSError, asyncio.TimeoutError)
 # Program errors that mean "someone else settled or moved this job first".
 _LOST = {"JobNotRunning", "NodeNotAssigned", "JobNotOpen", "NodeNotQueued", "SlotInvalid"}
 
 
-class Lost(Exception):
+class Lost(CrowdError):
     """The job (or queue entry) is no longer this node's: ended, reclaimed, or already settled."""
 
 

@@ -32,12 +32,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import docker.errors
 
 from ..client.bundle import Bundle, OpRecord, timestamp
 from ..client.jobspec import (
+    CREATE_VOLUME,
+    RUN,
     JobDefinition,
     LiteralError,
     Limits,
@@ -238,7 +240,7 @@ class Executor:
 
     def refusal(self, definition: JobDefinition) -> str | None:
         """Why this executor will not run `definition` at all (the node asks before running it)."""
-        return too_many_ops(definition, self.max_ops)
+        return too_many_ops(definition, self.max_ops) or unknown_kind(definition)
 
     @staticmethod
     def _not_run(job: _Job) -> str:
@@ -299,18 +301,27 @@ class Executor:
         if halt:
             job.halt(halt)
             return OpRecord(op.id, error=self._not_run(job))
+        # refusal() let no op through whose kind has no handler
+        return await HANDLERS[op.type](self, job, op)
+
+    async def _create_volume(self, job: _Job, op: Operation) -> OpRecord:
+        """`container/create-volume`: a volume scoped to the job by name and label."""
+        start = time.time()
+        name = job_volume_name(job.run.job, op.args.name)
+        await self.engine.call(
+            lambda api: api.create_volume(name, labels=labels(job.run.job, "volume", op.id, job.run.node)),
+            what=f"create volume {name}",
+        )
+        return OpRecord(op.id, exit_code=0, started_at=timestamp(start), ended_at=timestamp(time.time()))
+
+    async def _run_container(self, job: _Job, op: Operation) -> OpRecord:
+        """`container/run`: its literals filled in, checked against the node, then run in a
+        confined container (tried again under its restart policy)."""
         start = time.time()
 
         def failed(error: str) -> OpRecord:
             return OpRecord(op.id, error=error, started_at=timestamp(start), ended_at=timestamp(time.time()))
 
-        if not isinstance(op.args, RunArgs):  # container/create-volume
-            name = job_volume_name(job.run.job, op.args.name)
-            await self.engine.call(
-                lambda api: api.create_volume(name, labels=labels(job.run.job, "volume", op.id, job.run.node)),
-                what=f"create volume {name}",
-            )
-            return OpRecord(op.id, exit_code=0, started_at=timestamp(start), ended_at=timestamp(time.time()))
         try:
             args = resolve_args(job.definition, op, RunContext(job.run.job, job.run.node, job.run.poster, job.results))
         except LiteralError as exc:
@@ -528,6 +539,23 @@ class Executor:
         if problem is None and self.fence:
             problem = await self.fence.check()
         return problem
+
+
+# How each op kind runs (kinds.py in client/jobspec has the same names; a test checks it).
+HANDLERS: dict[str, Callable[[Executor, _Job, Operation], Awaitable[OpRecord]]] = {
+    RUN: Executor._run_container,
+    CREATE_VOLUME: Executor._create_volume,
+}
+
+
+def unknown_kind(definition: JobDefinition) -> str | None:
+    """Why a definition holding an op of a kind this node cannot run is refused, or None.
+    `parse` refuses such files; a definition built in-process can still hold one, and
+    running any kind without its own handler would be running it as something else."""
+    for op in definition.ops:
+        if op.type not in HANDLERS:
+            return f"op {op.id} is of kind {op.type!r}, which this node does not run (it runs {', '.join(HANDLERS)})"
+    return None
 
 
 async def _first(*waits: Any) -> None:

@@ -32,6 +32,8 @@ import re
 import shutil
 from pathlib import Path
 
+from ..client.errors import CrowdError
+
 __all__ = ["HostFence", "bridge_name", "FenceError", "BRIDGE_OPTION"]
 
 CHAIN_INPUT = "CROWDCOMPUTE-INPUT"
@@ -41,7 +43,7 @@ COMMAND_TIMEOUT_S = 15.0
 _COMMENT = re.compile(r'--comment "?crowdcompute job=(\S+) node=([^"\s]+)"?')
 
 
-class FenceError(RuntimeError):
+class FenceError(CrowdError, RuntimeError):
     """The rules could not be set or removed; the message says why (one line)."""
 
 
