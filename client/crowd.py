@@ -234,7 +234,7 @@ class CrowdClient:
         """The cluster's faucet (localnet, devnet); waits until confirmed."""
         target = _key(to, "address") if to is not None else self.pubkey
         reply = await self.chain.call("requestAirdrop", self.chain.rpc.request_airdrop(target, lamports, self.chain.commitment))
-        await self.chain._confirm(reply.value)
+        await self.chain.confirm(reply.value)
         return reply.value
 
     # -- markets -----------------------------------------------------------------------
@@ -257,7 +257,7 @@ class CrowdClient:
         lamports = await self.chain.rent_exempt(size)
         ixs = [self.program.create_market_account(self.pubkey, market.pubkey(), capacity=capacity, lamports=lamports),
                self.program.open_market(self.pubkey, market.pubkey(), mint_key, settings)]
-        await self._send(ixs, [self.wallet, market], lamports=lamports)
+        await self.send(ixs, [self.wallet, market], lamports=lamports)
         return market.pubkey()
 
     async def update_market(self, market: Pubkey | str, **changes: int) -> Market:
@@ -270,7 +270,7 @@ class CrowdClient:
             raise InvalidInput(f"unknown market setting: {', '.join(sorted(unknown))}")
         values = {name: getattr(current, name) for name in fields}
         values.update({k: v for k, v in changes.items() if v is not None})
-        await self._send([self.program.update_market(self.pubkey, current.address, MarketSettings(**values))], [self.wallet])
+        await self.send([self.program.update_market(self.pubkey, current.address, MarketSettings(**values))], [self.wallet])
         return await self.get_market(current.address)
 
     async def close_market(self, market: Pubkey | str) -> str:
@@ -280,7 +280,7 @@ class CrowdClient:
         token = associated_token_address(self.pubkey, current.mint)
         ixs = [create_associated_token_account(self.pubkey, self.pubkey, current.mint),
                self.program.close_market(self.pubkey, current.address, token)]
-        await self._send(ixs, [self.wallet])
+        await self.send(ixs, [self.wallet])
         return "closing" if await self._market_or_none(current.address) is not None else "closed"
 
     def _check_authority(self, market: Market) -> None:
@@ -377,7 +377,7 @@ class CrowdClient:
         ix = self.program.post(poster=self.pubkey, payer=self.pubkey, job=job.pubkey(), market=m.address, payer_token=token,
                                definition=digest, timeout=timeout, max_price_per_second=price, max_fee_bps=max_fee,
                                fee_config=m.staking if m.fee_bps else None)
-        signature = await self._send([ix], [self.wallet, job], lamports=rent)
+        signature = await self.send([ix], [self.wallet, job], lamports=rent)
         return Posted(job.pubkey(), signature, bytes(digest), deposit, fee)
 
     async def cancel(self, job: Pubkey | str) -> Signature:
@@ -388,7 +388,7 @@ class CrowdClient:
         j = view.job
         token = associated_token_address(j.payer, view.market.mint)
         ix = self.program.cancel(poster=self.pubkey, job=j.address, market=j.market, payer_token=token, payer=j.payer)
-        return await self._send([ix], [self.wallet])
+        return await self.send([ix], [self.wallet])
 
     async def extend(self, job: Pubkey | str, extra: int) -> Signature:
         """Adds `extra` seconds to a queued or running job (at the job's price; the wallet pays)."""
@@ -407,7 +407,7 @@ class CrowdClient:
         token = associated_token_address(self.pubkey, view.market.mint)
         ix = self.program.extend(poster=self.pubkey, payer=self.pubkey, job=j.address, market=j.market, payer_token=token, extra=extra,
                                  fee_config=view.market.staking if j.fee_bps else None)
-        return await self._send([ix], [self.wallet])
+        return await self.send([ix], [self.wallet])
 
     async def end(self, job: Pubkey | str) -> Signature:
         """Stops a running job: its node is paid for the time so far, the rest refunded."""
@@ -420,14 +420,14 @@ class CrowdClient:
         ixs = [create_associated_token_account(self.pubkey, node, mint),
                self.program.end(poster=self.pubkey, job=j.address, market=j.market, node_token=node_token,
                                 payer_token=associated_token_address(j.payer, mint), bond=self.bond(view.market, node))]
-        return await self._send(ixs, [self.wallet])
+        return await self.send(ixs, [self.wallet])
 
     async def clean(self, job: Pubkey | str) -> Signature:
         """Closes a settled job past its retention (anyone may): the rent goes to its payer."""
         j = await self.get_job(job)
         if j.is_open:
             raise InvalidInput(f"job {j.address} is still open: only a settled job can be cleaned")
-        return await self._send([self.program.clean(job=j.address, market=j.market, payer=j.payer)], [self.wallet])
+        return await self.send([self.program.clean(job=j.address, market=j.market, payer=j.payer)], [self.wallet])
 
     # -- the node's side (the worker's; tests and demos play a node with these) ---------
     async def work(self, market: Pubkey | str) -> Signature:
@@ -436,7 +436,7 @@ class CrowdClient:
         m = await self.get_market(market)
         ix = self.program.work(node=self.pubkey, market=m.address, stake_config=m.staking if m.min_stake else None,
                                bond_config=m.staking if m.slash_penalty else None)
-        return await self._send([ix], [self.wallet])
+        return await self.send([ix], [self.wallet])
 
     @staticmethod
     def bond(market: Any, node: Pubkey) -> Bond | None:
@@ -480,7 +480,7 @@ class CrowdClient:
             slash = ReclaimSlash(config=m.staking, node=view.node, destination=staking.slash_destination(m.staking, staking.decode(config)),
                                  bounty_to=bounty_to)
         ixs.append(self.program.reclaim(job=j.address, market=j.market, payer_token=associated_token_address(j.payer, m.mint), slash=slash))
-        return await self._send(ixs, [self.wallet])
+        return await self.send(ixs, [self.wallet])
 
     async def finish(self, job: Pubkey | str, result: bytes) -> Signature:
         view = await self.view(job)
@@ -488,7 +488,7 @@ class CrowdClient:
         ixs = [create_associated_token_account(self.pubkey, self.pubkey, mint),
                self.program.finish(node=self.pubkey, job=j.address, market=j.market, node_token=associated_token_address(self.pubkey, mint),
                                    payer_token=associated_token_address(j.payer, mint), result=result, bond=self.bond(view.market, self.pubkey))]
-        return await self._send(ixs, [self.wallet])
+        return await self.send(ixs, [self.wallet])
 
     async def why(self, job: Pubkey | str) -> Any:
         """Why a job is not running yet (an `Explanation`: status, reasons, facts)."""
@@ -522,8 +522,12 @@ class CrowdClient:
         return await wait_for_status(self, _key(job, "job"), wanted, timeout=timeout, on_change=on_change, poll_interval=poll_interval)
 
     # -- sending -----------------------------------------------------------------------
-    async def _send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], *, lamports: int = 0) -> Signature:
-        """Checks the wallet can pay the fee plus `lamports` (rent of what it creates), then sends."""
+    async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], *, lamports: int = 0) -> Signature:
+        """Sends `instructions` in one transaction with the wallet as fee payer, signed by
+        `signers` (the wallet among them), and waits until it is confirmed at the client's
+        commitment. First checks the wallet can pay the fee plus `lamports` (the rent of
+        what the transaction creates): InsufficientFunds before anything is signed. A
+        program failure is raised as ProgramError (Chain.send)."""
         message = await self.chain.message(instructions, self.pubkey)
         fee = await self.chain.fee(message)
         have = await self.chain.lamports(self.pubkey)
