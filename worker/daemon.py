@@ -82,7 +82,10 @@ def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_op
     # `node` labels its containers: leftovers() and clean-up after a restart touch only this
     # node's, never another node's sharing the engine.
     extra = {k: v for k, v in (("max_ops", max_ops), ("disk_budget", disk_budget)) if v is not None}
-    return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=1.0, reserve=0.0, node=node, **extra)
+    # The node removes what a job left once it is settled (JobTask's clean-up), so the
+    # executor does not first (clean_after_run).
+    return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=1.0, reserve=0.0, node=node,
+                    clean_after_run=False, **extra)
 
 
 def run_daemon(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -32,12 +32,14 @@ class OpKind:
     gpu: bool = False  # its args may ask for a GPU (args.gpu)
     mounts: bool = False  # its args mount volumes of the job (args.volumes)
     creates_volume: bool = False  # it makes the job volume named args.name
+    container: bool = False  # it runs a container: with another such op, the job gets a network
 
 
 KINDS: dict[str, OpKind] = {
     kind.name: kind
     for kind in (
-        OpKind(RUN, RunArgs, parse_run_args, logs=True, literals=True, extension=True, gpu=True, mounts=True),
+        OpKind(RUN, RunArgs, parse_run_args, logs=True, literals=True, extension=True, gpu=True, mounts=True,
+               container=True),
         OpKind(CREATE_VOLUME, CreateVolumeArgs, parse_volume_args, creates_volume=True),
     )
 }
