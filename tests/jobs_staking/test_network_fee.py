@@ -15,7 +15,7 @@ from solders.pubkey import Pubkey
 from crowdcompute.client.jobs import network_fee
 from crowdcompute.client.staking import StakingSettings
 from tests.support import assert_refused, market_bytes
-from tests.test_hostile import JOBS_ACCOUNTS
+from tests.jobs.test_hostile import JOBS_ACCOUNTS
 
 from .conftest import FEE_BPS, FUNDS, PRICE, World, market_settings
 

@@ -20,7 +20,7 @@ from crowdcompute.common.token import TOKEN_PROGRAM_ID
 from crowdcompute.sandbox import Actor
 from crowdcompute.sandbox.staking import IMPOSTOR_PROBE_ID, SLASH_PROBE_ID
 from tests.support import assert_refused
-from tests.test_hostile import JOBS_ACCOUNTS
+from tests.jobs.test_hostile import JOBS_ACCOUNTS
 
 from .conftest import BOUNTY_BPS, MIN_LOCK, MIN_STAKE, PENALTY, World, market_settings
 

@@ -14,7 +14,7 @@ from crowdcompute.client import MarketSettings
 from crowdcompute.client.staking import StakingSettings
 from crowdcompute.client.staking_pda import slasher_address
 from tests.support import assert_refused
-from tests.test_hostile import plant
+from tests.jobs.test_hostile import plant
 
 from .conftest import BOUNTY_BPS, FEE_BPS, MIN_STAKE, PENALTY, World, market_settings
 

@@ -13,7 +13,7 @@ node may unstake (not while its stake backs a job or an entry), the fee every de
 and for a reclaim what is slashed (min(the job's penalty, the stake), whatever slasher the
 config names by then: the lock keeps the power) and what the caller gets (floor(slashed x
 bps / 10^4)). The
-queue's own rules are the other property test's (tests/test_properties.py): here the
+queue's own rules are the other property test's (tests/jobs/test_properties.py): here the
 market's state before each work or post says whether the queue takes it. After every step:
 - every base unit is accounted for: the wallets, the market vault, the staking vault, the
   rewards pool and the treasury hold the same total as at the start;

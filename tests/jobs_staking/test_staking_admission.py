@@ -13,7 +13,7 @@ from solders.pubkey import Pubkey
 
 from crowdcompute.client.staking import DAY, StakingSettings
 from tests.support import assert_refused
-from tests.test_hostile import plant
+from tests.jobs.test_hostile import plant
 
 from .conftest import MIN_LOCK, MIN_STAKE, World, market_settings
 

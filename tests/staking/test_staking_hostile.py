@@ -3,7 +3,7 @@
 a stake of another owner or config, a second initialisation, a closed stake revived,
 overflowing amounts, slash CPIs from another program or signed by another PDA) is sent to
 the real SBF build in LiteSVM; each test asserts the exact refusal and that no byte,
-lamport or token of any watched account moved (helpers shared with tests/test_hostile.py).
+lamport or token of any watched account moved (helpers shared with tests/jobs/test_hostile.py).
 
 The world: `config` (authority `authority`, slashes to the rewards pool, slasher program
 the slash probe) and `other_config` (another authority, same mint); `alice` and `bob`
@@ -27,7 +27,7 @@ from crowdcompute.sandbox import Actor
 from crowdcompute.sandbox.staking import IMPOSTOR_PROBE_ID, SLASH_PROBE_ID, StakingSandbox
 from crowdcompute.localnet.svm import Outcome
 from tests.idl_accounts import IdlAccounts
-from tests.test_hostile import TOKEN_2022_PROGRAM_ID, CalleeError, Snapshot, data_of, plant
+from tests.jobs.test_hostile import TOKEN_2022_PROGRAM_ID, CalleeError, Snapshot, data_of, plant
 
 from .conftest import MAX, MIN, SETTINGS
 

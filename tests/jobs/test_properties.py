@@ -693,7 +693,7 @@ class JobsMachine(RuleBasedStateMachine):
     def close_market(self, go):
         """The authority closes the second market while jobs remain: it becomes Closing (a
         second call is refused). Rare, so the market keeps working most of the time; the
-        final close (no job left) is in tests/test_market_rules.py."""
+        final close (no job left) is in tests/jobs/test_market_rules.py."""
         mk = self.markets[1]
         if not go or not any(j.market == 1 and j.alive for j in self.model_jobs.values()):
             return
