@@ -23,7 +23,7 @@ from solders.transaction import Transaction
 
 from .errors import ClusterUnavailable, ProgramError, RpcError, TransactionExpired, TransactionFailed
 
-__all__ = ["Chain"]
+__all__ = ["RpcChain"]
 
 SYSVAR_CLOCK = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
 _CUSTOM = re.compile(r"Program (\w+) failed: custom program error: 0x([0-9a-fA-F]+)")
@@ -34,7 +34,7 @@ _CUSTOM = re.compile(r"Program (\w+) failed: custom program error: 0x([0-9a-fA-F
 RESEND_EVERY = 2.0
 
 
-class Chain:
+class RpcChain:
     def __init__(self, url: str, commitment: str, *, program_id: Pubkey, errors: Any, timeout: float = 30) -> None:
         self.url = url
         self.commitment = Commitment(commitment)

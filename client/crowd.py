@@ -23,7 +23,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from .accounts import ZERO_KEY, Event, Job, JobStatus, Market, account_discriminator, job_field_offset
-from .chain import Chain
+from .chain import RpcChain
 from .cluster import DEFAULT_COMMITMENT, COMMITMENTS, Cluster
 from .errors import InsufficientFunds, InvalidInput, JobNotFound, MarketNotFound
 from . import instruction_plan as plan
@@ -84,7 +84,7 @@ class CrowdClient:
         self.commitment = commitment
         self.keypair = keypair
         self.program = JobsProgram(program_id)
-        self.chain = Chain(self.cluster.url, commitment, program_id=self.program.program_id, errors=self.program.errors, timeout=timeout)
+        self.chain = RpcChain(self.cluster.url, commitment, program_id=self.program.program_id, errors=self.program.errors, timeout=timeout)
         self._storage_spec = storage
         self._storage: Any = None
 
@@ -494,7 +494,7 @@ class CrowdClient:
         `signers` (the wallet among them), and waits until it is confirmed at the client's
         commitment. First checks the wallet can pay the fee plus `lamports` (the rent of
         what the transaction creates): InsufficientFunds before anything is signed. A
-        program failure is raised as ProgramError (Chain.send)."""
+        program failure is raised as ProgramError (RpcChain.send)."""
         message = await self.chain.message(instructions, self.pubkey)
         fee = await self.chain.fee(message)
         have = await self.chain.lamports(self.pubkey)

@@ -37,7 +37,7 @@ from solders.pubkey import Pubkey
 from .errors import ClusterUnavailable, RpcError
 
 if TYPE_CHECKING:
-    from .chain import Chain
+    from .chain import RpcChain
     from .crowd import CrowdClient
 
 __all__ = ["AccountSubscriptions", "AccountUpdate", "OnUpdate", "POLL_S", "RECHECK_S"]
@@ -71,7 +71,7 @@ _CLOSED = object()  # ends the iterator
 
 
 class AccountSubscriptions:
-    def __init__(self, chain: Chain, ws_url: str, *, commitment: str, on_update: OnUpdate | None = None,
+    def __init__(self, chain: RpcChain, ws_url: str, *, commitment: str, on_update: OnUpdate | None = None,
                  poll_s: float = POLL_S, recheck_s: float = RECHECK_S) -> None:
         """`chain` reads (the poll fallback, and the read after each subscription);
         `on_update`: called with each update, in order, one at a time (sync or async; what

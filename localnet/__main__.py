@@ -22,7 +22,7 @@ from typing import Awaitable, Callable, Protocol, Sequence
 
 from solders.pubkey import Pubkey
 
-from .finality import FINALITY_LAG
+from .ledger.finality import FINALITY_LAG
 from .server import Localnet, default_ledger, default_programs
 
 

@@ -35,15 +35,15 @@ from solders.message import Message
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction, VersionedTransaction
 
-from .bank import RECORD_SLOTS, STATUS_SLOTS, Bank, Block, ProcessResult
-from .finality import FINALITY_LAG, Finality
-from .history import History
-from .intake import Intake, Then
-from .pubsub import Hub, serve_pubsub
-from .store import Store, StoreFailed, Write
-from .verifier import Verifier
-from .writer import SCHEMA_VERSION
-from .svm import deploy_dir, packaged_programs_dir, repo_root
+from .runtime.bank import RECORD_SLOTS, STATUS_SLOTS, Bank, Block, ProcessResult
+from .ledger.finality import FINALITY_LAG, Finality
+from .rpc.history import History
+from .runtime.intake import Intake, Then
+from .rpc.pubsub import Hub, serve_pubsub
+from .ledger.store import Store, StoreFailed, Write
+from .runtime.verifier import Verifier
+from .ledger.writer import SCHEMA_VERSION
+from .runtime.svm import deploy_dir, packaged_programs_dir, repo_root
 
 __all__ = ["Localnet", "default_programs", "default_ledger"]
 
@@ -164,9 +164,9 @@ class Localnet:
 
     # -- serving -------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 8899) -> None:
-        from .front import NativeFront, native_frontend
-        from .http import serve_http
-        from .rpc import MAX_BODY, RpcHandler, error_body
+        from .rpc.front import NativeFront, native_frontend
+        from .rpc.http import serve_http
+        from .rpc.methods import MAX_BODY, RpcHandler, error_body
 
         self.address = (host, port)
         await self.start_store()

@@ -25,7 +25,7 @@ from crowdcompute.common.token import (
     mint_to_instruction,
     token_account_amount,
 )
-from crowdcompute.localnet.svm import Chain, Outcome, deploy_dir
+from crowdcompute.localnet.runtime.svm import SvmChain, Outcome, deploy_dir
 
 __all__ = ["Actor", "Sandbox", "digest"]
 
@@ -50,13 +50,13 @@ class Actor:
 class Sandbox:
     """One chain, one mint, and markets on it."""
 
-    def __init__(self, chain: Chain | None = None, jobs: JobsProgram | None = None, *, decimals: int = 6,
+    def __init__(self, chain: SvmChain | None = None, jobs: JobsProgram | None = None, *, decimals: int = 6,
                  staking: StakingProgram | None = None) -> None:
         self.jobs = jobs or JobsProgram()
         # Decodes the staking accounts a staked market's instructions need (their program
         # is loaded by `sandbox.staking.StakingSandbox`).
         self.staking = staking or StakingProgram()
-        self.chain = chain or Chain({self.jobs.program_id: deploy_dir() / "jobs.so"})
+        self.chain = chain or SvmChain({self.jobs.program_id: deploy_dir() / "jobs.so"})
         self.mint_authority = self.chain.funded()
         self.mint = self.new_mint(decimals=decimals)
 

@@ -12,7 +12,7 @@ from solders.pubkey import Pubkey
 from crowdcompute.client.staking import StakingProgram, StakingSettings
 from crowdcompute.client.staking_pda import slasher_address
 from . import Actor, Sandbox
-from crowdcompute.localnet.svm import Chain, Outcome, deploy_dir
+from crowdcompute.localnet.runtime.svm import SvmChain, Outcome, deploy_dir
 
 __all__ = ["StakingSandbox", "SLASH_PROBE_ID", "IMPOSTOR_PROBE_ID"]
 
@@ -36,7 +36,7 @@ class StakingSandbox(Sandbox):
         if probe.is_file():
             programs[SLASH_PROBE_ID] = probe
             programs[IMPOSTOR_PROBE_ID] = probe
-        super().__init__(Chain(programs), jobs, decimals=decimals, staking=self.staking)
+        super().__init__(SvmChain(programs), jobs, decimals=decimals, staking=self.staking)
 
     # -- config ------------------------------------------------------------------------
     def init(self, settings: StakingSettings | None = None, *, authority: Actor | None = None, treasury: Pubkey | None = None,

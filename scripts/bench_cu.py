@@ -46,7 +46,7 @@ from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM
 CONFIG_SIZE, STAKE_SIZE = 8 + 348, 8 + 202  # staking-interface state.rs
 from crowdcompute.sandbox import Actor, Sandbox
 from crowdcompute.sandbox.staking import SLASH_PROBE_ID, StakingSandbox
-from crowdcompute.localnet.svm import Outcome
+from crowdcompute.localnet.runtime.svm import Outcome
 
 WAITING = 255  # nodes ahead of the one whose work is measured on the capped path
 INVOKE_UNITS = 1_000

@@ -126,7 +126,7 @@ def helper_cpu_seconds(pid: int, module: str) -> float:
     return total
 
 
-WRITER, VERIFIER = "crowdcompute.localnet.writer", "crowdcompute.localnet.verifier"
+WRITER, VERIFIER = "crowdcompute.localnet.ledger.writer", "crowdcompute.localnet.runtime.verifier"
 
 
 def off_loop_cpu_seconds(pid: int) -> float:

@@ -22,7 +22,7 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
 from crowdcompute.localnet._native import verify_batch
-from crowdcompute.localnet.sigverify import verify
+from crowdcompute.localnet.runtime.sigverify import verify
 
 
 def transfers(count: int) -> list[bytes]:

@@ -2,7 +2,7 @@
 # Builds the localnet's native signature check (localnet/native, a pyo3 extension) against
 # .venv's Python and copies it to localnet/_native.abi3.so, where crowdcompute.localnet._native
 # imports from (the editable install maps localnet/ there). Without cargo it says so and
-# succeeds: the localnet then checks signatures on a verifier process (localnet/verifier.py).
+# succeeds: the localnet then checks signatures on a verifier process (localnet/runtime/verifier.py).
 # Cargo rebuilds only what changed, so running it again is cheap.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from crowdcompute.client import MarketSettings
 from crowdcompute.sandbox import Sandbox, digest
-from crowdcompute.localnet.svm import Outcome
+from crowdcompute.localnet.runtime.svm import Outcome
 
 
 def main(argv: list[str] | None = None) -> int:

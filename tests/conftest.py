@@ -6,7 +6,7 @@ import pytest
 
 from crowdcompute.client import JobsProgram, MarketSettings
 from crowdcompute.sandbox import Sandbox
-from crowdcompute.localnet.svm import deploy_dir
+from crowdcompute.localnet.runtime.svm import deploy_dir
 
 # The settings most tests use: 10 base units per second, one hour at most, a minute of
 # retention, a job reclaimed twice is refunded.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from crowdcompute.localnet.svm import repo_root
+from crowdcompute.localnet.runtime.svm import repo_root
 from crowdcompute.sandbox.staking import StakingSandbox
 
 from .conftest import SETTINGS

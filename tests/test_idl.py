@@ -13,7 +13,7 @@ import pytest
 from solders.keypair import Keypair
 
 from crowdcompute.client.layout import JOB_LEN, MARKET_HEADER_LEN, QUEUE_ENTRY_LEN
-from crowdcompute.localnet.svm import repo_root
+from crowdcompute.localnet.runtime.svm import repo_root
 
 ROOT = repo_root()
 PROGRAMS = ["jobs", "staking"]

@@ -1,7 +1,7 @@
 """The node's chain writes and reads: work, leave, finish and quit, each checking chain state
 first so that a restart or a retry never queues, pays or quits twice.
 
-Built on the SDK's `CrowdClient` (its `Chain` sends and names program errors); the accounts of
+Built on the SDK's `CrowdClient` (its `RpcChain` sends and names program errors); the accounts of
 each instruction, the node's own verbs that the SDK does not offer (leave, quit) included,
 come from the client's `instruction_plan`.
 

@@ -48,7 +48,7 @@ from crowdcompute.client import MarketSettings
 from crowdcompute.client.layout import JOB_SIZE, market_size
 from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID
 from crowdcompute.sandbox import Actor, Sandbox, digest
-from crowdcompute.localnet.svm import Chain, Outcome
+from crowdcompute.localnet.runtime.svm import SvmChain, Outcome
 from tests.conftest import SETTINGS
 from tests.idl_accounts import IdlAccounts
 
@@ -100,7 +100,7 @@ def demote(name: str, ix: Instruction, account: str, *, signer: bool | None = Fa
 
 
 # -- state -----------------------------------------------------------------------------
-def account_state(chain: Chain, address: Pubkey) -> tuple | None:
+def account_state(chain: SvmChain, address: Pubkey) -> tuple | None:
     """Lamports, owner, executable flag and data of an account; None if it does not exist."""
     account = chain.svm.get_account(address)
     if account is None or (account.lamports == 0 and not account.data):
@@ -111,7 +111,7 @@ def account_state(chain: Chain, address: Pubkey) -> tuple | None:
 class Snapshot:
     """The raw state of labelled accounts at one moment."""
 
-    def __init__(self, chain: Chain, accounts: dict[str, Pubkey]) -> None:
+    def __init__(self, chain: SvmChain, accounts: dict[str, Pubkey]) -> None:
         self.chain = chain
         self.accounts = dict(accounts)
         self.states = {label: account_state(chain, address) for label, address in self.accounts.items()}
@@ -121,14 +121,14 @@ class Snapshot:
         return [label for label, address in self.accounts.items() if account_state(self.chain, address) != self.states[label]]
 
 
-def plant(chain: Chain, data: bytes, owner: Pubkey, address: Pubkey | None = None) -> Pubkey:
+def plant(chain: SvmChain, data: bytes, owner: Pubkey, address: Pubkey | None = None) -> Pubkey:
     """Writes a rent-exempt account with `data` owned by `owner` (a new address by default)."""
     address = address or Keypair().pubkey()
     chain.set_account(address, Account(chain.rent_exempt(len(data)), bytes(data), owner, False, 0))
     return address
 
 
-def data_of(chain: Chain, address: Pubkey) -> bytes:
+def data_of(chain: SvmChain, address: Pubkey) -> bytes:
     return bytes(chain.svm.get_account(address).data)
 
 
@@ -159,7 +159,7 @@ class World:
     extra: dict[str, Pubkey] = field(default_factory=dict)
 
     @property
-    def chain(self) -> Chain:
+    def chain(self) -> SvmChain:
         return self.sandbox.chain
 
     @property

@@ -15,7 +15,7 @@ from solders.pubkey import Pubkey
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.jobs import ReclaimSlash
 from crowdcompute.client.staking import DAY, StakingSettings
-from crowdcompute.localnet.svm import Outcome, deploy_dir
+from crowdcompute.localnet.runtime.svm import Outcome, deploy_dir
 from crowdcompute.sandbox import Actor, Sandbox
 from crowdcompute.sandbox.staking import StakingSandbox
 

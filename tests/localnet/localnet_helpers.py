@@ -22,7 +22,7 @@ from solders.keypair import Keypair
 from solders.message import Message
 from solders.transaction import Transaction
 
-from crowdcompute.localnet.finality import FINALITY_LAG
+from crowdcompute.localnet.ledger.finality import FINALITY_LAG
 from crowdcompute.localnet.server import Localnet
 
 REPO = Path(__file__).resolve().parents[2]

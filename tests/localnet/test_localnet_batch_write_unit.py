@@ -12,11 +12,11 @@ from solders.message import Message
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction, VersionedTransaction
 
-from crowdcompute.localnet.bank import Bank
-from crowdcompute.localnet.frames import frame, take_frames
+from crowdcompute.localnet.runtime.bank import Bank
+from crowdcompute.localnet.ledger.frames import frame, take_frames
 from crowdcompute.localnet.server import default_programs
-from crowdcompute.localnet.store import Write
-from crowdcompute.localnet.writer import SCHEMA, apply_frames, connect
+from crowdcompute.localnet.ledger.store import Write
+from crowdcompute.localnet.ledger.writer import SCHEMA, apply_frames, connect
 
 from .localnet_helpers import RENT_EXEMPT_0
 
@@ -57,7 +57,7 @@ def test_frames_are_taken_whole():
 def test_the_ledger_keeps_the_meta_as_sent_and_reads_both_forms(tmp_path):
     """The writer stores the bank's pickled meta untouched (no JSON in its process) and the
     err apart; a row of an earlier ledger (JSON text meta) still reads the same."""
-    from crowdcompute.localnet.history import _records_by_signature
+    from crowdcompute.localnet.rpc.history import _records_by_signature
 
     faucet = Keypair()
     bank = Bank(default_programs(), genesis_hash=bytes(32), faucet=faucet)

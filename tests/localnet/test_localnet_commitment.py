@@ -27,7 +27,7 @@ from solders.transaction import Transaction
 
 from crowdcompute.common.token import MINT_LEN, associated_token_address, create_associated_token_account, create_mint_instructions, mint_to_instruction
 from crowdcompute.localnet.__main__ import parse_args
-from crowdcompute.localnet.finality import FINALITY_LAG
+from crowdcompute.localnet.ledger.finality import FINALITY_LAG
 
 from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, rpc
 

@@ -15,7 +15,7 @@ from solders.pubkey import Pubkey
 from crowdcompute.client import JobsProgram, MarketSettings
 from crowdcompute.client.layout import market_size
 from crowdcompute.common.token import MINT_LEN, create_mint_instructions
-from crowdcompute.localnet.svm import deploy_dir
+from crowdcompute.localnet.runtime.svm import deploy_dir
 
 from . import upgradeable_loader as loader
 from .localnet_helpers import ProcessServer, ThreadServer, rpc

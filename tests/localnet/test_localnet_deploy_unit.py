@@ -13,8 +13,8 @@ from solders.message import Message
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction, VersionedTransaction
 
-from crowdcompute.localnet.bank import Bank, err_json
-from crowdcompute.localnet.svm import deploy_dir
+from crowdcompute.localnet.runtime.bank import Bank, err_json
+from crowdcompute.localnet.runtime.svm import deploy_dir
 
 from . import upgradeable_loader as loader
 

@@ -15,7 +15,7 @@ from solders.message import Message
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
-from crowdcompute.localnet.fees import compute_budget
+from crowdcompute.localnet.runtime.fees import compute_budget
 
 from .localnet_helpers import RENT_EXEMPT_0, funded, rpc, send_raw
 

@@ -1,4 +1,4 @@
-"""Finality's bookkeeping (localnet/finality.py) without a server: the root,
+"""Finality's bookkeeping (localnet/ledger/finality.py) without a server: the root,
 the pre-images of the slots above it, and what a rooted slot hands to notifications."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 from solders.account import Account
 from solders.pubkey import Pubkey
 
-from crowdcompute.localnet.finality import CURRENT, FINALITY_LAG, Finality
+from crowdcompute.localnet.ledger.finality import CURRENT, FINALITY_LAG, Finality
 
 
 def acct(lamports: int) -> Account:

@@ -1,4 +1,4 @@
-"""The native JSON-RPC front end (localnet/front.py, native/src/front.rs) against the asyncio
+"""The native JSON-RPC front end (localnet/rpc/front.py, native/src/front.rs) against the asyncio
 one (http.py): the same bodies get the same answers from both, over real HTTP.
 
 The native front end decodes a plain sendTransaction and checks its signatures on its own
@@ -24,7 +24,7 @@ from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
-from crowdcompute.localnet.front import native_frontend
+from crowdcompute.localnet.rpc.front import native_frontend
 
 from .localnet_helpers import ThreadServer, funded
 
@@ -200,7 +200,7 @@ def test_close_frees_the_port_and_ends_connections(tmp_path):
 
 
 def test_unknown_front_end_is_refused(tmp_path):
-    from crowdcompute.localnet.front import native_frontend as choose
+    from crowdcompute.localnet.rpc.front import native_frontend as choose
 
     with pytest.raises(ValueError, match="native or python"):
         choose("rust")

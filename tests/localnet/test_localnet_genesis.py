@@ -13,8 +13,8 @@ from solders.system_program import TransferParams, transfer
 from spl.token.instructions import CloseAccountParams, SyncNativeParams, close_account, create_associated_token_account, get_associated_token_address, sync_native
 
 from crowdcompute.common.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
-from crowdcompute.localnet.features import FEATURE_PROGRAM, features
-from crowdcompute.localnet.genesis import NATIVE_MINT, NATIVE_MINT_2022
+from crowdcompute.localnet.runtime.features import FEATURE_PROGRAM, features
+from crowdcompute.localnet.ledger.genesis import NATIVE_MINT, NATIVE_MINT_2022
 
 from .localnet_helpers import ThreadServer, funded, rpc, send
 

@@ -21,10 +21,10 @@ from solders.message import Message
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
-from crowdcompute.localnet.bank import RECORD_SLOTS, STATUS_SLOTS
-from crowdcompute.localnet.journal import records
+from crowdcompute.localnet.runtime.bank import RECORD_SLOTS, STATUS_SLOTS
+from crowdcompute.localnet.ledger.journal import records
 from crowdcompute.localnet.server import Localnet
-from crowdcompute.localnet.store import LedgerInUse
+from crowdcompute.localnet.ledger.store import LedgerInUse
 
 from .localnet_helpers import RENT_EXEMPT_0, ProcessServer, ThreadServer, funded, rpc, send
 
@@ -401,7 +401,7 @@ def test_writer_death_stops_the_server_process(tmp_path):
         payer = funded(client)
         kept = pay(client, payer, Keypair().pubkey(), RENT_EXEMPT_0 + 5)
         writers = [c for c in _children(srv.proc.pid)
-                   if b"crowdcompute.localnet.writer" in Path(f"/proc/{c}/cmdline").read_bytes()]
+                   if b"crowdcompute.localnet.ledger.writer" in Path(f"/proc/{c}/cmdline").read_bytes()]
         assert len(writers) == 1, _children(srv.proc.pid)
         os.kill(writers[0], signal.SIGKILL)
         assert srv.proc.wait(10) == 1

@@ -18,7 +18,7 @@ from solders.transaction import Transaction
 
 import pytest
 
-from crowdcompute.localnet.front import native_frontend
+from crowdcompute.localnet.rpc.front import native_frontend
 
 from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, funded, rpc, send
 
@@ -155,7 +155,7 @@ def test_stalled_and_idle_connections_are_dropped(frontend, tmp_path, monkeypatc
     """A body that stops arriving is dropped after READ_TIMEOUT and an idle keep-alive
     connection after IDLE_TIMEOUT (both front ends take http.py's; shortened here), while
     a client that keeps to them is served throughout."""
-    from crowdcompute.localnet import http
+    from crowdcompute.localnet.rpc import http
 
     if frontend == "native" and native_frontend() is None:
         pytest.skip("the native module is not built (scripts/build-native.sh)")

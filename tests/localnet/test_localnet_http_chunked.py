@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from crowdcompute.localnet.front import native_frontend
-from crowdcompute.localnet.rpc import MAX_BODY, VERSION
+from crowdcompute.localnet.rpc.front import native_frontend
+from crowdcompute.localnet.rpc.methods import MAX_BODY, VERSION
 
 from .localnet_helpers import ThreadServer, rpc
 

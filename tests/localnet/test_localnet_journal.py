@@ -1,4 +1,4 @@
-"""The ledger's journal (localnet/journal.py): an answered transaction is durable once
+"""The ledger's journal (localnet/ledger/journal.py): an answered transaction is durable once
 journaled, before the writer process has put it into SQLite.
 
 Over a real server: with its writer process stopped (SIGSTOP: it cannot commit anything),
@@ -22,14 +22,14 @@ from solders.keypair import Keypair
 from solders.system_program import TransferParams, transfer
 from solders.transaction_status import TransactionConfirmationStatus
 
-from crowdcompute.localnet import journal
-from crowdcompute.localnet.journal import JOURNAL_DIR, Journal, records
+from crowdcompute.localnet.ledger import journal
+from crowdcompute.localnet.ledger.journal import JOURNAL_DIR, Journal, records
 
 from .localnet_helpers import RENT_EXEMPT_0, ProcessServer, funded, rpc, send
 
 
 def _writer_pid(server_pid: int) -> int:
-    """The server's ledger writer process (a child running crowdcompute.localnet.writer)."""
+    """The server's ledger writer process (a child running crowdcompute.localnet.ledger.writer)."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -39,7 +39,7 @@ def _writer_pid(server_pid: int) -> int:
         except OSError:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == server_pid and b"crowdcompute.localnet.writer" in cmdline:
+        if ppid == server_pid and b"crowdcompute.localnet.ledger.writer" in cmdline:
             return int(entry)
     raise AssertionError("no writer process under the server")
 

@@ -1,7 +1,7 @@
 """The "jsonParsed" encoding of transactions: instructions of known programs parsed as agave's
 solana-transaction-status parsers do (parse_system.rs, parse_token.rs,
 parse_associated_token.rs, parse_instruction.rs), everything else partially decoded. Unit
-tests of localnet/parsed.py, then getTransaction / getBlock over a real server."""
+tests of localnet/rpc/parsed.py, then getTransaction / getBlock over a real server."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from spl.token import instructions as ti
 from spl.token.constants import ASSOCIATED_TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 
 from crowdcompute.common.token import MINT_LEN, associated_token_address, create_associated_token_account, create_mint_instructions, mint_to_instruction
-from crowdcompute.localnet.parsed import parse_compiled, parse_inner_instructions, parse_instruction
+from crowdcompute.localnet.rpc.parsed import parse_compiled, parse_inner_instructions, parse_instruction
 
 from .localnet_helpers import funded, rpc, send
 

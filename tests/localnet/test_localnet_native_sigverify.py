@@ -1,5 +1,5 @@
 """The native signature check (localnet/native, crowdcompute.localnet._native) against
-solders' (localnet/sigverify.py): the same verdict for every transaction solders can parse,
+solders' (localnet/runtime/sigverify.py): the same verdict for every transaction solders can parse,
 valid ones, tampered ones and signatures crafted to pass a lax or cofactored check, and 0
 for what it cannot parse; random mutations too (hypothesis). Then the verifier's native mode
 (verifier.py, verify_thread.py): batches answered in order off the event loop with the GIL
@@ -31,8 +31,8 @@ from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
-from crowdcompute.localnet.sigverify import verify
-from crowdcompute.localnet.verifier import MODE_ENV, Verifier
+from crowdcompute.localnet.runtime.sigverify import verify
+from crowdcompute.localnet.runtime.verifier import MODE_ENV, Verifier
 
 from . import ed25519_points as ed
 from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, rpc
@@ -416,8 +416,8 @@ def test_server_with_the_native_check_refuses_bad_signatures_and_starts_no_verif
     server = ThreadServer(tmp_path / "ledger", slot_ms=50, finality_lag=None)
     try:
         assert server.net.verifier.native and server.net.verifier.process is None
-        assert _children_running("crowdcompute.localnet.writer")  # the scan sees this server's helpers
-        assert not _children_running("crowdcompute.localnet.verifier")
+        assert _children_running("crowdcompute.localnet.ledger.writer")  # the scan sees this server's helpers
+        assert not _children_running("crowdcompute.localnet.runtime.verifier")
         payer = Keypair()
         airdrop = rpc(server.url, "requestAirdrop", [str(payer.pubkey()), 10**9])["result"]
         blockhash = Hash.from_string(rpc(server.url, "getLatestBlockhash")["result"]["value"]["blockhash"])
@@ -450,6 +450,6 @@ def test_server_with_the_native_check_refuses_bad_signatures_and_starts_no_verif
         padded_sig = send(padded + b"\x07\x07", True)["result"]
         landed = rpc(server.url, "getTransaction", [padded_sig, {"encoding": "base64", "commitment": "confirmed"}])["result"]
         assert base64.b64decode(landed["transaction"][0]) == padded
-        assert not _children_running("crowdcompute.localnet.verifier")
+        assert not _children_running("crowdcompute.localnet.runtime.verifier")
     finally:
         server.stop()

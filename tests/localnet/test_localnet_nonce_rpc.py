@@ -17,7 +17,7 @@ from solders.message import Message
 from solders.system_program import AdvanceNonceAccountParams, TransferParams, advance_nonce_account, create_nonce_account, transfer
 from solders.transaction import Transaction
 
-from crowdcompute.localnet.nonce import NONCE_ACCOUNT_SIZE, SYSTEM_PROGRAM_ID
+from crowdcompute.localnet.runtime.nonce import NONCE_ACCOUNT_SIZE, SYSTEM_PROGRAM_ID
 
 from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, funded, rpc, send
 

@@ -19,7 +19,7 @@ from solders.transaction_status import TransactionErrorFieldless
 from solders.transaction import Transaction, VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
-from crowdcompute.localnet.nonce import NONCE_ACCOUNT_SIZE, SYSTEM_PROGRAM_ID, durable_nonce_valid
+from crowdcompute.localnet.runtime.nonce import NONCE_ACCOUNT_SIZE, SYSTEM_PROGRAM_ID, durable_nonce_valid
 
 NONCE_LAMPORTS = 10_000_000
 

@@ -1,5 +1,5 @@
 """Rent-state rule over a real server, as a validator enforces it after execution
-(localnet/rent.py): a transaction may not leave a writable account with
+(localnet/runtime/rent.py): a transaction may not leave a writable account with
 0 < lamports < the rent-exempt minimum for its size unless it was already so, with the same
 size and no more lamports. A violating transaction fails with InsufficientFundsForRent
 {account_index}: preflight refuses it (-32002); without preflight it lands with that error,

@@ -21,9 +21,9 @@ from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction, VersionedTransaction
 
-from crowdcompute.localnet.sigverify import verify
+from crowdcompute.localnet.runtime.sigverify import verify
 
-from crowdcompute.localnet.verifier import MODE_ENV, Verifier
+from crowdcompute.localnet.runtime.verifier import MODE_ENV, Verifier
 
 from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, funded, rpc
 
@@ -86,7 +86,7 @@ def test_bad_signature_refused_on_every_path_and_charges_nothing(server, client)
 
 def test_bank_process_verifies_unless_told(server):
     """Bank.process is the one place that executes: without `verified=True` it checks."""
-    from crowdcompute.localnet.bank import Bank
+    from crowdcompute.localnet.runtime.bank import Bank
     from crowdcompute.localnet.server import default_programs
 
     faucet = Keypair()

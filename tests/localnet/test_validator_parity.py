@@ -83,7 +83,7 @@ from websockets.legacy.client import WebSocketClientProtocol
 
 from crowdcompute.client import JobsProgram, MarketSettings
 from crowdcompute.client.layout import JOB_SIZE, market_size
-from crowdcompute.localnet.finality import FINALITY_LAG
+from crowdcompute.localnet.ledger.finality import FINALITY_LAG
 from crowdcompute.common.token import (
     MINT_LEN,
     TOKEN_2022_PROGRAM_ID,
@@ -102,7 +102,7 @@ from .upgradeable_loader import LOADER_V3, PROGRAM_LEN, Deployer, account_data, 
 # Slots between the confirmed slot and the root (finalized) on solana-test-validator:
 # measured on 3.1.12 here (finalized 11 while confirmed was 42), and what agave's tower
 # gives a one-node cluster (it roots a slot once MAX_LOCKOUT_HISTORY = 31 votes sit on top
-# of it). The localnet's default lag (localnet/finality.py) must equal it;
+# of it). The localnet's default lag (localnet/ledger/finality.py) must equal it;
 # scenario_finality measures it again whenever a validator is present.
 VALIDATOR_FINALITY_LAG = 31
 

@@ -6,7 +6,7 @@ import pytest
 
 from crowdcompute.client.staking import DAY, StakingProgram, StakingSettings
 from crowdcompute.sandbox.staking import StakingSandbox
-from crowdcompute.localnet.svm import deploy_dir
+from crowdcompute.localnet.runtime.svm import deploy_dir
 
 # The default curve: 1x at 14 days to 4x at 365 days; slashes go to the rewards pool.
 SETTINGS = StakingSettings()

@@ -25,7 +25,7 @@ from crowdcompute.client.staking import SLASH_TO_REWARDS_POOL, StakingSettings
 from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID
 from crowdcompute.sandbox import Actor
 from crowdcompute.sandbox.staking import IMPOSTOR_PROBE_ID, SLASH_PROBE_ID, StakingSandbox
-from crowdcompute.localnet.svm import Outcome
+from crowdcompute.localnet.runtime.svm import Outcome
 from tests.idl_accounts import IdlAccounts
 from tests.jobs.test_hostile import TOKEN_2022_PROGRAM_ID, CalleeError, Snapshot, data_of, plant
 

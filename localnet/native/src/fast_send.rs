@@ -1,7 +1,7 @@
 //! The JSON-RPC fast path: a body that is one plain `sendTransaction` request is decoded
 //! here, off the event loop (the transaction's bytes, its signature check, what to echo as
 //! the id). Anything else, or anything this is unsure of, goes to Python's JSON-RPC handler
-//! (localnet/rpc.py) unchanged, which answers it as it always has: this never answers an
+//! (localnet/rpc/methods.py) unchanged, which answers it as it always has: this never answers an
 //! error itself, so every error message stays rpc.py's.
 //!
 //! "Unsure" is deliberately wide: an id that Python would re-encode differently than its

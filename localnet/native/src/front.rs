@@ -1,7 +1,7 @@
 //! The native front end of the JSON-RPC port: one thread with an epoll loop (server.rs) reads
 //! and writes every HTTP connection (http.rs has the protocol), recognizes a plain
 //! sendTransaction, decodes it and checks its signatures (fast_send.rs), and hands only what
-//! needs the bank to the event loop (localnet/front.py), in arrival order, through one queue
+//! needs the bank to the event loop (localnet/rpc/front.py), in arrival order, through one queue
 //! and one eventfd; answers come back the same way.
 //!
 //! Why: with the commit point in the journal the localnet is CPU-bound on its event loop,

@@ -1,5 +1,5 @@
 //! HTTP/1.1 for the native front end, without I/O: what a request head says, and chunked
-//! bodies decoded as their bytes arrive. The rules are localnet/http.py's (the asyncio
+//! bodies decoded as their bytes arrive. The rules are localnet/rpc/http.py's (the asyncio
 //! server this replaces where the native module is built), rule for rule, with the same
 //! answers to the same mistakes; that file's doc lists them, and
 //! tests/localnet/test_localnet_http_chunked.py and test_localnet_hostile.py run against

@@ -1,9 +1,9 @@
 //! crowdcompute.localnet._native: the localnet's signature check of whole batches of wire
-//! transactions, with the GIL released (localnet/verifier.py runs it on a thread of its own),
+//! transactions, with the GIL released (localnet/runtime/verifier.py runs it on a thread of its own),
 //! and the JSON-RPC port's native front end (front.rs: HTTP, sendTransaction's decoding and
 //! signature check on threads that never hold the GIL).
 //!
-//! The verdict of a transaction is the one localnet/sigverify.py gives with solders (which
+//! The verdict of a transaction is the one localnet/runtime/sigverify.py gives with solders (which
 //! uses ed25519-dalek 1's `verify_strict`): as many signatures as the header requires, and
 //! signature i verifies under static account key i over the message bytes, with
 //! `verify_strict`: S canonical, neither R nor the key of small order, and R recomputed

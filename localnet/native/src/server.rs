@@ -20,7 +20,7 @@ use crate::http::{
 };
 
 /// How long a connection may take: for its next request head (idle), for a whole body or
-/// to read its answer (read). localnet/http.py's IDLE_TIMEOUT and READ_TIMEOUT, passed in.
+/// to read its answer (read). localnet/rpc/http.py's IDLE_TIMEOUT and READ_TIMEOUT, passed in.
 #[derive(Clone, Copy)]
 pub(crate) struct Timeouts {
     pub(crate) idle: Duration,

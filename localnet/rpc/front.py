@@ -24,12 +24,12 @@ import logging
 import os
 
 from . import http
-from .intake import Then
-from .rpc import MAX_BODY, RpcHandler, dumps, error_reply, send_outcome, start_send, tx_from_wire
+from ..runtime.intake import Then
+from .methods import MAX_BODY, RpcHandler, dumps, error_reply, send_outcome, start_send, tx_from_wire
 
 __all__ = ["NativeFront", "native_frontend"]
 
-log = logging.getLogger("crowdcompute.localnet.front")
+log = logging.getLogger("crowdcompute.localnet.rpc.front")
 
 _SEND = 0  # take()'s kind of a recognized sendTransaction (1: any other body)
 _SKIP = {"skipPreflight": True}
@@ -44,7 +44,7 @@ def native_frontend(choice: str | None = None):
     if choice == "python":
         return None
     try:
-        from ._native import Frontend
+        from .._native import Frontend
     except ImportError:
         return None
     return Frontend

@@ -48,7 +48,7 @@ from typing import Any, Callable
 from solders.account import Account
 from solders.pubkey import Pubkey
 
-from .bank import AccountRow, Block, TxRecord
+from ..runtime.bank import AccountRow, Block, TxRecord
 from .child import Child
 from .frames import frame
 from .journal import Journal, clear as clear_journal, records as journal_records
@@ -56,7 +56,7 @@ from .writer import LOCK_FILE, SCHEMA, SCHEMA_VERSION, apply_frames, connect
 
 __all__ = ["Store", "Write", "Loaded", "LedgerInUse", "StoreFailed"]
 
-log = logging.getLogger("crowdcompute.localnet.store")
+log = logging.getLogger("crowdcompute.localnet.ledger.store")
 
 SERVER_LOCK = "server.lock"
 WRITER_WAIT_S = 30.0  # how long a restart waits for a previous writer to finish
@@ -210,7 +210,7 @@ class Store:
         self.conn.close()
         self.conn = None
         self._loop = asyncio.get_running_loop()
-        self._writer = Child("crowdcompute.localnet.writer", [str(self.path)], on_output=self._on_acks, on_exit=self._on_writer_exit)
+        self._writer = Child("crowdcompute.localnet.ledger.writer", [str(self.path)], on_output=self._on_acks, on_exit=self._on_writer_exit)
         self._writer.start()
         self._reader = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="localnet-reader")
 

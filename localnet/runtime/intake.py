@@ -30,15 +30,15 @@ from typing import Callable
 from solders.transaction import VersionedTransaction
 
 from .bank import Bank, ProcessResult
-from .pubsub import Hub
-from .store import Store, Write
+from ..rpc.pubsub import Hub
+from ..ledger.store import Store, Write
 from .verifier import Verifier
 
 __all__ = ["Intake", "Preflight", "Then"]
 
 Preflight = Callable[[bool], None]  # given whether the signatures verified; raises to refuse
 
-log = logging.getLogger("crowdcompute.localnet.intake")
+log = logging.getLogger("crowdcompute.localnet.runtime.intake")
 
 
 class Then:

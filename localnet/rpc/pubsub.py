@@ -34,13 +34,13 @@ from websockets.exceptions import ConnectionClosed
 from solders.pubkey import Pubkey
 
 from . import slot_updates
-from .bank import Bank, Block, ProcessResult, TxRecord, reaches
+from ..runtime.bank import Bank, Block, ProcessResult, TxRecord, reaches
 from .encoding import RpcError, check_encoding, deleted_account, encode_account, matches, parse_filters
-from .finality import CURRENT
+from ..ledger.finality import CURRENT
 
 __all__ = ["Hub", "serve_pubsub"]
 
-log = logging.getLogger("crowdcompute.localnet.pubsub")
+log = logging.getLogger("crowdcompute.localnet.rpc.pubsub")
 LEVELS = ("processed", "confirmed", "finalized")
 QUEUE_LIMIT = 10_000
 MAX_MESSAGE = 64 * 1024
@@ -264,7 +264,7 @@ class Hub:
         finalized (rooted; `records` are its transactions' records)."""
         if not self.block_subs:
             return
-        from .rpc import block_json
+        from .methods import block_json
 
         records = self.bank.txs if records is None else records
         for sub in sorted(self.block_subs, key=lambda s: s.id):

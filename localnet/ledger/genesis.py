@@ -23,8 +23,8 @@ from solders.account import Account
 from solders.pubkey import Pubkey
 
 from crowdcompute.common.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
-from .features import FEATURE_ACCOUNT_LEN, feature_account, features
-from .loader import LOADER_V3, program_account_data, programdata_address, programdata_header
+from ..runtime.features import FEATURE_ACCOUNT_LEN, feature_account, features
+from ..runtime.loader import LOADER_V3, program_account_data, programdata_address, programdata_header
 
 __all__ = ["NATIVE_MINT", "NATIVE_MINT_2022", "genesis_accounts", "startup_program_accounts"]
 

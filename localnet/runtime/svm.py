@@ -23,19 +23,19 @@ from solders.transaction_status import InstructionErrorCustom, TransactionErrorI
 
 from .features import runtime_svm
 
-__all__ = ["Chain", "Outcome", "repo_root", "deploy_dir", "packaged_programs_dir"]
+__all__ = ["SvmChain", "Outcome", "repo_root", "deploy_dir", "packaged_programs_dir"]
 
 DEFAULT_UNIX_TIME = 1_767_225_600  # 2026-01-01: LiteSVM's clock starts at 0 otherwise
 SLOT_SECONDS = 0.4
 
 
 def repo_root() -> Path:
-    return Path(__file__).resolve().parents[1]  # a checkout: localnet/svm.py
+    return Path(__file__).resolve().parents[2]  # a checkout: localnet/runtime/svm.py
 
 
 def packaged_programs_dir() -> Path:
     """The programs a wheel ships (pyproject's force-include): crowdcompute/programs."""
-    return Path(__file__).resolve().parents[1] / "programs"
+    return Path(__file__).resolve().parents[2] / "programs"
 
 
 def deploy_dir() -> Path:
@@ -64,7 +64,7 @@ class Outcome:
 
 
 
-class Chain:
+class SvmChain:
     """LiteSVM with the given programs, a clock that starts at `unix_time`, and helpers."""
 
     def __init__(self, programs: dict[Pubkey, Path], *, unix_time: int = DEFAULT_UNIX_TIME) -> None:

@@ -43,18 +43,18 @@ from solders.message import MessageV0, from_bytes_versioned
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from .fees import compute_budget
-from .bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, ProcessResult, TxRecord, err_json, is_mint, is_token_account
-from .message_keys import is_writable
-from .nonce import durable_nonce_valid
-from .sigverify import verify as verify_signatures
+from ..runtime.fees import compute_budget
+from ..runtime.bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID, ProcessResult, TxRecord, err_json, is_mint, is_token_account
+from ..runtime.message_keys import is_writable
+from ..runtime.nonce import durable_nonce_valid
+from ..runtime.sigverify import verify as verify_signatures
 from .parsed import parse_compiled, parse_inner_instructions
-from .store import StoreFailed
+from ..ledger.store import StoreFailed
 from .encoding import RpcError, check_encoding, encode_account, encode_data, invalid_params, matches, parse_filters, parse_mint, ui_amount
 
 __all__ = ["RpcHandler", "METHODS", "VERSION", "MAX_BODY", "error_body"]
 
-log = logging.getLogger("crowdcompute.localnet.rpc")
+log = logging.getLogger("crowdcompute.localnet.rpc.methods")
 
 VERSION = {"solana-core": "2.2.0", "feature-set": 3294202862}
 API_VERSION = VERSION["solana-core"]

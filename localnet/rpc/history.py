@@ -16,8 +16,8 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
-from .bank import Bank, Block, TxRecord
-from .store import Store
+from ..runtime.bank import Bank, Block, TxRecord
+from ..ledger.store import Store
 
 __all__ = ["History", "AddressSignature"]
 

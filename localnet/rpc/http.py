@@ -33,7 +33,7 @@ from typing import Awaitable, Callable
 
 __all__ = ["serve_http"]
 
-log = logging.getLogger("crowdcompute.localnet.http")
+log = logging.getLogger("crowdcompute.localnet.rpc.http")
 
 MAX_HEAD = 16 * 1024  # request line and headers
 MAX_HEADERS = 100

@@ -72,8 +72,8 @@ from solders.transaction_status import TransactionErrorInsufficientFundsForRent
 from crowdcompute.common.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from .features import runtime_svm
 from .fees import RecentFees, compute_budget
-from .finality import CURRENT, FINALITY_LAG, Finality
-from .genesis import genesis_accounts, startup_program_accounts
+from ..ledger.finality import CURRENT, FINALITY_LAG, Finality
+from ..ledger.genesis import genesis_accounts, startup_program_accounts
 from .loader import LOADER_V3, LOADER_V4, first_undeployed, not_deployed, programdata_header, undeployed_logs
 from .message_keys import writable_keys
 from .nonce import advance_after_failure, durable_nonce_valid
@@ -881,7 +881,7 @@ def _inner(inner: Iterable) -> list[dict]:
 
 
 def _ui_amount(amount: int, decimals: int) -> dict:
-    from .encoding import ui_amount  # here: encoding.py imports this module
+    from ..rpc.encoding import ui_amount  # here: encoding.py imports this module
 
     return ui_amount(amount, decimals)
 

@@ -24,7 +24,7 @@ from typing import Callable
 
 __all__ = ["VerifyThread"]
 
-log = logging.getLogger("crowdcompute.localnet.verifier")
+log = logging.getLogger("crowdcompute.localnet.runtime.verifier")
 
 _STOP = object()
 

@@ -12,8 +12,8 @@ import based58
 from solders.account import Account
 from solders.pubkey import Pubkey
 
-from .bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
-from .loader import parse_upgradeable_loader
+from ..runtime.bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
+from ..runtime.loader import parse_upgradeable_loader
 
 try:  # optional
     import zstandard  # type: ignore

@@ -115,7 +115,7 @@ def apply_frames(conn: sqlite3.Connection, frames: list[tuple]) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m crowdcompute.localnet.writer LEDGER.sqlite3", file=sys.stderr)
+        print("usage: python -m crowdcompute.localnet.ledger.writer LEDGER.sqlite3", file=sys.stderr)
         return 2
     path = Path(args[0])
     # Ctrl-C in a terminal reaches the whole process group: this process must not die

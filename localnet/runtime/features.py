@@ -30,7 +30,7 @@ from solders.pubkey import Pubkey
 
 __all__ = ["FEATURE_PROGRAM", "FEATURE_ACCOUNT_LEN", "Features", "features", "feature_account", "activated_at"]
 
-DATA = Path(__file__).resolve().parent / "data" / "agave_features.json"
+DATA = Path(__file__).resolve().parents[1] / "data" / "agave_features.json"
 FEATURE_PROGRAM = Pubkey.from_string("Feature111111111111111111111111111111111111")
 FEATURE_ACCOUNT_LEN = 9  # bincode Option<u64>: a tag byte and the slot
 

@@ -33,14 +33,14 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Callable
 
-from .frames import frame, read_frames, take_frames
+from ..ledger.frames import frame, read_frames, take_frames
 
 if TYPE_CHECKING:
     from solders.transaction import VersionedTransaction
 
 __all__ = ["Verifier", "main"]
 
-log = logging.getLogger("crowdcompute.localnet.verifier")
+log = logging.getLogger("crowdcompute.localnet.runtime.verifier")
 
 Verdicts = Callable[[list[bool]], None]
 
@@ -53,7 +53,7 @@ def native_verify_batch() -> Callable[[list[bytes]], bytes] | None:
     if os.environ.get(MODE_ENV) == "process":
         return None
     try:
-        from ._native import verify_batch
+        from .._native import verify_batch
     except ImportError:
         return None
     return verify_batch
@@ -84,9 +84,9 @@ class Verifier:
 
             self._thread = VerifyThread(self._verify_batch, asyncio.get_running_loop(), on_answer=self._on_native_answer)
             return
-        from .child import Child
+        from ..ledger.child import Child
 
-        self._child = Child("crowdcompute.localnet.verifier", [], on_output=self._on_output, on_exit=self._on_exit)
+        self._child = Child("crowdcompute.localnet.runtime.verifier", [], on_output=self._on_output, on_exit=self._on_exit)
         self._child.start()
 
     @property
