@@ -18,7 +18,8 @@ __all__ = ["add_chain_options", "Output", "run_command", "client_from_args"]
 
 def run_command(args: argparse.Namespace, body: Callable[[Output], Awaitable[int | None]], *, out: TextIO | None = None,
                 err: TextIO | None = None) -> int:
-    """Runs an async command body; known failures become one line and exit 1."""
+    """Runs an async command body; every error of the package (CrowdError, the root of the
+    client's, storage's, job definitions' and bundles' errors) becomes one line and exit 1."""
     from ..client.errors import CrowdError
 
     output = Output(getattr(args, "output", "text"), out, err)
@@ -31,14 +32,3 @@ def run_command(args: argparse.Namespace, body: Callable[[Output], Awaitable[int
     except KeyboardInterrupt:
         output.error("interrupted")
         return 130
-    except Exception as exc:  # storage and definition errors from the other parts: still one line
-        if _is_known(exc):
-            output.error(str(exc))
-            return 1
-        raise
-
-
-def _is_known(exc: Exception) -> bool:
-    """Errors of the storage and job-definition parts (one-line messages by their design)."""
-    module = type(exc).__module__
-    return module.startswith(("crowdcompute.client.storage", "crowdcompute.client.jobspec", "crowdcompute.client.bundle"))

@@ -18,7 +18,7 @@ import asyncio
 import importlib
 from pathlib import Path
 
-from crowdcompute.client.storage.backend import DEFAULT_PORT
+from crowdcompute.client.storage.server_defaults import DEFAULT_PORT
 
 
 class StorageCompanion:

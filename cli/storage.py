@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from ..client.storage.backend import DEFAULT_HOST, DEFAULT_MAX_UPLOAD, DEFAULT_PORT  # light: no aiohttp
+from ..client.storage.server_defaults import DEFAULT_HOST, DEFAULT_MAX_UPLOAD, DEFAULT_PORT  # light: no aiohttp
 from .verbs import add_noun, add_verb
 
 _STORAGE_HELP = ("where content lives: an http(s) URL of a kubo RPC endpoint (crowd storage serve, a kubo "
@@ -90,11 +90,11 @@ def _storage_verb(body: Callable[[argparse.Namespace], int]) -> Callable[[argpar
     """A verb's handler: storage failures (and the OS's) as one line and exit 1."""
 
     def handler(args: argparse.Namespace) -> int:
-        from ..client.storage.errors import StorageError
+        from ..client.errors import CrowdError
 
         try:
             return body(args)
-        except StorageError as error:
+        except CrowdError as error:  # the root of storage's errors (and of every other of ours)
             return _fail(str(error))
         except OSError as error:
             return _fail(_describe_os_error(error))
@@ -171,7 +171,7 @@ def _get(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ..client.storage.backend import ENV_VAR, default_storage_dir
+    from ..client.storage.schemes import ENV_VAR, default_storage_dir
     from ..client.storage.server import start_storage_server
 
     folder = args.dir

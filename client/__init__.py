@@ -21,7 +21,7 @@ _HOMES = {
     "Stakes": ".stakes", "Moved": ".stakes", "StakingSettings": ".staking_settings", "StakingProgram": ".staking",
     "StakingConfig": ".staking_accounts", "Stake": ".staking_accounts", "StakeView": ".staking_accounts", "TokenAmount": ".amounts",
     "Admission": ".admission", "Remedy": ".admission",
-    **dict.fromkeys(["CrowdError", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "StakingConfigNotFound", "StakeNotFound", "InsufficientFunds",
+    **dict.fromkeys(["CrowdError", "Transient", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "StakingConfigNotFound", "StakeNotFound", "InsufficientFunds",
                      "ClusterUnavailable", "RpcError", "TransactionFailed", "ProgramError", "WaitTimeout"], ".errors"),
 }
 __all__ = sorted(_HOMES)

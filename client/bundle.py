@@ -41,6 +41,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from .errors import CrowdError
 from .jobspec.canonical import canonical_json
 from .jobspec.problems import Problem, Problems, join
 
@@ -57,7 +58,7 @@ _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-class BundleError(ValueError):
+class BundleError(CrowdError, ValueError):
     """Bytes that are not a valid, canonical bundle; one line per problem."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:

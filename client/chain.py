@@ -140,10 +140,10 @@ class Chain:
             signature = (await self.call("sendTransaction", self.rpc.send_raw_transaction(bytes(tx), opts))).value
         except RPCException as exc:
             raise self._failure(exc) from None
-        await self._confirm(signature, bytes(tx), self._valid_until.get(message.recent_blockhash))
+        await self.confirm(signature, bytes(tx), self._valid_until.get(message.recent_blockhash))
         return signature
 
-    async def _confirm(self, signature: Signature, raw: bytes | None = None, valid_until: int | None = None, timeout: float = 90) -> None:
+    async def confirm(self, signature: Signature, raw: bytes | None = None, valid_until: int | None = None, timeout: float = 90) -> None:
         """Waits until `signature` reaches our commitment. While the cluster has not seen it,
         the same bytes are sent again every RESEND_EVERY seconds; once the block height
         passes the blockhash's lastValidBlockHeight it can no longer land: TransactionExpired.

@@ -26,7 +26,8 @@ from .accounts import ZERO_KEY, Event, Job, JobStatus, Market, account_discrimin
 from .chain import Chain
 from .cluster import DEFAULT_COMMITMENT, COMMITMENTS, Cluster
 from .errors import InsufficientFunds, InvalidInput, JobNotFound, MarketNotFound
-from .jobs import Bond, JobsProgram, MarketSettings, QuitSlash, ReclaimSlash, network_fee
+from . import instruction_plan as plan
+from .jobs import JobsProgram, MarketSettings, network_fee
 from .layout import JOB_SIZE, market_size
 from .token import associated_token_address, create_associated_token_account, token_account_amount
 
@@ -234,7 +235,7 @@ class CrowdClient:
         """The cluster's faucet (localnet, devnet); waits until confirmed."""
         target = _key(to, "address") if to is not None else self.pubkey
         reply = await self.chain.call("requestAirdrop", self.chain.rpc.request_airdrop(target, lamports, self.chain.commitment))
-        await self.chain._confirm(reply.value)
+        await self.chain.confirm(reply.value)
         return reply.value
 
     # -- markets -----------------------------------------------------------------------
@@ -257,7 +258,7 @@ class CrowdClient:
         lamports = await self.chain.rent_exempt(size)
         ixs = [self.program.create_market_account(self.pubkey, market.pubkey(), capacity=capacity, lamports=lamports),
                self.program.open_market(self.pubkey, market.pubkey(), mint_key, settings)]
-        await self._send(ixs, [self.wallet, market], lamports=lamports)
+        await self.send(ixs, [self.wallet, market], lamports=lamports)
         return market.pubkey()
 
     async def update_market(self, market: Pubkey | str, **changes: int) -> Market:
@@ -270,7 +271,7 @@ class CrowdClient:
             raise InvalidInput(f"unknown market setting: {', '.join(sorted(unknown))}")
         values = {name: getattr(current, name) for name in fields}
         values.update({k: v for k, v in changes.items() if v is not None})
-        await self._send([self.program.update_market(self.pubkey, current.address, MarketSettings(**values))], [self.wallet])
+        await self.send([self.program.update_market(self.pubkey, current.address, MarketSettings(**values))], [self.wallet])
         return await self.get_market(current.address)
 
     async def close_market(self, market: Pubkey | str) -> str:
@@ -280,7 +281,7 @@ class CrowdClient:
         token = associated_token_address(self.pubkey, current.mint)
         ixs = [create_associated_token_account(self.pubkey, self.pubkey, current.mint),
                self.program.close_market(self.pubkey, current.address, token)]
-        await self._send(ixs, [self.wallet])
+        await self.send(ixs, [self.wallet])
         return "closing" if await self._market_or_none(current.address) is not None else "closed"
 
     def _check_authority(self, market: Market) -> None:
@@ -304,7 +305,7 @@ class CrowdClient:
             return self._storage_spec
         import os
 
-        from .storage.backend import ENV_VAR
+        from .storage.schemes import ENV_VAR
 
         return os.environ.get(ENV_VAR) or self.cluster.local_storage_url
 
@@ -364,7 +365,6 @@ class CrowdClient:
             raise InvalidInput(f"market {m.address} charges a network fee of {m.fee_bps} bps, above your maximum of {max_fee} bps")
         deposit = m.price_per_second * timeout
         fee = network_fee(deposit, m.fee_bps)
-        token = associated_token_address(self.pubkey, m.mint)
         available = await self.token_balance(m.mint)
         if available < deposit + fee:
             fee_text = f" and the network fee {fee}" if fee else ""
@@ -374,10 +374,9 @@ class CrowdClient:
             digest = await self.store_definition(definition)
         job = job or Keypair()
         rent = await self.chain.rent_exempt(JOB_SIZE)
-        ix = self.program.post(poster=self.pubkey, payer=self.pubkey, job=job.pubkey(), market=m.address, payer_token=token,
-                               definition=digest, timeout=timeout, max_price_per_second=price, max_fee_bps=max_fee,
-                               fee_config=m.staking if m.fee_bps else None)
-        signature = await self._send([ix], [self.wallet, job], lamports=rent)
+        ixs = plan.post(self.program, m, poster=self.pubkey, payer=self.pubkey, job=job.pubkey(), definition=digest, timeout=timeout,
+                        max_price_per_second=price, max_fee_bps=max_fee)
+        signature = await self.send(ixs, [self.wallet, job], lamports=rent)
         return Posted(job.pubkey(), signature, bytes(digest), deposit, fee)
 
     async def cancel(self, job: Pubkey | str) -> Signature:
@@ -388,7 +387,7 @@ class CrowdClient:
         j = view.job
         token = associated_token_address(j.payer, view.market.mint)
         ix = self.program.cancel(poster=self.pubkey, job=j.address, market=j.market, payer_token=token, payer=j.payer)
-        return await self._send([ix], [self.wallet])
+        return await self.send([ix], [self.wallet])
 
     async def extend(self, job: Pubkey | str, extra: int) -> Signature:
         """Adds `extra` seconds to a queued or running job (at the job's price; the wallet pays)."""
@@ -404,10 +403,7 @@ class CrowdClient:
         if available < cost:
             raise InsufficientFunds(f"not enough tokens: extending by {extra}s costs {cost}, {self.pubkey} holds {available}",
                                     needed=cost, available=available, unit=str(view.market.mint))
-        token = associated_token_address(self.pubkey, view.market.mint)
-        ix = self.program.extend(poster=self.pubkey, payer=self.pubkey, job=j.address, market=j.market, payer_token=token, extra=extra,
-                                 fee_config=view.market.staking if j.fee_bps else None)
-        return await self._send([ix], [self.wallet])
+        return await self.send(plan.extend(self.program, view.market, j, poster=self.pubkey, payer=self.pubkey, extra=extra), [self.wallet])
 
     async def end(self, job: Pubkey | str) -> Signature:
         """Stops a running job: its node is paid for the time so far, the rest refunded."""
@@ -415,47 +411,35 @@ class CrowdClient:
         node = view.node
         if view.status != JobStatus.RUNNING or node is None:
             raise InvalidInput(f"job {view.job.address} is {view.status}: only a running job can be ended")
-        j, mint = view.job, view.market.mint
-        node_token = associated_token_address(node, mint)
-        ixs = [create_associated_token_account(self.pubkey, node, mint),
-               self.program.end(poster=self.pubkey, job=j.address, market=j.market, node_token=node_token,
-                                payer_token=associated_token_address(j.payer, mint), bond=self.bond(view.market, node))]
-        return await self._send(ixs, [self.wallet])
+        return await self.send(plan.end(self.program, view.market, view.job, poster=self.pubkey, node=node), [self.wallet])
 
     async def clean(self, job: Pubkey | str) -> Signature:
         """Closes a settled job past its retention (anyone may): the rent goes to its payer."""
         j = await self.get_job(job)
         if j.is_open:
             raise InvalidInput(f"job {j.address} is still open: only a settled job can be cleaned")
-        return await self._send([self.program.clean(job=j.address, market=j.market, payer=j.payer)], [self.wallet])
+        return await self.send([self.program.clean(job=j.address, market=j.market, payer=j.payer)], [self.wallet])
 
     # -- the node's side (the worker's; tests and demos play a node with these) ---------
     async def work(self, market: Pubkey | str) -> Signature:
         """Enters the market as a node (with its stake, when the market asks a minimum or
         has a slash penalty: the penalty is locked on it)."""
         m = await self.get_market(market)
-        ix = self.program.work(node=self.pubkey, market=m.address, stake_config=m.staking if m.min_stake else None,
-                               bond_config=m.staking if m.slash_penalty else None)
-        return await self._send([ix], [self.wallet])
+        return await self.send(plan.work(self.program, m, self.pubkey), [self.wallet])
 
-    @staticmethod
-    def bond(market: Any, node: Pubkey) -> Bond | None:
-        """The stake that backs `node`'s jobs and entries in `market` (a decoded market): the
-        accounts finish, end and leave pass to release its lock; None without a penalty."""
-        return Bond(config=market.staking, node=node) if market.slash_penalty and market.staking else None
-
-    async def quit_slash(self, market: Any, node: Pubkey) -> QuitSlash | None:
-        """What `quit` passes in a market with a slash penalty (a quit at or past the
-        deadline is slashed as a reclaim): the node's stake and where slashes go."""
-        if not (market.slash_penalty and market.staking):
+    async def slash_destination(self, config: Pubkey | None) -> Pubkey | None:
+        """Where staking config `config` sends slashes (its rewards pool or its treasury),
+        read now; None for no config. Quit and reclaim pass it in a market with a slash
+        penalty (`instruction_plan.slash_config` names the config)."""
+        if config is None:
             return None
         from .staking import StakingProgram
 
-        found = await self.chain.account_data(market.staking)
+        found = await self.chain.account_data(config)
         if found is None:
-            raise InvalidInput(f"staking config not found: {market.staking}")
+            raise InvalidInput(f"staking config not found: {config}")
         staking = StakingProgram(self.program.staking_program_id)
-        return QuitSlash(config=market.staking, node=node, destination=staking.slash_destination(market.staking, staking.decode(found[0])))
+        return staking.slash_destination(config, staking.decode(found[0]))
 
     async def reclaim(self, job: Pubkey | str) -> Signature:
         """Reclaims a running job past its timeout from its silent node (anyone may). With a
@@ -465,30 +449,13 @@ class CrowdClient:
         j, m = view.job, view.market
         if view.status != JobStatus.RUNNING or m is None:
             raise InvalidInput(f"job {j.address} is {view.status}: only a running job can be reclaimed")
-        ixs: list[Instruction] = []
-        slash = None
-        if j.slash_penalty and m.staking:
-            from .staking import StakingProgram
-
-            found = await self.chain.account_data(m.staking)
-            if found is None:
-                raise InvalidInput(f"staking config not found: {m.staking}")
-            config = found[0]
-            staking = StakingProgram(self.program.staking_program_id)
-            bounty_to = associated_token_address(self.pubkey, m.mint)
-            ixs.append(create_associated_token_account(self.pubkey, self.pubkey, m.mint))
-            slash = ReclaimSlash(config=m.staking, node=view.node, destination=staking.slash_destination(m.staking, staking.decode(config)),
-                                 bounty_to=bounty_to)
-        ixs.append(self.program.reclaim(job=j.address, market=j.market, payer_token=associated_token_address(j.payer, m.mint), slash=slash))
-        return await self._send(ixs, [self.wallet])
+        destination = await self.slash_destination(plan.slash_config(m, j))
+        ixs = plan.reclaim(self.program, m, j, caller=self.pubkey, node=view.node, slash_destination=destination)
+        return await self.send(ixs, [self.wallet])
 
     async def finish(self, job: Pubkey | str, result: bytes) -> Signature:
         view = await self.view(job)
-        j, mint = view.job, view.market.mint
-        ixs = [create_associated_token_account(self.pubkey, self.pubkey, mint),
-               self.program.finish(node=self.pubkey, job=j.address, market=j.market, node_token=associated_token_address(self.pubkey, mint),
-                                   payer_token=associated_token_address(j.payer, mint), result=result, bond=self.bond(view.market, self.pubkey))]
-        return await self._send(ixs, [self.wallet])
+        return await self.send(plan.finish(self.program, view.market, view.job, node=self.pubkey, result=result), [self.wallet])
 
     async def why(self, job: Pubkey | str) -> Any:
         """Why a job is not running yet (an `Explanation`: status, reasons, facts)."""
@@ -522,8 +489,12 @@ class CrowdClient:
         return await wait_for_status(self, _key(job, "job"), wanted, timeout=timeout, on_change=on_change, poll_interval=poll_interval)
 
     # -- sending -----------------------------------------------------------------------
-    async def _send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], *, lamports: int = 0) -> Signature:
-        """Checks the wallet can pay the fee plus `lamports` (rent of what it creates), then sends."""
+    async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], *, lamports: int = 0) -> Signature:
+        """Sends `instructions` in one transaction with the wallet as fee payer, signed by
+        `signers` (the wallet among them), and waits until it is confirmed at the client's
+        commitment. First checks the wallet can pay the fee plus `lamports` (the rent of
+        what the transaction creates): InsufficientFunds before anything is signed. A
+        program failure is raised as ProgramError (Chain.send)."""
         message = await self.chain.message(instructions, self.pubkey)
         fee = await self.chain.fee(message)
         have = await self.chain.lamports(self.pubkey)

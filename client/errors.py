@@ -1,18 +1,30 @@
-"""What the SDK raises. Every message is one line meant for a person; the CLI prints it as
-is. Input errors (`InvalidInput`, `InsufficientFunds` and the `NotFound`s) are raised before
-anything is signed or sent."""
+"""What the SDK raises, and the root of everything the package raises on purpose.
+
+`CrowdError` is that root: the storage errors (storage/errors.py), the job-definition errors
+(jobspec: `ValidationError`, `LoadError`, `LiteralError`, `RegexError`), `BundleError`
+(bundle.py) and the worker's errors derive from it, each also from the stdlib type it
+always had (ValueError, ConnectionError, ...). `Transient` marks the failures that trying
+again later may cure (a cluster or storage that does not answer); retry loops catch it.
+Every message is one line meant for a person; the CLI prints it as is. Input errors
+(`InvalidInput`, `InsufficientFunds` and the `NotFound`s) are raised before anything is
+signed or sent."""
 
 from __future__ import annotations
 
 __all__ = [
-    "CrowdError", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "StakingConfigNotFound", "StakeNotFound",
+    "CrowdError", "Transient", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "StakingConfigNotFound", "StakeNotFound",
     "InsufficientFunds",
     "ClusterUnavailable", "RpcError", "TransactionFailed", "TransactionExpired", "ProgramError", "WaitTimeout",
 ]
 
 
 class CrowdError(Exception):
-    """Base of every error the SDK raises on purpose."""
+    """Base of every error the package raises on purpose."""
+
+
+class Transient(CrowdError):
+    """Marks a failure that may pass: the same request, tried again later, may succeed.
+    Mixed into the errors that are (`ClusterUnavailable(Transient, ConnectionError)`)."""
 
 
 class InvalidInput(CrowdError, ValueError):
@@ -54,13 +66,14 @@ class InsufficientFunds(CrowdError):
         self.needed, self.available, self.unit = needed, available, unit
 
 
-class ClusterUnavailable(CrowdError, ConnectionError):
+class ClusterUnavailable(Transient, ConnectionError):
     """The RPC (or its websocket) did not answer, or answered something that is not JSON-RPC."""
 
 
-class RpcError(CrowdError):
+class RpcError(Transient):
     """The cluster answered a request with a JSON-RPC error (a method it does not offer, a
-    limit it enforces)."""
+    limit it enforces). Transient: a node behind a load balancer, or a rate limit, answers
+    otherwise later (the worker has always retried it)."""
 
 
 class TransactionFailed(CrowdError):

@@ -169,7 +169,7 @@ class Stakes:
             if account is None or account[1] != TOKEN_PROGRAM_ID or len(account[0]) != TOKEN_ACCOUNT_LEN or token_account_mint(account[0]) != mint_key:
                 raise InvalidInput(f"the treasury {treasury_key} is not a token account of mint {mint_key}")
         ixs.append(self.program.init(authority=authority, mint=mint_key, treasury=treasury_key, settings=settings))
-        await self.crowd._send(ixs, [self.crowd.wallet], lamports=lamports)
+        await self.crowd.send(ixs, [self.crowd.wallet], lamports=lamports)
         return config
 
     async def deposit_fees(self, config: Pubkey | str, amount: int | str | TokenAmount) -> Moved:
@@ -304,13 +304,13 @@ class Stakes:
                                     unit=str(cfg.mint))
 
     async def _send(self, ix: Instruction, *, rent: int = 0) -> Signature:
-        return await self.crowd._send([ix], [self.crowd.wallet], lamports=rent)
+        return await self.crowd.send([ix], [self.crowd.wallet], lamports=rent)
 
     async def _pay_out(self, cfg: StakingConfig, ix: Instruction, event: str, field: str) -> Moved:
         """Sends `ix`, which pays the wallet's associated account (created first if it was
         closed); how much it paid is in the transaction's `event`."""
         ixs = [create_associated_token_account(self.crowd.pubkey, self.crowd.pubkey, cfg.mint), ix]
-        signature = await self.crowd._send(ixs, [self.crowd.wallet])
+        signature = await self.crowd.send(ixs, [self.crowd.wallet])
         return Moved(signature, sum(e.data[field] for e in await self.events(signature) if e.name == event))
 
 

@@ -1,19 +1,21 @@
-"""Waiting for a job's status: account subscriptions (PubSub websocket) on the job and on its
-market, since a job becomes running when a node's `work` changes only the market's queue.
-Each notification triggers a fresh read of both accounts at the client's commitment, so
-what is reported is what `get_job` would say. A missed notification costs at most
-RECHECK_S; if the websocket cannot be opened or drops, the wait goes on by polling."""
+"""Waiting for a job's status: subscriptions (subscriptions.py) to the job and to its market,
+since a job becomes running when a node's `work` changes only the market's queue. Each batch
+of updates triggers a fresh read of both accounts at the client's commitment, so what is
+reported is what `get_job` would say. The subscriptions read both accounts once they hold (a
+change between the first read and them is not missed); a missed notification costs at most
+RECHECK_S; while the websocket cannot be reached or is down, they are polled every
+`poll_interval`."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from solders.pubkey import Pubkey
 
 from .accounts import JobStatus
 from .errors import JobNotFound, WaitTimeout
+from .subscriptions import AccountSubscriptions
 
 if TYPE_CHECKING:
     from .crowd import CrowdClient, JobView
@@ -46,55 +48,21 @@ async def wait_for_status(crowd: CrowdClient, job: Pubkey, wanted: set[str], *, 
         return view
     if view is None:  # closed and not what we wait for: it will never change again
         raise JobNotFound(job)
-    market = view.job.market
     try:
-        return await asyncio.wait_for(_subscribed(crowd, job, market, check, deadline), max(0.0, deadline - loop.time()))
+        return await asyncio.wait_for(_until_done(crowd, job, view.job.market, check, poll_interval), max(0.0, deadline - loop.time()))
     except asyncio.TimeoutError:
         raise WaitTimeout(f"job {job} to be {' or '.join(sorted(wanted))} (it is {last[0]})", timeout) from None
-    except _WebsocketUnusable:
-        pass
-    while True:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise WaitTimeout(f"job {job} to be {' or '.join(sorted(wanted))} (it is {last[0]})", timeout)
-        await asyncio.sleep(min(poll_interval, remaining))
-        done, view = await check()
-        if done:
-            return view
-        if view is None:
-            raise JobNotFound(job)
 
 
-class _WebsocketUnusable(Exception):
-    pass
-
-
-async def _subscribed(crowd: CrowdClient, job: Pubkey, market: Pubkey, check: Callable, deadline: float) -> Any:
-    import websockets
-
-    try:
-        ws = await websockets.connect(crowd.cluster.ws_url, open_timeout=5, max_size=None)
-    except (OSError, asyncio.TimeoutError, websockets.WebSocketException):
-        raise _WebsocketUnusable from None
-    try:
-        for request_id, address in enumerate((job, market), start=1):
-            await ws.send(json.dumps({"jsonrpc": "2.0", "id": request_id, "method": "accountSubscribe",
-                                      "params": [str(address), {"encoding": "base64", "commitment": crowd.commitment}]}))
-        # A change between the first read and the subscriptions would be missed: read again.
-        done, view = await check()
-        while not done:
+async def _until_done(crowd: CrowdClient, job: Pubkey, market: Pubkey, check: Callable[[], Awaitable[tuple[bool, Any]]],
+                      poll_interval: float) -> Any:
+    async with AccountSubscriptions.of(crowd, poll_s=poll_interval, recheck_s=RECHECK_S) as subscriptions:
+        await subscriptions.subscribe(job)
+        await subscriptions.subscribe(market)
+        while True:
+            await subscriptions.changes()  # several changes may come together: one read for all
+            done, view = await check()
+            if done:
+                return view
             if view is None:
                 raise JobNotFound(job)
-            try:
-                await asyncio.wait_for(ws.recv(), RECHECK_S)
-                # Several changes may arrive together: drain what is queued, then read once.
-                while True:
-                    await asyncio.wait_for(ws.recv(), 0.01)
-            except asyncio.TimeoutError:
-                pass
-            done, view = await check()
-        return view
-    except websockets.ConnectionClosed:
-        raise _WebsocketUnusable from None
-    finally:
-        await ws.close()

@@ -12,7 +12,9 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from crowdcompute.client.jobs import Bond, JobsProgram, MarketSettings, QuitSlash, ReclaimSlash
+from crowdcompute.client import instruction_plan as plan
+from crowdcompute.client.accounts import Job, Market
+from crowdcompute.client.jobs import JobsProgram, MarketSettings, ReclaimSlash
 from crowdcompute.client.staking import StakingProgram
 from crowdcompute.client.layout import market_size
 from crowdcompute.common.token import (
@@ -108,35 +110,40 @@ class Sandbox:
     def vault_balance(self, market: Pubkey) -> int:
         return self.balance(self.jobs.vault(market))
 
-    # -- instructions ------------------------------------------------------------------
+    # -- the views the client decodes (what `instruction_plan` reads) -------------------
+    def market_view(self, market: Pubkey) -> Market:
+        return Market.from_decoded(market, self.market_state(market))
+
+    def job_view(self, job: Pubkey) -> Job | Pubkey:
+        """The job's view, or only its address when the account is gone (tests send to
+        closed jobs to see the program refuse; the plan adds none of its accounts then)."""
+        state = self.job_state(job)
+        return Job.from_decoded(job, state) if state is not None else job
+
+    def slash_destination(self, config: Pubkey | None) -> Pubkey | None:
+        """Where staking config `config` sends slashes, as it stands now (None: no config)."""
+        if config is None:
+            return None
+        return self.staking.slash_destination(config, self.staking.decode(bytes(self.chain.account(config).data)))
+
+    # -- instructions: state read here, accounts picked by the client's instruction_plan ----
     def post(self, market: Pubkey, poster: Actor, *, payer: Actor | None = None, timeout: int = 600, definition: bytes | None = None,
              job: Keypair | None = None, max_price: int | None = None, max_fee_bps: int | None = None) -> tuple[Pubkey, Outcome]:
         """`max_price` (per second) and `max_fee_bps` default to the market's price and
         network fee as read now: the terms the payer saw before signing."""
         payer = payer or poster
         job = job or Keypair()
-        state = self.market_state(market)
-        if max_price is None:
-            max_price = state.price_per_second
-        if max_fee_bps is None:
-            max_fee_bps = state.fee_bps
-        ix = self.jobs.post(poster=poster.pubkey, payer=payer.pubkey, job=job.pubkey(), market=market, payer_token=payer.token,
-                            definition=definition or digest(f"job {job.pubkey()}"), timeout=timeout, max_price_per_second=max_price,
-                            max_fee_bps=max_fee_bps, fee_config=state.staking_config if state.fee_bps else None)
-        return job.pubkey(), self.chain.send([ix], [payer.keypair, poster.keypair, job])
+        view = self.market_view(market)
+        ixs = plan.post(self.jobs, view, poster=poster.pubkey, payer=payer.pubkey, job=job.pubkey(),
+                        definition=definition or digest(f"job {job.pubkey()}"), timeout=timeout,
+                        max_price_per_second=view.price_per_second if max_price is None else max_price,
+                        max_fee_bps=view.fee_bps if max_fee_bps is None else max_fee_bps, payer_token=payer.token)
+        return job.pubkey(), self.chain.send(ixs, [payer.keypair, poster.keypair, job])
 
     def work(self, market: Pubkey, node: Actor) -> Outcome:
         """With a minimum stake, the node's stake under the market's config goes along; with
         a slash penalty, the accounts that lock the penalty on it too."""
-        state = self.market_state(market)
-        ix = self.jobs.work(node=node.pubkey, market=market, stake_config=state.staking_config if state.min_stake else None,
-                            bond_config=state.staking_config if state.slash_penalty else None)
-        return self.chain.send([ix], [node.keypair])
-
-    def bond(self, market: Pubkey, node: Pubkey) -> Bond | None:
-        """The node's bond in a market with a slash penalty (None without one)."""
-        state = self.market_state(market)
-        return Bond(config=state.staking_config, node=node) if state.slash_penalty else None
+        return self.chain.send(plan.work(self.jobs, self.market_view(market), node.pubkey), [node.keypair])
 
     def running_node(self, market: Pubkey, job: Pubkey) -> Pubkey | None:
         """The node at the job's entry (None for a job that is gone or out of range)."""
@@ -147,47 +154,37 @@ class Sandbox:
     def leave(self, market: Pubkey, node: Actor, slot: int, *, waiting: Pubkey | None = None) -> Outcome:
         """`waiting`: the node whose entry it is, when `node` is the market authority
         removing it from a Closing market."""
-        bond = self.bond(market, waiting or node.pubkey)
-        return self.chain.send([self.jobs.leave(node=node.pubkey, market=market, slot=slot, bond=bond)], [node.keypair])
+        return self.chain.send(plan.leave(self.jobs, self.market_view(market), node=node.pubkey, slot=slot, waiting=waiting), [node.keypair])
 
     def finish(self, market: Pubkey, job: Pubkey, node: Actor, payer_token: Pubkey, result: bytes | None = None) -> Outcome:
-        ix = self.jobs.finish(node=node.pubkey, job=job, market=market, node_token=node.token, payer_token=payer_token,
-                              result=result if result is not None else digest(f"result {job}"), bond=self.bond(market, node.pubkey))
-        return self.chain.send([ix], [node.keypair])
+        ixs = plan.finish(self.jobs, self.market_view(market), job, node=node.pubkey, node_token=node.token, payer_token=payer_token,
+                          result=result if result is not None else digest(f"result {job}"))
+        return self.chain.send(ixs, [node.keypair])
 
     def quit(self, market: Pubkey, job: Pubkey, node: Actor, payer_token: Pubkey | None = None) -> Outcome:
-        """`payer_token`: the job's payer's (its associated token account by default)."""
-        state = self.job_state(job)
-        market_state = self.market_state(market)
-        if payer_token is None:
-            payer_token = associated_token_address(state.payer, market_state.mint) if state is not None else node.token
-        slash = None
-        if market_state.slash_penalty:
-            config = market_state.staking_config
-            config_state = self.staking.decode(bytes(self.chain.account(config).data))
-            slash = QuitSlash(config=config, node=node.pubkey, destination=self.staking.slash_destination(config, config_state))
-        ix = self.jobs.quit(node=node.pubkey, job=job, market=market, payer_token=payer_token, slash=slash)
-        return self.chain.send([ix], [node.keypair])
+        """`payer_token`: the job's payer's (its associated token account by default; the
+        node's own for a job that is gone)."""
+        found, view = self.job_view(job), self.market_view(market)
+        if payer_token is None and not isinstance(found, Job):
+            payer_token = node.token
+        ixs = plan.quit(self.jobs, view, found, node=node.pubkey, slash_destination=self.slash_destination(plan.slash_config(view)),
+                        payer_token=payer_token)
+        return self.chain.send(ixs, [node.keypair])
 
     def reclaim(self, market: Pubkey, job: Pubkey, payer_token: Pubkey, caller: Actor) -> Outcome:
         """For a job with a slash penalty, the silent node's slash accounts go along, the
         bounty to the caller's token account."""
-        return self.chain.send([self.jobs.reclaim(job=job, market=market, payer_token=payer_token,
-                                                  slash=self.reclaim_slash(market, job, caller.token))], [caller.keypair])
+        found, view = self.job_view(job), self.market_view(market)
+        ixs = plan.reclaim(self.jobs, view, found, caller=caller.pubkey, node=self.running_node(market, job),
+                           slash_destination=self.slash_destination(plan.slash_config(view, found)), bounty_to=caller.token,
+                           payer_token=payer_token)
+        return self.chain.send(ixs, [caller.keypair])
 
     def reclaim_slash(self, market: Pubkey, job: Pubkey, bounty_to: Pubkey) -> ReclaimSlash | None:
         """The accounts of the running node's slash, as the market and its staking config
         stand now; None for a job without a penalty (or not running)."""
-        state = self.job_state(job)
-        if state is None or not state.slash_penalty:
-            return None
-        market_state = self.market_state(market)
-        if state.slot >= len(market_state.entries):
-            return None
-        config = market_state.staking_config
-        config_state = self.staking.decode(bytes(self.chain.account(config).data))
-        return ReclaimSlash(config=config, node=market_state.entries[state.slot].node,
-                            destination=self.staking.slash_destination(config, config_state), bounty_to=bounty_to)
+        found, view = self.job_view(job), self.market_view(market)
+        return plan.reclaim_slash(view, found, self.running_node(market, job), self.slash_destination(plan.slash_config(view, found)), bounty_to)
 
     def close_market(self, market: Pubkey, authority: Actor) -> Outcome:
         """close_market: closes a market with no job left, else makes it Closing."""
@@ -200,17 +197,14 @@ class Sandbox:
 
     def extend(self, market: Pubkey, job: Pubkey, poster: Actor, extra: int, payer: Actor | None = None) -> Outcome:
         payer = payer or poster
-        state = self.job_state(job)
-        fee_config = self.market_state(market).staking_config if state is not None and state.fee_bps else None
-        ix = self.jobs.extend(poster=poster.pubkey, payer=payer.pubkey, job=job, market=market, payer_token=payer.token, extra=extra,
-                              fee_config=fee_config)
-        return self.chain.send([ix], [poster.keypair, payer.keypair])
+        ixs = plan.extend(self.jobs, self.market_view(market), self.job_view(job), poster=poster.pubkey, payer=payer.pubkey, extra=extra,
+                          payer_token=payer.token)
+        return self.chain.send(ixs, [poster.keypair, payer.keypair])
 
     def end(self, market: Pubkey, job: Pubkey, poster: Actor, node_token: Pubkey, payer_token: Pubkey) -> Outcome:
-        node = self.running_node(market, job)
-        bond = self.bond(market, node) if node is not None else None
-        ix = self.jobs.end(poster=poster.pubkey, job=job, market=market, node_token=node_token, payer_token=payer_token, bond=bond)
-        return self.chain.send([ix], [poster.keypair])
+        ixs = plan.end(self.jobs, self.market_view(market), job, poster=poster.pubkey, node=self.running_node(market, job),
+                       node_token=node_token, payer_token=payer_token)
+        return self.chain.send(ixs, [poster.keypair])
 
     def clean(self, market: Pubkey, job: Pubkey, payer: Pubkey, caller: Actor) -> Outcome:
         return self.chain.send([self.jobs.clean(job=job, market=market, payer=payer)], [caller.keypair])

@@ -2,8 +2,22 @@
 object: bare_docker_run_s (median `docker run --rm` of the no-op image), turnaround_p50_s
 (post -> result verified by the poster, median over --jobs jobs on one node),
 overhead_p50_s (their difference), match_to_start_p50_s (the poster's notification of the
-match -> the container's start, from the bundle), jobs_per_min (--workers nodes x
---throughput-jobs no-op jobs, all settled), workers, jobs.
+match -> the container's start, from the bundle), stages_p50_s (where a turnaround's time
+goes, each stage's median; they add up to about turnaround_p50_s), jobs_per_min (--workers
+nodes x --throughput-jobs no-op jobs, all settled), workers, jobs.
+
+The stages, on one clock (the node's log lines carry milliseconds; the poster and the node
+run on this machine):
+  post           the poster's post, sent and confirmed
+  match          confirmed -> the node hears of the match (`event=matched`)
+  prepare        -> the node starts the job (`event=start`: its entry read, the job watched)
+  to_container   -> the container starts (the bundle's started_at: definition fetched,
+                 checked, network if any, container created)
+  container      the container's own run (the bundle's started_at -> ended_at)
+  after_exit     -> the executor is done (`event=ran`: exit seen, container removed)
+  settle         -> the poster sees the job done (bundle stored, `finish` confirmed and
+                 notified)
+  fetch_verify   -> the poster has the bundle, checked against the digest on-chain
 
     .venv/bin/python scripts/bench_worker.py --jobs 20 --workers 4 --throughput-jobs 200
 """
@@ -18,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,18 +59,45 @@ def bare_docker(n: int) -> float:
     return statistics.median(times)
 
 
-async def one_job(url, storage, poster, market) -> tuple[float, float]:
+async def one_job(url, storage, poster, market) -> tuple[float, float, dict[str, float], str]:
     async with CrowdClient(url, poster, storage=storage) as crowd:
         seen: dict[str, float] = {}
         t0 = time.time()
         posted = await crowd.post(market, timeout=60, definition=NOOP)
+        marks = {"t0": t0, "posted": time.time()}
         await crowd.wait_for(posted.job, ["done", "ended", "failed"], timeout=120,
                              on_change=lambda v: seen.setdefault(v.status if v else "closed", time.time()))
+        marks["done_seen"] = time.time()
         _, _, bundle = await crowd.result_bundle(posted.job)
         done = time.time()
-        started = parse_timestamp(bundle.ops[0].started_at).timestamp()
+        marks["fetched"] = done
+        marks["container_started"] = parse_timestamp(bundle.ops[0].started_at).timestamp()
+        marks["container_ended"] = parse_timestamp(bundle.ops[0].ended_at).timestamp()
         matched = seen.get("running", t0)
-        return done - t0, started - matched
+        return done - t0, marks["container_started"] - matched, marks, str(posted.job)
+
+
+NODE_EVENTS = {"matched": "event=matched", "start": "event=start", "ran": "event=ran"}
+STAGES = [("post", "t0", "posted"), ("match", "posted", "matched"), ("prepare", "matched", "start"),
+          ("to_container", "start", "container_started"), ("container", "container_started", "container_ended"),
+          ("after_exit", "container_ended", "ran"), ("settle", "ran", "done_seen"), ("fetch_verify", "done_seen", "fetched")]
+
+
+def node_marks(log: str, job: str) -> dict[str, float]:
+    """When the node logged each of NODE_EVENTS for `job` (its log lines start with local
+    time to the millisecond)."""
+    marks: dict[str, float] = {}
+    for line in log.splitlines():
+        if f"job={job} " not in line:
+            continue
+        for name, event in NODE_EVENTS.items():
+            if event in line and name not in marks:
+                marks[name] = datetime.strptime(line[:23], "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+    return marks
+
+
+def stage_medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {name: round(statistics.median(run[end] - run[start] for run in runs), 3) for name, start, end in STAGES}
 
 
 async def throughput(url, storage, wallets, market, jobs: int) -> float:
@@ -99,12 +141,15 @@ def main() -> int:
         started.append(w)
         w.wait_log("event=entered", timeout=120)
         poster = asyncio.run(wallets.fund(tokens=10_000_000))
-        turn, m2s = [], []
+        turn, m2s, runs = [], [], []
         for _ in range(args.jobs):
-            t, s = asyncio.run(one_job(net.url, store.url, poster, market))
+            t, s, marks, job = asyncio.run(one_job(net.url, store.url, poster, market))
             turn.append(t)
             m2s.append(s)
+            runs.append((marks, job))
             asyncio.run(asyncio.sleep(0.3))  # the node re-enters; the next post then matches at once
+        log = w.log()
+        stages = stage_medians([{**marks, **node_marks(log, job)} for marks, job in runs])
         w.terminate()
         market2 = asyncio.run(wallets.market(settings, capacity=256))[0]
         for i in range(args.workers):
@@ -115,10 +160,14 @@ def main() -> int:
         jpm = asyncio.run(throughput(net.url, store.url, wallets, market2, args.throughput_jobs))
         result = {"bare_docker_run_s": round(bare, 3), "turnaround_p50_s": round(statistics.median(turn), 3),
                   "overhead_p50_s": round(statistics.median(turn) - bare, 3), "match_to_start_p50_s": round(statistics.median(m2s), 3),
-                  "jobs_per_min": round(jpm, 1), "workers": args.workers, "jobs": args.throughput_jobs}
+                  "stages_p50_s": stages, "jobs_per_min": round(jpm, 1), "workers": args.workers, "jobs": args.throughput_jobs}
         print(f"{'measure':28} value")
         for k, v in result.items():
-            print(f"{k:28} {v}")
+            if k == "stages_p50_s":
+                for stage, seconds in v.items():
+                    print(f"  stage {stage:20} {seconds}")
+            else:
+                print(f"{k:28} {v}")
         print(json.dumps(result))
         return 0
     finally:

@@ -1,8 +1,9 @@
 """The node's chain writes and reads: work, leave, finish and quit, each checking chain state
 first so that a restart or a retry never queues, pays or quits twice.
 
-Built on the SDK's `CrowdClient` (its `Chain` sends and names program errors); the node's own
-verbs that the SDK does not offer (leave, quit) are built here from `JobsProgram`.
+Built on the SDK's `CrowdClient` (its `Chain` sends and names program errors); the accounts of
+each instruction, the node's own verbs that the SDK does not offer (leave, quit) included,
+come from the client's `instruction_plan`.
 
 Rules:
 - `finish` is sent only while the job's queue entry is Running with this node; a job already
@@ -23,23 +24,25 @@ from typing import Any, Awaitable, Callable
 
 from solders.pubkey import Pubkey
 
+from ..client import instruction_plan as plan
 from ..client.accounts import Job, Market, QueueEntry
 from ..client.crowd import CrowdClient
-from ..client.errors import ClusterUnavailable, JobNotFound, ProgramError, RpcError, TransactionFailed
-from ..client.token import associated_token_address, create_associated_token_account
+from ..client.errors import CrowdError, JobNotFound, ProgramError, TransactionFailed, Transient
 
 __all__ = ["NodeChain", "Lost", "MyEntries", "Backoff", "TRANSIENT"]
 
 log = logging.getLogger("crowdcompute.worker.chain")
 
-# Failures worth retrying: the cluster did not answer, or answered oddly, or a transaction was
-# not seen confirmed in time (it may still land: the state is read again before resending).
-TRANSIENT = (ClusterUnavailable, RpcError, OSError, asyncio.TimeoutError)
+# Failures worth retrying: ours marked `Transient` (the cluster or the storage did not answer,
+# or answered oddly), and the stdlib's connection failures and timeouts that the libraries
+# under us raise (a transaction not seen confirmed in time may still land: the state is read
+# again before resending).
+TRANSIENT = (Transient, OSError, asyncio.TimeoutError)
 # Program errors that mean "someone else settled or moved this job first".
 _LOST = {"JobNotRunning", "NodeNotAssigned", "JobNotOpen", "NodeNotQueued", "SlotInvalid"}
 
 
-class Lost(Exception):
+class Lost(CrowdError):
     """The job (or queue entry) is no longer this node's: ended, reclaimed, or already settled."""
 
 
@@ -110,10 +113,8 @@ class NodeChain:
         one), with the node's stake when the market asks a minimum or has a slash penalty.
         False when every waiting job was last given up by this node (it takes none again)."""
         market = await self.market()
-        ix = self.program.work(node=self.node, market=self.market_address, stake_config=market.staking if market.min_stake else None,
-                               bond_config=market.staking if market.slash_penalty else None)
         try:
-            await self._send([ix])
+            await self._send(plan.work(self.program, market, self.node))
         except ProgramError as exc:
             if exc.name == "JobsExcludeNode":
                 return False
@@ -127,7 +128,7 @@ class NodeChain:
         if entry is None or entry.state != "QueuedNode" or entry.node != self.node:
             return False
         try:
-            await self._send([self.program.leave(node=self.node, market=self.market_address, slot=slot, bond=self.crowd.bond(market, self.node))])
+            await self._send(plan.leave(self.program, market, node=self.node, slot=slot))
         except Lost:
             return False  # matched to a job in between: the market notification will say which
         return True
@@ -141,13 +142,7 @@ class NodeChain:
                 return "already"
             raise Lost(f"job {job} is no longer running on this node ({_state(found)})")
         market = await self.market()
-        mint = market.mint
-        ixs = [create_associated_token_account(self.node, self.node, mint),
-               self.program.finish(node=self.node, job=job, market=self.market_address,
-                                   node_token=associated_token_address(self.node, mint),
-                                   payer_token=associated_token_address(found.payer, mint), result=bytes(result),
-                                   bond=self.crowd.bond(market, self.node))]
-        await self._send(ixs)
+        await self._send(plan.finish(self.program, market, found, node=self.node, result=bytes(result)))
         return "finished"
 
     async def quit(self, job: Pubkey) -> str:
@@ -158,9 +153,8 @@ class NodeChain:
         if entry is None:
             raise Lost(f"job {job} is no longer running on this node ({_state(found)})")
         market = await self.market()
-        ix = self.program.quit(node=self.node, job=job, market=self.market_address, payer_token=associated_token_address(found.payer, market.mint),
-                               slash=await self.crowd.quit_slash(market, self.node))
-        await self._send([ix])
+        destination = await self.crowd.slash_destination(plan.slash_config(market))
+        await self._send(plan.quit(self.program, market, found, node=self.node, slash_destination=destination))
         return "quit"
 
     async def _send(self, instructions: list) -> None:

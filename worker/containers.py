@@ -11,8 +11,9 @@ Confinement of every op (README.md in this folder explains each choice):
   processes  pids_limit
   privileges cap_drop ALL, no-new-privileges, oom_score_adj 500 (the kernel picks a job
              over the node when the host itself runs out of memory)
-  network    the job's own internal network only (no route out), the op's id and
-             aliases as host names on it
+  network    none at all (loopback only) when the job runs one container; else the
+             job's own internal network only (no route out), the op's id and aliases as
+             host names on it (`needs_network`)
   files      read-only root filesystem; writable: /tmp (tmpfs), the op's work dir and
              the folders of its declared outputs (volumes of the job, so outputs are
              read after the container exits), the job's create-volume volumes
@@ -27,7 +28,8 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..client.jobspec import Limits, RunArgs
+from ..client.jobspec import JobDefinition, Limits, RunArgs
+from ..client.jobspec.kinds import has
 
 LABEL_JOB = "crowdcompute.job"
 LABEL_OP = "crowdcompute.op"
@@ -35,6 +37,14 @@ LABEL_NODE = "crowdcompute.node"  # the node that ran it: nodes sharing an engin
 LABEL_ROLE = "crowdcompute.role"  # op | network | volume | work
 OOM_SCORE_ADJ = 500
 ENGINE_LOG = {"type": "json-file", "config": {"max-size": "1m", "max-file": "1"}}
+
+
+def needs_network(definition: JobDefinition) -> bool:
+    """Whether the job gets its own network: only when more than one of its ops runs a
+    container (ops that talk to each other). A job of one container has none at all, only
+    loopback: nothing to reach, so nothing to fence, and its container starts about 0.1 s
+    sooner (no bridge endpoint, no embedded DNS)."""
+    return sum(1 for op in definition.ops if has(op, "container")) > 1
 
 
 def network_name(job: str) -> str:
@@ -99,7 +109,7 @@ class ContainerSpec:
     hostname: str
     labels: dict[str, str]
     host_config: dict[str, Any]
-    network: str
+    network: str | None  # None: no network (network_mode "none")
     aliases: list[str]
     volumes: dict[str, str] = field(default_factory=dict)  # volume name -> mount point
 
@@ -118,7 +128,7 @@ class ContainerSpec:
             "host_config": api.create_host_config(**self.host_config),
             "networking_config": api.create_networking_config(
                 {self.network: api.create_endpoint_config(aliases=self.aliases)}
-            ),
+            ) if self.network else None,
         }
 
 
@@ -133,8 +143,10 @@ def container_spec(
     read_only: bool,
     tmpfs_size: int,
     node: str | None = None,
+    networked: bool = True,
 ) -> ContainerSpec:
-    """The container for one try of op `op` (args with literals already filled in)."""
+    """The container for one try of op `op` (args with literals already filled in), on the
+    job's network when `networked`, else with none (`needs_network`)."""
     import docker.types  # here, so that reading this module needs no SDK
 
     work_dir = args.work_dir or image_workdir or None
@@ -155,7 +167,7 @@ def container_spec(
         "read_only": read_only,
         "mounts": mounts,
         "log_config": docker.types.LogConfig(**ENGINE_LOG),
-        "network_mode": network_name(job),
+        "network_mode": network_name(job) if networked else "none",
     }
     if read_only and not any(_inside("/tmp", p) for p in list(volumes.values())):
         host["tmpfs"] = {"/tmp": f"rw,nosuid,nodev,size={tmpfs_size}"}
@@ -172,7 +184,7 @@ def container_spec(
         hostname=op if len(op) <= 63 and "." not in op else op.replace(".", "-")[:63],
         labels=labels(job, "op", op, node),
         host_config={k: v for k, v in host.items() if v is not None},
-        network=network_name(job),
+        network=network_name(job) if networked else None,
         aliases=aliases,
         volumes=volumes,
     )

@@ -17,6 +17,7 @@ import logging
 import os
 from typing import Any, Callable
 
+from ..client.errors import CrowdError
 from .containers import LABEL_JOB
 from .engine import Engine
 from .limits import size_text
@@ -30,7 +31,7 @@ CHECK_S = 1.0
 MAX_FILES = 200_000  # entries walked per check: more is a reason of its own (inodes, walk time)
 
 
-class TooManyFiles(Exception):
+class TooManyFiles(CrowdError):
     pass
 
 

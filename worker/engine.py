@@ -27,14 +27,16 @@ from typing import Any, Callable, TypeVar
 import docker
 import requests
 
+from ..client.errors import Transient
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DOCKER_SOCKET = "/var/run/docker.sock"
 
 
-class EngineUnavailable(RuntimeError):
-    """The container engine could not be reached, after retries."""
+class EngineUnavailable(Transient, RuntimeError):
+    """The container engine could not be reached, after retries (it may be back later)."""
 
 
 def default_base_url() -> str:

@@ -32,12 +32,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import docker.errors
 
 from ..client.bundle import Bundle, OpRecord, timestamp
 from ..client.jobspec import (
+    CREATE_VOLUME,
+    RUN,
     JobDefinition,
     LiteralError,
     Limits,
@@ -52,6 +54,7 @@ from .containers import (
     LABEL_JOB,
     LABEL_NODE,
     container_spec,
+    needs_network,
     job_volume_name,
     labels,
     network_name,
@@ -101,6 +104,10 @@ class _Job:
     cut: asyncio.Event = field(default_factory=asyncio.Event)  # the job broke a node bound while it ran
     cut_reason: str | None = None  # why (the disk budget): every op stopped or not run says it
 
+    @property
+    def networked(self) -> bool:
+        return needs_network(self.definition)
+
     def halt_reason(self) -> str | None:
         if self.cut_reason:
             return "cut"
@@ -147,6 +154,7 @@ class Executor:
         bundle_cap: int = BUNDLE_CAP,
         disk_budget: int = DISK_BUDGET,
         node: str | None = None,
+        clean_after_run: bool = True,
     ) -> None:
         self.engine = engine
         self.work_dir = Path(work_dir)  # the node's job data folder (health reports its disk)
@@ -170,6 +178,11 @@ class Executor:
         # leftovers() lists only this node's jobs when set: nodes that share one engine
         # (or test suites on one machine) must not recover each other's running jobs.
         self.node = node
+        # False when the caller removes what a job left (`cleanup_job`) itself, later: the
+        # node does once the job is settled, so removing the job's network and its rules
+        # (about 0.17 s) is off the path to the poster's result. Containers are removed as
+        # they exit either way.
+        self.clean_after_run = clean_after_run
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -193,20 +206,9 @@ class Executor:
             records = tuple(OpRecord(op.id, error=f"not run: {refused}") for op in definition.ops)
             return Bundle(run.job, run.node, run.definition_cid, "failed", timestamp(started), timestamp(time.time()), records)
         try:
-            await self.cleanup_job(run.job)
-            if self.fence:
-                await self.fence.fence(run.job, run.node)  # the rules first: no moment without them
-            await self.engine.call(
-                lambda api: api.create_network(
-                    network_name(run.job), driver="bridge", internal=True,
-                    labels=labels(run.job, "network", node=run.node),
-                    options={BRIDGE_OPTION: bridge_name(run.job)},
-                ),
-                retry=False, what="create the job network",
-            )
-            if self.fence and not HostFence.visible(run.job):
-                raise FenceError(f"the job network's bridge {bridge_name(run.job)} is not an interface of this host, "
-                                 "so the node cannot fence it off (run the node on the engine's host)")
+            await self._clean_engine(run.job)  # an earlier try's (fence() replaces its rules)
+            if job.networked:
+                await self._make_network(run)
             def over_budget(reason: str) -> None:
                 job.cut_reason = reason
                 job.log.note(f"job {run.job}: {reason}: stopping its ops")
@@ -223,10 +225,11 @@ class Executor:
                 log.exception("job %s: worker error", run.job)
             job.engine_error = job.engine_error or _short(exc)
         finally:
-            try:
-                await asyncio.shield(self.cleanup_job(run.job))
-            except Exception as exc:  # noqa: BLE001 - recovery (leftovers) retries later
-                log.warning("job %s: clean-up failed, left for recovery: %s", run.job, _short(exc))
+            if self.clean_after_run:
+                try:
+                    await asyncio.shield(self.cleanup_job(run.job))
+                except Exception as exc:  # noqa: BLE001 - recovery (leftovers) retries later
+                    log.warning("job %s: clean-up failed, left for recovery: %s", run.job, _short(exc))
         records = tuple(
             job.records.get(op.id) or OpRecord(op.id, error=self._not_run(job)) for op in definition.ops
         )
@@ -236,9 +239,26 @@ class Executor:
         bundle = Bundle(run.job, run.node, run.definition_cid, status, timestamp(started), timestamp(time.time()), records)
         return fit(bundle, self.bundle_cap)  # the whole bundle under the cap every client fetches
 
+    async def _make_network(self, run: JobRun) -> None:
+        """The job's internal network, fenced off from the host before it exists (no
+        moment without the rules), its bridge checked to be one the rules act on."""
+        if self.fence:
+            await self.fence.fence(run.job, run.node)
+        await self.engine.call(
+            lambda api: api.create_network(
+                network_name(run.job), driver="bridge", internal=True,
+                labels=labels(run.job, "network", node=run.node),
+                options={BRIDGE_OPTION: bridge_name(run.job)},
+            ),
+            retry=False, what="create the job network",
+        )
+        if self.fence and not HostFence.visible(run.job):
+            raise FenceError(f"the job network's bridge {bridge_name(run.job)} is not an interface of this host, "
+                             "so the node cannot fence it off (run the node on the engine's host)")
+
     def refusal(self, definition: JobDefinition) -> str | None:
         """Why this executor will not run `definition` at all (the node asks before running it)."""
-        return too_many_ops(definition, self.max_ops)
+        return too_many_ops(definition, self.max_ops) or unknown_kind(definition)
 
     @staticmethod
     def _not_run(job: _Job) -> str:
@@ -299,18 +319,27 @@ class Executor:
         if halt:
             job.halt(halt)
             return OpRecord(op.id, error=self._not_run(job))
+        # refusal() let no op through whose kind has no handler
+        return await HANDLERS[op.type](self, job, op)
+
+    async def _create_volume(self, job: _Job, op: Operation) -> OpRecord:
+        """`container/create-volume`: a volume scoped to the job by name and label."""
+        start = time.time()
+        name = job_volume_name(job.run.job, op.args.name)
+        await self.engine.call(
+            lambda api: api.create_volume(name, labels=labels(job.run.job, "volume", op.id, job.run.node)),
+            what=f"create volume {name}",
+        )
+        return OpRecord(op.id, exit_code=0, started_at=timestamp(start), ended_at=timestamp(time.time()))
+
+    async def _run_container(self, job: _Job, op: Operation) -> OpRecord:
+        """`container/run`: its literals filled in, checked against the node, then run in a
+        confined container (tried again under its restart policy)."""
         start = time.time()
 
         def failed(error: str) -> OpRecord:
             return OpRecord(op.id, error=error, started_at=timestamp(start), ended_at=timestamp(time.time()))
 
-        if not isinstance(op.args, RunArgs):  # container/create-volume
-            name = job_volume_name(job.run.job, op.args.name)
-            await self.engine.call(
-                lambda api: api.create_volume(name, labels=labels(job.run.job, "volume", op.id, job.run.node)),
-                what=f"create volume {name}",
-            )
-            return OpRecord(op.id, exit_code=0, started_at=timestamp(start), ended_at=timestamp(time.time()))
         try:
             args = resolve_args(job.definition, op, RunContext(job.run.job, job.run.node, job.run.poster, job.results))
         except LiteralError as exc:
@@ -389,7 +418,7 @@ class Executor:
         spec = container_spec(
             job.run.job, op.id, args, limits, attempt=attempt,
             image_workdir=image.get("WorkingDir") or None, read_only=self.read_only, tmpfs_size=self.tmpfs_size,
-            node=job.run.node,
+            node=job.run.node, networked=job.networked,
         )
         for volume in spec.volumes:  # work folders: made here so that they carry the job's label
             await self.engine.call(
@@ -478,6 +507,12 @@ class Executor:
         """Remove every container, network and volume labelled with `job`, each endpoint
         still on its network first (a network with one cannot be removed), then the job's
         firewall rules once its network is gone."""
+        await self._clean_engine(job)
+        if self.fence:
+            await self.fence.unfence(job)
+
+    async def _clean_engine(self, job: str) -> None:
+        """The engine's part of `cleanup_job`: containers, networks, volumes."""
 
         def clean(api: Any) -> None:
             only = {"label": f"{LABEL_JOB}={job}"}
@@ -497,8 +532,6 @@ class Executor:
                 _ignore_gone(lambda: api.remove_volume(row["Name"], force=True))
 
         await self.engine.call(clean, what=f"clean up job {job}", control=True)
-        if self.fence:
-            await self.fence.unfence(job)
 
     async def leftovers(self) -> list[str]:
         """Jobs that still have anything here (a crash or restart left it): containers,
@@ -528,6 +561,23 @@ class Executor:
         if problem is None and self.fence:
             problem = await self.fence.check()
         return problem
+
+
+# How each op kind runs (kinds.py in client/jobspec has the same names; a test checks it).
+HANDLERS: dict[str, Callable[[Executor, _Job, Operation], Awaitable[OpRecord]]] = {
+    RUN: Executor._run_container,
+    CREATE_VOLUME: Executor._create_volume,
+}
+
+
+def unknown_kind(definition: JobDefinition) -> str | None:
+    """Why a definition holding an op of a kind this node cannot run is refused, or None.
+    `parse` refuses such files; a definition built in-process can still hold one, and
+    running any kind without its own handler would be running it as something else."""
+    for op in definition.ops:
+        if op.type not in HANDLERS:
+            return f"op {op.id} is of kind {op.type!r}, which this node does not run (it runs {', '.join(HANDLERS)})"
+    return None
 
 
 async def _first(*waits: Any) -> None:

@@ -30,5 +30,7 @@ def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_op
     # `node` labels its containers: leftovers() and clean-up after a restart touch only this
     # node's, never another node's sharing the engine.
     extra = {k: v for k, v in (("max_ops", max_ops), ("disk_budget", disk_budget)) if v is not None}
+    # The node removes what a job left once it is settled (JobTask's clean-up), so the
+    # executor does not first (clean_after_run).
     return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=STOP_GRACE_S, reserve=EXECUTOR_RESERVE_S,
-                    node=node, **extra)
+                    node=node, clean_after_run=False, **extra)

@@ -32,6 +32,8 @@ import re
 import shutil
 from pathlib import Path
 
+from ..client.errors import CrowdError
+
 __all__ = ["HostFence", "bridge_name", "FenceError", "BRIDGE_OPTION"]
 
 CHAIN_INPUT = "CROWDCOMPUTE-INPUT"
@@ -41,7 +43,7 @@ COMMAND_TIMEOUT_S = 15.0
 _COMMENT = re.compile(r'--comment "?crowdcompute job=(\S+) node=([^"\s]+)"?')
 
 
-class FenceError(RuntimeError):
+class FenceError(CrowdError, RuntimeError):
     """The rules could not be set or removed; the message says why (one line)."""
 
 
@@ -59,6 +61,7 @@ class HostFence:
         self._tools = [t for t in (_tool("iptables"), _tool("ip6tables")) if t]
         self._ready = False
         self._lock = asyncio.Lock()
+        self._added: dict[str, list[str]] = {}  # job -> its rules, as this fence added them
 
     # -- the node's start ------------------------------------------------------------
     async def check(self) -> str | None:
@@ -102,25 +105,50 @@ class HostFence:
             return False
 
     # -- per job ---------------------------------------------------------------------
+    # On a job's path, so batched: each tool's rules change in one `iptables-restore
+    # --noflush` (all or none), the tools side by side. Each iptables process costs a few
+    # milliseconds; one by one, the 24 a job took were about 0.13 s of its turnaround.
+
     async def fence(self, job: str, node: str) -> None:
-        """The job's rules, before its network exists (so there is no moment without them)."""
+        """The job's rules, before its network exists (so there is no moment without them).
+        An earlier try's rules (a crash) are removed first: never twice."""
         await self._install()
+        await self.unfence(job)
+        comment = f'-m comment --comment "crowdcompute job={job} node={node}"'
         bridge = bridge_name(job)
-        comment = ["-m", "comment", "--comment", f"crowdcompute job={job} node={node}"]
-        await self.unfence(job)  # an earlier try's rules: never twice
-        for tool in self._tools:
-            await self._run(tool, "-A", CHAIN_INPUT, "-i", bridge, *comment, "-j", "DROP")
-            await self._run(tool, "-A", CHAIN_FORWARD, "-i", bridge, "!", "-o", bridge, *comment, "-j", "DROP")
-            await self._run(tool, "-A", CHAIN_FORWARD, "-o", bridge, "!", "-i", bridge, *comment, "-j", "DROP")
+        rules = [
+            f"{CHAIN_INPUT} -i {bridge} {comment} -j DROP",
+            f"{CHAIN_FORWARD} -i {bridge} ! -o {bridge} {comment} -j DROP",
+            f"{CHAIN_FORWARD} -o {bridge} ! -i {bridge} {comment} -j DROP",
+        ]
+        await asyncio.gather(*(self._restore(tool, [f"-A {rule}" for rule in rules]) for tool in self._tools))
+        self._added[job] = rules
 
     async def unfence(self, job: str) -> None:
-        """Removes every rule of `job` (call once its network is gone)."""
-        for tool in self._tools:
-            for chain in (CHAIN_INPUT, CHAIN_FORWARD):
-                for rule in await self._rules(tool, chain):
-                    found = _COMMENT.search(rule)
-                    if found and found.group(1) == job:
-                        await self._run(tool, *_delete_args(rule), ok_if="bad rule")
+        """Removes every rule of `job` (call once its network is gone). Rules this fence
+        added are deleted as written, without listing; should that fail (someone changed
+        the chains), or for rules it did not add (a crash), the chains are listed."""
+        rules = self._added.pop(job, None)
+        if rules is not None:
+            try:
+                await asyncio.gather(*(self._restore(tool, [f"-D {rule}" for rule in rules]) for tool in self._tools))
+                return
+            except FenceError:
+                pass  # some are gone already: the listing below removes what is left
+        await asyncio.gather(*(self._unfence_listed(tool, job) for tool in self._tools))
+
+    async def _unfence_listed(self, tool: str, job: str) -> None:
+        listed = await asyncio.gather(*(self._rules(tool, chain) for chain in (CHAIN_INPUT, CHAIN_FORWARD)))
+        for rule in (rule for rules in listed for rule in rules):
+            found = _COMMENT.search(rule)
+            if found and found.group(1) == job:
+                await self._run(tool, *_delete_args(rule), ok_if="bad rule")
+
+    async def _restore(self, tool: str, lines: list[str]) -> None:
+        """`lines` (-A/-D rules of the filter table) applied by one iptables-restore run,
+        atomically, leaving every other rule as it is."""
+        script = "*filter\n" + "".join(f"{line}\n" for line in lines) + "COMMIT\n"
+        await self._run(_restore_tool(tool), "--noflush", stdin=script.encode())
 
     async def fenced_jobs(self, node: str | None) -> set[str]:
         """Jobs with rules here: `node`'s only, or every node's when None."""
@@ -147,14 +175,17 @@ class HostFence:
             return []  # no chain: no rules
         return [line for line in str(out).splitlines() if line.startswith("-A ")]
 
-    async def _run(self, tool: str, *args: str, ok_if: str = "", check: bool = False, output: bool = False) -> bool | str:
-        """Runs `tool -w ... args`; True (or the output) on success. A failure whose message
-        contains `ok_if` is False (`check`) or success; any other raises FenceError."""
+    async def _run(self, tool: str, *args: str, ok_if: str = "", check: bool = False, output: bool = False,
+                   stdin: bytes | None = None) -> bool | str:
+        """Runs `tool -w ... args` (with `stdin`, if given); True (or the output) on success.
+        A failure whose message contains `ok_if` is False (`check`) or success; any other
+        raises FenceError."""
         process = await asyncio.create_subprocess_exec(
             tool, "-w", "10", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         )
         try:
-            out, err = await asyncio.wait_for(process.communicate(), COMMAND_TIMEOUT_S)
+            out, err = await asyncio.wait_for(process.communicate(stdin), COMMAND_TIMEOUT_S)
         except asyncio.TimeoutError:
             process.kill()
             raise FenceError(f"{Path(tool).name} {' '.join(args)}: no answer in {COMMAND_TIMEOUT_S:g} s") from None
@@ -164,6 +195,12 @@ class HostFence:
         if ok_if and ok_if in message.lower():  # "Chain already exists", "Bad rule (does a matching rule exist...)"
             return False if check else True
         raise FenceError(f"{Path(tool).name} {' '.join(args)}: {message or f'exit {process.returncode}'}")
+
+
+def _restore_tool(tool: str) -> str:
+    """iptables-restore beside iptables (ip6tables-restore beside ip6tables): one package."""
+    path = Path(tool)
+    return str(path.with_name(path.name + "-restore"))
 
 
 def _delete_args(rule: str) -> list[str]:

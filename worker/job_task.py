@@ -234,28 +234,23 @@ class JobTask:
         against the digest on-chain; a storage that does not answer is retried until the
         deadline."""
         from ..client.jobspec import LoadError, ValidationError, loads, parse
+        from ..client.errors import Transient
         from ..client.storage import Cid, ContentMismatch, ContentNotFound, StorageError
 
         storage = await self.context.storage()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, self.deadline() - time.time())
-
-        async def fetch() -> bytes:
-            try:
-                return await storage.get_bytes(Cid(bytes(job.definition)))
-            except (ContentNotFound, ContentMismatch):
-                raise
-            except StorageError as exc:
-                raise OSError(f"storage: {exc}") from None
-
         try:
-            data = await retrying(f"job={self.job} fetch definition {cid}", fetch, deadline=deadline)
+            data = await retrying(f"job={self.job} fetch definition {cid}",
+                                  lambda: storage.get_bytes(Cid(bytes(job.definition))), deadline=deadline)
         except ContentNotFound:
             return None, f"the definition {cid} is not in this node's storage"
         except ContentMismatch as exc:
             return None, f"the definition's bytes do not match its digest: {exc}"
-        except OSError as exc:
+        except (Transient, OSError) as exc:  # what retrying() retries, still failing at the deadline
             return None, f"the definition {cid} could not be fetched before the deadline: {exc}"
+        except StorageError as exc:  # trying again would not help (content over the fetch limit)
+            return None, f"the definition {cid} could not be fetched: {exc}"
         try:
             return parse(loads(data, name=cid)), None
         except (LoadError, ValidationError) as exc:
@@ -273,16 +268,8 @@ class JobTask:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, self.finish_deadline() - time.time())
 
-        async def store() -> Any:
-            from ..client.storage import StorageError
-
-            try:
-                return await storage.add_bytes(data)
-            except StorageError as exc:
-                raise OSError(f"storage: {exc}") from None
-
-        try:
-            cid = await retrying(f"job={self.job} store bundle", store, deadline=deadline)
+        try:  # storage errors marked Transient are retried; the others give the job back at once
+            cid = await retrying(f"job={self.job} store bundle", lambda: storage.add_bytes(data), deadline=deadline)
             outcome = await retrying(f"job={self.job} finish", lambda: ctx.chain.finish(self.job, cid.digest), deadline=deadline)
         except Lost:
             raise

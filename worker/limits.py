@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..client.jobspec import JobDefinition, Limits, RunArgs
+from ..client.jobspec import JobDefinition, Limits
+from ..client.jobspec.kinds import has
 
 MAX_OPS_PER_JOB = 32  # containers one job may ask for (each holds engine calls and a log thread)
 DEFAULT_LIMITS = Limits(cpus=1.0, memory=2 << 30, pids=512, timeout=None)
@@ -51,7 +52,7 @@ def over_node(op_id: str, op: Limits, node: Limits) -> str | None:
 def definition_over_node(definition: JobDefinition, node: Limits) -> str | None:
     """The first op of `definition` that asks more than the node allows (for accepting jobs)."""
     for op in definition.ops:
-        if isinstance(op.args, RunArgs):
+        if has(op, "extension"):  # the kinds whose ops may ask limits
             reason = over_node(op.id, op.args.limits, node)
             if reason:
                 return reason

@@ -22,13 +22,15 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from ..client.errors import CrowdError
+
 IMAGE = "crowdcompute/busybox:local"
 CANDIDATES = ("/bin/busybox", "/usr/bin/busybox", "/usr/local/bin/busybox")
 DOCKERFILE = b'FROM scratch\nCOPY rootfs/ /\nCMD ["/bin/sh"]\n'
 PT_INTERP = 3
 
 
-class ImageError(RuntimeError):
+class ImageError(CrowdError, RuntimeError):
     pass
 
 

@@ -13,13 +13,14 @@ __all__ = [
     "JobDefinition", "Operation", "RunArgs", "CreateVolumeArgs", "Execution", "VolumeMount",
     "RestartPolicy", "ResultRule", "Limits", "Problem", "ValidationError", "LoadError",
     "LiteralError", "RunContext", "Stage", "parse", "load", "loads", "read", "plan",
-    "resolve_args", "extract_results", "vram_satisfies",
+    "resolve_args", "extract_results", "vram_satisfies", "RUN", "CREATE_VOLUME", "KINDS", "OpKind",
 ]
 
 _HOMES = {
     **dict.fromkeys(
         ["JobDefinition", "Operation", "RunArgs", "CreateVolumeArgs", "Execution",
-         "VolumeMount", "RestartPolicy", "ResultRule", "Limits"], ".model"),
+         "VolumeMount", "RestartPolicy", "ResultRule", "Limits", "RUN", "CREATE_VOLUME"], ".model"),
+    "KINDS": ".kinds", "OpKind": ".kinds",
     "Problem": ".problems", "ValidationError": ".problems",
     "LoadError": ".loader", "load": ".loader", "loads": ".loader", "read": ".loader",
     "parse": ".parsing",

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
+from ..errors import CrowdError
 from .model import PAIRS, SPREAD, JobDefinition, Operation, RunArgs
 
 LITERAL = re.compile(r"%%((?:ops|globals?)\.[^%]+?)%%")
@@ -73,7 +74,7 @@ def references(value: str) -> list[Reference | str]:
     return [classify(m.group(1)) for m in LITERAL.finditer(value)]
 
 
-class LiteralError(ValueError):
+class LiteralError(CrowdError, ValueError):
     """A literal that cannot be filled in at run time (its producer has no results)."""
 
 
@@ -88,8 +89,11 @@ class RunContext:
 
 
 def resolve_args(definition: JobDefinition, op: Operation, context: RunContext) -> RunArgs:
-    """`op.args` with every literal filled in and env operators applied."""
-    if not isinstance(op.args, RunArgs):
+    """`op.args` with every literal filled in and env operators applied (as they are for a
+    kind whose args hold no literals)."""
+    from .kinds import has  # here: kinds.py reaches this module through the args parsers
+
+    if not has(op, "literals"):
         return op.args  # type: ignore[return-value]
     args = op.args
     resolver = _Resolver(definition, context)

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..errors import CrowdError
 from .bounds import MAX_DEPTH, shape_problem, text_depth
 from .model import JobDefinition
 from .parsing import parse
@@ -21,7 +22,7 @@ MAX_DEFINITION_BYTES = 1 << 20  # 1 MiB: a definition is a recipe, not data
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-class LoadError(ValueError):
+class LoadError(CrowdError, ValueError):
     """The file could not be read as JSON or YAML; the message is one line."""
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+# The op kinds' names; what each kind has and how its args are parsed: kinds.py.
 RUN = "container/run"
 CREATE_VOLUME = "container/create-volume"
 
@@ -122,7 +123,9 @@ class JobDefinition:
 
     @property
     def gpu(self) -> bool:
-        return any(isinstance(op.args, RunArgs) and op.args.gpu for op in self.ops)
+        from .kinds import has
+
+        return any(has(op, "gpu") and op.args.gpu for op in self.ops)
 
     def to_bytes(self) -> bytes:
         """The definition as stored: Nosana's own JSON (a YAML file becomes JSON), canonical."""

@@ -14,71 +14,41 @@ import re
 from typing import Any, Mapping
 
 from . import literals
+from .bounds import shape_problem
+from .checks import ID_RE, NO_LITERALS_HERE, Checks, type_name
+from .kinds import KINDS, OpKind, has, quoted, with_flag
 from .model import (
-    CREATE_VOLUME,
     PAIRS,
-    RUN,
     SPREAD,
-    CreateVolumeArgs,
     Execution,
     JobDefinition,
     Limits,
     Operation,
-    RestartPolicy,
     ResultRule,
-    RunArgs,
-    VolumeMount,
 )
-from .bounds import shape_problem
 from .planning import ended_before, find_cycle, group_order
-from .problems import Problems, ValidationError, join
+from .problems import ValidationError, join
 from .results import LOG_TYPES, RegexError, compile_regex, translate
 
 VERSION = "0.1"
 MAX_OPS = 100
 MAX_OUTPUTS = 64
-MAX_RESTART_TRIES = 100
 MAX_RESULT_RULES = 32  # per op: each rule is matched against every line of the op's logs
 MAX_REGEX_CHARS = 1000
-# Op ids are host names on the job's network (Nosana: any string). A dotted id is valid
-# but, as in Nosana, cannot be named in a literal (%%ops.ID.results.KEY%% splits on dots).
-ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-VOLUME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 MEMORY_RE = re.compile(r"^([0-9]+)\s*(B|KiB|MiB|GiB|TiB)$")
 MEMORY_UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
-REMOVE_IF_EMPTY = "__remove-if-empty__"
 EXTENSION = "crowdcompute"
 
 TOP_KEYS = ("version", "type", "logistics", "deployment_id", "meta", "global", "ops")
 GLOBAL_KEYS = ("image", "gpu", "entrypoint", "env", "work_dir", "variables")
 OP_KEYS = ("id", "type", "args", "results", "execution")
-RUN_KEYS = (
-    "image", "aliases", "cmd", "volumes", "expose", "private", "gpu", "work_dir", "output",
-    "entrypoint", "env", "required_vram", "resources", "authentication", "restart_policy",
-)
 EXECUTION_KEYS = ("group", "depends_on", "stop_if_dependent_stops")
-UNKNOWN = "unknown field (Nosana's job definition has none such; our extensions go under meta.crowdcompute)"
 
 NO_LITERALS_GLOBAL = "literals are filled in only in an op's args (as Nosana does), not in global"
-NO_LITERALS_HERE = "literals are filled in only in image, cmd, entrypoint, env, work_dir and aliases"
 NO_LOGISTICS = (
     "definitions and results travel through content-addressed storage, "
     "not through poster endpoints"
 )
-NO_EXPOSE = (
-    "workers offer no public endpoints; ops of a job reach each other on its private "
-    "network by op id, without expose"
-)
-NO_RESOURCES = (
-    "workers download nothing at run time (no S3, Hugging Face or Ollama fetches); "
-    "put the data in the image"
-)
-NO_AUTH = "registry credentials would be public once the definition is stored; use a public or local image"
-NO_OUTPUT = (
-    "Nosana's artifact upload (not implemented by Nosana's node either); declare files "
-    "under meta.crowdcompute.ops.<id>.outputs"
-)
-ENDLESS = "a container restarted whenever it exits never ends, and a job must end; use on-failure with restart_tries"
 
 
 def parse(obj: Any) -> JobDefinition:
@@ -95,87 +65,14 @@ def parse(obj: Any) -> JobDefinition:
     return definition
 
 
-def type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"  # YAML dates and the like
+class _Parser(Checks):
+    """The whole definition; the small checks and the args parsers of each op kind
+    (kinds.py) share its lists of problems, literal sites and VRAM asks."""
 
-
-class _Parser:
     def __init__(self) -> None:
-        self.problems = Problems()
+        super().__init__()
         self.variables: dict[str, str] = {}
-        self.vram: list[float] = []
-        # (path, op id, string) of every string where literals are filled in
-        self.literal_sites: list[tuple[str, str, str]] = []
         self.all_ids: dict[str, int] = {}  # every op id, with the index that first used it
-
-    # ---- small checks -------------------------------------------------------------
-    def expect(self, path: str, value: Any, kind: type | tuple[type, ...], what: str) -> bool:
-        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
-        if not ok:
-            self.problems.add(path, f"expected {what}, got {type_name(value)}")
-        return ok
-
-    def object(self, path: str, value: Any, keys: tuple[str, ...] | None) -> bool:
-        if not self.expect(path, value, dict, "an object"):
-            return False
-        if keys is not None:
-            for key in value:
-                if key not in keys:
-                    self.problems.add(join(path, str(key)), UNKNOWN)
-        return True
-
-    def string(self, path: str, value: Any, *, empty: bool = False) -> str | None:
-        if not self.expect(path, value, str, "a string"):
-            return None
-        if not empty and not value:
-            self.problems.add(path, "expected a non-empty string")
-            return None
-        return value
-
-    def strings(self, path: str, value: Any) -> list[str] | None:
-        if not self.expect(path, value, list, "an array of strings"):
-            return None
-        out = [self.string(join(path, i), item, empty=True) for i, item in enumerate(value)]
-        return None if any(s is None for s in out) else [s for s in out if s is not None]
-
-    def string_map(self, path: str, value: Any) -> dict[str, str] | None:
-        if not self.object(path, value, None):
-            return None
-        out: dict[str, str] = {}
-        for key, item in value.items():
-            s = item if isinstance(item, str) else None
-            if not isinstance(key, str) or not key:
-                self.problems.add(path, f"expected non-empty string keys, got {key!r}")
-            elif s is None:
-                self.problems.add(
-                    join(path, str(key)), f"expected a string, got {type_name(item)} (quote it in YAML)"
-                )
-            else:
-                out[key] = s
-        return out
-
-    def no_literals(self, path: str, value: str, reason: str) -> None:
-        if literals.LITERAL.search(value):
-            self.problems.add(path, reason)
-
-    def absolute(self, path: str, value: Any) -> str | None:
-        s = self.string(path, value)
-        if s is not None and not s.startswith("/"):
-            self.problems.add(path, f"expected an absolute path, got {s!r}")
-            return None
-        return s
 
     # ---- top level ------------------------------------------------------------------
     def parse(self, obj: Any) -> JobDefinition | None:
@@ -239,15 +136,6 @@ class _Parser:
                     self.required_vram(join(path, name), value)
                 else:
                     self.problems.note(join(path, str(name)), "ignored: workers check only required_vram")
-
-    def required_vram(self, path: str, value: Any) -> float | None:
-        if not self.expect(path, value, (int, float), "a number of GB"):
-            return None
-        if value < 0 or not math.isfinite(value):
-            self.problems.add(path, f"expected a number of GB >= 0, got {value!r}")
-            return None
-        self.vram.append(value)
-        return value
 
     def global_section(self, glob: Any) -> dict[str, Any]:
         if not self.object("global", glob, GLOBAL_KEYS):
@@ -318,207 +206,27 @@ class _Parser:
                 join(path, "id"),
                 f"expected letters, digits, '.', '-' or '_' (at most 63, starting with a letter or digit), got {op_id!r}",
             )
-        kind = raw.get("type")
+        kind = KINDS.get(raw["type"]) if isinstance(raw.get("type"), str) else None
         if "type" not in raw:
-            self.problems.add(join(path, "type"), f'required (expected "{RUN}" or "{CREATE_VOLUME}")')
-        elif kind not in (RUN, CREATE_VOLUME):
-            self.problems.add(join(path, "type"), f'expected "{RUN}" or "{CREATE_VOLUME}", got {kind!r}')
-        args: RunArgs | CreateVolumeArgs | None = None
+            self.problems.add(join(path, "type"), f"required (expected {quoted(list(KINDS))})")
+        elif kind is None:
+            self.problems.add(join(path, "type"), f"expected {quoted(list(KINDS))}, got {raw['type']!r}")
+        args = None
         if "args" not in raw:
             self.problems.add(join(path, "args"), "required")
-        elif kind == RUN:
-            args = self.run_args(join(path, "args"), raw["args"], glob, op_id or "")
-        elif kind == CREATE_VOLUME:
-            args = self.volume_args(join(path, "args"), raw["args"])
+        elif kind is not None:
+            args = kind.parse_args(self, join(path, "args"), raw["args"], glob, op_id or "")
         results = self.results(join(path, "results"), raw["results"], kind) if "results" in raw else ()
         execution = self.execution(join(path, "execution"), raw.get("execution", {}), op_id or "")
-        if len(self.problems.errors) > before or op_id is None or args is None:
+        if len(self.problems.errors) > before or op_id is None or kind is None or args is None:
             return None
-        return Operation(op_id, kind, i, args, results, execution)
+        return Operation(op_id, kind.name, i, args, results, execution)
 
-    def volume_args(self, path: str, raw: Any) -> CreateVolumeArgs | None:
-        if not self.object(path, raw, ("name",)):
-            return None
-        if "name" not in raw:
-            self.problems.add(join(path, "name"), "required")
-            return None
-        name = self.string(join(path, "name"), raw["name"])
-        if name and not VOLUME_RE.match(name):
-            self.problems.add(join(path, "name"), f"expected letters, digits, '.', '-' or '_', got {name!r}")
-            return None
-        return CreateVolumeArgs(name) if name else None
-
-    def argv(self, path: str, value: Any, *, shell: bool) -> tuple[str, ...] | None:
-        """cmd/entrypoint: a string (cmd: run by /bin/sh -c; entrypoint: one program) or
-        a list (exec form). An empty list, like none, keeps the image's default."""
-        if isinstance(value, str):
-            return ("/bin/sh", "-c", value) if shell else (value,)
-        items = self.strings(path, value)
-        if items is None:
-            return None
-        items = [s for s in items if s != REMOVE_IF_EMPTY]
-        return tuple(items) or None
-
-    def run_args(self, path: str, raw: Any, glob: Mapping[str, Any], op_id: str) -> RunArgs | None:
-        if not self.object(path, raw, RUN_KEYS):
-            return None
-        p = lambda key: join(path, key)  # noqa: E731
-        site = lambda where, s: self.literal_sites.append((where, op_id, s))  # noqa: E731
-
-        image = self.string(p("image"), raw["image"]) if "image" in raw else glob.get("image")
-        if "image" not in raw and image is None:
-            self.problems.add(p("image"), "required (or set global.image)")
-        if "image" in raw and image:
-            site(p("image"), image)
-
-        cmd = None
-        if "cmd" in raw:
-            cmd = self.argv(p("cmd"), raw["cmd"], shell=True)
-            if isinstance(raw["cmd"], str):
-                site(p("cmd"), raw["cmd"])
-            else:
-                for i, item in enumerate(raw["cmd"] if isinstance(raw["cmd"], list) else ()):
-                    if isinstance(item, str):
-                        site(join(p("cmd"), i), item)
-        entrypoint = glob.get("entrypoint")
-        if "entrypoint" in raw:
-            entrypoint = self.argv(p("entrypoint"), raw["entrypoint"], shell=False)
-            items = raw["entrypoint"] if isinstance(raw["entrypoint"], list) else [raw["entrypoint"]]
-            for i, item in enumerate(items):
-                if isinstance(item, str):
-                    site(join(p("entrypoint"), i) if isinstance(raw["entrypoint"], list) else p("entrypoint"), item)
-
-        env = dict(glob.get("env", {}))
-        if "env" in raw and (own := self.string_map(p("env"), raw["env"])) is not None:
-            for key, value in own.items():
-                where = join(p("env"), key)
-                if key in (SPREAD, PAIRS) and not literals.LITERAL.fullmatch(value):
-                    self.problems.add(where, f"expected exactly one literal, like %%ops.ID.results.KEY%%, got {value!r}")
-                site(where, value)
-            env.update(own)
-
-        work_dir = glob.get("work_dir")
-        if "work_dir" in raw:
-            work_dir = self.string(p("work_dir"), raw["work_dir"])
-            if work_dir:
-                site(p("work_dir"), work_dir)
-                if not work_dir.startswith("/") and not literals.LITERAL.match(work_dir):
-                    self.problems.add(p("work_dir"), f"expected an absolute path, got {work_dir!r}")
-
-        gpu = bool(glob.get("gpu", False))
-        if "gpu" in raw and self.expect(p("gpu"), raw["gpu"], bool, "a boolean"):
-            gpu = gpu or raw["gpu"]  # Nosana: op.gpu || global.gpu
-        vram = self.required_vram(p("required_vram"), raw["required_vram"]) if "required_vram" in raw else None
-
-        volumes = self.volumes(p("volumes"), raw["volumes"]) if "volumes" in raw else ()
-        aliases = self.aliases(p("aliases"), raw["aliases"], site) if "aliases" in raw else ()
-        restart = self.restart(p("restart_policy"), raw["restart_policy"]) if "restart_policy" in raw else None
-
-        if raw.get("expose") not in (None, []):
-            self.problems.refuse(p("expose"), NO_EXPOSE)
-        if "private" in raw and self.expect(p("private"), raw["private"], bool, "a boolean") and raw["private"]:
-            self.problems.refuse(p("private"), "it makes exposed endpoints private, and no endpoints are exposed")
-        if raw.get("resources") not in (None, []):
-            self.problems.refuse(p("resources"), NO_RESOURCES)
-        if "authentication" in raw:
-            self.problems.refuse(p("authentication"), NO_AUTH)
-        if "output" in raw:
-            self.problems.refuse(p("output"), NO_OUTPUT)
-
-        if image is None:
-            return None
-        return RunArgs(
-            image=image,
-            cmd=cmd,
-            entrypoint=entrypoint,
-            env=tuple(env.items()),
-            work_dir=work_dir,
-            gpu=gpu,
-            required_vram=vram,
-            volumes=volumes,
-            aliases=aliases,
-            restart=restart or RestartPolicy("no"),
-        )
-
-    def volumes(self, path: str, raw: Any) -> tuple[VolumeMount, ...]:
-        if not self.expect(path, raw, list, "an array of {name, dest}"):
-            return ()
-        out = []
-        for i, item in enumerate(raw):
-            where = join(path, i)
-            if not self.object(where, item, ("name", "dest")):
-                continue
-            for key in ("name", "dest"):
-                if key not in item:
-                    self.problems.add(join(where, key), "required")
-            name = self.string(join(where, "name"), item["name"]) if "name" in item else None
-            dest = self.absolute(join(where, "dest"), item["dest"]) if "dest" in item else None
-            for key, value in (("name", name), ("dest", dest)):
-                if value:
-                    self.no_literals(join(where, key), value, NO_LITERALS_HERE)
-            if name and dest:
-                out.append(VolumeMount(name, dest))
-        return tuple(out)
-
-    def aliases(self, path: str, raw: Any, site: Any) -> tuple[str, ...]:
-        if isinstance(raw, str):  # Nosana: a comma-separated string, or a list
-            names = raw.split(",")
-            site(path, raw)
-        else:
-            names = self.strings(path, raw) or []
-            for i, name in enumerate(names):
-                site(join(path, i), name)
-        for name in names:
-            if not name or not (ID_RE.match(name) or literals.LITERAL.search(name)):
-                self.problems.add(path, f"expected host names (letters, digits, '.', '-', '_'), got {name!r}")
-        return tuple(names)
-
-    def restart(self, path: str, raw: Any) -> RestartPolicy | None:
-        if isinstance(raw, str):
-            if raw == "no":
-                return RestartPolicy("no")
-            if raw == "on-failure":
-                self.problems.refuse(
-                    path,
-                    '"on-failure" without restart_tries restarts forever; write '
-                    '{"policy": "on-failure", "restart_tries": N}',
-                )
-            elif raw in ("always", "unless-stopped"):
-                self.problems.refuse(path, f'"{raw}": {ENDLESS}')
-            else:
-                self.problems.add(path, f'expected "no" or {{"policy": "on-failure", "restart_tries": N}}, got {raw!r}')
-            return None
-        if not self.object(path, raw, ("policy", "restart_tries")):
-            return None
-        policy = raw.get("policy")
-        if "policy" not in raw:
-            self.problems.add(join(path, "policy"), "required")
-            return None
-        if policy in ("always", "unless-stopped"):
-            self.problems.refuse(join(path, "policy"), f'"{policy}": {ENDLESS}')
-            return None
-        if policy not in ("no", "on-failure"):
-            self.problems.add(join(path, "policy"), f'expected "no" or "on-failure", got {policy!r}')
-            return None
-        tries_path = join(path, "restart_tries")
-        if policy == "no":
-            if "restart_tries" in raw:
-                self.problems.add(tries_path, 'expected none with policy "no"')
-            return RestartPolicy("no")
-        tries = raw.get("restart_tries")
-        if "restart_tries" not in raw:
-            self.problems.add(tries_path, 'required with "on-failure" (without it the container restarts forever)')
-        elif self.expect(tries_path, tries, int, "a whole number"):
-            if 1 <= tries <= MAX_RESTART_TRIES:
-                return RestartPolicy("on-failure", tries)
-            self.problems.add(tries_path, f"expected 1 to {MAX_RESTART_TRIES}, got {tries}")
-        return None
-
-    def results(self, path: str, raw: Any, kind: Any) -> tuple[ResultRule, ...]:
+    def results(self, path: str, raw: Any, kind: OpKind | None) -> tuple[ResultRule, ...]:
         if not self.object(path, raw, None):
             return ()
-        if kind == CREATE_VOLUME:
-            self.problems.add(path, "a container/create-volume op has no logs to extract results from")
+        if kind is not None and not kind.logs:
+            self.problems.add(path, f"a {kind.name} op has no logs to extract results from")
             return ()
         rules = []
         if len(raw) > MAX_RESULT_RULES:
@@ -616,12 +324,12 @@ class _Parser:
             if not self.object(where, spec, ("outputs", "limits")):
                 continue
             op = by_id.get(op_id)
-            if op is not None and not isinstance(op.args, RunArgs):
-                self.problems.add(where, "only container/run ops have outputs and limits")
+            if op is not None and not has(op, "extension"):
+                self.problems.add(where, f"only {' and '.join(with_flag('extension'))} ops have outputs and limits")
                 continue
             outputs = self.outputs(join(where, "outputs"), spec["outputs"]) if "outputs" in spec else ()
             limits = self.limits(join(where, "limits"), spec["limits"]) if "limits" in spec else Limits()
-            if op is not None and isinstance(op.args, RunArgs):
+            if op is not None:
                 by_id[op_id] = _with_args(op, outputs, limits)
         return [by_id[op.id] for op in ops]
 
@@ -733,7 +441,7 @@ class _Parser:
     def check_volumes(self, ops: list[Operation], by_id: dict[str, Operation]) -> None:
         creators: dict[str, Operation] = {}
         for op in ops:
-            if isinstance(op.args, CreateVolumeArgs):
+            if has(op, "creates_volume"):
                 if op.args.name in creators:
                     self.problems.add(
                         f"ops[{op.index}].args.name",
@@ -742,7 +450,7 @@ class _Parser:
                 else:
                     creators[op.args.name] = op
         for op in ops:
-            if not isinstance(op.args, RunArgs):
+            if not has(op, "mounts"):
                 continue
             for k, volume in enumerate(op.args.volumes):
                 where = f"ops[{op.index}].args.volumes[{k}].name"
@@ -750,7 +458,7 @@ class _Parser:
                 if creator is None:
                     self.problems.add(
                         where,
-                        f"no container/create-volume op of this job creates {volume.name!r} "
+                        f"no {' or '.join(with_flag('creates_volume'))} op of this job creates {volume.name!r} "
                         "(a job mounts only its own volumes)",
                     )
                 elif not ended_before(ops, creator.id, op.id):
@@ -764,5 +472,4 @@ class _Parser:
 def _with_args(op: Operation, outputs: tuple[str, ...], limits: Limits) -> Operation:
     from dataclasses import replace
 
-    assert isinstance(op.args, RunArgs)
     return replace(op, args=replace(op.args, outputs=outputs, limits=limits))

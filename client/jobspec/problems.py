@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..errors import CrowdError
+
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
@@ -22,7 +24,7 @@ class Problem:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
-class ValidationError(ValueError):
+class ValidationError(CrowdError, ValueError):
     """A job definition with problems; `problems` lists all of them in document order."""
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:

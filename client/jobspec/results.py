@@ -27,6 +27,7 @@ from typing import Any, Iterable, Mapping
 
 import re2
 
+from ..errors import CrowdError
 from .model import ResultRule
 
 LOG_TYPES = ("stdin", "stdout", "stderr", "nodeerr")
@@ -74,7 +75,7 @@ _LOOKBEHIND = re.compile(rf"^\(\?<=({_PLAIN})\)")
 _LOOKAHEAD = re.compile(rf"\(\?=({_PLAIN})\)$")
 
 
-class RegexError(ValueError):
+class RegexError(CrowdError, ValueError):
     """A regex RE2 will not compile; the message says why."""
 
 

@@ -17,11 +17,11 @@ _HOMES = {
     "Cid": ".cid", "cid_to_digest": ".cid", "digest_to_cid": ".cid",
     "FileImporter": ".unixfs", "Imported": ".unixfs", "cid_of": ".unixfs", "import_bytes": ".unixfs",
     "import_file": ".unixfs", "CHUNK_SIZE": ".unixfs", "MAX_LINKS": ".unixfs",
-    "Storage": ".backend", "open_storage": ".backend", "default_storage_dir": ".backend",
+    "Storage": ".backend", "open_storage": ".schemes", "default_storage_dir": ".schemes", "SCHEMES": ".schemes",
     "BlobStore": ".blobstore", "LocalStorage": ".local", "HttpStorage": ".http",
-    "StorageServer": ".server", "start_storage_server": ".server", "DEFAULT_PORT": ".backend",
+    "StorageServer": ".server", "start_storage_server": ".server", "DEFAULT_PORT": ".server_defaults",
     "StorageError": ".errors", "InvalidCid": ".errors", "ContentNotFound": ".errors",
-    "ContentMismatch": ".errors", "ContentTooLarge": ".errors", "StorageUnavailable": ".errors",
+    "ContentMismatch": ".errors", "ContentTooLarge": ".errors", "StorageUnavailable": ".errors", "UnknownScheme": ".errors",
 }
 __all__ = sorted(_HOMES)
 

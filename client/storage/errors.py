@@ -1,15 +1,23 @@
-"""The storage errors, in one place. Each also inherits a stdlib type, so that callers that
-know nothing of ours (``except ValueError``, ``except OSError``) still catch them."""
+"""The storage errors, in one place. Each derives from the package's root `CrowdError`
+(client/errors.py), so that one `except` catches every error of ours, and also inherits a
+stdlib type, so that callers that know nothing of ours (``except ValueError``, ``except
+OSError``) still catch them. `StorageUnavailable` is `Transient`: retry loops try again."""
 
 from __future__ import annotations
 
+from ..errors import CrowdError, Transient
 
-class StorageError(Exception):
+
+class StorageError(CrowdError):
     """Base of every storage error; its message is one line meant for a human."""
 
 
 class InvalidCid(StorageError, ValueError):
     """A string that is not a CID we can use (a CIDv0, or a CIDv1 of a dag-pb sha2-256 node)."""
+
+
+class UnknownScheme(StorageError, ValueError):
+    """A storage spec whose URL scheme no backend opens (schemes.py lists those that do)."""
 
 
 class ContentNotFound(StorageError, LookupError):
@@ -29,5 +37,6 @@ class ContentTooLarge(StorageError):
     """More bytes than the limit a caller or a server set."""
 
 
-class StorageUnavailable(StorageError, ConnectionError):
-    """The storage could not be reached or answered something that is not the kubo RPC."""
+class StorageUnavailable(StorageError, Transient, ConnectionError):
+    """The storage could not be reached, answered something that is not the kubo RPC, or
+    failed on its side (a 5xx answer that is not "not found"): trying again may succeed."""

@@ -133,6 +133,8 @@ class HttpStorage(Storage):
         lowered = message.lower()
         if response.status == 404 or "not found" in lowered or "could not find" in lowered:
             return ContentNotFound(f"{cid} not found: {where}")
+        if response.status >= 500:  # the server failed on its side: it may not later
+            return StorageUnavailable(where)
         return StorageError(where)
 
 

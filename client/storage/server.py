@@ -28,7 +28,7 @@ from pathlib import Path
 from aiohttp import BodyPartReader, web
 
 from crowdcompute.common.version import __version__
-from .backend import DEFAULT_HOST, DEFAULT_MAX_UPLOAD, DEFAULT_PORT
+from .server_defaults import DEFAULT_HOST, DEFAULT_MAX_UPLOAD, DEFAULT_PORT
 from .blobstore import BlobStore
 from .cid import Cid
 from .errors import ContentTooLarge, InvalidCid

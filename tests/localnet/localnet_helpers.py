@@ -66,8 +66,10 @@ def rpc(url: str, method: str, params: object = None, *, raw: bytes | None = Non
 class ThreadServer:
     """A Localnet in a background thread with its own event loop."""
 
-    def __init__(self, ledger: Path, slot_ms: int, *, finality_lag: int | None = FINALITY_LAG, frontend: str | None = None) -> None:
-        self.port = free_port_pair()
+    def __init__(self, ledger: Path, slot_ms: int, *, finality_lag: int | None = FINALITY_LAG, frontend: str | None = None,
+                 port: int | None = None) -> None:
+        """`port`: a stopped server's, to start again where its clients look for it."""
+        self.port = port or free_port_pair()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port + 1}"
         self.ready = threading.Event()

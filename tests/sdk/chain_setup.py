@@ -36,7 +36,7 @@ class Wallets:
         async with CrowdClient(url, authority) as crowd:
             await crowd.airdrop(100 * SOL)
             rent = await crowd.chain.rent_exempt(MINT_LEN)
-            await crowd._send(create_mint_instructions(authority.pubkey(), mint.pubkey(), authority.pubkey(), decimals=6, lamports=rent), [authority, mint])
+            await crowd.send(create_mint_instructions(authority.pubkey(), mint.pubkey(), authority.pubkey(), decimals=6, lamports=rent), [authority, mint])
         return cls(url, authority, mint.pubkey())
 
     async def fund(self, *, sol: int = 10 * SOL, tokens: int = 0, keypair: Keypair | None = None) -> Keypair:
@@ -48,7 +48,7 @@ class Wallets:
             ixs = [create_associated_token_account(self.mint_authority.pubkey(), owner, self.mint)]
             if tokens:
                 ixs.append(mint_to_instruction(self.mint, associated_token_address(owner, self.mint), self.mint_authority.pubkey(), tokens))
-            await crowd._send(ixs, [self.mint_authority])
+            await crowd.send(ixs, [self.mint_authority])
         return keypair
 
     async def market(self, settings: MarketSettings, *, capacity: int = 16) -> tuple[Pubkey, Keypair]:

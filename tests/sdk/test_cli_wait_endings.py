@@ -55,7 +55,7 @@ async def reclaim_when_due(c: CrowdClient, ix) -> None:
     which need not be this machine's (solana-test-validator's runs a second or two behind)."""
     for _ in range(300):
         try:
-            await c._send([ix], [c.wallet])
+            await c.send([ix], [c.wallet])
             return
         except ProgramError as exc:
             if exc.name != "TimeoutNotReached":

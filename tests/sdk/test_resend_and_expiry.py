@@ -34,7 +34,7 @@ def send_transfer(url: str, payer: Keypair, to: Keypair, lamports: int):
     async def go():
         async with CrowdClient(url, payer) as crowd:
             ix = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to.pubkey(), lamports=lamports))
-            return await crowd._send([ix], [payer])
+            return await crowd.send([ix], [payer])
 
     return asyncio.run(go())
 

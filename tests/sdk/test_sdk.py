@@ -34,7 +34,7 @@ def test_program_error_carries_the_idl_name_and_logs(localnet, poster, market, n
             ix = crowd.program.cancel(poster=crowd.pubkey, job=posted.job, market=address,
                                       payer_token=associated_token_address(crowd.pubkey, m.mint), payer=crowd.pubkey)
             with pytest.raises(ProgramError) as caught:
-                await crowd._send([ix], [poster[0]])
+                await crowd.send([ix], [poster[0]])
             return caught.value
 
     error = asyncio.run(go())

@@ -178,7 +178,7 @@ def test_program_errors_are_named_from_the_staking_idl(localnet, new_wallet, sta
             await crowd.stakes.create(config, 1_000, "10d")
             ix = crowd.stakes.program.extend(owner=crowd.pubkey, config=config, duration=3)
             with pytest.raises(ProgramError) as caught:
-                await crowd._send([ix], [owner.keypair])
+                await crowd.send([ix], [owner.keypair])
             return caught.value
 
     error = asyncio.run(go())

@@ -36,7 +36,7 @@ def test_a_staked_market_from_post_to_reclaim(localnet, wallets, poster):
         async with CrowdClient(localnet.url, node) as as_node:
             stake = staking.stake_ix(owner=node.pubkey(), config=config, owner_token=associated_token_address(node.pubkey(), wallets.mint),
                                      amount=2_000, duration=MIN_LOCK)
-            await as_node._send([stake], [node])
+            await as_node.send([stake], [node])
             await as_node.work(address)  # admitted by its stake: it waits
         async with CrowdClient(localnet.url, poster[0]) as as_poster:
             before = await as_poster.token_balance(wallets.mint)

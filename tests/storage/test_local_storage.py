@@ -9,7 +9,7 @@ import pytest
 
 from crowdcompute.client.storage import (BlobStore, Cid, ContentMismatch, ContentNotFound, ContentTooLarge,
                                          LocalStorage, open_storage)
-from crowdcompute.client.storage.backend import default_storage_dir
+from crowdcompute.client.storage.schemes import default_storage_dir
 from crowdcompute.client.storage.unixfs import CHUNK_SIZE, cid_of
 
 from .vectors import HELLO_WORLD_NL, deterministic_bytes
@@ -133,6 +133,25 @@ def test_open_storage_picks_the_backend(tmp_path, monkeypatch):
 
     remote = open_storage("http://127.0.0.1:5001/")
     assert isinstance(remote, HttpStorage) and remote.url == "http://127.0.0.1:5001"
+
+
+def test_open_storage_reads_the_scheme_table(tmp_path, monkeypatch):
+    from crowdcompute.client.storage import SCHEMES, UnknownScheme
+
+    assert sorted(SCHEMES) == ["file", "http", "https"]
+    local = open_storage(f"file://{tmp_path / 'by url'}".replace(" ", "%20"))
+    assert isinstance(local, LocalStorage) and local.location == str(tmp_path / "by url")
+    with pytest.raises(UnknownScheme) as refused:
+        open_storage("s3://bucket/store")
+    assert str(refused.value) == (
+        "unknown storage scheme 's3' in 's3://bucket/store': known are http://, https://, file://, or give a folder"
+    )
+    assert isinstance(refused.value, ValueError)  # as before for callers that catch ValueError
+    with pytest.raises(UnknownScheme, match="a folder on this machine"):
+        open_storage("file://elsewhere/store")
+    monkeypatch.setenv("CROWD_STORAGE", "ipfs://nope")  # the environment goes through the same table
+    with pytest.raises(UnknownScheme, match="'ipfs'"):
+        open_storage()
 
 
 def test_cid_equality_is_by_digest():

@@ -170,7 +170,12 @@ def test_serve_on_a_busy_port_fails_in_one_line(tmp_path):
 
 def test_serve_defaults_are_documented():
     from crowdcompute.cli.storage import _byte_size
-    from crowdcompute.client.storage.backend import DEFAULT_MAX_UPLOAD, DEFAULT_PORT
+    from crowdcompute.client.storage.server_defaults import DEFAULT_MAX_UPLOAD, DEFAULT_PORT
 
     assert DEFAULT_PORT == 8901 and DEFAULT_MAX_UPLOAD == _byte_size("1GiB") == 1 << 30
     assert _byte_size("512MiB") == 512 << 20 and _byte_size("1000") == 1000 and _byte_size("2 GB") == 2 * 10**9
+
+
+def test_an_unknown_storage_scheme_is_one_error_line(hello, capsys):
+    assert main(["storage", "add", str(hello), "--storage", "s3://bucket"]) == 1
+    one_error_line(capsys.readouterr().err, "unknown storage scheme 's3'", "http://, https://, file://")

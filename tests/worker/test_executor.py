@@ -7,12 +7,13 @@ import asyncio
 import base64
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
-from crowdcompute.client.jobspec import Limits
+from crowdcompute.client.jobspec import KINDS, Limits
 from crowdcompute.worker.containers import LABEL_JOB, labels
-from crowdcompute.worker.executor import Executor, JobRun
+from crowdcompute.worker.executor import HANDLERS, Executor, JobRun
 
 from .conftest import IMAGE, NODE, by_id, definition, job_id, op, run_job
 
@@ -128,6 +129,23 @@ def test_limits_over_the_node_and_gpu_on_a_cpu_node_are_refused(executor):
     big, gpu = bundle.ops
     assert big.error == "op big asks 1 GiB memory; this node allows at most 128 MiB"
     assert gpu.error == "op gpu needs a GPU; this node has none"
+
+
+def test_every_op_kind_has_a_handler():
+    """Adding a kind to client/jobspec/kinds.py without a handler here (or the reverse) fails."""
+    assert list(HANDLERS) == list(KINDS)
+
+
+def test_an_op_of_an_unknown_kind_is_refused_with_its_name(executor):
+    """`parse` refuses unknown kinds in files; a definition built in-process can still hold
+    one, and the executor refuses it before making anything, rather than run it as another."""
+    parsed = definition([op("a", "true"), op("b", "echo never")])
+    defn = replace(parsed, ops=(parsed.ops[0], replace(parsed.ops[1], type="container/service")))
+    bundle, job = run_job(executor, defn)
+    assert bundle.status == "failed"
+    why = "op b is of kind 'container/service', which this node does not run (it runs container/run, container/create-volume)"
+    assert {r.error for r in bundle.ops} == {f"not run: {why}"}
+    assert job not in asyncio.run(executor.leftovers())  # nothing was made
 
 
 def test_op_limits_below_the_node_are_applied(executor):

@@ -76,7 +76,9 @@ def _probe(executor, docker_api):
     job = job_id("fence")
     service = GatewayService(docker_api, job)
     try:
-        bundle, _ = run_job(executor, definition([op("probe", ["sh", "-c", PROBE])]), job=job, seconds=60)
+        # two containers: the job gets its network (one alone gets none: below)
+        ops = [op("probe", ["sh", "-c", PROBE]), op("peer", ["true"])]
+        bundle, _ = run_job(executor, definition(ops), job=job, seconds=60)
     finally:
         service.close()
     return bundle, job, service
@@ -94,6 +96,30 @@ def test_a_service_on_the_job_networks_gateway_answers_only_without_the_fence(ma
     assert "host-secret" not in probe.stdout.text and service.served == 0
     assert "tries=5" in probe.stdout.text  # every try failed
     assert not asyncio.run(HostFence().fenced_jobs(NODE)) & {job}  # its rules went with its network
+    assert_runs_normally(executor, job)
+
+
+def test_a_job_of_one_container_has_no_network_at_all(executor, docker_api):
+    """Nothing to talk to, so nothing to reach: only loopback, no job network, no rules."""
+    seen: list = []
+    listing = "ip -o link | awk -F': ' '{print $2}'; sleep 1"
+
+    def watch() -> None:  # while the job runs
+        deadline = time.time() + 30
+        while not seen and time.time() < deadline:
+            running = docker_api.containers(filters={"label": "crowdcompute.op=alone"})
+            if running:
+                job = running[0]["Labels"]["crowdcompute.job"]
+                seen.append((docker_api.networks(filters={"label": f"crowdcompute.job={job}"}),
+                             job in asyncio.run(HostFence().fenced_jobs(NODE))))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    bundle, job = run_job(executor, definition([op("alone", ["sh", "-c", listing])]))
+    watcher.join(30)
+    assert bundle.status == "succeeded" and bundle.ops[0].stdout.text == "lo\n", bundle.render()
+    assert seen == [([], False)]  # while it ran: no network of the job, no rules for it
     assert_runs_normally(executor, job)
 
 
@@ -140,3 +166,17 @@ def test_leftovers_of_rules_are_the_nodes_own(make_executor, node, sees):
         assert (job in asyncio.run(make_executor(node=node).leftovers())) is sees
     finally:
         asyncio.run(fence.unfence(job))
+
+
+def test_a_node_that_cleans_up_after_settling_leaves_network_and_rules_until_then(make_executor, docker_api):
+    """clean_after_run=False (the node's executor): the job's network and its rules stay
+    after the run, for the node to remove once the job is settled; then nothing is left."""
+    executor = make_executor(clean_after_run=False)
+    bundle, job = run_job(executor, definition([op("a", ["true"]), op("b", ["true"])]))
+    assert bundle.status == "succeeded", bundle.render()
+    assert docker_api.networks(filters={"label": f"crowdcompute.job={job}"})
+    assert job in asyncio.run(HostFence().fenced_jobs(NODE))
+    asyncio.run(executor.cleanup_job(job))
+    assert not docker_api.networks(filters={"label": f"crowdcompute.job={job}"})
+    assert job not in asyncio.run(HostFence().fenced_jobs(NODE))
+    assert job not in asyncio.run(executor.leftovers())

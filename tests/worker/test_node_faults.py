@@ -157,7 +157,7 @@ def test_a_silent_node_is_reclaimed_and_another_node_runs_the_job(localnet, stor
             m = await crowd.get_market(market)
             ix = crowd.program.reclaim(job=address, market=market, payer_token=associated_token_address(j.payer, m.mint))
             await wait_until(lambda: _past(crowd, j, m), timeout=20)
-            await crowd._send([ix], [crowd.wallet])
+            await crowd.send([ix], [crowd.wallet])
 
     asyncio.run(reclaim())
     view = p.wait(address, ["done", "ended", "failed"], timeout=30)

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod discriminator;
+pub mod errors;
 pub mod idl;
 pub mod macros;
 pub mod math;

@@ -121,6 +121,21 @@ macro_rules! errors {
                 name: stringify!($variant),
                 msg: $msg,
             } ),* ];
+
+            /// The line the program logs when it fails with `code`, in Anchor's words
+            /// (anchor-lang's `AnchorError occurred. ...`), so explorers and Anchor clients
+            /// that read logs show the error's name, not only `custom program error`. A
+            /// `match` on the code, not a table: SBF built by the upstream route does not
+            /// relocate pointers stored in statics (docs/toolchain.md, pitfall 5).
+            pub const fn log_line(code: u32) -> Option<&'static str> {
+                match code {
+                    $( $code => Some(concat!(
+                        "AnchorError occurred. Error Code: ", stringify!($variant),
+                        ". Error Number: ", $code, ". Error Message: ", $msg, "."
+                    )), )*
+                    _ => None,
+                }
+            }
         }
     };
 }

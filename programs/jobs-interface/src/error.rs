@@ -82,3 +82,6 @@ impl From<interface_kit::accounts::FlagError> for JobsError {
         }
     }
 }
+
+// The refusals program-kit's checks raise, under this program's codes.
+interface_kit::common_errors!(JobsError);

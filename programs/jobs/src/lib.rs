@@ -8,4 +8,4 @@ pub mod shared;
 
 // Instructions take at most 13 accounts (reclaim with its slash); more are ignored by the
 // entrypoint.
-program_kit::sbf_entrypoint!(label: b"jobs: panic", max_accounts: 16);
+program_kit::sbf_entrypoint!(label: b"jobs: panic", max_accounts: 16, errors: jobs_interface::error::JobsError);

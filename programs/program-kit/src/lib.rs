@@ -19,13 +19,14 @@ pub use pinocchio as __pinocchio;
 
 /// A program's SBF entrypoint: pinocchio's entrypoint (at most `$max_accounts` accounts are
 /// parsed; more are ignored), no allocator, `crate::processor::dispatch` on a
-/// `crate::processor::Context`, and a panic handler that logs `$label` with the line and
+/// `crate::processor::Context`, a failure's name logged once (`$errors::log_line`, made by
+/// interface-kit's `errors!`), and a panic handler that logs `$label` with the line and
 /// column: pinocchio's `nostd_panic_handler!` reads the file name through a pointer in a
 /// static, which SBF built by the upstream route does not relocate (docs/toolchain.md,
 /// pitfall 5). Compiled only for SBF; host builds (tests of the interface) skip it.
 #[macro_export]
 macro_rules! sbf_entrypoint {
-    (label: $label:literal, max_accounts: $max:literal) => {
+    (label: $label:literal, max_accounts: $max:literal, errors: $errors:path) => {
         #[cfg(any(target_os = "solana", target_arch = "bpf"))]
         mod entrypoint {
             use $crate::__pinocchio::{no_allocator, program_entrypoint, AccountView, Address, ProgramResult};
@@ -35,7 +36,24 @@ macro_rules! sbf_entrypoint {
 
             fn process_instruction(program_id: &Address, accounts: &mut [AccountView], instruction_data: &[u8]) -> ProgramResult {
                 let context = crate::processor::Context { program_id, accounts, data: instruction_data };
-                crate::processor::dispatch(&context)
+                let result = crate::processor::dispatch(&context);
+                if let Err(error) = &result {
+                    log_error(error);
+                }
+                result
+            }
+
+            /// Logs the program's own error once, by name (`log_line`), as p-token and
+            /// Anchor do; out of line and cold, so a success pays one branch.
+            #[cold]
+            #[inline(never)]
+            fn log_error(error: &$crate::__pinocchio::error::ProgramError) {
+                if let $crate::__pinocchio::error::ProgramError::Custom(code) = error {
+                    if let Some(line) = <$errors>::log_line(*code) {
+                        // SAFETY: `line` is a valid byte string for the call.
+                        unsafe { $crate::__pinocchio::syscalls::sol_log_(line.as_ptr(), line.len() as u64) }
+                    }
+                }
             }
 
             #[panic_handler]

@@ -2,6 +2,7 @@
 
 use crate::cpi::invoke;
 use crate::keys;
+use interface_kit::errors::CommonErrors;
 use interface_kit::pod::is_zero32;
 use pinocchio::cpi::Signer;
 use pinocchio::instruction::{InstructionAccount, InstructionView};
@@ -86,8 +87,11 @@ impl CreateAccount<'_> {
     }
 }
 
-/// Whether `account` is the System program (its address is all zeroes).
+/// Checks that `account` is the System program (its address is all zeroes).
 #[inline(always)]
-pub fn is_system_program(account: &AccountView) -> bool {
-    is_zero32(keys::key(account))
+pub fn check_system_program<E: CommonErrors>(account: &AccountView) -> Result<(), E> {
+    if !is_zero32(keys::key(account)) {
+        return Err(E::PROGRAM_ID_INVALID);
+    }
+    Ok(())
 }

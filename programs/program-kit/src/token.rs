@@ -1,13 +1,14 @@
 //! SPL Token: the account checks and the CPIs (Transfer, InitializeAccount3, CloseAccount)
-//! every program makes. Errors are this module's `TokenError`, which each program maps to
-//! its own codes (its shared/token.rs) by the `code` function it passes to each check (see
-//! `TokenError` for why there, not afterwards as with `sysvars`).
+//! every program makes. Refusals are the program's own codes (interface-kit's
+//! `CommonErrors`, a constant returned where each check fails: a mapping applied
+//! afterwards joined the failure paths and cost close_market a unit, scripts/bench_cu.py).
 //!
 //! Only SPL Token is accepted: Token-2022 mints are refused by name (their transfer fees
 //! and hooks would break exact accounting; docs/architecture.md).
 
 use crate::cpi::invoke;
 use crate::keys;
+use interface_kit::errors::CommonErrors;
 use interface_kit::pod::eq32;
 use pinocchio::cpi::{Seed, Signer};
 use pinocchio::instruction::{InstructionAccount, InstructionView};
@@ -30,50 +31,27 @@ const TRANSFER: u8 = 3;
 const CLOSE_ACCOUNT: u8 = 9;
 const INITIALIZE_ACCOUNT_3: u8 = 18;
 
-/// What the token checks refuse; each is one error code in every program.
-///
-/// The checks take the program's mapping to its own codes (`code`) and apply it where they
-/// fail, rather than returning a `TokenError` for the caller to map: mapping afterwards
-/// joined the failure paths first, and close_market's layout then cost a unit more
-/// (scripts/bench_cu.py). With the mapping at each failure, each program's code is the
-/// same as when it had its own copy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenError {
-    /// The account named as the token program is not SPL Token.
-    ProgramIdInvalid,
-    /// A Token-2022 mint.
-    MintNotSplToken,
-    /// Not an initialised SPL Token mint.
-    MintInvalid,
-    /// Not an initialised SPL Token account.
-    TokenAccountInvalid,
-    /// A token account of another mint.
-    TokenMintMismatch,
-    /// A token account of another owner.
-    TokenOwnerMismatch,
-}
-
 #[inline(always)]
-pub fn check_token_program<E>(account: &AccountView, code: impl Fn(TokenError) -> E) -> Result<(), E> {
+pub fn check_token_program<E: CommonErrors>(account: &AccountView) -> Result<(), E> {
     if !keys::is(account, &TOKEN_PROGRAM_ID) {
-        return Err(code(TokenError::ProgramIdInvalid));
+        return Err(E::PROGRAM_ID_INVALID);
     }
     Ok(())
 }
 
 /// Checks that `mint` is an initialised SPL Token mint.
 #[inline(always)]
-pub fn check_mint<E>(mint: &AccountView, code: impl Fn(TokenError) -> E) -> Result<(), E> {
+pub fn check_mint<E: CommonErrors>(mint: &AccountView) -> Result<(), E> {
     if keys::owned_by(mint, &TOKEN_2022_PROGRAM_ID) {
-        return Err(code(TokenError::MintNotSplToken));
+        return Err(E::MINT_NOT_SPL_TOKEN);
     }
     if !keys::owned_by(mint, &TOKEN_PROGRAM_ID) || mint.data_len() != MINT_LEN {
-        return Err(code(TokenError::MintInvalid));
+        return Err(E::MINT_INVALID);
     }
     // SAFETY: read-only view of a token-program account; nothing else borrows it.
     let data = unsafe { mint.borrow_unchecked() };
     if data[45] != 1 {
-        return Err(code(TokenError::MintInvalid));
+        return Err(E::MINT_INVALID);
     }
     Ok(())
 }
@@ -83,21 +61,20 @@ pub fn check_mint<E>(mint: &AccountView, code: impl Fn(TokenError) -> E) -> Resu
 /// every caller inlines this). The rule for every account a program pays into, whatever the
 /// amount: a zero payout makes no transfer, so SPL Token would check nothing.
 #[inline(always)]
-pub fn check_token_account<E>(
+pub fn check_token_account<E: CommonErrors>(
     account: &AccountView,
     mint: &[u8; 32],
     owner: Option<&[u8; 32]>,
-    code: impl Fn(TokenError) -> E,
 ) -> Result<u64, E> {
-    let data = token_account_data(account, &code)?;
-    let (account_mint, rest) = data.split_first_chunk::<32>().ok_or(code(TokenError::TokenAccountInvalid))?;
-    let account_owner = rest.first_chunk::<32>().ok_or(code(TokenError::TokenAccountInvalid))?;
+    let data = token_account_data::<E>(account)?;
+    let (account_mint, rest) = data.split_first_chunk::<32>().ok_or(E::TOKEN_ACCOUNT_INVALID)?;
+    let account_owner = rest.first_chunk::<32>().ok_or(E::TOKEN_ACCOUNT_INVALID)?;
     if !eq32(account_mint, mint) {
-        return Err(code(TokenError::TokenMintMismatch));
+        return Err(E::TOKEN_MINT_MISMATCH);
     }
     if let Some(owner) = owner {
         if !eq32(account_owner, owner) {
-            return Err(code(TokenError::TokenOwnerMismatch));
+            return Err(E::TOKEN_OWNER_MISMATCH);
         }
     }
     Ok(u64::from_le_bytes([data[64], data[65], data[66], data[67], data[68], data[69], data[70], data[71]]))
@@ -107,25 +84,25 @@ pub fn check_token_account<E>(
 /// whatever its mint: for an account the program only takes from, where SPL Token itself
 /// refuses a transfer between different mints.
 #[inline(always)]
-pub fn check_token_owner<E>(account: &AccountView, owner: &[u8; 32], code: impl Fn(TokenError) -> E) -> Result<(), E> {
-    let data = token_account_data(account, &code)?;
-    let account_owner = data[32..].first_chunk::<32>().ok_or(code(TokenError::TokenAccountInvalid))?;
+pub fn check_token_owner<E: CommonErrors>(account: &AccountView, owner: &[u8; 32]) -> Result<(), E> {
+    let data = token_account_data::<E>(account)?;
+    let account_owner = data[32..].first_chunk::<32>().ok_or(E::TOKEN_ACCOUNT_INVALID)?;
     if !eq32(account_owner, owner) {
-        return Err(code(TokenError::TokenOwnerMismatch));
+        return Err(E::TOKEN_OWNER_MISMATCH);
     }
     Ok(())
 }
 
 /// The data of an SPL Token account that is initialised (or frozen).
 #[inline(always)]
-fn token_account_data<'a, E>(account: &'a AccountView, code: &impl Fn(TokenError) -> E) -> Result<&'a [u8], E> {
+fn token_account_data<'a, E: CommonErrors>(account: &'a AccountView) -> Result<&'a [u8], E> {
     if !keys::owned_by(account, &TOKEN_PROGRAM_ID) || account.data_len() != TOKEN_ACCOUNT_LEN {
-        return Err(code(TokenError::TokenAccountInvalid));
+        return Err(E::TOKEN_ACCOUNT_INVALID);
     }
     // SAFETY: read-only view of a token-program account; nothing else borrows it.
     let data = unsafe { account.borrow_unchecked() };
     if data[TOKEN_STATE_OFFSET] == 0 {
-        return Err(code(TokenError::TokenAccountInvalid));
+        return Err(E::TOKEN_ACCOUNT_INVALID);
     }
     Ok(data)
 }

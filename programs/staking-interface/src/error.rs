@@ -56,3 +56,6 @@ impl From<StakingError> for ProgramError {
         ProgramError::Custom(error as u32)
     }
 }
+
+// The refusals program-kit's checks raise, under this program's codes.
+interface_kit::common_errors!(StakingError);

@@ -8,4 +8,4 @@ pub mod processor;
 pub mod shared;
 
 // Instructions take at most 9 accounts; more are ignored by the entrypoint.
-program_kit::sbf_entrypoint!(label: b"staking: panic", max_accounts: 16);
+program_kit::sbf_entrypoint!(label: b"staking: panic", max_accounts: 16, errors: staking_interface::error::StakingError);

@@ -19,8 +19,10 @@ use pinocchio::ProgramResult;
 pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
-    let market = load_market(&accounts.market, context.program_id)?;
-    let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let market = unsafe { load_market(&accounts.market, context.program_id) }?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let job = unsafe { load_job_of(&accounts.job, &accounts.market, context.program_id) }?;
     if job.state.is(JobState::Open) {
         return Err(JobsError::JobStillOpen.into());
     }

@@ -25,7 +25,8 @@ pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
     check_token_program(&accounts.token_program)?;
-    let market = load_market(&accounts.market, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let market = unsafe { load_market(&accounts.market, context.program_id) }?;
     let header = market.header;
     if !header.authority.is(keys::key(&accounts.authority)) {
         return Err(JobsError::AuthorityMismatch.into());

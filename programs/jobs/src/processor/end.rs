@@ -22,8 +22,10 @@ pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
     check_token_program(&accounts.token_program)?;
-    let mut market = load_market(&accounts.market, context.program_id)?;
-    let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let mut market = unsafe { load_market(&accounts.market, context.program_id) }?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let job = unsafe { load_job_of(&accounts.job, &accounts.market, context.program_id) }?;
     if !job.poster.is(keys::key(&accounts.poster)) {
         return Err(JobsError::PosterMismatch.into());
     }

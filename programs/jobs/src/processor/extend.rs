@@ -23,9 +23,11 @@ pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
     check_token_program(&accounts.token_program)?;
-    let market = load_market(&accounts.market, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let market = unsafe { load_market(&accounts.market, context.program_id) }?;
     check_vault(market.header, &accounts.vault)?;
-    let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let job = unsafe { load_job_of(&accounts.job, &accounts.market, context.program_id) }?;
     if !job.poster.is(keys::key(&accounts.poster)) {
         return Err(JobsError::PosterMismatch.into());
     }

@@ -25,8 +25,10 @@ pub fn process(context: &Context) -> ProgramResult {
     if args.result.is_zero() {
         return Err(JobsError::ResultMissing.into());
     }
-    let mut market = load_market(&accounts.market, context.program_id)?;
-    let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let mut market = unsafe { load_market(&accounts.market, context.program_id) }?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let job = unsafe { load_job_of(&accounts.job, &accounts.market, context.program_id) }?;
     let slot = entry_of(&mut market, job, accounts.job.address(), EntryState::Running, JobsError::JobNotRunning)?;
     // A reference into the runtime's account record, not a copy: it lives the whole instruction.
     let node = accounts.node.address().as_array();

@@ -19,7 +19,8 @@ use pinocchio::ProgramResult;
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
-    let mut market = load_market(&accounts.market, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let mut market = unsafe { load_market(&accounts.market, context.program_id) }?;
     let signer = keys::key(&accounts.node);
     let by_authority = market.header.state.is(MarketState::Closing) && market.header.authority.is(signer);
     let slot = args.slot.get();

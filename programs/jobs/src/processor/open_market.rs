@@ -100,7 +100,7 @@ fn check_staking_config(args: &Args, account: Option<&AccountView>, mint: &Accou
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
-    check_system_program(&accounts.system_program)?;
+    check_system_program::<JobsError>(&accounts.system_program)?;
     check_token_program(&accounts.token_program)?;
     check_settings(args)?;
 

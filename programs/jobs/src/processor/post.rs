@@ -61,8 +61,10 @@ const _: () = assert!(JOB_FEE_BPS + 2 <= JOB_SIZE);
 #[inline(never)]
 fn charge_fee(context: &Context) -> ProgramResult {
     let accounts = Accounts::parse(context.accounts)?;
-    let market = load_market(&accounts.market, context.program_id)?;
-    let job = load_job(&accounts.job, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let market = unsafe { load_market(&accounts.market, context.program_id) }?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let job = unsafe { load_job(&accounts.job, context.program_id) }?;
     NetworkFee {
         staking_program: context.optional(accounts.staking_program)?,
         config: context.optional(accounts.staking_config)?,
@@ -94,12 +96,13 @@ fn post<const PREFUNDED: bool>(context: &Context) -> ProgramResult {
     if keys::same(&accounts.job, &accounts.payer) || keys::same(&accounts.job, &accounts.poster) {
         return Err(JobsError::AccountAliased.into());
     }
-    check_system_program(&accounts.system_program)?;
+    check_system_program::<JobsError>(&accounts.system_program)?;
     check_token_program(&accounts.token_program)?;
     if args.definition.is_zero() {
         return Err(JobsError::DefinitionMissing.into());
     }
-    let mut market = load_market(&accounts.market, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let mut market = unsafe { load_market(&accounts.market, context.program_id) }?;
     if !market.header.state.is(MarketState::Open) {
         return Err(JobsError::MarketClosing.into());
     }

@@ -25,9 +25,11 @@ pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
     check_token_program(&accounts.token_program)?;
-    let mut market = load_market(&accounts.market, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let mut market = unsafe { load_market(&accounts.market, context.program_id) }?;
     check_vault(market.header, &accounts.vault)?;
-    let job = load_job_of(&accounts.job, &accounts.market, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let job = unsafe { load_job_of(&accounts.job, &accounts.market, context.program_id) }?;
     let slot = entry_of(&mut market, job, accounts.job.address(), EntryState::Running, JobsError::JobNotRunning)?;
     let node = *accounts.node.address().as_array();
     let since = {

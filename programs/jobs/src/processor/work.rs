@@ -40,7 +40,8 @@ use pinocchio::ProgramResult;
 pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
-    let mut market = load_market(&accounts.market, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let mut market = unsafe { load_market(&accounts.market, context.program_id) }?;
     let node = *accounts.node.address().as_array();
     if market.header.min_stake.get() != 0 {
         admit(market.header, &accounts, context, &node)?;

@@ -1,4 +1,10 @@
 //! Loading this program's accounts with every check: owner, discriminator, size.
+//!
+//! Aliasing: the loaders hand out `&mut` over account data for the rest of the
+//! instruction, so they are `unsafe fn`s whose callers keep the rule: each account is
+//! loaded once, and no other reference to its data is held while the result lives.
+//! Accounts of different types cannot alias (their discriminators differ); where two
+//! accounts of one type are taken, the caller compares their addresses first.
 
 use super::keys;
 use jobs_interface::discriminator::Discriminator;
@@ -36,8 +42,12 @@ impl<'a> MarketView<'a> {
 }
 
 /// Checks that `account` is an initialised market of this program and loads it.
+///
+/// # Safety
+/// The module's aliasing rule: no other reference to this account's data while the
+/// result lives.
 #[inline(always)]
-pub fn load_market<'a>(account: &AccountView, program_id: &Address) -> Result<MarketView<'a>, JobsError> {
+pub unsafe fn load_market<'a>(account: &AccountView, program_id: &Address) -> Result<MarketView<'a>, JobsError> {
     if !keys::owned_by(account, program_id) {
         return Err(JobsError::AccountOwnerInvalid);
     }
@@ -71,8 +81,12 @@ fn data_len_of(account: &AccountView) -> usize {
 }
 
 /// Checks that `account` is a job of this program and loads it.
+///
+/// # Safety
+/// The module's aliasing rule: no other reference to this account's data while the
+/// result lives.
 #[inline(always)]
-pub fn load_job<'a>(account: &AccountView, program_id: &Address) -> Result<&'a mut Job, JobsError> {
+pub unsafe fn load_job<'a>(account: &AccountView, program_id: &Address) -> Result<&'a mut Job, JobsError> {
     if !keys::owned_by(account, program_id) {
         return Err(JobsError::AccountOwnerInvalid);
     }
@@ -91,9 +105,14 @@ pub fn load_job<'a>(account: &AccountView, program_id: &Address) -> Result<&'a m
 }
 
 /// Loads a job and checks that it belongs to `market`.
+///
+/// # Safety
+/// The module's aliasing rule: no other reference to this account's data while the
+/// result lives.
 #[inline(always)]
-pub fn load_job_of<'a>(account: &AccountView, market: &AccountView, program_id: &Address) -> Result<&'a mut Job, JobsError> {
-    let job = load_job(account, program_id)?;
+pub unsafe fn load_job_of<'a>(account: &AccountView, market: &AccountView, program_id: &Address) -> Result<&'a mut Job, JobsError> {
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let job = unsafe { load_job(account, program_id) }?;
     if !job.market.is(keys::key(&market)) {
         return Err(JobsError::MarketMismatch);
     }

@@ -1,23 +1,24 @@
 //! SPL Token: account checks and the three CPIs the program makes (programs/program-kit's
-//! `token`, shared by every program), with this program's error codes and vault seeds.
+//! `token`, shared by every program, refusing with this program's codes through
+//! `CommonErrors`), and the vault's seeds.
 
 use jobs_interface::error::JobsError;
 use pinocchio::cpi::Seed;
 use pinocchio::{AccountView, Address, ProgramResult};
-use program_kit::token::{self, PdaSigner, TokenError};
+use program_kit::token::{self, PdaSigner};
 
 pub use program_kit::token::{initialize_account, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, TOKEN_STATE_OFFSET};
 
 #[inline(always)]
 pub fn check_token_program(account: &AccountView) -> Result<(), JobsError> {
-    token::check_token_program(account, code)
+    token::check_token_program(account)
 }
 
 /// Checks that `mint` is an initialised SPL Token mint (Token-2022 is refused:
 /// docs/architecture.md says why).
 #[inline(always)]
 pub fn check_mint(mint: &AccountView) -> Result<(), JobsError> {
-    token::check_mint(mint, code)
+    token::check_mint(mint)
 }
 
 /// Checks that `account` is an initialised SPL Token account of `mint` owned by `owner`:
@@ -25,13 +26,13 @@ pub fn check_mint(mint: &AccountView) -> Result<(), JobsError> {
 /// no transfer, so SPL Token would check nothing).
 #[inline(always)]
 pub fn check_payee(account: &AccountView, mint: &[u8; 32], owner: &[u8; 32]) -> Result<(), JobsError> {
-    token::check_token_account(account, mint, Some(owner), code).map(|_| ())
+    token::check_token_account(account, mint, Some(owner)).map(|_| ())
 }
 
 /// Like `check_payee`, and returns the account's balance.
 #[inline(always)]
 pub fn check_token_account(account: &AccountView, mint: &[u8; 32], owner: &[u8; 32]) -> Result<u64, JobsError> {
-    token::check_token_account(account, mint, Some(owner), code)
+    token::check_token_account(account, mint, Some(owner))
 }
 
 /// Checks that the token account a deposit comes from belongs to `owner` (so refunds
@@ -43,7 +44,7 @@ pub fn check_token_account(account: &AccountView, mint: &[u8; 32], owner: &[u8; 
 /// nothing needs checking). Payees are checked by `check_payee`.
 #[inline(always)]
 pub fn check_token_owner(account: &AccountView, owner: &[u8; 32]) -> Result<(), JobsError> {
-    token::check_token_owner(account, owner, code)
+    token::check_token_owner(account, owner)
 }
 
 /// The market vault's signer seeds: ["vault", market, bump].
@@ -78,16 +79,4 @@ pub type Transfer<'a> = token::Transfer<'a, VaultSeeds<'a>>;
 #[inline(always)]
 pub fn close_vault(vault: &AccountView, destination: &AccountView, seeds: &VaultSeeds) -> ProgramResult {
     token::close_account(vault, destination, seeds)
-}
-
-#[inline(always)]
-fn code(error: TokenError) -> JobsError {
-    match error {
-        TokenError::ProgramIdInvalid => JobsError::ProgramIdInvalid,
-        TokenError::MintNotSplToken => JobsError::MintNotSplToken,
-        TokenError::MintInvalid => JobsError::MintInvalid,
-        TokenError::TokenAccountInvalid => JobsError::TokenAccountInvalid,
-        TokenError::TokenMintMismatch => JobsError::TokenMintMismatch,
-        TokenError::TokenOwnerMismatch => JobsError::TokenOwnerMismatch,
-    }
 }

@@ -20,7 +20,8 @@ pub fn process(context: &Context) -> ProgramResult {
     if args.amount.get() == 0 {
         return Err(StakingError::AmountZero.into());
     }
-    let config = load_config(&accounts.config, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let config = unsafe { load_config(&accounts.config, context.program_id) }?;
     check_rewards_pool(config, &accounts.rewards_pool)?;
     // SPL Token checks that the depositor may spend from `depositor_token` and that it
     // holds the pool's mint (a transfer between mints fails, and the transaction with it).

@@ -9,7 +9,7 @@ use crate::shared::sysvars::rent_exempt_minimum;
 use crate::shared::token::{check_mint, check_token_account, check_token_program, initialize_account, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID};
 use pinocchio::cpi::{Seed, Signer};
 use pinocchio::{AccountView, Address, ProgramResult};
-use solana_program_error::ProgramError;
+use pinocchio::error::ProgramError;
 use staking_interface::discriminator::Discriminator;
 use staking_interface::error::StakingError;
 use staking_interface::event::ConfigInitialized;
@@ -79,7 +79,7 @@ fn create_token_pda(accounts: &Accounts, account: &AccountView, prefix: &'static
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
-    check_system_program(&accounts.system_program)?;
+    check_system_program::<StakingError>(&accounts.system_program)?;
     check_token_program(&accounts.token_program)?;
     check_settings(args)?;
     check_mint(&accounts.mint)?;

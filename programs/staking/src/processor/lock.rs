@@ -29,12 +29,14 @@ pub fn process(context: &Context) -> ProgramResult {
     if amount == 0 {
         return Err(StakingError::AmountZero.into());
     }
-    let config = load_config(&accounts.config, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let config = unsafe { load_config(&accounts.config, context.program_id) }?;
     let locker = keys::key(&accounts.locker);
     if is_zero32(&config.slasher.0) || !config.slasher.is(locker) {
         return Err(StakingError::LockerInvalid.into());
     }
-    let stake = load_stake_of(&accounts.stake, &accounts.config, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let stake = unsafe { load_stake_of(&accounts.stake, &accounts.config, context.program_id) }?;
     let held = stake.locked.get();
     if held != 0 && !stake.locker.is(locker) {
         return Err(StakingError::LockerInvalid.into());

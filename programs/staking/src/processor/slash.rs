@@ -34,8 +34,10 @@ pub fn process(context: &Context) -> ProgramResult {
     if args.bounty.get() > args.amount.get() {
         return Err(StakingError::BountyAboveAmount.into());
     }
-    let config = load_config(&accounts.config, context.program_id)?;
-    let stake = load_stake_of(&accounts.stake, &accounts.config, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let config = unsafe { load_config(&accounts.config, context.program_id) }?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let stake = unsafe { load_stake_of(&accounts.stake, &accounts.config, context.program_id) }?;
     let slasher = keys::key(&accounts.slasher);
     let by_slasher_program = !is_zero32(&config.slasher.0) && config.slasher.is(slasher);
     let by_locker = stake.locked.get() != 0 && stake.locker.is(slasher);

@@ -23,13 +23,14 @@ use staking_interface::state::{Stake, StakeState, STAKE_SIZE};
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
-    check_system_program(&accounts.system_program)?;
+    check_system_program::<StakingError>(&accounts.system_program)?;
     check_token_program(&accounts.token_program)?;
     let amount = args.amount.get();
     if amount == 0 {
         return Err(StakingError::AmountZero.into());
     }
-    let config = load_config(&accounts.config, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let config = unsafe { load_config(&accounts.config, context.program_id) }?;
     check_vault(config, &accounts.vault)?;
     let weight = weight_of(config, amount, args.duration.get())?;
     check_token_account(&accounts.owner_token, &config.mint.0, Some(keys::key(&accounts.owner)))?;

@@ -22,7 +22,8 @@ pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
     check_token_program(&accounts.token_program)?;
-    let config = load_config(&accounts.config, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let config = unsafe { load_config(&accounts.config, context.program_id) }?;
     check_rewards_pool(config, &accounts.rewards_pool)?;
     if !config.treasury.is(keys::key(&accounts.treasury)) {
         return Err(StakingError::TreasuryMismatch.into());

@@ -19,7 +19,8 @@ use staking_interface::pod::{PodU64, Pubkey};
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
-    let stake = load_any_stake(&accounts.stake, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let stake = unsafe { load_any_stake(&accounts.stake, context.program_id) }?;
     let held = stake.locked.get();
     if held == 0 || !stake.locker.is(keys::key(&accounts.locker)) {
         return Err(StakingError::LockerInvalid.into());

@@ -18,7 +18,8 @@ use staking_interface::state::SlashDestination;
 pub fn process(context: &Context) -> ProgramResult {
     let args = Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
-    let config = load_config(&accounts.config, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let config = unsafe { load_config(&accounts.config, context.program_id) }?;
     if !config.authority.is(keys::key(&accounts.authority)) {
         return Err(StakingError::AuthorityMismatch.into());
     }

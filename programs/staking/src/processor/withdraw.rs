@@ -23,8 +23,10 @@ pub fn process(context: &Context) -> ProgramResult {
     Args::unpack(context.data)?;
     let accounts = Accounts::parse(context.accounts)?;
     check_token_program(&accounts.token_program)?;
-    let config = load_config(&accounts.config, context.program_id)?;
-    let stake = load_stake(&accounts.stake, &accounts.config, &accounts.owner, context.program_id)?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let config = unsafe { load_config(&accounts.config, context.program_id) }?;
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let stake = unsafe { load_stake(&accounts.stake, &accounts.config, &accounts.owner, context.program_id) }?;
     check_vault(config, &accounts.vault)?;
     if !stake.state.is(StakeState::Unlocking) {
         return Err(StakingError::StakeNotUnlocking.into());

@@ -5,6 +5,12 @@
 //! create them; after that an account owned by this program with the config or stake
 //! discriminator can only be one of those (no other instruction writes either
 //! discriminator), so loading compares the stored links instead of re-deriving seeds.
+//!
+//! Aliasing: the loaders hand out `&mut` over account data for the rest of the
+//! instruction, so they are `unsafe fn`s whose callers keep the rule: each account is
+//! loaded once, and no other reference to its data is held while the result lives.
+//! Accounts of different types cannot alias (their discriminators differ); where two
+//! accounts of one type are taken, the caller compares their addresses first.
 
 use super::keys;
 use pinocchio::{AccountView, Address};
@@ -46,15 +52,24 @@ fn load<'a, T: Layout + Discriminator>(account: &AccountView, program_id: &Addre
 }
 
 /// A config of this program.
+///
+/// # Safety
+/// The module's aliasing rule: no other reference to this account's data while the
+/// result lives.
 #[inline(always)]
-pub fn load_config<'a>(account: &AccountView, program_id: &Address) -> Result<&'a mut Config, StakingError> {
+pub unsafe fn load_config<'a>(account: &AccountView, program_id: &Address) -> Result<&'a mut Config, StakingError> {
     load::<Config>(account, program_id, CONFIG_SIZE)
 }
 
 /// A stake of this program under `config`, owned by `owner`.
+///
+/// # Safety
+/// The module's aliasing rule: no other reference to this account's data while the
+/// result lives.
 #[inline(always)]
-pub fn load_stake<'a>(account: &AccountView, config: &AccountView, owner: &AccountView, program_id: &Address) -> Result<&'a mut Stake, StakingError> {
-    let stake = load_stake_of(account, config, program_id)?;
+pub unsafe fn load_stake<'a>(account: &AccountView, config: &AccountView, owner: &AccountView, program_id: &Address) -> Result<&'a mut Stake, StakingError> {
+    // SAFETY: loaded once in this instruction; no other reference to its data.
+    let stake = unsafe { load_stake_of(account, config, program_id) }?;
     if !stake.owner.is(keys::key(owner)) {
         return Err(StakingError::StakeOwnerMismatch);
     }
@@ -62,14 +77,22 @@ pub fn load_stake<'a>(account: &AccountView, config: &AccountView, owner: &Accou
 }
 
 /// A stake of this program, under whichever config (unlock: its locker is what matters).
+///
+/// # Safety
+/// The module's aliasing rule: no other reference to this account's data while the
+/// result lives.
 #[inline(always)]
-pub fn load_any_stake<'a>(account: &AccountView, program_id: &Address) -> Result<&'a mut Stake, StakingError> {
+pub unsafe fn load_any_stake<'a>(account: &AccountView, program_id: &Address) -> Result<&'a mut Stake, StakingError> {
     load::<Stake>(account, program_id, STAKE_SIZE)
 }
 
 /// A stake of this program under `config`, whoever owns it (slash).
+///
+/// # Safety
+/// The module's aliasing rule: no other reference to this account's data while the
+/// result lives.
 #[inline(always)]
-pub fn load_stake_of<'a>(account: &AccountView, config: &AccountView, program_id: &Address) -> Result<&'a mut Stake, StakingError> {
+pub unsafe fn load_stake_of<'a>(account: &AccountView, config: &AccountView, program_id: &Address) -> Result<&'a mut Stake, StakingError> {
     let stake = load::<Stake>(account, program_id, STAKE_SIZE)?;
     if !stake.config.is(keys::key(config)) {
         return Err(StakingError::ConfigMismatch);

@@ -1,0 +1,192 @@
+"""`container/run` args: parsed and checked, with `global` merged in (Nosana's node merges
+it the same way: `op.x` or `global.x`; `gpu` is `op.gpu or global.gpu`; env: global, then
+the op's own over it). Fields of Nosana's schema that a worker cannot honour are refused
+with the reason (README.md, "Field table")."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from . import literals
+from .checks import ID_RE, NO_LITERALS_HERE, Checks
+from .model import PAIRS, SPREAD, RestartPolicy, RunArgs, VolumeMount
+from .problems import join
+
+MAX_RESTART_TRIES = 100
+RUN_KEYS = (
+    "image", "aliases", "cmd", "volumes", "expose", "private", "gpu", "work_dir", "output",
+    "entrypoint", "env", "required_vram", "resources", "authentication", "restart_policy",
+)
+NO_EXPOSE = (
+    "workers offer no public endpoints; ops of a job reach each other on its private "
+    "network by op id, without expose"
+)
+NO_RESOURCES = (
+    "workers download nothing at run time (no S3, Hugging Face or Ollama fetches); "
+    "put the data in the image"
+)
+NO_AUTH = "registry credentials would be public once the definition is stored; use a public or local image"
+NO_OUTPUT = (
+    "Nosana's artifact upload (not implemented by Nosana's node either); declare files "
+    "under meta.crowdcompute.ops.<id>.outputs"
+)
+ENDLESS = "a container restarted whenever it exits never ends, and a job must end; use on-failure with restart_tries"
+
+
+def parse_run_args(c: Checks, path: str, raw: Any, glob: Mapping[str, Any], op_id: str) -> RunArgs | None:
+    if not c.object(path, raw, RUN_KEYS):
+        return None
+    p = lambda key: join(path, key)  # noqa: E731
+    site = lambda where, s: c.literal_sites.append((where, op_id, s))  # noqa: E731
+
+    image = c.string(p("image"), raw["image"]) if "image" in raw else glob.get("image")
+    if "image" not in raw and image is None:
+        c.problems.add(p("image"), "required (or set global.image)")
+    if "image" in raw and image:
+        site(p("image"), image)
+
+    cmd = None
+    if "cmd" in raw:
+        cmd = c.argv(p("cmd"), raw["cmd"], shell=True)
+        if isinstance(raw["cmd"], str):
+            site(p("cmd"), raw["cmd"])
+        else:
+            for i, item in enumerate(raw["cmd"] if isinstance(raw["cmd"], list) else ()):
+                if isinstance(item, str):
+                    site(join(p("cmd"), i), item)
+    entrypoint = glob.get("entrypoint")
+    if "entrypoint" in raw:
+        entrypoint = c.argv(p("entrypoint"), raw["entrypoint"], shell=False)
+        items = raw["entrypoint"] if isinstance(raw["entrypoint"], list) else [raw["entrypoint"]]
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                site(join(p("entrypoint"), i) if isinstance(raw["entrypoint"], list) else p("entrypoint"), item)
+
+    env = dict(glob.get("env", {}))
+    if "env" in raw and (own := c.string_map(p("env"), raw["env"])) is not None:
+        for key, value in own.items():
+            where = join(p("env"), key)
+            if key in (SPREAD, PAIRS) and not literals.LITERAL.fullmatch(value):
+                c.problems.add(where, f"expected exactly one literal, like %%ops.ID.results.KEY%%, got {value!r}")
+            site(where, value)
+        env.update(own)
+
+    work_dir = glob.get("work_dir")
+    if "work_dir" in raw:
+        work_dir = c.string(p("work_dir"), raw["work_dir"])
+        if work_dir:
+            site(p("work_dir"), work_dir)
+            if not work_dir.startswith("/") and not literals.LITERAL.match(work_dir):
+                c.problems.add(p("work_dir"), f"expected an absolute path, got {work_dir!r}")
+
+    gpu = bool(glob.get("gpu", False))
+    if "gpu" in raw and c.expect(p("gpu"), raw["gpu"], bool, "a boolean"):
+        gpu = gpu or raw["gpu"]  # Nosana: op.gpu || global.gpu
+    vram = c.required_vram(p("required_vram"), raw["required_vram"]) if "required_vram" in raw else None
+
+    volumes = _volumes(c, p("volumes"), raw["volumes"]) if "volumes" in raw else ()
+    aliases = _aliases(c, p("aliases"), raw["aliases"], site) if "aliases" in raw else ()
+    restart = _restart(c, p("restart_policy"), raw["restart_policy"]) if "restart_policy" in raw else None
+
+    if raw.get("expose") not in (None, []):
+        c.problems.refuse(p("expose"), NO_EXPOSE)
+    if "private" in raw and c.expect(p("private"), raw["private"], bool, "a boolean") and raw["private"]:
+        c.problems.refuse(p("private"), "it makes exposed endpoints private, and no endpoints are exposed")
+    if raw.get("resources") not in (None, []):
+        c.problems.refuse(p("resources"), NO_RESOURCES)
+    if "authentication" in raw:
+        c.problems.refuse(p("authentication"), NO_AUTH)
+    if "output" in raw:
+        c.problems.refuse(p("output"), NO_OUTPUT)
+
+    if image is None:
+        return None
+    return RunArgs(
+        image=image,
+        cmd=cmd,
+        entrypoint=entrypoint,
+        env=tuple(env.items()),
+        work_dir=work_dir,
+        gpu=gpu,
+        required_vram=vram,
+        volumes=volumes,
+        aliases=aliases,
+        restart=restart or RestartPolicy("no"),
+    )
+
+
+def _volumes(c: Checks, path: str, raw: Any) -> tuple[VolumeMount, ...]:
+    if not c.expect(path, raw, list, "an array of {name, dest}"):
+        return ()
+    out = []
+    for i, item in enumerate(raw):
+        where = join(path, i)
+        if not c.object(where, item, ("name", "dest")):
+            continue
+        for key in ("name", "dest"):
+            if key not in item:
+                c.problems.add(join(where, key), "required")
+        name = c.string(join(where, "name"), item["name"]) if "name" in item else None
+        dest = c.absolute(join(where, "dest"), item["dest"]) if "dest" in item else None
+        for key, value in (("name", name), ("dest", dest)):
+            if value:
+                c.no_literals(join(where, key), value, NO_LITERALS_HERE)
+        if name and dest:
+            out.append(VolumeMount(name, dest))
+    return tuple(out)
+
+
+def _aliases(c: Checks, path: str, raw: Any, site: Any) -> tuple[str, ...]:
+    if isinstance(raw, str):  # Nosana: a comma-separated string, or a list
+        names = raw.split(",")
+        site(path, raw)
+    else:
+        names = c.strings(path, raw) or []
+        for i, name in enumerate(names):
+            site(join(path, i), name)
+    for name in names:
+        if not name or not (ID_RE.match(name) or literals.LITERAL.search(name)):
+            c.problems.add(path, f"expected host names (letters, digits, '.', '-', '_'), got {name!r}")
+    return tuple(names)
+
+
+def _restart(c: Checks, path: str, raw: Any) -> RestartPolicy | None:
+    if isinstance(raw, str):
+        if raw == "no":
+            return RestartPolicy("no")
+        if raw == "on-failure":
+            c.problems.refuse(
+                path,
+                '"on-failure" without restart_tries restarts forever; write '
+                '{"policy": "on-failure", "restart_tries": N}',
+            )
+        elif raw in ("always", "unless-stopped"):
+            c.problems.refuse(path, f'"{raw}": {ENDLESS}')
+        else:
+            c.problems.add(path, f'expected "no" or {{"policy": "on-failure", "restart_tries": N}}, got {raw!r}')
+        return None
+    if not c.object(path, raw, ("policy", "restart_tries")):
+        return None
+    policy = raw.get("policy")
+    if "policy" not in raw:
+        c.problems.add(join(path, "policy"), "required")
+        return None
+    if policy in ("always", "unless-stopped"):
+        c.problems.refuse(join(path, "policy"), f'"{policy}": {ENDLESS}')
+        return None
+    if policy not in ("no", "on-failure"):
+        c.problems.add(join(path, "policy"), f'expected "no" or "on-failure", got {policy!r}')
+        return None
+    tries_path = join(path, "restart_tries")
+    if policy == "no":
+        if "restart_tries" in raw:
+            c.problems.add(tries_path, 'expected none with policy "no"')
+        return RestartPolicy("no")
+    tries = raw.get("restart_tries")
+    if "restart_tries" not in raw:
+        c.problems.add(tries_path, 'required with "on-failure" (without it the container restarts forever)')
+    elif c.expect(tries_path, tries, int, "a whole number"):
+        if 1 <= tries <= MAX_RESTART_TRIES:
+            return RestartPolicy("on-failure", tries)
+        c.problems.add(tries_path, f"expected 1 to {MAX_RESTART_TRIES}, got {tries}")
+    return None
