@@ -1,17 +1,17 @@
 """`crowd`: one command for posters, node operators and local development.
 
-Subcommands so far:
+One file per noun, each registering its verbs the same way (verbs.py: every verb's parser
+carries the handler that runs it); this file only collects the nouns:
   crowd localnet ...                  the embedded chain (same flags as `python -m crowdcompute.localnet`)
                                       and the storage server beside it (localnet_storage.py)
-  crowd job validate                  check a job definition (job_cmd.py)
-  crowd job post|get|logs|list|why|cancel|extend|end|clean   the poster's commands (job_commands.py)
-  crowd market create|get|list|update|close                   a market authority's (market_commands.py)
+  crowd job validate|post|get|logs|list|why|cancel|extend|end|clean
+                                      job definitions and the poster's commands (job.py)
+  crowd market create|get|list|update|close                   a market authority's (market.py)
   crowd stake create|topup|extend|unstake|withdraw|restake|claim|close|show|init
-                                      a staker's and a staking config authority's (stake_commands.py)
-  crowd address|balance|airdrop       the wallet (wallet_commands.py)
-  crowd storage ...                   content-addressed storage: add, get, serve (storage_cmd.py)
-  crowd node health                   the worker node's report: engine, GPUs, disk (node_cmd.py)
-  crowd node start|status             the node operator's daemon and its state (node_commands.py, worker)
+                                      a staker's and a staking config authority's (stake.py)
+  crowd address|balance|airdrop       the wallet (wallet.py)
+  crowd storage ...                   content-addressed storage: add, get, serve (storage.py)
+  crowd node health|start|status      the node operator's: its report, its daemon, its state (node.py, over worker.api)
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import argparse
 import sys
 
 from crowdcompute.common.version import __version__
-from . import job_cmd, job_commands, market_commands, node_cmd, node_commands, stake_commands, storage_cmd, wallet_commands
+from . import job, market, node, stake, storage, wallet
 
 DESCRIPTION = "crowdcompute: a decentralized crowd computer for GPU and AI jobs on Solana."
+NOUNS = (job, market, stake, wallet, storage, node)  # in `crowd --help`'s order
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,14 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a local Solana cluster (JSON-RPC + PubSub over LiteSVM) with the crowdcompute programs",
         add_help=False,  # its own parser answers --help, with every flag
     )
-    job_verbs = job_cmd.register(commands)  # `crowd job` and its `validate`
-    job_commands.register(job_verbs)  # the poster's verbs on the same parser
-    market_commands.register(commands)
-    stake_commands.register(commands)
-    wallet_commands.register(commands)
-    storage_cmd.register(commands)
-    node_commands.add_verbs(node_cmd.VERBS)  # start, status beside health
-    node_cmd.register(commands)
+    for noun in NOUNS:
+        noun.register(commands)
     return parser
 
 
@@ -54,26 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         from .localnet_storage import StorageCompanion
 
         return localnet_main(argv[1:], prog="crowd localnet", companions=[StorageCompanion()])
-    argv, inline_command = job_commands.split_inline_command(argv)
+    argv, inline_command = job.split_inline_command(argv)
     args = parser.parse_args(argv)
     if inline_command:
         args.cmd = inline_command
     if args.command is None:
         parser.print_help()
         return 2
-    if args.command == "job":
-        return job_commands.run(args) if args.job_command in job_commands.VERBS else job_cmd.run(args)
-    if args.command == "market":
-        return market_commands.run(args)
-    if args.command == "stake":
-        return stake_commands.run(args)
-    if args.command in wallet_commands.COMMANDS:
-        return wallet_commands.run(args)
-    if args.command == "storage":
-        return storage_cmd.run(args)
-    if args.command == "node":
-        return node_cmd.run(args)
-    return 0
+    return args.handler(args)
 
 
 if __name__ == "__main__":

@@ -1,2 +1,5 @@
 """What every part may take: Solana token basics (SPL Token ids, layouts and instruction
-builders) shared by the client and the localnet, so neither depends on the other."""
+builders) shared by the client and the localnet, so neither depends on the other
+(`token.py`); the command line's shared pieces, for the `crowd` CLI and the node daemon
+alike: Solana's options (`cluster_options.py`) and what a command prints (`output.py`);
+the version. It imports no other part."""

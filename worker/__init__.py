@@ -17,7 +17,12 @@
     chain.py        work, leave, finish, quit: chain state checked first, retries
     recovery.py     the local cache (bundles about to settle, node.json) and restart rules
     daemon.py       `crowd node start`: checks before joining, logging, signals
+    options.py      the daemon's flags; settings.py its defaults (state folder, SOL, executor)
+    executor_factory.py  the daemon's executor (or $CROWD_NODE_EXECUTOR's)
+    status.py       `crowd node status`: entries, running jobs, earnings, health
+    api.py          what the `crowd` CLI uses of the worker, and all it imports of it
 
 README.md in this folder documents the limits and what a hostile job meets. This package
-needs the `worker` extra (docker, pynvml); crowdcompute.client never imports it.
+needs the `worker` extra (docker, pynvml); crowdcompute.client never imports it, and it never
+imports crowdcompute.cli.
 """

@@ -2,7 +2,7 @@
 
 import sys
 
-from ..cli.main import main
+from .daemon import main
 
 if __name__ == "__main__":
-    sys.exit(main(["node", "start", *sys.argv[1:]]))
+    sys.exit(main(sys.argv[1:]))

@@ -17,22 +17,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
 import os
 import signal
 import sys
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-__all__ = ["run_daemon", "probe_health", "make_executor", "configure_logging"]
+from ..common.output import Output
+from .settings import MIN_SOL, state_dir as state_dir_of
+
+__all__ = ["run_daemon", "main", "configure_logging"]
 
 log = logging.getLogger("crowdcompute.worker.daemon")
-
-MIN_SOL = 10_000_000  # lamports: a few thousand transaction fees
-# Tests and embedders may give another executor factory: "module:callable", called as
-# factory(work_dir=, log_dir=, gpus=) and returning an object with Executor's interface.
-EXECUTOR_ENV = "CROWD_NODE_EXECUTOR"
 
 
 def configure_logging(level: str = "INFO", log_file: str | None = None, stream: TextIO | None = None) -> None:
@@ -51,46 +47,16 @@ def configure_logging(level: str = "INFO", log_file: str | None = None, stream: 
     root.propagate = False
 
 
-def probe_health(work_dir: Path) -> tuple[Any, str]:
-    """(health.py's NodeReport or None, one line): the engine, the GPUs, the work folder's disk."""
-    try:
-        from .health import node_report
+def main(argv: list[str] | None = None, *, prog: str = "python -m crowdcompute.worker") -> int:
+    """The daemon alone, with `crowd node start`'s flags (options.py)."""
+    from .options import add_start_arguments
 
-        report = asyncio.run(node_report(work_dir=work_dir))
-    except Exception as exc:  # the report itself failing is a health finding
-        return None, f"health report failed: {type(exc).__name__}: {exc}"
-    engine = report.engine
-    gpus = report.gpu.gpus
-    summary = (f"container engine {'reachable' if engine.reachable else 'NOT reachable'}, {len(gpus)} GPU(s)"
-               + (f" ({', '.join(g.name for g in gpus)})" if gpus else "")
-               + (f", {report.disk_free / 2**30:.1f} GiB free in {report.work_dir}" if report.disk_free is not None else ""))
-    return report, summary
-
-
-def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_ops: int | None = None,
-                  disk_budget: int | None = None) -> Any:
-    spec = os.environ.get(EXECUTOR_ENV)
-    if spec:
-        module, _, name = spec.partition(":")
-        return getattr(importlib.import_module(module), name)(work_dir=work_dir, log_dir=log_dir, gpus=gpus)
-    from .engine import Engine
-    from .executor import Executor
-
-    # The node stops a job itself (its `stop` event) at the settle deadline, which `extend`
-    # may move, so the executor keeps no reserve of its own; a short grace between SIGTERM
-    # and SIGKILL keeps a container that ignores SIGTERM within the settle margin (>= 2 s).
-    # `node` labels its containers: leftovers() and clean-up after a restart touch only this
-    # node's, never another node's sharing the engine.
-    extra = {k: v for k, v in (("max_ops", max_ops), ("disk_budget", disk_budget)) if v is not None}
-    # The node removes what a job left once it is settled (JobTask's clean-up), so the
-    # executor does not first (clean_after_run).
-    return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=1.0, reserve=0.0, node=node,
-                    clean_after_run=False, **extra)
+    parser = argparse.ArgumentParser(prog=prog, description="Run the node daemon: join a market, run jobs, settle them.")
+    add_start_arguments(parser)
+    return run_daemon(parser.parse_args(argv))
 
 
 def run_daemon(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    from ..cli.common import Output
-
     output = Output("text", out, err)
     configure_logging(args.log_level, args.log_file, err)
     try:
@@ -105,14 +71,15 @@ class _Refused(Exception):
 
 
 async def _main(args: argparse.Namespace, out: Output) -> int:
-    from ..cli.common import client_from_args
-    from ..cli.node_commands import default_state_dir
+    from ..client.connect import client_from_options
     from ..client.errors import CrowdError
+    from .executor_factory import custom_executor, make_executor
+    from .health import probe_health
     from .node import Node, NodeOptions
     from .stake_setup import ask_on_terminal, stake_step
 
     try:
-        crowd = client_from_args(args)
+        crowd = client_from_options(args)
     except CrowdError as exc:
         raise _Refused(str(exc)) from None
     async with crowd:
@@ -131,11 +98,11 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
             raise _Refused(f"{me} holds {sol / 1e9:g} SOL: at least {MIN_SOL / 1e9:g} SOL is needed for transaction fees")
         if market.state != "Open":
             raise _Refused(f"market {market.address} is closing: it takes no new nodes")
-        state_dir = Path(args.state_dir) if args.state_dir else default_state_dir(me)
+        state_dir = state_dir_of(args.state_dir, me)
         state_dir.mkdir(parents=True, exist_ok=True)
         report, summary = await asyncio.to_thread(probe_health, state_dir)
         out.status(f"health   {summary}")
-        if (report is None or not report.can_run) and not os.environ.get(EXECUTOR_ENV):
+        if (report is None or not report.can_run) and not custom_executor():
             raise _Refused("the container engine is not reachable: start it (or give this user access) and try again")
         found_gpus = len(report.gpu.gpus) if report is not None else 0
         gpus = found_gpus if args.gpus == "auto" else int(args.gpus)

@@ -89,3 +89,21 @@ async def _engine_info(engine: Any) -> Any:
     finally:
         if own:
             engine.close()
+
+
+def probe_health(state_dir: Path) -> tuple[NodeReport | None, str]:
+    """(the report or None, one line): the engine, the GPUs, the state folder's disk. For the
+    daemon's checks before joining and `crowd node status`; blocking (run it off the loop)."""
+    import asyncio
+
+    try:
+        report = asyncio.run(node_report(work_dir=state_dir))
+    except Exception as exc:  # the report itself failing is a health finding
+        return None, f"health report failed: {type(exc).__name__}: {exc}"
+    engine = report.engine
+    gpus = report.gpu.gpus
+    summary = (f"container engine {'reachable' if engine.reachable else 'NOT reachable'}, {len(gpus)} GPU(s)"
+               + (f" ({', '.join(g.name for g in gpus)})" if gpus else "")
+               + (f", {report.disk_free / 2**30:.1f} GiB free in {report.work_dir}" if report.disk_free is not None else ""))
+    return report, summary
+

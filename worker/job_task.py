@@ -23,20 +23,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
 
 from solders.pubkey import Pubkey
 
 from ..client.accounts import Job
 from ..client.bundle import Bundle, OpRecord, timestamp
 from ..client.errors import CrowdError
-from .chain import Lost, retrying
-from .recovery import rerun_allowed, settle_margin
+from .chain import Lost, NodeChain, retrying
+from .recovery import LocalState, rerun_allowed, settle_margin
+from .watcher import Watcher
 
-if TYPE_CHECKING:
-    from .node import Node
-
-__all__ = ["JobTask", "failure_bundle"]
+__all__ = ["JobTask", "TaskContext", "failure_bundle"]
 
 log = logging.getLogger("crowdcompute.worker.job")
 
@@ -63,9 +62,26 @@ async def clock_lead(chain: Any, now: float | None = None) -> float:
     return float(max(0, int(chain_now - now)))
 
 
+@dataclass(frozen=True)
+class TaskContext:
+    """What a job's task may use of its node, built by Node: the task sees these and nothing
+    else of the daemon (no import of node.py, whose loop owns the tasks)."""
+
+    address: Pubkey  # this node's
+    chain: NodeChain  # running_entry, finish, quit
+    clock: Any  # the client's Chain: clock(), the chain's time (clock_lead)
+    storage: Callable[[], Awaitable[Any]]  # CrowdClient.storage: where definitions and bundles live
+    executor: Any  # Executor's interface: run, cleanup_job
+    state: LocalState  # bundles about to settle
+    watcher: Watcher  # watch_job / unwatch_job: notifications of the job account
+    refusal: Callable[[Any], str | None]  # why this node cannot run a definition (None: it can)
+    settled: Callable[[Pubkey], None]  # the job's `finish` landed: the node re-enters the market
+    shutting_down: Callable[[], bool]
+
+
 class JobTask:
-    def __init__(self, node: Node, job: Pubkey, since: int, *, recovered: bool) -> None:
-        self.node = node
+    def __init__(self, context: TaskContext, job: Pubkey, since: int, *, recovered: bool) -> None:
+        self.context = context
         self.job = job
         self.since = since  # on-chain start, unix seconds on the chain's clock
         self.lead = 0.0  # seconds the chain's clock runs ahead of this machine's (>= 0)
@@ -110,24 +126,24 @@ class JobTask:
             self._note(f"event=lost why={' '.join(str(exc).split())!r}")
         finally:
             if self.outcome in ("finished", "already", "lost", "quit", "ended", "stale"):
-                self.node.state.forget(str(self.job))  # settled, by us or anyone: the cache is done
+                self.context.state.forget(str(self.job))  # settled, by us or anyone: the cache is done
             await self._cleanup()
         return self.outcome
 
     async def _run(self) -> str:
-        node = self.node
-        job, entry = await retrying(f"job={self.job} read", lambda: node.chain.running_entry(self.job))
+        ctx = self.context
+        job, entry = await retrying(f"job={self.job} read", lambda: ctx.chain.running_entry(self.job))
         if entry is None:  # settled or moved on since the notification that started us
             return "stale"
         self.since = entry.since
         self.timeout = job.timeout
-        self.lead = await clock_lead(node.crowd.chain)
+        self.lead = await clock_lead(ctx.clock)
         if self.lead:
             self._note(f"event=clock-ahead lead={self.lead:.0f}s (deadlines moved earlier)")
-        await node.watcher.watch_job(self.job)
-        if node.shutting_down:
+        await ctx.watcher.watch_job(self.job)
+        if ctx.shutting_down():
             return await self._quit("the node is shutting down")
-        saved = node.state.load_bundle(str(self.job))
+        saved = ctx.state.load_bundle(str(self.job))
         if saved is not None:
             self._note("event=recovered bundle=local")
             return await self._settle(saved)
@@ -141,7 +157,7 @@ class JobTask:
         if self.reason == "shutdown":
             return await self._quit("the node is shutting down")
         data = bundle.to_bytes()
-        node.state.save_bundle(str(self.job), data)
+        ctx.state.save_bundle(str(self.job), data)
         return await self._settle(data)
 
     @property
@@ -166,29 +182,35 @@ class JobTask:
     async def _execute(self, job: Job) -> Bundle | None:
         from ..client.storage import Cid
 
-        node = self.node
+        ctx = self.context
         cid = str(Cid(bytes(job.definition)))
         started = time.time()
         definition, problem = await self._definition(job, cid)
         if problem is None:
             try:
-                problem = node.requirement_problem(definition)
+                problem = ctx.refusal(definition)
             except Exception as exc:  # noqa: BLE001 - a definition that trips the check fails, never comes back
                 log.exception("job=%s checking the requirements failed", self.job)
                 problem = f"the node could not check this definition's requirements: {type(exc).__name__}: {exc}"
         if problem is not None:
             self._note(f"event=refused why={problem!r}")
-            return failure_bundle(str(self.job), str(node.pubkey), cid, problem, started=started)
-        run = node.job_run(self.job, job, cid, self._executor_deadline(job))
+            return failure_bundle(str(self.job), str(ctx.address), cid, problem, started=started)
+        run = self._job_run(job, cid)
         watchdog = asyncio.create_task(self._watch_deadline())
         try:
-            bundle = await node.executor.run(definition, run, stop=self.stop)
+            bundle = await ctx.executor.run(definition, run, stop=self.stop)
         finally:
             watchdog.cancel()
         if self.reason in ("ended", "lost"):
             return None
         self._note(f"event=ran status={bundle.status} ops={len(bundle.ops)} took={time.time() - started:.2f}s")
         return bundle
+
+    def _job_run(self, job: Job, definition_cid: str) -> Any:
+        from .executor import JobRun
+
+        return JobRun(job=str(self.job), node=str(self.context.address), poster=str(job.poster), definition_cid=definition_cid,
+                      deadline=self._executor_deadline(job))
 
     def _executor_deadline(self, job: Job) -> float:
         # The job may be extended up to its own cap while it runs: the executor's hard limit
@@ -215,7 +237,7 @@ class JobTask:
         from ..client.errors import Transient
         from ..client.storage import Cid, ContentMismatch, ContentNotFound, StorageError
 
-        storage = await self.node.crowd.storage()
+        storage = await self.context.storage()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, self.deadline() - time.time())
         try:
@@ -241,21 +263,21 @@ class JobTask:
         """Stores the bundle and finishes; quits if that cannot be done before the chain's
         deadline (start + timeout), so the job is re-queued rather than reclaimed later."""
         self.settling = True
-        node = self.node
-        storage = await node.crowd.storage()
+        ctx = self.context
+        storage = await ctx.storage()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, self.finish_deadline() - time.time())
 
         try:  # storage errors marked Transient are retried; the others give the job back at once
             cid = await retrying(f"job={self.job} store bundle", lambda: storage.add_bytes(data), deadline=deadline)
-            outcome = await retrying(f"job={self.job} finish", lambda: node.chain.finish(self.job, cid.digest), deadline=deadline)
+            outcome = await retrying(f"job={self.job} finish", lambda: ctx.chain.finish(self.job, cid.digest), deadline=deadline)
         except Lost:
             raise
         except Exception as exc:  # storage or cluster gone until the deadline: give the job back
             self._note(f"event=settle-failed why={type(exc).__name__}: {' '.join(str(exc).split())[:200]!r}")
             return await self._quit("could not store the bundle and finish before the deadline")
         self._note(f"event=finished result={cid} ({outcome})")
-        node.settled(self.job)
+        ctx.settled(self.job)
         return "finished" if outcome == "finished" else "already"
 
     async def _quit(self, why: str) -> str:
@@ -266,13 +288,13 @@ class JobTask:
         self._note(f"event=quit why={why!r}")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, self.hard_deadline() - time.time())
-        await retrying(f"job={self.job} quit", lambda: self.node.chain.quit(self.job), deadline=deadline)
+        await retrying(f"job={self.job} quit", lambda: self.context.chain.quit(self.job), deadline=deadline)
         return "quit"
 
     async def _cleanup(self) -> None:
-        await self.node.watcher.unwatch_job(self.job)
+        await self.context.watcher.unwatch_job(self.job)
         try:
-            await self.node.executor.cleanup_job(str(self.job))
+            await self.context.executor.cleanup_job(str(self.job))
         except Exception as exc:  # a leftover is retried at the next start (leftovers)
             self._note(f"event=cleanup-failed why={type(exc).__name__}: {exc}")
 

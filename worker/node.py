@@ -35,7 +35,7 @@ from ..client.accounts import Job, Market
 from ..client.crowd import CrowdClient
 from ..client.errors import ProgramError
 from .chain import Backoff, Lost, MyEntries, NodeChain, TRANSIENT, retrying
-from .job_task import JobTask
+from .job_task import JobTask, TaskContext
 from .log_retention import LOG_BUDGET, LOG_RETENTION_S, prune_logs
 from .recovery import LocalState
 from .stake_gate import StakeGate
@@ -73,6 +73,10 @@ class Node:
                                poll_s=options.poll_s, recheck_s=options.recheck_s)
         self.stake = StakeGate(crowd, self.watcher.watch_account, self._problem)
         self.tasks: dict[Pubkey, JobTask] = {}
+        self.task_context = TaskContext(address=self.pubkey, chain=self.chain, clock=crowd.chain, storage=crowd.storage,
+                                        executor=executor, state=self.state, watcher=self.watcher,
+                                        refusal=self.requirement_problem, settled=self.settled,
+                                        shutting_down=lambda: self.shutting_down)
         # Jobs this process settled for good (finished, or ended by the poster): a notification
         # older than the settlement may still show them running here; they never run again.
         # A job this node quit may come back to it (quit hands it to the longest-waiting node).
@@ -184,7 +188,7 @@ class Node:
     def _start(self, job: Pubkey, since: int, *, recovered: bool) -> None:
         if job in self.tasks or job in self._settled:
             return
-        task = JobTask(self, job, since, recovered=recovered)
+        task = JobTask(self.task_context, job, since, recovered=recovered)
         self.tasks[job] = task
         log.info("job=%s event=matched node=%s since=%d%s", job, self.pubkey, since, " recovered" if recovered else "")
         self._spawn(self._run_task(task))
@@ -224,11 +228,6 @@ class Node:
     def settled(self, job: Pubkey) -> None:
         """Called by a task once its `finish` landed: re-enter before its cleanup."""
         self._wake.set()
-
-    def job_run(self, address: Pubkey, job: Job, definition_cid: str, deadline: float) -> Any:
-        from .executor import JobRun
-
-        return JobRun(job=str(address), node=str(self.pubkey), poster=str(job.poster), definition_cid=definition_cid, deadline=deadline)
 
     def requirement_problem(self, definition: Any) -> str | None:
         """Why this node cannot run `definition` (None when it can)."""

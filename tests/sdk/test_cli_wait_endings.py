@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 from solders.pubkey import Pubkey
 
-from crowdcompute.cli.job_commands import how_it_ended
+from crowdcompute.cli.job import how_it_ended
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.errors import ProgramError
 from crowdcompute.common.token import associated_token_address

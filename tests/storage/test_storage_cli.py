@@ -169,7 +169,7 @@ def test_serve_on_a_busy_port_fails_in_one_line(tmp_path):
 
 
 def test_serve_defaults_are_documented():
-    from crowdcompute.cli.storage_cmd import _byte_size
+    from crowdcompute.cli.storage import _byte_size
     from crowdcompute.client.storage.server_defaults import DEFAULT_MAX_UPLOAD, DEFAULT_PORT
 
     assert DEFAULT_PORT == 8901 and DEFAULT_MAX_UPLOAD == _byte_size("1GiB") == 1 << 30

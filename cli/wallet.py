@@ -5,30 +5,26 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import Output, add_chain_options, client_from_args, run_command
+from .common import Output, add_chain_options, client_from_args
+from .verbs import add_verb, on_chain
 
-__all__ = ["register", "run", "COMMANDS"]
+__all__ = ["register"]
 
-COMMANDS = ("address", "balance", "airdrop")
 LAMPORTS_PER_SOL = 1_000_000_000
 
 
 def register(commands: Any) -> None:
-    address = commands.add_parser("address", help="the wallet's address")
+    """The wallet's verbs stand alone (`crowd balance`), as the Solana CLI's do."""
+    address = add_verb(commands, "address", on_chain(_address), help="the wallet's address")
     add_chain_options(address)
-    balance = commands.add_parser("balance", help="SOL (and with --mint, token) balance")
+    balance = add_verb(commands, "balance", on_chain(_balance), help="SOL (and with --mint, token) balance")
     balance.add_argument("address", nargs="?", help="whose (default: the wallet)")
     balance.add_argument("--mint", help="also the token balance of this mint (associated token account)")
     add_chain_options(balance)
-    airdrop = commands.add_parser("airdrop", help="SOL from the cluster's faucet (localnet, devnet)")
+    airdrop = add_verb(commands, "airdrop", on_chain(_airdrop), help="SOL from the cluster's faucet (localnet, devnet)")
     airdrop.add_argument("amount", type=float, help="SOL")
     airdrop.add_argument("address", nargs="?", help="to whom (default: the wallet)")
     add_chain_options(airdrop)
-
-
-def run(args: argparse.Namespace, *, out: Any = None, err: Any = None) -> int:
-    body = {"address": _address, "balance": _balance, "airdrop": _airdrop}[args.command]
-    return run_command(args, lambda output: body(args, output), out=out, err=err)
 
 
 async def _address(args: argparse.Namespace, out: Output) -> int:

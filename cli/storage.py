@@ -18,9 +18,10 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..client.storage.server_defaults import DEFAULT_HOST, DEFAULT_MAX_UPLOAD, DEFAULT_PORT  # light: no aiohttp
+from .verbs import add_noun, add_verb
 
 _STORAGE_HELP = ("where content lives: an http(s) URL of a kubo RPC endpoint (crowd storage serve, a kubo "
                  "daemon, a pinning service) or a folder; default: $CROWD_STORAGE, else "
@@ -39,29 +40,26 @@ examples:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "storage", help="content-addressed storage (IPFS CIDs): add, get, serve",
-        description="Content-addressed storage: files named by their IPFS CID.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="storage_command", metavar="SUBCOMMAND")
-    parser.set_defaults(storage_parser=parser)
+    commands = add_noun(subparsers, "storage", required=False, help="content-addressed storage (IPFS CIDs): add, get, serve",
+                        description="Content-addressed storage: files named by their IPFS CID.",
+                        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    add = commands.add_parser("add", help="store a file; print its CID",
-                              description="Store FILE and print its CID (the one `ipfs add FILE` prints).")
+    add = add_verb(commands, "add", _storage_verb(_add), help="store a file; print its CID",
+                   description="Store FILE and print its CID (the one `ipfs add FILE` prints).")
     add.add_argument("file", metavar="FILE", help="the file to store")
     add.add_argument("--storage", metavar="URL|DIR", help=_STORAGE_HELP)
     _output_option(add, "json: {\"cid\", \"digest\" (hex, what the chain stores), \"size\"}")
 
-    get = commands.add_parser("get", help="fetch content by CID, verified",
-                              description="Fetch CID, check that the bytes have that CID, then write them.")
+    get = add_verb(commands, "get", _storage_verb(_get), help="fetch content by CID, verified",
+                   description="Fetch CID, check that the bytes have that CID, then write them.")
     get.add_argument("cid", metavar="CID", help="a CIDv0 (Qm...) or a dag-pb CIDv1 (bafy...)")
     get.add_argument("-o", "--out-file", metavar="FILE",
                      help="write to FILE, replaced only once verified (default: standard output)")
     get.add_argument("--storage", metavar="URL|DIR", help=_STORAGE_HELP)
     _output_option(get, "json (needs -o): {\"cid\", \"digest\", \"size\", \"path\"}")
 
-    serve = commands.add_parser(
-        "serve", help="serve a folder over the kubo RPC subset and the gateway path",
+    serve = add_verb(
+        commands, "serve", _storage_verb(_serve), help="serve a folder over the kubo RPC subset and the gateway path",
         description="Serve a storage folder over HTTP: POST /api/v0/add, POST /api/v0/cat?arg=CID, "
                     "POST /api/v0/version and GET /ipfs/CID, answering as kubo does. Runs until "
                     "interrupted (Ctrl-C or SIGTERM).")
@@ -88,21 +86,22 @@ def _byte_size(text: str) -> int:
     return int(match.group(1)) * units[match.group(2).lower()]
 
 
-def run(args: argparse.Namespace) -> int:
-    command = getattr(args, "storage_command", None)
-    if command is None:
-        args.storage_parser.print_help(sys.stderr)
-        return 2
-    from ..client.errors import CrowdError
+def _storage_verb(body: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A verb's handler: storage failures (and the OS's) as one line and exit 1."""
 
-    try:
-        return {"add": _add, "get": _get, "serve": _serve}[command](args)
-    except CrowdError as error:  # the root of storage's errors (and of every other of ours)
-        return _fail(str(error))
-    except OSError as error:
-        return _fail(_describe_os_error(error))
-    except KeyboardInterrupt:
-        return 130
+    def handler(args: argparse.Namespace) -> int:
+        from ..client.errors import CrowdError
+
+        try:
+            return body(args)
+        except CrowdError as error:  # the root of storage's errors (and of every other of ours)
+            return _fail(str(error))
+        except OSError as error:
+            return _fail(_describe_os_error(error))
+        except KeyboardInterrupt:
+            return 130
+
+    return handler
 
 
 def _fail(message: str) -> int:

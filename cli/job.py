@@ -1,13 +1,15 @@
-"""`crowd job post|get|logs|list|cancel|extend|end|clean|why`: the poster's commands.
+"""`crowd job validate|post|get|logs|list|cancel|extend|end|clean|why`: job definitions and
+the poster's commands.
 
-`crowd job validate` (the job definition checker) lives in job_cmd.py; both hang off the
-same `crowd job` parser (main.py). Every command takes the cluster options of common.py;
-every failure is one line and a non-zero exit, found before anything is sent.
+`validate` checks a definition offline (job_validate.py). The others take the cluster
+options of common.py; every failure is one line and a non-zero exit, found before anything
+is sent.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,19 +17,24 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .common import Output, add_chain_options, client_from_args, run_command
+from .common import Output, add_chain_options, client_from_args
+from .job_validate import validate
+from .verbs import add_noun, add_verb, on_chain
 
-__all__ = ["register", "run", "VERBS"]
-
-VERBS = ("post", "get", "logs", "list", "cancel", "extend", "end", "clean", "why")
+__all__ = ["register", "split_inline_command", "how_it_ended"]
 
 
-def register(verbs: Any) -> None:
-    """Adds the poster's verbs to the `crowd job` subparsers."""
-    post = verbs.add_parser("post", help="post a job (a definition file, or inline: --image IMG -- CMD...)",
-                            usage="crowd job post [FILE | --image IMG [--gpu] | --digest CID] --market M [options] [-- CMD ARGS...]",
-                            description="Post a job: the definition is validated, stored, and its digest posted with a deposit "
-                                        "of price x timeout. Inline: crowd job post --image IMG [--gpu] --market M -- CMD ARGS...")
+def register(commands: Any) -> None:
+    verbs = add_noun(commands, "job", help="job definitions and jobs: validate, post, get, logs, list, why, cancel, extend, end, clean")
+    validate = add_verb(verbs, "validate", _validate,
+                        help="check a job definition (Nosana's format, JSON or YAML) and list every problem")
+    validate.add_argument("file", metavar="FILE", help="job definition: .json, .yaml or .yml")
+    validate.add_argument("--output", choices=("text", "json"), default="text", help="output format")
+
+    post = add_verb(verbs, "post", on_chain(_post), help="post a job (a definition file, or inline: --image IMG -- CMD...)",
+                    usage="crowd job post [FILE | --image IMG [--gpu] | --digest CID] --market M [options] [-- CMD ARGS...]",
+                    description="Post a job: the definition is validated, stored, and its digest posted with a deposit "
+                                "of price x timeout. Inline: crowd job post --image IMG [--gpu] --market M -- CMD ARGS...")
     post.add_argument("file", nargs="?", metavar="FILE", help="job definition (Nosana's format, JSON or YAML)")
     post.add_argument("--market", "-m", required=True, help="market address")
     post.add_argument("--timeout", default="10m", help="longest run the deposit pays for: 90s, 10m, 1h (default 10m)")
@@ -43,24 +50,25 @@ def register(verbs: Any) -> None:
     post.set_defaults(cmd=[])  # main() splits off what follows `--` (argparse's REMAINDER would eat options after FILE)
     add_chain_options(post, storage=True)
 
-    for name, text in (("get", "show a job"), ("why", "why a job is not running yet"), ("cancel", "cancel a queued job (full refund)"),
-                       ("end", "stop a running job (the node is paid for the time so far)"),
-                       ("clean", "close a settled job past its retention (rent back to its payer)")):
-        verb = verbs.add_parser(name, help=text)
+    for name, body, text in (("get", _get, "show a job"), ("why", _why, "why a job is not running yet"),
+                             ("cancel", _cancel, "cancel a queued job (full refund)"),
+                             ("end", _end, "stop a running job (the node is paid for the time so far)"),
+                             ("clean", _clean, "close a settled job past its retention (rent back to its payer)")):
+        verb = add_verb(verbs, name, on_chain(body), help=text)
         verb.add_argument("job", metavar="JOB", help="job address")
         add_chain_options(verb)
 
-    logs = verbs.add_parser("logs", help="fetch a finished job's result bundle (verified) and print its logs")
+    logs = add_verb(verbs, "logs", on_chain(_logs), help="fetch a finished job's result bundle (verified) and print its logs")
     logs.add_argument("job", metavar="JOB")
     logs.add_argument("--download", metavar="DIR", help="also write the bundle and its output files into DIR")
     add_chain_options(logs, storage=True)
 
-    extend = verbs.add_parser("extend", help="add time to a queued or running job (paid at the job's price)")
+    extend = add_verb(verbs, "extend", on_chain(_extend), help="add time to a queued or running job (paid at the job's price)")
     extend.add_argument("job", metavar="JOB")
     extend.add_argument("--by", required=True, help="extra time: 90s, 10m, 1h")
     add_chain_options(extend)
 
-    listing = verbs.add_parser("list", help="list jobs by market, state, poster or node")
+    listing = add_verb(verbs, "list", on_chain(_list), help="list jobs by market, state, poster or node")
     listing.add_argument("--market", "-m")
     listing.add_argument("--state", choices=("queued", "running", "done", "ended", "failed"))
     listing.add_argument("--poster")
@@ -77,10 +85,8 @@ def split_inline_command(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
-def run(args: argparse.Namespace, *, out: Any = None, err: Any = None) -> int:
-    body = {"post": _post, "get": _get, "why": _why, "cancel": _cancel, "end": _end, "clean": _clean, "logs": _logs,
-            "extend": _extend, "list": _list}[args.job_command]
-    return run_command(args, lambda output: body(args, output), out=out, err=err)
+def _validate(args: argparse.Namespace) -> int:
+    return validate(args.file, args.output, sys.stdout, sys.stderr)
 
 
 # -- post ------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .common import Output, add_chain_options, client_from_args, run_command
+from .common import Output, add_chain_options, client_from_args
+from .verbs import add_noun, add_verb, on_chain
 
-__all__ = ["register", "run"]
+__all__ = ["register"]
 
 # option -> (MarketSettings field, parses a duration)
 _SETTINGS = {
@@ -28,10 +29,9 @@ _SETTINGS = {
 
 
 def register(commands: Any) -> None:
-    market = commands.add_parser("market", help="markets: create, get, list, update, close")
-    verbs = market.add_subparsers(dest="market_command", metavar="COMMAND", required=True)
+    verbs = add_noun(commands, "market", help="markets: create, get, list, update, close")
 
-    create = verbs.add_parser("create", help="open a market with the wallet as its authority")
+    create = add_verb(verbs, "create", on_chain(_create), help="open a market with the wallet as its authority")
     create.add_argument("--mint", required=True, help="SPL Token mint jobs are paid in")
     create.add_argument("--price", type=int, required=True, help="price per second, in the mint's base units")
     create.add_argument("--max-timeout", default="1h", help="longest job timeout (default 1h)")
@@ -48,16 +48,16 @@ def register(commands: Any) -> None:
     create.add_argument("--fee-bps", type=int, default=0, help="network fee on every deposit, to the stakers (basis points, at most 1000)")
     add_chain_options(create)
 
-    get = verbs.add_parser("get", help="show a market and its queue")
+    get = add_verb(verbs, "get", on_chain(_get), help="show a market and its queue")
     get.add_argument("market", metavar="MARKET")
     add_chain_options(get)
 
-    listing = verbs.add_parser("list", help="list markets")
+    listing = add_verb(verbs, "list", on_chain(_list), help="list markets")
     listing.add_argument("--authority")
     listing.add_argument("--mint")
     add_chain_options(listing)
 
-    update = verbs.add_parser("update", help="change settings (later posts only; jobs keep their terms)")
+    update = add_verb(verbs, "update", on_chain(_update), help="change settings (later posts only; jobs keep their terms)")
     update.add_argument("market", metavar="MARKET")
     update.add_argument("--price", type=int)
     update.add_argument("--max-timeout")
@@ -70,14 +70,9 @@ def register(commands: Any) -> None:
     update.add_argument("--fee-bps", type=int)
     add_chain_options(update)
 
-    close = verbs.add_parser("close", help="close a market (or make it closing while jobs remain)")
+    close = add_verb(verbs, "close", on_chain(_close), help="close a market (or make it closing while jobs remain)")
     close.add_argument("market", metavar="MARKET")
     add_chain_options(close)
-
-
-def run(args: argparse.Namespace, *, out: Any = None, err: Any = None) -> int:
-    body = {"create": _create, "get": _get, "list": _list, "update": _update, "close": _close}[args.market_command]
-    return run_command(args, lambda output: body(args, output), out=out, err=err)
 
 
 def _settings_from(args: argparse.Namespace) -> dict[str, int]:

@@ -15,10 +15,11 @@ from typing import Any
 
 from ..client.durations import format_span
 from ..client.staking_settings import StakingSettings
-from .common import Output, add_chain_options, client_from_args, run_command
+from .common import Output, add_chain_options, client_from_args
 from .stake_render import times
+from .verbs import add_noun, add_verb, on_chain
 
-__all__ = ["register", "run"]
+__all__ = ["register"]
 
 AMOUNT_HELP = "base units of the mint (1500000), or tokens with the suffix: 1.5tokens"
 DESCRIPTION = """Stake the config's tokens behind a node: the stake's weight is amount x the multiplier of its
@@ -31,34 +32,33 @@ or --authority A --mint M. Nothing is asked: bad input is refused before anythin
 
 
 def register(commands: Any) -> None:
-    stake = commands.add_parser("stake", help="stakes: create, topup, extend, unstake, withdraw, restake, claim, close, show, init",
-                                description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    verbs = stake.add_subparsers(dest="stake_command", metavar="COMMAND", required=True)
+    verbs = add_noun(commands, "stake", help="stakes: create, topup, extend, unstake, withdraw, restake, claim, close, show, init",
+                     description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    create = _verb(verbs, "create", "lock tokens for a duration (creates the wallet's stake)")
+    create = _verb(verbs, "create", _create, "lock tokens for a duration (creates the wallet's stake)")
     create.add_argument("amount", metavar="AMOUNT", help=AMOUNT_HELP)
     create.add_argument("--duration", "-d", required=True, help="lock duration within the config's bounds: 30d, 12h, or seconds")
 
-    topup = _verb(verbs, "topup", "add tokens to the stake (same lock duration; weight grows)")
+    topup = _verb(verbs, "topup", _topup, "add tokens to the stake (same lock duration; weight grows)")
     topup.add_argument("amount", metavar="AMOUNT", help=AMOUNT_HELP)
 
-    extend = _verb(verbs, "extend", "lengthen the lock (never shorter); the multiplier follows")
+    extend = _verb(verbs, "extend", _extend, "lengthen the lock (never shorter); the multiplier follows")
     how = extend.add_mutually_exclusive_group(required=True)
     how.add_argument("--duration", "-d", help="the new lock duration: 60d")
     how.add_argument("--by", help="add this much to the lock: 30d")
 
-    _verb(verbs, "unstake", "start the unlock: weight drops to 0, tokens unlock linearly over the lock duration")
-    _verb(verbs, "withdraw", "take what has unlocked so far")
-    _verb(verbs, "restake", "cancel the unlock: what is left is locked again for the same duration")
-    _verb(verbs, "claim", "take the rewards the stake earned")
-    _verb(verbs, "close", "close an empty stake (no tokens, no rewards): its rent comes back")
+    _verb(verbs, "unstake", _unstake, "start the unlock: weight drops to 0, tokens unlock linearly over the lock duration")
+    _verb(verbs, "withdraw", _withdraw, "take what has unlocked so far")
+    _verb(verbs, "restake", _restake, "cancel the unlock: what is left is locked again for the same duration")
+    _verb(verbs, "claim", _claim, "take the rewards the stake earned")
+    _verb(verbs, "close", _close, "close an empty stake (no tokens, no rewards): its rent comes back")
 
-    show = _verb(verbs, "show", "the stake (weight, multiplier, unlock progress, claimable rewards) and its config")
+    show = _verb(verbs, "show", _show, "the stake (weight, multiplier, unlock progress, claimable rewards) and its config")
     show.add_argument("owner", metavar="OWNER", nargs="?", help="whose stake (default: the wallet's; none: the config alone)")
 
-    init = verbs.add_parser("init", help="create a staking config for a mint, with the wallet as its authority",
-                            description="Create the wallet's staking config for a mint (PDA [config, authority, mint]) with its "
-                                        "vault and rewards pool. The lock bounds and the multiplier curve are fixed here.")
+    init = add_verb(verbs, "init", on_chain(_init), help="create a staking config for a mint, with the wallet as its authority",
+                    description="Create the wallet's staking config for a mint (PDA [config, authority, mint]) with its "
+                                "vault and rewards pool. The lock bounds and the multiplier curve are fixed here.")
     init.add_argument("--mint", required=True, help="the SPL Token mint that is staked")
     init.add_argument("--treasury", help="token account of the mint for slashes sent to the treasury (default: the wallet's)")
     # The defaults are StakingSettings' (1x at 14 days to 4x at 365 days).
@@ -74,8 +74,8 @@ def register(commands: Any) -> None:
     add_chain_options(init)
 
 
-def _verb(verbs: Any, name: str, text: str) -> argparse.ArgumentParser:
-    parser = verbs.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+def _verb(verbs: Any, name: str, body: Any, text: str) -> argparse.ArgumentParser:
+    parser = add_verb(verbs, name, on_chain(body), help=text, description=text[0].upper() + text[1:] + ".")
     group = parser.add_argument_group("staking config (one of)")
     group.add_argument("--config", "-c", help="the config's address")
     group.add_argument("--market", "-m", help="the config the market's nodes stake under")
@@ -83,12 +83,6 @@ def _verb(verbs: Any, name: str, text: str) -> argparse.ArgumentParser:
     group.add_argument("--mint", help="the config's mint (with --authority)")
     add_chain_options(parser)
     return parser
-
-
-def run(args: argparse.Namespace, *, out: Any = None, err: Any = None) -> int:
-    body = {"create": _create, "topup": _topup, "extend": _extend, "unstake": _unstake, "withdraw": _withdraw, "restake": _restake,
-            "claim": _claim, "close": _close, "show": _show, "init": _init}[args.stake_command]
-    return run_command(args, lambda output: body(args, output), out=out, err=err)
 
 
 async def _config(crowd: Any, args: argparse.Namespace) -> Any:

@@ -1,6 +1,6 @@
-"""`crowd job ...`: the poster's commands. So far `crowd job validate FILE`.
+"""`crowd job validate FILE`: the job definition checker (its verb is registered in job.py).
 
-validate: exit 0 and "valid: N ops in M groups" (plus one "note:" line per field that
+Exit 0 and "valid: N ops in M groups" (plus one "note:" line per field that
 is accepted but has no effect here); exit 1 and one line per problem; exit 2 and one
 line when the file cannot be read as JSON or YAML. `--output json` prints one JSON
 document instead. Never a traceback: every failure is a one-line message.
@@ -8,32 +8,8 @@ document instead. Never a traceback: every failure is a one-line message.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from typing import Any, TextIO
-
-
-def register(commands: Any) -> Any:
-    """Add `job` and its subcommands to the `crowd` parser's subparsers; returns the verbs'
-    subparsers, where job_commands.py adds the poster's commands."""
-    job = commands.add_parser("job", help="job definitions and jobs: validate, post, get, logs, list, why, cancel, extend, end, clean")
-    verbs = job.add_subparsers(dest="job_command", metavar="COMMAND", required=True)
-    validate = verbs.add_parser(
-        "validate",
-        help="check a job definition (Nosana's format, JSON or YAML) and list every problem",
-    )
-    validate.add_argument("file", metavar="FILE", help="job definition: .json, .yaml or .yml")
-    validate.add_argument("--output", choices=("text", "json"), default="text", help="output format")
-    return verbs
-
-
-def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
-    if args.job_command == "validate":
-        return validate(args.file, args.output, out, err)
-    raise AssertionError(f"unhandled job command {args.job_command!r}")  # argparse requires one
 
 
 def validate(path: str, output: str, out: TextIO, err: TextIO) -> int:

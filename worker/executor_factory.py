@@ -1,0 +1,36 @@
+"""The daemon's executor: the container Executor with the node's settings, or the factory
+that $CROWD_NODE_EXECUTOR names (tests and embedders: settings.EXECUTOR_ENV)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+from .settings import EXECUTOR_ENV, EXECUTOR_RESERVE_S, STOP_GRACE_S
+
+__all__ = ["make_executor", "custom_executor"]
+
+
+def custom_executor() -> bool:
+    """Whether $CROWD_NODE_EXECUTOR replaces the container executor (then no engine is needed)."""
+    return bool(os.environ.get(EXECUTOR_ENV))
+
+
+def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_ops: int | None = None,
+                  disk_budget: int | None = None) -> Any:
+    spec = os.environ.get(EXECUTOR_ENV)
+    if spec:
+        module, _, name = spec.partition(":")
+        return getattr(importlib.import_module(module), name)(work_dir=work_dir, log_dir=log_dir, gpus=gpus)
+    from .engine import Engine
+    from .executor import Executor
+
+    # `node` labels its containers: leftovers() and clean-up after a restart touch only this
+    # node's, never another node's sharing the engine.
+    extra = {k: v for k, v in (("max_ops", max_ops), ("disk_budget", disk_budget)) if v is not None}
+    # The node removes what a job left once it is settled (JobTask's clean-up), so the
+    # executor does not first (clean_after_run).
+    return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=STOP_GRACE_S, reserve=EXECUTOR_RESERVE_S,
+                    node=node, clean_after_run=False, **extra)

@@ -1,0 +1,63 @@
+"""The node daemon's command line: `crowd node start` and `python -m crowdcompute.worker` take
+these flags (the daemon owns them, the CLI only shows them). argparse only, so `crowd --help`
+loads nothing of the daemon."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..common.cluster_options import add_chain_options
+
+__all__ = ["add_start_arguments", "add_state_dir_option", "STATE_DIR_HELP"]
+
+STATE_DIR_HELP = "the node's state folder (default ~/.local/state/crowdcompute/node/<address>, under $XDG_STATE_HOME if set)"
+
+
+def add_state_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state-dir", default=None, metavar="DIR", help=STATE_DIR_HELP)
+
+
+def add_start_arguments(start: argparse.ArgumentParser) -> None:
+    start.add_argument("--market", required=True, help="the market to serve")
+    start.add_argument("--concurrency", type=int, default=1, help="jobs run at once (default 1)")
+    start.add_argument("--gpus", default="auto", help="GPUs to offer: auto (all NVIDIA GPUs found), or a number (0: CPU only)")
+    add_state_dir_option(start)
+    start.add_argument("--max-ops", type=int, default=None,
+                       help="ops one job may have (default 32); a job with more is failed with the reason, unrun")
+    start.add_argument("--disk-budget", type=_size, default=None, metavar="SIZE",
+                       help="bytes one job's volumes may hold on this disk (default 10GiB); past it the job is stopped and failed")
+    start.add_argument("--log-retention", type=_duration, default=None, metavar="DURATION",
+                       help="remove settled jobs' logs from the state folder after this (default 7d)")
+    start.add_argument("--log-budget", type=_size, default=None, metavar="SIZE",
+                       help="most bytes of job logs kept in the state folder, oldest removed first (default 1GiB)")
+    start.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    start.add_argument("--log-file", default=None, help="also append the log here")
+    stake = start.add_argument_group("stake (markets with a minimum stake weight)")
+    stake.add_argument("--stake", metavar="AMOUNT", default=None,
+                       help="when the node's stake falls short of the market's minimum, stake AMOUNT before starting (a new "
+                            "stake, or a top-up of the node's stake): base units, tokens (1.5tokens), or min (the fewest that "
+                            "reach the minimum); shows what it costs and asks first")
+    stake.add_argument("--stake-duration", metavar="DURATION", default=None,
+                       help="lock of a new stake (default: the staking config's shortest), or a longer lock for the node's "
+                            "stake: 30d, 12h, or seconds")
+    stake.add_argument("-y", "--yes", action="store_true", help="stake without asking (scripts)")
+    add_chain_options(start, storage=True)
+
+
+def _duration(text: str) -> int:
+    from ..client.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _size(text: str) -> int:
+    """"1GiB", "512MiB", or bytes."""
+    units = {"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+    number = text.rstrip("KMGTiB")
+    unit = text[len(number):]
+    if not number.isdigit() or unit not in units:
+        raise argparse.ArgumentTypeError(f"expected a size like 1GiB or 512MiB, got {text!r}")
+    return int(number) * units[unit]
