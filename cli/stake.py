@@ -244,9 +244,9 @@ def _multiplier(text: str) -> int:
 
 
 def _address(text: str, what: str) -> Any:
-    from ..client.crowd import _key
+    from ..client.keys import parse_address
 
-    return _key(text, what)
+    return parse_address(text, what)
 
 
 def _zero() -> Any:

@@ -14,7 +14,7 @@ from .lazy import lazy_attributes
 
 _HOMES = {
     "JobsProgram": ".jobs", "MarketSettings": ".jobs", "load_idl": ".idl", "program_id": ".idl", "vault_address": ".pda",
-    "CrowdClient": ".crowd", "Posted": ".crowd", "JobView": ".crowd", "SyncCrowdClient": ".sync",
+    "CrowdClient": ".crowd", "Posted": ".crowd", "JobView": ".accounts", "SyncCrowdClient": ".sync",
     "Cluster": ".cluster", "load_keypair": ".keypair", "write_keypair": ".keypair", "default_keypair_path": ".keypair",
     "parse_duration": ".durations", "Market": ".accounts", "Job": ".accounts", "JobStatus": ".accounts", "QueueEntry": ".accounts",
     "Explanation": ".explain",

@@ -15,7 +15,7 @@ from solders.pubkey import Pubkey
 
 from .idl import load_idl_json
 
-__all__ = ["Market", "Job", "QueueEntry", "Event", "JobStatus", "job_field_offset", "account_discriminator", "ZERO_KEY"]
+__all__ = ["Market", "Job", "JobView", "QueueEntry", "Event", "JobStatus", "job_field_offset", "account_discriminator", "ZERO_KEY"]
 
 ZERO_KEY = Pubkey.default()
 DISCRIMINATOR_LEN = 8
@@ -249,3 +249,26 @@ class Event:
 
     name: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job with its market read at the same time: enough to say queued or running."""
+
+    job: Job
+    market: Market | None
+
+    @property
+    def status(self) -> str:
+        return self.job.status(self.market)
+
+    @property
+    def node(self) -> Pubkey | None:
+        if self.job.node != ZERO_KEY:
+            return self.job.node
+        return self.job.running_node(self.market) if self.market else None
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.job.to_json(self.market)
+        out["status"] = self.status
+        return out

@@ -29,13 +29,14 @@ from solders.pubkey import Pubkey
 
 from .amounts import format_tokens
 from .durations import format_span
+from .keys import parse_address
 from .errors import InvalidInput, StakeNotFound, StakingConfigNotFound
 from .staking_accounts import Stake, StakingConfig
 from .staking_settings import StakingSettings
 
 if TYPE_CHECKING:
     from .accounts import Market
-    from .crowd import CrowdClient
+    from .core import ClientCore
 
 __all__ = ["Admission", "Remedy", "admission", "remedies", "market_staking"]
 
@@ -178,17 +179,15 @@ class Admission:
         }
 
 
-async def admission(crowd: CrowdClient, market: Market | Pubkey | str, node: Pubkey | str | None = None, *,
+async def admission(crowd: ClientCore, market: Market | Pubkey | str, node: Pubkey | str | None = None, *,
                     duration: int | None = None, config: Pubkey | None = None) -> Admission:
     """`node`'s (default: the wallet's) admission to `market` (an address, or a Market just
     read). `duration`: the lock a new stake's remedy uses (default the config's shortest);
     `config`: the market's staking config when the caller already resolved it (the worker
     does, once per run)."""
     from .accounts import Market as MarketAccount
-    from .crowd import _key
-
     found = market if isinstance(market, MarketAccount) else await crowd.get_market(market)
-    owner = crowd.pubkey if node is None else _key(node, "node")
+    owner = crowd.pubkey if node is None else parse_address(node, "node")
     if found.min_stake == 0:
         return Admission(found.address, owner, 0)
     config, staking = await market_staking(crowd, found, config)
@@ -207,7 +206,7 @@ async def admission(crowd: CrowdClient, market: Market | Pubkey | str, node: Pub
     return Admission(found.address, owner, found.min_stake, config, staking, stake, wallet_tokens, tuple(ways))
 
 
-async def market_staking(crowd: CrowdClient, market: Market, config: Pubkey | None = None) -> tuple[Pubkey | None, StakingConfig | None]:
+async def market_staking(crowd: ClientCore, market: Market, config: Pubkey | None = None) -> tuple[Pubkey | None, StakingConfig | None]:
     """The staking config `market`'s nodes stake under (crowd.stakes.config_for_market, or
     `config` when already resolved) and its account: (None, None) when the market names
     none, (address, None) when it does not exist."""

@@ -22,7 +22,8 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from .accounts import ZERO_KEY, Event, Job, JobStatus, Market, account_discriminator, job_field_offset
+from .keys import parse_address
+from .accounts import ZERO_KEY, Event, Job, JobStatus, JobView, Market, account_discriminator, job_field_offset
 from .chain import RpcChain
 from .cluster import DEFAULT_COMMITMENT, COMMITMENTS, Cluster
 from .errors import InsufficientFunds, InvalidInput, JobNotFound, MarketNotFound
@@ -50,29 +51,6 @@ class Posted:
     digest: bytes
     deposit: int
     fee: int
-
-
-@dataclass(frozen=True)
-class JobView:
-    """A job with its market read at the same time: enough to say queued or running."""
-
-    job: Job
-    market: Market | None
-
-    @property
-    def status(self) -> str:
-        return self.job.status(self.market)
-
-    @property
-    def node(self) -> Pubkey | None:
-        if self.job.node != ZERO_KEY:
-            return self.job.node
-        return self.job.running_node(self.market) if self.market else None
-
-    def to_json(self) -> dict[str, Any]:
-        out = self.job.to_json(self.market)
-        out["status"] = self.status
-        return out
 
 
 class CrowdClient:
@@ -118,14 +96,14 @@ class CrowdClient:
 
     # -- reads -------------------------------------------------------------------------
     async def get_market(self, market: Pubkey | str) -> Market:
-        address = _key(market, "market")
+        address = parse_address(market, "market")
         found = await self.chain.account_data(address)
         if found is None or found[1] != self.program.program_id or found[0][:8] != account_discriminator("Market"):
             raise MarketNotFound(address)
         return Market.from_decoded(address, self.program.decode_market(found[0]))
 
     async def get_job(self, job: Pubkey | str) -> Job:
-        address = _key(job, "job")
+        address = parse_address(job, "job")
         found = await self.chain.account_data(address)
         if found is None or found[1] != self.program.program_id or found[0][:8] != account_discriminator("Job"):
             raise JobNotFound(address)
@@ -143,9 +121,9 @@ class CrowdClient:
     async def list_markets(self, *, authority: Pubkey | str | None = None, mint: Pubkey | str | None = None) -> list[Market]:
         filters: list[Any] = [MemcmpOpts(offset=0, bytes=_b58(account_discriminator("Market")))]
         if authority is not None:
-            filters.append(MemcmpOpts(offset=8, bytes=str(_key(authority, "authority"))))
+            filters.append(MemcmpOpts(offset=8, bytes=str(parse_address(authority, "authority"))))
         if mint is not None:
-            filters.append(MemcmpOpts(offset=40, bytes=str(_key(mint, "mint"))))
+            filters.append(MemcmpOpts(offset=40, bytes=str(parse_address(mint, "mint"))))
         rows = await self.chain.program_accounts(filters)
         return sorted((Market.from_decoded(a, self.program.decode_market(d)) for a, d in rows), key=lambda m: str(m.address))
 
@@ -164,11 +142,11 @@ class CrowdClient:
         # checked here, on what comes back.
         wanted: list[MemcmpOpts] = []
         if market is not None:
-            wanted.append(_memcmp("market", _key(market, "market")))
+            wanted.append(_memcmp("market", parse_address(market, "market")))
         if poster is not None:
-            wanted.append(_memcmp("poster", _key(poster, "poster")))
+            wanted.append(_memcmp("poster", parse_address(poster, "poster")))
         if payer is not None:
-            wanted.append(_memcmp("payer", _key(payer, "payer")))
+            wanted.append(_memcmp("payer", parse_address(payer, "payer")))
         account_state = None if state is None else "Open" if state in (JobStatus.QUEUED, JobStatus.RUNNING) else state.capitalize()
         if account_state is not None:
             wanted.append(MemcmpOpts(offset=job_field_offset("state"), bytes=_b58(bytes([_STATE_BYTE[account_state]]))))
@@ -178,7 +156,7 @@ class CrowdClient:
         if node is None:
             rows.update(await self.chain.program_accounts(base))
         else:
-            node_key = _key(node, "node")
+            node_key = parse_address(node, "node")
             if account_state != "Open":
                 rows.update(await self.chain.program_accounts(base + [_memcmp("node", node_key)]))
             if account_state in (None, "Open"):
@@ -218,22 +196,22 @@ class CrowdClient:
     async def node_positions(self, market: Pubkey | str, node: Pubkey | str) -> list[int]:
         """1-based places of a node's waiting entries in a market's queue."""
         m = await self.get_market(market)
-        key = _key(node, "node")
+        key = parse_address(node, "node")
         return [place for place, e in enumerate(m.queue(), start=1) if e.state == "QueuedNode" and e.node == key]
 
     async def balance(self, owner: Pubkey | str | None = None) -> int:
         """Lamports of `owner` (default: the wallet)."""
-        return await self.chain.lamports(_key(owner, "address") if owner is not None else self.pubkey)
+        return await self.chain.lamports(parse_address(owner, "address") if owner is not None else self.pubkey)
 
     async def token_balance(self, mint: Pubkey | str, owner: Pubkey | str | None = None) -> int:
         """Base units in `owner`'s associated token account of `mint` (0 when it has none)."""
-        owner_key = _key(owner, "address") if owner is not None else self.pubkey
-        found = await self.chain.account_data(associated_token_address(owner_key, _key(mint, "mint")))
+        owner_key = parse_address(owner, "address") if owner is not None else self.pubkey
+        found = await self.chain.account_data(associated_token_address(owner_key, parse_address(mint, "mint")))
         return token_account_amount(found[0]) if found is not None and len(found[0]) >= 72 else 0
 
     async def airdrop(self, lamports: int, to: Pubkey | str | None = None) -> Signature:
         """The cluster's faucet (localnet, devnet); waits until confirmed."""
-        target = _key(to, "address") if to is not None else self.pubkey
+        target = parse_address(to, "address") if to is not None else self.pubkey
         reply = await self.chain.call("requestAirdrop", self.chain.rpc.request_airdrop(target, lamports, self.chain.commitment))
         await self.chain.confirm(reply.value)
         return reply.value
@@ -247,7 +225,7 @@ class CrowdClient:
             size = market_size(capacity)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
-        mint_key = _key(mint, "mint")
+        mint_key = parse_address(mint, "mint")
         if await self.chain.account_data(mint_key) is None:
             raise InvalidInput(f"mint not found: {mint_key}")
         if not settings.has_staking and (settings.min_stake or settings.slash_penalty or settings.fee_bps):
@@ -486,7 +464,7 @@ class CrowdClient:
         unknown = wanted - set(JobStatus.ALL)
         if unknown:
             raise InvalidInput(f"unknown job state: {', '.join(sorted(unknown))} (use {', '.join(JobStatus.ALL)})")
-        return await wait_for_status(self, _key(job, "job"), wanted, timeout=timeout, on_change=on_change, poll_interval=poll_interval)
+        return await wait_for_status(self, parse_address(job, "job"), wanted, timeout=timeout, on_change=on_change, poll_interval=poll_interval)
 
     # -- sending -----------------------------------------------------------------------
     async def send(self, instructions: Sequence[Instruction], signers: Sequence[Keypair], *, lamports: int = 0) -> Signature:
@@ -520,15 +498,6 @@ def _definition_bytes(definition: Any) -> bytes:
 def _plain(data: Any) -> dict[str, Any]:
     fields = data.__dict__ if hasattr(data, "__dict__") and not isinstance(data, dict) else dict(data)
     return {k: bytes(v) if isinstance(v, list) else v for k, v in fields.items() if not k.startswith("_")}
-
-
-def _key(value: Pubkey | str, what: str) -> Pubkey:
-    if isinstance(value, Pubkey):
-        return value
-    try:
-        return Pubkey.from_string(str(value).strip())
-    except ValueError:
-        raise InvalidInput(f"not a {what} address: {value!r}") from None
 
 
 def _b58(data: bytes) -> str:

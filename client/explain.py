@@ -11,7 +11,7 @@ from .accounts import JobStatus
 from .durations import format_duration
 
 if TYPE_CHECKING:
-    from .crowd import CrowdClient
+    from .core import ClientCore
 
 __all__ = ["Explanation", "why"]
 
@@ -27,7 +27,7 @@ class Explanation:
         return {"job": self.job, "status": self.status, "reasons": self.reasons, **self.facts}
 
 
-async def why(crowd: CrowdClient, job: Any) -> Explanation:
+async def why(crowd: ClientCore, job: Any) -> Explanation:
     view = await crowd.view(job)
     j, m = view.job, view.market
     out = Explanation(str(j.address), view.status)
@@ -70,7 +70,7 @@ async def why(crowd: CrowdClient, job: Any) -> Explanation:
     return out
 
 
-async def _stake_reasons(crowd: CrowdClient, job: Any, market: Any, out: Explanation) -> list[str]:
+async def _stake_reasons(crowd: ClientCore, job: Any, market: Any, out: Explanation) -> list[str]:
     """The market's stake minimum, and, when the caller may be a node (it holds a stake
     under the market's config, or did not post this job), what its own stake lacks."""
     from .admission import admission, market_staking

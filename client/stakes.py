@@ -27,6 +27,7 @@ from solders.signature import Signature
 from .accounts import Event, account_discriminator
 from .amounts import TokenAmount, format_tokens
 from .durations import format_span, parse_duration
+from .keys import parse_address
 from .errors import InsufficientFunds, InvalidInput, StakeNotFound, StakingConfigNotFound
 from .staking import StakingProgram
 from .staking_settings import MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
@@ -35,7 +36,7 @@ from .token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, associated_tok
 
 if TYPE_CHECKING:
     from .admission import Admission
-    from .crowd import CrowdClient
+    from .core import ClientCore
 
 __all__ = ["Stakes", "Moved", "MAX_LOCK", "MAX_MULTIPLIER"]
 
@@ -54,9 +55,9 @@ class Moved:
 
 
 class Stakes:
-    """The staking calls of one CrowdClient (`crowd.stakes`)."""
+    """The staking calls of one CrowdClient (`crowd.stakes`; typed as the ClientCore it uses)."""
 
-    def __init__(self, crowd: CrowdClient, program_id: Pubkey | None = None) -> None:
+    def __init__(self, crowd: ClientCore, program_id: Pubkey | None = None) -> None:
         self.crowd = crowd
         self.program = StakingProgram(program_id)
         self.program_id = self.program.program_id
@@ -71,7 +72,7 @@ class Stakes:
         if sum(ways) != 1:
             raise InvalidInput("name the staking config one way: its address, a market, or its authority and mint")
         if config is not None:
-            return _key(config, "staking config")
+            return parse_address(config, "staking config")
         if market is not None:
             found = await self.config_for_market(market)
             if found is None:
@@ -83,7 +84,7 @@ class Stakes:
 
     def config_of(self, authority: Pubkey | str, mint: Pubkey | str) -> Pubkey:
         """The config of `authority` for `mint`: PDA ["config", authority, mint]."""
-        return self.program.config(_key(authority, "authority"), _key(mint, "mint"))
+        return self.program.config(parse_address(authority, "authority"), parse_address(mint, "mint"))
 
     async def config_for_market(self, market: Pubkey | str) -> Pubkey | None:
         """The staking config a market's nodes stake under: the market's `staking_config`
@@ -93,7 +94,7 @@ class Stakes:
 
     # -- reads -------------------------------------------------------------------------
     async def get_config(self, config: Pubkey | str) -> StakingConfig:
-        address = _key(config, "staking config")
+        address = parse_address(config, "staking config")
         raw = await self._decoded(address, "Config")
         if raw is None:
             raise StakingConfigNotFound(address)
@@ -104,7 +105,7 @@ class Stakes:
 
     async def get_stake(self, config: Pubkey | str, owner: Pubkey | str | None = None) -> Stake:
         """`owner`'s stake (default: the wallet's) under `config`."""
-        config_key = _key(config, "staking config")
+        config_key = parse_address(config, "staking config")
         owner_key = self._owner(owner)
         found = await self._stake_or_none(config_key, owner_key)
         if found is None:
@@ -147,7 +148,7 @@ class Stakes:
         if settings.slasher_program == Pubkey.default():
             settings = replace(settings, slasher_program=self.crowd.program.program_id)
         _check_settings(settings)
-        mint_key = _key(mint, "mint")
+        mint_key = parse_address(mint, "mint")
         found = await self.crowd.chain.account_data(mint_key)
         if found is None or found[1] != TOKEN_PROGRAM_ID or len(found[0]) != MINT_LEN:
             raise InvalidInput(f"not an SPL Token mint: {mint_key}")
@@ -164,7 +165,7 @@ class Stakes:
                 ixs.append(create_associated_token_account(authority, authority, mint_key))
                 lamports += await self.crowd.chain.rent_exempt(TOKEN_ACCOUNT_LEN)
         else:
-            treasury_key = _key(treasury, "treasury")
+            treasury_key = parse_address(treasury, "treasury")
             account = await self.crowd.chain.account_data(treasury_key)
             if account is None or account[1] != TOKEN_PROGRAM_ID or len(account[0]) != TOKEN_ACCOUNT_LEN or token_account_mint(account[0]) != mint_key:
                 raise InvalidInput(f"the treasury {treasury_key} is not a token account of mint {mint_key}")
@@ -274,7 +275,7 @@ class Stakes:
 
     # -- helpers -----------------------------------------------------------------------
     def _owner(self, owner: Pubkey | str | None) -> Pubkey:
-        return self.crowd.pubkey if owner is None else _key(owner, "stake owner")
+        return self.crowd.pubkey if owner is None else parse_address(owner, "stake owner")
 
     def _token(self, cfg: StakingConfig) -> Pubkey:
         return associated_token_address(self.crowd.pubkey, cfg.mint)
@@ -339,9 +340,3 @@ def _check_settings(s: StakingSettings) -> None:
 
 def _utc(when: int | None) -> str:
     return "-" if when is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(when))
-
-
-def _key(value: Pubkey | str, what: str) -> Pubkey:
-    from .crowd import _key as key
-
-    return key(value, what)

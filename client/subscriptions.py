@@ -38,7 +38,7 @@ from .errors import ClusterUnavailable, RpcError
 
 if TYPE_CHECKING:
     from .chain import RpcChain
-    from .crowd import CrowdClient
+    from .core import ClientCore
 
 __all__ = ["AccountSubscriptions", "AccountUpdate", "OnUpdate", "POLL_S", "RECHECK_S"]
 
@@ -101,7 +101,7 @@ class AccountSubscriptions:
         self._next_poll = 0.0  # loop time of the next read of everything while disconnected
 
     @classmethod
-    def of(cls, crowd: CrowdClient, **options: Any) -> AccountSubscriptions:
+    def of(cls, crowd: ClientCore, **options: Any) -> AccountSubscriptions:
         """At the client's cluster (its ws_url) and commitment."""
         return cls(crowd.chain, crowd.cluster.ws_url, commitment=crowd.commitment, **options)
 

@@ -18,14 +18,15 @@ from .errors import JobNotFound, WaitTimeout
 from .subscriptions import AccountSubscriptions
 
 if TYPE_CHECKING:
-    from .crowd import CrowdClient, JobView
+    from .accounts import JobView
+    from .core import ClientCore
 
 __all__ = ["wait_for_status", "RECHECK_S"]
 
 RECHECK_S = 10.0
 
 
-async def wait_for_status(crowd: CrowdClient, job: Pubkey, wanted: set[str], *, timeout: float,
+async def wait_for_status(crowd: ClientCore, job: Pubkey, wanted: set[str], *, timeout: float,
                           on_change: Callable[[Any], None] | None, poll_interval: float) -> JobView | None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -54,7 +55,7 @@ async def wait_for_status(crowd: CrowdClient, job: Pubkey, wanted: set[str], *, 
         raise WaitTimeout(f"job {job} to be {' or '.join(sorted(wanted))} (it is {last[0]})", timeout) from None
 
 
-async def _until_done(crowd: CrowdClient, job: Pubkey, market: Pubkey, check: Callable[[], Awaitable[tuple[bool, Any]]],
+async def _until_done(crowd: ClientCore, job: Pubkey, market: Pubkey, check: Callable[[], Awaitable[tuple[bool, Any]]],
                       poll_interval: float) -> Any:
     async with AccountSubscriptions.of(crowd, poll_s=poll_interval, recheck_s=RECHECK_S) as subscriptions:
         await subscriptions.subscribe(job)

@@ -7,29 +7,10 @@ even when Python would tolerate the cycle at run time."""
 from __future__ import annotations
 
 import ast
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("client", "worker", "localnet")
-
-# Cycles that were there when this test came, in parts other engineers are untangling. Each
-# entry is the set of modules of one cycle; a cycle found must lie within one entry (a cycle
-# that shrinks still passes; a new one fails). Remove an entry once its cycle is gone: the
-# test warns when an entry no longer matches anything.
-KNOWN_CYCLES: list[frozenset[str]] = [
-    # CrowdClient imports the helpers it delegates to (stakes, explain, waiting), which import it
-    # back (for its type, or its private _key); subscriptions.py names it for its type
-    frozenset({"client.admission", "client.crowd", "client.explain", "client.stakes", "client.subscriptions",
-               "client.waiting"}),
-    # the op kinds' table (kinds.py) imports the args parsers, which import literals.py and
-    # model.py, which ask kinds.py what a kind has (inside functions)
-    frozenset({"client.jobspec.checks", "client.jobspec.kinds", "client.jobspec.literals", "client.jobspec.model",
-               "client.jobspec.run_args", "client.jobspec.volume_args"}),
-    # bank.py imports encoding.ui_amount inside a function; encoding.py imports the bank's token ids
-    frozenset({"localnet.bank", "localnet.encoding"}),
-]
-
 
 def module_name(part: str, path: Path) -> str:
     parts = list(path.relative_to(ROOT / part).with_suffix("").parts)
@@ -107,23 +88,11 @@ def cycles(edges: dict[str, set[str]]) -> list[set[str]]:
 
 
 def test_no_import_cycle_within_a_part():
-    unknown, matched = [], set()
+    found = []
     for part in PARTS:
         edges = graph(part)
-        for cycle in cycles({m: {t for t in targets if t in edges and t != m} for m, targets in edges.items()}):
-            known = next((k for k in KNOWN_CYCLES if cycle <= k), None)
-            if known is None:
-                unknown.append(sorted(cycle))
-            else:
-                matched.add(known)
-    stale = [sorted(k) for k in KNOWN_CYCLES if k not in matched]
-    if stale:
-        warnings.warn(f"KNOWN_CYCLES lists cycles that are gone; remove them: {stale}")
-    assert not unknown, f"import cycles: {unknown}"
-
-
-def test_worker_has_no_cycle_and_no_allowance():
-    assert not any(m.startswith("worker.") for k in KNOWN_CYCLES for m in k)
+        found += [sorted(cycle) for cycle in cycles({m: {t for t in targets if t in edges and t != m} for m, targets in edges.items()})]
+    assert not found, f"import cycles: {found}"
 
 
 def test_worker_never_imports_the_cli():

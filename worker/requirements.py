@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..client.jobspec import JobDefinition, Limits, vram_satisfies
+from ..client.jobspec.kinds import wants_gpu
 from .health import NodeReport
 from .limits import definition_over_node
 
@@ -21,7 +22,7 @@ class Requirements:
 
     @classmethod
     def of(cls, definition: JobDefinition) -> Requirements:
-        return cls(definition.gpu, definition.required_vram)
+        return cls(wants_gpu(definition), definition.required_vram)
 
     @property
     def needs_gpu(self) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from .checks import Checks
-from .model import CREATE_VOLUME, RUN, CreateVolumeArgs, Operation, RunArgs
+from .model import CREATE_VOLUME, RUN, CreateVolumeArgs, JobDefinition, Operation, RunArgs
 from .run_args import parse_run_args
 from .volume_args import parse_volume_args
 
@@ -55,6 +55,11 @@ def has(op: Operation, what: str) -> bool:
     """Whether the op's kind has `what` (a flag of OpKind); False for an unknown kind."""
     kind = kind_of(op)
     return kind is not None and bool(getattr(kind, what))
+
+
+def wants_gpu(definition: JobDefinition) -> bool:
+    """Whether any op of the definition asks for a GPU (its kind may, and its args do)."""
+    return any(has(op, "gpu") and op.args.gpu for op in definition.ops)
 
 
 def with_flag(what: str) -> list[str]:

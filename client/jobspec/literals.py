@@ -89,12 +89,9 @@ class RunContext:
 
 
 def resolve_args(definition: JobDefinition, op: Operation, context: RunContext) -> RunArgs:
-    """`op.args` with every literal filled in and env operators applied (as they are for a
-    kind whose args hold no literals)."""
-    from .kinds import has  # here: kinds.py reaches this module through the args parsers
-
-    if not has(op, "literals"):
-        return op.args  # type: ignore[return-value]
+    """`op.args` with every literal filled in and env operators applied: for an op whose
+    kind has literals (kinds.py; container/run), which is the only kind whose handler
+    (worker/executor.py) calls this."""
     args = op.args
     resolver = _Resolver(definition, context)
     env: dict[str, str] = {}

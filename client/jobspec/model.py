@@ -121,12 +121,6 @@ class JobDefinition:
                 return op
         raise KeyError(op_id)
 
-    @property
-    def gpu(self) -> bool:
-        from .kinds import has
-
-        return any(has(op, "gpu") and op.args.gpu for op in self.ops)
-
     def to_bytes(self) -> bytes:
         """The definition as stored: Nosana's own JSON (a YAML file becomes JSON), canonical."""
         from .canonical import canonical_json

@@ -12,7 +12,7 @@ import based58
 from solders.account import Account
 from solders.pubkey import Pubkey
 
-from ..runtime.bank import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
+from crowdcompute.common.token import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from ..runtime.loader import parse_upgradeable_loader
 
 try:  # optional

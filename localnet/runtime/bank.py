@@ -881,7 +881,7 @@ def _inner(inner: Iterable) -> list[dict]:
 
 
 def _ui_amount(amount: int, decimals: int) -> dict:
-    from ..rpc.encoding import ui_amount  # here: encoding.py imports this module
+    from ..rpc.encoding import ui_amount  # the RPC's shape of a token amount, for the records
 
     return ui_amount(amount, decimals)
 

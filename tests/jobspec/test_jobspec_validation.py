@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from crowdcompute.client.jobspec import ValidationError, parse
+from crowdcompute.client.jobspec.kinds import wants_gpu
 
 
 def run_op(op_id="a", **args):
@@ -157,7 +158,7 @@ def test_literals_in_global_are_refused_as_nosana_does_not_fill_them():
 def test_required_vram_is_the_largest_asked():
     obj = job(run_op("a", required_vram=4, gpu=True), run_op("b"), meta={"system_requirements": {"required_vram": 6}})
     d = parse(obj)
-    assert d.required_vram == 6 and d.gpu
+    assert d.required_vram == 6 and wants_gpu(d)
 
 
 def test_notes_for_fields_accepted_with_no_effect():
