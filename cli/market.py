@@ -87,7 +87,7 @@ def _settings_from(args: argparse.Namespace) -> dict[str, int]:
 
 
 async def _create(args: argparse.Namespace, out: Output) -> int:
-    from ..client.jobs import MarketSettings
+    from crowdcompute.client.jobs.program import MarketSettings
 
     values: dict[str, Any] = dict(_settings_from(args))
     if args.staking_config:
@@ -123,7 +123,7 @@ async def _get(args: argparse.Namespace, out: Output) -> int:
 async def _staking(crowd: Any, market: Any) -> dict[str, Any] | None:
     """The staking config the market's nodes stake under (its `staking_config`, shown with
     its curve in place of the bare address); None when it names none."""
-    from ..client.admission import market_staking
+    from crowdcompute.client.staking.admission import market_staking
 
     if market.staking is None:
         return None

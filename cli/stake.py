@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..client.durations import format_span
-from ..client.staking_settings import StakingSettings
+from crowdcompute.client.staking.settings import StakingSettings
 from .common import Output, add_chain_options, client_from_args
 from .stake_render import times
 from .verbs import add_noun, add_verb, on_chain
@@ -207,7 +207,7 @@ async def _show(args: argparse.Namespace, out: Output) -> int:
 
 # -- a config authority's --------------------------------------------------------------
 async def _init(args: argparse.Namespace, out: Output) -> int:
-    from ..client.staking_settings import SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY
+    from crowdcompute.client.staking.settings import SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY
     from .stake_render import curve
 
     settings = StakingSettings(min_duration=_duration(args.min_duration), max_duration=_duration(args.max_duration),
@@ -231,7 +231,7 @@ def _duration(text: str) -> int:
 def _multiplier(text: str) -> int:
     """`4x`, `1.5x` or `4` -> millionths (the program's unit), exactly."""
     from ..client.errors import InvalidInput
-    from ..client.staking_settings import MULTIPLIER_ONE
+    from crowdcompute.client.staking.settings import MULTIPLIER_ONE
 
     value = text.strip().lower().removesuffix("x")
     try:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..client.amounts import format_tokens
 from ..client.durations import format_span
-from ..client.staking_settings import MULTIPLIER_ONE
+from crowdcompute.client.staking.settings import MULTIPLIER_ONE
 
 __all__ = ["show", "stake_table", "config_table", "curve", "when", "times", "bar"]
 

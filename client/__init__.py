@@ -13,14 +13,14 @@ takes about 0.2 s to import, and the localnet (which needs only token constants 
 from .lazy import lazy_attributes
 
 _HOMES = {
-    "JobsProgram": ".jobs", "MarketSettings": ".jobs", "load_idl": ".idl", "program_id": ".idl", "vault_address": ".pda",
-    "CrowdClient": ".crowd", "Posted": ".crowd", "JobView": ".accounts", "SyncCrowdClient": ".sync",
-    "Cluster": ".cluster", "load_keypair": ".keypair", "write_keypair": ".keypair", "default_keypair_path": ".keypair",
-    "parse_duration": ".durations", "Market": ".accounts", "Job": ".accounts", "JobStatus": ".accounts", "QueueEntry": ".accounts",
-    "Explanation": ".explain",
-    "Stakes": ".stakes", "Moved": ".stakes", "StakingSettings": ".staking_settings", "StakingProgram": ".staking",
-    "StakingConfig": ".staking_accounts", "Stake": ".staking_accounts", "StakeView": ".staking_accounts", "TokenAmount": ".amounts",
-    "Admission": ".admission", "Remedy": ".admission",
+    "JobsProgram": ".jobs.program", "MarketSettings": ".jobs.program", "load_idl": ".idl", "program_id": ".idl", "vault_address": ".jobs.pda",
+    "CrowdClient": ".crowd", "Posted": ".crowd", "JobView": ".jobs.accounts", "SyncCrowdClient": ".sync",
+    "Cluster": ".rpc.cluster", "load_keypair": ".keypair", "write_keypair": ".keypair", "default_keypair_path": ".keypair",
+    "parse_duration": ".durations", "Market": ".jobs.accounts", "Job": ".jobs.accounts", "JobStatus": ".jobs.accounts", "QueueEntry": ".jobs.accounts",
+    "Explanation": ".jobs.explain",
+    "Stakes": ".staking.stakes", "Moved": ".staking.stakes", "StakingSettings": ".staking.settings", "StakingProgram": ".staking.program",
+    "StakingConfig": ".staking.accounts", "Stake": ".staking.accounts", "StakeView": ".staking.accounts", "TokenAmount": ".amounts",
+    "Admission": ".staking.admission", "Remedy": ".staking.admission",
     **dict.fromkeys(["CrowdError", "Transient", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "StakingConfigNotFound", "StakeNotFound", "InsufficientFunds",
                      "ClusterUnavailable", "RpcError", "TransactionFailed", "ProgramError", "WaitTimeout"], ".errors"),
 }

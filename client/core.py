@@ -14,10 +14,10 @@ if TYPE_CHECKING:
     from solders.pubkey import Pubkey
     from solders.signature import Signature
 
-    from .accounts import JobView, Market
-    from .chain import RpcChain
-    from .cluster import Cluster
-    from .jobs import JobsProgram
+    from .jobs.accounts import JobView, Market
+    from .rpc.chain import RpcChain
+    from .rpc.cluster import Cluster
+    from .jobs.program import JobsProgram
 
 __all__ = ["ClientCore"]
 

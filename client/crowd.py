@@ -23,17 +23,17 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 
 from .keys import parse_address
-from .accounts import ZERO_KEY, Event, Job, JobStatus, JobView, Market, account_discriminator, job_field_offset
-from .chain import RpcChain
-from .cluster import DEFAULT_COMMITMENT, COMMITMENTS, Cluster
+from .jobs.accounts import ZERO_KEY, Event, Job, JobStatus, JobView, Market, account_discriminator, job_field_offset
+from .rpc.chain import RpcChain
+from .rpc.cluster import DEFAULT_COMMITMENT, COMMITMENTS, Cluster
 from .errors import InsufficientFunds, InvalidInput, JobNotFound, MarketNotFound
-from . import instruction_plan as plan
-from .jobs import JobsProgram, MarketSettings, network_fee
-from .layout import JOB_SIZE, market_size
+from .jobs import instruction_plan as plan
+from .jobs.program import JobsProgram, MarketSettings, network_fee
+from .jobs.layout import JOB_SIZE, market_size
 from .token import associated_token_address, create_associated_token_account, token_account_amount
 
 if TYPE_CHECKING:
-    from .stakes import Stakes
+    from .staking.stakes import Stakes
 
 __all__ = ["CrowdClient", "Posted", "JobView"]
 
@@ -90,7 +90,7 @@ class CrowdClient:
     @cached_property
     def stakes(self) -> Stakes:
         """The staking program's calls over this client (stakes.py)."""
-        from .stakes import Stakes
+        from .staking.stakes import Stakes
 
         return Stakes(self)
 
@@ -411,7 +411,7 @@ class CrowdClient:
         penalty (`instruction_plan.slash_config` names the config)."""
         if config is None:
             return None
-        from .staking import StakingProgram
+        from .staking.program import StakingProgram
 
         found = await self.chain.account_data(config)
         if found is None:
@@ -437,7 +437,7 @@ class CrowdClient:
 
     async def why(self, job: Pubkey | str) -> Any:
         """Why a job is not running yet (an `Explanation`: status, reasons, facts)."""
-        from .explain import why
+        from .jobs.explain import why
 
         return await why(self, job)
 
@@ -458,7 +458,7 @@ class CrowdClient:
         """Waits until the job's status is one of `states` (see JobStatus); returns its view
         (None for "closed"). Account subscriptions on the job and its market (websockets),
         re-reading both on every notification; polls only if the websocket cannot be used."""
-        from .waiting import wait_for_status
+        from .jobs.waiting import wait_for_status
 
         wanted = {states} if isinstance(states, str) else set(states)
         unknown = wanted - set(JobStatus.ALL)

@@ -12,11 +12,11 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from crowdcompute.client import instruction_plan as plan
-from crowdcompute.client.accounts import Job, Market
-from crowdcompute.client.jobs import JobsProgram, MarketSettings, ReclaimSlash
-from crowdcompute.client.staking import StakingProgram
-from crowdcompute.client.layout import market_size
+from crowdcompute.client.jobs import instruction_plan as plan
+from crowdcompute.client.jobs.accounts import Job, Market
+from crowdcompute.client.jobs.program import JobsProgram, MarketSettings, ReclaimSlash
+from crowdcompute.client.staking.program import StakingProgram
+from crowdcompute.client.jobs.layout import market_size
 from crowdcompute.common.token import (
     MINT_LEN,
     associated_token_address,

@@ -9,8 +9,8 @@ from typing import Any
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
-from crowdcompute.client.staking import StakingProgram, StakingSettings
-from crowdcompute.client.staking_pda import slasher_address
+from crowdcompute.client.staking.program import StakingProgram, StakingSettings
+from crowdcompute.client.staking.pda import slasher_address
 from . import Actor, Sandbox
 from crowdcompute.localnet.runtime.svm import SvmChain, Outcome, deploy_dir
 
@@ -28,7 +28,7 @@ class StakingSandbox(Sandbox):
 
     def __init__(self, staking: StakingProgram | None = None, *, decimals: int = 6) -> None:
         self.staking = staking or StakingProgram()
-        from crowdcompute.client.jobs import JobsProgram
+        from crowdcompute.client.jobs.program import JobsProgram
 
         jobs = JobsProgram()
         programs = {jobs.program_id: deploy_dir() / "jobs.so", self.staking.program_id: deploy_dir() / "staking.so"}

@@ -39,8 +39,8 @@ from rich.console import Console
 from rich.table import Table
 
 from crowdcompute.client import MarketSettings
-from crowdcompute.client.layout import JOB_SIZE, market_size
-from crowdcompute.client.staking import DAY, StakingProgram, StakingSettings
+from crowdcompute.client.jobs.layout import JOB_SIZE, market_size
+from crowdcompute.client.staking.program import DAY, StakingProgram, StakingSettings
 from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID
 
 CONFIG_SIZE, STAKE_SIZE = 8 + 348, 8 + 202  # staking-interface state.rs

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from solders.keypair import Keypair
 
-from crowdcompute.client.layout import JOB_LEN, MARKET_HEADER_LEN, QUEUE_ENTRY_LEN
+from crowdcompute.client.jobs.layout import JOB_LEN, MARKET_HEADER_LEN, QUEUE_ENTRY_LEN
 from crowdcompute.localnet.runtime.svm import repo_root
 
 ROOT = repo_root()
@@ -135,7 +135,7 @@ def test_staking_account_sizes_match_the_interface():
 
 
 def test_every_staking_instruction_and_account_is_known_to_anchorpy():
-    from crowdcompute.client.staking import StakingProgram
+    from crowdcompute.client.staking.program import StakingProgram
 
     program = StakingProgram().program
     _, spec = IDLS["staking"]

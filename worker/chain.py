@@ -24,8 +24,8 @@ from typing import Any, Awaitable, Callable
 
 from solders.pubkey import Pubkey
 
-from ..client import instruction_plan as plan
-from ..client.accounts import Job, Market, QueueEntry
+from crowdcompute.client.jobs import instruction_plan as plan
+from crowdcompute.client.jobs.accounts import Job, Market, QueueEntry
 from ..client.crowd import CrowdClient
 from ..client.errors import CrowdError, JobNotFound, ProgramError, TransactionFailed, Transient
 

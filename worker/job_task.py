@@ -28,7 +28,7 @@ from typing import Any, Awaitable, Callable
 
 from solders.pubkey import Pubkey
 
-from ..client.accounts import Job
+from crowdcompute.client.jobs.accounts import Job
 from ..client.bundle import Bundle, OpRecord, timestamp
 from ..client.errors import CrowdError
 from .chain import Lost, NodeChain, retrying

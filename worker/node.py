@@ -31,7 +31,7 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
-from ..client.accounts import Job, Market
+from crowdcompute.client.jobs.accounts import Job, Market
 from ..client.crowd import CrowdClient
 from ..client.errors import ProgramError
 from .chain import Backoff, Lost, MyEntries, NodeChain, TRANSIENT, retrying

@@ -4,7 +4,7 @@ sends no `work` at all. It says once what is missing, and waits: the node watche
 stake account (it may not exist yet), so staking later (`crowd stake create|topup|extend
 --market M`) lets it join at the next notification, without a restart.
 
-The figures and the staking config are client/admission.py's (the same as `crowd node
+The figures and the staking config are client/staking/admission.py's (the same as `crowd node
 status`, `crowd node start --stake` and `crowd job why` show).
 """
 
@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 from solders.pubkey import Pubkey
 
-from ..client.accounts import Market
-from ..client.admission import Admission, admission
+from crowdcompute.client.jobs.accounts import Market
+from crowdcompute.client.staking.admission import Admission, admission
 from ..client.crowd import CrowdClient
 
 __all__ = ["StakeGate"]

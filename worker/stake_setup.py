@@ -14,8 +14,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..client.accounts import Market
-from ..client.admission import Admission, admission
+from crowdcompute.client.jobs.accounts import Market
+from crowdcompute.client.staking.admission import Admission, admission
 from ..client.amounts import TokenAmount
 from ..client.crowd import CrowdClient
 from ..client.durations import format_span, parse_duration

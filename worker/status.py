@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..client.accounts import ZERO_KEY
-from ..client.admission import Admission, admission
+from crowdcompute.client.jobs.accounts import ZERO_KEY
+from crowdcompute.client.staking.admission import Admission, admission
 from ..client.errors import InvalidInput
 from .chain import MyEntries
 from .health import probe_health
@@ -24,7 +24,7 @@ from .recovery import LocalState
 from .settings import state_dir as state_dir_of
 
 if TYPE_CHECKING:
-    from ..client.accounts import Market
+    from crowdcompute.client.jobs.accounts import Market
     from ..client.crowd import CrowdClient
 
 __all__ = ["NodeStatus", "node_status"]

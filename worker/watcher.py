@@ -1,4 +1,4 @@
-"""Assignment discovery: subscriptions (client/subscriptions.py, at the node's commitment) to
+"""Assignment discovery: subscriptions (client/rpc/subscriptions.py, at the node's commitment) to
 the market, whose queue entries record every match (`post` pops a waiting node, `work` pops a
 waiting job: both change only the market), to each job the node runs (extend changes the
 job's timeout, end and reclaim its state), and to other accounts whose changes only wake the
@@ -16,9 +16,9 @@ from typing import Awaitable, Callable
 
 from solders.pubkey import Pubkey
 
-from ..client.accounts import Job, Market, account_discriminator
+from crowdcompute.client.jobs.accounts import Job, Market, account_discriminator
 from ..client.crowd import CrowdClient
-from ..client.subscriptions import AccountSubscriptions, AccountUpdate
+from crowdcompute.client.rpc.subscriptions import AccountSubscriptions, AccountUpdate
 
 __all__ = ["Watcher", "POLL_S", "RECHECK_S"]
 

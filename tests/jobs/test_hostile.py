@@ -45,7 +45,7 @@ from solders.sysvar import CLOCK, RENT
 from solders.transaction_status import InstructionErrorFieldless, TransactionErrorInstructionError
 
 from crowdcompute.client import MarketSettings
-from crowdcompute.client.layout import JOB_SIZE, market_size
+from crowdcompute.client.jobs.layout import JOB_SIZE, market_size
 from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID
 from crowdcompute.sandbox import Actor, Sandbox, digest
 from crowdcompute.localnet.runtime.svm import SvmChain, Outcome

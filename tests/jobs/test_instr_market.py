@@ -17,7 +17,7 @@ from spl.token.constants import TOKEN_2022_PROGRAM_ID
 from spl.token.instructions import InitializeMintParams, initialize_mint
 
 from crowdcompute.client import MarketSettings, vault_address
-from crowdcompute.client.layout import MARKET_HEADER_LEN, MAX_CAPACITY, NIL, QUEUE_ENTRY_LEN, market_size
+from crowdcompute.client.jobs.layout import MARKET_HEADER_LEN, MAX_CAPACITY, NIL, QUEUE_ENTRY_LEN, market_size
 from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, token_account_amount, token_account_mint, token_account_owner
 from crowdcompute.sandbox import Actor, Sandbox
 from tests.conftest import SETTINGS

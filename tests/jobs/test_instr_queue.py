@@ -12,7 +12,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from crowdcompute.client import MarketSettings
-from crowdcompute.client.layout import JOB_SIZE, NIL
+from crowdcompute.client.jobs.layout import JOB_SIZE, NIL
 from crowdcompute.sandbox import Actor, Sandbox, digest
 from tests.conftest import SETTINGS
 from tests.support import (

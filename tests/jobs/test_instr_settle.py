@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import pytest
 from solders.pubkey import Pubkey
 
-from crowdcompute.client.layout import NIL
+from crowdcompute.client.jobs.layout import NIL
 from crowdcompute.sandbox import Actor, Sandbox, digest
 from tests.conftest import SETTINGS
 from tests.support import (

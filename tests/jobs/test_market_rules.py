@@ -14,7 +14,7 @@ from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 
 from crowdcompute.client import MarketSettings
-from crowdcompute.client.layout import JOB_SIZE, market_size
+from crowdcompute.client.jobs.layout import JOB_SIZE, market_size
 from crowdcompute.common.token import TOKEN_ACCOUNT_LEN
 from crowdcompute.sandbox import Actor, Sandbox
 from tests.conftest import SETTINGS

@@ -28,7 +28,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from crowdcompute.client import JobsProgram, MarketSettings
-from crowdcompute.client.layout import NIL
+from crowdcompute.client.jobs.layout import NIL
 from crowdcompute.sandbox import Actor, Sandbox, digest
 
 JOBS = JobsProgram()  # IDL, coder and event parser: loaded once for every example

@@ -13,8 +13,8 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from crowdcompute.client import MarketSettings
-from crowdcompute.client.jobs import ReclaimSlash
-from crowdcompute.client.staking import DAY, StakingSettings
+from crowdcompute.client.jobs.program import ReclaimSlash
+from crowdcompute.client.staking.program import DAY, StakingSettings
 from crowdcompute.localnet.runtime.svm import Outcome, deploy_dir
 from crowdcompute.sandbox import Actor, Sandbox
 from crowdcompute.sandbox.staking import StakingSandbox

@@ -12,8 +12,8 @@ from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from crowdcompute.client.jobs import network_fee
-from crowdcompute.client.staking import StakingSettings
+from crowdcompute.client.jobs.program import network_fee
+from crowdcompute.client.staking.program import StakingSettings
 from tests.support import assert_refused, market_bytes
 from tests.jobs.test_hostile import JOBS_ACCOUNTS
 

@@ -14,8 +14,8 @@ from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 from spl.token.instructions import CloseAccountParams, close_account
 
-from crowdcompute.client.jobs import ReclaimSlash
-from crowdcompute.client.staking import SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
+from crowdcompute.client.jobs.program import ReclaimSlash
+from crowdcompute.client.staking.program import SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
 from crowdcompute.common.token import TOKEN_PROGRAM_ID
 from crowdcompute.sandbox import Actor
 from crowdcompute.sandbox.staking import IMPOSTOR_PROBE_ID, SLASH_PROBE_ID

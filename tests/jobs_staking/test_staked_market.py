@@ -11,8 +11,8 @@ import pytest
 from solders.pubkey import Pubkey
 
 from crowdcompute.client import MarketSettings
-from crowdcompute.client.staking import StakingSettings
-from crowdcompute.client.staking_pda import slasher_address
+from crowdcompute.client.staking.program import StakingSettings
+from crowdcompute.client.staking.pda import slasher_address
 from tests.support import assert_refused
 from tests.jobs.test_hostile import plant
 
@@ -65,7 +65,7 @@ def open_with_account(world: World, settings: MarketSettings, account: Pubkey | 
     from solders.instruction import AccountMeta, Instruction
     from solders.keypair import Keypair
 
-    from crowdcompute.client.layout import market_size
+    from crowdcompute.client.jobs.layout import market_size
 
     market = Keypair()
     authority = world.sb.actor()

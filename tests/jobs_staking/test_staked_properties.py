@@ -33,9 +33,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from crowdcompute.client import MarketSettings
-from crowdcompute.client.jobs import network_fee, reclaim_bounty
-from crowdcompute.client.layout import NIL
-from crowdcompute.client.staking import DAY, SLASH_TO_REWARDS_POOL, StakingProgram, StakingSettings
+from crowdcompute.client.jobs.program import network_fee, reclaim_bounty
+from crowdcompute.client.jobs.layout import NIL
+from crowdcompute.client.staking.program import DAY, SLASH_TO_REWARDS_POOL, StakingProgram, StakingSettings
 from crowdcompute.sandbox import Sandbox
 from crowdcompute.sandbox.staking import SLASH_PROBE_ID, StakingSandbox
 from tests.staking.test_staking_properties import StakeModel

@@ -11,7 +11,7 @@ import pytest
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
-from crowdcompute.client.staking import DAY, StakingSettings
+from crowdcompute.client.staking.program import DAY, StakingSettings
 from tests.support import assert_refused
 from tests.jobs.test_hostile import plant
 

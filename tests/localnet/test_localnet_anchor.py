@@ -16,7 +16,7 @@ from solders.transaction import Transaction
 
 from crowdcompute.client import JobsProgram, MarketSettings
 from crowdcompute.client.idl import load_idl
-from crowdcompute.client.layout import market_size
+from crowdcompute.client.jobs.layout import market_size
 from crowdcompute.common.token import (
     MINT_LEN,
     TOKEN_PROGRAM_ID,

@@ -13,7 +13,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from crowdcompute.client import JobsProgram, MarketSettings
-from crowdcompute.client.layout import market_size
+from crowdcompute.client.jobs.layout import market_size
 from crowdcompute.common.token import MINT_LEN, create_mint_instructions
 from crowdcompute.localnet.runtime.svm import deploy_dir
 

@@ -82,7 +82,7 @@ from spl.token.instructions import create_associated_token_account as create_ata
 from websockets.legacy.client import WebSocketClientProtocol
 
 from crowdcompute.client import JobsProgram, MarketSettings
-from crowdcompute.client.layout import JOB_SIZE, market_size
+from crowdcompute.client.jobs.layout import JOB_SIZE, market_size
 from crowdcompute.localnet.ledger.finality import FINALITY_LAG
 from crowdcompute.common.token import (
     MINT_LEN,

@@ -11,7 +11,7 @@ from solders.pubkey import Pubkey
 
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.crowd import CrowdClient
-from crowdcompute.client.staking_settings import StakingSettings
+from crowdcompute.client.staking.settings import StakingSettings
 from crowdcompute.common.token import (
     MINT_LEN,
     associated_token_address,

@@ -15,7 +15,7 @@ from solders.pubkey import Pubkey
 
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.keypair import write_keypair
-from crowdcompute.client.staking import DAY, StakingSettings
+from crowdcompute.client.staking.program import DAY, StakingSettings
 
 from .dropping_proxy import DroppingProxy
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 from solders.pubkey import Pubkey
 
-from crowdcompute.client.admission import Admission, Remedy, remedies
-from crowdcompute.client.staking_accounts import Stake, StakingConfig
-from crowdcompute.client.staking_settings import MULTIPLIER_ONE, StakingSettings
+from crowdcompute.client.staking.admission import Admission, Remedy, remedies
+from crowdcompute.client.staking.accounts import Stake, StakingConfig
+from crowdcompute.client.staking.settings import MULTIPLIER_ONE, StakingSettings
 
 DAY = 86_400
 CURVE = StakingSettings()  # 1x at 14 days to 4x at 365 days

@@ -10,7 +10,7 @@ import pytest
 from solders.keypair import Keypair
 
 from crowdcompute.client.crowd import CrowdClient
-from crowdcompute.client.staking import DAY
+from crowdcompute.client.staking.program import DAY
 
 from .cli_runner import Crowd
 from .staking_fixtures import SHORT_LOCKS, TOKENS, counting_proxy, new_wallet, staking_config, wait_for_clock  # noqa: F401 - fixtures

@@ -11,10 +11,10 @@ from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from solders.sysvar import CLOCK, RENT
 
-from crowdcompute.client import instruction_plan as plan
-from crowdcompute.client.accounts import ZERO_KEY, Job, Market
-from crowdcompute.client.jobs import JobsProgram
-from crowdcompute.client.staking_pda import rewards_pool_address, stake_address, stake_vault_address
+from crowdcompute.client.jobs import instruction_plan as plan
+from crowdcompute.client.jobs.accounts import ZERO_KEY, Job, Market
+from crowdcompute.client.jobs.program import JobsProgram
+from crowdcompute.client.staking.pda import rewards_pool_address, stake_address, stake_vault_address
 from crowdcompute.client.token import ASSOCIATED_TOKEN_PROGRAM_ID, TOKEN_PROGRAM_ID, associated_token_address
 
 from tests.idl_accounts import IdlAccounts

@@ -10,11 +10,11 @@ import pytest
 from solders.keypair import Keypair
 
 from crowdcompute.client import Cluster, ProgramError, SyncCrowdClient, parse_duration
-from crowdcompute.client.accounts import job_field_offset
+from crowdcompute.client.jobs.accounts import job_field_offset
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.errors import InvalidInput, JobNotFound, WaitTimeout
 from crowdcompute.client.keypair import load_keypair, write_keypair
-from crowdcompute.client.layout import JOB_SIZE
+from crowdcompute.client.jobs.layout import JOB_SIZE
 from crowdcompute.common.token import associated_token_address
 from crowdcompute.sandbox import digest
 

@@ -13,8 +13,8 @@ from solders.keypair import Keypair
 from crowdcompute.client import SyncCrowdClient
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.errors import InsufficientFunds, InvalidInput, ProgramError, StakeNotFound, StakingConfigNotFound
-from crowdcompute.client.staking import DAY, StakingSettings
-from crowdcompute.client.staking_accounts import FRACTION_BITS, StakeView, unlocked
+from crowdcompute.client.staking.program import DAY, StakingSettings
+from crowdcompute.client.staking.accounts import FRACTION_BITS, StakeView, unlocked
 
 from .staking_fixtures import SHORT_LOCKS, TOKENS, counting_proxy, new_wallet, staking_config, wait_for_clock  # noqa: F401 - fixtures
 

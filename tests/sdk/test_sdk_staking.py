@@ -13,7 +13,7 @@ import pytest
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.errors import InsufficientFunds, InvalidInput
-from crowdcompute.client.staking import StakingProgram
+from crowdcompute.client.staking.program import StakingProgram
 from crowdcompute.common.token import associated_token_address
 from crowdcompute.sandbox import digest
 

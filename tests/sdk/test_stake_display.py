@@ -14,7 +14,7 @@ from crowdcompute.cli.stake_render import show, times
 from crowdcompute.client.amounts import TokenAmount, base_units, format_tokens
 from crowdcompute.client.durations import format_span, parse_duration
 from crowdcompute.client.errors import InvalidInput
-from crowdcompute.client.staking_accounts import Stake, StakeView, StakingConfig, earned, unlocked
+from crowdcompute.client.staking.accounts import Stake, StakeView, StakingConfig, earned, unlocked
 
 DAY = 86_400
 START = 1_700_000_000

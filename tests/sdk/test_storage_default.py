@@ -5,7 +5,7 @@ share content without configuration; $CROWD_STORAGE and an explicit choice come 
 from __future__ import annotations
 
 from crowdcompute.client import CrowdClient
-from crowdcompute.client.cluster import Cluster
+from crowdcompute.client.rpc.cluster import Cluster
 
 
 def test_localnet_default_address_uses_its_storage_server():

@@ -1,4 +1,4 @@
-"""The one websocket subscription client (client/subscriptions.py) against the real localnet:
+"""The one websocket subscription client (client/rpc/subscriptions.py) against the real localnet:
 notifications of a changed and a closed account, unsubscribe, a dropped websocket and a
 restarted server (re-subscribed, nothing of the final state lost), and the poll fallback
 when the websocket cannot be reached. Polls are set far apart where an update must come by
@@ -13,7 +13,7 @@ from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 
 from crowdcompute.client.crowd import CrowdClient
-from crowdcompute.client.subscriptions import AccountSubscriptions, AccountUpdate
+from crowdcompute.client.rpc.subscriptions import AccountSubscriptions, AccountUpdate
 
 from tests.localnet.localnet_helpers import ThreadServer, free_port_pair
 

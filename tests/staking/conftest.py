@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crowdcompute.client.staking import DAY, StakingProgram, StakingSettings
+from crowdcompute.client.staking.program import DAY, StakingProgram, StakingSettings
 from crowdcompute.sandbox.staking import StakingSandbox
 from crowdcompute.localnet.runtime.svm import deploy_dir
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from solders.pubkey import Pubkey
 
-from crowdcompute.client.staking import SLASH_TO_REWARDS_POOL, StakingSettings
+from crowdcompute.client.staking.program import SLASH_TO_REWARDS_POOL, StakingSettings
 from crowdcompute.sandbox.staking import IMPOSTOR_PROBE_ID, SLASH_PROBE_ID, StakingSandbox
 from tests.support import assert_refused
 

@@ -21,7 +21,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.sysvar import CLOCK, RENT
 
-from crowdcompute.client.staking import SLASH_TO_REWARDS_POOL, StakingSettings
+from crowdcompute.client.staking.program import SLASH_TO_REWARDS_POOL, StakingSettings
 from crowdcompute.common.token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID
 from crowdcompute.sandbox import Actor
 from crowdcompute.sandbox.staking import IMPOSTOR_PROBE_ID, SLASH_PROBE_ID, StakingSandbox

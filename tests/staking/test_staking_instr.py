@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from crowdcompute.client.staking import DAY, MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
+from crowdcompute.client.staking.program import DAY, MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
 from crowdcompute.sandbox.staking import SLASH_PROBE_ID
 from tests.support import assert_refused
 

@@ -18,7 +18,7 @@ It predicts whether each call succeeds and, if not, with which error; after ever
 - no staker has claimed more than its exact share, and every claim leaves it less than
   two base units short of it (its own fraction in flight and its part of the config's
   division remainder); the sum of claims never exceeds the deposits;
-- the client's off-chain figures (`crowdcompute.client.staking_accounts`), read from the
+- the client's off-chain figures (`crowdcompute.client.staking.accounts`), read from the
   accounts just before a claim or a withdraw, are exactly what it pays.
 """
 
@@ -33,8 +33,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from solders.pubkey import Pubkey
 
-from crowdcompute.client.staking import DAY, SLASH_TO_REWARDS_POOL, StakingProgram, StakingSettings
-from crowdcompute.client.staking_accounts import Stake, StakingConfig
+from crowdcompute.client.staking.program import DAY, SLASH_TO_REWARDS_POOL, StakingProgram, StakingSettings
+from crowdcompute.client.staking.accounts import Stake, StakingConfig
 from crowdcompute.sandbox.staking import SLASH_PROBE_ID, StakingSandbox
 
 STAKING = StakingProgram()

@@ -20,8 +20,8 @@ from solders.pubkey import Pubkey
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.errors import StakeNotFound
-from crowdcompute.client.jobspec import parse
-from crowdcompute.client.staking_settings import DAY, StakingSettings
+from crowdcompute.client.jobs.programpec import parse
+from crowdcompute.client.staking.settings import DAY, StakingSettings
 
 from tests.sdk.cli_runner import Crowd
 from .helpers import entries_of, job, op

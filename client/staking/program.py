@@ -18,11 +18,11 @@ from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from solders.sysvar import CLOCK, RENT
 
-from .idl import load_idl, load_idl_json, program_id as idl_program_id
-from .jobs import JobsErrorCode
-from .staking_pda import config_address, rewards_pool_address, stake_address, stake_vault_address
-from .staking_settings import DAY, MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
-from .token import TOKEN_PROGRAM_ID
+from ..idl import load_idl, load_idl_json, program_id as idl_program_id
+from ..jobs.program import JobsErrorCode
+from .pda import config_address, rewards_pool_address, stake_address, stake_vault_address
+from .settings import DAY, MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
+from ..token import TOKEN_PROGRAM_ID
 
 __all__ = ["StakingProgram", "StakingSettings", "MULTIPLIER_ONE", "SLASH_TO_REWARDS_POOL", "SLASH_TO_TREASURY", "DAY"]
 

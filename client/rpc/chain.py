@@ -21,7 +21,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import Transaction
 
-from .errors import ClusterUnavailable, ProgramError, RpcError, TransactionExpired, TransactionFailed
+from ..errors import ClusterUnavailable, ProgramError, RpcError, TransactionExpired, TransactionFailed
 
 __all__ = ["RpcChain"]
 

@@ -24,19 +24,19 @@ from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from .accounts import Event, account_discriminator
-from .amounts import TokenAmount, format_tokens
-from .durations import format_span, parse_duration
-from .keys import parse_address
-from .errors import InsufficientFunds, InvalidInput, StakeNotFound, StakingConfigNotFound
-from .staking import StakingProgram
-from .staking_settings import MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
-from .staking_accounts import Stake, StakeView, StakingConfig
-from .token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, associated_token_address, create_associated_token_account, mint_decimals, token_account_amount, token_account_mint
+from ..jobs.accounts import Event, account_discriminator
+from ..amounts import TokenAmount, format_tokens
+from ..durations import format_span, parse_duration
+from ..keys import parse_address
+from ..errors import InsufficientFunds, InvalidInput, StakeNotFound, StakingConfigNotFound
+from .program import StakingProgram
+from .settings import MULTIPLIER_ONE, SLASH_TO_REWARDS_POOL, SLASH_TO_TREASURY, StakingSettings
+from .accounts import Stake, StakeView, StakingConfig
+from ..token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, associated_token_address, create_associated_token_account, mint_decimals, token_account_amount, token_account_mint
 
 if TYPE_CHECKING:
     from .admission import Admission
-    from .core import ClientCore
+    from ..core import ClientCore
 
 __all__ = ["Stakes", "Moved", "MAX_LOCK", "MAX_MULTIPLIER"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
-from .staking_settings import MULTIPLIER_ONE, StakingSettings
+from .settings import MULTIPLIER_ONE, StakingSettings
 
 __all__ = ["StakingConfig", "Stake", "StakeView", "unlocked", "earned", "FRACTION_BITS"]
 

@@ -28,8 +28,8 @@ from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
 from .accounts import Job, Market
-from .jobs import Bond, JobsProgram, QuitSlash, ReclaimSlash
-from .token import associated_token_address, create_associated_token_account
+from .program import Bond, JobsProgram, QuitSlash, ReclaimSlash
+from ..token import associated_token_address, create_associated_token_account
 
 __all__ = ["bond", "slash_config", "quit_slash", "reclaim_slash", "post", "extend", "work", "leave", "finish", "end", "quit", "reclaim"]
 

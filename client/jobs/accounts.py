@@ -13,7 +13,7 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
-from .idl import load_idl_json
+from ..idl import load_idl_json
 
 __all__ = ["Market", "Job", "JobView", "QueueEntry", "Event", "JobStatus", "job_field_offset", "account_discriminator", "ZERO_KEY"]
 

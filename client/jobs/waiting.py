@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from solders.pubkey import Pubkey
 
 from .accounts import JobStatus
-from .errors import JobNotFound, WaitTimeout
-from .subscriptions import AccountSubscriptions
+from ..errors import JobNotFound, WaitTimeout
+from ..rpc.subscriptions import AccountSubscriptions
 
 if TYPE_CHECKING:
     from .accounts import JobView
-    from .core import ClientCore
+    from ..core import ClientCore
 
 __all__ = ["wait_for_status", "RECHECK_S"]
 

@@ -27,16 +27,16 @@ from typing import TYPE_CHECKING, Any
 
 from solders.pubkey import Pubkey
 
-from .amounts import format_tokens
-from .durations import format_span
-from .keys import parse_address
-from .errors import InvalidInput, StakeNotFound, StakingConfigNotFound
-from .staking_accounts import Stake, StakingConfig
-from .staking_settings import StakingSettings
+from ..amounts import format_tokens
+from ..durations import format_span
+from ..keys import parse_address
+from ..errors import InvalidInput, StakeNotFound, StakingConfigNotFound
+from .accounts import Stake, StakingConfig
+from .settings import StakingSettings
 
 if TYPE_CHECKING:
-    from .accounts import Market
-    from .core import ClientCore
+    from ..jobs.accounts import Market
+    from ..core import ClientCore
 
 __all__ = ["Admission", "Remedy", "admission", "remedies", "market_staking"]
 
@@ -185,7 +185,7 @@ async def admission(crowd: ClientCore, market: Market | Pubkey | str, node: Pubk
     read). `duration`: the lock a new stake's remedy uses (default the config's shortest);
     `config`: the market's staking config when the caller already resolved it (the worker
     does, once per run)."""
-    from .accounts import Market as MarketAccount
+    from ..jobs.accounts import Market as MarketAccount
     found = market if isinstance(market, MarketAccount) else await crowd.get_market(market)
     owner = crowd.pubkey if node is None else parse_address(node, "node")
     if found.min_stake == 0:

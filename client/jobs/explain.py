@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .accounts import JobStatus
-from .durations import format_duration
+from ..durations import format_duration
 
 if TYPE_CHECKING:
-    from .core import ClientCore
+    from ..core import ClientCore
 
 __all__ = ["Explanation", "why"]
 
@@ -73,7 +73,7 @@ async def why(crowd: ClientCore, job: Any) -> Explanation:
 async def _stake_reasons(crowd: ClientCore, job: Any, market: Any, out: Explanation) -> list[str]:
     """The market's stake minimum, and, when the caller may be a node (it holds a stake
     under the market's config, or did not post this job), what its own stake lacks."""
-    from .admission import admission, market_staking
+    from ..staking.admission import admission, market_staking
 
     config, staking = await market_staking(crowd, market)
     out.facts["staking_config"] = str(config) if config is not None else None

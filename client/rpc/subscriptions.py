@@ -34,15 +34,15 @@ import websockets
 from solana.rpc.commitment import Commitment
 from solders.pubkey import Pubkey
 
-from .errors import ClusterUnavailable, RpcError
+from ..errors import ClusterUnavailable, RpcError
 
 if TYPE_CHECKING:
     from .chain import RpcChain
-    from .core import ClientCore
+    from ..core import ClientCore
 
 __all__ = ["AccountSubscriptions", "AccountUpdate", "OnUpdate", "POLL_S", "RECHECK_S"]
 
-log = logging.getLogger("crowdcompute.client.subscriptions")
+log = logging.getLogger("crowdcompute.client.rpc.subscriptions")
 log.addHandler(logging.NullHandler())  # a dApp that configures no logging sees no warnings on stderr
 
 POLL_S = 5.0  # every read while the websocket is down

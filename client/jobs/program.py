@@ -20,11 +20,11 @@ from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from solders.system_program import CreateAccountParams, create_account
 from solders.sysvar import CLOCK, RENT
 
-from .idl import load_idl, load_idl_json, program_id as idl_program_id
+from ..idl import load_idl, load_idl_json, program_id as idl_program_id
 from .layout import market_size
 from .pda import vault_address
-from .staking_pda import rewards_pool_address, slasher_address, stake_address, stake_vault_address
-from .token import TOKEN_PROGRAM_ID
+from ..staking.pda import rewards_pool_address, slasher_address, stake_address, stake_vault_address
+from ..token import TOKEN_PROGRAM_ID
 
 __all__ = ["JobsProgram", "MarketSettings", "Bond", "QuitSlash", "ReclaimSlash", "JobsErrorCode", "network_fee", "reclaim_bounty"]
 
