@@ -23,7 +23,7 @@ only), so the same run always gives the same bytes and so the same content id:
           an unresolvable literal, the job ended first); `error` then says why. Both
           may be set (killed at the timeout: exit_code 137, error says so).
   results what `results` regexes extracted, over the whole log before truncation
-          (crowdcompute.client.jobs.programpec.extract_results): Nosana's list of strings.
+          (crowdcompute.client.jobspec.extract_results): Nosana's list of strings.
   outputs the files declared in meta.crowdcompute.ops.<id>.outputs, in that order:
           `content` is base64 of the whole file; a file over OUTPUT_FILE_CAP, or past
           the bundle's OUTPUT_TOTAL_CAP, keeps size and sha256 with content null and

@@ -7,7 +7,7 @@
 import argparse
 
 from crowdcompute.client import SyncCrowdClient, load_keypair
-from crowdcompute.client.jobs.programpec import load
+from crowdcompute.client.jobspec import load
 
 parser = argparse.ArgumentParser()
 parser.add_argument("definition", nargs="?", default="examples/hello.json")

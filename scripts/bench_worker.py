@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))  # the test helpers, imported as tests.*
 from crowdcompute.client.bundle import parse_timestamp  # noqa: E402
 from crowdcompute.client.crowd import CrowdClient  # noqa: E402
 from crowdcompute.client.jobs.program import MarketSettings  # noqa: E402
-from crowdcompute.client.jobs.programpec import parse  # noqa: E402
+from crowdcompute.client.jobspec import parse  # noqa: E402
 from crowdcompute.worker.local_image import IMAGE  # noqa: E402
 from tests.localnet.localnet_helpers import ThreadServer  # noqa: E402
 from tests.sdk.chain_setup import Wallets  # noqa: E402

@@ -32,7 +32,7 @@ from crowdcompute.client.amounts import format_tokens  # noqa: E402
 from crowdcompute.client.crowd import CrowdClient  # noqa: E402
 from crowdcompute.client.durations import format_span  # noqa: E402
 from crowdcompute.client.jobs.program import MarketSettings  # noqa: E402
-from crowdcompute.client.jobs.programpec import parse  # noqa: E402
+from crowdcompute.client.jobspec import parse  # noqa: E402
 from crowdcompute.client.keypair import write_keypair  # noqa: E402
 from crowdcompute.client.staking.settings import StakingSettings  # noqa: E402
 from crowdcompute.client.token import token_account_amount  # noqa: E402

@@ -1,6 +1,6 @@
 """Job definitions in Nosana's format: parse and validate, fill in literals, plan the run.
 
-    from crowdcompute.client.jobs.programpec import load, parse, plan, ValidationError
+    from crowdcompute.client.jobspec import load, parse, plan, ValidationError
 
 README.md in this folder documents the format: every Nosana field, what a crowdcompute
 worker honours, what it refuses and why, and our extensions. Names load on first use,

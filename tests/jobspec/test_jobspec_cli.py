@@ -100,7 +100,7 @@ def test_the_installed_entry_point_never_prints_a_traceback(tmp_path):
 
 
 def test_importing_the_client_loads_neither_docker_nor_yaml():
-    code = ("import sys, crowdcompute.client, crowdcompute.client.jobs.programpec as j; j.parse; "
+    code = ("import sys, crowdcompute.client, crowdcompute.client.jobspec as j; j.parse; "
             "import crowdcompute.client.bundle; "
             "print(sorted(m for m in ('docker', 'pynvml', 'yaml') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

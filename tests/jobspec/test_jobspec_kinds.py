@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crowdcompute.client.jobs.programpec import KINDS, ValidationError, parse
-from crowdcompute.client.jobs.programpec.kinds import has, quoted, wants_gpu
+from crowdcompute.client.jobspec import KINDS, ValidationError, parse
+from crowdcompute.client.jobspec.kinds import has, quoted, wants_gpu
 
 README = Path(__file__).resolve().parents[2] / "client" / "jobspec" / "README.md"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crowdcompute.client.jobs.programpec import ValidationError, parse, plan
-from crowdcompute.client.jobs.programpec.loader import loads
+from crowdcompute.client.jobspec import ValidationError, parse, plan
+from crowdcompute.client.jobspec.loader import loads
 
 from . import nosana_shapes as shapes
 

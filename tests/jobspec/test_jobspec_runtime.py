@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crowdcompute.client.jobs.programpec import (
+from crowdcompute.client.jobspec import (
     LiteralError,
     ResultRule,
     RunContext,
@@ -15,7 +15,7 @@ from crowdcompute.client.jobs.programpec import (
     resolve_args,
     vram_satisfies,
 )
-from crowdcompute.client.jobs.programpec.results import translate
+from crowdcompute.client.jobspec.results import translate
 
 
 def op(op_id, group=None, deps=(), **args):

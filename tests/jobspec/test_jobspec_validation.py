@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from crowdcompute.client.jobs.programpec import ValidationError, parse
-from crowdcompute.client.jobs.programpec.kinds import wants_gpu
+from crowdcompute.client.jobspec import ValidationError, parse
+from crowdcompute.client.jobspec.kinds import wants_gpu
 
 
 def run_op(op_id="a", **args):

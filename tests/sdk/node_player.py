@@ -38,7 +38,7 @@ def run_job(url: str, keypair: Keypair, storage_url: str, job: Pubkey | str, *, 
     """What a worker does with a job it took: fetch the definition by the digest on-chain
     (verified), "run" it, store the result bundle and finish with its digest."""
     from crowdcompute.client.bundle import Bundle, Log, OpRecord, timestamp
-    from crowdcompute.client.jobs.programpec import parse
+    from crowdcompute.client.jobspec import parse
     from crowdcompute.client.storage import Cid
 
     async def go() -> bytes:

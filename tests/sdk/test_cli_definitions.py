@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from crowdcompute.client.crowd import CrowdClient
-from crowdcompute.client.jobs.programpec import load, parse
+from crowdcompute.client.jobspec import load, parse
 from crowdcompute.client.storage import Cid, cid_of
 
 from tests.localnet.localnet_helpers import free_port_pair

@@ -20,8 +20,8 @@ import crowdcompute.worker
 from crowdcompute.cli.common import run_command
 from crowdcompute.client.bundle import BundleError
 from crowdcompute.client.errors import ClusterUnavailable, CrowdError, RpcError, Transient
-from crowdcompute.client.jobs.programpec import LoadError, ValidationError
-from crowdcompute.client.jobs.programpec.problems import Problem
+from crowdcompute.client.jobspec import LoadError, ValidationError
+from crowdcompute.client.jobspec.problems import Problem
 from crowdcompute.client.storage import ContentNotFound, StorageUnavailable
 from crowdcompute.worker.engine import EngineUnavailable
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crowdcompute.client.jobs.programpec import parse
+from crowdcompute.client.jobspec import parse
 from crowdcompute.client.storage import Cid
 
 from tests.jobspec import nosana_shapes
@@ -80,7 +80,7 @@ SHAPES = {name: getattr(nosana_shapes, name) for name in dir(nosana_shapes) if n
 def test_nosana_job_files(name, crowd, market, storage, tmp_path):
     """Each Nosana example's shape, as a file: validated, stored, posted; what storage holds
     is the definition's canonical bytes and the chain holds their CID's digest."""
-    from crowdcompute.client.jobs.programpec import ValidationError
+    from crowdcompute.client.jobspec import ValidationError
 
     address, _ = market
     path = tmp_path / f"{name.lower()}.json"

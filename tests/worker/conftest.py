@@ -16,7 +16,7 @@ import pytest
 
 docker = pytest.importorskip("docker", reason="the worker extra is not installed (pip install -e '.[worker]')")
 
-from crowdcompute.client.jobs.programpec import Limits, parse  # noqa: E402
+from crowdcompute.client.jobspec import Limits, parse  # noqa: E402
 from crowdcompute.worker.engine import Engine, default_base_url  # noqa: E402
 from crowdcompute.worker.executor import Executor, JobRun  # noqa: E402
 from crowdcompute.worker.local_image import IMAGE, ensure_image  # noqa: E402

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from crowdcompute.client.crowd import CrowdClient
-from crowdcompute.client.jobs.programpec import parse
+from crowdcompute.client.jobspec import parse
 
 from .helpers import job, op
 

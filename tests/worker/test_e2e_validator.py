@@ -31,7 +31,7 @@ import pytest
 
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.crowd import CrowdClient
-from crowdcompute.client.jobs.programpec import parse
+from crowdcompute.client.jobspec import parse
 from crowdcompute.client.keypair import write_keypair
 from crowdcompute.client.storage.unixfs import cid_of
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from crowdcompute.client.jobs.programpec import KINDS, Limits
+from crowdcompute.client.jobspec import KINDS, Limits
 from crowdcompute.worker.containers import LABEL_JOB, labels
 from crowdcompute.worker.executor import HANDLERS, Executor, JobRun
 

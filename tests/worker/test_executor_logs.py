@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crowdcompute.client.bundle import LOG_CAP, OUTPUT_FILE_CAP, FileDigest, Log, capture_outputs
-from crowdcompute.client.jobs.programpec import ResultRule, extract_results
+from crowdcompute.client.jobspec import ResultRule, extract_results
 from crowdcompute.worker.logs import LINE_CAP, JobLog, OpOutput, ResultScanner, StreamCapture
 
 SMALL_CAP = 64  # the same code at a cap small enough for hypothesis to cross it

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from crowdcompute.cli.main import main
-from crowdcompute.client.jobs.programpec import Limits
+from crowdcompute.client.jobspec import Limits
 from crowdcompute.worker.health import EngineStatus, NodeReport, node_report
 from crowdcompute.worker.nvml import GpuReading, read_gpus
 from crowdcompute.worker.requirements import Requirements, refusal

@@ -25,7 +25,7 @@ def loaded_after(imports: str) -> str:
 def test_client_imports_no_worker_sdk():
     assert loaded_after(
         "import crowdcompute.client, crowdcompute.client.bundle, crowdcompute.client.storage\n"
-        "from crowdcompute.client.jobs.programpec import parse, plan, resolve_args, extract_results, vram_satisfies"
+        "from crowdcompute.client.jobspec import parse, plan, resolve_args, extract_results, vram_satisfies"
     ) == ""
 
 

@@ -10,7 +10,7 @@ import time
 
 from crowdcompute.client.bundle import Bundle, Log, OpRecord, timestamp
 from crowdcompute.client.crowd import CrowdClient
-from crowdcompute.client.jobs.programpec import parse
+from crowdcompute.client.jobspec import parse
 from crowdcompute.client.storage import Cid, cid_of
 from crowdcompute.common.token import associated_token_address
 

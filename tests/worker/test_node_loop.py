@@ -10,7 +10,7 @@ import asyncio
 import json
 
 from crowdcompute.client.crowd import CrowdClient
-from crowdcompute.client.jobs.programpec import parse
+from crowdcompute.client.jobspec import parse
 
 from .helpers import entries_of, job, op, wait_until
 

@@ -20,7 +20,7 @@ from solders.pubkey import Pubkey
 from crowdcompute.client import MarketSettings
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.errors import StakeNotFound
-from crowdcompute.client.jobs.programpec import parse
+from crowdcompute.client.jobspec import parse
 from crowdcompute.client.staking.settings import DAY, StakingSettings
 
 from tests.sdk.cli_runner import Crowd
