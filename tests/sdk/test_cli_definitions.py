@@ -13,6 +13,7 @@ import pytest
 
 from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.jobspec import load, parse
+from crowdcompute.client.jobspec.kinds import wants_gpu
 from crowdcompute.client.storage import Cid, cid_of
 
 from tests.localnet.localnet_helpers import free_port_pair
@@ -55,7 +56,7 @@ def test_yaml_and_inline_definitions(crowd, market, storage, tmp_path):
     stored = crowd("storage", "get", inline.json()["definition"], "--storage", storage.url).out
     definition = parse(json.loads(stored))
     op = definition.ops[0]
-    assert op.args.image == "pytorch/pytorch" and definition.gpu
+    assert op.args.image == "pytorch/pytorch" and wants_gpu(definition)
     assert inline.json()["deposit"] == 1200
 
 
