@@ -11,10 +11,11 @@ run on this machine):
   post           the poster's post, sent and confirmed
   match          confirmed -> the node hears of the match (`event=matched`)
   prepare        -> the node starts the job (`event=start`: its entry read, the job watched)
-  to_container   -> the container starts (the bundle's started_at: definition fetched,
-                 checked, network if any, container created)
-  container      the container's own run (the bundle's started_at -> ended_at)
-  after_exit     -> the executor is done (`event=ran`: exit seen, container removed)
+  to_container   -> the op starts (the bundle's started_at: definition fetched and
+                 checked, the job's network if it has one)
+  container      the op (the bundle's started_at -> ended_at): its container created and
+                 started, the program's run, its exit seen, the container removed
+  after_exit     -> the executor is done (`event=ran`: the bundle made)
   settle         -> the poster sees the job done (bundle stored, `finish` confirmed and
                  notified)
   fetch_verify   -> the poster has the bundle, checked against the digest on-chain

@@ -137,10 +137,11 @@ class JobTask:
             return "stale"
         self.since = entry.since
         self.timeout = job.timeout
-        self.lead = await clock_lead(ctx.clock)
+        # Side by side (each a round trip to the cluster): the chain's clock, and the job's
+        # account watched (extend, end, reclaim) before anything runs.
+        self.lead, _ = await asyncio.gather(clock_lead(ctx.clock), ctx.watcher.watch_job(self.job))
         if self.lead:
             self._note(f"event=clock-ahead lead={self.lead:.0f}s (deadlines moved earlier)")
-        await ctx.watcher.watch_job(self.job)
         if ctx.shutting_down():
             return await self._quit("the node is shutting down")
         saved = ctx.state.load_bundle(str(self.job))
