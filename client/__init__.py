@@ -22,7 +22,7 @@ _HOMES = {
     "StakingConfig": ".staking.accounts", "Stake": ".staking.accounts", "StakeView": ".staking.accounts", "TokenAmount": ".amounts",
     "Admission": ".staking.admission", "Remedy": ".staking.admission",
     **dict.fromkeys(["CrowdError", "Transient", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "StakingConfigNotFound", "StakeNotFound", "InsufficientFunds",
-                     "ClusterUnavailable", "RpcError", "TransactionFailed", "ProgramError", "WaitTimeout"], ".errors"),
+                     "ClusterUnavailable", "RpcError", "TransactionFailed", "TransactionExpired", "ProgramError", "WaitTimeout"], ".errors"),
 }
 __all__ = sorted(_HOMES)
 
