@@ -99,3 +99,12 @@ def test_every_package_folder_is_listed(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for package in folders:
         assert package.replace(".", "/") + "/__init__.py" in names
+
+
+def test_every_part_readme_ships(wheel):
+    """The parts' READMEs are their documentation (client/README.md: the SDK's): in the wheel
+    beside the code, so that an installed package carries them."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    readmes = {"crowdcompute/" + str(readme.relative_to(REPO)) for part in PARTS for readme in (REPO / part).rglob("README.md")}
+    assert "crowdcompute/client/README.md" in readmes
+    assert readmes <= names, f"not in the wheel: {sorted(readmes - names)}"
