@@ -123,7 +123,8 @@ def _check_command(parser: argparse.ArgumentParser, words: list[str], shown: str
             return
         if word.startswith("-"):
             option = word.split("=")[0]
-            if option not in parser._option_string_actions:
+            known = _localnet_options() if parser.prog == "crowd localnet" else parser._option_string_actions
+            if option not in known:
                 problems.append(f"{shown!r}: {parser.prog} has no option {option}")
             continue
         commands = _subcommands(parser)
@@ -137,6 +138,31 @@ def _check_command(parser: argparse.ArgumentParser, words: list[str], shown: str
         for alternative in alternatives:
             _check_command(commands[alternative], words[i + 1:], shown, problems)
         return
+
+
+def _localnet_options() -> set[str]:
+    """`crowd localnet`'s options: the localnet's own parser (python -m crowdcompute.localnet)
+    and its storage companion's."""
+    import contextlib
+    import io
+
+    from crowdcompute.cli.localnet_storage import StorageCompanion
+    from crowdcompute.localnet.__main__ import parse_args
+
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown), pytest.raises(SystemExit):
+        parse_args(["--help"], prog="crowd localnet", companions=[StorageCompanion()])
+    return set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", shown.getvalue()))
+
+
+def test_the_localnet_readme_names_its_options():
+    """localnet/README.md's usage block and every option its code spans name (its prose also
+    names agave's, which are not ours)."""
+    text = (REPO / "localnet" / "README.md").read_text()
+    code = re.findall(r"```.*?```", text, flags=re.S) + re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
+    named = set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", " ".join(code)))
+    assert {"--rpc-port", "--fund-tokens", "--storage-port", "--storage-dir"} <= named
+    assert named - _localnet_options() == set()
 
 
 def test_every_crowd_command_shown_parses():
@@ -154,6 +180,6 @@ def test_the_command_check_finds_a_wrong_command():
     from crowdcompute.cli.main import build_parser
 
     problems: list[str] = []
-    for command in ("crowd job post FILE --markt M", "crowd job fetch JOB", "crowd node start|halt"):
+    for command in ("crowd job post FILE --markt M", "crowd job fetch JOB", "crowd node start|halt", "crowd localnet --rest"):
         _check_command(build_parser(), command.split()[1:], command, problems)
-    assert len(problems) == 3, problems
+    assert len(problems) == 4, problems
