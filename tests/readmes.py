@@ -4,19 +4,26 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SKIPPED = {".venv", "target", "node_modules", ".git"}
 
 # A block that cannot run standalone says so on its first line; the tests list each one.
 NOT_RUN = re.compile(r"#\s*not run:\s*(.+)")
 
 
 def readmes() -> list[Path]:
-    """Every README.md of the clone, outside build and environment folders."""
-    return sorted(p for p in REPO.rglob("README.md") if not SKIPPED & set(p.relative_to(REPO).parts))
+    """Every README.md of the clone that git tracks or would (not build/, .venv/, ...); with no
+    git, every one outside those folders."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", "README.md", "*/README.md"],
+                                cwd=REPO, check=True, capture_output=True, text=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        skipped = {".git", ".venv", "build", "dist", "target", "node_modules"}
+        listed = [str(p.relative_to(REPO)) for p in REPO.rglob("README.md") if not skipped & set(p.relative_to(REPO).parts)]
+    return sorted({REPO / name for name in listed if (REPO / name).is_file()})
 
 
 @dataclass(frozen=True)
