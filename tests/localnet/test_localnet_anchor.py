@@ -39,21 +39,27 @@ async def _send(client: AsyncClient, ixs, signers):
     return (await client.send_raw_transaction(bytes(tx), TxOpts(preflight_commitment=Confirmed))).value
 
 
+async def _funded_program(client: AsyncClient, jobs: JobsProgram) -> tuple[Keypair, Program, Keypair, Pubkey]:
+    """A funded authority, anchorpy's Program over the jobs IDL with it as the wallet, a
+    payment mint and the authority's token account holding 1,000,000 base units (the plain
+    clients make them)."""
+    authority = Keypair()
+    await client.confirm_transaction((await client.request_airdrop(authority.pubkey(), 100 * 10**9)).value, Confirmed, sleep_seconds=0.05)
+    program = Program(load_idl("jobs"), jobs.program_id, Provider(client, Wallet(authority), TxOpts(preflight_commitment=Confirmed)))
+    mint = Keypair()
+    rent = (await client.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
+    await _send(client, create_mint_instructions(authority.pubkey(), mint.pubkey(), authority.pubkey(), decimals=6, lamports=rent), [authority, mint])
+    token = associated_token_address(authority.pubkey(), mint.pubkey())
+    await _send(client, [create_associated_token_account(authority.pubkey(), authority.pubkey(), mint.pubkey()),
+                         mint_to_instruction(mint.pubkey(), token, authority.pubkey(), 1_000_000)], [authority])
+    return authority, program, mint, token
+
+
 @pytest.mark.asyncio
 async def test_open_market_and_post_job(server):
     jobs = JobsProgram()
     async with AsyncClient(server.url, commitment=Confirmed) as client:
-        authority = Keypair()
-        await client.confirm_transaction((await client.request_airdrop(authority.pubkey(), 100 * 10**9)).value, Confirmed, sleep_seconds=0.05)
-        program = Program(load_idl("jobs"), jobs.program_id, Provider(client, Wallet(authority), TxOpts(preflight_commitment=Confirmed)))
-
-        # a payment mint and the poster's token account, with the plain clients
-        mint = Keypair()
-        rent = (await client.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
-        await _send(client, create_mint_instructions(authority.pubkey(), mint.pubkey(), authority.pubkey(), decimals=6, lamports=rent), [authority, mint])
-        poster_token = associated_token_address(authority.pubkey(), mint.pubkey())
-        await _send(client, [create_associated_token_account(authority.pubkey(), authority.pubkey(), mint.pubkey()),
-                             mint_to_instruction(mint.pubkey(), poster_token, authority.pubkey(), 1_000_000)], [authority])
+        authority, program, mint, poster_token = await _funded_program(client, jobs)
 
         # open_market through anchorpy's rpc namespace
         settings = MarketSettings(price_per_second=10, max_timeout=3600, min_stake=0, retention=60, max_attempts=2)
@@ -130,15 +136,7 @@ async def test_anchorpy_with_the_placeholder_for_optional_accounts_does_what_the
     jobs = JobsProgram()
     sizes = {c["name"]: int(c["value"]) for c in json.loads((repo_root() / "idl" / "jobs.spec.json").read_text())["constants"]}
     async with AsyncClient(server.url, commitment=Confirmed) as client:
-        authority = Keypair()
-        await client.confirm_transaction((await client.request_airdrop(authority.pubkey(), 100 * 10**9)).value, Confirmed, sleep_seconds=0.05)
-        program = Program(load_idl("jobs"), jobs.program_id, Provider(client, Wallet(authority), TxOpts(preflight_commitment=Confirmed)))
-        mint = Keypair()
-        rent = (await client.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
-        await _send(client, create_mint_instructions(authority.pubkey(), mint.pubkey(), authority.pubkey(), decimals=6, lamports=rent), [authority, mint])
-        token = associated_token_address(authority.pubkey(), mint.pubkey())
-        await _send(client, [create_associated_token_account(authority.pubkey(), authority.pubkey(), mint.pubkey()),
-                             mint_to_instruction(mint.pubkey(), token, authority.pubkey(), 1_000_000)], [authority])
+        authority, program, mint, token = await _funded_program(client, jobs)
 
         # two markets without staking, sized from the IDL's constants
         settings = MarketSettings(price_per_second=10, max_timeout=3600, min_stake=0, retention=60, max_attempts=2)
