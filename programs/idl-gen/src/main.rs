@@ -8,7 +8,7 @@
 //! when they differ from what this prints.
 
 use interface_kit::discriminator::{sighash, Discriminator};
-use interface_kit::idl::{EnumDef, ErrorDef, Field, IdlType, InstructionDef, StructDef};
+use interface_kit::idl::{AccountDef, ConstDef, EnumDef, ErrorDef, Field, IdlType, InstructionDef, Pda, Resolve, Seed, StructDef};
 use serde_json::{json, Value};
 
 /// Everything the IDL of one program says.
@@ -25,6 +25,8 @@ struct Program {
     enum_types: Vec<EnumDef>,
     events: &'static [StructDef],
     errors: &'static [ErrorDef],
+    /// Published constants: the accounts' sizes.
+    constants: &'static [ConstDef],
 }
 
 fn jobs() -> Program {
@@ -40,6 +42,7 @@ fn jobs() -> Program {
         enum_types: vec![JobState::DEF, EntryState::DEF, QueueSide::DEF, MarketState::DEF],
         events: jobs_interface::event::ALL,
         errors: jobs_interface::error::JobsError::ALL,
+        constants: jobs_interface::state::SIZES,
     }
 }
 
@@ -56,12 +59,17 @@ fn staking() -> Program {
         enum_types: vec![SlashDestination::DEF, StakeState::DEF],
         events: staking_interface::event::ALL,
         errors: staking_interface::error::StakingError::ALL,
+        constants: staking_interface::state::SIZES,
     }
 }
 
 fn programs() -> Vec<Program> {
     vec![jobs(), staking()]
 }
+
+/// The last line of an optional account's docs: anchorpy (0.21) ignores `isOptional` and
+/// wants every account, and the program reads its own id as "absent" (Anchor's convention).
+const OPTIONAL_DOC: &str = "Optional: to leave it out, pass this program's id (Anchor's placeholder for an absent account); anchorpy wants every account.";
 
 fn docs(text: &str) -> Value {
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
@@ -151,6 +159,56 @@ impl Format {
         json!({ "name": def.name, "docs": docs(def.docs), "type": { "kind": "enum", "variants": variants } })
     }
 
+    /// A seed in this format: the spec's `{kind, value | path [, account]}`; the legacy
+    /// one (Anchor 0.29) also names each seed's `type`, and its paths are camel case.
+    fn seed(self, seed: &Seed, args: &[Field]) -> Value {
+        match (self, *seed) {
+            (Format::Spec, Seed::Const(bytes)) => json!({ "kind": "const", "value": bytes }),
+            (Format::Spec, Seed::Address(address)) => json!({ "kind": "const", "value": five8_const::decode_32_const(address) }),
+            (Format::Spec, Seed::Account(name)) => json!({ "kind": "account", "path": name }),
+            (Format::Spec, Seed::Field { ty, path }) => json!({ "kind": "account", "path": path, "account": ty }),
+            (Format::Spec, Seed::Arg(name)) => json!({ "kind": "arg", "path": name }),
+            (Format::Legacy, Seed::Const(bytes)) => match std::str::from_utf8(bytes) {
+                Ok(text) => json!({ "kind": "const", "type": "string", "value": text }),
+                Err(_) => json!({ "kind": "const", "type": { "array": ["u8", bytes.len()] }, "value": bytes }),
+            },
+            (Format::Legacy, Seed::Address(address)) => json!({ "kind": "const", "type": "publicKey", "value": address }),
+            (Format::Legacy, Seed::Account(name)) => json!({ "kind": "account", "type": "publicKey", "path": camel(name) }),
+            (Format::Legacy, Seed::Field { ty, path }) => {
+                let path: Vec<String> = path.split('.').map(camel).collect();
+                json!({ "kind": "account", "type": "publicKey", "account": ty, "path": path.join(".") })
+            }
+            (Format::Legacy, Seed::Arg(name)) => {
+                let field = args.iter().find(|field| field.name == name).expect("a seed names an argument of its instruction");
+                json!({ "kind": "arg", "type": self.ty(field.ty), "path": camel(name) })
+            }
+        }
+    }
+
+    fn pda(self, pda: &Pda, args: &[Field]) -> Value {
+        let seeds: Vec<Value> = pda.seeds.iter().map(|seed| self.seed(seed, args)).collect();
+        let mut value = json!({ "seeds": seeds });
+        if let Some(program) = &pda.program {
+            let key = if self == Format::Spec { "program" } else { "programId" };
+            value[key] = self.seed(program, args);
+        }
+        value
+    }
+
+    /// An account's docs, and what a client passes for an optional one it leaves out.
+    fn account_docs(self, account: &AccountDef) -> Value {
+        let mut lines = docs(account.docs);
+        let list = lines.as_array_mut().expect("docs are a list");
+        if let (Format::Legacy, Some(Resolve::Address(address))) = (self, account.resolve) {
+            // The legacy format has no `address`: its docs say it.
+            list.push(json!(format!("Address: {address}.")));
+        }
+        if account.optional {
+            list.push(json!(OPTIONAL_DOC));
+        }
+        lines
+    }
+
     fn instruction(self, def: &InstructionDef) -> Value {
         let accounts: Vec<Value> = def
             .accounts
@@ -166,11 +224,14 @@ impl Format {
                     if account.optional {
                         value["isOptional"] = json!(true);
                     }
-                    value["docs"] = docs(account.docs);
+                    value["docs"] = self.account_docs(account);
+                    if let Some(Resolve::Pda(pda)) = &account.resolve {
+                        value["pda"] = self.pda(pda, def.args);
+                    }
                     value
                 }
                 Format::Spec => {
-                    let mut value = json!({ "name": account.name, "docs": docs(account.docs) });
+                    let mut value = json!({ "name": account.name, "docs": self.account_docs(account) });
                     if account.writable {
                         value["writable"] = json!(true);
                     }
@@ -179,6 +240,11 @@ impl Format {
                     }
                     if account.optional {
                         value["optional"] = json!(true);
+                    }
+                    match &account.resolve {
+                        Some(Resolve::Address(address)) => value["address"] = json!(address),
+                        Some(Resolve::Pda(pda)) => value["pda"] = self.pda(pda, def.args),
+                        None => {}
                     }
                     value
                 }
@@ -191,6 +257,25 @@ impl Format {
         value["accounts"] = json!(accounts);
         value["args"] = self.fields(def.args, false);
         value
+    }
+
+    /// The published constants: `{name, [docs,] type, value}`, the value a string as
+    /// Anchor writes it.
+    fn constants(self, program: &Program) -> Value {
+        let constants: Vec<Value> = program
+            .constants
+            .iter()
+            .map(|constant| match self {
+                Format::Legacy => json!({ "name": constant.name, "type": "u64", "value": constant.value.to_string() }),
+                Format::Spec => json!({
+                    "name": constant.name,
+                    "docs": docs(constant.docs),
+                    "type": "u64",
+                    "value": constant.value.to_string(),
+                }),
+            })
+            .collect();
+        json!(constants)
     }
 
     fn errors(self, program: &Program) -> Value {
@@ -224,6 +309,7 @@ impl Format {
                     "types": types,
                     "events": events,
                     "errors": self.errors(program),
+                    "constants": self.constants(program),
                     "metadata": { "address": program.address },
                 })
             }
@@ -255,6 +341,7 @@ impl Format {
                     "events": events,
                     "errors": self.errors(program),
                     "types": types,
+                    "constants": self.constants(program),
                 })
             }
         }

@@ -179,6 +179,13 @@ macro_rules! __if_optional {
 /// `get(accounts, program_id)` gives the account, or None when absent, and checks its
 /// flags when present, only when the program asks (an account the instruction does not
 /// need costs nothing). The IDL marks them (`isOptional` / `optional`).
+///
+/// An account may end with `= <Resolve>`: how a client finds it by itself, which the IDL
+/// publishes (`address`, `pda`). `= Resolve::Address(ids::TOKEN_PROGRAM)` for a fixed
+/// address; `= pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("market")])` for a PDA
+/// of this program, `pda_of(program, seeds)` for another's. The seeds are the interface's
+/// `seeds` constants, the ones the program derives with. It changes nothing on chain: the
+/// program checks these accounts itself.
 #[macro_export]
 macro_rules! instruction {
     (
@@ -186,7 +193,7 @@ macro_rules! instruction {
         $(#[doc = $doc:literal])*
         pub mod $module:ident ($args_size:expr) {
             accounts {
-                $( $(#[doc = $adoc:literal])* $account:ident [$($flag:ident)*] ),* $(,)?
+                $( $(#[doc = $adoc:literal])* $account:ident [$($flag:ident)*] $(= $resolve:expr)? ),* $(,)?
             }
             args {
                 $( $(#[doc = $fdoc:literal])* pub $field:ident : $ty:ty ),* $(,)?
@@ -197,6 +204,9 @@ macro_rules! instruction {
         pub mod $module {
             #[allow(unused_imports)]
             use $crate::pod::*;
+            // What an account's `= ...` (its address or PDA seeds, for the IDL) is written with.
+            #[allow(unused_imports)]
+            use $crate::idl::{ids, pda, pda_of, Resolve, Seed};
             use $crate::__account_view::AccountView;
 
             /// The program's error type: refusals of the account list and data are its own.
@@ -310,11 +320,20 @@ macro_rules! instruction {
                     writable: $crate::__has_flag!(writable; $($flag)*),
                     optional: $crate::__has_flag!(optional; $($flag)*),
                     docs: concat!($($adoc, "\n"),*),
+                    resolve: $crate::__resolve!($($resolve)?),
                 } ),* ],
                 args: Args::DEF.fields,
             };
         }
     };
+}
+
+/// `Some(resolve)` for an account declared `= resolve`, else `None`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __resolve {
+    () => { None };
+    ($resolve:expr) => { Some($resolve) };
 }
 
 /// The signer and writable checks of one account, returning the program's error.

@@ -2,11 +2,25 @@
 //! Instruction data is `sha256("global:<name>")[..8]` followed by the borsh arguments.
 
 use crate::instruction;
+use interface_kit::idl::Seed;
+
+// The staking accounts jobs names, as PDAs of the staking program (its own seeds).
+const STAKING: Seed = Seed::Address(staking_interface::PROGRAM_ID);
+const STAKE: &[u8] = staking_interface::seeds::STAKE;
+const REWARDS: &[u8] = staking_interface::seeds::REWARDS;
+const STAKING_VAULT: &[u8] = staking_interface::seeds::VAULT;
+/// The market's staking config, read from the market (instructions that do not list it).
+const MARKET_STAKING_CONFIG: Seed = Seed::Field { ty: "Market", path: "market.staking_config" };
+/// The node that runs the job, read from the job (instructions whose signer is not it).
+const JOB_NODE: Seed = Seed::Field { ty: "Job", path: "job.node" };
 
 instruction! {
     /// Opens a market. The market account is created beforehand by the client (System
     /// create_account, owner = this program, size = `market_size(capacity)`) in the same
-    /// transaction, and signs so no one else can initialise it. The vault is created here
+    /// transaction, and signs so no one else can initialise it. In the IDL's constants,
+    /// market_size(capacity) = MARKET_HEADER_SIZE + capacity * QUEUE_ENTRY_SIZE bytes, the
+    /// 8-byte discriminator included (1 <= capacity <= MAX_CAPACITY); not the size of the
+    /// Market type alone, which leaves out the queue. The vault is created here
     /// (also when someone sent its address lamports first).
     /// The queue's capacity is the authority's choice, through the account's size: with
     /// `max_entries_per_node`, it bounds what one key can hold of the queue. Without a
@@ -21,16 +35,17 @@ instruction! {
         accounts {
             /// Pays the vault's rent; becomes the market authority.
             authority [signer writable],
-            /// Zeroed, program-owned, `market_size(capacity)` bytes.
+            /// Zeroed, program-owned, MARKET_HEADER_SIZE + capacity * QUEUE_ENTRY_SIZE bytes
+            /// (IDL constants).
             market [signer writable],
             /// SPL Token mint of payments.
             mint [],
             /// PDA ["vault", market]: created here as a token account owned by itself.
-            vault [writable],
-            system_program [],
-            token_program [],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("market")]),
+            system_program [] = Resolve::Address(ids::SYSTEM_PROGRAM),
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
             /// The Rent sysvar: what an account must hold to be rent-exempt.
-            rent [],
+            rent [] = Resolve::Address(ids::RENT_SYSVAR),
             /// The staking config named in the arguments (checked: the staking program's
             /// Config, of the market's mint); absent when none is named.
             staking_config [optional],
@@ -102,10 +117,10 @@ instruction! {
         accounts {
             authority [signer writable],
             market [writable],
-            vault [writable],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("market")]),
             /// Receives stray tokens; a token account of the market's mint (not the vault).
             authority_token [writable],
-            token_program [],
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
         }
         args {}
     }
@@ -128,21 +143,21 @@ instruction! {
             /// payer: AccountAliased).
             job [signer writable],
             market [writable],
-            vault [writable],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("market")]),
             /// The payer's token account of the market's mint.
             payer_token [writable],
-            system_program [],
-            token_program [],
+            system_program [] = Resolve::Address(ids::SYSTEM_PROGRAM),
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
             /// The Clock sysvar: the cluster's time.
-            clock [],
+            clock [] = Resolve::Address(ids::CLOCK_SYSVAR),
             /// The Rent sysvar: what an account must hold to be rent-exempt.
-            rent [],
+            rent [] = Resolve::Address(ids::RENT_SYSVAR),
             /// The staking program (network fee; absent without one).
-            staking_program [optional],
+            staking_program [optional] = Resolve::Address(staking_interface::PROGRAM_ID),
             /// The market's staking config (network fee).
             staking_config [optional writable],
             /// The staking config's rewards pool: receives the fee.
-            rewards_pool [optional writable],
+            rewards_pool [optional writable] = pda_of(super::STAKING, &[Seed::Const(super::REWARDS), Seed::Account("staking_config")]),
         }
         args {
             /// sha256 of the job definition.
@@ -169,12 +184,12 @@ instruction! {
             poster [signer],
             job [writable],
             market [writable],
-            vault [writable],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("market")]),
             /// A token account of the payer's, of the market's mint.
             payer_token [writable],
             /// The job's payer: receives the rent.
             payer [writable],
-            token_program [],
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
         }
         args {}
     }
@@ -195,17 +210,17 @@ instruction! {
             node [signer],
             market [writable],
             /// The Clock sysvar: the cluster's time.
-            clock [],
+            clock [] = Resolve::Address(ids::CLOCK_SYSVAR),
             /// The node's stake, PDA ["stake", staking config, node] of the staking program
             /// (needed when the market asks a minimum stake or a slash penalty; absent
             /// otherwise).
-            stake [optional writable],
+            stake [optional writable] = pda_of(super::STAKING, &[Seed::Const(super::STAKE), Seed::Account("staking_config"), Seed::Account("node")]),
             /// The staking program (slash penalty).
-            staking_program [optional],
+            staking_program [optional] = Resolve::Address(staking_interface::PROGRAM_ID),
             /// The market's staking config (slash penalty).
             staking_config [optional],
             /// This program's PDA ["slasher"] (slash penalty).
-            slasher [optional],
+            slasher [optional] = pda(&[Seed::Const(crate::seeds::SLASHER)]),
         }
         args {}
     }
@@ -221,11 +236,13 @@ instruction! {
             node [signer],
             market [writable],
             /// The staking program (slash penalty; absent without one).
-            staking_program [optional],
-            /// The waiting node's stake (slash penalty).
+            staking_program [optional] = Resolve::Address(staking_interface::PROGRAM_ID),
+            /// The waiting node's stake (slash penalty): PDA ["stake", staking config, node]
+            /// of the staking program, where node is the entry's (not the signer when the
+            /// authority removes it), so the IDL gives no seeds for it.
             stake [optional writable],
             /// This program's PDA ["slasher"] (slash penalty).
-            slasher [optional],
+            slasher [optional] = pda(&[Seed::Const(crate::seeds::SLASHER)]),
         }
         args {
             /// The node's queue entry (from `NodeQueued`).
@@ -243,20 +260,20 @@ instruction! {
             node [signer],
             job [writable],
             market [writable],
-            vault [writable],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("market")]),
             /// The node's token account of the market's mint.
             node_token [writable],
             /// A token account of the payer's, of the market's mint.
             payer_token [writable],
-            token_program [],
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
             /// The Clock sysvar: the cluster's time.
-            clock [],
+            clock [] = Resolve::Address(ids::CLOCK_SYSVAR),
             /// The staking program (slash penalty; absent without one).
-            staking_program [optional],
+            staking_program [optional] = Resolve::Address(staking_interface::PROGRAM_ID),
             /// The node's stake (slash penalty).
-            stake [optional writable],
+            stake [optional writable] = pda_of(super::STAKING, &[Seed::Const(super::STAKE), super::MARKET_STAKING_CONFIG, Seed::Account("node")]),
             /// This program's PDA ["slasher"] (slash penalty).
-            slasher [optional],
+            slasher [optional] = pda(&[Seed::Const(crate::seeds::SLASHER)]),
         }
         args {
             /// sha256 of the result bundle; must not be zero.
@@ -278,24 +295,24 @@ instruction! {
             node [signer],
             job [writable],
             market [writable],
-            vault [writable],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("market")]),
             /// The payer's token account of the market's mint (the refund at max_attempts).
             payer_token [writable],
-            token_program [],
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
             /// The Clock sysvar: the cluster's time.
-            clock [],
+            clock [] = Resolve::Address(ids::CLOCK_SYSVAR),
             /// The staking program (slash penalty; absent without one).
-            staking_program [optional],
+            staking_program [optional] = Resolve::Address(staking_interface::PROGRAM_ID),
             /// The market's staking config (a late quit's slash).
             staking_config [optional writable],
             /// The node's stake: PDA ["stake", staking config, node].
-            stake [optional writable],
+            stake [optional writable] = pda_of(super::STAKING, &[Seed::Const(super::STAKE), Seed::Account("staking_config"), Seed::Account("node")]),
             /// The staking config's vault (a late quit's slash).
-            stake_vault [optional writable],
+            stake_vault [optional writable] = pda_of(super::STAKING, &[Seed::Const(super::STAKING_VAULT), Seed::Account("staking_config")]),
             /// Where the config sends slashes (a late quit's slash).
             slash_destination [optional writable],
             /// This program's PDA ["slasher"].
-            slasher [optional],
+            slasher [optional] = pda(&[Seed::Const(crate::seeds::SLASHER)]),
         }
         args {}
     }
@@ -317,29 +334,29 @@ instruction! {
         accounts {
             job [writable],
             market [writable],
-            vault [writable],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("market")]),
             /// The payer's token account of the market's mint: checked on every path (the
             /// refund path pays into it; the requeue path leaves it untouched).
             payer_token [writable],
-            token_program [],
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
             /// The Clock sysvar: the cluster's time.
-            clock [],
+            clock [] = Resolve::Address(ids::CLOCK_SYSVAR),
             /// The staking program (slash penalty; absent without one).
-            staking_program [optional],
+            staking_program [optional] = Resolve::Address(staking_interface::PROGRAM_ID),
             /// The market's staking config.
             staking_config [optional writable],
             /// The silent node's stake: PDA ["stake", staking config, node] (checked to be
             /// that address when the stake was closed).
-            stake [optional writable],
+            stake [optional writable] = pda_of(super::STAKING, &[Seed::Const(super::STAKE), Seed::Account("staking_config"), super::JOB_NODE]),
             /// The staking config's vault.
-            stake_vault [optional writable],
+            stake_vault [optional writable] = pda_of(super::STAKING, &[Seed::Const(super::STAKING_VAULT), Seed::Account("staking_config")]),
             /// Where the config sends slashes: its rewards pool or its treasury.
             slash_destination [optional writable],
             /// Receives the bounty: a token account of the mint (the caller's; not the
             /// market's vault: AccountAliased).
             bounty_to [optional writable],
             /// This program's PDA ["slasher"], as the staking config stores it.
-            slasher [optional],
+            slasher [optional] = pda(&[Seed::Const(crate::seeds::SLASHER)]),
         }
         args {}
     }
@@ -355,15 +372,15 @@ instruction! {
             payer [signer],
             job [writable],
             market [writable],
-            vault [writable],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("market")]),
             payer_token [writable],
-            token_program [],
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
             /// The staking program (network fee; absent without one).
-            staking_program [optional],
+            staking_program [optional] = Resolve::Address(staking_interface::PROGRAM_ID),
             /// The market's staking config (network fee).
             staking_config [optional writable],
             /// The staking config's rewards pool: receives the fee.
-            rewards_pool [optional writable],
+            rewards_pool [optional writable] = pda_of(super::STAKING, &[Seed::Const(super::REWARDS), Seed::Account("staking_config")]),
         }
         args {
             /// Seconds to add.
@@ -380,19 +397,19 @@ instruction! {
             poster [signer],
             job [writable],
             market [writable],
-            vault [writable],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("market")]),
             /// The running node's token account of the market's mint.
             node_token [writable],
             payer_token [writable],
-            token_program [],
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
             /// The Clock sysvar: the cluster's time.
-            clock [],
+            clock [] = Resolve::Address(ids::CLOCK_SYSVAR),
             /// The staking program (slash penalty; absent without one).
-            staking_program [optional],
+            staking_program [optional] = Resolve::Address(staking_interface::PROGRAM_ID),
             /// The running node's stake (slash penalty).
-            stake [optional writable],
+            stake [optional writable] = pda_of(super::STAKING, &[Seed::Const(super::STAKE), super::MARKET_STAKING_CONFIG, super::JOB_NODE]),
             /// This program's PDA ["slasher"] (slash penalty).
-            slasher [optional],
+            slasher [optional] = pda(&[Seed::Const(crate::seeds::SLASHER)]),
         }
         args {}
     }
@@ -408,7 +425,7 @@ instruction! {
             /// The job's payer: receives the rent.
             payer [writable],
             /// The Clock sysvar: the cluster's time.
-            clock [],
+            clock [] = Resolve::Address(ids::CLOCK_SYSVAR),
         }
         args {}
     }

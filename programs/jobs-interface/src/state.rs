@@ -233,10 +233,34 @@ pub const NIL: u16 = u16::MAX;
 /// Largest queue capacity: every index below `NIL` is usable.
 pub const MAX_CAPACITY: u16 = NIL - 1;
 
+/// Bytes of a market account before its queue: the 8-byte discriminator and `Market`
+/// (whose last field is the queue's borsh length prefix).
+pub const MARKET_HEADER_SIZE: usize = 8 + <Market as Layout>::LEN;
+
+/// Bytes of one queue entry of a market account.
+pub const QUEUE_ENTRY_SIZE: usize = <QueueEntry as Layout>::LEN;
+
 /// Bytes of a market account with `capacity` queue entries.
 pub const fn market_size(capacity: u16) -> usize {
-    8 + <Market as Layout>::LEN + capacity as usize * <QueueEntry as Layout>::LEN
+    MARKET_HEADER_SIZE + capacity as usize * QUEUE_ENTRY_SIZE
 }
 
 /// Bytes of a job account.
 pub const JOB_SIZE: usize = 8 + <Job as Layout>::LEN;
+
+/// The sizes the IDL publishes (`constants`), so a client sizes accounts without this
+/// crate: a market is `MARKET_HEADER_SIZE + capacity * QUEUE_ENTRY_SIZE` bytes.
+pub const SIZES: &[crate::idl::ConstDef] = &[
+    crate::idl::ConstDef {
+        name: "MARKET_HEADER_SIZE",
+        docs: "Bytes of a market account before its queue: the 8-byte discriminator and Market (its last field the queue's length prefix).",
+        value: MARKET_HEADER_SIZE as u64,
+    },
+    crate::idl::ConstDef {
+        name: "QUEUE_ENTRY_SIZE",
+        docs: "Bytes of one queue entry: a market account is MARKET_HEADER_SIZE + capacity * QUEUE_ENTRY_SIZE bytes.",
+        value: QUEUE_ENTRY_SIZE as u64,
+    },
+    crate::idl::ConstDef { name: "MAX_CAPACITY", docs: "Most queue entries a market may hold.", value: MAX_CAPACITY as u64 },
+    crate::idl::ConstDef { name: "JOB_SIZE", docs: "Bytes of a job account, the 8-byte discriminator included.", value: JOB_SIZE as u64 },
+];

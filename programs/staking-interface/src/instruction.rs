@@ -7,6 +7,10 @@ macro_rules! instruction {
     };
 }
 
+/// The program whose PDA ["slasher"] locks stakes: the config's `slasher_program`.
+const SLASHER_PROGRAM: interface_kit::idl::Seed =
+    interface_kit::idl::Seed::Field { ty: "Config", path: "config.slasher_program" };
+
 instruction! {
     /// Creates a staking config for `mint` with its vault and rewards pool (token accounts
     /// that are their own PDAs). The lock bounds and multiplier curve are fixed here:
@@ -18,18 +22,18 @@ instruction! {
             /// Pays the rents; becomes the config's authority.
             authority [signer writable],
             /// PDA ["config", authority, mint]: created here.
-            config [writable],
+            config [writable] = pda(&[Seed::Const(crate::seeds::CONFIG), Seed::Account("authority"), Seed::Account("mint")]),
             /// SPL Token mint of the stakes and rewards.
             mint [],
             /// PDA ["vault", config]: created here as a token account owned by itself.
-            vault [writable],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("config")]),
             /// PDA ["rewards", config]: created here as a token account owned by itself.
-            rewards_pool [writable],
+            rewards_pool [writable] = pda(&[Seed::Const(crate::seeds::REWARDS), Seed::Account("config")]),
             /// A token account of the mint: where slashes go when `slash_to` is 1.
             treasury [],
-            system_program [],
-            token_program [],
-            rent [],
+            system_program [] = Resolve::Address(ids::SYSTEM_PROGRAM),
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
+            rent [] = Resolve::Address(ids::RENT_SYSVAR),
         }
         args {
             pub min_duration: PodI64,
@@ -70,13 +74,13 @@ instruction! {
             owner [signer writable],
             config [writable],
             /// PDA ["stake", config, owner]: created here.
-            stake [writable],
+            stake [writable] = pda(&[Seed::Const(crate::seeds::STAKE), Seed::Account("config"), Seed::Account("owner")]),
             /// The owner's token account of the mint.
             owner_token [writable],
-            vault [writable],
-            system_program [],
-            token_program [],
-            rent [],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("config")]),
+            system_program [] = Resolve::Address(ids::SYSTEM_PROGRAM),
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
+            rent [] = Resolve::Address(ids::RENT_SYSVAR),
         }
         args {
             pub amount: PodU64,
@@ -91,10 +95,10 @@ instruction! {
         accounts {
             owner [signer],
             config [writable],
-            stake [writable],
+            stake [writable] = pda(&[Seed::Const(crate::seeds::STAKE), Seed::Account("config"), Seed::Account("owner")]),
             owner_token [writable],
-            vault [writable],
-            token_program [],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("config")]),
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
         }
         args {
             pub amount: PodU64,
@@ -109,7 +113,7 @@ instruction! {
         accounts {
             owner [signer],
             config [writable],
-            stake [writable],
+            stake [writable] = pda(&[Seed::Const(crate::seeds::STAKE), Seed::Account("config"), Seed::Account("owner")]),
         }
         args {
             pub duration: PodI64,
@@ -124,8 +128,8 @@ instruction! {
         accounts {
             owner [signer],
             config [writable],
-            stake [writable],
-            clock [],
+            stake [writable] = pda(&[Seed::Const(crate::seeds::STAKE), Seed::Account("config"), Seed::Account("owner")]),
+            clock [] = Resolve::Address(ids::CLOCK_SYSVAR),
         }
         args {}
     }
@@ -137,12 +141,12 @@ instruction! {
         accounts {
             owner [signer],
             config [writable],
-            stake [writable],
+            stake [writable] = pda(&[Seed::Const(crate::seeds::STAKE), Seed::Account("config"), Seed::Account("owner")]),
             /// The owner's token account of the mint.
             owner_token [writable],
-            vault [writable],
-            token_program [],
-            clock [],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("config")]),
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
+            clock [] = Resolve::Address(ids::CLOCK_SYSVAR),
         }
         args {}
     }
@@ -155,7 +159,7 @@ instruction! {
         accounts {
             owner [signer],
             config [writable],
-            stake [writable],
+            stake [writable] = pda(&[Seed::Const(crate::seeds::STAKE), Seed::Account("config"), Seed::Account("owner")]),
         }
         args {}
     }
@@ -167,7 +171,7 @@ instruction! {
         accounts {
             owner [signer writable],
             config [writable],
-            stake [writable],
+            stake [writable] = pda(&[Seed::Const(crate::seeds::STAKE), Seed::Account("config"), Seed::Account("owner")]),
         }
         args {}
     }
@@ -187,13 +191,13 @@ instruction! {
             slasher [signer],
             config [writable],
             stake [writable],
-            vault [writable],
+            vault [writable] = pda(&[Seed::Const(crate::seeds::VAULT), Seed::Account("config")]),
             /// The rewards pool or the treasury, as `Config::slash_to` says.
             destination [writable],
             /// A token account of the mint, never the vault (nor the rewards pool when a
             /// bounty is paid: tokens there would be no one's); checked whatever the bounty.
             bounty_to [writable],
-            token_program [],
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
         }
         args {
             pub amount: PodU64,
@@ -213,8 +217,8 @@ instruction! {
             depositor [signer],
             config [writable],
             depositor_token [writable],
-            rewards_pool [writable],
-            token_program [],
+            rewards_pool [writable] = pda(&[Seed::Const(crate::seeds::REWARDS), Seed::Account("config")]),
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
         }
         args {
             pub amount: PodU64,
@@ -228,11 +232,11 @@ instruction! {
         accounts {
             owner [signer],
             config [writable],
-            stake [writable],
+            stake [writable] = pda(&[Seed::Const(crate::seeds::STAKE), Seed::Account("config"), Seed::Account("owner")]),
             /// The owner's token account of the mint.
             owner_token [writable],
-            rewards_pool [writable],
-            token_program [],
+            rewards_pool [writable] = pda(&[Seed::Const(crate::seeds::REWARDS), Seed::Account("config")]),
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
         }
         args {}
     }
@@ -248,7 +252,7 @@ instruction! {
     pub mod lock (8) {
         accounts {
             /// The config's slasher PDA.
-            locker [signer],
+            locker [signer] = pda_of(super::SLASHER_PROGRAM, &[Seed::Const(crate::seeds::SLASHER)]),
             config [],
             stake [writable],
         }
@@ -279,10 +283,10 @@ instruction! {
     pub mod sweep (0) {
         accounts {
             config [writable],
-            rewards_pool [writable],
+            rewards_pool [writable] = pda(&[Seed::Const(crate::seeds::REWARDS), Seed::Account("config")]),
             /// The config's treasury.
             treasury [writable],
-            token_program [],
+            token_program [] = Resolve::Address(ids::TOKEN_PROGRAM),
         }
         args {}
     }

@@ -151,3 +151,9 @@ pub mod limits {
 pub const CONFIG_SIZE: usize = 8 + <Config as Layout>::LEN;
 /// Bytes of a stake account.
 pub const STAKE_SIZE: usize = 8 + <Stake as Layout>::LEN;
+
+/// The sizes the IDL publishes (`constants`), so a client sizes accounts without this crate.
+pub const SIZES: &[crate::idl::ConstDef] = &[
+    crate::idl::ConstDef { name: "CONFIG_SIZE", docs: "Bytes of a config account, the 8-byte discriminator included.", value: CONFIG_SIZE as u64 },
+    crate::idl::ConstDef { name: "STAKE_SIZE", docs: "Bytes of a stake account, the 8-byte discriminator included.", value: STAKE_SIZE as u64 },
+];
