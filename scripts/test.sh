@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what is missing, builds the programs to SBF,
+# checks that a second build elsewhere gives the same bytes (scripts/check-reproducible.sh),
 # checks the IDL, then runs the Rust unit tests and the Python suite against the built .so.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k queue).
 set -euo pipefail
@@ -7,6 +8,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 bash scripts/build-programs.sh
+# The reproducibility gate `crowd verify` rests on: two builds in two folders, same bytes.
+bash scripts/check-reproducible.sh
 bash scripts/setup-python.sh dev,worker
 # The worker fences job networks off the host with iptables (worker/host_fence.py): the
 # node, and so tests/worker, need it and root. Debian's package, installed when missing.
