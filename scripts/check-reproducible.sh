@@ -2,12 +2,15 @@
 # The reproducibility gate: builds the programs twice, from two copies of this source in
 # folders with different paths (each with its own cargo target folder; the second also
 # through another cargo home, a folder of links to the real one, so crates' sources sit at
-# another path too), and fails when any .so differs, printing both hashes. `crowd verify` relies on it: a build of a commit here
-# must give the bytes that a build of the same commit anywhere else gave. The hash is
-# sha256 of the whole file (the linker writes no trailing zeros, so it is also the hash
-# `crowd verify` prints). Called by scripts/test.sh; about two program builds' time.
+# another path too), and fails when any .so differs, printing both hashes: solana-verify's,
+# as `crowd verify --hash` prints it (sha256 without trailing zero bytes; .venv, made by
+# scripts/setup-python.sh). `crowd verify` relies on the gate: a build of a commit here must
+# give the bytes a build of the same commit anywhere else gave. Called by scripts/test.sh;
+# about two program builds' time.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+crowd="$root/.venv/bin/crowd"
+[ -x "$crowd" ] || { echo "reproducible: no $crowd (bash scripts/setup-python.sh first)" >&2; exit 2; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/crowd-repro.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -32,8 +35,8 @@ done
 failed=0
 for so in "${copies[0]}"/target/deploy/*.so; do
   name="$(basename "$so")"
-  first="$(sha256sum "$so" | cut -d' ' -f1)"
-  second="$(sha256sum "${copies[1]}/target/deploy/$name" | cut -d' ' -f1)"
+  first="$("$crowd" verify --hash "$so" | cut -d' ' -f1)"
+  second="$("$crowd" verify --hash "${copies[1]}/target/deploy/$name" | cut -d' ' -f1)"
   if [ "$first" = "$second" ]; then
     echo "reproducible: $name $first (both builds)"
   else

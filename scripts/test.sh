@@ -8,9 +8,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 bash scripts/build-programs.sh
+bash scripts/setup-python.sh dev,worker
 # The reproducibility gate `crowd verify` rests on: two builds in two folders, same bytes.
 bash scripts/check-reproducible.sh
-bash scripts/setup-python.sh dev,worker
 # The worker fences job networks off the host with iptables (worker/host_fence.py): the
 # node, and so tests/worker, need it and root. Debian's package, installed when missing.
 if ! command -v iptables >/dev/null && [ ! -x /usr/sbin/iptables ]; then
