@@ -44,24 +44,21 @@ async def _verify(args: argparse.Namespace, out: Output) -> int:
     from ..client.errors import InvalidInput
 
     if args.hash is not None:
-        elf = _read(args.hash)
-        digest = _hash(elf)
-        out.emit({"file": args.hash, "hash": digest, "size": len(elf)}, f"{digest}  {args.hash}")
+        hashed = _hashed(_read(args.hash))
+        out.emit({"file": args.hash, **hashed}, f"{hashed['hash']}  {args.hash}")
         return 0
     if args.program_id is None:
         raise InvalidInput("give PROGRAM_ID (or --hash FILE)")
     url, deployed = await _deployed(args)
-    on_chain = {"hash": deployed.hash, "programdata": str(deployed.programdata), "slot": deployed.slot,
-                "authority": None if deployed.authority is None else str(deployed.authority),
-                "size": len(deployed.executable.rstrip(b"\0"))}
+    on_chain = {"programdata": str(deployed.programdata), "slot": deployed.slot,
+                "authority": None if deployed.authority is None else str(deployed.authority), **_hashed(deployed.executable)}
     report: dict[str, Any] = {"program_id": str(deployed.program_id), "url": url, "on_chain": on_chain}
     if args.so is not None:
-        elf = _read(args.so)
         report["program"] = args.program
-        report["build"] = {"hash": _hash(elf), "file": args.so, "size": len(elf), "prebuilt": True}
+        report["build"] = {"file": args.so, "prebuilt": True, **_hashed(_read(args.so))}
     else:
         report["program"], report["build"] = _build(args, out)
-    report["match"] = report["build"]["hash"] == deployed.hash
+    report["match"] = report["build"]["hash"] == on_chain["hash"]
     out.emit(report, lambda console: _render(console, report))
     if not report["match"]:
         out.error_line(f"mismatch: {report['program_id']} on {report['url']} is not this build "
@@ -98,8 +95,8 @@ def _build(args: argparse.Namespace, out: Output) -> tuple[str, dict[str, Any]]:
     out.status(f"building {package} from {source.root} (scripts/build-programs.sh, about a minute)")
     with tempfile.TemporaryDirectory(prefix="crowd-verify-") as folder:
         so = build_program(source, package, Path(folder))
-        elf = so.read_bytes()
-    return package, {"hash": _hash(elf), "file": so.name, "size": len(elf), "prebuilt": False, "source": str(source.root),
+        hashed = _hashed(so.read_bytes())
+    return package, {"file": so.name, "prebuilt": False, **hashed, "source": str(source.root),
                      "commit": source.commit, "dirty": source.dirty, "toolchain": source.toolchain()}
 
 
@@ -108,24 +105,25 @@ def _render(console: Console, report: dict[str, Any]) -> None:
     name = f" ({report['program']})" if report["program"] else ""
     authority = chain["authority"] or "none (final)"
     console.print(f"program    {report['program_id']}{name} on {report['url']}", markup=False)
-    console.print(f"on-chain   {chain['hash']}  program data {chain['programdata']}, {chain['size']} bytes, "
+    console.print(f"on-chain   {chain['hash']}  program data {chain['programdata']}, {chain['hashed']} bytes hashed, "
                   f"deployed in slot {chain['slot']}, upgrade authority {authority}", markup=False)
     if build["prebuilt"]:
-        console.print(f"build      {build['hash']}  {build['file']}, {build['size']} bytes (prebuilt, --so)", markup=False)
+        console.print(f"build      {build['hash']}  {build['file']}, {build['hashed']} bytes hashed (prebuilt, --so)", markup=False)
     else:
         state = "dirty: uncommitted changes" if build["dirty"] else "clean"
         commit = f"commit {build['commit']} ({state})" if build["commit"] else "no git commit"
-        console.print(f"build      {build['hash']}  {build['file']}, {build['size']} bytes, from {build['source']}, {commit}",
+        console.print(f"build      {build['hash']}  {build['file']}, {build['hashed']} bytes hashed, from {build['source']}, {commit}",
                       markup=False)
         console.print("toolchain  " + ", ".join(f"{key} {value}" for key, value in build["toolchain"].items()), markup=False)
     console.print("match: the cluster runs this build" if report["match"] else "MISMATCH: the cluster runs other bytes",
                   markup=False)
 
 
-def _hash(elf: bytes) -> str:
+def _hashed(elf: bytes) -> dict[str, Any]:
+    """solana-verify's hash of an executable, its size and the size hashed (no trailing zeros)."""
     from ..client.deployed import executable_hash
 
-    return executable_hash(elf)
+    return {"hash": executable_hash(elf), "size": len(elf), "hashed": len(elf.rstrip(b"\0"))}
 
 
 def _read(path: str) -> bytes:

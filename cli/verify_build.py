@@ -58,7 +58,8 @@ class Source:
             "llvm": rustc.get("LLVM version", "?"),
             "sbpf-linker": linker.lstrip("v"),
             "target": "bpfel-unknown-none",
-            "profile": "release: " + ", ".join(f"{key}={value}" for key, value in profile.items()),
+            "profile": "release: " + ", ".join(f"{key}={str(value).lower() if isinstance(value, bool) else value}"
+                                               for key, value in profile.items()),
         }
 
 
