@@ -12,6 +12,7 @@ carries the handler that runs it); this file only collects the nouns:
   crowd address|balance|airdrop       the wallet (wallet.py)
   crowd storage ...                   content-addressed storage: add, get, serve (storage.py)
   crowd node health|start|status      the node operator's: its report, its daemon, its state (node.py, over worker.api)
+  crowd verify PROGRAM_ID             whether a cluster runs what this source builds (verify.py, verify_build.py)
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ import argparse
 import sys
 
 from crowdcompute.common.version import __version__
-from . import job, market, node, stake, storage, wallet
+from . import job, market, node, stake, storage, verify, wallet
 
 DESCRIPTION = "crowdcompute: a decentralized crowd computer for GPU and AI jobs on Solana."
-NOUNS = (job, market, stake, wallet, storage, node)  # in `crowd --help`'s order
+NOUNS = (job, market, stake, wallet, storage, node, verify)  # in `crowd --help`'s order
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what is missing, builds the programs to SBF,
+# checks that a second build elsewhere gives the same bytes (scripts/check-reproducible.sh),
 # checks the IDL, then runs the Rust unit tests and the Python suite against the built .so.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k queue).
 set -euo pipefail
@@ -8,6 +9,8 @@ cd "$root"
 
 bash scripts/build-programs.sh
 bash scripts/setup-python.sh dev,worker
+# The reproducibility gate `crowd verify` rests on: two builds in two folders, same bytes.
+bash scripts/check-reproducible.sh
 # The worker fences job networks off the host with iptables (worker/host_fence.py): the
 # node, and so tests/worker, need it and root. Debian's package, installed when missing.
 if ! command -v iptables >/dev/null && [ ! -x /usr/sbin/iptables ]; then
