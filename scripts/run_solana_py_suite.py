@@ -36,6 +36,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parent
+LOCALNET_TESTS = SCRIPTS.parent / "tests" / "localnet"  # localnet_ports.py, standard library only
 # What the suite imports or runs on, by poetry.lock name; pytest-timeout (not theirs) keeps
 # a test that waits for a notification that never comes from stopping the run.
 SUITE_PACKAGES = ("pytest", "pytest-asyncio", "asyncstdlib", "httpx", "websockets", "solders", "construct-typing", "typing-extensions")
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{checkout} has no tests/integration: not a solana-py checkout")
     python = ensure_venv(checkout, (args.venv or checkout / ".venv-localnet").resolve())
     env = dict(os.environ,
-               PYTHONPATH=os.pathsep.join([str(SCRIPTS), str(checkout / "src")]),
+               PYTHONPATH=os.pathsep.join([str(SCRIPTS), str(LOCALNET_TESTS), str(checkout / "src")]),
                SOLANA_PY_SUITE_LOCALNET_PYTHON=sys.executable)
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "report.xml"

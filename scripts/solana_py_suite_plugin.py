@@ -22,25 +22,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+from localnet_ports import free_port_pair  # tests/localnet, on the path the script sets
 
 # The interpreter that runs the localnet: ours, even when the suite runs in another one.
 LOCALNET_PYTHON = os.environ.get("SOLANA_PY_SUITE_LOCALNET_PYTHON", sys.executable)
-
-
-def _free_port_pair() -> int:
-    """A port p with p and p + 1 both free (JSON-RPC, PubSub)."""
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        try:
-            with socket.socket() as rpc, socket.socket() as pubsub:
-                rpc.bind(("127.0.0.1", port))
-                pubsub.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no free port pair")
 
 
 class LocalnetServices:
@@ -77,7 +62,7 @@ def docker_ip() -> str:
 def docker_services() -> Iterator[LocalnetServices]:
     """A fresh localnet for the module, as upstream's container per module."""
     ledger = Path(tempfile.mkdtemp(prefix="solana-py-suite-"))
-    port = _free_port_pair()
+    port = free_port_pair()
     log = open(ledger / "localnet.log", "wb")
     process = subprocess.Popen(
         [LOCALNET_PYTHON, "-m", "crowdcompute.localnet", "--rpc-port", str(port), "--ledger", str(ledger / "ledger"), "--reset", "--quiet"],
