@@ -792,8 +792,17 @@ async def get_block(ctx: Ctx, params) -> Any:
 
 @method("getBlockTime")
 async def get_block_time(ctx: Ctx, params) -> Any:
+    """As agave: a rooted slot's time from the ledger; a slot above the root whose bank
+    exists (up to the processed slot, the one being produced included) its clock's time;
+    a slot ahead of it "Block not available"."""
     (slot,) = _params(params, 1, 1)
-    return (await _block_available(ctx, slot, {})).block_time
+    slot = _uint(slot, "slot")
+    if slot == ctx.bank.slot:
+        return ctx.bank.block_time  # the working bank's clock
+    block = await ctx.history.block(slot) if slot < ctx.bank.slot else None
+    if block is None:
+        raise RpcError(-32004, f"Block not available for slot {slot}")
+    return block.block_time
 
 
 @method("getBlocks")

@@ -4,9 +4,10 @@ Subscriptions: accountSubscribe, programSubscribe (filters), signatureSubscribe,
 logsSubscribe ("all", "allWithVotes", {"mentions": [pubkey]}), slotSubscribe,
 slotsUpdatesSubscribe (slot_updates.py), rootSubscribe, blockSubscribe ("all",
 {"mentionsAccountOrProgram": pubkey}; confirmed: once its slot is over and all its
-transactions are committed; finalized: once its slot is rooted), voteSubscribe (accepted,
-as agave with --rpc-pubsub-enable-vote-subscription; never notified: the localnet models no
-vote account, and getVoteAccounts is empty), and their unsubscribes. A text frame holding a
+transactions are committed; finalized: once its slot is rooted), and their unsubscribes.
+voteSubscribe and voteUnsubscribe are refused with "Method not found", as agave refuses
+them without --rpc-pubsub-enable-vote-subscription (its default): the localnet models no
+vote account (getVoteAccounts is empty), so a subscription would never be notified. A text frame holding a
 JSON array of requests gets one JSON array of answers (a JSON-RPC 2.0 batch).
 
 Commitment (see bank.py): each subscription hears only of its own level (default:
@@ -111,7 +112,6 @@ class Hub:
         self.logs_mentions: dict[Pubkey, set[Sub]] = {}
         self.slot_subs: set[Sub] = set()
         self.slot_update_subs: set[Sub] = set()
-        self.vote_subs: set[Sub] = set()
         self.root_subs: set[Sub] = set()
         self.block_subs: set[Sub] = set()
         # finalized subscriptions, for what a rooted slot must notify
@@ -178,9 +178,6 @@ class Hub:
         elif method == "slotsUpdatesSubscribe":
             sub = Sub(sid, conn, "slotsUpdates", None, "processed")
             self.slot_update_subs.add(sub)
-        elif method == "voteSubscribe":
-            sub = Sub(sid, conn, "vote", None, "processed")
-            self.vote_subs.add(sub)
         elif method == "rootSubscribe":
             sub = Sub(sid, conn, "root", None, "finalized")
             self.root_subs.add(sub)
@@ -217,7 +214,7 @@ class Hub:
                 subs.discard(sub)
                 if not subs:
                     table.pop(sub.key, None)
-        for group in (self.logs_all, self.slot_subs, self.slot_update_subs, self.vote_subs, self.root_subs, self.block_subs):
+        for group in (self.logs_all, self.slot_subs, self.slot_update_subs, self.root_subs, self.block_subs):
             group.discard(sub)
         return True
 
@@ -422,12 +419,18 @@ def handle_message(hub: Hub, conn: Conn, text: str) -> None:
         hub.after_subscribe(sid)
 
 
+# agave's, refused unless --rpc-pubsub-enable-vote-subscription (see the module doc)
+VOTE_METHODS = frozenset({"voteSubscribe", "voteUnsubscribe"})
+
+
 def _answer(hub: Hub, conn: Conn, req: object, subscribed: list[int]) -> dict:
     rid = req.get("id") if isinstance(req, dict) else None
     if not isinstance(req, dict) or req.get("jsonrpc") != "2.0" or not isinstance(req.get("method"), str):
         return {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid request"}, "id": rid}
     method, params = req["method"], req.get("params", [])
     try:
+        if method in VOTE_METHODS:
+            raise RpcError(-32601, "Method not found")
         if method.endswith("Unsubscribe"):
             if not isinstance(params, list) or len(params) != 1 or not isinstance(params[0], int):
                 raise RpcError(-32602, "Invalid params")

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,8 @@ from solders.transaction import Transaction
 from crowdcompute.localnet.ledger.finality import FINALITY_LAG
 from crowdcompute.localnet.server import Localnet
 
+from .localnet_ports import free_port_pair  # noqa: F401 - re-exported: the helpers' callers import it from here
+
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
@@ -32,24 +33,6 @@ PYTHON = sys.executable
 # account with 0 < lamports < this (InsufficientFundsForRent), so a transfer to a new address
 # or an airdrop must bring at least this much.
 RENT_EXEMPT_0 = 890_880
-
-
-def free_port_pair() -> int:
-    """A port p with p and p + 1 both free."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port >= 65535:
-            continue
-        try:
-            with socket.socket() as a, socket.socket() as b:
-                a.bind(("127.0.0.1", port))
-                b.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no free port pair")
 
 
 def rpc(url: str, method: str, params: object = None, *, raw: bytes | None = None, timeout: float = 10) -> object:

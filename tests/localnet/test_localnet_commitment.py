@@ -1,7 +1,7 @@
 """Commitment over real HTTP and websockets on a localnet whose root trails the confirmed
 slot by FINALITY_LAG slots, as solana-test-validator's does (40 ms slots keep the lag near
 1.2 s): the levels' order at every instant, the lag, reads and simulation at finalized as
-of the root, statuses, finalized subscriptions, slotsUpdates, voteSubscribe, batches, and
+of the root, statuses, finalized subscriptions, slotsUpdates, voteSubscribe's refusal, getBlockTime above the root, batches, and
 --finalize-immediately. The two-transfers scenario of a test-validator client (everything
 at finalized) is scenario_finalized_transfers in test_validator_parity.py, run against two
 localnets in every run and against solana-test-validator when present."""
@@ -390,17 +390,46 @@ async def test_slots_updates_shapes_and_order(lagged):
 
 
 @pytest.mark.asyncio
-async def test_vote_subscribe_is_accepted_and_silent(lagged):
-    """No vote account is modelled (getVoteAccounts is empty), so no vote is notified."""
+async def test_vote_subscribe_is_refused(lagged):
+    """agave refuses voteSubscribe and voteUnsubscribe with "Method not found" unless
+    --rpc-pubsub-enable-vote-subscription; the localnet models no vote account, so it
+    refuses them too, rather than accept a subscription that is never notified (a client
+    waiting for the first vote would wait forever). The connection serves on."""
     assert result(lagged.url, "getVoteAccounts") == {"current": [], "delinquent": []}
     async with websockets.connect(lagged.ws_url) as ws:
-        await ws.send(json.dumps([{"jsonrpc": "2.0", "id": 1, "method": "voteSubscribe"}, {"jsonrpc": "2.0", "id": 2, "method": "slotSubscribe"}]))
-        vote, slots = [a["result"] for a in json.loads(await asyncio.wait_for(ws.recv(), 5))]
-        messages = await frames(ws, lambda ms: len(notes(ms, slots)) >= 10)
-        assert notes(messages, vote) == [] and len(notes(messages, slots)) >= 10
-        await ws.send(json.dumps({"jsonrpc": "2.0", "id": 3, "method": "voteUnsubscribe", "params": [vote]}))
-        reply = await frames(ws, lambda ms: any(m.get("id") == 3 for m in ms))
-        assert next(m for m in reply if m.get("id") == 3)["result"] is True
+        await ws.send(json.dumps([{"jsonrpc": "2.0", "id": 1, "method": "voteSubscribe"},
+                                  {"jsonrpc": "2.0", "id": 2, "method": "voteUnsubscribe", "params": [1]},
+                                  {"jsonrpc": "2.0", "id": 3, "method": "slotSubscribe"}]))
+        vote, unsubscribe, slots = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert vote == {"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": 1}
+        assert unsubscribe == {"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": 2}
+        assert isinstance(slots["result"], int)
+        assert len(notes(await frames(ws, lambda ms: len(notes(ms, slots["result"])) >= 3), slots["result"])) >= 3
+
+
+def test_block_time_of_slots_above_the_root(lagged):
+    """getBlockTime as agave answers it: a slot above the root whose bank exists (confirmed,
+    or the processed one being produced) has its clock's time, though getBlock at
+    finalized (its default) refuses it until it is rooted; a slot ahead of the processed
+    one is "Block not available". (solana-py's suite asks getBlockTime(5) of a node a few
+    seconds old.)"""
+    finalized, confirmed, processed = (result(lagged.url, "getSlot", [{"commitment": c}]) for c in LEVELS)
+    above_root = max(confirmed, finalized + 1)
+    wait_slot(lagged.url, above_root - 1, "confirmed")
+    now = time.time()
+    for slot in (above_root, processed):
+        block_time = result(lagged.url, "getBlockTime", [slot])
+        assert isinstance(block_time, int) and abs(block_time - now) < 60
+    body = json.dumps([{"jsonrpc": "2.0", "id": 0, "method": "getSlot", "params": [{"commitment": "finalized"}]},
+                       {"jsonrpc": "2.0", "id": 1, "method": "getBlock", "params": [above_root, {"transactionDetails": "none"}]}]).encode()
+    root, block = sorted(rpc(lagged.url, "", raw=body), key=lambda r: r["id"])  # one instant
+    assert ("result" in block) == (root["result"] >= above_root), (root, block)
+    if root["result"] < above_root:
+        assert block["error"] == {"code": -32004, "message": f"Block not available for slot {above_root}"}
+    assert result(lagged.url, "getBlock", [above_root, {"commitment": "confirmed", "transactionDetails": "none"}])["blockTime"] == \
+        result(lagged.url, "getBlockTime", [above_root])
+    ahead = result(lagged.url, "getSlot", [{"commitment": "processed"}]) + 1000
+    assert rpc(lagged.url, "getBlockTime", [ahead])["error"] == {"code": -32004, "message": f"Block not available for slot {ahead}"}
 
 
 # -- finalize immediately -------------------------------------------------------------------

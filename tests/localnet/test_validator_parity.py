@@ -708,6 +708,39 @@ def scenario_finalized_transfers(ep: Endpoint) -> Run:
     return run
 
 
+def scenario_blocks_above_the_root(ep: Endpoint) -> Run:
+    """getBlockTime and getBlock of slots above the root, and voteSubscribe, as solana-py's
+    own suite asks them of a young node: agave answers getBlockTime from the bank of an
+    unrooted slot (the processed one included) and refuses one it has no bank for; getBlock
+    at its default commitment (finalized) refuses an unrooted slot; voteSubscribe is
+    "Method not found" without --rpc-pubsub-enable-vote-subscription."""
+    run = Run()
+    deadline = time.monotonic() + 120
+    while ep.result("getSlot", [{"commitment": "confirmed"}]) < VALIDATOR_FINALITY_LAG + 8 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    root = ep.result("getSlot", [{"commitment": "finalized"}])
+    confirmed = ep.result("getSlot", [{"commitment": "confirmed"}])
+    above = root + (confirmed - root) // 2 + 1  # well above the root, at most the confirmed slot
+    processed = ep.result("getSlot", [{"commitment": "processed"}])
+    ahead = processed + 100_000
+    for name, method, params in [("getBlockTime(above root)", "getBlockTime", [above]), ("getBlockTime(processed)", "getBlockTime", [processed]),
+                                 ("getBlockTime(ahead)", "getBlockTime", [ahead]), ("getBlock(above root)", "getBlock", [above, {"transactionDetails": "none"}]),
+                                 ("getBlock(above root, confirmed)", "getBlock", [above, {"transactionDetails": "none", "commitment": "confirmed"}])]:
+        reply = ep.call(method, params)
+        run.replies[name] = reply
+        run.outcomes[name] = reply["error"]["code"] if "error" in reply else type(reply["result"]).__name__
+    run.outcomes["root_stayed_below"] = ep.result("getSlot", [{"commitment": "finalized"}]) < above or "result" in run.replies["getBlock(above root)"]
+
+    async def vote() -> dict:
+        async with connect(ep.ws_url) as ws:
+            await WebSocketClientProtocol.send(ws, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "voteSubscribe"}))
+            return json.loads(await asyncio.wait_for(WebSocketClientProtocol.recv(ws), 10))
+
+    run.replies["voteSubscribe"] = reply = asyncio.run(vote())
+    run.outcomes["voteSubscribe"] = reply.get("error")
+    return run
+
+
 def scenario_slots_updates(ep: Endpoint) -> Run:
     """slotsUpdatesSubscribe: one frame per update type for the shapes, and the types one
     slot goes through from its bank's creation to its root, in order (completed and frozen
@@ -804,6 +837,14 @@ def test_parity_slots_updates(endpoints):
 
 
 @pytest.mark.validator
+def test_parity_blocks_above_the_root(endpoints):
+    ours, _ = both(endpoints, scenario_blocks_above_the_root)
+    assert ours.outcomes["getBlockTime(above root)"] == ours.outcomes["getBlockTime(processed)"] == "int"
+    assert ours.outcomes["getBlockTime(ahead)"] == ours.outcomes["getBlock(above root)"] == -32004
+    assert ours.outcomes["voteSubscribe"] == {"code": -32601, "message": "Method not found"}
+
+
+@pytest.mark.validator
 def test_parity_native_mints(endpoints):
     ours, _ = both(endpoints, scenario_native_mints)
     assert ours.outcomes["native_supply"]["decimals"] == 9 and ours.outcomes["wrapped(token-2022)"]["amount"] == "1500000000"
@@ -887,7 +928,8 @@ def two_localnets(tmp_path_factory):
 
 @pytest.mark.parametrize("scenario", [scenario_cluster_info, scenario_airdrop_transfer, scenario_failed_transaction,
                                       scenario_spl_token, scenario_jobs, scenario_pubsub, scenario_finality,
-                                      scenario_finalized_transfers, scenario_slots_updates, scenario_native_mints, scenario_deploy],
+                                      scenario_finalized_transfers, scenario_slots_updates, scenario_native_mints, scenario_deploy,
+                                      scenario_blocks_above_the_root],
                          ids=lambda f: f.__name__)
 def test_scenarios_agree_between_two_localnets(two_localnets, scenario):
     """The scenarios and `assert_parity` work end to end without a validator: two separate
