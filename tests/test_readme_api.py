@@ -9,6 +9,8 @@ import ast
 import importlib
 import inspect
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -160,7 +162,13 @@ def test_the_localnet_readme_names_its_options():
     names agave's, which are not ours)."""
     text = (REPO / "localnet" / "README.md").read_text()
     code = re.findall(r"```.*?```", text, flags=re.S) + re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
-    named = set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", " ".join(code)))
+    # a span that runs one of scripts/ names that script's options, checked against its --help
+    scripts = [span for span in code if re.search(r"scripts/\w+\.py", span)]
+    for span in scripts:
+        script = re.search(r"scripts/\w+\.py", span).group(0)
+        shown = subprocess.run([sys.executable, str(REPO / script), "--help"], capture_output=True, text=True, check=True).stdout
+        assert set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", span)) <= set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", shown)), span
+    named = set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", " ".join(span for span in code if span not in scripts)))
     assert {"--rpc-port", "--fund-tokens", "--storage-port", "--storage-dir"} <= named
     assert named - _localnet_options() == set()
 
