@@ -1,10 +1,9 @@
 """What a cluster runs at a program id, and the hash to compare it with a build, as
 solana-verify computes it: sha256 of the executable with its trailing zero bytes stripped.
 
-A BPF Loader Upgradeable (loader-v3) program is two accounts: the program account (u32 tag
-2 + the address of its program data) and the program data (u32 tag 3, u64 slot of the last
-deployment, Option<Pubkey> upgrade authority: 45 bytes, then the ELF, zero-padded up to the
-length the deployment reserved). The padding is why trailing zeros are stripped on both sides."""
+A BPF Loader Upgradeable (loader-v3) program is a program account and its program data
+(layout: common/loader_v3.py), whose ELF is zero-padded up to the length the deployment
+reserved: the padding is why trailing zeros are stripped on both sides."""
 
 from __future__ import annotations
 
@@ -14,14 +13,13 @@ from dataclasses import dataclass
 
 from solders.pubkey import Pubkey
 
+from ..common.loader_v3 import LOADER_V3, PROGRAMDATA_HEADER, PROGRAM_TAG, PROGRAMDATA_TAG
 from .errors import CrowdError, NotFound
 from .rpc.chain import RpcChain
 
 __all__ = ["LOADER_V3", "PROGRAMDATA_HEADER", "DeployedProgram", "NotUpgradeable", "executable_hash", "fetch_deployed"]
 
-LOADER_V3 = Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111")
-PROGRAMDATA_HEADER = 45  # u32 tag + u64 slot + u8 option + 32-byte authority
-_PROGRAM, _PROGRAMDATA = 2, 3  # UpgradeableLoaderState tags
+_PROGRAM, _PROGRAMDATA = PROGRAM_TAG, PROGRAMDATA_TAG
 _STATES = {0: "an uninitialized loader-v3 account", 1: "a loader-v3 buffer", _PROGRAMDATA: "a loader-v3 program data account"}
 
 

@@ -21,16 +21,16 @@ from dataclasses import dataclass
 from solders.account import Account
 from solders.pubkey import Pubkey
 
+from crowdcompute.common.loader_v3 import LOADER_V3, PROGRAMDATA_HEADER, PROGRAM_TAG, PROGRAMDATA_TAG
+
 __all__ = [
     "LOADER_V3", "LOADER_V4", "programdata_address", "programdata_header", "program_account_data",
     "not_deployed", "Undeployed", "first_undeployed", "undeployed_logs",
 ]
 
-LOADER_V3 = Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111")
 LOADER_V4 = Pubkey.from_string("LoaderV411111111111111111111111111111111111")
-PROGRAMDATA_METADATA = 45  # UpgradeableLoaderState::ProgramData: u32 tag, u64 slot, Option<Pubkey>
 LOADER_V4_METADATA = 48  # LoaderV4State: u64 slot, Pubkey, u64 status
-_PROGRAM, _PROGRAMDATA = 2, 3  # UpgradeableLoaderState tags
+_PROGRAM, _PROGRAMDATA = PROGRAM_TAG, PROGRAMDATA_TAG
 _V4_RETRACTED = 0
 
 _INVOKE = re.compile(r"^Program (\w{32,44}) invoke \[(\d+)\]$")
@@ -65,7 +65,7 @@ def not_deployed(get_account, program_id: Pubkey, slot: int) -> bool:
         if programdata is None or programdata.lamports == 0:
             return True  # closed
         pdata = bytes(programdata.data)
-        if len(pdata) < PROGRAMDATA_METADATA or struct.unpack_from("<I", pdata)[0] != _PROGRAMDATA:
+        if len(pdata) < PROGRAMDATA_HEADER or struct.unpack_from("<I", pdata)[0] != _PROGRAMDATA:
             return True
         return struct.unpack_from("<Q", pdata, 4)[0] == slot
     if account.owner == LOADER_V4 and len(data) >= LOADER_V4_METADATA:
@@ -137,8 +137,8 @@ def parse_upgradeable_loader(account: Account) -> dict | None:
         parsed = {"type": "buffer", "info": {"authority": authority(4), "data": binary(37)}}
     elif tag == _PROGRAM and len(data) >= 36:
         parsed = {"type": "program", "info": {"programData": str(Pubkey(data[4:36]))}}
-    elif tag == _PROGRAMDATA and len(data) >= PROGRAMDATA_METADATA:
-        parsed = {"type": "programData", "info": {"slot": struct.unpack_from("<Q", data, 4)[0], "authority": authority(12), "data": binary(PROGRAMDATA_METADATA)}}
+    elif tag == _PROGRAMDATA and len(data) >= PROGRAMDATA_HEADER:
+        parsed = {"type": "programData", "info": {"slot": struct.unpack_from("<Q", data, 4)[0], "authority": authority(12), "data": binary(PROGRAMDATA_HEADER)}}
     else:
         return None
     return {"parsed": parsed, "program": "bpf-upgradeable-loader", "space": len(data)}
