@@ -11,7 +11,7 @@ from ..lazy import lazy_attributes
 
 __all__ = [
     "JobDefinition", "Operation", "RunArgs", "CreateVolumeArgs", "Execution", "VolumeMount",
-    "RestartPolicy", "ResultRule", "Limits", "Problem", "ValidationError", "LoadError",
+    "RestartPolicy", "ResultRule", "Limits", "ExposedPort", "HealthCheck", "Problem", "ValidationError", "LoadError",
     "LiteralError", "RunContext", "Stage", "parse", "load", "loads", "read", "plan",
     "resolve_args", "extract_results", "vram_satisfies", "RUN", "CREATE_VOLUME", "KINDS", "OpKind",
 ]
@@ -19,7 +19,7 @@ __all__ = [
 _HOMES = {
     **dict.fromkeys(
         ["JobDefinition", "Operation", "RunArgs", "CreateVolumeArgs", "Execution",
-         "VolumeMount", "RestartPolicy", "ResultRule", "Limits", "RUN", "CREATE_VOLUME"], ".model"),
+         "VolumeMount", "RestartPolicy", "ResultRule", "Limits", "ExposedPort", "HealthCheck", "RUN", "CREATE_VOLUME"], ".model"),
     "KINDS": ".kinds", "OpKind": ".kinds",
     "Problem": ".problems", "ValidationError": ".problems",
     "LoadError": ".loader", "load": ".loader", "loads": ".loader", "read": ".loader",

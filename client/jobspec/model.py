@@ -22,10 +22,40 @@ PAIRS = "__pairs__"
 
 @dataclass(frozen=True)
 class RestartPolicy:
-    """Restart a failed container at most `restart_tries` times ("on-failure"); "no" never."""
+    """Restart a failed container at most `restart_tries` times ("on-failure"); "no" never;
+    "always" / "unless-stopped" (services): restart whenever it exits or fails its health
+    checks, until the job ends (the node bounds how often: worker's service runtime)."""
 
     policy: str
     restart_tries: int = 0
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """One check of an exposed port, run by the node (Nosana's `health_checks` item).
+
+    http: `method path` with `headers` and `body` must answer `expected_status`;
+    websocket: a message sent on connect must get `expected_response` back (Nosana sends
+    nothing and waits for `expected_response` as the first message: see parsing).
+    `continuous`: also checked after the startup check passed (else only until then)."""
+
+    type: str  # "http" | "websocket"
+    path: str = "/"
+    method: str = "GET"
+    expected_status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+    expected_response: str | None = None
+    continuous: bool = False
+
+
+@dataclass(frozen=True)
+class ExposedPort:
+    """A container port served through the node's front door (Nosana's `expose`)."""
+
+    port: int
+    type: str = "webapi"  # web | api | webapi | websocket | none
+    health_checks: tuple[HealthCheck, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +101,8 @@ class RunArgs:
     volumes: tuple[VolumeMount, ...] = ()
     aliases: tuple[str, ...] = ()
     restart: RestartPolicy = RestartPolicy("no")
+    expose: tuple[ExposedPort, ...] = ()  # ports served through the node's front door
+    private: bool = False  # endpoint ids random (unguessable) instead of derived from (job, op, port)
     outputs: tuple[str, ...] = ()  # extension: files copied into the result bundle
     limits: Limits = Limits()  # extension
 
@@ -114,6 +146,18 @@ class JobDefinition:
     required_vram: int | None = None  # GB: the largest any op or meta asks for
     notes: tuple[Any, ...] = ()  # Problems accepted with no effect here (see README)
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_service(self) -> bool:
+        """A job with an exposed port: it runs until its deadline or the poster's end."""
+        return any(op.is_run and op.args.expose for op in self.ops)  # type: ignore[union-attr]
+
+    @property
+    def needs_egress(self) -> bool:
+        """Our extension `meta.crowdcompute.egress: true`: the job's containers need to reach
+        the internet; a node that does not allow egress refuses it before `work`."""
+        ours = self.meta.get("crowdcompute") if isinstance(self.meta, Mapping) else None
+        return bool(isinstance(ours, Mapping) and ours.get("egress") is True)
 
     def op(self, op_id: str) -> Operation:
         for op in self.ops:
