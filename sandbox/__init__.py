@@ -206,6 +206,9 @@ class Sandbox:
                        node_token=node_token, payer_token=payer_token)
         return self.chain.send(ixs, [poster.keypair])
 
+    def attach_result(self, job: Pubkey, node: Actor, result: bytes) -> Outcome:
+        return self.chain.send(plan.attach_result(self.jobs, job, node=node.pubkey, result=result), [node.keypair])
+
     def clean(self, market: Pubkey, job: Pubkey, payer: Pubkey, caller: Actor) -> Outcome:
         return self.chain.send([self.jobs.clean(job=job, market=market, payer=payer)], [caller.keypair])
 

@@ -145,6 +145,22 @@ class NodeChain:
         await self._send(plan.finish(self.program, market, found, node=self.node, result=bytes(result)))
         return "finished"
 
+    async def attach_result(self, job: Pubkey, result: bytes) -> str:
+        """Records the bundle's digest on a job its poster ended (a service stopped by
+        `end`). Returns "attached", or "already" when an earlier attempt landed; raises Lost
+        when the job is gone (cleaned) or was not ended with this node."""
+        found = await self.job(job)
+        if found is None:
+            raise Lost(f"job {job} is gone: its result cannot be recorded")
+        if found.state != "Ended" or found.node != self.node:
+            raise Lost(f"job {job} was not ended with this node ({_state(found)})")
+        if any(bytes(found.result)):
+            if bytes(found.result) == bytes(result):
+                return "already"
+            raise Lost(f"job {job} already holds another result")
+        await self._send(plan.attach_result(self.program, found, node=self.node, result=bytes(result)))
+        return "attached"
+
     async def quit(self, job: Pubkey) -> str:
         """Gives a running job back (unpaid; it goes to the front of the queue, never back to
         this node, or is refunded at its last attempt: a quit counts as one). At or past

@@ -121,6 +121,12 @@ def finish(jobs: JobsProgram, market: Market, job: Job | Pubkey, *, node: Pubkey
                                   payer_token=payer_token or _payer_ata(job, market), result=result, bond=bond(market, node))]
 
 
+def attach_result(jobs: JobsProgram, job: Job | Pubkey, *, node: Pubkey, result: bytes) -> list[Instruction]:
+    """The node of a job its poster ended records the bundle's digest (no accounts but the
+    job: no money moves)."""
+    return [jobs.attach_result(node=node, job=_address(job), result=result)]
+
+
 def quit(jobs: JobsProgram, market: Market, job: Job | Pubkey, *, node: Pubkey, slash_destination: Pubkey | None,
          payer_token: Pubkey | None = None) -> list[Instruction]:
     """`slash_destination`: where `slash_config(market)` sends slashes, when it names one."""

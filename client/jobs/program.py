@@ -251,6 +251,9 @@ class JobsProgram:
                         node_token=node_token, payer_token=payer_token, token_program=TOKEN_PROGRAM_ID, clock=CLOCK,
                         **self._bond_accounts(bond))
 
+    def attach_result(self, *, node: Pubkey, job: Pubkey, result: bytes) -> Instruction:
+        return self._ix("attach_result", [list(_digest(result))], node=node, job=job)
+
     def clean(self, *, job: Pubkey, market: Pubkey, payer: Pubkey) -> Instruction:
         return self._ix("clean", [], job=job, market=market, payer=payer, clock=CLOCK)
 

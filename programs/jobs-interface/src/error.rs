@@ -61,6 +61,7 @@ errors! {
         JobsExcludeNode = 6052: "Every waiting job was last given up by this node: it takes none of them again",
         StakeCannotBack = 6053: "Node's stake cannot back one more job here: it must be staked and hold the market's slash penalty beyond what it already backs",
         StakeLockedElsewhere = 6054: "Node's stake backs jobs of another slasher program",
+        JobNotEnded = 6055: "Job was not ended by its poster, or already holds a result",
     }
 }
 

@@ -159,6 +159,12 @@ events! {
         pub elapsed: PodI64,
     }
 
+    /// The node of an ended job recorded its result digest (attach_result).
+    pub struct JobResultAttached (64) {
+        pub job: Pubkey,
+        pub result: Hash32,
+    }
+
     /// A settled job's account was closed and its rent returned.
     pub struct JobCleaned (32) {
         pub job: Pubkey,

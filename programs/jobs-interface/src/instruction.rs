@@ -416,6 +416,22 @@ instruction! {
 }
 
 instruction! {
+    /// The node a poster's `end` stopped records the job's result digest (its bundle:
+    /// logs, health history) afterwards: once, only on an ended job, only by the node that
+    /// ran it. Nothing is paid: `end` settled the money.
+    pub mod attach_result (32) {
+        accounts {
+            node [signer],
+            job [writable],
+        }
+        args {
+            /// sha256 of the result bundle (the digest of its CIDv0).
+            pub result: Hash32,
+        }
+    }
+}
+
+instruction! {
     /// Anyone, once a settled job is older than its retention (the market's when it was
     /// posted): the job account is closed and its rent returned to its payer.
     pub mod clean (0) {
@@ -449,5 +465,6 @@ pub const ALL: &[crate::idl::InstructionDef] = &[
     reclaim::DEF,
     extend::DEF,
     end::DEF,
+    attach_result::DEF,
     clean::DEF,
 ];

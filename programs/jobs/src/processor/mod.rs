@@ -4,6 +4,7 @@ use interface_kit::accounts::Optional;
 use jobs_interface::{error::JobsError, instruction as ix};
 use pinocchio::{AccountView, Address, ProgramResult};
 
+mod attach_result;
 mod cancel;
 mod clean;
 mod close_market;
@@ -56,6 +57,7 @@ const RECLAIM: u64 = tag(ix::reclaim::DISCRIMINATOR);
 const EXTEND: u64 = tag(ix::extend::DISCRIMINATOR);
 const END: u64 = tag(ix::end::DISCRIMINATOR);
 const CLEAN: u64 = tag(ix::clean::DISCRIMINATOR);
+const ATTACH_RESULT: u64 = tag(ix::attach_result::DISCRIMINATOR);
 
 #[inline(always)]
 pub fn dispatch(context: &Context) -> ProgramResult {
@@ -77,6 +79,7 @@ pub fn dispatch(context: &Context) -> ProgramResult {
         OPEN_MARKET => open_market::process(&context),
         UPDATE_MARKET => update_market::process(&context),
         CLOSE_MARKET => close_market::process(&context),
+        ATTACH_RESULT => attach_result::process(&context),
         _ => Err(JobsError::InstructionUnknown.into()),
     }
 }
