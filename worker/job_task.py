@@ -40,6 +40,7 @@ __all__ = ["JobTask", "TaskContext", "failure_bundle"]
 log = logging.getLogger("crowdcompute.worker.job")
 
 QUIT_RESERVE_S = 1.0  # before hard_deadline: a quit lands in about a slot on a real cluster
+ATTACH_WINDOW_S = 60.0  # storing and attaching the bundle of a job its poster ended
 
 
 def failure_bundle(job: str, node: str, definition_cid: str, error: str, *, op_id: str = "definition",
@@ -153,8 +154,10 @@ class JobTask:
         self._note(f"event=start since={self.since} timeout={job.timeout} deadline_in={self.deadline() - time.time():.1f}s"
                    + (" (re-run after a restart)" if self.recovered else ""))
         bundle = await self._execute(job)
-        if bundle is None:  # ended by the poster or no longer ours: nothing to settle
+        if bundle is None:  # no longer ours: nothing to settle
             return self.reason or "lost"
+        if self.reason == "ended":  # the poster's `end` settled the money; the bundle still goes on-chain
+            return await self._attach(bundle.to_bytes())
         if self.reason == "shutdown":
             return await self._quit("the node is shutting down")
         data = bundle.to_bytes()
@@ -202,7 +205,7 @@ class JobTask:
             bundle = await ctx.executor.run(definition, run, stop=self.stop)
         finally:
             watchdog.cancel()
-        if self.reason in ("ended", "lost"):
+        if self.reason == "lost":
             return None
         self._note(f"event=ran status={bundle.status} ops={len(bundle.ops)} took={time.time() - started:.2f}s")
         return bundle
@@ -280,6 +283,27 @@ class JobTask:
         self._note(f"event=finished result={cid} ({outcome})")
         ctx.settled(self.job)
         return "finished" if outcome == "finished" else "already"
+
+    async def _attach(self, data: bytes) -> str:
+        """After the poster's `end` (a service's usual ending): the bundle (logs, health
+        history, restarts) is stored and its digest recorded with `attach_result`. Tried
+        for ATTACH_WINDOW_S; the money is already settled, so a failure only costs the
+        poster the bundle, and the node moves on."""
+        self.settling = True
+        storage = await self.context.storage()
+        deadline = asyncio.get_running_loop().time() + ATTACH_WINDOW_S
+        try:
+            cid = await retrying(f"job={self.job} store bundle", lambda: storage.add_bytes(data), deadline=deadline)
+            outcome = await retrying(f"job={self.job} attach result",
+                                     lambda: self.context.chain.attach_result(self.job, cid.digest), deadline=deadline)
+        except Lost as exc:
+            self._note(f"event=attach-skipped why={' '.join(str(exc).split())[:200]!r}")
+            return "ended"
+        except Exception as exc:  # noqa: BLE001 - storage or cluster gone: the job is settled anyway
+            self._note(f"event=attach-failed why={type(exc).__name__}: {' '.join(str(exc).split())[:200]!r}")
+            return "ended"
+        self._note(f"event=attached result={cid} ({outcome})")
+        return "ended"
 
     async def _quit(self, why: str) -> str:
         """Gives the job back: only when the node itself cannot run it (shutting down,

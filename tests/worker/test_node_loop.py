@@ -77,3 +77,35 @@ def test_failed_and_invalid_and_gpu_jobs_are_settled_with_the_reason(localnet, s
     assert view.status == "done" and bundle.status == "failed"
     assert "GPU" in bundle.ops[0].error and "none" in bundle.ops[0].error
     assert "event=refused" in w.log()
+
+
+def test_a_job_its_poster_ends_still_gets_its_bundle_on_chain(localnet, storage, poster, market, workers):
+    """`end` settles the money at once; the node stops the ops, stores the bundle (what the
+    op printed before the end) and records its digest with attach_result."""
+    w = workers()
+    w.wait_log("event=entered")
+
+    async def go():
+        async with CrowdClient(localnet.url, poster, storage=storage.url) as crowd:
+            definition = parse(job(op("serve", ["sh", "-c", "echo up; sleep 600"])))
+            posted = await crowd.post(market, timeout=300, definition=definition)
+            await crowd.wait_for(posted.job, ["running"], timeout=60)
+            await wait_until(lambda: _logged(w, "event=start"), timeout=30)
+            await asyncio.sleep(1.0)  # "up" printed
+            await crowd.end(posted.job)
+            view = await wait_until(lambda: _with_result(crowd, posted.job), timeout=60)
+            return view, (await crowd.result_bundle(view))[2]
+
+    job_account, bundle = asyncio.run(go())
+    assert job_account.state == "Ended" and job_account.node == w.pubkey
+    assert bundle.job == str(job_account.address) and bundle.ops[0].stdout.text == "up\n"
+    assert "event=attached" in w.log() and "Traceback" not in w.log()
+
+
+async def _logged(w, text):
+    return text in w.log() or None
+
+
+async def _with_result(crowd, address):
+    found = await crowd.get_job(address)
+    return found if any(found.result) else None
