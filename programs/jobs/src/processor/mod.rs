@@ -7,6 +7,7 @@ use pinocchio::{AccountView, Address, ProgramResult};
 mod cancel;
 mod clean;
 mod close_market;
+mod close_node_profile;
 mod end;
 mod extend;
 mod finish;
@@ -15,6 +16,7 @@ mod open_market;
 mod post;
 mod quit;
 mod reclaim;
+mod set_node_profile;
 mod update_market;
 mod work;
 
@@ -56,6 +58,8 @@ const RECLAIM: u64 = tag(ix::reclaim::DISCRIMINATOR);
 const EXTEND: u64 = tag(ix::extend::DISCRIMINATOR);
 const END: u64 = tag(ix::end::DISCRIMINATOR);
 const CLEAN: u64 = tag(ix::clean::DISCRIMINATOR);
+const SET_NODE_PROFILE: u64 = tag(ix::set_node_profile::DISCRIMINATOR);
+const CLOSE_NODE_PROFILE: u64 = tag(ix::close_node_profile::DISCRIMINATOR);
 
 #[inline(always)]
 pub fn dispatch(context: &Context) -> ProgramResult {
@@ -63,7 +67,8 @@ pub fn dispatch(context: &Context) -> ProgramResult {
         return Err(JobsError::InstructionUnknown.into());
     };
     let context = Context { program_id: context.program_id, accounts: context.accounts, data };
-    match u64::from_le_bytes(*discriminator) {
+    let tag = u64::from_le_bytes(*discriminator);
+    match tag {
         POST => post::process(&context),
         WORK => work::process(&context),
         FINISH => finish::process(&context),
@@ -77,6 +82,18 @@ pub fn dispatch(context: &Context) -> ProgramResult {
         OPEN_MARKET => open_market::process(&context),
         UPDATE_MARKET => update_market::process(&context),
         CLOSE_MARKET => close_market::process(&context),
+        _ => dispatch_node(&context, tag),
+    }
+}
+
+/// The node profile's instructions, outside the main `match`: a node sends them when it
+/// starts or moves, so the job lifecycle's dispatch keeps its cases (and its compute
+/// units) as they were; an unknown discriminator pays the extra comparisons.
+#[inline(never)]
+fn dispatch_node(context: &Context, tag: u64) -> ProgramResult {
+    match tag {
+        SET_NODE_PROFILE => set_node_profile::process(context),
+        CLOSE_NODE_PROFILE => close_node_profile::process(context),
         _ => Err(JobsError::InstructionUnknown.into()),
     }
 }
