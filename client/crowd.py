@@ -26,10 +26,11 @@ from .keys import parse_address
 from .jobs.accounts import ZERO_KEY, Event, Job, JobStatus, JobView, Market, account_discriminator, job_field_offset
 from .rpc.chain import RpcChain
 from .rpc.cluster import DEFAULT_COMMITMENT, COMMITMENTS, Cluster
-from .errors import InsufficientFunds, InvalidInput, JobNotFound, MarketNotFound
+from .errors import InsufficientFunds, InvalidInput, JobNotFound, MarketNotFound, NodeProfileMissing
 from .jobs import instruction_plan as plan
 from .jobs.program import JobsProgram, MarketSettings, network_fee
-from .jobs.layout import JOB_SIZE, market_size
+from .jobs.layout import JOB_SIZE, NODE_PROFILE_SIZE, market_size
+from .jobs.profile import NodeProfile, encode_url
 from .token import associated_token_address, create_associated_token_account, token_account_amount
 
 if TYPE_CHECKING:
@@ -434,6 +435,59 @@ class CrowdClient:
     async def finish(self, job: Pubkey | str, result: bytes) -> Signature:
         view = await self.view(job)
         return await self.send(plan.finish(self.program, view.market, view.job, node=self.pubkey, result=result), [self.wallet])
+
+    # -- node profiles (where a node's front door is) -----------------------------------
+    async def node_profile(self, node: Pubkey | str) -> NodeProfile | None:
+        """The profile `node` published (its public URL, its hardware digest), or None when
+        it has none: PDA ["node_profile", node], one read."""
+        key = parse_address(node, "node")
+        address = self.program.node_profile(key)
+        found = await self.chain.account_data(address)
+        if (found is None or found[1] != self.program.program_id or len(found[0]) != NODE_PROFILE_SIZE
+                or found[0][:8] != account_discriminator("NodeProfile")):
+            return None
+        return NodeProfile.from_decoded(address, self.program.decode_node_profile(found[0]))
+
+    async def node_profiles(self) -> list[NodeProfile]:
+        """Every node's profile (an explorer's list), by getProgramAccounts on the profile's
+        size and discriminator; sorted by node."""
+        rows = await self.chain.program_accounts([NODE_PROFILE_SIZE, MemcmpOpts(offset=0, bytes=_b58(account_discriminator("NodeProfile")))])
+        profiles = [NodeProfile.from_decoded(a, self.program.decode_node_profile(d)) for a, d in rows]
+        return sorted(profiles, key=lambda p: str(p.node))
+
+    async def node_url(self, node: Pubkey | str, *, max_age: float | None = None) -> str:
+        """The public URL `node` serves its endpoints at (a service job's front door). Raises
+        NodeProfileMissing when it published none, or, with `max_age` (seconds), when its
+        profile was last set longer ago than that by the cluster's clock."""
+        key = parse_address(node, "node")
+        profile = await self.node_profile(key)
+        if profile is None:
+            raise NodeProfileMissing(key, address=self.program.node_profile(key))
+        if max_age is not None and await self.chain.clock() - profile.updated_at > max_age:
+            raise NodeProfileMissing(key, address=profile.address, updated_at=profile.updated_at, max_age=max_age)
+        return profile.url
+
+    async def set_node_profile(self, url: str, hardware_digest: bytes) -> Signature | None:
+        """Publishes the wallet's node profile: its public URL and the sha256 of its hardware
+        summary in storage (a CIDv0's digest). The first call creates the account (the
+        wallet pays its rent); a profile that already holds this URL and digest is left as
+        it is and nothing is sent (None)."""
+        encode_url(url)
+        if not isinstance(hardware_digest, (bytes, bytearray)) or len(hardware_digest) != 32 or not any(hardware_digest):
+            raise InvalidInput("hardware_digest: the hardware summary's sha256 is 32 bytes, not all zero")
+        current = await self.node_profile(self.pubkey)
+        if current is not None and current.holds(url, bytes(hardware_digest)):
+            return None
+        rent = 0 if current is not None else await self.chain.rent_exempt(NODE_PROFILE_SIZE)
+        ixs = plan.set_node_profile(self.program, node=self.pubkey, url=url, hardware=bytes(hardware_digest))
+        return await self.send(ixs, [self.wallet], lamports=rent)
+
+    async def close_node_profile(self) -> Signature | None:
+        """Withdraws the wallet's node profile (its rent comes back to the wallet); None when
+        there is none."""
+        if await self.node_profile(self.pubkey) is None:
+            return None
+        return await self.send(plan.close_node_profile(self.program, node=self.pubkey), [self.wallet])
 
     async def why(self, job: Pubkey | str) -> Any:
         """Why a job is not running yet (an `Explanation`: status, reasons, facts)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 __all__ = [
     "CrowdError", "Transient", "InvalidInput", "NotFound", "JobNotFound", "MarketNotFound", "StakingConfigNotFound", "StakeNotFound",
-    "InsufficientFunds",
+    "NodeProfileMissing", "InsufficientFunds",
     "ClusterUnavailable", "RpcError", "TransactionFailed", "TransactionExpired", "ProgramError", "WaitTimeout",
 ]
 
@@ -56,6 +56,21 @@ class StakeNotFound(NotFound):
     def __init__(self, address: object, *, owner: object, config: object) -> None:
         super().__init__("stake", address, f"{owner} has no stake under staking config {config}")
         self.owner, self.config = owner, config
+
+
+class NodeProfileMissing(NotFound):
+    """A node has published no profile (PDA ["node_profile", node]), or one older than the
+    caller accepts (`updated_at`, `max_age` set): it offers no front door to reach, so a
+    service job's poster has no URL for it."""
+
+    def __init__(self, node: object, *, address: object = None, updated_at: int | None = None, max_age: float | None = None) -> None:
+        if updated_at is None:
+            message = f"node {node} has published no profile; it serves no endpoints"
+        else:
+            message = (f"node {node}'s profile was last updated at unix time {updated_at}, more than {max_age:g}s ago; "
+                       "its URL may be stale (the node is down, or has not republished it)")
+        super().__init__("node profile", address if address is not None else node, message)
+        self.node, self.updated_at, self.max_age = node, updated_at, max_age
 
 
 class InsufficientFunds(CrowdError):

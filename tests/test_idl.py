@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from solders.keypair import Keypair
 
-from crowdcompute.client.jobs.layout import JOB_LEN, MARKET_HEADER_LEN, QUEUE_ENTRY_LEN
+from crowdcompute.client.jobs.layout import JOB_LEN, MARKET_HEADER_LEN, NODE_PROFILE_LEN, QUEUE_ENTRY_LEN
 from crowdcompute.localnet.runtime.svm import repo_root
 
 ROOT = repo_root()
@@ -118,12 +118,13 @@ def test_python_layout_sizes_match_the_idl():
     assert borsh_size({"defined": "Market"}, types) == MARKET_HEADER_LEN
     assert borsh_size({"defined": "Job"}, types) == JOB_LEN
     assert borsh_size({"defined": "QueueEntry"}, types) == QUEUE_ENTRY_LEN
+    assert borsh_size({"defined": "NodeProfile"}, types) == NODE_PROFILE_LEN
 
 
 def test_every_instruction_and_account_is_known_to_anchorpy(jobs_program):
     program = jobs_program.program
     assert set(program.instruction.keys()) == {i["name"] for i in SPEC["instructions"]}
-    assert set(program.account.keys()) == {"Market", "Job"}
+    assert set(program.account.keys()) == {"Market", "Job", "NodeProfile"}
 
 
 def test_staking_account_sizes_match_the_interface():

@@ -17,7 +17,7 @@ from solders.system_program import CreateAccountParams, create_account
 from solders.sysvar import CLOCK, RENT
 
 from crowdcompute.client.jobs import pda as jobs_pda
-from crowdcompute.client.jobs.layout import JOB_SIZE, MARKET_HEADER_LEN, MAX_CAPACITY, QUEUE_ENTRY_LEN, market_size
+from crowdcompute.client.jobs.layout import JOB_SIZE, MARKET_HEADER_LEN, MAX_CAPACITY, MAX_URL_LEN, NODE_PROFILE_SIZE, QUEUE_ENTRY_LEN, market_size
 from crowdcompute.client.staking import pda as staking_pda
 from crowdcompute.common.token import TOKEN_PROGRAM_ID
 from crowdcompute.localnet.runtime.svm import repo_root
@@ -53,6 +53,7 @@ EXPECTED_PDAS = {
                   {"work", "finish", "quit", "reclaim", "end"}),
         "rewards_pool": (lambda: staking_pda.rewards_pool_address(WORLD["staking_config"], STAKING_ID)[0], {"post", "extend"}),
         "stake_vault": (lambda: staking_pda.stake_vault_address(WORLD["staking_config"], STAKING_ID)[0], {"quit", "reclaim"}),
+        "profile": (lambda: jobs_pda.node_profile_address(WORLD["node"], JOBS_ID)[0], {"set_node_profile", "close_node_profile"}),
     },
     "staking": {
         "config": (lambda: staking_pda.config_address(WORLD["authority"], WORLD["mint"], STAKING_ID)[0], {"init"}),
@@ -172,7 +173,7 @@ def test_published_sizes_are_the_interfaces():
     for fmt in (SPEC, LEGACY):
         jobs, staking = constants("jobs", fmt), constants("staking", fmt)
         assert jobs == {"MARKET_HEADER_SIZE": 8 + MARKET_HEADER_LEN, "QUEUE_ENTRY_SIZE": QUEUE_ENTRY_LEN, "MAX_CAPACITY": MAX_CAPACITY,
-                        "JOB_SIZE": JOB_SIZE}
+                        "JOB_SIZE": JOB_SIZE, "NODE_PROFILE_SIZE": NODE_PROFILE_SIZE, "MAX_URL_LEN": MAX_URL_LEN}
         for capacity in (1, 16, MAX_CAPACITY):
             assert jobs["MARKET_HEADER_SIZE"] + capacity * jobs["QUEUE_ENTRY_SIZE"] == market_size(capacity)
         # staking-interface state.rs: Config (348) and Stake (202) after the discriminator.

@@ -28,10 +28,12 @@ from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
 from .accounts import Job, Market
+from .profile import encode_url
 from .program import Bond, JobsProgram, QuitSlash, ReclaimSlash
 from ..token import associated_token_address, create_associated_token_account
 
-__all__ = ["bond", "slash_config", "quit_slash", "reclaim_slash", "post", "extend", "work", "leave", "finish", "end", "quit", "reclaim"]
+__all__ = ["bond", "slash_config", "quit_slash", "reclaim_slash", "post", "extend", "work", "leave", "finish", "end", "quit", "reclaim",
+           "set_node_profile", "close_node_profile"]
 
 
 # -- what the settings ask -----------------------------------------------------------------
@@ -132,6 +134,19 @@ def quit(jobs: JobsProgram, market: Market, job: Job | Pubkey, *, node: Pubkey, 
     """`slash_destination`: where `slash_config(market)` sends slashes, when it names one."""
     return [jobs.quit(node=node, job=_address(job), market=market.address, payer_token=payer_token or _payer_ata(job, market),
                       slash=quit_slash(market, node, slash_destination))]
+
+
+def set_node_profile(jobs: JobsProgram, *, node: Pubkey, url: str, hardware: bytes, payer: Pubkey | None = None) -> list[Instruction]:
+    """Publishes the node's public URL and hardware digest (its profile, created on the first
+    call). The URL is checked against the program's rule first (InvalidInput names it);
+    `payer` (the rent, once) defaults to the node."""
+    url_len, padded = encode_url(url)
+    return [jobs.set_node_profile(node=node, payer=payer or node, url_len=url_len, url=padded, hardware=hardware)]
+
+
+def close_node_profile(jobs: JobsProgram, *, node: Pubkey, receiver: Pubkey | None = None) -> list[Instruction]:
+    """Withdraws the node's profile; the rent goes to `receiver` (default: the node)."""
+    return [jobs.close_node_profile(node=node, receiver=receiver or node)]
 
 
 # -- anyone's ----------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ tests check them against the IDL and the program)."""
 
 from __future__ import annotations
 
-__all__ = ["MARKET_HEADER_LEN", "QUEUE_ENTRY_LEN", "JOB_LEN", "NIL", "MAX_CAPACITY", "market_size", "JOB_SIZE"]
+__all__ = ["MARKET_HEADER_LEN", "QUEUE_ENTRY_LEN", "JOB_LEN", "NIL", "MAX_CAPACITY", "market_size", "JOB_SIZE", "NODE_PROFILE_LEN",
+           "NODE_PROFILE_SIZE", "MAX_URL_LEN"]
 
 DISCRIMINATOR_LEN = 8
 MARKET_HEADER_LEN = 210
@@ -12,6 +13,9 @@ JOB_LEN = 275
 NIL = 0xFFFF
 MAX_CAPACITY = NIL - 1
 JOB_SIZE = DISCRIMINATOR_LEN + JOB_LEN
+NODE_PROFILE_LEN = 274
+NODE_PROFILE_SIZE = DISCRIMINATOR_LEN + NODE_PROFILE_LEN
+MAX_URL_LEN = 200  # jobs-interface/src/profile.rs
 
 
 def market_size(capacity: int) -> int:

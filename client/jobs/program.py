@@ -22,7 +22,7 @@ from solders.sysvar import CLOCK, RENT
 
 from ..idl import load_idl, load_idl_json, program_id as idl_program_id
 from .layout import market_size
-from .pda import vault_address
+from .pda import node_profile_address, vault_address
 from ..staking.pda import rewards_pool_address, slasher_address, stake_address, stake_vault_address
 from ..token import TOKEN_PROGRAM_ID
 
@@ -143,6 +143,10 @@ class JobsProgram:
         its slasher program lets it slash silent nodes."""
         return slasher_address(self.program_id)[0]
 
+    def node_profile(self, node: Pubkey) -> Pubkey:
+        """A node's profile: PDA ["node_profile", node] (its public URL, its hardware digest)."""
+        return node_profile_address(node, self.program_id)[0]
+
     def stake(self, config: Pubkey, node: Pubkey) -> Pubkey:
         """A node's stake under `config`: PDA ["stake", config, node] of the staking program."""
         return stake_address(config, node, self.staking_program_id)[0]
@@ -152,6 +156,9 @@ class JobsProgram:
         return self.program.coder.accounts.decode(bytes(data))
 
     def decode_job(self, data: bytes) -> Any:
+        return self.program.coder.accounts.decode(bytes(data))
+
+    def decode_node_profile(self, data: bytes) -> Any:
         return self.program.coder.accounts.decode(bytes(data))
 
     def events(self, logs: list[str]) -> list[Event]:
@@ -256,6 +263,18 @@ class JobsProgram:
 
     def clean(self, *, job: Pubkey, market: Pubkey, payer: Pubkey) -> Instruction:
         return self._ix("clean", [], job=job, market=market, payer=payer, clock=CLOCK)
+
+    # -- node profiles -----------------------------------------------------------------
+    def set_node_profile(self, *, node: Pubkey, payer: Pubkey, url_len: int, url: bytes, hardware: bytes) -> Instruction:
+        """The node's profile, as given: `url` zero-padded to MAX_URL_LEN bytes, `url_len` of
+        them in use (`profile.encode_url` makes both from a string and checks the program's
+        rule first; this builder sends whatever it is given, so tests can try bad ones)."""
+        return self._ix("set_node_profile", [url_len, list(url), list(_digest(hardware))], node=node, payer=payer,
+                        profile=self.node_profile(node), system_program=SYSTEM_PROGRAM_ID, clock=CLOCK, rent=RENT)
+
+    def close_node_profile(self, *, node: Pubkey, receiver: Pubkey, profile: Pubkey | None = None) -> Instruction:
+        """`profile`: the node's own unless given (tests pass another's)."""
+        return self._ix("close_node_profile", [], node=node, profile=profile or self.node_profile(node), receiver=receiver)
 
     def _bond_accounts(self, bond: Bond | None) -> dict[str, Pubkey | None]:
         if bond is None:

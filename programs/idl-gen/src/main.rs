@@ -30,14 +30,14 @@ struct Program {
 }
 
 fn jobs() -> Program {
-    use jobs_interface::state::{EntryState, Job, JobState, Market, MarketState, QueueEntry, QueueHeader, QueueSide};
+    use jobs_interface::state::{EntryState, Job, JobState, Market, MarketState, NodeProfile, QueueEntry, QueueHeader, QueueSide};
     Program {
         name: jobs_interface::PROGRAM_NAME,
         address: jobs_interface::PROGRAM_ID,
         version: jobs_interface::VERSION,
         description: "crowdcompute jobs: GPU job markets with a two-sided queue and per-second escrow",
         instructions: jobs_interface::instruction::ALL,
-        accounts: vec![(Market::DEF, Market::DISCRIMINATOR), (Job::DEF, Job::DISCRIMINATOR)],
+        accounts: vec![(Market::DEF, Market::DISCRIMINATOR), (Job::DEF, Job::DISCRIMINATOR), (NodeProfile::DEF, NodeProfile::DISCRIMINATOR)],
         struct_types: vec![QueueHeader::DEF, QueueEntry::DEF],
         enum_types: vec![JobState::DEF, EntryState::DEF, QueueSide::DEF, MarketState::DEF],
         events: jobs_interface::event::ALL,
@@ -122,6 +122,7 @@ impl Format {
                 Format::Spec => json!("pubkey"),
             },
             IdlType::Bytes32 => json!({ "array": ["u8", 32] }),
+            IdlType::Bytes(len) => json!({ "array": ["u8", len] }),
             IdlType::Defined(name) => defined(name),
             IdlType::VecOfDefined(name) => json!({ "vec": defined(name) }),
         }

@@ -16,6 +16,8 @@ pub enum IdlType {
     Pubkey,
     /// `[u8; 32]`
     Bytes32,
+    /// `[u8; N]`
+    Bytes(usize),
     /// A struct or enum defined in the IDL's `types`.
     Defined(&'static str),
     /// `Vec<T>` of a defined type: a u32 length, then the elements.

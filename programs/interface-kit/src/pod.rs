@@ -123,6 +123,23 @@ impl Pod for Hash32 {
     const IDL: IdlType = IdlType::Bytes32;
 }
 
+/// `N` raw bytes (borsh: a fixed array, IDL `[u8; N]`): bounded text such as a node's URL,
+/// zero-padded after its length, so an account that holds one keeps a fixed size.
+#[repr(transparent)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PodBytes<const N: usize>(pub [u8; N]);
+
+impl<const N: usize> Default for PodBytes<N> {
+    #[inline(always)]
+    fn default() -> Self {
+        Self([0u8; N])
+    }
+}
+
+impl<const N: usize> Pod for PodBytes<N> {
+    const IDL: IdlType = IdlType::Bytes(N);
+}
+
 /// Views a `#[repr(C)]` struct of alignment-1 fields as bytes and back.
 ///
 /// # Safety

@@ -61,7 +61,10 @@ errors! {
         JobsExcludeNode = 6052: "Every waiting job was last given up by this node: it takes none of them again",
         StakeCannotBack = 6053: "Node's stake cannot back one more job here: it must be staked and hold the market's slash penalty beyond what it already backs",
         StakeLockedElsewhere = 6054: "Node's stake backs jobs of another slasher program",
-        JobNotEnded = 6055: "Job was not ended by its poster, or already holds a result",
+        UrlInvalid = 6055: "Node URL must be http:// or https:// and a host, at most 200 bytes of printable ASCII without spaces, zero-padded after url_len",
+        HardwareMissing = 6056: "Hardware summary digest must not be zero",
+        NodeProfileMismatch = 6057: "Account is not the signing node's profile (PDA [\"node_profile\", node])",
+        JobNotEnded = 6058: "Job was not ended by its poster, or already holds a result",
     }
 }
 

@@ -187,4 +187,22 @@ events! {
         pub bounty_to: Pubkey,
         pub outcome: u8,
     }
+
+    /// A node published or changed its profile (set_node_profile): its public URL
+    /// (`url_len` bytes of `url`) and its hardware summary's digest. An explorer that
+    /// follows these events sees every change without reading the accounts.
+    pub struct NodeProfileSet (274) {
+        pub node: Pubkey,
+        pub hardware: Hash32,
+        pub updated_at: PodI64,
+        /// 1 when this call created the profile, 0 when it overwrote it.
+        pub created: u8,
+        pub url_len: u8,
+        pub url: PodBytes<200>,
+    }
+
+    /// A node closed its profile: it no longer serves endpoints.
+    pub struct NodeProfileClosed (32) {
+        pub node: Pubkey,
+    }
 }

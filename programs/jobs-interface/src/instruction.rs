@@ -447,6 +447,54 @@ instruction! {
     }
 }
 
+instruction! {
+    /// A node publishes where its front door is and what hardware it has: its profile, PDA
+    /// ["node_profile", node], created on the first call (the payer pays the rent of the
+    /// fixed NODE_PROFILE_SIZE bytes) and overwritten by later ones (no realloc: every URL
+    /// fits). The URL is checked (UrlInvalid): http:// or https:// and a host, at most
+    /// MAX_URL_LEN bytes of printable ASCII without spaces, zero-padded after `url_len`.
+    /// Event `NodeProfileSet`.
+    pub mod set_node_profile (233) {
+        accounts {
+            /// The node whose profile this is.
+            node [signer],
+            /// Pays the rent when the profile is created (may be the node).
+            payer [signer writable],
+            /// PDA ["node_profile", node].
+            profile [writable] = pda(&[Seed::Const(crate::seeds::NODE_PROFILE), Seed::Account("node")]),
+            system_program [] = Resolve::Address(ids::SYSTEM_PROGRAM),
+            /// The Clock sysvar: the cluster's time (`updated_at`).
+            clock [] = Resolve::Address(ids::CLOCK_SYSVAR),
+            /// The Rent sysvar: what an account must hold to be rent-exempt.
+            rent [] = Resolve::Address(ids::RENT_SYSVAR),
+        }
+        args {
+            /// Bytes of `url` in use.
+            pub url_len: u8,
+            /// The node's public URL, zero-padded to MAX_URL_LEN bytes.
+            pub url: PodBytes<200>,
+            /// sha256 of the node's hardware summary in storage; must not be zero.
+            pub hardware: Hash32,
+        }
+    }
+}
+
+instruction! {
+    /// A node withdraws its profile (it serves no endpoints any more): the account closes
+    /// and its rent goes to `receiver`. Event `NodeProfileClosed`.
+    pub mod close_node_profile (0) {
+        accounts {
+            /// The node whose profile this is.
+            node [signer],
+            /// PDA ["node_profile", node].
+            profile [writable] = pda(&[Seed::Const(crate::seeds::NODE_PROFILE), Seed::Account("node")]),
+            /// Receives the rent (not the profile itself: AccountAliased).
+            receiver [writable],
+        }
+        args {}
+    }
+}
+
 // Time and rent are read from the sysvar accounts rather than by syscall: reading an
 // account the runtime has already mapped costs a few units, a sysvar syscall over a hundred
 // (docs/architecture.md, "Compute units").
@@ -467,4 +515,6 @@ pub const ALL: &[crate::idl::InstructionDef] = &[
     end::DEF,
     attach_result::DEF,
     clean::DEF,
+    set_node_profile::DEF,
+    close_node_profile::DEF,
 ];

@@ -1,7 +1,7 @@
 //! crowdcompute jobs program interface: the one source of truth for the program, its
 //! clients and its IDL. Account layouts (`state`), instruction accounts and arguments
 //! (`instruction`), errors (`error`), events (`event`), PDA seeds (`seeds`), the market
-//! queue (`queue`) and the network fee and reclaim bounty in basis points (`fees`).
+//! queue (`queue`), the node profile's URL rule (`profile`) and the network fee and reclaim bounty in basis points (`fees`).
 //! `no_std`; builds for SBF and for the host.
 #![no_std]
 
@@ -13,6 +13,7 @@ pub mod idl;
 pub mod instruction;
 pub mod macros;
 pub mod pod;
+pub mod profile;
 pub mod queue;
 pub mod seeds;
 pub mod state;

@@ -7,3 +7,7 @@ pub const VAULT: &[u8] = b"vault";
 /// program lets this address sign `slash` (reclaim signs it with ["slasher", bump]). The
 /// staking program's seed, so both sides derive the same address.
 pub const SLASHER: &[u8] = b"slasher";
+
+/// A node's profile: PDA ["node_profile", node], where the node publishes its public URL and
+/// the digest of its hardware summary (`state::NodeProfile`).
+pub const NODE_PROFILE: &[u8] = b"node_profile";

@@ -201,6 +201,29 @@ layout! {
     }
 }
 
+layout! {
+    /// A node's profile: PDA ["node_profile", node], written by the node (set_node_profile)
+    /// when it starts and whenever its URL changes. It says where the node's front door is
+    /// (the public URL a service job's poster connects to) and what hardware it has (the
+    /// sha256 of its hardware summary in content-addressed storage: a CIDv0's digest).
+    /// Fixed size (the URL zero-padded), so every profile is NODE_PROFILE_SIZE bytes and a
+    /// getProgramAccounts filter on the discriminator (or the size) lists them all.
+    pub struct NodeProfile (274) {
+        /// The node: the key that signs set_node_profile and close_node_profile.
+        pub node: Pubkey,
+        /// sha256 of the node's hardware summary in storage (never zero).
+        pub hardware: Hash32,
+        /// Cluster time of the last set_node_profile: a reader may call an old profile stale.
+        pub updated_at: PodI64,
+        /// The PDA's bump.
+        pub bump: u8,
+        /// Bytes of `url` in use (`profile::url_is_valid`).
+        pub url_len: u8,
+        /// The node's public URL (http:// or https://), zero-padded.
+        pub url: PodBytes<200>,
+    }
+}
+
 impl Discriminator for Market {
     const DISCRIMINATOR: [u8; 8] = sighash("account", Market::NAME);
 }
@@ -208,6 +231,12 @@ impl Discriminator for Market {
 impl Discriminator for Job {
     const DISCRIMINATOR: [u8; 8] = sighash("account", Job::NAME);
 }
+
+impl Discriminator for NodeProfile {
+    const DISCRIMINATOR: [u8; 8] = sighash("account", NodeProfile::NAME);
+}
+
+const _: () = assert!(crate::profile::MAX_URL_LEN == 200);
 
 /// Bounds on market settings (checked by open_market and update_market), so a job's terms
 /// stay sane and every clock sum a job needs (start + timeout, settled + retention) stays
@@ -248,6 +277,9 @@ pub const fn market_size(capacity: u16) -> usize {
 /// Bytes of a job account.
 pub const JOB_SIZE: usize = 8 + <Job as Layout>::LEN;
 
+/// Bytes of a node profile account.
+pub const NODE_PROFILE_SIZE: usize = 8 + <NodeProfile as Layout>::LEN;
+
 /// The sizes the IDL publishes (`constants`), so a client sizes accounts without this
 /// crate: a market is `MARKET_HEADER_SIZE + capacity * QUEUE_ENTRY_SIZE` bytes.
 pub const SIZES: &[crate::idl::ConstDef] = &[
@@ -263,4 +295,10 @@ pub const SIZES: &[crate::idl::ConstDef] = &[
     },
     crate::idl::ConstDef { name: "MAX_CAPACITY", docs: "Most queue entries a market may hold.", value: MAX_CAPACITY as u64 },
     crate::idl::ConstDef { name: "JOB_SIZE", docs: "Bytes of a job account, the 8-byte discriminator included.", value: JOB_SIZE as u64 },
+    crate::idl::ConstDef {
+        name: "NODE_PROFILE_SIZE",
+        docs: "Bytes of a node profile account, the 8-byte discriminator included (every profile has this size).",
+        value: NODE_PROFILE_SIZE as u64,
+    },
+    crate::idl::ConstDef { name: "MAX_URL_LEN", docs: "Most bytes of a node profile's URL.", value: crate::profile::MAX_URL_LEN as u64 },
 ];

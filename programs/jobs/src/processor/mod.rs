@@ -8,6 +8,7 @@ mod attach_result;
 mod cancel;
 mod clean;
 mod close_market;
+mod close_node_profile;
 mod end;
 mod extend;
 mod finish;
@@ -16,6 +17,7 @@ mod open_market;
 mod post;
 mod quit;
 mod reclaim;
+mod set_node_profile;
 mod update_market;
 mod work;
 
@@ -58,6 +60,8 @@ const EXTEND: u64 = tag(ix::extend::DISCRIMINATOR);
 const END: u64 = tag(ix::end::DISCRIMINATOR);
 const CLEAN: u64 = tag(ix::clean::DISCRIMINATOR);
 const ATTACH_RESULT: u64 = tag(ix::attach_result::DISCRIMINATOR);
+const SET_NODE_PROFILE: u64 = tag(ix::set_node_profile::DISCRIMINATOR);
+const CLOSE_NODE_PROFILE: u64 = tag(ix::close_node_profile::DISCRIMINATOR);
 
 #[inline(always)]
 pub fn dispatch(context: &Context) -> ProgramResult {
@@ -65,7 +69,8 @@ pub fn dispatch(context: &Context) -> ProgramResult {
         return Err(JobsError::InstructionUnknown.into());
     };
     let context = Context { program_id: context.program_id, accounts: context.accounts, data };
-    match u64::from_le_bytes(*discriminator) {
+    let tag = u64::from_le_bytes(*discriminator);
+    match tag {
         POST => post::process(&context),
         WORK => work::process(&context),
         FINISH => finish::process(&context),
@@ -79,7 +84,20 @@ pub fn dispatch(context: &Context) -> ProgramResult {
         OPEN_MARKET => open_market::process(&context),
         UPDATE_MARKET => update_market::process(&context),
         CLOSE_MARKET => close_market::process(&context),
-        ATTACH_RESULT => attach_result::process(&context),
+        _ => dispatch_node(&context, tag),
+    }
+}
+
+/// The node's rare instructions, outside the main `match`: the profile (sent when a node
+/// starts or moves) and attach_result (after a poster's `end`), so the job lifecycle's
+/// dispatch keeps its cases (and its compute units) as they were; an unknown
+/// discriminator pays the extra comparisons.
+#[inline(never)]
+fn dispatch_node(context: &Context, tag: u64) -> ProgramResult {
+    match tag {
+        SET_NODE_PROFILE => set_node_profile::process(context),
+        CLOSE_NODE_PROFILE => close_node_profile::process(context),
+        ATTACH_RESULT => attach_result::process(context),
         _ => Err(JobsError::InstructionUnknown.into()),
     }
 }

@@ -11,7 +11,7 @@ use jobs_interface::discriminator::Discriminator;
 use jobs_interface::error::JobsError;
 use jobs_interface::pod::{eq8, Layout};
 use jobs_interface::queue::Queue;
-use jobs_interface::state::{market_size, Job, Market, QueueEntry, JOB_SIZE};
+use jobs_interface::state::{market_size, Job, Market, NodeProfile, QueueEntry, JOB_SIZE, NODE_PROFILE_SIZE};
 use pinocchio::{AccountView, Address};
 
 /// The account's data, mutably, for the rest of the instruction.
@@ -117,6 +117,37 @@ pub unsafe fn load_job_of<'a>(account: &AccountView, market: &AccountView, progr
         return Err(JobsError::MarketMismatch);
     }
     Ok(job)
+}
+
+/// Checks that `account` is a node profile of this program and that it is `node`'s, and
+/// loads it. Only set_node_profile writes the profile discriminator, and only at the PDA
+/// ["node_profile", node] of the node it stores, so an account of ours with that
+/// discriminator that stores `node` is `node`'s profile: no derivation needed.
+///
+/// # Safety
+/// The module's aliasing rule: no other reference to this account's data while the
+/// result lives.
+#[inline(always)]
+pub unsafe fn load_node_profile<'a>(account: &AccountView, node: &AccountView, program_id: &Address) -> Result<&'a mut NodeProfile, JobsError> {
+    if !keys::owned_by(account, program_id) {
+        return Err(JobsError::AccountOwnerInvalid);
+    }
+    if account.data_len() != NODE_PROFILE_SIZE {
+        return Err(JobsError::AccountDiscriminatorInvalid);
+    }
+    // SAFETY: one profile per instruction; no other reference to its data exists.
+    let data = unsafe { data_mut(account) };
+    let Some((discriminator, rest)) = data.split_first_chunk_mut::<8>() else {
+        return Err(JobsError::AccountDiscriminatorInvalid);
+    };
+    if !eq8(discriminator, &NodeProfile::DISCRIMINATOR) {
+        return Err(JobsError::AccountDiscriminatorInvalid);
+    }
+    let profile = NodeProfile::load_mut(rest).ok_or(JobsError::AccountSizeInvalid)?;
+    if !profile.node.is(keys::key(node)) {
+        return Err(JobsError::NodeProfileMismatch);
+    }
+    Ok(profile)
 }
 
 /// Moves all lamports of `from` to `to` and closes `from`: owner reset to the System
