@@ -95,7 +95,8 @@ class _Parser(Checks):
             self.problems.refuse("logistics", NO_LOGISTICS)
         if "deployment_id" in obj and self.string("deployment_id", obj["deployment_id"]):
             self.problems.note(
-                "deployment_id", "ignored: Nosana's deployment key only shapes public endpoint URLs"
+                "deployment_id", "ignored: Nosana's deployments (one endpoint name shared by the jobs of a "
+                "deployment) do not exist here; each endpoint is named after its job, op and port"
             )
         meta = obj.get("meta", {})
         if not self.object("meta", meta, None):
