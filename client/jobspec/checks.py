@@ -20,7 +20,7 @@ from .problems import UNKNOWN, Problems, join, type_name  # noqa: F401 (type_nam
 # Aliases are host names too, so they follow the same rule.
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 REMOVE_IF_EMPTY = "__remove-if-empty__"
-NO_LITERALS_HERE = "literals are filled in only in image, cmd, entrypoint, env, work_dir and aliases"
+NO_LITERALS_HERE = "literals are filled in only in image, cmd, entrypoint, env, work_dir, aliases and whole expose items"
 
 
 class Checks:

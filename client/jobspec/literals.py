@@ -30,7 +30,6 @@ thousands of times, so the values filled into one op stop at FILLED_CAP bytes in
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
