@@ -53,7 +53,7 @@ FRAMING_HEADERS = frozenset(
 )
 RANGE_RE = re.compile(r"^([0-9]{1,5})-([0-9]{1,5})$")
 TOKEN_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 field name
-CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # tab allowed in a header value
+NOT_VALUE_RE = re.compile(r"[^\t\x20-\x7e]")  # a header value: printable ASCII, spaces and tabs
 PATH_RE = re.compile(r"^/[\x21-\x7e]*$")  # printable ASCII, no spaces
 NO_LITERALS = "literals are not filled in here (only a whole expose item may be one)"
 
@@ -160,7 +160,7 @@ class _Reader:
             elif raw.isdigit():
                 hint = f"write a port as a number ({raw}), not a string"
             else:
-                hint = 'expected a port, a range "start-end" or a literal'
+                hint = 'expected a port or a range "start-end"'
             self.problems.add(path, f"{hint}, got {raw!r}")
             return []
         self.problems.add(path, f'expected a port (a whole number) or a range "start-end", got {type_name(raw)}')
@@ -279,8 +279,8 @@ class _Reader:
                 self.problems.add(where, f"{name!r} is set by the node's checker itself (it frames the request)")
             elif not isinstance(value, str):
                 self.problems.add(where, f"expected a string, got {type_name(value)}")
-            elif len(value) > MAX_HEADER_VALUE or CONTROL_RE.search(value):
-                self.problems.add(where, f"expected at most {MAX_HEADER_VALUE} characters without control characters")
+            elif len(value) > MAX_HEADER_VALUE or NOT_VALUE_RE.search(value):
+                self.problems.add(where, f"expected at most {MAX_HEADER_VALUE} printable ASCII characters (spaces and tabs too)")
             elif self.plain(where, value) is not None:
                 out.append((name, value))
         return tuple(out)
@@ -288,7 +288,11 @@ class _Reader:
     def body(self, path: str, raw: Any, method: Any) -> str | None:
         if raw is None:
             return None
-        text = raw if isinstance(raw, str) else json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+        try:  # Nosana's node sends a string as is, anything else as JSON.stringify gives it
+            text = raw if isinstance(raw, str) else json.dumps(raw, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):  # a YAML date, a NaN
+            self.problems.add(path, f"expected a string or a JSON value, got {type_name(raw)}")
+            return None
         if len(text.encode()) > MAX_BODY:
             self.problems.add(path, f"at most {MAX_BODY} bytes, got {len(text.encode())}")
             return None
