@@ -13,31 +13,14 @@ import re
 from typing import Any
 
 from . import literals
-from .problems import Problems, join
+from .problems import UNKNOWN, Problems, join, type_name  # noqa: F401 (type_name: re-exported)
 
 # Op ids are host names on the job's network (Nosana: any string). A dotted id is valid
 # but, as in Nosana, cannot be named in a literal (%%ops.ID.results.KEY%% splits on dots).
 # Aliases are host names too, so they follow the same rule.
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 REMOVE_IF_EMPTY = "__remove-if-empty__"
-UNKNOWN = "unknown field (Nosana's job definition has none such; our extensions go under meta.crowdcompute)"
-NO_LITERALS_HERE = "literals are filled in only in image, cmd, entrypoint, env, work_dir and aliases"
-
-
-def type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"  # YAML dates and the like
+NO_LITERALS_HERE = "literals are filled in only in image, cmd, entrypoint, env, work_dir, aliases and whole expose items"
 
 
 class Checks:
@@ -46,6 +29,9 @@ class Checks:
         self.vram: list[float] = []  # every required_vram asked, in GB
         # (path, op id, string) of every string where literals are filled in
         self.literal_sites: list[tuple[str, str, str]] = []
+        # (path, op id, reason) of what only a job that exposes a port may have (a restart
+        # policy without a cap): refused once all ops are read, if none exposes one
+        self.service_only: list[tuple[str, str, str]] = []
 
     def expect(self, path: str, value: Any, kind: type | tuple[type, ...], what: str) -> bool:
         ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))

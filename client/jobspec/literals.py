@@ -7,8 +7,15 @@ Forms we honour (Nosana's TaskManager, globalStore/interpolateOperation.ts):
   %%globals.project%%           the poster's address (Nosana's "project")
   %%ops.ID.results.KEY%%        the values op ID extracted for KEY (a list of strings)
   %%ops.ID.host%%               op ID's host name on the job's private network: its id
-Refused, with a reason: %%globals.frps_address%%, %%ops.ID.endpoint.PORT%%,
-%%ops.ID.deployment_endpoint%% (public endpoints are not offered).
+  %%ops.ID.endpoint.PORT%%      the public address of op ID's exposed PORT, as the node's
+                                front door serves it (RunContext.endpoints, filled by the
+                                executor); Nosana's form: a host name without scheme
+Refused, with a reason: %%globals.frps_address%% (there is no tunnel server: the node
+serves its endpoints itself) and %%ops.ID.deployment_endpoint%% (no deployments here).
+
+An expose item that is a literal, or a {"__spread__": literal} marker, is filled in here
+too: its values read as ports, ranges or JSON lists of expose items (expose.fill), with the
+bounds of the file's own items.
 
 Values, as Nosana shapes them: a result list is joined with spaces inside a string; a
 list element that is exactly one result literal is replaced by the list's items (none
@@ -23,25 +30,36 @@ thousands of times, so the values filled into one op stop at FILLED_CAP bytes in
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 from ..errors import CrowdError
+from . import expose as exposing
+from .literal_syntax import LITERAL
 from .model import PAIRS, SPREAD, JobDefinition, Operation, RunArgs
-
-LITERAL = re.compile(r"%%((?:ops|globals?)\.[^%]+?)%%")
 BUILTINS = ("job", "host", "project")
 FILLED_CAP = 1 << 20  # bytes of literal values filled into one op (Linux's argv+env is 2 MiB)
-NO_ENDPOINTS = "workers offer no public endpoints (no tunnel, no public URL)"
+NO_TUNNEL = (
+    "there is no tunnel server: a node serves its endpoints itself; name an endpoint "
+    "with %%ops.ID.endpoint.PORT%%"
+)
+NO_DEPLOYMENTS = (
+    "there are no deployments here (deployment_id is ignored); name an endpoint with "
+    "%%ops.ID.endpoint.PORT%%"
+)
 
 
 @dataclass(frozen=True)
 class Reference:
     text: str  # the literal as written, with its %%
-    kind: str  # "variable" | "builtin" | "result" | "host"
-    name: str  # variable, builtin or result key; op id for "host"
-    op: str | None = None  # producing op for "result" and "host"
+    kind: str  # "variable" | "builtin" | "result" | "host" | "endpoint"
+    name: str  # variable, builtin or result key; op id for "host"; the port for "endpoint"
+    op: str | None = None  # producing op for "result", "host" and "endpoint"
+
+    @property
+    def port(self) -> int:
+        """The port of an "endpoint" reference."""
+        return int(self.name)
 
 
 def classify(body: str) -> Reference | str:
@@ -54,7 +72,7 @@ def classify(body: str) -> Reference | str:
         if len(parts) == 2 and parts[1] in BUILTINS:
             return Reference(text, "builtin", parts[1])
         if len(parts) == 2 and parts[1] == "frps_address":
-            return f"{text}: not supported: {NO_ENDPOINTS}"
+            return f"{text}: not supported: {NO_TUNNEL}"
         return (
             f"{text}: unknown literal (expected %%global.variables.NAME%%, "
             "%%globals.job%%, %%globals.host%% or %%globals.project%%)"
@@ -65,9 +83,20 @@ def classify(body: str) -> Reference | str:
             return Reference(text, "result", parts[3], op)
         if len(parts) == 3 and parts[2] == "host":
             return Reference(text, "host", op, op)
-        if parts[2] in ("endpoint", "deployment_endpoint"):
-            return f"{text}: not supported: {NO_ENDPOINTS}"
-    return f"{text}: unknown literal (expected %%ops.ID.results.KEY%% or %%ops.ID.host%%)"
+        if parts[2] == "endpoint":
+            port = parts[3] if len(parts) == 4 else ""
+            if port.isdigit() and len(port) <= 5 and 1 <= int(port) <= 65535:
+                return Reference(text, "endpoint", str(int(port)), op)
+            return (
+                f"{text}: expected %%ops.ID.endpoint.PORT%% with one port, 1 to 65535 (each port "
+                "of a range has its own endpoint)"
+            )
+        if parts[2] == "deployment_endpoint":
+            return f"{text}: not supported: {NO_DEPLOYMENTS}"
+    return (
+        f"{text}: unknown literal (expected %%ops.ID.results.KEY%%, %%ops.ID.host%% or "
+        "%%ops.ID.endpoint.PORT%%)"
+    )
 
 
 def references(value: str) -> list[Reference | str]:
@@ -86,14 +115,26 @@ class RunContext:
     node: str
     poster: str
     results: Mapping[str, Mapping[str, Sequence[str]]] = field(default_factory=dict)
+    # (op id, port) -> the endpoint's public address, for %%ops.ID.endpoint.PORT%%: the
+    # executor fills in every exposed port of the job it knows when the op starts
+    endpoints: Mapping[tuple[str, int], str] = field(default_factory=dict)
 
 
 def resolve_args(definition: JobDefinition, op: Operation, context: RunContext) -> RunArgs:
-    """`op.args` with every literal filled in and env operators applied: for an op whose
-    kind has literals (kinds.py; container/run), which is the only kind whose handler
-    (worker/executor.py) calls this."""
+    """`op.args` with every literal filled in, env operators applied and expose literals
+    read into `expose` (none left in `expose_literals`): for an op whose kind has literals
+    (kinds.py; container/run), which is the only kind whose handler (worker/executor.py)
+    calls this."""
     args = op.args
     resolver = _Resolver(definition, context)
+    expose = args.expose
+    if args.expose_literals:
+        try:
+            expose = exposing.fill(
+                args.expose, args.expose_literals, lambda text: resolver.values(resolver.reference(text[2:-2]))
+            )
+        except ValueError as exc:
+            raise LiteralError(str(exc)) from None
     env: dict[str, str] = {}
     for key, value in args.env:
         if key in (SPREAD, PAIRS):
@@ -108,6 +149,8 @@ def resolve_args(definition: JobDefinition, op: Operation, context: RunContext) 
         env=tuple(env.items()),
         work_dir=None if args.work_dir is None else resolver.string(args.work_dir),
         aliases=tuple(resolver.string(a) for a in args.aliases),
+        expose=expose,
+        expose_literals=(),
     )
 
 
@@ -132,6 +175,11 @@ class _Resolver:
             return [{"job": c.job, "host": c.node, "project": c.poster}[ref.name]]
         if ref.kind == "host":
             return [ref.name]
+        if ref.kind == "endpoint":
+            address = self.context.endpoints.get((ref.op or "", ref.port))
+            if address is None:
+                raise LiteralError(f"{ref.text}: op {ref.op!r} has no endpoint for port {ref.port} on this node")
+            return [address]
         produced = self.context.results.get(ref.op or "")
         if produced is None or ref.name not in produced:
             raise LiteralError(f"{ref.text}: op {ref.op!r} has no results (it has not run)")

@@ -22,12 +22,32 @@ PAIRS = "__pairs__"
 
 @dataclass(frozen=True)
 class RestartPolicy:
-    """Restart a failed container at most `restart_tries` times ("on-failure"); "no" never;
-    "always" / "unless-stopped" (services): restart whenever it exits or fails its health
-    checks, until the job ends (the node bounds how often: worker's service runtime)."""
+    """When the node starts an op's container again after it exits (Nosana's
+    `restart_policy`, podman's semantics):
 
-    policy: str
-    restart_tries: int = 0
+    "no": never. "on-failure": after a non-zero exit, at most `restart_tries` times
+    (0 = no cap). "always" / "unless-stopped": after any exit (Nosana's node maps "always"
+    to "unless-stopped"; a node has no daemon restart to tell them apart). The policies
+    without a cap are accepted only in a job that exposes a port (parsing.py): a batch job
+    must end; a service runs until its deadline anyway. How often the node restarts (its
+    back-off) is the service runtime's."""
+
+    policy: str  # "no" | "on-failure" | "always" | "unless-stopped"
+    restart_tries: int = 0  # on-failure only; 0 = no cap
+
+    @property
+    def endless(self) -> bool:
+        """Whether it may restart the container without bound."""
+        return self.policy in ("always", "unless-stopped") or (self.policy == "on-failure" and self.restart_tries == 0)
+
+    def should_restart(self, exit_code: int, restarts: int) -> bool:
+        """Whether a container that exited with `exit_code`, after `restarts` restarts so
+        far, is started again."""
+        if self.policy in ("always", "unless-stopped"):
+            return True
+        if self.policy == "on-failure" and exit_code != 0:
+            return self.restart_tries == 0 or restarts < self.restart_tries
+        return False
 
 
 @dataclass(frozen=True)
@@ -35,9 +55,10 @@ class HealthCheck:
     """One check of an exposed port, run by the node (Nosana's `health_checks` item).
 
     http: `method path` with `headers` and `body` must answer `expected_status`;
-    websocket: a message sent on connect must get `expected_response` back (Nosana sends
-    nothing and waits for `expected_response` as the first message: see parsing).
-    `continuous`: also checked after the startup check passed (else only until then)."""
+    websocket: the answer to connecting to the port must contain `expected_response`
+    (Nosana's node runs `curl --include ws://...:PORT` and looks for it in the output).
+    `continuous`: also checked after the startup check passed (else only until then).
+    `body` is set only for POST and PUT (expose.py). Bounds and checks: expose.py."""
 
     type: str  # "http" | "websocket"
     path: str = "/"
@@ -53,8 +74,8 @@ class HealthCheck:
 class ExposedPort:
     """A container port served through the node's front door (Nosana's `expose`)."""
 
-    port: int
-    type: str = "webapi"  # web | api | webapi | websocket | none
+    port: int  # 1..65535; a range in the file becomes one ExposedPort per port
+    type: str = "none"  # web | api | webapi | websocket | none (Nosana's default: none); a label only
     health_checks: tuple[HealthCheck, ...] = ()
 
 
@@ -103,6 +124,9 @@ class RunArgs:
     restart: RestartPolicy = RestartPolicy("no")
     expose: tuple[ExposedPort, ...] = ()  # ports served through the node's front door
     private: bool = False  # endpoint ids random (unguessable) instead of derived from (job, op, port)
+    # expose items given by a literal or a {"__spread__": literal} marker, as written; filled
+    # into `expose` by literals.resolve_args just before the op starts
+    expose_literals: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()  # extension: files copied into the result bundle
     limits: Limits = Limits()  # extension
 
@@ -135,6 +159,13 @@ class Operation:
     def is_run(self) -> bool:
         return self.type == RUN
 
+    @property
+    def is_service(self) -> bool:
+        """It exposes a port (or may: an expose literal is filled in at run time). A service
+        op runs until the job ends; an op that depends on it waits until it is up (its
+        first health checks passed, or it runs, when it has none), not until it ends."""
+        return self.is_run and bool(self.args.expose or self.args.expose_literals)  # type: ignore[union-attr]
+
 
 @dataclass(frozen=True)
 class JobDefinition:
@@ -150,7 +181,7 @@ class JobDefinition:
     @property
     def is_service(self) -> bool:
         """A job with an exposed port: it runs until its deadline or the poster's end."""
-        return any(op.is_run and op.args.expose for op in self.ops)  # type: ignore[union-attr]
+        return any(op.is_service for op in self.ops)
 
     @property
     def needs_egress(self) -> bool:

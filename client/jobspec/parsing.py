@@ -95,7 +95,8 @@ class _Parser(Checks):
             self.problems.refuse("logistics", NO_LOGISTICS)
         if "deployment_id" in obj and self.string("deployment_id", obj["deployment_id"]):
             self.problems.note(
-                "deployment_id", "ignored: Nosana's deployment key only shapes public endpoint URLs"
+                "deployment_id", "ignored: Nosana's deployments (one endpoint name shared by the jobs of a "
+                "deployment) do not exist here; each endpoint is named after its job, op and port"
             )
         meta = obj.get("meta", {})
         if not self.object("meta", meta, None):
@@ -109,6 +110,7 @@ class _Parser(Checks):
             return None
         ops = self.extension(meta.get(EXTENSION), ops)
         self.cross_checks(ops)
+        self.service_checks(ops)
         required = max(self.vram) if self.vram else None
         return JobDefinition(
             version=VERSION,
@@ -305,12 +307,26 @@ class _Parser(Checks):
             )
         return Execution(group, tuple(deps))
 
+    def service_checks(self, ops: list[Operation]) -> None:
+        """What only a job that exposes a port may have (Checks.service_only): a batch job
+        must end, a service runs until its deadline anyway."""
+        if any(op.is_service for op in ops):
+            return
+        ids = {op.id for op in ops}
+        for path, op_id, reason in self.service_only:
+            if op_id in ids:
+                self.problems.refuse(path, reason)
+
     # ---- our extension: meta.crowdcompute ----------------------------------------------
     def extension(self, raw: Any, ops: list[Operation]) -> list[Operation]:
         if raw is None:
             return ops
         path = join("meta", EXTENSION)
-        if not self.object(path, raw, ("ops",)) or "ops" not in raw:
+        if not self.object(path, raw, ("ops", "egress")):
+            return ops
+        if "egress" in raw:  # read by JobDefinition.needs_egress
+            self.expect(join(path, "egress"), raw["egress"], bool, "a boolean")
+        if "ops" not in raw:
             return ops
         path = join(path, "ops")
         if not self.object(path, raw["ops"], None):
@@ -422,8 +438,10 @@ class _Parser(Checks):
                 elif ref.kind == "variable" and ref.name not in self.variables:
                     known = ", ".join(self.variables) or "none"
                     self.problems.add(path, f"{ref.text}: no variable {ref.name!r} in global.variables (has: {known})")
-                elif ref.kind in ("result", "host") and ref.op not in self.all_ids:
+                elif ref.kind in ("result", "host", "endpoint") and ref.op not in self.all_ids:
                     self.problems.add(path, f"{ref.text}: no op has id {ref.op!r}")
+                elif ref.kind == "endpoint" and ref.op in by_id:
+                    self.check_endpoint(path, ref, by_id[ref.op])
                 elif ref.kind == "result" and ref.op in by_id:
                     producer = by_id[ref.op]
                     if ref.op == op_id:
@@ -431,12 +449,31 @@ class _Parser(Checks):
                     elif ref.name not in {r.key for r in producer.results}:
                         keys = ", ".join(r.key for r in producer.results) or "none"
                         self.problems.add(path, f"{ref.text}: op {ref.op!r} declares no result {ref.name!r} (has: {keys})")
+                    elif producer.is_service and not ended_before(ops, ref.op, op_id):
+                        self.problems.add(
+                            path,
+                            f"{ref.text}: op {ref.op!r} exposes a port, so it runs until the job ends and "
+                            f"its results are known only then; {op_id!r} would wait for it to be up, not "
+                            "to end: put it in an earlier group",
+                        )
                     elif not ended_before(ops, ref.op, op_id):
                         self.problems.add(
                             path,
                             f"{ref.text}: op {ref.op!r} must end before {op_id!r} starts: put it in an "
                             f"earlier group or list it in {op_id!r}'s execution.depends_on",
                         )
+
+    def check_endpoint(self, path: str, ref: literals.Reference, target: Operation) -> None:
+        """%%ops.ID.endpoint.PORT%%: op ID must expose PORT (when its ports are known before
+        it runs). Its address is known before any op starts, so no order is needed."""
+        if not target.is_run:
+            self.problems.add(path, f"{ref.text}: op {target.id!r} is a {target.type} op: it exposes no port")
+            return
+        args = target.args
+        ports = [p.port for p in args.expose]  # type: ignore[union-attr]
+        if ref.port not in ports and not args.expose_literals:  # type: ignore[union-attr]
+            shown = ", ".join(map(str, ports)) or "none"
+            self.problems.add(path, f"{ref.text}: op {target.id!r} does not expose port {ref.port} (exposes: {shown})")
 
     def check_volumes(self, ops: list[Operation], by_id: dict[str, Operation]) -> None:
         creators: dict[str, Operation] = {}

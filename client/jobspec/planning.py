@@ -3,9 +3,11 @@
 Nosana's TaskManager runs one group at a time, in order of first appearance; an op with
 no group is a group of its own named by its id. Inside a group every op starts at once
 except those with `depends_on`, which wait. Nosana starts a dependent once its
-dependency has *started* (or passed a health check); crowdcompute runs batch ops, so a
-dependent starts once its dependencies have *ended* (whatever their exit code, as in
-Nosana), which is what makes `%%ops.<id>.results.<key>%%` known by then.
+dependency has *started* (or passed a health check). Here a dependent starts once each
+dependency has *ended* (whatever its exit code, as in Nosana), which is what makes
+`%%ops.<id>.results.<key>%%` known by then; except a dependency that exposes a port (a
+service, which runs until the job ends): that one needs only to be *up*, its first health
+checks passed (or running, when it has none), as in Nosana.
 """
 
 from __future__ import annotations
@@ -21,16 +23,17 @@ class Stage:
     group: str
     ops: tuple[Operation, ...]
 
-    def ready(self, ended: Collection[str]) -> list[Operation]:
-        """Ops of this stage, not yet ended, whose dependencies have all ended.
+    def ready(self, ended: Collection[str], up: Collection[str] = ()) -> list[Operation]:
+        """Ops of this stage, not yet ended, whose dependencies have all ended, or are up
+        (`up`: service ops whose first health checks passed, or that run and have none).
 
         The worker starts each returned op it has not started yet, and calls again as
-        ops end; the stage is over when every op has ended.
+        ops end or come up; the stage is over when every op has ended.
         """
         return [
             op
             for op in self.ops
-            if op.id not in ended and all(dep in ended for dep in op.execution.depends_on)
+            if op.id not in ended and all(dep in ended or dep in up for dep in op.execution.depends_on)
         ]
 
 
@@ -96,11 +99,13 @@ def ancestors(ops: Sequence[Operation], op_id: str) -> set[str]:
 
 def ended_before(ops: Sequence[Operation], producer: str, consumer: str) -> bool:
     """Whether `producer` has certainly ended when `consumer` starts: an earlier group, or
-    the same group and a (transitive) dependency."""
+    the same group and a (transitive) dependency that is not a service (a dependent waits
+    for a service to be up, not to end; every op on the chain between them started after
+    the one before it was up or ended, so only the producer's own kind matters)."""
     by_id = {op.id: op for op in ops}
     order = group_order(ops)
     p, c = by_id[producer], by_id[consumer]
     gp, gc = order[p.execution.group], order[c.execution.group]
     if gp != gc:
         return gp < gc
-    return producer in ancestors(ops, consumer)
+    return not p.is_service and producer in ancestors(ops, consumer)

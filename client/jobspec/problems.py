@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import CrowdError
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+UNKNOWN = "unknown field (Nosana's job definition has none such; our extensions go under meta.crowdcompute)"
 
 
 @dataclass(frozen=True)
@@ -58,3 +60,20 @@ class Problems:
 
     def note(self, path: str, message: str) -> None:
         self.notes.append(Problem(path, message))
+
+
+def type_name(value: Any) -> str:
+    """What a decoded JSON or YAML value is, for a message: "a string", "an array", ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"  # YAML dates and the like

@@ -5,21 +5,20 @@ with the reason (README.md, "Field table")."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
+from . import expose as exposing
 from . import literals
 from .checks import ID_RE, NO_LITERALS_HERE, Checks
-from .model import PAIRS, SPREAD, RestartPolicy, RunArgs, VolumeMount
+from .model import PAIRS, SPREAD, ExposedPort, RestartPolicy, RunArgs, VolumeMount
 from .problems import join
 
 MAX_RESTART_TRIES = 100
+RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
 RUN_KEYS = (
     "image", "aliases", "cmd", "volumes", "expose", "private", "gpu", "work_dir", "output",
     "entrypoint", "env", "required_vram", "resources", "authentication", "restart_policy",
-)
-NO_EXPOSE = (
-    "workers offer no public endpoints; ops of a job reach each other on its private "
-    "network by op id, without expose"
 )
 NO_RESOURCES = (
     "workers download nothing at run time (no S3, Hugging Face or Ollama fetches); "
@@ -30,7 +29,10 @@ NO_OUTPUT = (
     "Nosana's artifact upload (not implemented by Nosana's node either); declare files "
     "under meta.crowdcompute.ops.<id>.outputs"
 )
-ENDLESS = "a container restarted whenever it exits never ends, and a job must end; use on-failure with restart_tries"
+ENDLESS = (
+    "a container restarted without a cap never ends, and a job that exposes no port must end; "
+    'use {"policy": "on-failure", "restart_tries": N} (no cap is for services)'
+)
 
 
 def parse_run_args(c: Checks, path: str, raw: Any, glob: Mapping[str, Any], op_id: str) -> RunArgs | None:
@@ -87,11 +89,21 @@ def parse_run_args(c: Checks, path: str, raw: Any, glob: Mapping[str, Any], op_i
     volumes = _volumes(c, p("volumes"), raw["volumes"]) if "volumes" in raw else ()
     aliases = _aliases(c, p("aliases"), raw["aliases"], site) if "aliases" in raw else ()
     restart = _restart(c, p("restart_policy"), raw["restart_policy"]) if "restart_policy" in raw else None
+    if restart is not None and restart.endless:
+        c.service_only.append((p("restart_policy"), op_id, f"{_said(raw['restart_policy'])}: {ENDLESS}"))
 
-    if raw.get("expose") not in (None, []):
-        c.problems.refuse(p("expose"), NO_EXPOSE)
-    if "private" in raw and c.expect(p("private"), raw["private"], bool, "a boolean") and raw["private"]:
-        c.problems.refuse(p("private"), "it makes exposed endpoints private, and no endpoints are exposed")
+    expose: tuple[ExposedPort, ...] = ()
+    expose_literals: list[str] = []
+    if "expose" in raw:
+        expose, sites = exposing.read(c.problems, p("expose"), raw["expose"])
+        for where, literal in sites:
+            site(where, literal)
+            expose_literals.append(literal)
+    private = False
+    if "private" in raw and c.expect(p("private"), raw["private"], bool, "a boolean"):
+        private = raw["private"]
+        if private and not expose and not expose_literals:
+            c.problems.note(p("private"), "no effect: it makes exposed endpoints private, and this op exposes none")
     if raw.get("resources") not in (None, []):
         c.problems.refuse(p("resources"), NO_RESOURCES)
     if "authentication" in raw:
@@ -112,6 +124,9 @@ def parse_run_args(c: Checks, path: str, raw: Any, glob: Mapping[str, Any], op_i
         volumes=volumes,
         aliases=aliases,
         restart=restart or RestartPolicy("no"),
+        expose=expose,
+        private=private,
+        expose_literals=tuple(expose_literals),
     )
 
 
@@ -150,20 +165,19 @@ def _aliases(c: Checks, path: str, raw: Any, site: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _said(raw: Any) -> str:
+    """A restart policy as written, for a message: "always", {"policy": "on-failure"}."""
+    return json.dumps(raw, sort_keys=True)
+
+
 def _restart(c: Checks, path: str, raw: Any) -> RestartPolicy | None:
+    """Nosana's restart policies (its `RestartPolicy` type): a name, or
+    {"policy": "on-failure", "restart_tries": N}. Which of them a job may use: parsing.py."""
+    expected = 'expected "no", "on-failure", "always", "unless-stopped" or {"policy": "on-failure", "restart_tries": N}'
     if isinstance(raw, str):
-        if raw == "no":
-            return RestartPolicy("no")
-        if raw == "on-failure":
-            c.problems.refuse(
-                path,
-                '"on-failure" without restart_tries restarts forever; write '
-                '{"policy": "on-failure", "restart_tries": N}',
-            )
-        elif raw in ("always", "unless-stopped"):
-            c.problems.refuse(path, f'"{raw}": {ENDLESS}')
-        else:
-            c.problems.add(path, f'expected "no" or {{"policy": "on-failure", "restart_tries": N}}, got {raw!r}')
+        if raw in RESTART_POLICIES:
+            return RestartPolicy(raw)
+        c.problems.add(path, f"{expected}, got {raw!r}")
         return None
     if not c.object(path, raw, ("policy", "restart_tries")):
         return None
@@ -171,21 +185,19 @@ def _restart(c: Checks, path: str, raw: Any) -> RestartPolicy | None:
     if "policy" not in raw:
         c.problems.add(join(path, "policy"), "required")
         return None
-    if policy in ("always", "unless-stopped"):
-        c.problems.refuse(join(path, "policy"), f'"{policy}": {ENDLESS}')
-        return None
-    if policy not in ("no", "on-failure"):
-        c.problems.add(join(path, "policy"), f'expected "no" or "on-failure", got {policy!r}')
+    if policy not in RESTART_POLICIES:
+        c.problems.add(join(path, "policy"), f"expected one of {', '.join(RESTART_POLICIES)}, got {policy!r}")
         return None
     tries_path = join(path, "restart_tries")
-    if policy == "no":
+    if policy != "on-failure":
         if "restart_tries" in raw:
-            c.problems.add(tries_path, 'expected none with policy "no"')
-        return RestartPolicy("no")
-    tries = raw.get("restart_tries")
+            c.problems.add(tries_path, f'expected none with policy "{policy}" (only "on-failure" counts tries)')
+            return None
+        return RestartPolicy(policy)
     if "restart_tries" not in raw:
-        c.problems.add(tries_path, 'required with "on-failure" (without it the container restarts forever)')
-    elif c.expect(tries_path, tries, int, "a whole number"):
+        return RestartPolicy("on-failure")  # no cap: a service's policy (parsing.py)
+    tries = raw["restart_tries"]
+    if c.expect(tries_path, tries, int, "a whole number"):
         if 1 <= tries <= MAX_RESTART_TRIES:
             return RestartPolicy("on-failure", tries)
         c.problems.add(tries_path, f"expected 1 to {MAX_RESTART_TRIES}, got {tries}")

@@ -57,13 +57,19 @@ def test_a_broken_result_regex_is_refused_before_posting():
     ]
 
 
-def test_services_with_public_ports_are_refused_field_by_field():
-    assert problems(shapes.VLLM_OPEN_WEBUI) == [
-        "ops[0].args.expose: not supported: workers offer no public endpoints; ops of a job reach each "
-        "other on its private network by op id, without expose",
-        "ops[1].args.expose: not supported: workers offer no public endpoints; ops of a job reach each "
-        "other on its private network by op id, without expose",
-    ]
+def test_a_service_with_a_health_checked_port_and_a_dependent_web_ui():
+    d = parse(shapes.VLLM_OPEN_WEBUI)
+    server, ui = d.ops
+    assert d.is_service and server.is_service and ui.is_service
+    (port,) = server.args.expose
+    assert (port.port, port.type) == (9000, "none")
+    (check,) = port.health_checks
+    assert (check.type, check.path, check.method, check.expected_status, check.continuous) == (
+        "http", "/v1/models", "GET", 200, True)
+    assert [p.port for p in ui.args.expose] == [8080]
+    (stage,) = plan(d)
+    assert [op.id for op in stage.ready(ended=())] == ["vllm-server"]  # the UI waits for the server
+    assert [op.id for op in stage.ready(ended=(), up=("vllm-server",))] == ["vllm-server", "open-webui"]
 
 
 def test_remote_resources_are_refused():
@@ -86,11 +92,13 @@ REAL = {
     "job-examples/restart-policy.json": [],
     "job-examples/gpu.json": [],
     "job-examples/result-extracting.json": ["ops[0].results.throw-error.regex"],
-    "job-examples/nginx.json": ["ops[0].args.expose"],
+    "job-examples/nginx.json": [],
     "job-examples/private-docker.json": ["ops[0].args.authentication"],
     "job-examples/output.json": ["ops[0].args.output"],
     "job-examples/confidential.json": ["logistics", "ops"],
-    "job-examples/yaml/nginx-multi-ops.yaml": [f"ops[{i}].args.expose" for i in range(3)],
+    "job-examples/yaml/nginx-multi-ops.yaml": [],
+    "job-examples/test-node-server.json": [],
+    "job-examples/ollama.json": ["ops[0].args.resources"],
 }
 
 

@@ -195,8 +195,11 @@ def test_spread_of_something_not_an_object_is_an_error_at_run_time():
 @pytest.mark.parametrize(
     "literal, message",
     [
-        ("%%globals.frps_address%%", "%%globals.frps_address%%: not supported: workers offer no public endpoints"),
-        ("%%ops.p.endpoint.8080%%", "%%ops.p.endpoint.8080%%: not supported"),
+        ("%%globals.frps_address%%", "%%globals.frps_address%%: not supported: there is no tunnel server"),
+        ("%%ops.p.deployment_endpoint%%", "%%ops.p.deployment_endpoint%%: not supported: there are no deployments"),
+        ("%%ops.p.endpoint.8080%%", "%%ops.p.endpoint.8080%%: op 'p' does not expose port 8080 (exposes: none)"),
+        ("%%ops.p.endpoint.0%%", "%%ops.p.endpoint.0%%: expected %%ops.ID.endpoint.PORT%% with one port"),
+        ("%%ops.p.endpoint.80-81%%", "%%ops.p.endpoint.80-81%%: expected %%ops.ID.endpoint.PORT%% with one port"),
         ("%%globals.nope%%", "%%globals.nope%%: unknown literal"),
         ("%%ops.p.results.other%%", "%%ops.p.results.other%%: op 'p' declares no result 'other' (has: k)"),
         ("%%ops.u.results.k%%", "%%ops.u.results.k%%: an op cannot use its own results"),

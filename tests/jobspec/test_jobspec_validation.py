@@ -31,7 +31,7 @@ MANY = {
     "colour": "blue",
     "global": {"gpu": "yes", "env": {"N": 3}},
     "ops": [
-        {"type": "container/run", "id": "fetch", "args": {"cmd": 42, "expose": 8080}},
+        {"type": "container/run", "id": "fetch", "args": {"cmd": 42, "expose": 70000}},
         {"type": "container/run", "id": "fetch", "args": {"image": "alpine"}},
         {"type": "container/exec", "id": "bad id!", "args": {}},
         {"type": "container/run", "id": "use",
@@ -52,14 +52,11 @@ def test_a_file_with_many_problems_reports_them_all_in_document_order():
         "global.env.N: expected a string, got a number (quote it in YAML)",
         "ops[0].args.image: required (or set global.image)",
         "ops[0].args.cmd: expected an array of strings, got a number",
-        "ops[0].args.expose: not supported: workers offer no public endpoints; ops of a job reach each other "
-        "on its private network by op id, without expose",
+        "ops[0].args.expose: expected a port from 1 to 65535, got 70000",
         "ops[1].id: duplicate id 'fetch' (also ops[0])",
         "ops[2].id: expected letters, digits, '.', '-' or '_' (at most 63, starting with a letter or digit), got 'bad id!'",
         "ops[2].type: expected \"container/run\" or \"container/create-volume\", got 'container/exec'",
         "ops[3].args.gpu: expected a boolean, got a number",
-        'ops[3].args.restart_policy: not supported: "always": a container restarted whenever it exits never '
-        "ends, and a job must end; use on-failure with restart_tries",
         "ops[3].results.n: invalid regular expression: missing ): ( (results are matched by RE2, in linear time: "
         "no backreferences, and lookaround only as a plain-text (?<=prefix) at the start or (?=suffix) at the end)",
     ]
@@ -89,14 +86,16 @@ def test_nothing_is_half_accepted():
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("expose", [8000, 9000], "ops[0].args.expose: not supported: workers offer no public endpoints"),
-        ("private", True, "ops[0].args.private: not supported: it makes exposed endpoints private"),
+        ("expose", [8000, 8000], "ops[0].args.expose[1]: port 8000 is exposed twice"),
+        ("private", 1, "ops[0].args.private: expected a boolean, got a number"),
         ("resources", [{"type": "Ollama", "model": "llama3"}], "ops[0].args.resources: not supported: workers download nothing"),
         ("authentication", {"docker": {"username": "u", "password": "p"}}, "ops[0].args.authentication: not supported: registry credentials"),
         ("output", "/output", "ops[0].args.output: not supported: Nosana's artifact upload"),
-        ("restart_policy", "on-failure", 'ops[0].args.restart_policy: not supported: "on-failure" without restart_tries'),
-        ("restart_policy", {"policy": "unless-stopped"}, 'ops[0].args.restart_policy.policy: not supported: "unless-stopped"'),
-        ("restart_policy", {"policy": "on-failure"}, "ops[0].args.restart_policy.restart_tries: required"),
+        ("restart_policy", "on-failure", 'ops[0].args.restart_policy: not supported: "on-failure": a container restarted without a cap'),
+        ("restart_policy", {"policy": "unless-stopped"}, 'ops[0].args.restart_policy: not supported: {"policy": "unless-stopped"}: a container'),
+        ("restart_policy", {"policy": "on-failure"}, 'ops[0].args.restart_policy: not supported: {"policy": "on-failure"}: a container'),
+        ("restart_policy", {"policy": "on-failure", "restart_tries": 101}, "ops[0].args.restart_policy.restart_tries: expected 1 to 100"),
+        ("restart_policy", "sometimes", 'ops[0].args.restart_policy: expected "no", "on-failure", "always", "unless-stopped" or'),
         ("required_vram", -1, "ops[0].args.required_vram: expected a number of GB >= 0"),
         ("volumes", [{"name": "v", "dest": "data"}], "ops[0].args.volumes[0].dest: expected an absolute path"),
         ("work_dir", "relative", "ops[0].args.work_dir: expected an absolute path"),
@@ -168,7 +167,8 @@ def test_notes_for_fields_accepted_with_no_effect():
         meta={"system_resources": {"required_vram": 2, "cpu": 4}},
     )
     assert [str(n) for n in parse(obj).notes] == [
-        "deployment_id: ignored: Nosana's deployment key only shapes public endpoint URLs",
+        "deployment_id: ignored: Nosana's deployments (one endpoint name shared by the jobs of a deployment) "
+        "do not exist here; each endpoint is named after its job, op and port",
         "meta.system_resources.cpu: ignored: workers check only required_vram",
         "ops[0].results.r.logType: nodeerr: no such lines are kept, so they match nothing",
     ]
