@@ -467,6 +467,30 @@ class CrowdClient:
             raise NodeProfileMissing(key, address=profile.address, updated_at=profile.updated_at, max_age=max_age)
         return profile.url
 
+    # -- a running job's node, live (node API at the node's public URL) -------------------
+    async def endpoints(self, job: Pubkey | str) -> list[dict[str, Any]]:
+        """A service job's endpoints as its node reports them: id, url, type, state
+        (starting, healthy, unhealthy, stopped) and the last check's detail. Private
+        endpoints only to the job's poster (a signed request)."""
+        from .jobs.live import endpoints
+
+        return await endpoints(self, job)
+
+    async def stats(self, job: Pubkey | str) -> dict[str, Any]:
+        """The resource use of the job's containers (CPU, memory, network, GPU), per op.
+        The job's poster only: the request is signed by this client's wallet."""
+        from .jobs.live import stats
+
+        return await stats(self, job)
+
+    def follow_logs(self, job: Pubkey | str, op: str | None = None, follow: bool = True,
+                    from_start: bool = True) -> Any:
+        """An async iterator over the job's log lines from its node (`TIME OP STREAM| line`),
+        from the start or from now, following until the job ends. The poster only."""
+        from .jobs.live import follow_logs
+
+        return follow_logs(self, job, op, follow, from_start)
+
     async def set_node_profile(self, url: str, hardware_digest: bytes) -> Signature | None:
         """Publishes the wallet's node profile: its public URL and the sha256 of its hardware
         summary in storage (a CIDv0's digest). The first call creates the account (the

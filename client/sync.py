@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any
+import inspect
+from typing import Any, Iterator
 
 from .crowd import CrowdClient
 
@@ -23,6 +24,12 @@ class _Blocking:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._target, name)
+        if inspect.isasyncgenfunction(attr) or getattr(attr, "__name__", "") in _ASYNC_ITERATORS:
+            @functools.wraps(attr)
+            def iterate(*args: Any, **kwargs: Any) -> Iterator[Any]:
+                return _blocking_iterator(attr(*args, **kwargs), self._loop)
+
+            return iterate
         if asyncio.iscoroutinefunction(attr):
             @functools.wraps(attr)
             def call(*args: Any, **kwargs: Any) -> Any:
@@ -30,6 +37,23 @@ class _Blocking:
 
             return call
         return attr
+
+
+# Methods that return an async iterator without being async generators themselves.
+_ASYNC_ITERATORS = {"follow_logs"}
+
+
+def _blocking_iterator(items: Any, loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(items.__anext__())
+            except StopAsyncIteration:
+                return
+    finally:
+        close = getattr(items, "aclose", None)
+        if close is not None:
+            loop.run_until_complete(close())
 
 
 class SyncCrowdClient(_Blocking):
