@@ -9,6 +9,7 @@ is sent.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .common import Output, add_chain_options, client_from_args
+from .job_live import EndpointWatch, follow_logs, register_live
 from .job_validate import validate
 from .verbs import add_noun, add_verb, on_chain
 
@@ -25,7 +27,8 @@ __all__ = ["register", "split_inline_command", "how_it_ended"]
 
 
 def register(commands: Any) -> None:
-    verbs = add_noun(commands, "job", help="job definitions and jobs: validate, post, get, logs, list, why, cancel, extend, end, clean")
+    verbs = add_noun(commands, "job", help="job definitions and jobs: validate, post, get, logs, endpoints, stats, list, why, cancel, "
+                                           "extend, end, clean")
     validate = add_verb(verbs, "validate", _validate,
                         help="check a job definition (Nosana's format, JSON or YAML) and list every problem")
     validate.add_argument("file", metavar="FILE", help="job definition: .json, .yaml or .yml")
@@ -58,10 +61,16 @@ def register(commands: Any) -> None:
         verb.add_argument("job", metavar="JOB", help="job address")
         add_chain_options(verb)
 
-    logs = add_verb(verbs, "logs", on_chain(_logs), help="fetch a finished job's result bundle (verified) and print its logs")
+    logs = add_verb(verbs, "logs", on_chain(_logs),
+                    help="print a settled job's logs from its result bundle (verified), or follow a running job's from its node")
     logs.add_argument("job", metavar="JOB")
     logs.add_argument("--download", metavar="DIR", help="also write the bundle and its output files into DIR")
+    logs.add_argument("--follow", "-f", action="store_true",
+                      help="a running job's lines as its node writes them, until it ends (signed: the poster only)")
+    logs.add_argument("--op", default=None, help="with --follow: one op's lines only")
+    logs.add_argument("--from-now", action="store_true", help="with --follow: skip the lines written so far")
     add_chain_options(logs, storage=True)
+    register_live(verbs)
 
     extend = add_verb(verbs, "extend", on_chain(_extend), help="add time to a queued or running job (paid at the job's price)")
     extend.add_argument("job", metavar="JOB")
@@ -107,7 +116,8 @@ async def _post(args: argparse.Namespace, out: Output) -> int:
             out.emit(result, f"posted job {posted.job} ({paid}, definition {result['definition']}): {result['status']}")
             return 0
         out.status(f"posted job {posted.job} ({paid})")
-        view = await _wait_live(crowd, posted.job, out, wait_timeout)
+        service = definition is not None and definition.is_service
+        view = await _wait_live(crowd, posted.job, out, wait_timeout, service=service)
         result.update(view.to_json() if view else {"status": "closed"})
         result["job"] = str(posted.job)
         code = 0 if view is not None and view.status == "done" else 1
@@ -204,13 +214,19 @@ def _cid_or_hex(digest: bytes) -> str:
         return bytes(digest).hex()
 
 
-async def _wait_live(crowd: Any, job: Any, out: Output, timeout: float) -> Any:
-    """Waits for a settled (or closed) job; for humans, a live line: status, node, elapsed, cost."""
+async def _wait_live(crowd: Any, job: Any, out: Output, timeout: float, *, service: bool = False) -> Any:
+    """Waits for a settled (or closed) job; for humans, a live line: status, node, elapsed,
+    cost, and for a service its endpoints' URLs and health as its node reports them."""
     from .live_status import LiveStatus
 
     settled = ("done", "ended", "failed", "closed")
     with LiveStatus(out, str(job)) as live:
-        return await crowd.wait_for(job, settled, timeout=timeout, on_change=live.update)
+        watch = asyncio.create_task(EndpointWatch(crowd, job, live.endpoints).run()) if service else None
+        try:
+            return await crowd.wait_for(job, settled, timeout=timeout, on_change=live.update)
+        finally:
+            if watch is not None:
+                watch.cancel()
 
 
 def _print_job_line(console: Console, result: dict) -> None:
@@ -299,6 +315,10 @@ async def _extend(args: argparse.Namespace, out: Output) -> int:
 async def _logs(args: argparse.Namespace, out: Output) -> int:
     from ..client.errors import InvalidInput
 
+    if args.follow:
+        return await follow_logs(args, out)
+    if args.op or args.from_now:
+        raise InvalidInput("--op and --from-now go with --follow (a bundle's logs are printed whole)")
     async with client_from_args(args, wallet=False) as crowd:
         view = await crowd.view(args.job)
         if view.status != "done":

@@ -21,6 +21,8 @@ class LiveStatus:
         self.started = time.monotonic()
         self.view: Any = None
         self.history: list[str] = []
+        self.endpoint_lines: list[str] = []  # a service's endpoints (job_live.EndpointWatch)
+        self.endpoint_problem: str | None = None
         self.lines = not out.json and not out.err_console.is_terminal
         self.live = None if out.json or self.lines else Live(Text(""), console=out.err_console, refresh_per_second=4, transient=False,
                                                get_renderable=self._render)
@@ -44,10 +46,21 @@ class LiveStatus:
         if self.lines:
             self.out.err_console.print(self._render(), soft_wrap=True)
 
+    def endpoints(self, lines: list[str], problem: str | None) -> None:
+        """Called by EndpointWatch when a service's endpoints (or their health) change."""
+        self.endpoint_lines, self.endpoint_problem = lines, problem
+        if self.lines:
+            self.out.err_console.print(self._render(), soft_wrap=True)
+
     def _render(self) -> Text:
         elapsed = int(time.monotonic() - self.started)
         steps = " -> ".join(self.history) or "posting"
-        return Text(f"job {self.job}: {steps}  [{elapsed // 60}:{elapsed % 60:02d}, cost {self._cost()}]")
+        text = f"job {self.job}: {steps}  [{elapsed // 60}:{elapsed % 60:02d}, cost {self._cost()}]"
+        for line in self.endpoint_lines:
+            text += f"\n  endpoint {line}"
+        if self.endpoint_problem:
+            text += f"\n  endpoints: {self.endpoint_problem}"
+        return Text(text)
 
     def _cost(self) -> int:
         view = self.view
