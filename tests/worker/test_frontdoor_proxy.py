@@ -314,8 +314,10 @@ async def test_websocket_both_ways(door, target, http):
         msg = await ws.receive(timeout=3)
         assert msg.type == aiohttp.WSMsgType.BINARY and msg.data == b"\x02\x01\x00"
         await ws.send_str("close-4001")  # the target closes with its code: passed on
+        await asyncio.sleep(0.3)  # a slow client still gets to answer the close (no 1006)
         msg = await ws.receive(timeout=3)
         assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4001 and msg.extra == "bye from target"
+        assert ws.close_code == 4001 and ws.exception() is None
 
 
 @pytest.mark.asyncio

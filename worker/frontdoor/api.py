@@ -119,15 +119,17 @@ class NodeApiRoutes:
         ))
         try:
             await asyncio.wait([reader, tail], return_when=asyncio.FIRST_COMPLETED)
-            if tail.done() and not tail.cancelled() and tail.exception() is None:
-                await ws.close(code=1000, message=b"job ended" if follow else b"end of log")
         finally:
+            # the reader first: aiohttp's close() with a receive() pending in another task
+            # drops the connection without waiting for the client's answering close frame
             for task in (reader, tail):
                 task.cancel()
             await asyncio.gather(reader, tail, return_exceptions=True)
             self.sockets.discard(ws)
-            if not ws.closed:
-                await ws.close(code=1011)
+        if tail.cancelled() or tail.exception() is not None:
+            await ws.close(code=1011, message=b"log stream failed")
+        elif not ws.closed:
+            await ws.close(code=1000, message=b"job ended" if follow else b"end of log")
         return ws
 
 

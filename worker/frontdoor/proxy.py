@@ -46,6 +46,7 @@ WS_HANDSHAKE = frozenset({
 })
 CONNECT_S = 5.0
 POOL_WAIT_S = 10.0
+WS_CLOSE_S = 5.0  # how long a closing side waits for the other's answering close frame
 MAX_WS_MESSAGE = 16 << 20  # a websocket message is held whole: bounded per message
 # close codes a peer may not send (RFC 6455 7.4.1): what is sent on instead
 UNSENDABLE_CLOSE = {1005: 1000, 1006: 1011, 1015: 1011}
@@ -161,6 +162,7 @@ class Proxy:
             upstream = await self._session.ws_connect(
                 self._target_url(target, path, query, ws=True), headers=headers, protocols=protocols,
                 autoping=True, max_msg_size=MAX_WS_MESSAGE, autoclose=False,
+                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=WS_CLOSE_S),
             )
         except aiohttp.WSServerHandshakeError as exc:
             return _error(502, f"the service at port {target[1]} refused the websocket: {exc.status} {_short(exc.message)}")
@@ -169,7 +171,7 @@ class Proxy:
         except (aiohttp.ClientError, OSError) as exc:
             return _error(502, f"the service at port {target[1]} cannot be reached: {_short(exc)}")
         client = web.WebSocketResponse(protocols=(upstream.protocol,) if upstream.protocol else (),
-                                       autoping=True, max_msg_size=MAX_WS_MESSAGE, autoclose=False)
+                                       autoping=True, max_msg_size=MAX_WS_MESSAGE, autoclose=False, timeout=WS_CLOSE_S)
         try:
             await client.prepare(request)
         except Exception:
@@ -187,10 +189,9 @@ class Proxy:
         return client
 
 
-async def _pump(source: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
-                sink: web.WebSocketResponse | aiohttp.ClientWebSocketResponse) -> None:
-    """Messages from `source` to `sink` until `source` closes; then close `sink` with the
-    same code and reason."""
+async def _forward(source: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+                   sink: web.WebSocketResponse | aiohttp.ClientWebSocketResponse) -> tuple[int, str]:
+    """Messages from `source` to `sink` until `source` closes; returns its close code and reason."""
     while True:
         msg = await source.receive()
         if msg.type == aiohttp.WSMsgType.TEXT:
@@ -198,26 +199,34 @@ async def _pump(source: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
         elif msg.type == aiohttp.WSMsgType.BINARY:
             await sink.send_bytes(msg.data)
         elif msg.type == aiohttp.WSMsgType.CLOSE:
-            code = int(msg.data) if msg.data else 1000
-            await sink.close(code=UNSENDABLE_CLOSE.get(code, code), message=(msg.extra or "").encode()[:123])
-            return
-        else:  # CLOSING, CLOSED, ERROR: the source is gone without a close frame to pass on
-            code = source.close_code or 1006
-            await sink.close(code=UNSENDABLE_CLOSE.get(code, code))
-            return
+            return (int(msg.data) if msg.data else 1000), (msg.extra or "")
+        elif msg.type in (aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            return source.close_code or 1006, ""  # gone without a close frame of its own
 
 
 async def _pump_both(client: web.WebSocketResponse, upstream: aiohttp.ClientWebSocketResponse) -> None:
-    tasks = [asyncio.create_task(_pump(client, upstream)), asyncio.create_task(_pump(upstream, client))]
+    """Both directions until one side closes; then its close (code and reason) is passed to
+    the other side. The other direction's reader is stopped first: aiohttp's close() with
+    a receive() pending in another task drops the connection without waiting for the
+    peer's answering close frame."""
+    to_upstream = asyncio.create_task(_forward(client, upstream))
+    to_client = asyncio.create_task(_forward(upstream, client))
     try:
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        # the other direction gets a moment to carry the peer's answering close frame
-        if pending:
-            await asyncio.wait(pending, timeout=2.0)
+        done, _ = await asyncio.wait((to_upstream, to_client), return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in tasks:
+        for task in (to_upstream, to_client):
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(to_upstream, to_client, return_exceptions=True)
+    first = to_upstream if to_upstream in done else to_client
+    source, sink = (client, upstream) if first is to_upstream else (upstream, client)
+    if first.cancelled() or first.exception() is not None:
+        code, reason = 1011, ""  # a send failed: the sink is gone
+    else:
+        code, reason = first.result()
+    code = UNSENDABLE_CLOSE.get(code, code)
+    message = reason.encode()[:123]  # a close frame's reason fits in 123 bytes
+    await asyncio.gather(source.close(code=code, message=message), sink.close(code=code, message=message),
+                         return_exceptions=True)
 
 
 def _error(status: int, message: str) -> web.Response:
