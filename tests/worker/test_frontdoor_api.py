@@ -40,6 +40,7 @@ class Feeds:
     def __init__(self, log_dir: Path) -> None:
         self.owners: dict[str, str] = {}
         self.log_dir = log_dir
+        self.stats_calls = 0
 
     def owner(self, job: str) -> str | None:
         return self.owners.get(job)
@@ -48,6 +49,8 @@ class Feeds:
         return self.log_dir / f"{job}.log"
 
     async def stats(self, job: str) -> dict:
+        self.stats_calls += 1
+        await asyncio.sleep(0.2)  # the engine samples for a while
         return {"svc": {"cpu_percent": 1.5, "memory_bytes": 1 << 20, "memory_limit": 1 << 26,
                         "net_rx_bytes": 0, "net_tx_bytes": 0, "pids": 1, "gpus": []}}
 
@@ -270,6 +273,34 @@ async def test_sync_client(door, feeds):
 
     info, lines = await asyncio.to_thread(use)
     assert info["node"] == NODE and len(lines) == 4
+
+
+@pytest.mark.asyncio
+async def test_stats_asked_in_a_burst_sample_the_engine_once(door, feeds, http):
+    async def ask():
+        async with http.get(f"{door.url}/api/jobs/{JOB}/stats", headers=signed()) as r:
+            assert r.status == 200
+            return (await r.json())["ops"]
+
+    answers = await asyncio.gather(*(ask() for _ in range(20)))
+    assert all(a == answers[0] for a in answers) and feeds.stats_calls == 1
+
+
+@pytest.mark.asyncio
+async def test_log_streams_per_job_are_bounded(door, feeds, http):
+    from crowdcompute.worker.frontdoor.api import MAX_FOLLOWERS
+
+    write_lines(feeds).close()
+    url = f"{door.url}/api/jobs/{JOB}/logs"
+    open_ = [await http.ws_connect(url, headers=signed()) for _ in range(MAX_FOLLOWERS)]
+    with pytest.raises(aiohttp.WSServerHandshakeError) as err:
+        await http.ws_connect(url, headers=signed())
+    assert err.value.status == 429
+    await open_[0].close()
+    await asyncio.sleep(0.2)
+    again = await http.ws_connect(url, headers=signed())  # a closed stream frees its place
+    for ws in [again, *open_[1:]]:
+        await ws.close()
 
 
 # -- stats of a real container ---------------------------------------------------------

@@ -26,6 +26,8 @@ from .routing import PublicAddress
 __all__ = ["NodeApiRoutes"]
 
 MAX_OP_PARAMETER = 64
+STATS_FRESH_S = 2.0  # a stats answer is reused this long: each one costs the engine a second's sampling
+MAX_FOLLOWERS = 16  # open log websockets per job (each polls the file)
 
 
 def _version() -> str:
@@ -46,6 +48,8 @@ class NodeApiRoutes:
         self.info_of = info
         self.clock = clock
         self.sockets = sockets  # open log websockets, closed when the door closes
+        self._stats: dict[str, tuple[float, asyncio.Task[dict[str, Any]]]] = {}
+        self._followers: dict[str, int] = {}
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -91,8 +95,24 @@ class NodeApiRoutes:
     async def stats(self, request: web.Request) -> web.Response:
         job = request.match_info["job"]
         self._owner_check(request, job)
-        ops = await self.feeds.stats(job)
+        ops = await self._shared_stats(job)
         return web.json_response({"job": job, "time": self.clock(), "ops": ops})
+
+    async def _shared_stats(self, job: str) -> dict[str, Any]:
+        """One engine sampling per job at a time, reused for STATS_FRESH_S: a poster asking
+        in a tight loop (or many tabs) costs the engine no more than one asking every 2 s."""
+        now = time.monotonic()
+        for key, (started, task) in list(self._stats.items()):
+            if task.done() and now - started > STATS_FRESH_S:
+                del self._stats[key]
+        if job not in self._stats:
+            self._stats[job] = (now, asyncio.ensure_future(self.feeds.stats(job)))
+        started, task = self._stats[job]
+        try:
+            return await asyncio.shield(task)
+        except Exception:
+            self._stats.pop(job, None)  # a failure is not reused
+            raise
 
     async def logs(self, request: web.Request) -> web.StreamResponse:
         job = request.match_info["job"]
@@ -109,7 +129,10 @@ class NodeApiRoutes:
         if not ws.can_prepare(request).ok:
             lines, truncated = tail_lines(path, op)
             return web.json_response({"job": job, "op": op, "truncated": truncated, "lines": lines})
+        if self._followers.get(job, 0) >= MAX_FOLLOWERS:
+            raise _fail(429, f"job {job} already has {MAX_FOLLOWERS} log streams open on this node")
         await ws.prepare(request)
+        self._followers[job] = self._followers.get(job, 0) + 1
         self.sockets.add(ws)
         # the client's frames are read (and dropped) so that its close is seen at once
         reader = asyncio.create_task(_drain(ws))
@@ -126,6 +149,9 @@ class NodeApiRoutes:
                 task.cancel()
             await asyncio.gather(reader, tail, return_exceptions=True)
             self.sockets.discard(ws)
+            self._followers[job] -= 1
+            if not self._followers[job]:
+                del self._followers[job]
         if tail.cancelled() or tail.exception() is not None:
             await ws.close(code=1011, message=b"log stream failed")
         elif not ws.closed:
@@ -139,6 +165,6 @@ async def _drain(ws: web.WebSocketResponse) -> None:
 
 
 def _fail(status: int, message: str) -> web.HTTPException:
-    cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 404: web.HTTPNotFound}[status]
+    cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 404: web.HTTPNotFound, 429: web.HTTPTooManyRequests}[status]
     return cls(text=json.dumps({"error": message}), content_type="application/json",
                headers={"WWW-Authenticate": "CrowdSig"} if status == 401 else None)
