@@ -84,7 +84,8 @@ class NodeApi:
                           from_start: bool = True) -> AsyncIterator[str]:
         """The job's log lines (log_lines.py) as they are written, over a websocket: from the
         file's start or from now, then, when `follow`, each new line until the job ends on
-        the node (the node closes; no reconnecting here). Signed."""
+        the node or the node shuts down (it closes with 1000 or 1001: the iteration ends;
+        any other close code raises NodeApiError; no reconnecting here). Signed."""
         params = {"follow": "1" if follow else "0", "from": "start" if from_start else "now"}
         if op:
             params["op"] = op
@@ -105,7 +106,7 @@ class NodeApi:
                     yield msg.data
                 elif msg.type == aiohttp.WSMsgType.ERROR:
                     raise NodeUnreachable(f"node {self.base_url}: log stream broke: {_short(ws.exception())}")
-            if ws.close_code not in (None, 1000):
+            if ws.close_code not in (None, 1000, 1001):  # 1001: the node is shutting down
                 raise NodeApiError(f"node {self.base_url} ended the log stream with code {ws.close_code}")
         finally:
             await ws.close()

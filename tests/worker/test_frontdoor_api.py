@@ -210,6 +210,25 @@ async def test_follow_logs_live_until_the_job_ends(door, feeds):
 
 
 @pytest.mark.asyncio
+async def test_closing_the_door_ends_a_followed_log(feeds):
+    log = write_lines(feeds)
+    door = FrontDoor(EndpointRegistry(), feeds, node=NODE, public_url=PUBLIC, info=dict)
+    await door.start()
+    async with NodeApi(door.url, NODE, POSTER) as api:
+        lines = api.follow_logs(JOB, op="svc")
+        await asyncio.wait_for(lines.__anext__(), 3)
+        closing = asyncio.create_task(door.close())
+
+        async def rest() -> list[str]:
+            return [line async for line in lines]
+
+        left = await asyncio.wait_for(rest(), 3)  # the node going away ends the iteration, no error
+        assert all(line.endswith("listening on :8000") for line in left)
+        await asyncio.wait_for(closing, 4)
+    log.close()
+
+
+@pytest.mark.asyncio
 async def test_follow_logs_from_now(door, feeds):
     log = write_lines(feeds)
     async with NodeApi(door.url, NODE, POSTER) as api:

@@ -296,7 +296,7 @@ async def test_absolute_form_target_cannot_choose_the_destination(door, target, 
 @pytest.mark.asyncio
 async def test_host_naming_another_server_reaches_only_the_api(door, target, other, http):
     open_endpoint(door, target)
-    for host in (f"127.0.0.1:{other.port}", f"evil.test:{other.port}", f"x.{door.registry.__len__()}.node.test"):
+    for host in (f"127.0.0.1:{other.port}", f"evil.test:{other.port}", "a.b.node.test"):
         async with http.get(f"{door.url}/echo/x", headers={"Host": host}) as r:
             assert r.status == 404  # the node API has no /echo: nothing was proxied
     async with http.get(f"{door.url}/e/{'x' * 24}/../../echo") as r:
@@ -352,3 +352,25 @@ async def test_ip_public_url_has_no_host_names(target, http):
             assert r.status == 404  # no wildcard DNS under an IP: only the path form
         async with http.get(f"{d.url}/e/{ep.id}/echo") as r:
             assert r.status == 200
+
+
+@pytest.mark.asyncio
+async def test_closing_the_door_closes_proxied_websockets_with_1001(target, http):
+    registry = EndpointRegistry()
+    d = FrontDoor(registry, NoFeeds(), node=NODE, public_url=PUBLIC, info=dict)
+    await d.start()
+    ep = registry.open("JobC", "svc", 80)
+    registry.set_target(ep.id, "127.0.0.1", target.port)
+    ws = await http.ws_connect(f"{d.url}/e/{ep.id}/ws")
+    await ws.send_str("hi")
+    assert (await ws.receive(timeout=3)).data == "target:hi"
+    closing = asyncio.create_task(d.close())
+    msg = await ws.receive(timeout=3)
+    assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 1001
+    await asyncio.wait_for(closing, 4)  # the client answered the close: no waiting out a timeout
+    for _ in range(50):
+        if target.ws_closed_with is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert target.ws_closed_with == 1001  # the service is told too
+    await ws.close()

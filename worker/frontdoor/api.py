@@ -39,15 +39,14 @@ def _version() -> str:
 
 class NodeApiRoutes:
     def __init__(self, registry: EndpointRegistry, feeds: JobFeeds, *, node: str, public: PublicAddress,
-                 info: Callable[[], dict[str, Any]], clock: Callable[[], float] = time.time,
-                 sockets: set[web.WebSocketResponse]) -> None:
+                 info: Callable[[], dict[str, Any]], clock: Callable[[], float] = time.time) -> None:
         self.registry = registry
         self.feeds = feeds
         self.node = node
         self.public = public
         self.info_of = info
         self.clock = clock
-        self.sockets = sockets  # open log websockets, closed when the door closes
+        self.stopping = asyncio.Event()  # set when the door closes: open log streams end with 1001
         self._stats: dict[str, tuple[float, asyncio.Task[dict[str, Any]]]] = {}
         self._followers: dict[str, int] = {}
 
@@ -133,26 +132,27 @@ class NodeApiRoutes:
             raise _fail(429, f"job {job} already has {MAX_FOLLOWERS} log streams open on this node")
         await ws.prepare(request)
         self._followers[job] = self._followers.get(job, 0) + 1
-        self.sockets.add(ws)
         # the client's frames are read (and dropped) so that its close is seen at once
         reader = asyncio.create_task(_drain(ws))
         tail = asyncio.create_task(follow_lines(
             path, ws.send_str, op=op, from_start=start == "start", follow=follow,
             running=lambda: self.feeds.owner(job) is not None,
         ))
+        stop = asyncio.create_task(self.stopping.wait())
         try:
-            await asyncio.wait([reader, tail], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([reader, tail, stop], return_when=asyncio.FIRST_COMPLETED)
         finally:
             # the reader first: aiohttp's close() with a receive() pending in another task
             # drops the connection without waiting for the client's answering close frame
-            for task in (reader, tail):
+            for task in (reader, tail, stop):
                 task.cancel()
-            await asyncio.gather(reader, tail, return_exceptions=True)
-            self.sockets.discard(ws)
+            await asyncio.gather(reader, tail, stop, return_exceptions=True)
             self._followers[job] -= 1
             if not self._followers[job]:
                 del self._followers[job]
-        if tail.cancelled() or tail.exception() is not None:
+        if self.stopping.is_set():
+            await ws.close(code=1001, message=b"node shutting down")
+        elif tail.cancelled() or tail.exception() is not None:
             await ws.close(code=1011, message=b"log stream failed")
         elif not ws.closed:
             await ws.close(code=1000, message=b"job ended" if follow else b"end of log")

@@ -52,9 +52,7 @@ class FrontDoor:
         self.host = host
         self.port = port
         self.proxy = Proxy(self.public.scheme)
-        self._log_sockets: set[web.WebSocketResponse] = set()
-        self.api = NodeApiRoutes(registry, feeds, node=node, public=self.public, info=info, clock=clock,
-                                 sockets=self._log_sockets)
+        self.api = NodeApiRoutes(registry, feeds, node=node, public=self.public, info=info, clock=clock)
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
 
@@ -96,9 +94,10 @@ class FrontDoor:
         await self.close()
 
     async def _close_sockets(self, app: web.Application) -> None:
-        for ws in list(self._log_sockets):
-            await ws.close(code=1001, message=b"node shutting down")
-        await self.proxy.close_sockets()
+        """Open websockets (log streams, proxied ones) end with 1001; their handlers close
+        them, and the runner waits for the handlers (SHUTDOWN_S at most)."""
+        self.api.stopping.set()
+        self.proxy.stopping.set()
 
     @web.middleware
     async def _endpoints_first(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:

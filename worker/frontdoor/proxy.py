@@ -73,7 +73,7 @@ class Proxy:
     def __init__(self, scheme: str) -> None:
         self.scheme = scheme
         self._session: aiohttp.ClientSession | None = None
-        self._sockets: set[web.WebSocketResponse] = set()
+        self.stopping = asyncio.Event()  # set when the door closes: open websockets end with 1001
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(
@@ -84,12 +84,8 @@ class Proxy:
             skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept", "Content-Type"),
         )
 
-    async def close_sockets(self) -> None:
-        for ws in list(self._sockets):
-            await ws.close(code=1001, message=b"node shutting down")
-
     async def close(self) -> None:
-        await self.close_sockets()
+        self.stopping.set()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -177,11 +173,9 @@ class Proxy:
         except Exception:
             await upstream.close()
             raise
-        self._sockets.add(client)
         try:
-            await _pump_both(client, upstream)
+            await _pump_both(client, upstream, self.stopping)
         finally:
-            self._sockets.discard(client)
             if not upstream.closed:
                 await upstream.close()
             if not client.closed:
@@ -204,19 +198,25 @@ async def _forward(source: web.WebSocketResponse | aiohttp.ClientWebSocketRespon
             return source.close_code or 1006, ""  # gone without a close frame of its own
 
 
-async def _pump_both(client: web.WebSocketResponse, upstream: aiohttp.ClientWebSocketResponse) -> None:
+async def _pump_both(client: web.WebSocketResponse, upstream: aiohttp.ClientWebSocketResponse,
+                     stopping: asyncio.Event) -> None:
     """Both directions until one side closes; then its close (code and reason) is passed to
-    the other side. The other direction's reader is stopped first: aiohttp's close() with
-    a receive() pending in another task drops the connection without waiting for the
-    peer's answering close frame."""
+    the other side; or, when `stopping` is set, both are closed with 1001. The readers are
+    stopped first: aiohttp's close() with a receive() pending in another task drops the
+    connection without waiting for the peer's answering close frame."""
     to_upstream = asyncio.create_task(_forward(client, upstream))
     to_client = asyncio.create_task(_forward(upstream, client))
+    stop = asyncio.create_task(stopping.wait())
     try:
-        done, _ = await asyncio.wait((to_upstream, to_client), return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait((to_upstream, to_client, stop), return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (to_upstream, to_client):
+        for task in (to_upstream, to_client, stop):
             task.cancel()
-        await asyncio.gather(to_upstream, to_client, return_exceptions=True)
+        await asyncio.gather(to_upstream, to_client, stop, return_exceptions=True)
+    if stop in done:
+        await asyncio.gather(client.close(code=1001, message=b"node shutting down"),
+                             upstream.close(code=1001, message=b"node shutting down"), return_exceptions=True)
+        return
     first = to_upstream if to_upstream in done else to_client
     source, sink = (client, upstream) if first is to_upstream else (upstream, client)
     if first.cancelled() or first.exception() is not None:
