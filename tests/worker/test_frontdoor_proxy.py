@@ -45,6 +45,7 @@ class Target:
         self.body_arrivals: list[tuple[float, int]] = []
         self.first_body_chunk = asyncio.Event()
         self.ws_closed_with: int | None = None
+        self.silent_saw_close = asyncio.Event()
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -56,6 +57,7 @@ class Target:
             web.post("/upload", self.upload),
             web.get("/ws", self.ws),
             web.get("/big", self.big),
+            web.get("/silent", self.silent),
         ])
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
@@ -99,6 +101,18 @@ class Target:
             self.body_arrivals.append((time.monotonic(), total))
             self.first_body_chunk.set()
         return web.json_response({"received": total})
+
+    async def silent(self, request: web.Request) -> web.StreamResponse:
+        """One chunk, then nothing (a model thinking): notices when its reader goes away."""
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(b"thinking...\n")
+        for _ in range(200):
+            if request.transport is None or request.transport.is_closing():
+                self.silent_saw_close.set()
+                break
+            await asyncio.sleep(0.05)
+        return response
 
     async def big(self, request: web.Request) -> web.Response:
         return web.Response(body=b"x" * (3 << 20))
@@ -229,6 +243,15 @@ async def test_streamed_answer_passes_chunks_as_they_come(door, target, http):
         target.release.set()
         rest = await r.read()
     assert (first + rest) == b"data: first\n\ndata: middle\n\ndata: last\n\n"
+
+
+@pytest.mark.asyncio
+async def test_a_client_that_leaves_a_silent_stream_frees_the_target(door, target, http):
+    ep = open_endpoint(door, target)
+    r = await http.get(f"{door.url}/silent", headers=host_of(ep))
+    assert await asyncio.wait_for(r.content.readany(), 3) == b"thinking...\n"
+    r.close()  # the poster gives up while the service sends nothing
+    await asyncio.wait_for(target.silent_saw_close.wait(), 3)  # the door dropped its connection too
 
 
 @pytest.mark.asyncio

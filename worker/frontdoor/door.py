@@ -72,7 +72,10 @@ class FrontDoor:
 
     async def start(self) -> None:
         await self.proxy.start()
-        self._runner = web.AppRunner(self.app(), shutdown_timeout=SHUTDOWN_S, access_log=None)
+        # handler_cancellation: a client that leaves cancels its handler, so a proxied stream
+        # that is silent (a model thinking) drops its connection to the target at once
+        self._runner = web.AppRunner(self.app(), shutdown_timeout=SHUTDOWN_S, access_log=None,
+                                     handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
