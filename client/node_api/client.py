@@ -91,11 +91,12 @@ class NodeApi:
             params["op"] = op
         headers = {"Authorization": self._auth(self._require_keypair(job))}
         try:
-            ws = await self.session.ws_connect(
-                self._url(f"/api/jobs/{job}/logs"), params=params, headers=headers,
-                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=self.timeout),
-                max_msg_size=MAX_FRAME, heartbeat=30.0,
-            )
+            async with asyncio.timeout(self.timeout):  # the handshake; then no timeout between lines
+                ws = await self.session.ws_connect(
+                    self._url(f"/api/jobs/{job}/logs"), params=params, headers=headers,
+                    timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=self.timeout),
+                    max_msg_size=MAX_FRAME, heartbeat=30.0,
+                )
         except aiohttp.WSServerHandshakeError as exc:
             raise _status_error(exc.status, exc.message, f"logs of {job}") from exc
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:

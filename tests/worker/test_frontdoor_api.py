@@ -372,3 +372,22 @@ def test_gpu_stats_from_a_recorded_h100():
     assert gpus and gpus[0]["name"].startswith("NVIDIA H100")
     assert gpus[0]["memory_total"] > 70 << 30 and gpus[0]["memory_used"] is not None
     assert set(gpus[0]) == {"index", "name", "uuid", "utilization", "memory_used", "memory_total"}
+
+
+@pytest.mark.asyncio
+async def test_client_times_out_on_a_node_that_never_answers():
+    """A port that accepts connections and says nothing: every call ends in NodeUnreachable."""
+    async def silent(reader, writer):
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with NodeApi(f"http://127.0.0.1:{port}", NODE, POSTER, timeout=0.5) as api:
+            with pytest.raises(NodeUnreachable):
+                await api.info()
+            with pytest.raises(NodeUnreachable):
+                async for _ in api.follow_logs(JOB):
+                    pass
+    finally:
+        server.close()
