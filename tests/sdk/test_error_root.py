@@ -22,11 +22,12 @@ from crowdcompute.client.bundle import BundleError
 from crowdcompute.client.errors import ClusterUnavailable, CrowdError, RpcError, Transient
 from crowdcompute.client.jobspec import LoadError, ValidationError
 from crowdcompute.client.jobspec.problems import Problem
+from crowdcompute.client.node_api import NodeUnreachable
 from crowdcompute.client.storage import ContentNotFound, StorageUnavailable
 from crowdcompute.worker.engine import EngineUnavailable
 
 PARTS = (crowdcompute.client, crowdcompute.worker, crowdcompute.cli)
-TRANSIENT = {ClusterUnavailable, RpcError, StorageUnavailable, EngineUnavailable}
+TRANSIENT = {ClusterUnavailable, RpcError, StorageUnavailable, EngineUnavailable, NodeUnreachable}
 
 
 def public_errors() -> list[type[BaseException]]:
