@@ -76,10 +76,12 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
     from .executor_factory import custom_executor, make_executor
     from .health import probe_health
     from .node import Node, NodeOptions
+    from .services_setup import NodeServices
     from .stake_setup import ask_on_terminal, stake_step
 
     try:
         crowd = client_from_options(args)
+        services = NodeServices.from_args(args)
     except CrowdError as exc:
         raise _Refused(str(exc)) from None
     async with crowd:
@@ -115,7 +117,8 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
             raise _Refused(str(exc)) from None
         out.status(f"state    {state_dir}")
         executor = make_executor(work_dir=state_dir / "work", log_dir=state_dir / "logs", gpus=gpus, node=me,
-                                 max_ops=getattr(args, "max_ops", None), disk_budget=getattr(args, "disk_budget", None))
+                                 max_ops=getattr(args, "max_ops", None), disk_budget=getattr(args, "disk_budget", None),
+                                 endpoints=services.registry, allow_egress=services.allow_egress)
         preflight = getattr(executor, "preflight", None)
         problem = await preflight() if preflight is not None else None
         if problem:  # an unconfined engine, or job networks that would reach this host
@@ -123,9 +126,17 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
         retention = {k: v for k, v in (("log_retention_s", getattr(args, "log_retention", None)),
                                           ("log_budget", getattr(args, "log_budget", None))) if v is not None}
         options = NodeOptions(market=market.address, state_dir=state_dir, concurrency=max(1, args.concurrency), gpus=gpus,
-                              **retention,
+                              **retention, serves_endpoints=services.serves,
                               report=report)
         node = Node(crowd, executor, options)
+        try:
+            door = await services.start(crowd, node.owner_of, state_dir / "logs", report)
+        except CrowdError as exc:
+            raise _Refused(str(exc)) from None
+        if door is not None:
+            out.status(f"services front door {door}, public at {services.public_url} (published in the node's profile)")
+        else:
+            out.status("services none: no --public-url, so jobs that expose ports are refused with the reason")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -139,4 +150,7 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal, signum)
         out.status("joining the market (SIGINT/SIGTERM to leave)")
-        return await node.run(stop)
+        try:
+            return await node.run(stop)
+        finally:
+            await services.close()

@@ -19,7 +19,7 @@ def custom_executor() -> bool:
 
 
 def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_ops: int | None = None,
-                  disk_budget: int | None = None) -> Any:
+                  disk_budget: int | None = None, endpoints: Any = None, allow_egress: bool = False) -> Any:
     spec = os.environ.get(EXECUTOR_ENV)
     if spec:
         module, _, name = spec.partition(":")
@@ -32,5 +32,6 @@ def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_op
     extra = {k: v for k, v in (("max_ops", max_ops), ("disk_budget", disk_budget)) if v is not None}
     # The node removes what a job left once it is settled (JobTask's clean-up), so the
     # executor does not first (clean_after_run).
+    # `endpoints`: the table the front door serves (services_setup.py); `allow_egress`: --allow-egress.
     return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=STOP_GRACE_S, reserve=EXECUTOR_RESERVE_S,
-                    node=node, clean_after_run=False, **extra)
+                    node=node, clean_after_run=False, endpoints=endpoints, allow_egress=allow_egress, **extra)

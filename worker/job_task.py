@@ -88,6 +88,7 @@ class JobTask:
         self.lead = 0.0  # seconds the chain's clock runs ahead of this machine's (>= 0)
         self.recovered = recovered
         self.timeout: int | None = None
+        self.poster: str | None = None  # the job's poster, once read: the node API's owner
         self.stop = asyncio.Event()  # tells the executor to stop
         self.reason: str | None = None  # why it was stopped: deadline, ended, lost, shutdown
         self.changed = asyncio.Event()  # the job account changed (extend, end, reclaim)
@@ -138,6 +139,7 @@ class JobTask:
             return "stale"
         self.since = entry.since
         self.timeout = job.timeout
+        self.poster = str(job.poster)
         # Side by side (each a round trip to the cluster): the chain's clock, and the job's
         # account watched (extend, end, reclaim) before anything runs.
         self.lead, _ = await asyncio.gather(clock_lead(ctx.clock), ctx.watcher.watch_job(self.job))

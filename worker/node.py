@@ -59,6 +59,7 @@ class NodeOptions:
     recheck_s: float = RECHECK_S
     log_retention_s: float = LOG_RETENTION_S  # settled jobs' logs are removed after this
     log_budget: int = LOG_BUDGET  # bytes of job logs kept in the state folder
+    serves_endpoints: bool = False  # a front door serves services' endpoints (--public-url)
 
 
 class Node:
@@ -229,9 +230,20 @@ class Node:
         """Called by a task once its `finish` landed: re-enter before its cleanup."""
         self._wake.set()
 
+    def owner_of(self, job: str) -> str | None:
+        """The poster of a job running here (the node API's owner check), else None."""
+        for key, task in self.tasks.items():
+            if str(key) == job:
+                return task.poster
+        return None
+
     def requirement_problem(self, definition: Any) -> str | None:
         """Why this node cannot run `definition` (None when it can)."""
         from .requirements import Requirements, refusal
+        from .services_setup import NO_ENDPOINTS
+
+        if getattr(definition, "is_service", False) and not self.options.serves_endpoints:
+            return NO_ENDPOINTS
 
         refusal_of = getattr(self.executor, "refusal", None)  # the executor's own bounds (ops per job)
         problem = refusal_of(definition) if refusal_of is not None else None

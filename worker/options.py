@@ -32,6 +32,16 @@ def add_start_arguments(start: argparse.ArgumentParser) -> None:
                        help="most bytes of job logs kept in the state folder, oldest removed first (default 1GiB)")
     start.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     start.add_argument("--log-file", default=None, help="also append the log here")
+    services = start.add_argument_group("services (jobs that expose ports)")
+    services.add_argument("--public-url", default=None, metavar="URL",
+                          help="where posters reach this node's front door (node API and the services' endpoints), published "
+                               "in the node's on-chain profile: https://node.example.com (with a wildcard DNS record, each "
+                               "endpoint gets its own host name) or http://IP:PORT; without it the node takes no service jobs")
+    services.add_argument("--listen", default=None, metavar="HOST:PORT",
+                          help="where the front door listens (default 0.0.0.0 and the public URL's port, else 8480)")
+    services.add_argument("--allow-egress", action="store_true",
+                          help="let jobs that ask for it (meta.crowdcompute.egress) reach the internet; never this host or "
+                               "private networks. Without it such jobs are refused with the reason")
     stake = start.add_argument_group("stake (markets with a minimum stake weight)")
     stake.add_argument("--stake", metavar="AMOUNT", default=None,
                        help="when the node's stake falls short of the market's minimum, stake AMOUNT before starting (a new "

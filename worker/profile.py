@@ -48,10 +48,9 @@ def hardware_summary(report: Any, *, node: str) -> dict[str, Any]:
     }
 
 
-async def publish_profile(crowd: Any, public_url: str, report: Any) -> tuple[str, bool]:
-    """Stores the hardware summary and points the node's profile at `public_url` and it.
-    Returns (the summary's CID, whether a transaction was sent)."""
-    summary = hardware_summary(report, node=str(crowd.pubkey))
+async def publish_profile(crowd: Any, public_url: str, summary: dict[str, Any]) -> tuple[str, bool]:
+    """Stores the hardware summary (`hardware_summary`) and points the node's profile at
+    `public_url` and it. Returns (the summary's CID, whether a transaction was sent)."""
     data = json.dumps(summary, sort_keys=True, separators=(",", ":")).encode()
     cid = await (await crowd.storage()).add_bytes(data)
     sent = await crowd.set_node_profile(public_url, cid.digest)
