@@ -72,7 +72,8 @@ async def run_check(
 
 
 def _what(check: HealthCheck) -> str:
-    return f"{check.method} {check.path}" if check.type == "http" else f"websocket {check.path}"
+    path = check.path if len(check.path) <= 60 else check.path[:57] + "..."  # room in the detail for the outcome
+    return f"{check.method} {path}" if check.type == "http" else f"websocket {path}"
 
 
 def _url(scheme: str, target: tuple[str, int], path: str) -> str:
