@@ -564,13 +564,13 @@ class Executor:
         stop_at, cause = job.stop_at, "deadline"
         if limits.timeout is not None and started + limits.timeout < stop_at:
             stop_at, cause = started + limits.timeout, "timeout"
-        stopper = asyncio.ensure_future(_first(job.stop.wait(), job.cut.wait()))
         watched: set[asyncio.Future[Any]] = set()
         if service is not None:  # its endpoints now point at this container; checks begin
             ip = await self._container_ip(job, outcome.container)
-            if ip:
+            if ip:  # none: it exited already, and its exit is what the policy sees
                 service.start(ip, attempt)
                 watched.add(service.failed)
+        stopper = asyncio.ensure_future(_first(job.stop.wait(), job.cut.wait()))
         try:
             await asyncio.wait({waiter, stopper, *watched}, timeout=max(0.0, stop_at - time.time()), return_when=asyncio.FIRST_COMPLETED)
         finally:
