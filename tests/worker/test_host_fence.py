@@ -299,19 +299,25 @@ def test_egress_rules_keep_private_and_host_ranges_out_and_let_only_replies_in()
 def test_an_allowed_egress_job_gets_a_routed_network_with_the_egress_rules(make_executor, docker_api):
     """--allow-egress and a job that asks: its network is not internal, its rules are the
     egress set (no internet here to reach, so the rules are what is checked)."""
+    import subprocess
+
     executor = make_executor(allow_egress=True, clean_after_run=False)
-    defn = replace(definition([op("a", ["true"])]), meta={"crowdcompute": {"egress": True}})
+    # a private address off the host: routed out (the network is not internal) into the DROP
+    probe = "ip route | grep -c '^default'; nc -w 1 10.255.255.1 80 </dev/null; true"
+    defn = replace(definition([op("a", ["sh", "-c", probe])]), meta={"crowdcompute": {"egress": True}})
     bundle, job = run_job(executor, defn)
     try:
         assert bundle.status == "succeeded", bundle.render()
+        assert bundle.ops[0].stdout.text.startswith("1\n")  # a default route: egress
         (network,) = docker_api.networks(filters={"label": f"crowdcompute.job={job}"})
         assert docker_api.inspect_network(network["Id"])["Internal"] is False
-        import subprocess
-
         listed = subprocess.run(["iptables", "-S", "CROWDCOMPUTE-FORWARD"], capture_output=True, text=True).stdout
         mine = [line for line in listed.splitlines() if f"job={job} " in line]
         assert any("-d 192.168.0.0/16" in line and line.endswith("-j DROP") for line in mine), listed
         assert any("RELATED,ESTABLISHED" in line and line.endswith("-j RETURN") for line in mine), listed
+        counted = subprocess.run(["iptables", "-L", "CROWDCOMPUTE-FORWARD", "-v", "-n", "-x"], capture_output=True, text=True).stdout
+        ten = [line.split() for line in counted.splitlines() if f"job={job} " in line and "10.0.0.0/8" in line]
+        assert ten and int(ten[0][0]) >= 1, counted  # the probe's packets met the 10.0.0.0/8 DROP
     finally:
         asyncio.run(executor.cleanup_job(job))
     assert job not in asyncio.run(executor.leftovers())
