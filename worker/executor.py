@@ -25,8 +25,8 @@ It raises only when cancelled. Order of work (jobspec README, "Execution"):
 
 An op that exposes ports is a service (worker/service/, README "Service jobs"): it runs
 until the job's stop or deadline, its endpoints in `endpoints` pointed at its container
-and health-checked; an end before that goes to its restart policy; ops that depend on it,
-and later stages, start once its endpoints are first healthy.
+and health-checked; an end before that goes to its restart policy; ops that depend on it
+start once its endpoints are first healthy (its stage still ends only when it ends).
 """
 
 from __future__ import annotations
@@ -114,8 +114,7 @@ class _Job:
     cut: asyncio.Event = field(default_factory=asyncio.Event)  # the job broke a node bound while it ran
     cut_reason: str | None = None  # why (the disk budget): every op stopped or not run says it
     up: set[str] = field(default_factory=set)  # service ops whose endpoints were all healthy once
-    woken: asyncio.Event = field(default_factory=asyncio.Event)  # a service came up: stages look again
-    services: list[asyncio.Task[None]] = field(default_factory=list)  # they outlive their stage
+    woken: asyncio.Event = field(default_factory=asyncio.Event)  # a service came up: its stage looks again
 
     @property
     def networked(self) -> bool:
@@ -254,12 +253,8 @@ class Executor:
             try:
                 for stage in plan(definition):
                     await self._run_stage(job, stage)
-                # services run on after the last stage, until the job's stop or deadline
-                await asyncio.gather(*job.services)
             finally:
                 watch.cancel()
-                for task in job.services:  # only when the run itself is cancelled
-                    task.cancel()
         except Exception as exc:  # noqa: BLE001 - the job still gets a bundle saying why
             if not isinstance(exc, EngineUnavailable):
                 log.exception("job %s: worker error", run.job)
@@ -325,19 +320,15 @@ class Executor:
         return "failed"
 
     async def _run_stage(self, job: _Job, stage: Stage) -> None:
-        # A service op never ends on its own: once it is up (its endpoints first healthy)
-        # it counts as ended for `depends_on` and for the stage's end (Nosana starts a
-        # dependent once its dependency passed its health check), and its task runs on
-        # past the stage (job.services) until the job's stop or deadline.
+        # A service op never ends on its own: an op that depends on it starts once it is up
+        # (its endpoints first healthy: `job.woken` says when), as Nosana starts one; the
+        # stage itself ends only when every op has ended (jobspec README, "Execution").
         tasks: dict[asyncio.Task[None], str] = {}
         try:
-            while not all(op.id in job.ended or op.id in job.up for op in stage.ops):
-                for op in stage.ready(job.ended | job.up):  # earlier stages' ops count as ended
+            while not all(op.id in job.ended for op in stage.ops):
+                for op in stage.ready(job.ended, job.up):  # earlier stages' ops count as ended
                     if op.id not in tasks.values():
-                        task = asyncio.create_task(self._op(job, op))
-                        tasks[task] = op.id
-                        if is_service(op):
-                            job.services.append(task)
+                        tasks[asyncio.create_task(self._op(job, op))] = op.id
                 pending = [t for t, op_id in tasks.items() if op_id not in job.ended]
                 if not pending:  # parse() refuses such plans; a hand-built one still ends
                     for op in stage.ops:
@@ -353,8 +344,7 @@ class Executor:
                     woken.cancel()
         finally:
             for task in tasks:
-                if task not in job.services:
-                    task.cancel()
+                task.cancel()
 
     async def _op(self, job: _Job, op: Operation) -> None:
         start = time.time()
@@ -701,11 +691,6 @@ HANDLERS: dict[str, Callable[[Executor, _Job, Operation], Awaitable[OpRecord]]] 
     RUN: Executor._run_container,
     CREATE_VOLUME: Executor._create_volume,
 }
-
-
-def is_service(op: Operation) -> bool:
-    """An op that exposes ports: it runs until the job ends (worker/service/)."""
-    return op.is_run and bool(op.args.expose)  # type: ignore[union-attr]
 
 
 def unknown_kind(definition: JobDefinition) -> str | None:

@@ -63,8 +63,12 @@ def test_http_and_websocket_checks_against_a_real_server():
                 ws_ok = await run_check(session, target, HealthCheck("websocket", path="/ws", expected_response="ready"))
                 ws_bad = await run_check(session, target, HealthCheck("websocket", path="/ws?say=" + "n" * 500, expected_response="ready"))
                 ws_none = await run_check(session, target, HealthCheck("websocket", path="/make", expected_response="ready"))
+                # as Nosana's curl --include: the answer's head counts too
+                ws_head = await run_check(session, target, HealthCheck("websocket", path="/ws?say=x", expected_response="101 Switching"))
+                ws_any = await run_check(session, target, HealthCheck("websocket", path="/ws"))
         finally:
             await runner.cleanup()
+        assert ws_head[0] and ws_any[0] and ws_any[1].startswith("websocket /ws -> HTTP/1.1 101"), (ws_head, ws_any)
         return made, wrong, missing, large, ws_ok, ws_bad, ws_none
 
     made, wrong, missing, large, ws_ok, ws_bad, ws_none = asyncio.run(scenario())
@@ -73,9 +77,9 @@ def test_http_and_websocket_checks_against_a_real_server():
     assert wrong == (False, wrong[1]) and wrong[1].startswith("GET /make -> 201, expected 200")
     assert not missing[0] and "-> 404, expected 200" in missing[1]
     assert large[0]
-    assert ws_ok[0] and ws_ok[1].startswith("websocket /ws: expected message")
-    assert not ws_bad[0] and "unexpected message" in ws_bad[1] and len(ws_bad[1]) <= DETAIL_CAP
-    assert not ws_none[0] and "websocket /make" in ws_none[1]
+    assert ws_ok[0] and ws_ok[1].startswith("websocket /ws: expected response in")
+    assert not ws_bad[0] and "no expected response" in ws_bad[1] and len(ws_bad[1]) <= DETAIL_CAP, ws_bad
+    assert not ws_none[0] and ws_none[1].startswith("websocket /make -> HTTP/1.1 201 Created: no expected response"), ws_none
 
 
 def test_checks_are_bounded_by_their_timeout_and_a_closed_port_fails():
@@ -138,6 +142,10 @@ def test_continuous_phase_runs_only_continuous_checks():
     (RestartPolicy("on-failure", 1), [(0, None)], [(False, None)]),
     (RestartPolicy("on-failure", 1), [(1, None), (None, "port 80: down")],
      [(True, None), (False, "restarted 1 times (restart_policy on-failure, 1 restarts allowed), still failing: unhealthy: port 80: down")]),
+    (RestartPolicy("on-failure"), [(1, None), (1, None), (1, None)],  # 0 tries: no cap of its own, the node's
+     [(True, None), (True, None), (False, "restarted 2 times (the node's cap: 2 within 600 s), still failing: exited with 1")]),
+    (RestartPolicy("on-failure", 5), [(1, None), (1, None), (1, None)],  # the node's cap is lower
+     [(True, None), (True, None), (False, "restarted 2 times (the node's cap: 2 within 600 s), still failing: exited with 1")]),
     (RestartPolicy("always"), [(0, None), (0, None), (0, None)],
      [(True, None), (True, None), (False, "restarted 2 times (the node's cap: 2 within 600 s), still failing: exited with 0")]),
 ])

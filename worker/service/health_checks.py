@@ -7,8 +7,10 @@ address the job chose). Every check is bounded: one `timeout` for the whole chec
 
   http       `method path` with the check's headers and body; passes when the status is
              `expected_status` ("GET /health -> 200 in 3 ms")
-  websocket  connect (the HTTP upgrade), then the first message must be
-             `expected_response` (Nosana's check: it sends nothing, waits for that message)
+  websocket  the upgrade to a websocket (GET `path` with the check's headers); passes when
+             the answer (status line, headers, then the messages the service sends)
+             contains `expected_response` (Nosana's node runs `curl --include ws://...`
+             and looks for it in the output), or, with none expected, on "101"
   tcp        (an exposed port without checks) a TCP connect succeeds
 
 `check_port` runs an exposed port's checks in order and stops at the first that fails,
@@ -19,6 +21,9 @@ marked `continuous`.
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
+import struct
 import time
 
 import aiohttp
@@ -67,7 +72,7 @@ async def run_check(
         return await asyncio.wait_for(_run(session, target, check, timeout), timeout)
     except asyncio.TimeoutError:
         return False, clip(f"{_what(check)}: no answer in {timeout:g} s")
-    except (aiohttp.ClientError, OSError, ValueError) as exc:
+    except (aiohttp.ClientError, OSError, ValueError, asyncio.IncompleteReadError) as exc:
         return False, clip(f"{_what(check)}: {type(exc).__name__}: {exc}")
 
 
@@ -96,19 +101,58 @@ async def _run(session: aiohttp.ClientSession, target: tuple[str, int], check: H
             wanted = "" if passed else f", expected {check.expected_status}"
             return passed, clip(f"{_what(check)} -> {response.status}{wanted} in {_ms(started)}")
     if check.type == "websocket":
-        async with session.ws_connect(
-            _url("ws", target, check.path), headers=dict(check.headers), max_msg_size=READ_CAP,
-        ) as ws:  # bounded by run_check's wait_for
-            if check.expected_response is None:
-                return True, f"{_what(check)}: connected in {_ms(started)}"
-            message = await ws.receive(timeout=max(0.0, timeout - (time.monotonic() - started)))
-            if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                return False, clip(f"{_what(check)}: no message ({message.type.name.lower()})")
-            data = message.data if isinstance(message.data, str) else message.data.decode("utf-8", "replace")
-            if data == check.expected_response:
-                return True, f"{_what(check)}: expected message in {_ms(started)}"
-            return False, clip(f"{_what(check)}: unexpected message {data[:60]!r}")
+        return await _websocket(target, check, started)
     return False, f"unknown health check type {check.type!r}"
+
+
+async def _websocket(target: tuple[str, int], check: HealthCheck, started: float) -> tuple[bool, str]:
+    """The upgrade by hand (bounded by run_check's wait_for): what curl --include shows is
+    the answer's head, then the frames' payloads; at most READ_CAP bytes of it are read."""
+    host, port = target
+    reader, writer = await asyncio.open_connection(host, port, limit=READ_CAP)
+    try:
+        key = base64.b64encode(os.urandom(16)).decode()
+        extra = "".join(f"{name}: {value}\r\n" for name, value in check.headers if "\r" not in name + value and "\n" not in name + value)
+        writer.write((f"GET {check.path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n").encode("latin-1"))
+        await writer.drain()
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        except asyncio.LimitOverrunError:
+            return False, f"{_what(check)}: an answer's head over {READ_CAP} bytes"
+        status = head.split("\r\n", 1)[0]
+        expected = check.expected_response
+        if expected is None:
+            passed = " 101" in status
+            return passed, clip(f"{_what(check)} -> {status}{'' if passed else ', expected 101'} in {_ms(started)}")
+        seen = head
+        while expected not in seen and " 101" in status and len(seen) < READ_CAP:
+            payload = await _frame(reader, READ_CAP - len(seen))
+            if payload is None:  # closed by the service
+                break
+            seen += payload.decode("utf-8", "replace")
+        if expected in seen:
+            return True, f"{_what(check)}: expected response in {_ms(started)}"
+        return False, clip(f"{_what(check)} -> {status}: no expected response in {len(seen)} characters")
+    finally:
+        writer.close()
+
+
+async def _frame(reader: asyncio.StreamReader, room: int) -> bytes | None:
+    """One frame's payload (at most `room` bytes of it), None once the service closes."""
+    first, second = await reader.readexactly(2)
+    size = second & 0x7F
+    if size == 126:
+        size = struct.unpack(">H", await reader.readexactly(2))[0]
+    elif size == 127:
+        size = struct.unpack(">Q", await reader.readexactly(8))[0]
+    mask = await reader.readexactly(4) if second & 0x80 else b""
+    if first & 0x0F == 0x8:
+        return None
+    data = await reader.readexactly(min(size, room))
+    if mask:
+        data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+    return data if first & 0x0F in (0x0, 0x1, 0x2) else b""
 
 
 def continuous_checks(port: ExposedPort) -> tuple[HealthCheck, ...]:

@@ -6,10 +6,11 @@ policy (model.RestartPolicy):
 
   "no"                       the op ends there (failed, unless it exited 0)
   "on-failure"               a fresh container on a non-zero exit or failed health, at most
-                             `restart_tries` times; an exit 0 ends the op
-  "always" / "unless-stopped" a fresh container whatever the end, but never more than the
-                             node's cap (`max_restarts` within `window` seconds), then the
-                             op fails: "restarted N times, still failing: <last detail>"
+                             `restart_tries` times (0: no cap of its own); an exit 0 ends the op
+  "always" / "unless-stopped" a fresh container whatever the end
+
+and, whatever the policy, never more than the node's cap (`max_restarts` within `window`
+seconds); then the op fails: "restarted N times (<the bound>), still failing: <last detail>".
 
 Each restart waits a bounded backoff first (`backoff * 2**k`, at most BACKOFF_CAP_S), so a
 container that dies at once cannot make the node spin.
@@ -53,18 +54,18 @@ class RestartBudget:
         failed = unhealthy is not None or exit_code != 0
         what = f"unhealthy: {unhealthy}" if unhealthy is not None else f"exited with {exit_code}"
         policy = self.policy.policy
+        tries = self.policy.restart_tries
         if policy == "on-failure":
             if not failed:
                 return Decision(False)
-            if self.restarts >= self.policy.restart_tries:
-                return Decision(False, error=self._gave_up(what, f"restart_policy on-failure, {self.policy.restart_tries} restarts allowed"))
-        elif policy in ("always", "unless-stopped"):
-            self._recent = [t for t in self._recent if now - t < self.window]
-            if len(self._recent) >= self.max_restarts:
-                return Decision(False, error=self._gave_up(what, f"the node's cap: {self.max_restarts} within {self.window:g} s"))
-        else:  # "no" (and anything unknown: never restart what nothing asked to restart)
+            if tries and self.restarts >= tries:
+                return Decision(False, error=self._gave_up(what, f"restart_policy on-failure, {tries} restarts allowed"))
+        elif policy not in ("always", "unless-stopped"):  # "no", and never restart what nothing asked to
             return Decision(False, error=f"{what} (restart_policy {policy})" if failed else None)
-        delay = min(BACKOFF_CAP_S, self.backoff * 2 ** min(len(self._recent) if policy != "on-failure" else self.restarts, 16))
+        self._recent = [t for t in self._recent if now - t < self.window]
+        if len(self._recent) >= self.max_restarts:
+            return Decision(False, error=self._gave_up(what, f"the node's cap: {self.max_restarts} within {self.window:g} s"))
+        delay = min(BACKOFF_CAP_S, self.backoff * 2 ** min(len(self._recent), 16))
         self.restarts += 1
         self._recent.append(now)
         return Decision(True, delay)
