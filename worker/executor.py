@@ -67,7 +67,7 @@ from .containers import (
 )
 from .bundle_budget import BUNDLE_CAP, fit
 from .disk_budget import DISK_BUDGET, DiskWatch
-from .endpoints import EndpointRegistry
+from .endpoints import Endpoint, EndpointRegistry
 from .engine import Engine, EngineUnavailable, _short
 from .host_fence import BRIDGE_OPTION, FenceError, HostFence, bridge_name
 from .limits import MAX_OPS_PER_JOB, TMPFS_SIZE, complete, effective, over_node, size_text, too_many_ops
@@ -181,6 +181,7 @@ class Executor:
         max_restarts: int = MAX_RESTARTS,
         restart_window: float = RESTART_WINDOW_S,
         restart_backoff: float = BACKOFF_S,
+        endpoint_url: Callable[[Endpoint], str] | None = None,
     ) -> None:
         self.engine = engine
         self.work_dir = Path(work_dir)  # the node's job data folder (health reports its disk)
@@ -218,6 +219,9 @@ class Executor:
         self.max_restarts = max_restarts
         self.restart_window = restart_window
         self.restart_backoff = restart_backoff
+        # an endpoint's public address, as the front door serves it (None: endpoint literals
+        # cannot be filled on this node, and an op that names one fails saying so)
+        self.endpoint_url = endpoint_url
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -391,7 +395,8 @@ class Executor:
             return OpRecord(op.id, error=error, started_at=timestamp(start), ended_at=timestamp(time.time()))
 
         try:
-            args = resolve_args(job.definition, op, RunContext(job.run.job, job.run.node, job.run.poster, job.results))
+            args = resolve_args(job.definition, op, RunContext(job.run.job, job.run.node, job.run.poster, job.results,
+                                                               self._endpoint_addresses(job.run.job)))
         except LiteralError as exc:
             return failed(f"literal: {exc}")
         refused = over_node(op.id, args.limits, self.limits)
@@ -516,6 +521,13 @@ class Executor:
             timestamp(start), timestamp(time.time()), stdout, stderr, results, (),
             restarts=budget.restarts, health=watch.health(),
         )
+
+    def _endpoint_addresses(self, job: str) -> dict[tuple[str, int], str]:
+        """(op, port) -> public address of the job's open endpoints, for %%ops.ID.endpoint.PORT%%
+        (an op that depends on the service starts once it is up, so its endpoints are open)."""
+        if self.endpoint_url is None:
+            return {}
+        return {(ep.op, ep.port): self.endpoint_url(ep) for ep in self.endpoints.for_job(job)}
 
     async def _container_ip(self, job: _Job, container: str) -> str:
         """The container's address on the job's network ("" when it has none, e.g. it exited)."""

@@ -14,7 +14,7 @@ import aiohttp
 
 from crowdcompute.client.bundle import Bundle
 from crowdcompute.client.jobspec.model import ExposedPort, HealthCheck, RestartPolicy
-from crowdcompute.worker.endpoints import HEALTHY, STOPPED, EndpointRegistry
+from crowdcompute.worker.endpoints import HEALTHY, EndpointRegistry, endpoint_id
 from crowdcompute.worker.executor import JobRun
 
 from .conftest import NODE, by_id, definition, job_id, op
@@ -182,24 +182,30 @@ def test_a_continuous_check_that_fails_restarts_the_service(make_executor):
 
 
 def test_depends_on_a_service_waits_for_its_health_and_its_stage_ends_with_it(make_executor):
-    executor = make_executor(endpoints=EndpointRegistry(), **FAST)
+    executor = make_executor(endpoints=EndpointRegistry(), endpoint_url=lambda ep: f"https://{ep.id}.node.test", **FAST)
     slow = f"sleep 1 && {HTTPD}"  # listens a second after its start
-    defn = serve(definition([
-        op("web", ["sh", "-c", slow], execution={"group": "g"}),
-        op("client", ["wget", "-q", "-O", "-", "http://web:8080/"], execution={"group": "g", "depends_on": ["web"]}),
+    fetch_page = "wget -q -O - http://web:8080/ && echo at=%%ops.web.endpoint.8080%%"
+    health = [{"type": "http", "path": "/health", "method": "GET", "expected_status": 200}]
+    defn = definition([
+        op("web", ["sh", "-c", slow], expose=[{"port": 8080, "health_checks": health}], execution={"group": "g"}),
+        op("client", ["sh", "-c", fetch_page], execution={"group": "g", "depends_on": ["web"]}),
         op("later", ["wget", "-q", "-O", "-", "http://web:8080/health"], execution={"group": "h"}),
-    ]), "web", ExposedPort(8080, health_checks=(http(),)))
+    ])
 
     async def scenario():
         running = Running(executor, defn)
+        nonlocal job
+        job = running.job
         await running.logged("op client: exit")
         await asyncio.sleep(0.5)  # the next stage would have started by now: it waits for the service to end
         running.stop.set()
         return await running.bundle()
 
+    job = ""
     bundle = asyncio.run(scenario())
     web, client, later = by_id(bundle, "web"), by_id(bundle, "client"), by_id(bundle, "later")
-    assert client.exit_code == 0 and client.stdout.text == PAGE + "\n", bundle.render()
+    # the page over the job's network, and the endpoint's public address as the front door serves it
+    assert client.exit_code == 0 and client.stdout.text == f"{PAGE}\nat=https://{endpoint_id(job, 'web', 8080)}.node.test\n", bundle.render()
     healthy_at = next(e.at for e in web.health[0].history if e.state == "healthy")
     assert client.started_at >= healthy_at
     assert web.ended_at > client.ended_at  # the service ran on until the stop
