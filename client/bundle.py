@@ -28,6 +28,13 @@ only), so the same run always gives the same bytes and so the same content id:
           `content` is base64 of the whole file; a file over OUTPUT_FILE_CAP, or past
           the bundle's OUTPUT_TOTAL_CAP, keeps size and sha256 with content null and
           `error` saying so; a missing file has size, sha256 and content null.
+  service ops (an op that exposes ports) have two more fields, absent on every other op
+  (so a bundle of batch ops is the same bytes as before they existed):
+          "restarts": int, how many times the node started a fresh container for it;
+          "health": [{"port": int, "history": [{"at": <time>, "state": str, "detail": str}]}]
+          each exposed port's health transitions (starting, healthy, unhealthy, stopped),
+          the last HEALTH_HISTORY_CAP kept, each detail at most HEALTH_DETAIL_CAP characters.
+          The endpoint's id is not recorded: a private endpoint's id is its secret.
 """
 
 from __future__ import annotations
@@ -54,6 +61,9 @@ OUTPUT_TOTAL_CAP = 16 << 20
 # that every client can fetch it (storage's DEFAULT_MAX_FETCH is 64 MiB).
 BUNDLE_CAP = 48 << 20
 JOB_STATUSES = ("succeeded", "failed", "timed-out", "stopped")
+HEALTH_HISTORY_CAP = 64  # transitions kept per exposed port
+HEALTH_DETAIL_CAP = 240  # characters of one transition's detail
+HEALTH_PORTS_CAP = 64  # exposed ports recorded per op
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -163,6 +173,29 @@ def capture_outputs(files: Iterable[tuple[str, bytes | FileDigest | None]]) -> t
 
 
 @dataclass(frozen=True)
+class HealthEvent:
+    """One health transition of an exposed port: when, the new state, and why."""
+
+    at: str  # <time>
+    state: str
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at, "state": self.state, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class PortHealth:
+    """An exposed port's health history over the op's life (restarts included)."""
+
+    port: int
+    history: tuple[HealthEvent, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"port": self.port, "history": [e.to_json() for e in self.history]}
+
+
+@dataclass(frozen=True)
 class OpRecord:
     id: str
     exit_code: int | None = None
@@ -173,12 +206,15 @@ class OpRecord:
     stderr: Log = Log()
     results: Mapping[str, Sequence[str]] = field(default_factory=dict)
     outputs: tuple[OutputFile, ...] = ()
+    restarts: int | None = None  # service ops only (else absent from the JSON)
+    health: tuple[PortHealth, ...] = ()  # service ops only (else absent from the JSON)
 
     def __post_init__(self) -> None:
         # One shape whatever the caller passed (extract_results gives lists), so a bundle
         # equals itself read back.
         object.__setattr__(self, "results", {k: tuple(v) for k, v in self.results.items()})
         object.__setattr__(self, "outputs", tuple(self.outputs))
+        object.__setattr__(self, "health", tuple(self.health))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -191,6 +227,8 @@ class OpRecord:
             "stderr": self.stderr.to_json(),
             "results": {k: list(v) for k, v in self.results.items()},
             "outputs": [o.to_json() for o in self.outputs],
+            **({"restarts": self.restarts} if self.restarts is not None else {}),
+            **({"health": [h.to_json() for h in self.health]} if self.health else {}),
         }
 
 
@@ -267,6 +305,11 @@ class Bundle:
                 else:
                     note = f" ({out.error})" if out.error else ""
                     lines.append(f"file {out.path}: {out.size} bytes, sha256 {out.sha256}{note}")
+            if op.restarts is not None:
+                lines.append(f"restarts {op.restarts}")
+            for port in op.health:
+                for event in port.history:
+                    lines.append(f"port {port.port} {event.at} {event.state}{': ' + event.detail if event.detail else ''}")
         return "\n".join(lines) + "\n"
 
 
@@ -283,12 +326,12 @@ class _Reader:
     def __init__(self) -> None:
         self.problems = Problems()
 
-    def keys(self, path: str, obj: Any, keys: tuple[str, ...]) -> bool:
+    def keys(self, path: str, obj: Any, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> bool:
         if not isinstance(obj, dict):
             self.problems.add(path, "expected an object")
             return False
         for key in obj:
-            if key not in keys:
+            if key not in keys and key not in optional:
                 self.problems.add(join(path, key), "unknown field")
         for key in keys:
             if key not in obj:
@@ -346,7 +389,7 @@ class _Reader:
 
     def op(self, path: str, obj: Any) -> OpRecord | None:
         keys = ("id", "exit_code", "error", "started_at", "ended_at", "stdout", "stderr", "results", "outputs")
-        if not self.keys(path, obj, keys):
+        if not self.keys(path, obj, keys, optional=("restarts", "health")):
             return None
         before = len(self.problems.errors)
         self.text(join(path, "id"), obj["id"])
@@ -369,12 +412,45 @@ class _Reader:
                 out = self.output(join(join(path, "outputs"), i), raw)
                 if out is not None:
                     outputs.append(out)
+        restarts = None
+        if "restarts" in obj:
+            restarts = self.integer(join(path, "restarts"), obj["restarts"], minimum=0)
+        health = self.health(join(path, "health"), obj["health"]) if "health" in obj else ()
         if len(self.problems.errors) > before:
             return None
         return OpRecord(
             obj["id"], obj["exit_code"], obj["error"], obj["started_at"], obj["ended_at"],
-            logs[0] or Log(), logs[1] or Log(), results, tuple(outputs),
+            logs[0] or Log(), logs[1] or Log(), results, tuple(outputs), restarts, health,
         )
+
+    def health(self, path: str, obj: Any) -> tuple[PortHealth, ...]:
+        ports: list[PortHealth] = []
+        ok = isinstance(obj, list) and 0 < len(obj) <= HEALTH_PORTS_CAP
+        if not self.check(path, obj, ok, f"an array of 1 to {HEALTH_PORTS_CAP} ports"):
+            return ()
+        for i, raw in enumerate(obj):
+            at = join(path, i)
+            if not self.keys(at, raw, ("port", "history")):
+                continue
+            port = self.integer(join(at, "port"), raw["port"], minimum=1)
+            history = raw["history"]
+            ok = isinstance(history, list) and len(history) <= HEALTH_HISTORY_CAP
+            if not self.check(join(at, "history"), history, ok, f"an array of at most {HEALTH_HISTORY_CAP} events"):
+                continue
+            events: list[HealthEvent] = []
+            for k, event in enumerate(history):
+                where = join(join(at, "history"), k)
+                if not self.keys(where, event, ("at", "state", "detail")):
+                    continue
+                self.time(join(where, "at"), event["at"])
+                self.text(join(where, "state"), event["state"])
+                detail = event["detail"]
+                self.check(join(where, "detail"), detail, isinstance(detail, str) and len(detail) <= HEALTH_DETAIL_CAP,
+                           f"a string of at most {HEALTH_DETAIL_CAP} characters")
+                events.append(HealthEvent(event["at"], event["state"], detail))
+            if port is not None:
+                ports.append(PortHealth(port, tuple(events)))
+        return tuple(ports)
 
     def log(self, path: str, obj: Any) -> Log | None:
         if not self.keys(path, obj, ("text", "bytes", "truncated")):

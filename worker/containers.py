@@ -11,9 +11,10 @@ Confinement of every op (README.md in this folder explains each choice):
   processes  pids_limit
   privileges cap_drop ALL, no-new-privileges, oom_score_adj 500 (the kernel picks a job
              over the node when the host itself runs out of memory)
-  network    none at all (loopback only) when the job runs one container; else the
-             job's own internal network only (no route out), the op's id and aliases as
-             host names on it (`needs_network`)
+  network    none at all (loopback only) when the job runs one container and exposes
+             no port; else the job's own internal network only (no route out; egress
+             only where the node allows it), the op's id and aliases as host names on
+             it (`needs_network`)
   files      read-only root filesystem; writable: /tmp (tmpfs), the op's work dir and
              the folders of its declared outputs (volumes of the job, so outputs are
              read after the container exits), the job's create-volume volumes
@@ -40,10 +41,13 @@ ENGINE_LOG = {"type": "json-file", "config": {"max-size": "1m", "max-file": "1"}
 
 
 def needs_network(definition: JobDefinition) -> bool:
-    """Whether the job gets its own network: only when more than one of its ops runs a
-    container (ops that talk to each other). A job of one container has none at all, only
-    loopback: nothing to reach, so nothing to fence, and its container starts about 0.1 s
-    sooner (no bridge endpoint, no embedded DNS)."""
+    """Whether the job gets its own network: when more than one of its ops runs a
+    container (ops that talk to each other), or when it exposes a port (the node reaches
+    the service at its address on that network), or asks for egress. A job of one
+    container otherwise has none at all, only loopback: nothing to reach, so nothing to
+    fence, and its container starts about 0.1 s sooner (no bridge endpoint, no embedded DNS)."""
+    if definition.is_service or definition.needs_egress:
+        return True
     return sum(1 for op in definition.ops if has(op, "container")) > 1
 
 

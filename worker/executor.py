@@ -22,15 +22,21 @@ It raises only when cancelled. Order of work (jobspec README, "Execution"):
      `stop_grace` seconds later, SIGKILL; ops not started are recorded as not run;
      `reserve` is the time left to copy outputs and store the bundle;
   5. everything labelled with the job (containers, network, volumes) is removed.
+
+An op that exposes ports is a service (worker/service/, README "Service jobs"): it runs
+until the job's stop or deadline, its endpoints in `endpoints` pointed at its container
+and health-checked; an end before that goes to its restart policy; ops that depend on it
+start once its endpoints are first healthy (its stage still ends only when it ends).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -61,11 +67,15 @@ from .containers import (
 )
 from .bundle_budget import BUNDLE_CAP, fit
 from .disk_budget import DISK_BUDGET, DiskWatch
+from .endpoints import Endpoint, EndpointRegistry
 from .engine import Engine, EngineUnavailable, _short
 from .host_fence import BRIDGE_OPTION, FenceError, HostFence, bridge_name
 from .limits import MAX_OPS_PER_JOB, TMPFS_SIZE, complete, effective, over_node, size_text, too_many_ops
 from .logs import LOG_FILE_CAP, MATCH_BUDGET_S, JobLog, OpOutput
 from .outputs import bundle_outputs, read_output
+from .service import HealthSettings, RestartBudget, ServiceWatch
+from .service.egress import egress_refusal
+from .service.restarts import BACKOFF_S, MAX_RESTARTS, RESTART_WINDOW_S
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +113,16 @@ class _Job:
     bounded: set[str] = field(default_factory=set)  # ops failed by a node bound (their exit code may be 0)
     cut: asyncio.Event = field(default_factory=asyncio.Event)  # the job broke a node bound while it ran
     cut_reason: str | None = None  # why (the disk budget): every op stopped or not run says it
+    up: set[str] = field(default_factory=set)  # service ops whose endpoints were all healthy once
+    woken: asyncio.Event = field(default_factory=asyncio.Event)  # a service came up: its stage looks again
 
     @property
     def networked(self) -> bool:
         return needs_network(self.definition)
+
+    def mark_up(self, op: str) -> None:
+        self.up.add(op)
+        self.woken.set()
 
     def halt_reason(self) -> str | None:
         if self.cut_reason:
@@ -130,6 +146,7 @@ class _Outcome:
     exit_code: int | None = None
     error: str | None = None
     stopped: bool = False  # cut short by the node (timeout, deadline, stop)
+    unhealthy: str | None = None  # a service's container the node stopped for failed health: why
 
 
 class Executor:
@@ -155,6 +172,16 @@ class Executor:
         disk_budget: int = DISK_BUDGET,
         node: str | None = None,
         clean_after_run: bool = True,
+        endpoints: EndpointRegistry | None = None,
+        allow_egress: bool = False,
+        health_startup_interval: float = 1.0,
+        health_startup_timeout: float = 300.0,
+        health_interval: float = 30.0,
+        health_check_timeout: float = 3.0,
+        max_restarts: int = MAX_RESTARTS,
+        restart_window: float = RESTART_WINDOW_S,
+        restart_backoff: float = BACKOFF_S,
+        endpoint_url: Callable[[Endpoint], str] | None = None,
     ) -> None:
         self.engine = engine
         self.work_dir = Path(work_dir)  # the node's job data folder (health reports its disk)
@@ -183,6 +210,18 @@ class Executor:
         # (about 0.17 s) is off the path to the poster's result. Containers are removed as
         # they exit either way.
         self.clean_after_run = clean_after_run
+        # Service ops (worker/service/): the node's endpoint table the front door routes
+        # by (a table of its own when none is given), how their health is checked, and the
+        # node's cap on restarts of always / unless-stopped services.
+        self.endpoints = endpoints if endpoints is not None else EndpointRegistry()
+        self.allow_egress = allow_egress  # --allow-egress: jobs that ask may reach the internet
+        self.health = HealthSettings(health_startup_interval, health_startup_timeout, health_interval, health_check_timeout)
+        self.max_restarts = max_restarts
+        self.restart_window = restart_window
+        self.restart_backoff = restart_backoff
+        # an endpoint's public address, as the front door serves it (None: endpoint literals
+        # cannot be filled on this node, and an op that names one fails saying so)
+        self.endpoint_url = endpoint_url
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -208,7 +247,7 @@ class Executor:
         try:
             await self._clean_engine(run.job)  # an earlier try's (fence() replaces its rules)
             if job.networked:
-                await self._make_network(run)
+                await self._make_network(job)
             def over_budget(reason: str) -> None:
                 job.cut_reason = reason
                 job.log.note(f"job {run.job}: {reason}: stopping its ops")
@@ -225,6 +264,7 @@ class Executor:
                 log.exception("job %s: worker error", run.job)
             job.engine_error = job.engine_error or _short(exc)
         finally:
+            self.endpoints.close_job(run.job)  # each was set STOPPED as its op ended
             if self.clean_after_run:
                 try:
                     await asyncio.shield(self.cleanup_job(run.job))
@@ -239,14 +279,20 @@ class Executor:
         bundle = Bundle(run.job, run.node, run.definition_cid, status, timestamp(started), timestamp(time.time()), records)
         return fit(bundle, self.bundle_cap)  # the whole bundle under the cap every client fetches
 
-    async def _make_network(self, run: JobRun) -> None:
+    def egress(self, definition: JobDefinition) -> bool:
+        """Whether the job's network routes out (to the internet only: host_fence.py)."""
+        return definition.needs_egress and self.allow_egress
+
+    async def _make_network(self, job: _Job) -> None:
         """The job's internal network, fenced off from the host before it exists (no
         moment without the rules), its bridge checked to be one the rules act on."""
+        run = job.run
+        egress = self.egress(job.definition)
         if self.fence:
-            await self.fence.fence(run.job, run.node)
+            await self.fence.fence(run.job, run.node, egress=egress)
         await self.engine.call(
             lambda api: api.create_network(
-                network_name(run.job), driver="bridge", internal=True,
+                network_name(run.job), driver="bridge", internal=not egress,
                 labels=labels(run.job, "network", node=run.node),
                 options={BRIDGE_OPTION: bridge_name(run.job)},
             ),
@@ -258,7 +304,7 @@ class Executor:
 
     def refusal(self, definition: JobDefinition) -> str | None:
         """Why this executor will not run `definition` at all (the node asks before running it)."""
-        return too_many_ops(definition, self.max_ops) or unknown_kind(definition)
+        return too_many_ops(definition, self.max_ops) or unknown_kind(definition) or egress_refusal(definition, self.allow_egress)
 
     @staticmethod
     def _not_run(job: _Job) -> str:
@@ -278,10 +324,13 @@ class Executor:
         return "failed"
 
     async def _run_stage(self, job: _Job, stage: Stage) -> None:
+        # A service op never ends on its own: an op that depends on it starts once it is up
+        # (its endpoints first healthy: `job.woken` says when), as Nosana starts one; the
+        # stage itself ends only when every op has ended (jobspec README, "Execution").
         tasks: dict[asyncio.Task[None], str] = {}
         try:
             while not all(op.id in job.ended for op in stage.ops):
-                for op in stage.ready(job.ended):  # earlier stages' ops count as ended
+                for op in stage.ready(job.ended, job.up):  # earlier stages' ops count as ended
                     if op.id not in tasks.values():
                         tasks[asyncio.create_task(self._op(job, op))] = op.id
                 pending = [t for t, op_id in tasks.items() if op_id not in job.ended]
@@ -291,7 +340,12 @@ class Executor:
                             job.records[op.id] = OpRecord(op.id, error="not run: waits for an op that never runs")
                             job.ended.add(op.id)
                     return
-                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                job.woken.clear()
+                woken = asyncio.ensure_future(job.woken.wait())
+                try:
+                    await asyncio.wait([*pending, woken], return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    woken.cancel()
         finally:
             for task in tasks:
                 task.cancel()
@@ -341,7 +395,8 @@ class Executor:
             return OpRecord(op.id, error=error, started_at=timestamp(start), ended_at=timestamp(time.time()))
 
         try:
-            args = resolve_args(job.definition, op, RunContext(job.run.job, job.run.node, job.run.poster, job.results))
+            args = resolve_args(job.definition, op, RunContext(job.run.job, job.run.node, job.run.poster, job.results,
+                                                               self._endpoint_addresses(job.run.job)))
         except LiteralError as exc:
             return failed(f"literal: {exc}")
         refused = over_node(op.id, args.limits, self.limits)
@@ -354,6 +409,10 @@ class Executor:
             return failed(image)
         limits = effective(args.limits, self.limits)
         output = OpOutput(op.id, op.results, job.log, match_budget_s=self.match_budget_s)
+        if args.expose:
+            # a service's own timeout only, if it set one: the node's default op timeout is
+            # for batch ops; a service runs to the job's stop or deadline
+            return await self._run_service(job, op, args, replace(limits, timeout=args.limits.timeout), image, output, start)
         tries = 1 + (args.restart.restart_tries if args.restart.policy == "on-failure" else 0)
         outcome: _Outcome | None = None
         outputs: tuple = ()
@@ -411,9 +470,74 @@ class Executor:
         except (docker.errors.APIError, EngineUnavailable) as exc:
             return f"image {image!r} is not on this node and could not be pulled: {_short(exc)}"
 
+    async def _run_service(
+        self, job: _Job, op: Operation, args: RunArgs, limits: Limits, image: dict[str, Any], output: OpOutput,
+        start: float,
+    ) -> OpRecord:
+        """An op that exposes ports: fresh containers under its restart policy
+        (service/restarts.py) until the job's stop or deadline, each watched for health
+        (service/watch.py); its endpoints STOPPED when it ends."""
+        watch = ServiceWatch(self.endpoints, job.run.job, op.id, args, self.health, on_up=lambda: job.mark_up(op.id))
+        budget = RestartBudget(args.restart, self.max_restarts, self.restart_window, self.restart_backoff)
+        outcome: _Outcome | None = None
+        error: str | None = None
+        try:
+            for attempt in itertools.count(1):  # the budget (restarts.py) ends it
+                try:
+                    outcome = await self._attempt(job, op, args, limits, image, output, attempt, service=watch)
+                finally:
+                    await watch.stop()
+                await self._remove(outcome.container)
+                if outcome.stopped or job.halt_reason():
+                    error = outcome.error
+                    break
+                decision = budget.after(outcome.exit_code, outcome.unhealthy)
+                if not decision.restart:
+                    error = "; ".join(e for e in (decision.error, outcome.error if outcome.unhealthy is None else None) if e) or None
+                    break
+                job.log.note(f"op {op.id}: {outcome.error or f'exited with {outcome.exit_code}'}; "
+                             f"restart {budget.restarts} in {decision.delay:g} s (restart_policy {args.restart.policy})")
+                ended = asyncio.ensure_future(_first(job.stop.wait(), job.cut.wait()))  # or the backoff
+                try:
+                    await asyncio.wait([ended], timeout=max(0.0, min(decision.delay, job.stop_at - time.time())))
+                finally:
+                    ended.cancel()
+                halt = job.halt_reason()
+                if halt:
+                    job.halt(halt)
+                    error = f"{outcome.error or f'exited with {outcome.exit_code}'}; not restarted: {self._not_run(job)[len('not run: '):]}"
+                    break
+        except docker.errors.APIError as exc:
+            error = f"the container engine refused: {_short(exc.explanation or exc)}"
+        finally:
+            watch.close(error or "the op ended")
+        stdout, stderr = output.logs()
+        results = output.scanner.results()
+        if output.scanner.overrun:
+            job.bounded.add(op.id)
+            error = f"{error}; {output.scanner.overrun}" if error else output.scanner.overrun
+        return OpRecord(
+            op.id, outcome.exit_code if outcome else None, error or (None if outcome else "not run"),
+            timestamp(start), timestamp(time.time()), stdout, stderr, results, (),
+            restarts=budget.restarts, health=watch.health(),
+        )
+
+    def _endpoint_addresses(self, job: str) -> dict[tuple[str, int], str]:
+        """(op, port) -> public address of the job's open endpoints, for %%ops.ID.endpoint.PORT%%
+        (an op that depends on the service starts once it is up, so its endpoints are open)."""
+        if self.endpoint_url is None:
+            return {}
+        return {(ep.op, ep.port): self.endpoint_url(ep) for ep in self.endpoints.for_job(job)}
+
+    async def _container_ip(self, job: _Job, container: str) -> str:
+        """The container's address on the job's network ("" when it has none, e.g. it exited)."""
+        info = await self.engine.call(lambda api: api.inspect_container(container), what="inspect")
+        networks = (info.get("NetworkSettings") or {}).get("Networks") or {}
+        return (networks.get(network_name(job.run.job)) or {}).get("IPAddress") or ""
+
     async def _attempt(
         self, job: _Job, op: Operation, args: RunArgs, limits: Limits, image: dict[str, Any],
-        output: OpOutput, attempt: int,
+        output: OpOutput, attempt: int, service: ServiceWatch | None = None,
     ) -> _Outcome:
         spec = container_spec(
             job.run.job, op.id, args, limits, attempt=attempt,
@@ -442,11 +566,22 @@ class Executor:
         stop_at, cause = job.stop_at, "deadline"
         if limits.timeout is not None and started + limits.timeout < stop_at:
             stop_at, cause = started + limits.timeout, "timeout"
+        watched: set[asyncio.Future[Any]] = set()
+        if service is not None:  # its endpoints now point at this container; checks begin
+            ip = await self._container_ip(job, outcome.container)
+            if ip:  # none: it exited already, and its exit is what the policy sees
+                service.start(ip, attempt)
+                watched.add(service.failed)
         stopper = asyncio.ensure_future(_first(job.stop.wait(), job.cut.wait()))
         try:
-            await asyncio.wait({waiter, stopper}, timeout=max(0.0, stop_at - time.time()), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({waiter, stopper, *watched}, timeout=max(0.0, stop_at - time.time()), return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopper.cancel()
+        if not waiter.done() and service is not None and service.failed.done() and not job.halt_reason():
+            outcome.unhealthy = service.failed.result()
+            outcome.error = f"unhealthy: {outcome.unhealthy} (stopped: SIGTERM, then SIGKILL after {self.stop_grace:g} s)"
+            job.log.note(f"op {op.id}: {outcome.error}")
+            await self._stop(outcome.container, waiter)
         if not waiter.done():
             cause = "cut" if job.cut_reason else "stopped" if job.stop.is_set() else cause
             outcome.stopped = True

@@ -6,14 +6,29 @@ the host's LAN address) is not forwarded: it is input to the host, and reaches a
 listening there. So each job network gets a bridge named here (`bridge_name`, set when
 the network is made) and, before the network exists, rules keyed on that name:
 
-  CROWDCOMPUTE-INPUT    (jumped to first from INPUT)        -i <bridge> -j DROP
-                        every address of the host, whatever it is, from the job's ops
+  CROWDCOMPUTE-INPUT    (jumped to first from INPUT)        -i <bridge> -m conntrack --ctstate
+                                                             ESTABLISHED,RELATED -j ACCEPT
+                                                            -i <bridge> -j DROP
+                        every address of the host, whatever it is, from the job's ops; only
+                        the replies to connections the host itself opened come back (the
+                        node's health checks and front door reach a service in the job;
+                        the job cannot open anything to the host)
   CROWDCOMPUTE-FORWARD  (jumped to first from DOCKER-USER,  -i <bridge> ! -o <bridge> -j DROP
                         Docker's chain for its users' rules) -o <bridge> ! -i <bridge> -j DROP
                         nothing routed out of the job's network or into it (private ranges,
                         other job networks, the internet), even if the engine's own rules change
 
-the same with ip6tables when it is there. Ops of one job still reach each other (traffic
+the same with ip6tables when it is there. A job that may reach the internet (its definition
+asks for egress and the node allows it: its network is then not internal) has instead
+
+  CROWDCOMPUTE-FORWARD  -i <bridge> ! -o <bridge> -d <range> -j DROP   for each PRIVATE range
+                        (RFC 1918, loopback, link-local, CGNAT, multicast, ...: other jobs,
+                        the LAN, cloud metadata), anything else out goes on to the engine's
+                        rules (which route and masquerade it)
+                        -o <bridge> ! -i <bridge> -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+                        -o <bridge> ! -i <bridge> -j DROP   (only replies come in)
+
+and the same INPUT rules: the host's own addresses, public ones too, stay out of reach. Ops of one job still reach each other (traffic
 inside one bridge is switched, not routed) and the engine's DNS (inside the container's
 own network namespace). Each rule carries a comment "crowdcompute job=J node=N", so a
 node restarted after a crash finds and removes the rules of jobs it no longer holds.
@@ -40,6 +55,10 @@ CHAIN_INPUT = "CROWDCOMPUTE-INPUT"
 CHAIN_FORWARD = "CROWDCOMPUTE-FORWARD"
 BRIDGE_OPTION = "com.docker.network.bridge.name"
 COMMAND_TIMEOUT_S = 15.0
+# Never reached from a job with egress (the host's own addresses are INPUT's, dropped).
+PRIVATE_V4 = ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+              "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4")
+PRIVATE_V6 = ("::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "fc00::/7", "fe80::/10", "ff00::/8")
 _COMMENT = re.compile(r'--comment "?crowdcompute job=(\S+) node=([^"\s]+)"?')
 
 
@@ -61,7 +80,7 @@ class HostFence:
         self._tools = [t for t in (_tool("iptables"), _tool("ip6tables")) if t]
         self._ready = False
         self._lock = asyncio.Lock()
-        self._added: dict[str, list[str]] = {}  # job -> its rules, as this fence added them
+        self._added: dict[str, dict[str, list[str]]] = {}  # job -> tool -> its rules, as this fence added them
 
     # -- the node's start ------------------------------------------------------------
     async def check(self) -> str | None:
@@ -109,19 +128,14 @@ class HostFence:
     # --noflush` (all or none), the tools side by side. Each iptables process costs a few
     # milliseconds; one by one, the 24 a job took were about 0.13 s of its turnaround.
 
-    async def fence(self, job: str, node: str) -> None:
+    async def fence(self, job: str, node: str, *, egress: bool = False) -> None:
         """The job's rules, before its network exists (so there is no moment without them).
-        An earlier try's rules (a crash) are removed first: never twice."""
+        An earlier try's rules (a crash) are removed first: never twice. `egress`: the job's
+        network routes out, to public addresses only."""
         await self._install()
         await self.unfence(job)
-        comment = f'-m comment --comment "crowdcompute job={job} node={node}"'
-        bridge = bridge_name(job)
-        rules = [
-            f"{CHAIN_INPUT} -i {bridge} {comment} -j DROP",
-            f"{CHAIN_FORWARD} -i {bridge} ! -o {bridge} {comment} -j DROP",
-            f"{CHAIN_FORWARD} -o {bridge} ! -i {bridge} {comment} -j DROP",
-        ]
-        await asyncio.gather(*(self._restore(tool, [f"-A {rule}" for rule in rules]) for tool in self._tools))
+        rules = {tool: job_rules(job, node, egress=egress, v6="ip6tables" in Path(tool).name) for tool in self._tools}
+        await asyncio.gather(*(self._restore(tool, [f"-A {rule}" for rule in rules[tool]]) for tool in self._tools))
         self._added[job] = rules
 
     async def unfence(self, job: str) -> None:
@@ -131,7 +145,7 @@ class HostFence:
         rules = self._added.pop(job, None)
         if rules is not None:
             try:
-                await asyncio.gather(*(self._restore(tool, [f"-D {rule}" for rule in rules]) for tool in self._tools))
+                await asyncio.gather(*(self._restore(tool, [f"-D {rule}" for rule in rules[tool]]) for tool in self._tools))
                 return
             except FenceError:
                 pass  # some are gone already: the listing below removes what is left
@@ -195,6 +209,28 @@ class HostFence:
         if ok_if and ok_if in message.lower():  # "Chain already exists", "Bad rule (does a matching rule exist...)"
             return False if check else True
         raise FenceError(f"{Path(tool).name} {' '.join(args)}: {message or f'exit {process.returncode}'}")
+
+
+def job_rules(job: str, node: str, *, egress: bool = False, v6: bool = False) -> list[str]:
+    """The job's rules as iptables-restore lines without the -A (see the module's text)."""
+    comment = f'-m comment --comment "crowdcompute job={job} node={node}"'
+    bridge = bridge_name(job)
+    replies = "-m conntrack --ctstate ESTABLISHED,RELATED"
+    rules = [
+        # before the DROP: replies to the host's own connections (health checks, front door)
+        f"{CHAIN_INPUT} -i {bridge} {replies} {comment} -j ACCEPT",
+        f"{CHAIN_INPUT} -i {bridge} {comment} -j DROP",
+    ]
+    if not egress:
+        return rules + [
+            f"{CHAIN_FORWARD} -i {bridge} ! -o {bridge} {comment} -j DROP",
+            f"{CHAIN_FORWARD} -o {bridge} ! -i {bridge} {comment} -j DROP",
+        ]
+    ranges = PRIVATE_V6 if v6 else PRIVATE_V4
+    return rules + [f"{CHAIN_FORWARD} -i {bridge} ! -o {bridge} -d {net} {comment} -j DROP" for net in ranges] + [
+        f"{CHAIN_FORWARD} -o {bridge} ! -i {bridge} {replies} {comment} -j RETURN",
+        f"{CHAIN_FORWARD} -o {bridge} ! -i {bridge} {comment} -j DROP",
+    ]
 
 
 def _restore_tool(tool: str) -> str:

@@ -180,3 +180,144 @@ def test_a_node_that_cleans_up_after_settling_leaves_network_and_rules_until_the
     assert not docker_api.networks(filters={"label": f"crowdcompute.job={job}"})
     assert job not in asyncio.run(HostFence().fenced_jobs(NODE))
     assert job not in asyncio.run(executor.leftovers())
+
+
+class HostService:
+    """A service on every address of this machine (as the node API would be), on a free port."""
+
+    def __init__(self) -> None:
+        self.served = 0
+        self.server = socket.socket()
+        self.server.bind(("0.0.0.0", 0))
+        self.server.listen()
+        self.server.settimeout(0.2)
+        self.port = self.server.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except (socket.timeout, OSError):
+                continue
+            with conn:
+                conn.sendall(b"host-secret\n")
+                self.served += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.server.close()
+
+
+def _service_probe(executor, port: int):
+    """A service job (one op exposing a port: it gets a network) that serves a page and
+    probes the host's port on its gateway meanwhile; the host fetches the page, then stops it."""
+    from crowdcompute.client.jobspec.model import ExposedPort
+    from crowdcompute.worker.endpoints import HEALTHY
+    from crowdcompute.worker.executor import JobRun
+
+    from .helpers import wait_until
+
+    script = (
+        "mkdir -p /tmp/www && echo served-to-the-host > /tmp/www/index.html && httpd -p 8080 -h /tmp/www && "
+        "gw=$(ip route | awk '/^default via/ {print $3}'); echo gateway=$gw; i=0; "
+        f"while [ $i -lt 5 ]; do nc -w 1 $gw {port} </dev/null && break; i=$((i+1)); sleep 0.3; done; "
+        "echo tries=$i; exec sleep 600"
+    )
+    defn = definition([op("web", ["sh", "-c", script])])
+    web = replace(defn.ops[0], args=replace(defn.ops[0].args, expose=(ExposedPort(8080),)))
+    defn = replace(defn, ops=(web,))
+    job = job_id("svcfence")
+
+    async def scenario():
+        import aiohttp
+
+        stop = asyncio.Event()
+        task = asyncio.create_task(executor.run(defn, JobRun(job, NODE, "Poster", "bafy", time.time() + 60), stop=stop))
+
+        async def healthy():
+            eps = executor.endpoints.for_job(job)
+            return eps[0] if eps and eps[0].state == HEALTHY else None
+
+        endpoint = await wait_until(healthy, timeout=30, interval=0.05)
+        host, target_port = endpoint.target
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            async with session.get(f"http://{host}:{target_port}/") as response:
+                page = await response.text()
+
+        async def probed():
+            return "tries=" in executor.log_path(job).read_text()
+
+        await wait_until(probed, timeout=30, interval=0.1)
+        stop.set()
+        return page, await task
+
+    page, bundle = asyncio.run(scenario())
+    return page, bundle, job
+
+
+def test_the_host_reaches_a_service_in_a_job_that_cannot_reach_the_host(make_executor):
+    """The fence lets in only replies to the host's own connections: the node fetches the
+    service's page, while the service's own connections to the host get nothing."""
+    service = HostService()
+    try:
+        # the control: without the rules, the same job reads the host's secret
+        page, bundle, _ = _service_probe(make_executor(fence=False), service.port)
+        assert "host-secret" in bundle.ops[0].stdout.text and service.served >= 1, bundle.render()
+        served = service.served
+        executor = make_executor()
+        page, bundle, job = _service_probe(executor, service.port)
+    finally:
+        service.close()
+    web = bundle.ops[0]
+    assert page == "served-to-the-host\n"
+    assert "gateway=" in web.stdout.text and "host-secret" not in web.stdout.text, bundle.render()
+    assert "tries=5" in web.stdout.text and service.served == served  # every try failed
+    assert not asyncio.run(HostFence().fenced_jobs(NODE)) & {job}
+    assert_runs_normally(executor, job)
+
+
+def test_egress_rules_keep_private_and_host_ranges_out_and_let_only_replies_in():
+    from crowdcompute.worker.host_fence import PRIVATE_V4, job_rules
+
+    closed = job_rules("j1", NODE)
+    assert closed[0].endswith("-m conntrack --ctstate ESTABLISHED,RELATED " '-m comment --comment "crowdcompute job=j1 node=' f'{NODE}" -j ACCEPT')
+    assert [r.split()[-1] for r in closed] == ["ACCEPT", "DROP", "DROP", "DROP"]
+    out = job_rules("j1", NODE, egress=True)
+    bridge = bridge_name("j1")
+    dropped = {r.split(" -d ")[1].split()[0] for r in out if " -d " in r}
+    assert dropped == set(PRIVATE_V4) >= {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16"}
+    assert all(f"-i {bridge} ! -o {bridge} -d" in r and r.endswith("-j DROP") for r in out if " -d " in r)
+    inbound = [r for r in out if f"-o {bridge} ! -i {bridge}" in r]
+    assert [r.split()[-1] for r in inbound] == ["RETURN", "DROP"] and "ESTABLISHED,RELATED" in inbound[0]
+    assert "fe80::/10" in " ".join(job_rules("j1", NODE, egress=True, v6=True))
+
+
+def test_an_allowed_egress_job_gets_a_routed_network_with_the_egress_rules(make_executor, docker_api):
+    """--allow-egress and a job that asks: its network is not internal, its rules are the
+    egress set (no internet here to reach, so the rules are what is checked)."""
+    import subprocess
+
+    executor = make_executor(allow_egress=True, clean_after_run=False)
+    # a private address off the host: routed out (the network is not internal) into the DROP
+    probe = "ip route | grep -c '^default'; nc -w 1 10.255.255.1 80 </dev/null; true"
+    defn = replace(definition([op("a", ["sh", "-c", probe])]), meta={"crowdcompute": {"egress": True}})
+    bundle, job = run_job(executor, defn)
+    try:
+        assert bundle.status == "succeeded", bundle.render()
+        assert bundle.ops[0].stdout.text.startswith("1\n")  # a default route: egress
+        (network,) = docker_api.networks(filters={"label": f"crowdcompute.job={job}"})
+        assert docker_api.inspect_network(network["Id"])["Internal"] is False
+        listed = subprocess.run(["iptables", "-S", "CROWDCOMPUTE-FORWARD"], capture_output=True, text=True).stdout
+        mine = [line for line in listed.splitlines() if f"job={job} " in line]
+        assert any("-d 192.168.0.0/16" in line and line.endswith("-j DROP") for line in mine), listed
+        assert any("RELATED,ESTABLISHED" in line and line.endswith("-j RETURN") for line in mine), listed
+        counted = subprocess.run(["iptables", "-L", "CROWDCOMPUTE-FORWARD", "-v", "-n", "-x"], capture_output=True, text=True).stdout
+        ten = [line.split() for line in counted.splitlines() if f"job={job} " in line and "10.0.0.0/8" in line]
+        assert ten and int(ten[0][0]) >= 1, counted  # the probe's packets met the 10.0.0.0/8 DROP
+    finally:
+        asyncio.run(executor.cleanup_job(job))
+    assert job not in asyncio.run(executor.leftovers())
