@@ -118,7 +118,8 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
         out.status(f"state    {state_dir}")
         executor = make_executor(work_dir=state_dir / "work", log_dir=state_dir / "logs", gpus=gpus, node=me,
                                  max_ops=getattr(args, "max_ops", None), disk_budget=getattr(args, "disk_budget", None),
-                                 endpoints=services.registry, allow_egress=services.allow_egress)
+                                 endpoints=services.registry, allow_egress=services.allow_egress,
+                                 endpoint_url=services.endpoint_address if services.serves else None)
         preflight = getattr(executor, "preflight", None)
         problem = await preflight() if preflight is not None else None
         if problem:  # an unconfined engine, or job networks that would reach this host

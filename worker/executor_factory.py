@@ -19,7 +19,8 @@ def custom_executor() -> bool:
 
 
 def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_ops: int | None = None,
-                  disk_budget: int | None = None, endpoints: Any = None, allow_egress: bool = False) -> Any:
+                  disk_budget: int | None = None, endpoints: Any = None, allow_egress: bool = False,
+                  endpoint_url: Any = None) -> Any:
     spec = os.environ.get(EXECUTOR_ENV)
     if spec:
         module, _, name = spec.partition(":")
@@ -34,4 +35,5 @@ def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_op
     # executor does not first (clean_after_run).
     # `endpoints`: the table the front door serves (services_setup.py); `allow_egress`: --allow-egress.
     return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=STOP_GRACE_S, reserve=EXECUTOR_RESERVE_S,
-                    node=node, clean_after_run=False, endpoints=endpoints, allow_egress=allow_egress, **extra)
+                    node=node, clean_after_run=False, endpoints=endpoints, allow_egress=allow_egress,
+                    endpoint_url=endpoint_url, **extra)

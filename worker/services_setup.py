@@ -66,6 +66,16 @@ class NodeServices:
     def serves(self) -> bool:
         return self.public_url is not None
 
+    def endpoint_address(self, endpoint: Any) -> str:
+        """What `%%ops.ID.endpoint.PORT%%` becomes: the endpoint's public address without a
+        scheme, as Nosana's files expect (`https://%%ops.web.endpoint.80%%`): its own host
+        name under a wildcard domain, else the path form under the node's URL."""
+        from .frontdoor.routing import PublicAddress
+
+        public = PublicAddress.parse(self.public_url or "")
+        url = public.host_url(endpoint.id) or public.path_url(endpoint.id)
+        return url.split("://", 1)[1].rstrip("/")
+
     async def start(self, crowd: Any, owners: Any, log_dir: Path, report: Any) -> str | None:
         """Starts the front door and publishes the profile; returns the door's local URL."""
         if not self.serves:
