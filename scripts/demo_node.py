@@ -4,7 +4,10 @@ with a reclaim bounty, a 1% network fee to the stakers), one node daemon that st
 is missing and serves (`crowd node start --stake min --stake-duration 30d --yes`, real
 containers), a poster posting a Nosana-format job and waiting for it, then its logs, the
 verified result, the network fee, the balances before and after, and the node claiming
-the fees its stake earned.
+the fees its stake earned. Then a service: a web server job that exposes a port, found
+healthy through the node's front door (its URL read from the node's on-chain profile),
+a page fetched through it, the job ended by the poster and its bundle (with the health
+history) attached and verified.
 
 Amounts are in tokens of the demo's mint (6 decimals); the fee and the claim also in base
 units, where rounding shows. tests/worker/test_demo.py runs this script and checks what
@@ -54,6 +57,14 @@ MARKET = MarketSettings(price_per_second=TOKEN // 100, max_timeout=600, retentio
                         min_stake=10 * TOKEN,  # weight: 10 tokens locked 14 days, fewer locked longer
                         slash_penalty=TOKEN, reclaim_bounty_bps=1_000, fee_bps=100)
 JOB_TIMEOUT = 60  # seconds the poster pays for up front (the deposit); the unused part comes back
+PAGE = "hello from a service on crowdcompute"
+SERVICE = {"version": "0.1", "type": "container", "ops": [
+    {"type": "container/run", "id": "web", "args": {
+        "image": IMAGE,
+        "cmd": ["sh", "-c", f"mkdir -p /tmp/www && echo '{PAGE}' > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"],
+        "expose": [{"port": 8080, "type": "web", "health_checks": [{"type": "http", "path": "/", "method": "GET",
+                                                                    "expected_status": 200, "continuous": True}]}]}},
+]}
 NODE_TOKENS, POSTER_TOKENS = 20 * TOKEN, 10 * TOKEN
 # The node's start-up notes that tell its stake step (worker/stake_setup.py), shown here.
 NODE_NOTES = ("stake ", "staking ", "staked ", "         ", "joining ")
@@ -82,8 +93,9 @@ def free_port() -> int:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         try:
-            with socket.socket() as a, socket.socket() as b, socket.socket() as c:
+            with socket.socket() as a, socket.socket() as b, socket.socket() as c, socket.socket() as d:
                 a.bind(("127.0.0.1", port)); b.bind(("127.0.0.1", port + 1)); c.bind(("127.0.0.1", port + 2))
+                d.bind(("127.0.0.1", port + 3))
             return port
         except OSError:
             continue
@@ -167,6 +179,45 @@ async def flow(url: str, storage: str, wallets: Wallets, market: Pubkey, config:
         rounding = "the whole fee" if claim.amount == fee else f"the fee less {count(fee - claim.amount, 'base unit')} of rounding"
         print(f"claimed  {tokens(claim.amount)} tokens ({claim.amount:,} base units by the Claimed event; node balance "
               f"{change(received)} tokens): the only staker, it gets {rounding}; the rewards pool keeps {tokens(left)} tokens")
+        await service(crowd, n.pubkey, market)
+
+
+async def service(crowd: CrowdClient, node: Pubkey, market: Pubkey) -> None:
+    """A web server job: posted, healthy behind the node's front door, a page fetched
+    through it, ended by the poster, its bundle attached by the node and verified."""
+    import aiohttp
+
+    print(f"\nservice  node {node} publishes its front door on-chain: {await crowd.node_url(node)} (its profile account)")
+    t0 = time.monotonic()
+    posted = await crowd.post(market, timeout=JOB_TIMEOUT, definition=parse(SERVICE))
+    print(f"posted service job {posted.job} (web:8080 with an HTTP health check); waiting for its endpoint ...")
+    deadline = time.monotonic() + 60
+    endpoint = None
+    while endpoint is None or endpoint["state"] != "healthy":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the service's endpoint was not healthy within 60 s: {endpoint}")
+        await asyncio.sleep(0.2)
+        try:
+            endpoint = next(iter(await crowd.endpoints(posted.job)), None)
+        except Exception:  # noqa: BLE001 - not matched or not opened yet
+            endpoint = None
+    print(f"endpoint {endpoint['op']}:{endpoint['port']} {endpoint['state']} in {time.monotonic() - t0:.2f}s after posting: {endpoint['url']}")
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+        async with http.get(endpoint["path_url"]) as response:
+            body = (await response.text()).strip()
+    print(f"fetched  {endpoint['path_url']} through the node's front door: {response.status} {body!r}")
+    if body != PAGE:
+        raise RuntimeError(f"the page through the front door was {body!r}, not {PAGE!r}")
+    await crowd.end(posted.job)
+    deadline = time.monotonic() + 60
+    while not any((found := await crowd.get_job(posted.job)).result):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the node did not attach the service's bundle within 60 s")
+        await asyncio.sleep(0.2)
+    cid, _, bundle = await crowd.result_bundle(found)
+    health = " -> ".join(e.state for h in bundle.ops[0].health for e in h.history)
+    print(f"ended    by the poster: node paid {tokens(found.paid)} tokens for {found.paid // MARKET.price_per_second} s; "
+          f"bundle {cid} attached by the node and verified; health {health}")
 
 
 def main() -> int:
@@ -191,10 +242,12 @@ def main() -> int:
         print(f"node     {node.pubkey()} ({tokens(NODE_TOKENS)} tokens)")
         node_key = write_keypair(node, tmp / "node.json")
         stake = ["--stake", "min", "--stake-duration", LOCK, "--yes"]
+        door = ["--public-url", f"http://localhost:{port + 3}", "--listen", f"127.0.0.1:{port + 3}"]
         print(f"node     runs `crowd node start --market {market} {' '.join(stake)}`")
+        print(f"node     and serves services: {' '.join(door)} (its front door, published in its on-chain profile)")
         log = tmp / "node.log"
         worker = subprocess.Popen([sys.executable, "-m", "crowdcompute.worker", "--market", str(market), "-u", url, "-k", str(node_key),
-                                   "--storage", storage, "--state-dir", str(tmp / "node"), *stake], cwd=ROOT,
+                                   "--storage", storage, "--state-dir", str(tmp / "node"), *stake, *door], cwd=ROOT,
                                   stdin=subprocess.DEVNULL, stderr=log.open("wb"))
         procs.append(worker)
         poster = asyncio.run(wallets.fund(tokens=POSTER_TOKENS))  # while the node starts

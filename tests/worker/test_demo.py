@@ -80,4 +80,12 @@ def test_demo_stakes_serves_pays_the_fee_and_claims_it(test_image):
     assert fee - 1 <= claimed <= fee
     assert units(claim[5]) == units(after[5]) - claimed == fee - claimed
     assert claim[4] == ("the whole fee" if claimed == fee else "the fee less 1 base unit of rounding")
+
+    # The service: the front door named by the node's profile, the endpoint healthy, the page
+    # served through the door, ended by the poster, the bundle attached with its health history.
+    door = find(r"^service +node \S+ publishes its front door on-chain: (http://localhost:\d+) \(its profile account\)$", out)[1]
+    endpoint = find(r"^endpoint web:8080 healthy in [\d.]+s after posting: http://([a-z2-7]{24})\.localhost:\d+/$", out)[1]
+    find(rf"^fetched +{re.escape(door)}/e/{endpoint}/ through the node's front door: 200 'hello from a service on crowdcompute'$", out)
+    find(r"^ended +by the poster: node paid [\d.,]+ tokens for \d+ s; bundle Qm\w+ attached by the node and verified; "
+         r"health starting -> healthy -> stopped$", out)
     find(r"^node stopped: exit 0 ", out)
