@@ -215,7 +215,8 @@ class Executor:
         # node's cap on restarts of always / unless-stopped services.
         self.endpoints = endpoints if endpoints is not None else EndpointRegistry()
         self.allow_egress = allow_egress  # --allow-egress: jobs that ask may reach the internet
-        self.health = HealthSettings(health_startup_interval, health_startup_timeout, health_interval, health_check_timeout)
+        self.health = HealthSettings(startup_interval=health_startup_interval, startup_timeout=health_startup_timeout,
+                                     interval=health_interval, check_timeout=health_check_timeout)
         self.max_restarts = max_restarts
         self.restart_window = restart_window
         self.restart_backoff = restart_backoff
