@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -108,7 +109,14 @@ class ImageCache:
                 self._check_size(image, size)
                 log.info("image=%s event=manifest layers_bytes=%d", image, size)
             await self._room_for(image, size or 0)
-            await Pull(self.engine, ref, max_size=self.max_size).run(timeout=ends - loop.time(), stop=stop, said_timeout=timeout)
+            try:
+                await Pull(self.engine, ref, max_size=self.max_size).run(timeout=ends - loop.time(), stop=stop,
+                                                                         said_timeout=timeout)
+            except ImageProblem:
+                # Cancelled (too large, timed out, stopped): the engine may still have finished
+                # it; the image is not the cache's, so it must not stay outside its budget.
+                await self._remove_quietly(image)
+                raise
             found = await self._inspect(image)
             if found is None:
                 raise ImageProblem(f"pull of {image} ended but the engine does not have it")
@@ -138,8 +146,8 @@ class ImageCache:
 
     async def _registry_size(self, ref: Reference, timeout: float) -> int | None:
         config = await self._engine_registry_config()
-        return await asyncio.to_thread(
-            manifest_size, ref, insecure=_insecure(ref.registry, config), platform=config["platform"], timeout=timeout,
+        return await _on_own_thread(
+            lambda: manifest_size(ref, insecure=_insecure(ref.registry, config), platform=config["platform"], timeout=timeout),
         )
 
     async def _engine_registry_config(self) -> dict[str, Any]:
@@ -198,6 +206,12 @@ class ImageCache:
         self._save()
         return True
 
+    async def _remove_quietly(self, image: str) -> None:
+        try:
+            await self.engine.call(lambda api: api.remove_image(image), what=f"remove image {image}", control=True)
+        except Exception:  # noqa: BLE001 - not there (the usual case), or in use: nothing to undo
+            pass
+
     async def _forget_gone(self) -> None:
         """Drops records of images no longer on the engine (the operator removed them)."""
         if not self.record.images:
@@ -228,6 +242,32 @@ def summary(record: Record) -> dict[str, Any]:
     images = sorted(record.images.items(), key=lambda kv: -kv[1].last_used)
     return {"budget": record.budget, "held": record.held,
             "images": [{"image": k, "size": v.size, "last_used": v.last_used, "pulled_at": v.pulled_at} for k, v in images]}
+
+
+def _on_own_thread(fn: Any) -> asyncio.Future[Any]:
+    """`fn()` on a daemon thread of its own: a registry that never answers holds that thread
+    until its request's timeout, never the loop's default pool (which asyncio.run, and so a
+    node's exit, waits for) nor the job (it is answered at once on a stop)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if not future.done():
+            future.set_exception(error) if error is not None else future.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = fn(), None
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop is closed: nobody waits
+            pass
+
+    threading.Thread(target=run, name="crowd-manifest", daemon=True).start()
+    future.add_done_callback(lambda f: f.cancelled() or f.exception())  # an abandoned one's error: seen, dropped
+    return future
 
 
 async def _bounded(work: Any, image: str, timeout: float, why: str, stop: asyncio.Event | None) -> Any:
