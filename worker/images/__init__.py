@@ -12,16 +12,16 @@ record (`crowd node status`) needs no engine client.
 from typing import Any
 
 from .problems import ImageMissing, ImageProblem, ImageTooLarge, NoRoom, PullStopped, PullTimedOut, RegistryUnreachable, human
-from .record import CACHE_FILE, read as read_record
+from .record import CACHE_FILE, cache_status, read as read_record
 from .reference import Reference
 
 __all__ = [
-    "ImageCache", "summary", "read_record", "CACHE_FILE", "Reference", "human",
+    "ImageCache", "cache_status", "read_record", "CACHE_FILE", "Reference", "human",
     "IMAGE_CACHE_BUDGET", "MAX_IMAGE_SIZE", "PIN_S", "PULL_TIMEOUT_S",
     "ImageProblem", "ImageMissing", "ImageTooLarge", "NoRoom", "PullStopped", "PullTimedOut", "RegistryUnreachable",
 ]
 
-_CACHE_NAMES = {"ImageCache", "summary", "IMAGE_CACHE_BUDGET", "MAX_IMAGE_SIZE", "PIN_S", "PULL_TIMEOUT_S"}
+_CACHE_NAMES = {"ImageCache", "IMAGE_CACHE_BUDGET", "MAX_IMAGE_SIZE", "PIN_S", "PULL_TIMEOUT_S"}
 
 
 def __getattr__(name: str) -> Any:

@@ -64,6 +64,8 @@ class ImageCache:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)  # one pull per image at a time
         self._pulling: set[str] = set()
         self._registry_config: dict[str, Any] | None = None
+        if pull:
+            self._save()  # the budget, for `crowd node status`, before the first pull
 
     # -- a job's image ----------------------------------------------------------------------
 
@@ -231,17 +233,6 @@ class ImageCache:
             self.record.save()
         except OSError as exc:  # the cache still works; its record catches up at the next write
             log.warning("image cache: writing %s failed: %s", self.record.path, exc)
-
-    # -- what `crowd node status` shows -----------------------------------------------------
-
-    def to_json(self) -> dict[str, Any]:
-        return summary(self.record)
-
-
-def summary(record: Record) -> dict[str, Any]:
-    images = sorted(record.images.items(), key=lambda kv: -kv[1].last_used)
-    return {"budget": record.budget, "held": record.held,
-            "images": [{"image": k, "size": v.size, "last_used": v.last_used, "pulled_at": v.pulled_at} for k, v in images]}
 
 
 def _on_own_thread(fn: Any) -> asyncio.Future[Any]:
