@@ -39,7 +39,7 @@ def images_line(options: dict[str, Any]) -> str:
     cache = f"cache of {human(options['image_cache'])} in {options['image_record']}"
     if not options["pull"]:
         return f"not pulled (--no-pull): jobs run only images already here; {cache}"
-    return (f"pulled from public registries (timeout {options['pull_timeout']:g} s, at most "
+    return (f"pulled when missing, without credentials (timeout {options['pull_timeout']:g} s, at most "
             f"{human(options['max_image_size'])} each); {cache}")
 
 
