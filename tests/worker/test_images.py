@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import os
 import re
@@ -362,3 +363,59 @@ def test_authentication_in_a_definition_stays_refused_with_the_reason():
     with pytest.raises(ValidationError) as caught:
         parse(doc)
     assert "ops[0].args.authentication: not supported: registry credentials would be public once the definition is stored" in str(caught.value)
+
+
+# -- the node daemon -------------------------------------------------------------------------
+
+def test_a_node_pulls_by_default_refuses_a_too_large_image_and_status_shows_its_cache(
+        registry, docker_api, localnet, storage, wallets, market, workers, capsys):
+    """`crowd node start` with --max-image-size and --pull-timeout (pulling is the default):
+    a job whose image is only in the registry runs; one over the maximum is settled with
+    the reason, nothing pulled, the poster paying only the seconds it took; `crowd node
+    status` lists the pulled image and the cache's budget."""
+    from crowdcompute.client.crowd import CrowdClient
+    from tests.sdk.cli_runner import Crowd
+
+    from .conftest import SETTINGS
+    from .helpers import job as node_job, op as node_op
+
+    small = push_image(docker_api, registry, extra_bytes=16 << 10)
+    big = push_image(docker_api, registry, extra_bytes=3 << 20)
+    try:
+        w = workers("puller", executor=None, extra=("--max-image-size", "2MiB", "--pull-timeout", "30s",
+                                                    "--image-cache", "1GiB"))
+        w.wait_log("event=entered", timeout=90)
+        assert "images   pulled when missing, without credentials (timeout 30 s, at most 2.0 MiB each); cache of 1.0 GiB" in w.log()
+        poster = asyncio.run(wallets.fund(tokens=1_000_000))
+
+        async def post(definition):
+            async with CrowdClient(localnet.url, poster, storage=storage.url) as crowd:
+                posted = await crowd.post(market, timeout=120, definition=parse(definition))
+                view = await crowd.wait_for(posted.job, ["done", "ended", "failed"], timeout=120)
+                return view, (await crowd.result_bundle(posted.job))[2]
+
+        view, bundle = asyncio.run(post(node_job(node_op("run", ["sh", "-c", "wc -c < /blob"], image=small))))
+        assert view.status == "done" and bundle.status == "succeeded", bundle.render()
+        assert bundle.ops[0].stdout.text.strip() == str(16 << 10)
+        assert f"image={small} event=pull-start" in w.log() and f"image={small} event=pulled" in w.log()
+
+        before = len(registry.blob_fetches())
+        view, bundle = asyncio.run(post(node_job(node_op("run", ["echo", "ran"], image=big))))
+        assert view.status == "done" and bundle.status == "failed"
+        error = bundle.ops[0].error
+        assert re.fullmatch(rf"image {re.escape(big)} is \d+ bytes, over this node's maximum of {2 << 20} bytes \(.*\)", error), error
+        assert bundle.ops[0].exit_code is None and bundle.ops[0].stdout.text == ""
+        assert len(registry.blob_fetches()) == before and gone_from_engine(docker_api, big)
+        assert view.job.paid <= SETTINGS.price_per_second * 10, "a refused image cost the poster more than a few seconds"
+
+        status = Crowd(capsys, localnet.url, str(w.keyfile))("node", "status", "--market", str(market), "--state-dir", str(w.state_dir))
+        assert status.code == 0, status.err
+        assert "images   1 pulled, " in status.out and " of a 1.0 GiB cache" in status.out
+        assert re.search(rf"^ +{re.escape(small)}  [\d.]+ (KiB|MiB), last used \d{{4}}-", status.out, re.MULTILINE), status.out
+        as_json = Crowd(capsys, localnet.url, str(w.keyfile))("node", "status", "--market", str(market), "--state-dir",
+                                                              str(w.state_dir), "--output", "json")
+        images = json.loads(as_json.out)["images"]
+        assert images["budget"] == 1 << 30 and [row["image"] for row in images["images"]] == [small]
+    finally:
+        remove_quietly(docker_api, small)
+        remove_quietly(docker_api, big)

@@ -53,3 +53,21 @@ def test_a_long_cache_is_listed_up_to_a_bound_and_a_damaged_record_is_read_safel
     assert len(lines) == 1 + IMAGE_ROWS + 1 and lines[-1] == "         ... and 5 more"
     path.write_text("not json")
     assert cache_status(path) is None
+
+
+def test_the_node_flags_reach_the_executor_arguments(tmp_path):
+    import argparse
+
+    from crowdcompute.worker.executor_factory import images_options
+    from crowdcompute.worker.images import IMAGE_CACHE_BUDGET, MAX_IMAGE_SIZE, PULL_TIMEOUT_S
+    from crowdcompute.worker.options import add_start_arguments
+
+    parser = argparse.ArgumentParser()
+    add_start_arguments(parser)
+    default = images_options(parser.parse_args(["--market", "M"]), tmp_path)
+    assert default == {"pull": True, "pull_timeout": PULL_TIMEOUT_S, "max_image_size": MAX_IMAGE_SIZE,
+                       "image_cache": IMAGE_CACHE_BUDGET, "image_record": tmp_path / CACHE_FILE}
+    given = images_options(parser.parse_args(["--market", "M", "--no-pull", "--pull-timeout", "2m", "--max-image-size", "3GiB",
+                                              "--image-cache", "40GiB"]), tmp_path)
+    assert given["pull"] is False and given["pull_timeout"] == 120 and given["max_image_size"] == 3 << 30
+    assert given["image_cache"] == 40 << 30
