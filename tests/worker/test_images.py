@@ -419,3 +419,29 @@ def test_a_node_pulls_by_default_refuses_a_too_large_image_and_status_shows_its_
     finally:
         remove_quietly(docker_api, small)
         remove_quietly(docker_api, big)
+
+
+# -- hostile references ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("image", ["127.0.0.1:5000/a?b=1", "127.0.0.1:5000/../v2/x", "host/a%2fb", "UPPER/case", "a@sha256:zz",
+                                   "a:" + "t" * 200, "a/" * 200 + "a"])
+def test_a_reference_outside_the_engines_grammar_is_refused_before_any_request(image):
+    """A job's image reaches the manifest's URL: nothing outside the grammar gets there."""
+    from crowdcompute.worker.images import Reference
+    from crowdcompute.worker.images.reference import InvalidReference
+
+    with pytest.raises(InvalidReference, match="is not a valid image reference"):
+        Reference.parse(image)
+
+
+def test_references_as_the_engine_reads_them():
+    from crowdcompute.worker.images import Reference
+
+    hub = Reference.parse("busybox")
+    assert (hub.registry, hub.api_host, hub.repository, hub.reference) == ("docker.io", "registry-1.docker.io", "library/busybox", "latest")
+    local = Reference.parse("127.0.0.1:5000/tools/busybox:1")
+    assert (local.registry, local.repository, local.name, local.reference) == ("127.0.0.1:5000", "tools/busybox",
+                                                                              "127.0.0.1:5000/tools/busybox", "1")
+    digest = "sha256:" + "a" * 64
+    pinned = Reference.parse(f"ghcr.io/a/b:c@{digest}")
+    assert (pinned.registry, pinned.repository, pinned.tag, pinned.reference) == ("ghcr.io", "a/b", "c", digest)

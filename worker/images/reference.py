@@ -10,9 +10,28 @@ under "library/". The tag defaults to "latest"; a digest (`name@sha256:...`) win
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-__all__ = ["Reference", "DOCKER_HUB", "DOCKER_HUB_API"]
+from .problems import ImageProblem
+
+__all__ = ["Reference", "InvalidReference", "DOCKER_HUB", "DOCKER_HUB_API"]
+
+# The engine's grammar (distribution/reference). A job's image reaches the registry's URL
+# (the manifest's path) and the engine: nothing outside it gets that far.
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?"
+_REGISTRY = re.compile(_DOMAIN)
+_REPOSITORY = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
+_TAG = re.compile(r"[\w][\w.-]{0,127}")
+_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
+MAX_NAME = 255
+
+
+class InvalidReference(ImageProblem):
+    def __init__(self, image: str) -> None:
+        shown = image if len(image) <= 200 else image[:197] + "..."
+        super().__init__(f"image {shown!r} is not a valid image reference ([registry/]name[:tag][@digest])")
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"  # where Docker Hub's registry API answers
@@ -38,6 +57,7 @@ class Reference:
 
     @classmethod
     def parse(cls, text: str) -> Reference:
+        """Raises InvalidReference for anything outside the engine's grammar."""
         name, _, digest = text.partition("@")
         colon = name.rfind(":")
         tag = None
@@ -48,6 +68,9 @@ class Reference:
             registry, repository = first, rest
         else:
             registry, repository = DOCKER_HUB, name
+        if (len(name) > MAX_NAME or not _REGISTRY.fullmatch(registry) or not _REPOSITORY.fullmatch(repository)
+                or (tag is not None and not _TAG.fullmatch(tag)) or ("@" in text and not _DIGEST.fullmatch(digest))):
+            raise InvalidReference(text)
         if registry == DOCKER_HUB and "/" not in repository:
             repository = f"library/{repository}"
         return cls(text, name, registry, repository, tag or None, digest or None)
