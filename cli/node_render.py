@@ -3,9 +3,10 @@ worker's own to_json)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any, TextIO
 
-__all__ = ["print_health", "print_status"]
+__all__ = ["print_health", "print_status", "image_cache_lines"]
 
 
 def print_status(console: Any, status: Any) -> None:
@@ -26,6 +27,35 @@ def print_status(console: Any, status: Any) -> None:
     console.print(f"earned   {status.earned} tokens over {status.jobs_settled} settled jobs; "
                   f"balance {status.tokens} tokens, {status.sol / 1e9:g} SOL")
     console.print(f"health   {status.health['summary']}")
+    for line in image_cache_lines(getattr(status, "images", None)):
+        console.print(line)
+
+
+IMAGE_ROWS = 10  # most recently used images listed; the rest counted
+
+
+def image_cache_lines(cache: dict[str, Any] | None) -> list[str]:
+    """The node's image cache (worker images/record.py cache_status): a summary line, then
+    its images, most recently used first, each with its size and last use."""
+    if cache is None:
+        return ["images   no image cache record (the node has not pulled here)"]
+    images = cache.get("images") or []
+    head = (f"images   {len(images)} pulled, {_size(cache.get('held') or 0)} of a {_size(cache.get('budget') or 0)} cache"
+            if images else f"images   none pulled yet; cache of {_size(cache.get('budget') or 0)}")
+    lines = [head]
+    for row in images[:IMAGE_ROWS]:
+        used = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row.get("last_used") or 0))
+        lines.append(f"         {row.get('image')}  {_size(row.get('size') or 0)}, last used {used}")
+    if len(images) > IMAGE_ROWS:
+        lines.append(f"         ... and {len(images) - IMAGE_ROWS} more")
+    return lines
+
+
+def _size(n: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _stake_line(admitted: Any) -> str:

@@ -16,6 +16,7 @@ it prints."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 import socket
@@ -28,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the test helpers, imported as tests.*
 
+import requests  # noqa: E402
 from solders.pubkey import Pubkey  # noqa: E402
 
 from crowdcompute.cli.stake_render import times  # noqa: E402
@@ -42,10 +44,40 @@ from crowdcompute.client.token import token_account_amount  # noqa: E402
 from crowdcompute.worker.local_image import IMAGE  # noqa: E402
 from tests.sdk.chain_setup import Wallets  # noqa: E402
 
-JOB = {"version": "0.1", "type": "container", "ops": [
-    {"type": "container/run", "id": "count", "args": {"image": IMAGE, "cmd": ["sh", "-c", "for i in 1 2 3; do echo line $i; done; echo 6 x 7 = $((6*7))"]},
-     "results": {"answer": "= ([0-9]+)"}},
-]}
+def job(image: str) -> dict:
+    return {"version": "0.1", "type": "container", "ops": [
+        {"type": "container/run", "id": "count", "args": {"image": image, "cmd": ["sh", "-c", "for i in 1 2 3; do echo line $i; done; echo 6 x 7 = $((6*7))"]},
+         "results": {"answer": "= ([0-9]+)"}},
+    ]}
+
+
+# A local registry (Debian's docker-registry serves on :5000 by default): when one answers
+# without a login, the demo pushes the local image there and the node pulls it.
+REGISTRY = os.environ.get("CROWD_DEMO_REGISTRY", "127.0.0.1:5000")
+
+
+def demo_image() -> tuple[str, str]:
+    """The image the job names, and a line on how the node gets it."""
+    try:
+        answered = requests.get(f"http://{REGISTRY}/v2/", timeout=1).status_code == 200
+    except requests.RequestException:
+        answered = False
+    if not answered:
+        return IMAGE, f"{IMAGE}, built here (no open registry answers at {REGISTRY})"
+    import docker
+    from crowdcompute.worker.engine import default_base_url
+
+    repository, tag = f"{REGISTRY}/crowdcompute/busybox", "demo"
+    api = docker.APIClient(base_url=default_base_url(), version="auto", timeout=60)
+    try:
+        api.tag(IMAGE, repository, tag)
+        errors = [c["error"] for c in api.push(repository, tag=tag, stream=True, decode=True) if "error" in c]
+        api.remove_image(f"{repository}:{tag}")  # untagged here: the node pulls it from the registry
+    finally:
+        api.close()
+    if errors:
+        return IMAGE, f"{IMAGE}, built here (pushing it to {REGISTRY} failed: {errors[0]})"
+    return f"{repository}:{tag}", f"{repository}:{tag}, pushed to the local registry; the node pulls it from there"
 
 DECIMALS = 6  # the mint Wallets.create makes
 TOKEN = 10**DECIMALS
@@ -138,7 +170,7 @@ async def token_account(crowd: CrowdClient, address: Pubkey) -> int:
 
 
 async def flow(url: str, storage: str, wallets: Wallets, market: Pubkey, config: Pubkey, node, poster,
-               worker: subprocess.Popen, log: Path) -> None:
+               worker: subprocess.Popen, log: Path, image: str = IMAGE) -> None:
     mint = wallets.mint
     async with CrowdClient(url, poster, storage=storage) as crowd, CrowdClient(url, node) as n:
         await wait_joined(crowd, market, worker, log)
@@ -157,7 +189,7 @@ async def flow(url: str, storage: str, wallets: Wallets, market: Pubkey, config:
         before = await balances()
         print(f"balances before: poster {tokens(before[0])}, node {tokens(before[1])}, rewards pool {tokens(before[2])} tokens")
         t0 = time.monotonic()
-        posted = await crowd.post(market, timeout=JOB_TIMEOUT, definition=parse(JOB))
+        posted = await crowd.post(market, timeout=JOB_TIMEOUT, definition=parse(job(image)))
         fee = sum(e.data["fee"] for e in await crowd.events(posted.signature) if e.name == "NetworkFeePaid")
         print(f"posted job {posted.job}: deposit {tokens(posted.deposit)} tokens in escrow; network fee {tokens(fee)} tokens "
               f"({fee:,} base units, {percent(m.fee_bps)}, by the NetworkFeePaid event) paid to the stakers' rewards pool; waiting ...")
@@ -252,7 +284,9 @@ def main() -> int:
         procs.append(worker)
         poster = asyncio.run(wallets.fund(tokens=POSTER_TOKENS))  # while the node starts
         print(f"poster   {poster.pubkey()} ({tokens(POSTER_TOKENS)} tokens)")
-        asyncio.run(flow(url, storage, wallets, market, config, node, poster, worker, log))
+        image, how = demo_image()
+        print(f"image    {how}")
+        asyncio.run(flow(url, storage, wallets, market, config, node, poster, worker, log, image))
         worker.send_signal(signal.SIGTERM)
         print(f"node stopped: exit {worker.wait(60)} (its log: {log})")
         return 0

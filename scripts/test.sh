@@ -21,6 +21,16 @@ if ! command -v iptables >/dev/null && [ ! -x /usr/sbin/iptables ]; then
     echo "test: iptables is missing (apt-get install iptables, as root): tests/worker's fenced jobs will fail"
   fi
 fi
+# tests/worker/test_images.py pulls from a real registry it starts on loopback: Debian's
+# docker-registry (the distribution registry), installed when missing.
+if [ ! -x /usr/bin/docker-registry ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test: installing docker-registry (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null
+  else
+    echo "test: docker-registry is missing (apt-get install docker-registry, as root): tests/worker/test_images.py will skip"
+  fi
+fi
 # tests/worker builds crowdcompute/busybox:local itself; building it here first shows a
 # missing engine or busybox-static as its own line (the tests then skip or fail with it).
 bash scripts/build-test-image.sh || echo "test: no local test image (tests/worker will say why)"

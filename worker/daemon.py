@@ -73,7 +73,7 @@ class _Refused(Exception):
 async def _main(args: argparse.Namespace, out: Output) -> int:
     from ..client.connect import client_from_options
     from ..client.errors import CrowdError
-    from .executor_factory import custom_executor, make_executor
+    from .executor_factory import custom_executor, images_line, images_options, make_executor
     from .health import probe_health
     from .node import Node, NodeOptions
     from .services_setup import NodeServices
@@ -119,7 +119,9 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
         executor = make_executor(work_dir=state_dir / "work", log_dir=state_dir / "logs", gpus=gpus, node=me,
                                  max_ops=getattr(args, "max_ops", None), disk_budget=getattr(args, "disk_budget", None),
                                  endpoints=services.registry, allow_egress=services.allow_egress,
-                                 endpoint_url=services.endpoint_address if services.serves else None)
+                                 endpoint_url=services.endpoint_address if services.serves else None,
+                                 images=images_options(args, state_dir))
+        out.status(f"images   {images_line(images_options(args, state_dir))}")
         preflight = getattr(executor, "preflight", None)
         problem = await preflight() if preflight is not None else None
         if problem:  # an unconfined engine, or job networks that would reach this host

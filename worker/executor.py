@@ -12,7 +12,7 @@ It raises only when cancelled. Order of work (jobspec README, "Execution"):
   2. stages in order; in a stage every op whose `depends_on` have ended starts at once;
      all stages run even when an op fails (as Nosana); an op's literals are filled
      just before it starts, from the results of the ops that ended;
-  3. each op: image checked locally (pulled only when `pull=True`), a confined
+  3. each op: image checked locally (pulled only when `pull=True`: images/), a confined
      container (containers.py) attached before it starts, its output streamed into
      the job's log file, the bundle's capped logs and `results` (logs.py); on a
      non-zero exit it is tried again when `restart_policy` is on-failure with tries
@@ -69,6 +69,8 @@ from .bundle_budget import BUNDLE_CAP, fit
 from .disk_budget import DISK_BUDGET, DiskWatch
 from .endpoints import Endpoint, EndpointRegistry
 from .engine import Engine, EngineUnavailable, _short
+from .images import CACHE_FILE, ImageProblem
+from .images.cache import IMAGE_CACHE_BUDGET, MAX_IMAGE_SIZE, ImageCache
 from .host_fence import BRIDGE_OPTION, FenceError, HostFence, bridge_name
 from .limits import MAX_OPS_PER_JOB, TMPFS_SIZE, complete, effective, over_node, size_text, too_many_ops
 from .logs import LOG_FILE_CAP, MATCH_BUDGET_S, JobLog, OpOutput
@@ -162,6 +164,9 @@ class Executor:
         reserve: float = 30.0,
         pull: bool = False,
         pull_timeout: float = 300.0,
+        max_image_size: int | None = MAX_IMAGE_SIZE,
+        image_cache: int = IMAGE_CACHE_BUDGET,
+        image_record: Path | None = None,
         read_only: bool = True,
         tmpfs_size: int = TMPFS_SIZE,
         log_file_cap: int = LOG_FILE_CAP,
@@ -192,6 +197,10 @@ class Executor:
         self.reserve = reserve
         self.pull = pull
         self.pull_timeout = pull_timeout
+        # The images jobs name (images/): their record defaults to the state folder that
+        # holds work_dir, where `crowd node status` reads it.
+        self.images = ImageCache(engine, image_cache, image_record or Path(work_dir).parent / CACHE_FILE, pull=pull,
+                                 pull_timeout=pull_timeout, max_size=max_image_size)
         self.read_only = read_only
         self.tmpfs_size = tmpfs_size
         self.log_file_cap = log_file_cap
@@ -405,7 +414,7 @@ class Executor:
             return failed(refused)
         if args.gpu and self.gpus <= 0:
             return failed(f"op {op.id} needs a GPU; this node has none")
-        image = await self._image(args.image)
+        image = await self._image(args.image, job)
         if isinstance(image, str):
             return failed(image)
         limits = effective(args.limits, self.limits)
@@ -449,27 +458,13 @@ class Executor:
             stdout, stderr, results, outputs,
         )
 
-    async def _image(self, image: str) -> dict[str, Any] | str:
-        """The image's config, or why there is none on this node."""
+    async def _image(self, image: str, job: _Job | None = None) -> dict[str, Any] | str:
+        """The image's config, or why there is none on this node (images/: pulled when the
+        node pulls, within its pull timeout, maximum size and image cache)."""
         try:
-            return (await self.engine.call(lambda api: api.inspect_image(image), what="inspect image"))["Config"] or {}
-        except docker.errors.NotFound:
-            if not self.pull:
-                return f"image {image!r} is not on this node (this node does not pull images)"
-        except docker.errors.APIError as exc:
-            return f"image {image!r}: {_short(exc.explanation or exc)}"
-        def pull(api: Any) -> None:
-            for chunk in api.pull(image, stream=True, decode=True):
-                if "error" in chunk:  # failures after the transfer began come in the stream
-                    raise docker.errors.APIError(str(chunk["error"]))
-
-        try:
-            await asyncio.wait_for(self.engine.call(pull, retry=False, what=f"pull {image}"), self.pull_timeout)
-            return (await self.engine.call(lambda api: api.inspect_image(image), what="inspect image"))["Config"] or {}
-        except asyncio.TimeoutError:
-            return f"image {image!r} is not on this node and pulling it took over {self.pull_timeout:g} s"
-        except (docker.errors.APIError, EngineUnavailable) as exc:
-            return f"image {image!r} is not on this node and could not be pulled: {_short(exc)}"
+            return await self.images.ensure(image, stop=job.stop if job else None, until=job.stop_at if job else None)
+        except ImageProblem as exc:  # EngineUnavailable goes on up: _op records it for the job
+            return str(exc)
 
     async def _run_service(
         self, job: _Job, op: Operation, args: RunArgs, limits: Limits, image: dict[str, Any], output: OpOutput,

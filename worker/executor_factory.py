@@ -10,7 +10,7 @@ from typing import Any
 
 from .settings import EXECUTOR_ENV, EXECUTOR_RESERVE_S, STOP_GRACE_S
 
-__all__ = ["make_executor", "custom_executor"]
+__all__ = ["make_executor", "custom_executor", "images_options", "images_line"]
 
 
 def custom_executor() -> bool:
@@ -18,9 +18,34 @@ def custom_executor() -> bool:
     return bool(os.environ.get(EXECUTOR_ENV))
 
 
+def images_options(args: Any, state_dir: Path) -> dict[str, Any]:
+    """The Executor's image arguments from `crowd node start`'s flags: the node pulls unless
+    --no-pull; its record in the state folder (where `crowd node status` reads it)."""
+    from .images import CACHE_FILE, IMAGE_CACHE_BUDGET, MAX_IMAGE_SIZE, PULL_TIMEOUT_S
+
+    def given(name: str, default: Any) -> Any:
+        value = getattr(args, name, None)
+        return default if value is None else value
+
+    return {"pull": getattr(args, "pull", True), "pull_timeout": float(given("pull_timeout", PULL_TIMEOUT_S)),
+            "max_image_size": given("max_image_size", MAX_IMAGE_SIZE), "image_cache": given("image_cache", IMAGE_CACHE_BUDGET),
+            "image_record": Path(state_dir) / CACHE_FILE}
+
+
+def images_line(options: dict[str, Any]) -> str:
+    """What the node does with images, one line for its start."""
+    from .images import human
+
+    cache = f"cache of {human(options['image_cache'])} in {options['image_record']}"
+    if not options["pull"]:
+        return f"not pulled (--no-pull): jobs run only images already here; {cache}"
+    return (f"pulled when missing, without credentials (timeout {options['pull_timeout']:g} s, at most "
+            f"{human(options['max_image_size'])} each); {cache}")
+
+
 def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_ops: int | None = None,
                   disk_budget: int | None = None, endpoints: Any = None, allow_egress: bool = False,
-                  endpoint_url: Any = None) -> Any:
+                  endpoint_url: Any = None, images: dict[str, Any] | None = None) -> Any:
     spec = os.environ.get(EXECUTOR_ENV)
     if spec:
         module, _, name = spec.partition(":")
@@ -36,4 +61,4 @@ def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_op
     # `endpoints`: the table the front door serves (services_setup.py); `allow_egress`: --allow-egress.
     return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=STOP_GRACE_S, reserve=EXECUTOR_RESERVE_S,
                     node=node, clean_after_run=False, endpoints=endpoints, allow_egress=allow_egress,
-                    endpoint_url=endpoint_url, **extra)
+                    endpoint_url=endpoint_url, **extra, **(images or {}))

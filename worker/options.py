@@ -26,6 +26,15 @@ def add_start_arguments(start: argparse.ArgumentParser) -> None:
                        help="ops one job may have (default 32); a job with more is failed with the reason, unrun")
     start.add_argument("--disk-budget", type=_size, default=None, metavar="SIZE",
                        help="bytes one job's volumes may hold on this disk (default 10GiB); past it the job is stopped and failed")
+    images = start.add_argument_group("images (jobs name images from public registries; see worker/README.md, Images)")
+    images.add_argument("--no-pull", dest="pull", action="store_false", default=True,
+                        help="run only images already on the engine (a job naming another fails with the reason)")
+    images.add_argument("--pull-timeout", type=_duration, default=None, metavar="DURATION",
+                        help="longest one image's pull may take (default 10m); the job fails with the reason past it")
+    images.add_argument("--max-image-size", type=_size, default=None, metavar="SIZE",
+                        help="largest image pulled (default 20GiB): refused before download when its registry lists more")
+    images.add_argument("--image-cache", type=_size, default=None, metavar="SIZE",
+                        help="bytes of pulled images kept (default 100GiB); least recently used removed first")
     start.add_argument("--log-retention", type=_duration, default=None, metavar="DURATION",
                        help="remove settled jobs' logs from the state folder after this (default 7d)")
     start.add_argument("--log-budget", type=_size, default=None, metavar="SIZE",

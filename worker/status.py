@@ -1,6 +1,6 @@
 """A node's status, as `crowd node status` shows it: what the chain says (its queue entries,
 running jobs, settled jobs and what they paid, its stake's admission, balances), what the
-daemon last wrote (node.json in the state folder) and the health of this host, its disk
+daemon last wrote (node.json in the state folder), its image cache (images.json there) and the health of this host, its disk
 measured at the state folder.
 
     status = await node_status(crowd, market=None, state_dir=None)   # the wallet as the node
@@ -20,6 +20,7 @@ from crowdcompute.client.staking.admission import Admission, admission
 from ..client.errors import InvalidInput
 from .chain import MyEntries
 from .health import probe_health
+from .images.record import CACHE_FILE, cache_status
 from .recovery import LocalState
 from .settings import state_dir as state_dir_of
 
@@ -44,6 +45,7 @@ class NodeStatus:
     sol: int  # lamports
     tokens: int  # base units of the market's mint
     health: dict[str, Any]  # {"summary": one line, **NodeReport.to_json()}
+    images: dict[str, Any] | None = None  # the image cache (images/record.py cache_status); None: no record
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,7 @@ class NodeStatus:
             "daemon": self.daemon, "queue_positions": self.queue_positions, "waiting_entries": self.waiting_entries,
             "running_jobs": self.running_jobs, "jobs_settled": self.jobs_settled, "earned": self.earned,
             "admission": self.admission.to_json(), "sol": self.sol, "tokens": self.tokens, "health": self.health,
+            "images": self.images,
         }
 
 
@@ -76,6 +79,7 @@ async def node_status(crowd: CrowdClient, *, market: str | None = None, state_di
         jobs_settled=len(settled), earned=sum(j.paid for j in settled), admission=await admission(crowd, found),
         sol=await crowd.balance(), tokens=await crowd.token_balance(found.mint),
         health=await asyncio.to_thread(_health, folder),
+        images=cache_status(folder / CACHE_FILE),
     )
 
 
