@@ -8,7 +8,10 @@ then the poster's `end` stops it and the bundle (with the health history) is att
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import subprocess
+import sys
 import time
 
 import aiohttp
@@ -18,7 +21,9 @@ from crowdcompute.client.crowd import CrowdClient
 from crowdcompute.client.jobspec import parse
 from crowdcompute.client.node_api import NodeApi, NodeUnauthorized, auth_header
 
-from .helpers import job, op, wait_until
+from crowdcompute.client.keypair import write_keypair
+
+from .helpers import CROWD, REPO, job, op, wait_until
 
 PAGE = "hello-through-the-front-door"
 HTTPD = (f"mkdir -p /tmp/www && echo {PAGE} > /tmp/www/index.html && echo ok > /tmp/www/health && echo serving && "
@@ -53,7 +58,15 @@ def service(port: int) -> dict:
     return job(web, prober)
 
 
-def test_a_service_job_through_the_front_door(localnet, storage, wallets, poster, market, workers, test_image):
+def crowd_json(*argv: str) -> dict:
+    """`crowd ... --output json` as a poster runs it."""
+    run = subprocess.run([sys.executable, "-c", CROWD, *argv, "--output", "json"], cwd=REPO, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_a_service_job_through_the_front_door(localnet, storage, wallets, poster, market, workers, test_image, tmp_path):
     port = free_port()
     public = f"http://localhost:{port}"
     node = workers("svc", executor=None, extra=("--public-url", public, "--listen", f"0.0.0.0:{port}"))
@@ -94,6 +107,12 @@ def test_a_service_job_through_the_front_door(localnet, storage, wallets, poster
             assert any("serving" in line for line in lines)
             stats = await crowd.stats(posted.job)
             assert stats["ops"]["web"]["memory_bytes"] > 0
+
+            # the same through the CLI, as a poster types it
+            key = str(write_keypair(poster, tmp_path / "poster.json"))
+            shown = crowd_json("job", "endpoints", job_id, "-u", localnet.url, "-k", key)
+            assert [(e["op"], e["state"], e["path_url"]) for e in shown["endpoints"]] == [("web", "healthy", ep["path_url"])]
+            assert crowd_json("job", "stats", job_id, "-u", localnet.url, "-k", key)["ops"]["web"]["memory_bytes"] > 0
 
             # anyone else, an expired proof, or none: 401
             async with NodeApi(public, str(node.pubkey), stranger) as other:
