@@ -13,16 +13,13 @@ from . import literals
 from .checks import ID_RE, NO_LITERALS_HERE, Checks
 from .model import PAIRS, SPREAD, ExposedPort, RestartPolicy, RunArgs, VolumeMount
 from .problems import join
+from .resources import parse_resources
 
 MAX_RESTART_TRIES = 100
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
 RUN_KEYS = (
     "image", "aliases", "cmd", "volumes", "expose", "private", "gpu", "work_dir", "output",
     "entrypoint", "env", "required_vram", "resources", "authentication", "restart_policy",
-)
-NO_RESOURCES = (
-    "workers download nothing at run time (no S3, Hugging Face or Ollama fetches); "
-    "put the data in the image"
 )
 NO_AUTH = "registry credentials would be public once the definition is stored; use a public or local image"
 NO_OUTPUT = (
@@ -104,8 +101,7 @@ def parse_run_args(c: Checks, path: str, raw: Any, glob: Mapping[str, Any], op_i
         private = raw["private"]
         if private and not expose and not expose_literals:
             c.problems.note(p("private"), "no effect: it makes exposed endpoints private, and this op exposes none")
-    if raw.get("resources") not in (None, []):
-        c.problems.refuse(p("resources"), NO_RESOURCES)
+    resources = parse_resources(c, p("resources"), raw["resources"]) if "resources" in raw else ()
     if "authentication" in raw:
         c.problems.refuse(p("authentication"), NO_AUTH)
     if "output" in raw:
@@ -127,6 +123,7 @@ def parse_run_args(c: Checks, path: str, raw: Any, glob: Mapping[str, Any], op_i
         expose=expose,
         private=private,
         expose_literals=tuple(expose_literals),
+        resources=resources,
     )
 
 

@@ -72,9 +72,9 @@ def test_a_service_with_a_health_checked_port_and_a_dependent_web_ui():
     assert [op.id for op in stage.ready(ended=(), up=("vllm-server",))] == ["vllm-server", "open-webui"]
 
 
-def test_remote_resources_are_refused():
-    (line,) = problems(shapes.RESOURCES)
-    assert line.startswith("ops[0].args.resources: not supported: workers download nothing at run time")
+def test_remote_resources_are_parsed():
+    (op,) = parse(shapes.RESOURCES).ops
+    assert [(r.kind, r.target) for r in op.args.resources] == [("S3", "/root/.ollama/models"), ("HF", "/data-models")]
 
 
 def test_the_literals_pipeline_from_nosanas_docs():

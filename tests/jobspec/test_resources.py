@@ -1,0 +1,111 @@
+"""`args.resources`: Nosana's S3, HF and Ollama shapes parsed, every hostile value refused by path."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from crowdcompute.client.jobspec import ValidationError, parse
+from crowdcompute.client.jobspec.loader import loads
+from crowdcompute.client.jobspec.resources import (
+    MAX_FILES,
+    MAX_RESOURCES,
+    OLLAMA_TARGET,
+    HFResource,
+    OllamaResource,
+    S3Resource,
+)
+
+
+def job(*resources):
+    return {"version": "0.1", "type": "container",
+            "ops": [{"type": "container/run", "id": "a", "args": {"image": "alpine", "resources": list(resources)}}]}
+
+
+def problems(*resources) -> list[str]:
+    with pytest.raises(ValidationError) as info:
+        parse(job(*resources))
+    return [str(p) for p in info.value.problems]
+
+
+def test_the_three_kinds_parse_with_nosanas_defaults():
+    (op,) = parse(job(
+        {"type": "S3", "url": "s3://models/tiny/", "files": ["a.bin", "sub/b.bin"], "target": "/data/"},
+        {"type": "HF", "repo": "TinyLlama/TinyLlama-1.1B-Chat-v1.0", "target": "/hf"},
+        {"type": "Ollama", "model": "tinyllama"},
+    )).ops
+    assert op.args.resources == (
+        S3Resource("/data", url="s3://models/tiny", files=("a.bin", "sub/b.bin")),
+        HFResource("/hf", repo="TinyLlama/TinyLlama-1.1B-Chat-v1.0", revision="main", files=None),
+        OllamaResource(OLLAMA_TARGET, model="tinyllama"),
+    )
+
+
+@pytest.mark.parametrize("resource, message", [
+    ({"type": "S3", "url": "ftp://host/x", "target": "/d"}, "resources[0].url: expected an http, https or s3 URL, got scheme 'ftp'"),
+    ({"type": "S3", "url": "file:///etc", "target": "/d"}, "resources[0].url: expected an http, https or s3 URL"),
+    ({"type": "S3", "url": "https://u:p@host/x", "target": "/d"}, "resources[0].url: expected scheme://host/prefix with no user"),
+    ({"type": "S3", "url": "https://host/a/../b", "target": "/d"}, "resources[0].url: '..' is not allowed"),
+    ({"type": "S3", "url": "s3://b/x"}, "resources[0].target: required"),
+    ({"type": "S3", "url": "s3://b/x", "target": "/"}, "resources[0].target: a resource cannot be mounted over the container's root"),
+    ({"type": "S3", "url": "s3://b/x", "target": "//"}, "resources[0].target: a resource cannot be mounted over the container's root"),
+    ({"type": "S3", "url": "s3://b/x", "target": "data"}, "resources[0].target: expected an absolute path"),
+    ({"type": "S3", "url": "s3://b/x", "target": "/data/../etc"}, "resources[0].target: '..' is not allowed"),
+    ({"type": "S3", "url": "s3://b/x", "target": "/d", "files": ["../x"]}, "resources[0].files[0]: expected a relative path"),
+    ({"type": "S3", "url": "s3://b/x", "target": "/d", "files": ["/etc/passwd"]}, "resources[0].files[0]: expected a relative path"),
+    ({"type": "S3", "url": "s3://b/x", "target": "/d", "files": []}, "resources[0].files: expected at least one file"),
+    ({"type": "S3", "url": "s3://b/x", "target": "/d", "files": ["a"] * 2}, "resources[0].files: lists a file twice"),
+    ({"type": "S3", "url": "s3://b/x", "target": "/d", "files": [f"f{i}" for i in range(MAX_FILES + 1)]},
+     f"resources[0].files: expected at most {MAX_FILES} files"),
+    ({"type": "S3", "url": "s3://b/x", "target": "/d", "IAM": {"REGION": ""}}, "resources[0].IAM: not supported: credentials would be public"),
+    ({"type": "S3", "url": "s3://b/x", "target": "/d", "allowWrite": True}, "resources[0].allowWrite: not supported"),
+    ({"type": "S3", "buckets": [{"url": "s3://b"}], "target": "/d"}, "resources[0].buckets: not supported"),
+    ({"type": "S3", "url": "s3://b/" + "x" * 600, "target": "/d"}, "resources[0].url: expected at most 512 characters"),
+    ({"type": "HF", "repo": "a/b/c", "target": "/d"}, "resources[0].repo: expected a Hugging Face repo id"),
+    ({"type": "HF", "repo": "a/b", "revision": "../main", "target": "/d"}, "resources[0].revision: expected a branch, tag or commit"),
+    ({"type": "HF", "repo": "a/b", "target": "/d", "accessToken": "hf_x"}, "resources[0].accessToken: not supported: a token would be public"),
+    ({"type": "HF", "repo": "a/b", "target": "/d", "files": "x"}, "resources[0].files: expected an array of file names"),
+    ({"type": "Ollama", "model": "Llama3; rm -rf"}, "resources[0].model: expected an Ollama model"),
+    ({"type": "Ollama", "model": "%%ops.x.results.y%%"}, "resources[0].model: expected an Ollama model"),
+    ({"type": "Ollama", "model": "m", "target": "/x\n"}, "resources[0].target: control characters are not allowed"),
+    ({"type": "GCS", "url": "gs://x"}, 'resources[0].type: expected "S3", "HF" or "Ollama"'),
+    ({"type": "HF", "repo": "a/b", "target": "/d", "model": "x"}, "resources[0].model: unknown field for a HF resource"),
+    ("s3://b", "resources[0]: expected an object"),
+])
+def test_hostile_or_wrong_fields_are_refused_by_path(resource, message):
+    found = problems(resource)
+    assert any(line.startswith(f"ops[0].args.{message}") for line in found), found
+
+
+def test_count_and_shared_targets_are_bounded():
+    many = [{"type": "Ollama", "model": f"m{i}", "target": f"/m{i}"} for i in range(MAX_RESOURCES + 1)]
+    assert problems(*many) == [f"ops[0].args.resources: expected at most {MAX_RESOURCES} resources, got {MAX_RESOURCES + 1}"]
+    same = problems({"type": "Ollama", "model": "a"}, {"type": "Ollama", "model": "b"})
+    assert same == [f"ops[0].args.resources[1].target: '{OLLAMA_TARGET}' is already the target of ops[0].args.resources[0]"]
+    with pytest.raises(ValidationError, match="expected an array of resources"):
+        parse(job()["ops"][0] and {**job(), "ops": [{"type": "container/run", "id": "a", "args": {"image": "x", "resources": {}}}]})
+
+
+NOSANA_CLI = Path("/work/.mirror/nosana-ci+nosana-cli/repo")
+EXAMPLES = ["huggingface-files.json", "huggingface.json", "ollama.json", "s3-base.json", "s3-bucket.json",
+            "s3-files.json", "test-larger-file.json", "test-small-resource.json", "wan-comfyui.json"]
+
+
+@pytest.mark.skipif(not NOSANA_CLI.is_dir(), reason="no snapshot of nosana-ci/nosana-cli on this machine")
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_nosanas_resource_examples(name):
+    """Nosana's own files (read from a local snapshot, never copied): every resource parses,
+    except s3-bucket.json's credentials (`IAM`) and its separate `bucket`, which are refused."""
+    path = f"job-examples/resource-test-files/{name}"
+    show = subprocess.run(["git", "-C", str(NOSANA_CLI), "show", f"HEAD:{path}"], capture_output=True)
+    if show.returncode:
+        pytest.skip(f"{path} is not in this snapshot")
+    try:
+        parse(loads(show.stdout, name=path, fmt="json"))
+        found: list[str] = []
+    except ValidationError as exc:
+        found = [p.path for p in exc.problems if ".resources" in p.path]
+    expected = ["ops[0].args.resources[0].bucket", "ops[0].args.resources[0].IAM"] if name == "s3-bucket.json" else []
+    assert sorted(found) == sorted(expected)
