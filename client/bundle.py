@@ -28,6 +28,7 @@ only), so the same run always gives the same bytes and so the same content id:
           `content` is base64 of the whole file; a file over OUTPUT_FILE_CAP, or past
           the bundle's OUTPUT_TOTAL_CAP, keeps size and sha256 with content null and
           `error` saying so; a missing file has size, sha256 and content null.
+<<<<<<< HEAD
   service ops (an op that exposes ports) have two more fields, absent on every other op
   (so a bundle of batch ops is the same bytes as before they existed):
           "restarts": int, how many times the node started a fresh container for it;
@@ -35,6 +36,13 @@ only), so the same run always gives the same bytes and so the same content id:
           each exposed port's health transitions (starting, healthy, unhealthy, stopped),
           the last HEALTH_HISTORY_CAP kept, each detail at most HEALTH_DETAIL_CAP characters.
           The endpoint's id is not recorded: a private endpoint's id is its secret.
+=======
+  resources (optional; absent when the job had none, so older bundles read the same) the
+          models and data the node mounted (worker/resources): [{"type": "S3" | "HF" |
+          "Ollama", "source", "digest", "size", "cached": bool, "download_ms": int | null}],
+          `digest` what the content is keyed by (HF commit, Ollama manifest digest, S3
+          listing digest), `download_ms` null when it was already held ("cached").
+>>>>>>> 4e8ba69 (worker/resources: a verified, single-flight, LRU resource cache (S3, HF via huggingface_hub, Ollama over the OCI distribution API); executor mounts resources read-only; bundle.resources)
 """
 
 from __future__ import annotations
@@ -233,6 +241,22 @@ class OpRecord:
 
 
 @dataclass(frozen=True)
+class ResourceRecord:
+    """One resource the node mounted for the job: where from, what, and whether it was fetched."""
+
+    type: str
+    source: str
+    digest: str
+    size: int
+    cached: bool
+    download_ms: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "source": self.source, "digest": self.digest, "size": self.size,
+                "cached": self.cached, "download_ms": self.download_ms}
+
+
+@dataclass(frozen=True)
 class Bundle:
     job: str
     node: str
@@ -241,6 +265,7 @@ class Bundle:
     started_at: str
     ended_at: str
     ops: tuple[OpRecord, ...] = ()
+    resources: tuple[ResourceRecord, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -253,6 +278,7 @@ class Bundle:
             "started_at": self.started_at,
             "ended_at": self.ended_at,
             "ops": [op.to_json() for op in self.ops],
+            **({"resources": [r.to_json() for r in self.resources]} if self.resources else {}),
         }
 
     def to_bytes(self) -> bytes:
@@ -282,6 +308,9 @@ class Bundle:
             f"node {self.node}, definition {self.definition}",
             f"ran {self.started_at} .. {self.ended_at} ({_duration(self.started_at, self.ended_at)})",
         ]
+        for r in self.resources:
+            how = "cached" if r.cached else f"downloaded in {r.download_ms} ms"
+            lines.append(f"resource {r.type} {r.source}: {r.size} bytes, {r.digest}, {how}")
         for op in self.ops:
             if op.exit_code is not None:
                 outcome = f"exit {op.exit_code}"
@@ -364,8 +393,9 @@ class _Reader:
 
     def bundle(self, obj: Any) -> Bundle | None:
         keys = ("format", "version", "job", "node", "definition", "status", "started_at", "ended_at", "ops")
-        if not self.keys("", obj, keys):
+        if not self.keys("", {k: v for k, v in obj.items() if k != "resources"} if isinstance(obj, dict) else obj, keys):
             return None
+        resources = self.resources(obj["resources"]) if "resources" in obj else ()
         self.check("format", obj["format"], obj["format"] == FORMAT, repr(FORMAT))
         self.check("version", obj["version"], obj["version"] == VERSION, str(VERSION))
         for key in ("job", "node", "definition"):
@@ -385,7 +415,26 @@ class _Reader:
                     ops.append(op)
         if self.problems.errors:
             return None
-        return Bundle(obj["job"], obj["node"], obj["definition"], obj["status"], obj["started_at"], obj["ended_at"], tuple(ops))
+        return Bundle(obj["job"], obj["node"], obj["definition"], obj["status"], obj["started_at"], obj["ended_at"], tuple(ops),
+                      resources)
+
+    def resources(self, obj: Any) -> tuple[ResourceRecord, ...]:
+        out: list[ResourceRecord] = []
+        if not self.check("resources", obj, isinstance(obj, list) and bool(obj), "a non-empty array"):
+            return ()
+        for i, raw in enumerate(obj):
+            path = join("resources", i)
+            if not self.keys(path, raw, ("type", "source", "digest", "size", "cached", "download_ms")):
+                continue
+            before = len(self.problems.errors)
+            for key in ("type", "source", "digest"):
+                self.text(join(path, key), raw[key])
+            self.integer(join(path, "size"), raw["size"], minimum=0)
+            self.check(join(path, "cached"), raw["cached"], isinstance(raw["cached"], bool), "a boolean")
+            self.integer(join(path, "download_ms"), raw["download_ms"], null=True, minimum=0)
+            if len(self.problems.errors) == before:
+                out.append(ResourceRecord(raw["type"], raw["source"], raw["digest"], raw["size"], raw["cached"], raw["download_ms"]))
+        return tuple(out)
 
     def op(self, path: str, obj: Any) -> OpRecord | None:
         keys = ("id", "exit_code", "error", "started_at", "ended_at", "stdout", "stderr", "results", "outputs")

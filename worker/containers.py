@@ -148,18 +148,22 @@ def container_spec(
     tmpfs_size: int,
     node: str | None = None,
     networked: bool = True,
+    resources: dict[str, str] | None = None,
 ) -> ContainerSpec:
     """The container for one try of op `op` (args with literals already filled in), on the
-    job's network when `networked`, else with none (`needs_network`)."""
+    job's network when `networked`, else with none (`needs_network`); `resources`: the
+    node's resource volumes (volume -> target, worker/resources), mounted read-only."""
     import docker.types  # here, so that reading this module needs no SDK
 
+    resources = resources or {}
     work_dir = args.work_dir or image_workdir or None
-    dests = tuple(v.dest for v in args.volumes)
+    dests = tuple(v.dest for v in args.volumes) + tuple(resources.values())  # no work volume inside a resource
     volumes = {job_volume_name(job, v.name): v.dest for v in args.volumes}
     writable = writable_dirs(work_dir, args.outputs, dests) if read_only else []
     for path in writable:
         volumes[work_volume_name(job, op, path)] = path
     mounts = [docker.types.Mount(target, source, type="volume") for source, target in volumes.items()]
+    mounts += [docker.types.Mount(target, source, type="volume", read_only=True) for source, target in resources.items()]
     host: dict[str, Any] = {
         "nano_cpus": int(limits.cpus * 1e9) if limits.cpus else None,
         "mem_limit": limits.memory,
@@ -173,7 +177,7 @@ def container_spec(
         "log_config": docker.types.LogConfig(**ENGINE_LOG),
         "network_mode": network_name(job) if networked else "none",
     }
-    if read_only and not any(_inside("/tmp", p) for p in list(volumes.values())):
+    if read_only and not any(_inside("/tmp", p) for p in [*volumes.values(), *resources.values()]):
         host["tmpfs"] = {"/tmp": f"rw,nosuid,nodev,size={tmpfs_size}"}
     if args.gpu:
         host["device_requests"] = [docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])]

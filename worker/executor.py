@@ -75,6 +75,7 @@ from .host_fence import BRIDGE_OPTION, FenceError, HostFence, bridge_name
 from .limits import MAX_OPS_PER_JOB, TMPFS_SIZE, complete, effective, over_node, size_text, too_many_ops
 from .logs import LOG_FILE_CAP, MATCH_BUDGET_S, JobLog, OpOutput
 from .outputs import bundle_outputs, read_output
+from .resources import ResourceError, needs_resources
 from .service import HealthSettings, RestartBudget, ServiceWatch
 from .service.egress import egress_refusal
 from .service.restarts import BACKOFF_S, MAX_RESTARTS, RESTART_WINDOW_S
@@ -115,6 +116,7 @@ class _Job:
     bounded: set[str] = field(default_factory=set)  # ops failed by a node bound (their exit code may be 0)
     cut: asyncio.Event = field(default_factory=asyncio.Event)  # the job broke a node bound while it ran
     cut_reason: str | None = None  # why (the disk budget): every op stopped or not run says it
+    mounts: dict[str, dict[str, str]] = field(default_factory=dict)  # op id -> resource volume -> target (read-only)
     up: set[str] = field(default_factory=set)  # service ops whose endpoints were all healthy once
     woken: asyncio.Event = field(default_factory=asyncio.Event)  # a service came up: its stage looks again
 
@@ -187,6 +189,7 @@ class Executor:
         restart_window: float = RESTART_WINDOW_S,
         restart_backoff: float = BACKOFF_S,
         endpoint_url: Callable[[Endpoint], str] | None = None,
+        resources: Any = None,
     ) -> None:
         self.engine = engine
         self.work_dir = Path(work_dir)  # the node's job data folder (health reports its disk)
@@ -232,6 +235,9 @@ class Executor:
         # an endpoint's public address, as the front door serves it (None: endpoint literals
         # cannot be filled on this node, and an op that names one fails saying so)
         self.endpoint_url = endpoint_url
+        # The node's resource cache (worker/resources: ResourceCache); None: jobs with
+        # `resources` are not run, with the reason.
+        self.resources = resources
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -249,6 +255,10 @@ class Executor:
         started = time.time()
         job.log.note(f"job {run.job}: {len(definition.ops)} ops, deadline {timestamp(run.deadline)}")
         refused = self.refusal(definition)
+        prepared = None
+        if not refused and needs_resources(definition):  # after the match, before the ops start
+            prepared = await self._prepare_resources(job)
+            refused = prepared if isinstance(prepared, str) else None
         if refused:  # before anything is made: no network, no container
             job.log.note(f"job {run.job}: refused: {refused}")
             job.log.close()
@@ -275,6 +285,8 @@ class Executor:
             job.engine_error = job.engine_error or _short(exc)
         finally:
             self.endpoints.close_job(run.job)  # each was set STOPPED as its op ended
+            if prepared is not None:
+                self.resources.release(run.job)
             if self.clean_after_run:
                 try:
                     await asyncio.shield(self.cleanup_job(run.job))
@@ -286,8 +298,36 @@ class Executor:
         status = self._status(job, records)
         job.log.note(f"job {run.job}: {status}")
         job.log.close()
-        bundle = Bundle(run.job, run.node, run.definition_cid, status, timestamp(started), timestamp(time.time()), records)
+        bundle = Bundle(run.job, run.node, run.definition_cid, status, timestamp(started), timestamp(time.time()), records,
+                        prepared.records if prepared is not None else ())
         return fit(bundle, self.bundle_cap)  # the whole bundle under the cap every client fetches
+
+    async def _prepare_resources(self, job: _Job) -> Any:
+        """The job's resources held for it (downloaded when missing, worker/resources), their
+        volumes noted per op for container_spec; or why not (a str), within the deadline."""
+        if self.resources is None:
+            return "this node keeps no resource cache (it fetches no S3, Hugging Face or Ollama resources)"
+        work = asyncio.ensure_future(self.resources.prepare(job.definition, job.run.job))
+        stopper = asyncio.ensure_future(job.stop.wait())
+        try:
+            await asyncio.wait({work, stopper}, timeout=max(0.0, job.stop_at - time.time()), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        if not work.done():
+            work.cancel()
+            return "resources: " + ("the job was stopped" if job.stop.is_set() else "the job's deadline came") + " while they downloaded"
+        try:
+            prepared = work.result()
+        except ResourceError as exc:
+            return str(exc)
+        except Exception as exc:  # noqa: BLE001 - the job still gets a bundle saying why
+            log.exception("job %s: resources: worker error", job.run.job)
+            return f"resources: worker error: {_short(exc)}"
+        job.mounts = prepared.mounts
+        for r in prepared.records:
+            how = "cached" if r.cached else f"downloaded in {r.download_ms} ms"
+            job.log.note(f"resource {r.type} {r.source}: {r.size} bytes, {r.digest}, {how}")
+        return prepared
 
     def egress(self, definition: JobDefinition) -> bool:
         """Whether the job's network routes out (to the internet only: host_fence.py)."""
@@ -538,7 +578,7 @@ class Executor:
         spec = container_spec(
             job.run.job, op.id, args, limits, attempt=attempt,
             image_workdir=image.get("WorkingDir") or None, read_only=self.read_only, tmpfs_size=self.tmpfs_size,
-            node=job.run.node, networked=job.networked,
+            node=job.run.node, networked=job.networked, resources=job.mounts.get(op.id),
         )
         for volume in spec.volumes:  # work folders: made here so that they carry the job's label
             await self.engine.call(
