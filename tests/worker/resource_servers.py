@@ -100,6 +100,7 @@ class HubServer:
         self.lost: set[str] = set()
         self.gets: dict[str, int] = {}  # path -> GETs of its bytes
         self.delay_s = 0.0  # before each GET's bytes (to hold a download open)
+        self.stopping = False
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
         app = web.Application()
@@ -165,12 +166,15 @@ class HubServer:
         await resp.prepare(request)
         if path in self.stall:
             await resp.write(data[: len(data) // 2])
-            await asyncio.sleep(3600)
+            while not self.stopping:  # nothing more until the server stops
+                await asyncio.sleep(0.05)
+            return resp
         await resp.write(data)
         await resp.write_eof()
         return resp
 
     def stop(self) -> None:
+        self.stopping = True
         asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
