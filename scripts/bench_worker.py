@@ -11,7 +11,8 @@ bare_service_ready_s (a bare `docker run` of the same server until it answers),
 service_overhead_p50_s (their difference; target <= 1 s), proxy_added_ms_p50 (a request
 through the front door minus the same request straight to the container, p50 of
 --proxy-requests each; target <= 1 ms). Streaming, websockets and the node's memory with 50
-endpoints: scripts/bench_frontdoor.py.
+endpoints: scripts/bench_frontdoor.py. And bench_resources.py's figures (a job with a cached
+resource against one with none: cached_resource_extra_p50_s).
 
 The stages, on one clock (the node's log lines carry milliseconds; the poster and the node
 run on this machine):
@@ -229,8 +230,9 @@ def main() -> int:
     ap.add_argument("--throughput-jobs", type=int, default=200, help="no-op jobs posted in the throughput phase, taken by all the nodes (default 200)")
     ap.add_argument("--services", type=int, default=10, help="web-server jobs of the service phase, one after another (default 10)")
     ap.add_argument("--proxy-requests", type=int, default=200, help="requests per round of the proxy comparison (default 200)")
+    ap.add_argument("--resource-jobs", type=int, default=10, help="jobs of each kind in bench_resources.py's phase (default 10)")
     args = ap.parse_args()
-    for name in ("jobs", "workers", "throughput_jobs", "services", "proxy_requests"):
+    for name in ("jobs", "workers", "throughput_jobs", "services", "proxy_requests", "resource_jobs"):
         if getattr(args, name) < 1:
             ap.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     subprocess.run([sys.executable, "-m", "crowdcompute.worker.local_image"], check=True, cwd=ROOT)
@@ -280,6 +282,9 @@ def main() -> int:
                   "service_ready_p50_s": round(ready, 3), "bare_service_ready_s": round(bare_svc, 3),
                   "service_overhead_p50_s": round(ready - bare_svc, 3), "proxy_added_ms_p50": round(added, 3),
                   "services": args.services}
+        from bench_resources import resource_start  # beside this script
+
+        result.update(resource_start(args.resource_jobs))
         print(f"{'measure':28} value")
         for k, v in result.items():
             if k == "stages_p50_s":

@@ -21,7 +21,7 @@ if ! command -v iptables >/dev/null && [ ! -x /usr/sbin/iptables ]; then
     echo "test: iptables is missing (apt-get install iptables, as root): tests/worker's fenced jobs will fail"
   fi
 fi
-# tests/worker/test_images.py pulls from a real registry it starts on loopback: Debian's
+# tests/worker/test_images.py (and test_resources.py, an Ollama model) use a real registry on loopback: Debian's
 # docker-registry (the distribution registry), installed when missing.
 if [ ! -x /usr/bin/docker-registry ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

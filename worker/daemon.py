@@ -116,11 +116,13 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
         except CrowdError as exc:
             raise _Refused(str(exc)) from None
         out.status(f"state    {state_dir}")
+        resources = {"state_dir": state_dir, **{k: getattr(args, k, None) for k in (
+            "resource_cache", "s3_endpoint", "hf_endpoint", "ollama_registry")}}
         executor = make_executor(work_dir=state_dir / "work", log_dir=state_dir / "logs", gpus=gpus, node=me,
                                  max_ops=getattr(args, "max_ops", None), disk_budget=getattr(args, "disk_budget", None),
                                  endpoints=services.registry, allow_egress=services.allow_egress,
                                  endpoint_url=services.endpoint_address if services.serves else None,
-                                 images=images_options(args, state_dir))
+                                 images=images_options(args, state_dir), resources=resources)
         out.status(f"images   {images_line(images_options(args, state_dir))}")
         preflight = getattr(executor, "preflight", None)
         problem = await preflight() if preflight is not None else None
@@ -152,6 +154,15 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal, signum)
+        if getattr(args, "prefetch", None) and getattr(executor, "resources", None) is not None:
+            from .resources.prefetch import load_prefetch, prefetch_in_background
+
+            try:
+                wanted = load_prefetch(args.prefetch)
+            except ValueError as exc:
+                raise _Refused(str(exc)) from None
+            out.status(f"prefetch {len(wanted)} resources from {args.prefetch}")
+            prefetching = prefetch_in_background(executor.resources, wanted)  # noqa: F841 - kept for the run
         out.status("joining the market (SIGINT/SIGTERM to leave)")
         try:
             return await node.run(stop)

@@ -45,7 +45,9 @@ def images_line(options: dict[str, Any]) -> str:
 
 def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_ops: int | None = None,
                   disk_budget: int | None = None, endpoints: Any = None, allow_egress: bool = False,
-                  endpoint_url: Any = None, images: dict[str, Any] | None = None) -> Any:
+                  endpoint_url: Any = None, images: dict[str, Any] | None = None,
+                  resources: dict[str, Any] | None = None) -> Any:
+    """`resources`: make_cache's settings (worker/resources), state_dir among them."""
     spec = os.environ.get(EXECUTOR_ENV)
     if spec:
         module, _, name = spec.partition(":")
@@ -59,6 +61,10 @@ def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_op
     # The node removes what a job left once it is settled (JobTask's clean-up), so the
     # executor does not first (clean_after_run).
     # `endpoints`: the table the front door serves (services_setup.py); `allow_egress`: --allow-egress.
-    return Executor(Engine(), work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=STOP_GRACE_S, reserve=EXECUTOR_RESERVE_S,
+    from .resources import make_cache
+
+    engine = Engine()
+    cache = make_cache(engine, node=node, **resources) if resources is not None else None
+    return Executor(engine, resources=cache, work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=STOP_GRACE_S, reserve=EXECUTOR_RESERVE_S,
                     node=node, clean_after_run=False, endpoints=endpoints, allow_egress=allow_egress,
                     endpoint_url=endpoint_url, **extra, **(images or {}))

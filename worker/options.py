@@ -51,6 +51,18 @@ def add_start_arguments(start: argparse.ArgumentParser) -> None:
     services.add_argument("--allow-egress", action="store_true",
                           help="let jobs that ask for it (meta.crowdcompute.egress) reach the internet; never this host or "
                                "private networks. Without it such jobs are refused with the reason")
+    res = start.add_argument_group("resources (models and data that jobs name in args.resources: worker/README.md)")
+    res.add_argument("--resource-cache", type=_size, default=None, metavar="SIZE",
+                     help="disk the node's resources may hold, least recently used removed first (default 100GiB)")
+    res.add_argument("--s3-endpoint", type=_url, default=None, metavar="URL",
+                     help="where s3://bucket/prefix resources come from (default https://s3.amazonaws.com; a mirror works)")
+    res.add_argument("--hf-endpoint", type=_url, default=None, metavar="URL",
+                     help="the Hugging Face Hub or a mirror (default $HF_ENDPOINT, else https://huggingface.co)")
+    res.add_argument("--ollama-registry", type=_url, default=None, metavar="URL",
+                     help="Ollama's registry or a mirror of it (default https://registry.ollama.ai)")
+    res.add_argument("--prefetch", default=None, metavar="FILE",
+                     help="a JSON array of resources (args.resources' shape) the market asks its nodes to hold: "
+                          "fetched at start, before any job needs them, and never evicted")
     stake = start.add_argument_group("stake (markets with a minimum stake weight)")
     stake.add_argument("--stake", metavar="AMOUNT", default=None,
                        help="when the node's stake falls short of the market's minimum, stake AMOUNT before starting (a new "
@@ -70,6 +82,12 @@ def _duration(text: str) -> int:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"expected an http(s) URL, got {text!r}")
+    return text.rstrip("/")
 
 
 def _size(text: str) -> int:

@@ -267,3 +267,28 @@ def test_leftover_partial_volumes_are_removed_on_first_use(make_cache, docker_ap
     cache.path.write_text("not json")  # an unreadable record: an empty cache, not a crash
     asyncio.run(cache.hold(HFResource("/m", repo="org/tiny"), None))
     assert len(resource_volumes(docker_api, cache)) == 1 and (cache.path.parent / STATE_FILE).is_file()
+
+
+def test_a_markets_prefetch_list_is_held_ahead_and_never_evicted(make_cache, hub, tmp_path):
+    from crowdcompute.worker.resources.prefetch import load_prefetch, prefetch_in_background
+
+    hub.add("org/other", {"w.bin": b"z" * 8000}, lfs={"w.bin"})
+    listing = tmp_path / "prefetch.json"
+    listing.write_text(json.dumps([{"type": "HF", "repo": "org/tiny", "target": "/models"}]))
+    cache = make_cache(budget=19000)
+
+    async def go():
+        await prefetch_in_background(cache, load_prefetch(listing))
+        entry, record = await cache.hold(HFResource("/models", repo="org/tiny"), "job")  # a job after it: cached
+        assert record.cached and entry.pinned
+        cache.release("job")
+        await cache.hold(HFResource("/m", repo="org/other"), "job2")  # fits beside it; then needs room:
+        cache.release("job2")
+        hub.add("org/third", {"w.bin": b"t" * 8000}, lfs={"w.bin"})
+        await cache.hold(HFResource("/m", repo="org/third"), "job3")  # evicts org/other, never the pinned one
+
+    asyncio.run(go())
+    assert sorted(e.source for e in cache.entries.values()) == ["hf://org/third@main", "hf://org/tiny@main"]
+    listing.write_text(json.dumps([{"type": "HF", "repo": "../x", "target": "/"}]))
+    with pytest.raises(ValueError, match=r"prefetch\[0\]\.repo: expected a Hugging Face repo id"):
+        load_prefetch(listing)

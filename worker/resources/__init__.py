@@ -4,4 +4,12 @@ Ollama), downloaded once by the node, verified, and mounted read-only (cache.py)
 from .cache import DEFAULT_BUDGET, Prepared, ResourceCache, Sources, needs_resources
 from .plan import Permanent, ResourceError
 
-__all__ = ["ResourceCache", "Sources", "Prepared", "ResourceError", "Permanent", "DEFAULT_BUDGET", "needs_resources"]
+__all__ = ["ResourceCache", "Sources", "Prepared", "ResourceError", "Permanent", "DEFAULT_BUDGET", "needs_resources",
+           "make_cache"]
+
+
+def make_cache(engine, *, state_dir, node: str, resource_cache: int | None = None, s3_endpoint: str | None = None,
+               hf_endpoint: str | None = None, ollama_registry: str | None = None) -> ResourceCache:
+    """The node's cache from its flags (options.py: --resource-cache, --s3-endpoint, ...)."""
+    sources = Sources(s3_endpoint=s3_endpoint, hf_endpoint=hf_endpoint, ollama_registry=ollama_registry)
+    return ResourceCache(engine, state_dir, budget=resource_cache or DEFAULT_BUDGET, sources=sources, node=node)

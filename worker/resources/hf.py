@@ -12,6 +12,7 @@ No token is sent (a job's definition is public, so the repo must be).
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ MAX_FILES = 10_000  # files of a whole repo
 
 
 class HFSource:
-    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, *, stall_s: float = 30.0) -> None:
-        self.endpoint = endpoint.rstrip("/")
+    def __init__(self, endpoint: str | None = None, *, stall_s: float = 30.0) -> None:
+        # like huggingface_hub itself: $HF_ENDPOINT when the node names no endpoint
+        self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         self.stall_s = stall_s
 
     async def resolve(self, r: HFResource) -> Plan:
