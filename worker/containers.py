@@ -18,6 +18,7 @@ Confinement of every op (README.md in this folder explains each choice):
   files      read-only root filesystem; writable: /tmp (tmpfs), the op's work dir and
              the folders of its declared outputs (volumes of the job, so outputs are
              read after the container exits), the job's create-volume volumes
+             read-only: the node's resource volumes at their targets (worker/resources)
   logs       json-file, 1 MiB kept by the engine (the node streams them itself)
   GPU        device_requests (all GPUs, capabilities [["gpu"]]) only when the op says gpu
 """
