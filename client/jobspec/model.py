@@ -9,10 +9,7 @@ them in at run time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
-
-if TYPE_CHECKING:
-    from .resources import Resource
+from typing import Any, Mapping
 
 # The op kinds' names; what each kind has and how its args are parsed: kinds.py.
 RUN = "container/run"
@@ -132,7 +129,9 @@ class RunArgs:
     expose_literals: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()  # extension: files copied into the result bundle
     limits: Limits = Limits()  # extension
-    resources: tuple["Resource", ...] = ()  # downloaded by the node, mounted read-only (resources.py)
+    # resources.py's Resource values (S3, HF, Ollama; not imported here: resources.py reads
+    # definitions with checks.py, which imports this module): downloaded by the node, mounted read-only
+    resources: tuple[Any, ...] = ()
 
     def env_dict(self) -> dict[str, str]:
         """The environment when it holds no collection operator (those need `resolve_args`)."""
