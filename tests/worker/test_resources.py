@@ -292,3 +292,30 @@ def test_a_markets_prefetch_list_is_held_ahead_and_never_evicted(make_cache, hub
     listing.write_text(json.dumps([{"type": "HF", "repo": "../x", "target": "/"}]))
     with pytest.raises(ValueError, match=r"prefetch\[0\]\.repo: expected a Hugging Face repo id"):
         load_prefetch(listing)
+
+
+def test_names_a_server_gives_never_leave_the_volume():
+    from crowdcompute.worker.resources.plan import safe_relpath
+
+    for bad in ("../etc/passwd", "/etc/passwd", "a/../../b", "a//b", "./a", "a/.", "", "a\\..\\b", "a\0b"):
+        assert safe_relpath(bad) is None, bad
+    assert safe_relpath("split_files/vae/wan.safetensors") == "split_files/vae/wan.safetensors"
+
+
+def test_the_node_flags_reach_the_cache(tmp_path, engine):
+    from crowdcompute.worker.executor_factory import make_executor as factory
+    from crowdcompute.worker.options import add_start_arguments
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_start_arguments(parser)
+    args = parser.parse_args(["--market", "m", "--resource-cache", "3GiB", "--s3-endpoint", "http://127.0.0.1:9000/",
+                              "--hf-endpoint", "http://127.0.0.1:9001", "--ollama-registry", "http://127.0.0.1:9002"])
+    settings = {"state_dir": tmp_path, **{k: getattr(args, k) for k in ("resource_cache", "s3_endpoint", "hf_endpoint", "ollama_registry")}}
+    executor = factory(work_dir=tmp_path / "work", log_dir=tmp_path / "logs", gpus=0, node="n", resources=settings)
+    cache = executor.resources
+    assert (cache.budget, cache.sources.s3.endpoint, cache.sources.hf.endpoint, cache.sources.ollama.registry) == (
+        3 << 30, "http://127.0.0.1:9000", "http://127.0.0.1:9001", "http://127.0.0.1:9002")
+    assert cache.path == tmp_path / STATE_FILE
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--market", "m", "--s3-endpoint", "ftp://x"])

@@ -156,13 +156,16 @@ class ResourceCache:
             await self._reconcile()
         last: ResourceError | None = None
         for attempt in range(1, self.tries + 1):
+            last = None
             try:
                 return await self._hold_once(resource, job, pin)
             except Permanent as exc:
                 raise ResourceError(f"resource {resource.describe()}: {exc}") from None
             except ResourceError as exc:
                 last = exc
-                log.warning("resource %s: try %d of %d failed: %s", resource.describe(), attempt, self.tries, exc)
+            except (OSError, ValueError, RuntimeError) as exc:  # the disk, the engine (docker's errors are these too)
+                last = ResourceError(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
+            log.warning("resource %s: try %d of %d failed: %s", resource.describe(), attempt, self.tries, last)
         raise ResourceError(f"resource {resource.describe()}: {last} (tried {self.tries} times)")
 
     # -- one try ----------------------------------------------------------------------
@@ -190,7 +193,7 @@ class ResourceCache:
 
     async def _download(self, plan: Plan, pin: bool) -> int:
         async with self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock()):
-            self._make_room(plan)
+            await self._make_room(plan)
             self.reserved[plan.key] = plan.size
         volume = volume_name(self.node, plan.key)
         self.downloads += 1
@@ -218,7 +221,7 @@ class ResourceCache:
         log.info("resource %s: held in %s (%s, %d ms)", plan.source, volume, size_text(plan.size), ms)
         return ms
 
-    def _make_room(self, plan: Plan) -> None:
+    async def _make_room(self, plan: Plan) -> None:
         """Evict least recently used entries no job holds until `plan` fits the budget."""
         if plan.size > self.budget:
             raise Permanent(f"it holds {size_text(plan.size)}, over this node's resource cache of {size_text(self.budget)}")
@@ -234,7 +237,7 @@ class ResourceCache:
             log.info("resource %s: evicted (least recently used) to make room", entry.source)
             self.entries.pop(entry.key, None)
             self._save()
-            asyncio.get_running_loop().create_task(self._remove_volume(entry.volume))
+            await self._remove_volume(entry.volume)  # before any new download of that key reuses the name
         if used() + plan.size > self.budget:
             raise Permanent(f"it holds {size_text(plan.size)}, and this node's resource cache of {size_text(self.budget)} "
                             f"is full with resources in use")
