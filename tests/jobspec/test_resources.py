@@ -109,3 +109,27 @@ def test_nosanas_resource_examples(name):
         found = [p.path for p in exc.problems if ".resources" in p.path]
     expected = ["ops[0].args.resources[0].bucket", "ops[0].args.resources[0].IAM"] if name == "s3-bucket.json" else []
     assert sorted(found) == sorted(expected)
+
+
+def test_the_bundles_resources_field_is_optional_and_checked():
+    import json
+
+    from crowdcompute.client.bundle import Bundle, BundleError, OpRecord, ResourceRecord
+
+    plain = Bundle("job", "node", "bafydef", "succeeded", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.000Z",
+                   (OpRecord("a", 0),))
+    assert "resources" not in json.loads(plain.to_bytes())  # a bundle without resources reads and hashes as before
+    records = (ResourceRecord("HF", "hf://org/tiny@main", "0" * 40, 10254, False, 99),
+               ResourceRecord("Ollama", "ollama://tiny", "sha256:" + "a" * 64, 892, True, None))
+    with_resources = Bundle(*[getattr(plain, f) for f in ("job", "node", "definition", "status", "started_at", "ended_at", "ops")],
+                            records)
+    assert Bundle.from_bytes(with_resources.to_bytes()) == with_resources
+    assert "resource HF hf://org/tiny@main: 10254 bytes" in with_resources.render() and "cached" in with_resources.render()
+    obj = json.loads(with_resources.to_bytes())
+    obj["resources"][0]["size"] = -1
+    obj["resources"][1]["extra"] = 1
+    bad = json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+    with pytest.raises(BundleError) as info:
+        Bundle.from_bytes(bad)
+    assert [str(p) for p in info.value.problems] == ["resources[0].size: expected an integer >= 0, got -1",
+                                                      "resources[1].extra: unknown field"]

@@ -196,10 +196,11 @@ class Registry:
     def __init__(self, tmp: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.root = tmp / "registry"
         config = tmp / "registry.yml"
         config.write_text(json.dumps({  # YAML is a superset of JSON
             "version": 0.1, "log": {"level": "warn"},
-            "storage": {"filesystem": {"rootdirectory": str(tmp / "registry")}, "delete": {"enabled": True}},
+            "storage": {"filesystem": {"rootdirectory": str(self.root)}, "delete": {"enabled": True}},
             "http": {"addr": f"127.0.0.1:{self.port}"},
         }))
         self.log = tmp / "registry.log"
@@ -234,6 +235,14 @@ class Registry:
         _request("PUT", f"{self.url}/v2/{name}/manifests/{tag or 'latest'}", body,
                  {"Content-Type": "application/vnd.docker.distribution.manifest.v2+json"})
         return "sha256:" + hashlib.sha256(body).hexdigest(), body
+
+    def tamper(self, digest: str) -> None:
+        """Flip the first byte of a stored blob: the registry serves it as it is (it checks
+        digests on push, not on pull), as a corrupt mirror or disk would."""
+        hexdigest = digest.removeprefix("sha256:")
+        path = self.root / "docker" / "registry" / "v2" / "blobs" / "sha256" / hexdigest[:2] / hexdigest / "data"
+        data = path.read_bytes()
+        path.write_bytes(bytes([data[0] ^ 0xFF]) + data[1:])
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -319,3 +319,15 @@ def test_the_node_flags_reach_the_cache(tmp_path, engine):
     assert cache.path == tmp_path / STATE_FILE
     with pytest.raises(SystemExit):
         parser.parse_args(["--market", "m", "--s3-endpoint", "ftp://x"])
+
+
+def test_a_tampered_ollama_layer_fails_its_digest(make_executor, make_cache, registry, docker_api):
+    model = f"bad{uuid.uuid4().hex[:6]}"
+    layer = b"GGUF" + bytes(range(256)) * 8
+    registry.push_ollama(model, {"application/vnd.ollama.image.model": layer})
+    registry.tamper("sha256:" + hashlib.sha256(layer).hexdigest())
+    cache = make_cache(ollama=registry.url)
+    bundle, _ = run_job(make_executor(resources=cache), definition([op("a", "true", resources=[{"type": "Ollama", "model": model}])]))
+    (error,) = not_run(bundle)
+    assert error.startswith(f"not run: resource ollama://{model}: file blobs/sha256-{hashlib.sha256(layer).hexdigest()}: sha256 ")
+    assert error.endswith("(corrupt download) (tried 2 times)") and resource_volumes(docker_api, cache) == []
