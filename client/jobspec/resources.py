@@ -129,6 +129,10 @@ def parse_resources(c: Checks, path: str, raw: Any) -> tuple[Resource, ...]:
 def _one(c: Checks, where: str, item: Any) -> Resource | None:
     if not c.object(where, item, None):
         return None
+    if "__spread__" in item or "__pairs__" in item:  # Nosana's collection literals
+        c.problems.refuse(where, "resources are fetched before any op starts, so they cannot come from an op's results "
+                                 "(literals); list them")
+        return None
     kind = item.get("type")
     if kind not in KEYS:
         c.problems.add(join(where, "type"), f'expected "S3", "HF" or "Ollama", got {kind!r}')

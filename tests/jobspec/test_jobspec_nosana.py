@@ -98,7 +98,7 @@ REAL = {
     "job-examples/confidential.json": ["logistics", "ops"],
     "job-examples/yaml/nginx-multi-ops.yaml": [],
     "job-examples/test-node-server.json": [],
-    "job-examples/ollama.json": ["ops[0].args.resources"],
+    "job-examples/ollama.json": [],
 }
 
 

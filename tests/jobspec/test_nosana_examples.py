@@ -2,8 +2,8 @@
 validate` says of each, and why.
 
 The shapes are written here after each file (same structure and fields, shorter strings;
-the originals are not copied). Expected: every file is accepted except those that need
-`resources` (downloads at run time; a later issue), registry credentials, Nosana's
+the originals are not copied). Expected: every file is accepted except those whose
+`resources` carry credentials, a writable share or literals, registry credentials, Nosana's
 confidential `logistics`, the unimplemented `output` folder, an unknown schema version,
 or a regex that is broken on purpose. client/jobspec/README.md lists the same verdicts.
 """
@@ -138,7 +138,8 @@ EXAMPLES: dict[str, dict] = {
                                                             resources=[{**HF, "files": ["split/vae.safetensors"]}])),
     "resource-test-files/wan-comfyui.json": {"version": "0.1", "type": "container",
                                              "ops": [run("WAN22-comfy", image="docker.io/nosana/comfyui:2.0.8",
-                                                         expose=8188, gpu=True, resources=[HF, HF, HF, HF])]},
+                                                         expose=8188, gpu=True, resources=[{**HF, "target": f"/comfyui/models/{kind}/"}
+                                                                    for kind in ("text_encoders", "vae", "diffusion_models", "loras")])]},
     "restart-policy.json": job(run("restart-policy-test", cmd=["sh", "-c", "echo Starting; sleep 10; exit 1"],
                                    restart_policy={"policy": "on-failure", "restart_tries": 3})),
     "result-extracting.json": job(run("hello-world", cmd=["echo 'Device 0: NVIDIA' >>/dev/stderr"],
@@ -194,35 +195,33 @@ ops:
                            (3, "run2", "      depends_on: []\n"))
 )
 
-RESOURCES = "not supported: workers download nothing at run time"
+LITERAL_RESOURCES = "not supported: resources are fetched before any op starts"
+SHARED_READ_ONLY = "not supported: a resource is held once and shared between jobs"
+S3_CREDENTIALS = "not supported: credentials would be public"
+S3_BUCKET = "not supported: the bucket is part of `url`"
 CREDENTIALS = "not supported: registry credentials would be public"
 LOGISTICS = "not supported: definitions and results travel through content-addressed storage"
 OUTPUT = "not supported: Nosana's artifact upload"
 
 # file -> [(path, start of the message)] of each problem; [] = accepted
 REFUSED: dict[str, list[tuple[str, str]]] = {
-    "auto.json": [("ops[0].args.resources", RESOURCES)],
     "confidential-tests/api-invalid.json": [("logistics", LOGISTICS), ("ops", "expected at least one operation")],
     "confidential.json": [("logistics", LOGISTICS), ("ops", "expected at least one operation")],
-    "job-literals.json": [("ops[1].args.resources", RESOURCES)],
+    "job-literals.json": [("ops[1].args.resources[0]", LITERAL_RESOURCES)],
     "llama2.json": [("version", 'expected "0.1", got \'0.0.1\'')],
-    "nginx-multiple-expose.json": [("ops[0].args.resources", RESOURCES)],
-    "nosana-chat-bot.json": [("ops[0].args.resources", RESOURCES)],
-    "ollama-70b.json": [("ops[0].args.resources", RESOURCES)],
-    "ollama.json": [("ops[0].args.resources", RESOURCES)],
     "output.json": [("ops[0].args.output", OUTPUT)],
     "private-docker.json": [("ops[0].args.authentication", CREDENTIALS)],
-    **{f"resource-test-files/{name}.json": [("ops[0].args.resources", RESOURCES)]
-       for name in ("huggingface-files", "huggingface", "ollama", "s3-base", "s3-bucket", "s3-files",
-                    "test-larger-file", "test-small-resource", "wan-comfyui")},
+    "resource-test-files/s3-bucket.json": [("ops[0].args.resources[0].bucket", S3_BUCKET),
+                                           ("ops[0].args.resources[0].IAM", S3_CREDENTIALS)],
     "result-extracting.json": [("ops[0].results.throw-error.regex", "invalid regular expression: trailing \\")],
-    "sogni-ai.json": [("ops[0].args.resources", RESOURCES)],
+    "sogni-ai.json": [("ops[0].args.resources[0].allowWrite", SHARED_READ_ONLY)],
     "stable-diffusion.json": [("ops[0].args.output", OUTPUT)],
-    "vllm.json": [("ops[0].args.resources", RESOURCES)],
-    "volume-demo-test.json": [("ops[0].args.resources", RESOURCES)],
 }
 SERVICES = {"jupyter-notebook.json", "kandinsky.json", "nginx-multi-ops.json", "nginx.json", "open-ai-chat-ui.json",
-            "open-webui.json", "test-node-server.json"}
+            "open-webui.json", "test-node-server.json",
+            # services with resources (downloaded by the node before they start)
+            "auto.json", "nginx-multiple-expose.json", "nosana-chat-bot.json", "ollama-70b.json", "ollama.json",
+            "resource-test-files/ollama.json", "resource-test-files/wan-comfyui.json", "vllm.json"}
 
 
 def verdict(obj: Any) -> list[tuple[str, str]]:
