@@ -108,7 +108,7 @@ class Localnet:
         self.history = History(self.bank, self.store, slot_ms)
         self.hub = Hub(self.bank)
         self.verifier = Verifier()
-        self.intake = Intake(self.bank, self.store, self.hub, self.verifier)
+        self.intake = Intake(self.bank, self.store, self.hub, self.verifier, end_slot=self.tick)
         self.failed: asyncio.Event | None = None  # made by start_store (it needs the loop)
         self.pending_blocks: list[Block] = []  # finished blocks not yet confirmed
         self.confirmed_announced = self.bank.confirmed_slot()
@@ -285,7 +285,7 @@ class Localnet:
     async def run_instructions(self, instructions: list, signers: list[Keypair]) -> ProcessResult:
         """Signs `instructions` with the faucet (fee payer) and `signers`, and executes them
         through the normal path (recorded, durable, notified)."""
-        blockhash = self.bank.blockhash()
+        blockhash = self.bank.finished_blockhash()  # not the current slot's: see intake.py
         message = Message.new_with_blockhash(instructions, self.bank.faucet.pubkey(), blockhash)
         tx = Transaction([self.bank.faucet, *signers], message, blockhash)
         result = await self.execute(VersionedTransaction.from_bytes(bytes(tx)), verified=True)  # signed here

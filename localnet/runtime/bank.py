@@ -191,6 +191,7 @@ class Bank:
         self.svm = runtime_svm().with_blockhash_check(False).with_transaction_history(0).with_sigverify(False)
         self.epoch_schedule = self.svm.get_epoch_schedule()
         self.slot = 0
+        self._current_hash: tuple[int, Hash | None] = (-1, None)
         self.block_time = int(time.time())
         # History in memory (older history is read from the ledger, see the module doc):
         self.txs: dict[str, TxRecord] = {}  # full records of the last RECORD_SLOTS slots
@@ -295,7 +296,23 @@ class Bank:
 
     # -- slots ---------------------------------------------------------------------------
     def blockhash(self, slot: int | None = None) -> Hash:
-        return blockhash_for(self.genesis, self.slot if slot is None else slot)
+        if slot is None or slot == self.slot:
+            return self.current_blockhash
+        return blockhash_for(self.genesis, slot)
+
+    @property
+    def current_blockhash(self) -> Hash:
+        """The current slot's blockhash (what getLatestBlockhash hands out at processed),
+        computed once a slot: the intake compares every transaction's with it."""
+        cached = self._current_hash
+        if cached[0] != self.slot:
+            cached = self._current_hash = (self.slot, blockhash_for(self.genesis, self.slot))
+        return cached[1]
+
+    def finished_blockhash(self) -> Hash:
+        """The last finished slot's blockhash: what the server signs its own transactions
+        (airdrops, provisioning) with, so that they never end a slot early (intake.py)."""
+        return self.blockhash(max(0, self.slot - 1))
 
     @property
     def genesis_hash(self) -> str:
@@ -807,9 +824,10 @@ class Bank:
         return first_undeployed(logs, undeployed)
 
     def airdrop_transaction(self, to: Pubkey, lamports: int) -> VersionedTransaction:
-        """A System transfer from the faucet, signed, on the current blockhash (a repeat of
-        the same payee and amount within one slot gets a memo, so its signature differs)."""
-        blockhash = self.blockhash()
+        """A System transfer from the faucet, signed, on the last finished slot's blockhash
+        (a repeat of the same payee and amount within one slot gets a memo, so its
+        signature differs)."""
+        blockhash = self.finished_blockhash()
         ixs = [transfer(TransferParams(from_pubkey=self.faucet.pubkey(), to_pubkey=to, lamports=lamports))]
         message = Message.new_with_blockhash(ixs, self.faucet.pubkey(), blockhash)
         tx = Transaction([self.faucet], message, blockhash)

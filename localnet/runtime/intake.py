@@ -14,6 +14,16 @@ is committed, marked so and notified at `confirmed`, so an answered transaction 
 kill -9 (the writer process puts it into SQLite in the background). Batches run in the order they
 arrived, even one with nothing to check behind one still at the verifier.
 
+A transaction never lands in the slot whose blockhash it carries, as on agave: there a
+slot's blockhash exists once the slot is finished (its bank frozen), so whatever carries it
+lands in a later slot. The localnet hands out the current slot's blockhash at `processed`
+(getLatestBlockhash), so a batch holding a transaction on it first ends the slot (the
+server's `tick`, the slot timer's own step) and runs in the next one. Then, once a
+transaction is seen, the latest blockhash is another one: a client that sends the same
+transfer again under the latest blockhash (solana-py's own suite does) sends a new
+transaction, not a repeat refused as AlreadyProcessed, without waiting for the slot timer.
+The server's own transactions carry the last finished slot's blockhash and end no slot.
+
 Why: the signature check was the largest single cost of the event loop, the localnet's
 bottleneck, and per transaction the loop also paid a pickle, a pipe write and a pending
 future for its ledger write; now the check runs off the loop and the rest is paid
@@ -85,8 +95,9 @@ class _Batch:
 
 
 class Intake:
-    def __init__(self, bank: Bank, store: Store, hub: Hub, verifier: Verifier) -> None:
+    def __init__(self, bank: Bank, store: Store, hub: Hub, verifier: Verifier, end_slot: Callable[[], object] | None = None) -> None:
         self.bank, self.store, self.hub, self.verifier = bank, store, hub, verifier
+        self.end_slot = end_slot  # ends the current slot now (see the module doc); None: never early
         self._open: list[_Entry] = []  # this loop turn's
         self._queue: collections.deque[_Batch] = collections.deque()  # batches not run yet, oldest first
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -129,6 +140,10 @@ class Intake:
         failed = self.store.failed
         write = Write()
         landed: list[tuple[asyncio.Future, ProcessResult]] = []
+        if self.end_slot is not None and failed is None:
+            current = self.bank.current_blockhash
+            if any(entry.tx.message.recent_blockhash == current for entry in batch.entries):
+                self.end_slot()  # it lands after the slot of its blockhash (module doc)
         for entry in batch.entries:
             verified = next(verdicts) if entry.verdict is None else entry.verdict
             if failed is not None:  # refused before execution: the server is stopping
