@@ -285,7 +285,7 @@ class Localnet:
     async def run_instructions(self, instructions: list, signers: list[Keypair]) -> ProcessResult:
         """Signs `instructions` with the faucet (fee payer) and `signers`, and executes them
         through the normal path (recorded, durable, notified)."""
-        blockhash = self.bank.finished_blockhash()  # not the current slot's: see intake.py
+        blockhash = self.bank.blockhash()
         message = Message.new_with_blockhash(instructions, self.bank.faucet.pubkey(), blockhash)
         tx = Transaction([self.bank.faucet, *signers], message, blockhash)
         result = await self.execute(VersionedTransaction.from_bytes(bytes(tx)), verified=True)  # signed here

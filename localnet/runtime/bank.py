@@ -309,11 +309,6 @@ class Bank:
             cached = self._current_hash = (self.slot, blockhash_for(self.genesis, self.slot))
         return cached[1]
 
-    def finished_blockhash(self) -> Hash:
-        """The last finished slot's blockhash: what the server signs its own transactions
-        (airdrops, provisioning) with, so that they never end a slot early (intake.py)."""
-        return self.blockhash(max(0, self.slot - 1))
-
     @property
     def genesis_hash(self) -> str:
         return str(Hash(self.genesis))
@@ -824,10 +819,9 @@ class Bank:
         return first_undeployed(logs, undeployed)
 
     def airdrop_transaction(self, to: Pubkey, lamports: int) -> VersionedTransaction:
-        """A System transfer from the faucet, signed, on the last finished slot's blockhash
-        (a repeat of the same payee and amount within one slot gets a memo, so its
-        signature differs)."""
-        blockhash = self.finished_blockhash()
+        """A System transfer from the faucet, signed, on the current blockhash (a repeat of
+        the same payee and amount within one slot gets a memo, so its signature differs)."""
+        blockhash = self.blockhash()
         ixs = [transfer(TransferParams(from_pubkey=self.faucet.pubkey(), to_pubkey=to, lamports=lamports))]
         message = Message.new_with_blockhash(ixs, self.faucet.pubkey(), blockhash)
         tx = Transaction([self.faucet], message, blockhash)

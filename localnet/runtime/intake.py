@@ -21,8 +21,11 @@ lands in a later slot. The localnet hands out the current slot's blockhash at `p
 server's `tick`, the slot timer's own step) and runs in the next one. Then, once a
 transaction is seen, the latest blockhash is another one: a client that sends the same
 transfer again under the latest blockhash (solana-py's own suite does) sends a new
-transaction, not a repeat refused as AlreadyProcessed, without waiting for the slot timer.
-The server's own transactions carry the last finished slot's blockhash and end no slot.
+transaction, not a repeat refused as AlreadyProcessed, without waiting for the slot timer
+(agave's client waits there: a transaction is visible once its slot is finished). The same
+holds for the server's own transactions (airdrops, provisioning), signed on the current
+blockhash. Clients on a `confirmed` or `finalized` blockhash (an older slot's) never end a
+slot early; the slot timer keeps its pace (the slot after an early end is shorter).
 
 Why: the signature check was the largest single cost of the event loop, the localnet's
 bottleneck, and per transaction the loop also paid a pickle, a pipe write and a pending
