@@ -1,0 +1,100 @@
+"""A transaction lands in a slot after the one whose blockhash it carries, as on agave (a
+slot's blockhash exists once its bank is frozen): the localnet hands out the current slot's
+blockhash at `processed`, and a transaction on it ends that slot first (intake.py). So once
+a transaction is seen, the latest blockhash is another one, and the same transfer sent again
+under it is a new transaction, not a repeat refused as AlreadyProcessed (solana-py's own
+suite sends one transfer three times so, confirming each at processed). A transaction on an
+older blockhash (confirmed, finalized) ends no slot. Over real HTTP."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+from solana.rpc.api import Client
+from solana.rpc.commitment import Processed
+from solders.hash import Hash
+from solders.keypair import Keypair
+from solders.message import Message
+from solders.pubkey import Pubkey
+from solders.system_program import TransferParams, transfer
+from solders.transaction import Transaction
+
+from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, funded, rpc
+
+
+@pytest.fixture(scope="module")
+def slow(tmp_path_factory) -> ThreadServer:
+    """Slots of 1 s: a transaction lands in the slot it was sent in, unless it ends it."""
+    srv = ThreadServer(tmp_path_factory.mktemp("slow-slots"), slot_ms=1000, finality_lag=None)
+    yield srv
+    srv.stop()
+
+
+def latest(url: str, commitment: str) -> tuple[Hash, int]:
+    reply = rpc(url, "getLatestBlockhash", [{"commitment": commitment}])["result"]
+    return Hash.from_string(reply["value"]["blockhash"]), reply["context"]["slot"]
+
+
+def send_transfer(url: str, payer: Keypair, to: Pubkey, lamports: int, blockhash: Hash) -> dict:
+    message = Message.new_with_blockhash([transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=to, lamports=lamports))], payer.pubkey(), blockhash)
+    tx = Transaction([payer], message, blockhash)
+    return rpc(url, "sendTransaction", [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64", "preflightCommitment": "processed"}])
+
+
+def status(url: str, signature: str) -> dict:
+    return rpc(url, "getSignatureStatuses", [[signature]])["result"]["value"][0]
+
+
+def test_the_same_transfer_under_each_latest_blockhash_lands_each_time(slow):
+    client = Client(slow.url, commitment=Processed, timeout=20)
+    payer, to = funded(client), Keypair().pubkey()
+    before = client.get_balance(payer.pubkey()).value
+    signatures = []
+    for _ in range(3):  # as solana-py's suite: latest blockhash, send, confirm at processed
+        blockhash, slot = latest(slow.url, "processed")
+        reply = send_transfer(slow.url, payer, to, RENT_EXEMPT_0, blockhash)
+        assert "result" in reply, reply  # not AlreadyProcessed
+        landed = status(slow.url, reply["result"])
+        assert landed is not None and landed["err"] is None  # seen at once: no slot to wait for
+        assert landed["slot"] > slot  # after its blockhash's slot
+        assert latest(slow.url, "processed")[0] != blockhash
+        signatures.append(reply["result"])
+    assert len(set(signatures)) == 3
+    assert client.get_balance(to).value == 3 * RENT_EXEMPT_0
+    assert client.get_balance(payer.pubkey()).value == before - 3 * (RENT_EXEMPT_0 + 5000)
+
+
+def test_a_slot_ended_early_is_a_whole_block_and_the_chain_stays_unbroken(slow):
+    client = Client(slow.url, commitment=Processed, timeout=20)
+    payer = funded(client)
+    blockhash, slot = latest(slow.url, "processed")
+    reply = send_transfer(slow.url, payer, Keypair().pubkey(), RENT_EXEMPT_0, blockhash)
+    landed = status(slow.url, reply["result"])["slot"]
+    assert landed == slot + 1  # the slot of its blockhash ended, the next one took it
+    deadline = time.monotonic() + 10
+    while rpc(slow.url, "getSlot", [{"commitment": "confirmed"}])["result"] < landed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ended = rpc(slow.url, "getBlock", [slot, {"commitment": "confirmed", "transactionDetails": "signatures"}])["result"]
+    after = rpc(slow.url, "getBlock", [landed, {"commitment": "confirmed", "transactionDetails": "signatures"}])["result"]
+    assert ended["blockhash"] == str(blockhash)
+    assert after["parentSlot"] == slot and after["previousBlockhash"] == str(blockhash)
+    assert reply["result"] in after["signatures"] and reply["result"] not in ended["signatures"]
+    # no slot skipped: every slot has its block, block height = slot
+    assert rpc(slow.url, "getBlocks", [slot - 2, landed], )["result"] == list(range(slot - 2, landed + 1))
+    assert rpc(slow.url, "getBlockHeight", [{"commitment": "confirmed"}])["result"] >= landed
+
+
+def test_a_transaction_on_an_older_blockhash_ends_no_slot(slow):
+    client = Client(slow.url, commitment=Processed, timeout=20)
+    payer = funded(client)
+    same_slot = []
+    for _ in range(3):  # the 1 s slot timer may tick in between: once in three is plenty
+        blockhash, _ = latest(slow.url, "confirmed")
+        slot = rpc(slow.url, "getSlot", [{"commitment": "processed"}])["result"]
+        reply = send_transfer(slow.url, payer, Keypair().pubkey(), RENT_EXEMPT_0, blockhash)
+        landed = status(slow.url, reply["result"])
+        assert landed is not None and landed["err"] is None
+        same_slot.append(landed["slot"] == slot)
+    assert any(same_slot), same_slot
