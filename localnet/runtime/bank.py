@@ -3,8 +3,10 @@ account index. Synchronous and free of I/O: the server drives it from its event 
 hands what it returns to the store (store.py) for durability.
 
 Slots and blockhashes
-    The server calls `advance()` every `slot_ms`. Each slot gets one blockhash, derived
-    from the genesis hash and the slot number (so a restarted bank knows every past
+    The server calls `advance()` every `slot_ms`, and at once when a transaction arrives
+    on the current slot's blockhash, which then lands in the next slot (a transaction
+    never lands in the slot of its own blockhash, as on agave: intake.py). Each slot gets
+    one blockhash, derived from the genesis hash and the slot number (so a restarted bank knows every past
     blockhash without storing them), and the Clock sysvar follows wall time
     (`unix_timestamp = int(time.time())`). Block height equals the slot (no slot is ever
     skipped). LiteSVM's own blockhash check is off (`LiteSVM.with_blockhash_check(False)`):
