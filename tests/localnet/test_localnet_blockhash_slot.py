@@ -4,7 +4,8 @@ blockhash at `processed`, and a transaction on it ends that slot first (intake.p
 a transaction is seen, the latest blockhash is another one, and the same transfer sent again
 under it is a new transaction, not a repeat refused as AlreadyProcessed (solana-py's own
 suite sends one transfer three times so, confirming each at processed). A transaction on an
-older blockhash (confirmed, finalized) ends no slot. Over real HTTP."""
+older blockhash (confirmed, finalized) ends no slot, and a block of an early slot is
+answered at finalized once rooted (solana-py's getBlock(2)). Over real HTTP."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
+
+from crowdcompute.localnet.ledger.finality import FINALITY_LAG
 
 from .localnet_helpers import RENT_EXEMPT_0, ThreadServer, funded, rpc
 
@@ -98,3 +101,23 @@ def test_a_transaction_on_an_older_blockhash_ends_no_slot(slow):
         assert landed is not None and landed["err"] is None
         same_slot.append(landed["slot"] == slot)
     assert any(same_slot), same_slot
+
+
+def test_an_early_slot_s_block_is_refused_until_rooted_then_answered(tmp_path):
+    """getBlock at its default commitment (finalized) of slot 2: refused while the root is
+    below it, answered once it is rooted. Each airdrop (signed on the current blockhash)
+    ends a slot, so FINALITY_LAG + 3 of them root slot 2 long before 31 one-second slots."""
+    srv = ThreadServer(tmp_path / "ledger", slot_ms=1000, finality_lag=FINALITY_LAG)
+    try:
+        deadline = time.monotonic() + 10
+        while rpc(srv.url, "getSlot", [{"commitment": "confirmed"}])["result"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        confirmed = rpc(srv.url, "getBlock", [2, {"commitment": "confirmed", "transactionDetails": "none"}])["result"]
+        assert rpc(srv.url, "getBlock", [2, {"transactionDetails": "none"}])["error"]["code"] == -32004
+        for _ in range(FINALITY_LAG + 3):
+            assert "result" in rpc(srv.url, "requestAirdrop", [str(Keypair().pubkey()), 10**9])
+        assert rpc(srv.url, "getSlot", [{"commitment": "finalized"}])["result"] >= 2
+        block = rpc(srv.url, "getBlock", [2, {"transactionDetails": "none"}])["result"]
+        assert block == confirmed and block["parentSlot"] == 1
+    finally:
+        srv.stop()
