@@ -18,7 +18,11 @@ A transaction never lands in the slot whose blockhash it carries, as on agave: t
 slot's blockhash exists once the slot is finished (its bank frozen), so whatever carries it
 lands in a later slot. The localnet hands out the current slot's blockhash at `processed`
 (getLatestBlockhash), so a batch holding a transaction on it first ends the slot (the
-server's `tick`, the slot timer's own step) and runs in the next one. Then, once a
+server's `tick`, the slot timer's own step) and runs in the next one. A slot ends early
+only once it has lasted a quarter of a slot (server.py, EARLY_END_AFTER); until then the
+batch, and those behind it, wait (at most that long). This bounds early ends to four a slot's
+time, so a blockhash stays valid at least 150 quarter slots (15 s at 400 ms) whatever the
+clients do. Then, once a
 transaction is seen, the latest blockhash is another one: a client that sends the same
 transfer again under the latest blockhash (solana-py's own suite does) sends a new
 transaction, not a repeat refused as AlreadyProcessed, without waiting for the slot timer
@@ -98,9 +102,12 @@ class _Batch:
 
 
 class Intake:
-    def __init__(self, bank: Bank, store: Store, hub: Hub, verifier: Verifier, end_slot: Callable[[], object] | None = None) -> None:
+    def __init__(self, bank: Bank, store: Store, hub: Hub, verifier: Verifier, end_slot: Callable[[], float] | None = None) -> None:
         self.bank, self.store, self.hub, self.verifier = bank, store, hub, verifier
-        self.end_slot = end_slot  # ends the current slot now (see the module doc); None: never early
+        # Ends the current slot early (module doc) and returns 0, or returns the seconds until
+        # it may (the server's end_slot_early); None: never early.
+        self.end_slot = end_slot
+        self._hold: asyncio.Handle | None = None  # resumes a batch held for its slot's end
         self._open: list[_Entry] = []  # this loop turn's
         self._queue: collections.deque[_Batch] = collections.deque()  # batches not run yet, oldest first
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -135,18 +142,39 @@ class Intake:
 
     def _ready(self, batch: _Batch, verdicts: list[bool]) -> None:
         batch.verdicts = verdicts
+        self._drain()
+
+    def _drain(self) -> None:
         while self._queue and self._queue[0].verdicts is not None:
+            if self.end_slot is not None and self.store.failed is None:
+                current = self.bank.current_blockhash
+                if any(entry.tx.message.recent_blockhash == current for entry in self._queue[0].entries):
+                    wait = self.end_slot()  # it lands after the slot of its blockhash (module doc)
+                    if wait > 0:  # the slot is too young to end: the batch (and those behind it) waits
+                        self._resume_in(wait)
+                        return
             self._run(self._queue.popleft())
+
+    def _resume_in(self, delay: float) -> None:
+        if self._hold is not None:
+            self._hold.cancel()
+        self._hold = self._loop.call_later(delay, self._resume)
+
+    def _resume(self) -> None:
+        self._hold = None
+        self._drain()
+
+    def slot_ended(self) -> None:
+        """The slot timer ended the slot: a held batch's blockhash is an older slot's now."""
+        if self._hold is not None:
+            self._hold.cancel()
+            self._hold = self._loop.call_soon(self._resume)
 
     def _run(self, batch: _Batch) -> None:
         verdicts = iter(batch.verdicts)
         failed = self.store.failed
         write = Write()
         landed: list[tuple[asyncio.Future, ProcessResult]] = []
-        if self.end_slot is not None and failed is None:
-            current = self.bank.current_blockhash
-            if any(entry.tx.message.recent_blockhash == current for entry in batch.entries):
-                self.end_slot()  # it lands after the slot of its blockhash (module doc)
         for entry in batch.entries:
             verified = next(verdicts) if entry.verdict is None else entry.verdict
             if failed is not None:  # refused before execution: the server is stopping

@@ -106,8 +106,8 @@ def test_a_transaction_on_an_older_blockhash_ends_no_slot(slow):
 def test_an_early_slot_s_block_is_refused_until_rooted_then_answered(tmp_path):
     """getBlock at its default commitment (finalized) of slot 2: refused while the root is
     below it, answered once it is rooted. Each airdrop (signed on the current blockhash)
-    ends a slot, so FINALITY_LAG + 3 of them root slot 2 long before 31 one-second slots."""
-    srv = ThreadServer(tmp_path / "ledger", slot_ms=1000, finality_lag=FINALITY_LAG)
+    ends a slot, so FINALITY_LAG + 3 of them root slot 2 well before 31 slots of 400 ms."""
+    srv = ThreadServer(tmp_path / "ledger", slot_ms=400, finality_lag=FINALITY_LAG)
     try:
         deadline = time.monotonic() + 10
         while rpc(srv.url, "getSlot", [{"commitment": "confirmed"}])["result"] < 2 and time.monotonic() < deadline:
