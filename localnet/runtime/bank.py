@@ -4,10 +4,11 @@ hands what it returns to the store (store.py) for durability.
 
 Slots and blockhashes
     The server calls `advance()` every `slot_ms`, and at once when a transaction arrives
-    on the current slot's blockhash, which then lands in the next slot (a transaction
-    never lands in the slot of its own blockhash, as on agave: intake.py). Each slot gets
-    one blockhash, derived from the genesis hash and the slot number (so a restarted bank knows every past
-    blockhash without storing them), and the Clock sysvar follows wall time
+    on the current slot's blockhash (once the slot has lasted a quarter of `slot_ms`),
+    which then lands in the next slot: a transaction never lands in the slot of its own
+    blockhash, as on agave (intake.py). Each slot gets one blockhash, derived from the
+    genesis hash and the slot number (so a restarted bank knows every past blockhash
+    without storing them), and the Clock sysvar follows wall time
     (`unix_timestamp = int(time.time())`). Block height equals the slot (no slot is ever
     skipped). LiteSVM's own blockhash check is off (`LiteSVM.with_blockhash_check(False)`):
     the bank accepts a transaction whose recent blockhash was issued in the last 150 slots

@@ -18,18 +18,18 @@ A transaction never lands in the slot whose blockhash it carries, as on agave: t
 slot's blockhash exists once the slot is finished (its bank frozen), so whatever carries it
 lands in a later slot. The localnet hands out the current slot's blockhash at `processed`
 (getLatestBlockhash), so a batch holding a transaction on it first ends the slot (the
-server's `tick`, the slot timer's own step) and runs in the next one. A slot ends early
-only once it has lasted a quarter of a slot (server.py, EARLY_END_AFTER); until then the
-batch, and those behind it, wait (at most that long). This bounds early ends to four a slot's
-time, so a blockhash stays valid at least 150 quarter slots (15 s at 400 ms) whatever the
-clients do. Then, once a
-transaction is seen, the latest blockhash is another one: a client that sends the same
-transfer again under the latest blockhash (solana-py's own suite does) sends a new
+server's `end_slot_early`: `tick`, the slot timer's own step) and runs in the next one.
+Then, once a transaction is seen, the latest blockhash is another one: a client that sends
+the same transfer again under the latest blockhash (solana-py's own suite does) sends a new
 transaction, not a repeat refused as AlreadyProcessed, without waiting for the slot timer
 (agave's client waits there: a transaction is visible once its slot is finished). The same
 holds for the server's own transactions (airdrops, provisioning), signed on the current
-blockhash. Clients on a `confirmed` or `finalized` blockhash (an older slot's) never end a
-slot early; the slot timer keeps its pace (the slot after an early end is shorter).
+blockhash. A slot ends early only once it has lasted a quarter of a slot (server.py,
+EARLY_END_AFTER); until then the batch, and those behind it, wait (at most that long, less
+if the timer ends the slot first: `slot_ended`). That bounds the early ends to four a slot's
+time, so a blockhash stays valid for at least 150 quarter slots (15 s at 400 ms) however
+fast clients send on fresh blockhashes. Clients on a `confirmed` or `finalized` blockhash
+(an older slot's) never end a slot early nor wait; the slot timer keeps its pace.
 
 Why: the signature check was the largest single cost of the event loop, the localnet's
 bottleneck, and per transaction the loop also paid a pickle, a pipe write and a pending
