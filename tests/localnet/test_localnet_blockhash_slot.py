@@ -121,3 +121,27 @@ def test_an_early_slot_s_block_is_refused_until_rooted_then_answered(tmp_path):
         assert block == confirmed and block["parentSlot"] == 1
     finally:
         srv.stop()
+
+
+def test_early_ends_come_at_most_once_a_quarter_slot(tmp_path):
+    """However fast a client sends on fresh processed blockhashes, a slot ends early only once
+    it has lasted a quarter of a slot (the transaction waits until then), so a blockhash
+    stays valid for at least 150 quarter slots. With 2 s slots: 4 sends, each on the latest
+    blockhash and each ending a slot, cannot take less than about 3 quarters (1.5 s)."""
+    srv = ThreadServer(tmp_path / "ledger", slot_ms=2000, finality_lag=None)
+    try:
+        client = Client(srv.url, commitment=Processed, timeout=20)
+        payer = funded(client)
+        first = rpc(srv.url, "getSlot", [{"commitment": "processed"}])["result"]
+        started = time.monotonic()
+        for _ in range(4):
+            blockhash, slot = latest(srv.url, "processed")
+            reply = send_transfer(srv.url, payer, Keypair().pubkey(), RENT_EXEMPT_0, blockhash)
+            assert status(srv.url, reply["result"])["slot"] > slot
+        elapsed = time.monotonic() - started
+        slots = rpc(srv.url, "getSlot", [{"commitment": "processed"}])["result"] - first
+        assert slots >= 4
+        # early ends at most one a quarter slot, timer ticks one a slot, plus the one each may have been due
+        assert slots <= elapsed / 0.5 + elapsed / 2 + 2, (slots, elapsed)
+    finally:
+        srv.stop()
