@@ -49,6 +49,12 @@ __all__ = ["Localnet", "default_programs", "default_ledger"]
 
 log = logging.getLogger("crowdcompute.localnet")
 
+# A slot ends early, for a transaction on its blockhash (intake.py), once it has lasted this
+# share of --slot-ms: at most four early ends a slot's time, so a blockhash stays valid for at
+# least 150 quarter slots (15 s at 400 ms) however fast clients send on fresh blockhashes, and
+# such a transaction waits at most a quarter slot (agave's client waits for a slot's end).
+EARLY_END_AFTER = 0.25
+
 
 def default_ledger() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -108,7 +114,8 @@ class Localnet:
         self.history = History(self.bank, self.store, slot_ms)
         self.hub = Hub(self.bank)
         self.verifier = Verifier()
-        self.intake = Intake(self.bank, self.store, self.hub, self.verifier)
+        self.intake = Intake(self.bank, self.store, self.hub, self.verifier, end_slot=self.end_slot_early)
+        self._slot_started = time.monotonic()  # when the current slot began (tick)
         self.failed: asyncio.Event | None = None  # made by start_store (it needs the loop)
         self.pending_blocks: list[Block] = []  # finished blocks not yet confirmed
         self.confirmed_announced = self.bank.confirmed_slot()
@@ -210,6 +217,8 @@ class Localnet:
         await self.store.close()
 
     async def _slots(self) -> None:
+        # The timer keeps its own pace: a slot that follows an early end (end_slot_early) is
+        # shorter, and the number of slots stays the time elapsed / slot_ms plus the early ends.
         period = self.slot_ms / 1000
         deadline = time.monotonic() + period
         while True:
@@ -218,8 +227,20 @@ class Localnet:
             if deadline < time.monotonic():  # fell behind (a long stall): do not burst
                 deadline = time.monotonic() + period
             self.tick()
+            self.intake.slot_ended()
+
+    def end_slot_early(self) -> float:
+        """Ends the current slot for a transaction on its blockhash (intake.py) and returns 0,
+        or, while the slot has lasted less than EARLY_END_AFTER of a slot, returns the
+        seconds left until it may end."""
+        wait = self._slot_started + self.slot_ms * EARLY_END_AFTER / 1000 - time.monotonic()
+        if wait > 0:
+            return wait
+        self.tick()
+        return 0.0
 
     def tick(self) -> Block:
+        self._slot_started = time.monotonic()
         block = self.bank.advance()
         if self.store.failed is None:  # after a writer failure the server is stopping (see start_store)
             try:

@@ -524,9 +524,13 @@ def start_send(ctx: Ctx, tx: VersionedTransaction, raw: bytes, config: dict, *, 
 
 
 def send_outcome(result: ProcessResult, signature: str, skip_preflight: bool) -> str:
-    """sendTransaction's answer once its transaction ran: the signature, or the RpcError."""
+    """sendTransaction's answer once its transaction ran: the signature, or the RpcError.
+    With skipPreflight, a transaction that did not land (a repeat, a bad signature, an
+    unknown blockhash, a payer that cannot pay its fee) is answered with its signature too,
+    as agave answers whatever decodes and sanitizes then (no signature check, no simulation)
+    and drops it later: it never lands, its status stays null. With preflight it is refused."""
     if result.record is None:
-        if result.err is not None and err_json(result.err) == "AlreadyProcessed" and skip_preflight:
+        if skip_preflight:
             return signature
         value = _sim_value(result.err, result.logs, result.units, None)
         if err_json(result.err) == "SignatureFailure":

@@ -3,9 +3,12 @@ account index. Synchronous and free of I/O: the server drives it from its event 
 hands what it returns to the store (store.py) for durability.
 
 Slots and blockhashes
-    The server calls `advance()` every `slot_ms`. Each slot gets one blockhash, derived
-    from the genesis hash and the slot number (so a restarted bank knows every past
-    blockhash without storing them), and the Clock sysvar follows wall time
+    The server calls `advance()` every `slot_ms`, and at once when a transaction arrives
+    on the current slot's blockhash (once the slot has lasted a quarter of `slot_ms`),
+    which then lands in the next slot: a transaction never lands in the slot of its own
+    blockhash, as on agave (intake.py). Each slot gets one blockhash, derived from the
+    genesis hash and the slot number (so a restarted bank knows every past blockhash
+    without storing them), and the Clock sysvar follows wall time
     (`unix_timestamp = int(time.time())`). Block height equals the slot (no slot is ever
     skipped). LiteSVM's own blockhash check is off (`LiteSVM.with_blockhash_check(False)`):
     the bank accepts a transaction whose recent blockhash was issued in the last 150 slots
@@ -191,6 +194,7 @@ class Bank:
         self.svm = runtime_svm().with_blockhash_check(False).with_transaction_history(0).with_sigverify(False)
         self.epoch_schedule = self.svm.get_epoch_schedule()
         self.slot = 0
+        self._current_hash: tuple[int, Hash | None] = (-1, None)
         self.block_time = int(time.time())
         # History in memory (older history is read from the ledger, see the module doc):
         self.txs: dict[str, TxRecord] = {}  # full records of the last RECORD_SLOTS slots
@@ -295,7 +299,18 @@ class Bank:
 
     # -- slots ---------------------------------------------------------------------------
     def blockhash(self, slot: int | None = None) -> Hash:
-        return blockhash_for(self.genesis, self.slot if slot is None else slot)
+        if slot is None or slot == self.slot:
+            return self.current_blockhash
+        return blockhash_for(self.genesis, slot)
+
+    @property
+    def current_blockhash(self) -> Hash:
+        """The current slot's blockhash (what getLatestBlockhash hands out at processed),
+        computed once a slot: the intake compares every transaction's with it."""
+        cached = self._current_hash
+        if cached[0] != self.slot:
+            cached = self._current_hash = (self.slot, blockhash_for(self.genesis, self.slot))
+        return cached[1]
 
     @property
     def genesis_hash(self) -> str:

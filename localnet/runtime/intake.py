@@ -14,6 +14,23 @@ is committed, marked so and notified at `confirmed`, so an answered transaction 
 kill -9 (the writer process puts it into SQLite in the background). Batches run in the order they
 arrived, even one with nothing to check behind one still at the verifier.
 
+A transaction never lands in the slot whose blockhash it carries, as on agave: there a
+slot's blockhash exists once the slot is finished (its bank frozen), so whatever carries it
+lands in a later slot. The localnet hands out the current slot's blockhash at `processed`
+(getLatestBlockhash), so a batch holding a transaction on it first ends the slot (the
+server's `end_slot_early`: `tick`, the slot timer's own step) and runs in the next one.
+Then, once a transaction is seen, the latest blockhash is another one: a client that sends
+the same transfer again under the latest blockhash (solana-py's own suite does) sends a new
+transaction, not a repeat refused as AlreadyProcessed, without waiting for the slot timer
+(agave's client waits there: a transaction is visible once its slot is finished). The same
+holds for the server's own transactions (airdrops, provisioning), signed on the current
+blockhash. A slot ends early only once it has lasted a quarter of a slot (server.py,
+EARLY_END_AFTER); until then the batch, and those behind it, wait (at most that long, less
+if the timer ends the slot first: `slot_ended`). That bounds the early ends to four a slot's
+time, so a blockhash stays valid for at least 150 quarter slots (15 s at 400 ms) however
+fast clients send on fresh blockhashes. Clients on a `confirmed` or `finalized` blockhash
+(an older slot's) never end a slot early nor wait; the slot timer keeps its pace.
+
 Why: the signature check was the largest single cost of the event loop, the localnet's
 bottleneck, and per transaction the loop also paid a pickle, a pipe write and a pending
 future for its ledger write; now the check runs off the loop and the rest is paid
@@ -85,8 +102,12 @@ class _Batch:
 
 
 class Intake:
-    def __init__(self, bank: Bank, store: Store, hub: Hub, verifier: Verifier) -> None:
+    def __init__(self, bank: Bank, store: Store, hub: Hub, verifier: Verifier, end_slot: Callable[[], float] | None = None) -> None:
         self.bank, self.store, self.hub, self.verifier = bank, store, hub, verifier
+        # Ends the current slot early (module doc) and returns 0, or returns the seconds until
+        # it may (the server's end_slot_early); None: never early.
+        self.end_slot = end_slot
+        self._hold: asyncio.Handle | None = None  # resumes a batch held for its slot's end
         self._open: list[_Entry] = []  # this loop turn's
         self._queue: collections.deque[_Batch] = collections.deque()  # batches not run yet, oldest first
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -121,8 +142,33 @@ class Intake:
 
     def _ready(self, batch: _Batch, verdicts: list[bool]) -> None:
         batch.verdicts = verdicts
+        self._drain()
+
+    def _drain(self) -> None:
         while self._queue and self._queue[0].verdicts is not None:
+            if self.end_slot is not None and self.store.failed is None:
+                current = self.bank.current_blockhash
+                if any(entry.tx.message.recent_blockhash == current for entry in self._queue[0].entries):
+                    wait = self.end_slot()  # it lands after the slot of its blockhash (module doc)
+                    if wait > 0:  # the slot is too young to end: the batch (and those behind it) waits
+                        self._resume_in(wait)
+                        return
             self._run(self._queue.popleft())
+
+    def _resume_in(self, delay: float) -> None:
+        if self._hold is not None:
+            self._hold.cancel()
+        self._hold = self._loop.call_later(delay, self._resume)
+
+    def _resume(self) -> None:
+        self._hold = None
+        self._drain()
+
+    def slot_ended(self) -> None:
+        """The slot timer ended the slot: a held batch's blockhash is an older slot's now."""
+        if self._hold is not None:
+            self._hold.cancel()
+            self._hold = self._loop.call_soon(self._resume)
 
     def _run(self, batch: _Batch) -> None:
         verdicts = iter(batch.verdicts)

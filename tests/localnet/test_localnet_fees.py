@@ -75,12 +75,15 @@ def test_failed_transaction_keeps_the_whole_fee(server, client):
     assert client.get_balance(payer.pubkey()).value == 1_000_000_000 - 11_000
 
 
-def test_payer_who_cannot_pay_the_priority_fee_is_refused_unchanged(server, client):
+def test_payer_who_cannot_pay_the_priority_fee_never_lands_and_pays_nothing(server, client):
     payer = funded(client, RENT_EXEMPT_0)  # the signature fee, not the 1,000,000-lamport priority fee
     ixs = [set_compute_unit_limit(1_000_000), set_compute_unit_price(1_000_000), transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=Keypair().pubkey(), lamports=1))]
     tx = signed(client, payer, ixs)
-    reply = send_raw(server, tx, skip_preflight=True)
+    reply = send_raw(server, tx)  # preflight refuses it
     assert reply["error"]["code"] == -32002 and reply["error"]["data"]["err"] == "InsufficientFundsForFee", reply
+    # skipPreflight: answered with its signature, as agave answers it, and dropped
+    reply = send_raw(server, tx, skip_preflight=True)
+    assert reply.get("result") == str(tx.signatures[0]), reply
     assert client.get_balance(payer.pubkey()).value == RENT_EXEMPT_0
     statuses = rpc(server.url, "getSignatureStatuses", [[str(tx.signatures[0])], {"searchTransactionHistory": True}])["result"]["value"]
     assert statuses == [None]

@@ -77,6 +77,15 @@ def assert_blockhash_not_found(reply: dict) -> None:
     assert "Blockhash not found" in reply["error"]["message"]
 
 
+def assert_dropped(url: str, tx: Transaction) -> None:
+    """skipPreflight: a transaction that cannot land is answered with its signature, as
+    agave answers it, and dropped: no status."""
+    signature = str(tx.signatures[0])
+    reply = raw_send(url, tx, skipPreflight=True)
+    assert reply.get("result") == signature, reply
+    assert rpc(url, "getSignatureStatuses", [[signature], {"searchTransactionHistory": True}])["result"]["value"] == [None]
+
+
 def fee_for(url: str, message: Message):
     return rpc(url, "getFeeForMessage", [base64.b64encode(bytes(message)).decode(), {"commitment": "confirmed"}])["result"]["value"]
 
@@ -129,10 +138,10 @@ def test_durable_nonce_transaction_lands_and_advances(server):
     assert got["meta"]["err"] is None and got["meta"]["fee"] == 2 * FEE
     assert got["transaction"]["message"]["recentBlockhash"] == str(first)
 
-    # Any other transaction on the old nonce: BlockhashNotFound, with and without preflight.
+    # Any other transaction on the old nonce: BlockhashNotFound with preflight, dropped without.
     stale = n.tx(2000, first)
     assert_blockhash_not_found(raw_send(url, stale))
-    assert_blockhash_not_found(raw_send(url, stale, skipPreflight=True))
+    assert_dropped(url, stale)
     assert fee_for(url, n.message(2000, first)) is None  # no longer usable
     simulated = rpc(url, "simulateTransaction", [base64.b64encode(bytes(stale)).decode(), {"encoding": "base64", "sigVerify": True}])["result"]
     assert simulated["value"]["err"] == "BlockhashNotFound"
@@ -183,9 +192,9 @@ def test_failed_nonce_transaction_still_advances(server):
     assert got["meta"]["preBalances"][payer_index] - got["meta"]["postBalances"][payer_index] == 2 * FEE
     assert got["meta"]["postBalances"][nonce_index] == n.rent
 
-    # A retry on the old nonce (a different transaction): BlockhashNotFound.
+    # A retry on the old nonce (a different transaction): BlockhashNotFound, or dropped.
     assert_blockhash_not_found(raw_send(url, n.tx(1000, nonce)))
-    assert_blockhash_not_found(raw_send(url, n.tx(1000, nonce), skipPreflight=True))
+    assert_dropped(url, n.tx(1000, nonce))
     assert n.balance() == payer_before - 2 * FEE
 
     # The advanced nonce is current.
@@ -221,7 +230,7 @@ def test_nonce_survives_restart(tmp_path):
         for old in (used, middle):
             assert fee_for(again.url, n.message(1, old)) is None
             assert_blockhash_not_found(raw_send(again.url, n.tx(1, old)))
-            assert_blockhash_not_found(raw_send(again.url, n.tx(1, old), skipPreflight=True))
+            assert_dropped(again.url, n.tx(1, old))
         assert raw_send(again.url, n.tx(700, kept))["result"]
         assert n.balance(n.to) == to_balance + 700
         assert n.stored() not in (used, middle, kept)

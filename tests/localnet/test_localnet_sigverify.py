@@ -1,7 +1,8 @@
 """Signature verification, done once per transaction (sigverify.py; the bank's LiteSVM runs
 with its own check off), on the verifier process for what clients send (verifier.py,
-intake.py): every way in still refuses a bad signature, and a good one still lands, with
-nothing charged for a refused one; the process gives sigverify's verdicts, and a server
+intake.py): no way in lets a bad signature land or charge anything (with preflight it is
+refused, -32003; with skipPreflight it is answered with its signature and dropped, as agave
+drops it: its status stays null), and a good one still lands; the process gives sigverify's verdicts, and a server
 whose verifier process died checks on its event loop. The process is what runs without the
 native check (or with CROWDCOMPUTE_LOCALNET_VERIFIER=process, as these tests of it ask);
 test_localnet_native_sigverify.py tests the native one."""
@@ -62,17 +63,27 @@ def test_verify_unit_legacy_v0_and_every_signer():
     assert not verify(unsigned)
 
 
-def test_bad_signature_refused_on_every_path_and_charges_nothing(server, client):
+def _assert_dropped(url: str, answer: dict, raw: bytes) -> None:
+    """skipPreflight's answer to a transaction that cannot land: its signature (as agave
+    answers it), and no status, then or later."""
+    signature = str(VersionedTransaction.from_bytes(raw).signatures[0])
+    assert answer.get("result") == signature, answer
+    statuses = rpc(url, "getSignatureStatuses", [[signature], {"searchTransactionHistory": True}])["result"]["value"]
+    assert statuses == [None]
+
+
+def test_bad_signature_never_lands_on_any_path_and_charges_nothing(server, client):
     payer = funded(client)
     blockhash = Hash.from_string(rpc(server.url, "getLatestBlockhash")["result"]["value"]["blockhash"])
     before = rpc(server.url, "getBalance", [str(payer.pubkey()), {"commitment": "processed"}])["result"]["value"]
-    for index, config in enumerate(({"skipPreflight": True}, {"skipPreflight": False})):
-        bad = _tampered(_transfer(payer, blockhash, 10 + index))
-        answer = _send(server.url, bad, **config)
-        assert answer["error"]["code"] == -32003, answer
-        assert "signature verification" in answer["error"]["message"]
+    bad = _tampered(_transfer(payer, blockhash, 10))
+    answer = _send(server.url, bad, skipPreflight=False)
+    assert answer["error"]["code"] == -32003, answer
+    assert "signature verification" in answer["error"]["message"]
+    _assert_dropped(server.url, _send(server.url, bad, skipPreflight=True), bad)
     cosigned_bad = _tampered(_transfer(payer, blockhash, 20, cosigner=Keypair()), 1)
-    assert _send(server.url, cosigned_bad, skipPreflight=True)["error"]["code"] == -32003
+    _assert_dropped(server.url, _send(server.url, cosigned_bad, skipPreflight=True), cosigned_bad)
+    assert _send(server.url, cosigned_bad)["error"]["code"] == -32003
     simulated = rpc(server.url, "simulateTransaction", [base64.b64encode(_tampered(_transfer(payer, blockhash, 30))).decode(), {"encoding": "base64", "sigVerify": True}])
     assert simulated["error"]["code"] == -32003
     after = rpc(server.url, "getBalance", [str(payer.pubkey()), {"commitment": "processed"}])["result"]["value"]
@@ -150,9 +161,9 @@ def test_a_dead_verifier_leaves_the_checks_to_the_event_loop(tmp_path, monkeypat
         payer = Keypair()
         signature = rpc(server.url, "requestAirdrop", [str(payer.pubkey()), 10**9])["result"]
         blockhash = Hash.from_string(rpc(server.url, "getLatestBlockhash")["result"]["value"]["blockhash"])
-        for config in ({"skipPreflight": True}, {"skipPreflight": False}):
-            answer = _send(server.url, _tampered(_transfer(payer, blockhash, 10)), **config)
-            assert answer["error"]["code"] == -32003, answer
+        bad = _tampered(_transfer(payer, blockhash, 10))
+        assert _send(server.url, bad)["error"]["code"] == -32003
+        _assert_dropped(server.url, _send(server.url, bad, skipPreflight=True), bad)
         good = _transfer(payer, blockhash, 20)
         assert _send(server.url, bytes(good), skipPreflight=True)["result"] == str(good.signatures[0])
         statuses = rpc(server.url, "getSignatureStatuses", [[signature, str(good.signatures[0])]])["result"]["value"]
