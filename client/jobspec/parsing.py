@@ -83,9 +83,15 @@ class _Parser(Checks):
         version = obj.get("version")
         if "version" not in obj:
             self.problems.add("version", f'required (expected "{VERSION}")')
+        elif not isinstance(version, str):
+            self.problems.add("version", f'expected "{VERSION}", got {version!r} (quote it in YAML)')
         elif version != VERSION:
-            hint = " (quote it in YAML)" if not isinstance(version, str) else ""
-            self.problems.add("version", f'expected "{VERSION}", got {version!r}{hint}')
+            # Nosana's validator takes any string here, and its older files say "0.0.1" for
+            # the same format: read as "0.1", said as a note.
+            if not re.fullmatch(r"[0-9]+(\.[0-9]+){0,3}", version):
+                self.problems.add("version", f'expected "{VERSION}", got {version!r}')
+            else:
+                self.problems.note("version", f'read as "{VERSION}", the one format there is (Nosana accepts any version string)')
         kind = obj.get("type")
         if "type" not in obj:
             self.problems.add("type", 'required (expected "container")')

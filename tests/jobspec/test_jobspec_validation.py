@@ -233,3 +233,11 @@ def test_yaml_non_string_keys_are_named():
         "ops[0].args.env: expected non-empty string keys, got 1",
         "ops[0].results: expected string keys, got 2",
     ]
+
+
+def test_another_version_number_is_read_as_the_one_format_with_a_note():
+    """Nosana's validator takes any version string; its older files say "0.0.1"."""
+    (note,) = parse({**job(run_op()), "version": "0.0.1"}).notes
+    assert str(note).startswith('version: read as "0.1"')
+    assert problems({**job(run_op()), "version": "banana"}) == ["version: expected \"0.1\", got 'banana'"]
+    assert problems({**job(run_op()), "version": 1})[0].startswith('version: expected "0.1", got 1 (quote it in YAML)')

@@ -208,7 +208,6 @@ REFUSED: dict[str, list[tuple[str, str]]] = {
     "confidential-tests/api-invalid.json": [("logistics", LOGISTICS), ("ops", "expected at least one operation")],
     "confidential.json": [("logistics", LOGISTICS), ("ops", "expected at least one operation")],
     "job-literals.json": [("ops[1].args.resources[0]", LITERAL_RESOURCES)],
-    "llama2.json": [("version", 'expected "0.1", got \'0.0.1\'')],
     "output.json": [("ops[0].args.output", OUTPUT)],
     "private-docker.json": [("ops[0].args.authentication", CREDENTIALS)],
     "resource-test-files/s3-bucket.json": [("ops[0].args.resources[0].bucket", S3_BUCKET),
