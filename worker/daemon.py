@@ -155,10 +155,10 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal, signum)
         if getattr(args, "prefetch", None) and getattr(executor, "resources", None) is not None:
-            from .resources.prefetch import load_prefetch, prefetch_in_background
+            from .resources.prefetch import prefetch_in_background, read_prefetch
 
             try:
-                wanted = load_prefetch(args.prefetch)
+                wanted = await read_prefetch(args.prefetch, await crowd.storage())
             except ValueError as exc:
                 raise _Refused(str(exc)) from None
             out.status(f"prefetch {len(wanted)} resources from {args.prefetch}")

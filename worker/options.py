@@ -60,9 +60,10 @@ def add_start_arguments(start: argparse.ArgumentParser) -> None:
                      help="the Hugging Face Hub or a mirror (default $HF_ENDPOINT, else https://huggingface.co)")
     res.add_argument("--ollama-registry", type=_url, default=None, metavar="URL",
                      help="Ollama's registry or a mirror of it (default https://registry.ollama.ai)")
-    res.add_argument("--prefetch", default=None, metavar="FILE",
-                     help="a JSON array of resources (args.resources' shape) the market asks its nodes to hold: "
-                          "fetched at start, before any job needs them, and never evicted")
+    res.add_argument("--prefetch", default=None, metavar="FILE|CID",
+                     help="a JSON array of resources (args.resources' shape) the market asks its nodes to hold, in a file "
+                          "or published to storage by its CID (`crowd storage add`): fetched at start, before any job needs "
+                          "them, and never evicted")
     stake = start.add_argument_group("stake (markets with a minimum stake weight)")
     stake.add_argument("--stake", metavar="AMOUNT", default=None,
                        help="when the node's stake falls short of the market's minimum, stake AMOUNT before starting (a new "

@@ -23,9 +23,13 @@ def test_a_node_prefetches_the_markets_resource_and_jobs_use_it(localnet, storag
     hub = HubServer()
     hub.add("market/model", {"model.safetensors": WEIGHTS}, lfs={"model.safetensors"})
     wanted = [{"type": "HF", "repo": "market/model", "target": "/models"}]
-    listing = tmp_path / "prefetch.json"
-    listing.write_text(json.dumps(wanted))
-    node = workers("res", executor=None, extra=("--hf-endpoint", hub.url, "--prefetch", str(listing),
+    # the market's list, published to storage by its authority: nodes name it by CID
+    async def publish():
+        async with CrowdClient(localnet.url, None, storage=storage.url) as crowd:
+            return str(await (await crowd.storage()).add_bytes(json.dumps(wanted).encode()))
+
+    listing = asyncio.run(publish())
+    node = workers("res", executor=None, extra=("--hf-endpoint", hub.url, "--prefetch", listing,
                                                 "--resource-cache", "1MiB"))
     try:
         node.wait_log("event=entered", timeout=90)
