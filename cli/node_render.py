@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any, TextIO
 
-__all__ = ["print_health", "print_status", "image_cache_lines"]
+__all__ = ["print_health", "print_status", "image_cache_lines", "resource_cache_lines"]
 
 
 def print_status(console: Any, status: Any) -> None:
@@ -29,6 +29,8 @@ def print_status(console: Any, status: Any) -> None:
     console.print(f"health   {status.health['summary']}")
     for line in image_cache_lines(getattr(status, "images", None)):
         console.print(line)
+    for line in resource_cache_lines(getattr(status, "resources", None)):
+        console.print(line, markup=False)
 
 
 IMAGE_ROWS = 10  # most recently used images listed; the rest counted
@@ -48,6 +50,23 @@ def image_cache_lines(cache: dict[str, Any] | None) -> list[str]:
         lines.append(f"         {row.get('image')}  {_size(row.get('size') or 0)}, last used {used}")
     if len(images) > IMAGE_ROWS:
         lines.append(f"         ... and {len(images) - IMAGE_ROWS} more")
+    return lines
+
+
+def resource_cache_lines(cache: dict[str, Any] | None) -> list[str]:
+    """The node's resource cache (worker resources/status.py): a summary line, then its
+    resources, most recently used first, each with its size, last use and pin."""
+    if cache is None:
+        return ["resources no resource cache record (the node has fetched none here)"]
+    rows = cache.get("resources") or []
+    budget = f" of a {_size(cache['budget'])} cache" if cache.get("budget") else ""
+    lines = [f"resources {len(rows)} held, {_size(cache.get('held') or 0)}{budget}" if rows else f"resources none held yet{budget}"]
+    for row in rows[:IMAGE_ROWS]:
+        used = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row.get("last_used") or 0))
+        pin = ", pinned (--prefetch)" if row.get("pinned") else ""
+        lines.append(f"          {row.get('source')}  {_size(row.get('size') or 0)}, last used {used}{pin}")
+    if len(rows) > IMAGE_ROWS:
+        lines.append(f"          ... and {len(rows) - IMAGE_ROWS} more")
     return lines
 
 

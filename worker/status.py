@@ -21,6 +21,8 @@ from ..client.errors import InvalidInput
 from .chain import MyEntries
 from .health import probe_health
 from .images.record import CACHE_FILE, cache_status
+from .resources.cache import STATE_FILE as RESOURCE_FILE
+from .resources.status import resource_status
 from .recovery import LocalState
 from .settings import state_dir as state_dir_of
 
@@ -46,6 +48,7 @@ class NodeStatus:
     tokens: int  # base units of the market's mint
     health: dict[str, Any]  # {"summary": one line, **NodeReport.to_json()}
     images: dict[str, Any] | None = None  # the image cache (images/record.py cache_status); None: no record
+    resources: dict[str, Any] | None = None  # the resource cache (resources/status.py); None: no record
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,7 +56,7 @@ class NodeStatus:
             "daemon": self.daemon, "queue_positions": self.queue_positions, "waiting_entries": self.waiting_entries,
             "running_jobs": self.running_jobs, "jobs_settled": self.jobs_settled, "earned": self.earned,
             "admission": self.admission.to_json(), "sol": self.sol, "tokens": self.tokens, "health": self.health,
-            "images": self.images,
+            "images": self.images, "resources": self.resources,
         }
 
 
@@ -80,6 +83,7 @@ async def node_status(crowd: CrowdClient, *, market: str | None = None, state_di
         sol=await crowd.balance(), tokens=await crowd.token_balance(found.mint),
         health=await asyncio.to_thread(_health, folder),
         images=cache_status(folder / CACHE_FILE),
+        resources=resource_status(folder / RESOURCE_FILE),
     )
 
 

@@ -292,7 +292,8 @@ class ResourceCache:
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"version": 1, "entries": [asdict(e) for e in self.entries.values()]}, indent=1))
+        tmp.write_text(json.dumps({"version": 1, "budget": self.budget, "entries": [asdict(e) for e in self.entries.values()]},
+                                 indent=1))
         os.replace(tmp, self.path)
 
     @property
