@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from . import literals
+from .literal_syntax import LITERAL
 from .problems import UNKNOWN, Problems, join, type_name  # noqa: F401 (type_name: re-exported)
 
 # Op ids are host names on the job's network (Nosana: any string). A dotted id is valid
@@ -79,7 +79,7 @@ class Checks:
         return out
 
     def no_literals(self, path: str, value: str, reason: str) -> None:
-        if literals.LITERAL.search(value):
+        if LITERAL.search(value):
             self.problems.add(path, reason)
 
     def absolute(self, path: str, value: Any) -> str | None:

@@ -15,7 +15,9 @@ serves its endpoints itself) and %%ops.ID.deployment_endpoint%% (no deployments 
 
 An expose item that is a literal, or a {"__spread__": literal} marker, is filled in here
 too: its values read as ports, ranges or JSON lists of expose items (expose.fill), with the
-bounds of the file's own items.
+bounds of the file's own items. So are resource items written with literals (a spread of
+JSON resources, or literals in an item's fields): read by resources.fill with the rules of
+the file's own resources.
 
 Values, as Nosana shapes them: a result list is joined with spaces inside a string; a
 list element that is exactly one result literal is replaced by the list's items (none
@@ -35,6 +37,7 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import CrowdError
 from . import expose as exposing
+from . import resources as resourcing
 from .literal_syntax import LITERAL
 from .model import PAIRS, SPREAD, JobDefinition, Operation, RunArgs
 BUILTINS = ("job", "host", "project")
@@ -121,8 +124,9 @@ class RunContext:
 
 
 def resolve_args(definition: JobDefinition, op: Operation, context: RunContext) -> RunArgs:
-    """`op.args` with every literal filled in, env operators applied and expose literals
-    read into `expose` (none left in `expose_literals`): for an op whose kind has literals
+    """`op.args` with every literal filled in, env operators applied, expose literals read
+    into `expose` and resource literals into `resources` (none left in `expose_literals`,
+    `resource_literals`): for an op whose kind has literals
     (kinds.py; container/run), which is the only kind whose handler (worker/executor.py)
     calls this."""
     args = op.args
@@ -132,6 +136,14 @@ def resolve_args(definition: JobDefinition, op: Operation, context: RunContext) 
         try:
             expose = exposing.fill(
                 args.expose, args.expose_literals, lambda text: resolver.values(resolver.reference(text[2:-2]))
+            )
+        except ValueError as exc:
+            raise LiteralError(str(exc)) from None
+    resources = args.resources
+    if args.resource_literals:
+        try:
+            resources = resourcing.fill(
+                args.resources, args.resource_literals, lambda text: resolver.values(resolver.reference(text[2:-2]))
             )
         except ValueError as exc:
             raise LiteralError(str(exc)) from None
@@ -151,6 +163,8 @@ def resolve_args(definition: JobDefinition, op: Operation, context: RunContext) 
         aliases=tuple(resolver.string(a) for a in args.aliases),
         expose=expose,
         expose_literals=(),
+        resources=resources,
+        resource_literals=(),
     )
 
 

@@ -132,6 +132,9 @@ class RunArgs:
     # resources.py's Resource values (S3, HF, Ollama; not imported here: resources.py reads
     # definitions with checks.py, which imports this module): downloaded by the node, mounted read-only
     resources: tuple[Any, ...] = ()
+    # resources.py's ResourceLiteral values: resource items written with literals, filled into
+    # `resources` (after the written ones) by literals.resolve_args just before the op starts
+    resource_literals: tuple[Any, ...] = ()
 
     def env_dict(self) -> dict[str, str]:
         """The environment when it holds no collection operator (those need `resolve_args`)."""

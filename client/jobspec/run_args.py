@@ -13,7 +13,7 @@ from . import literals
 from .checks import ID_RE, NO_LITERALS_HERE, Checks
 from .model import PAIRS, SPREAD, ExposedPort, RestartPolicy, RunArgs, VolumeMount
 from .problems import join
-from .resources import parse_resources
+from .resources import read_resources
 
 MAX_RESTART_TRIES = 100
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
@@ -101,7 +101,7 @@ def parse_run_args(c: Checks, path: str, raw: Any, glob: Mapping[str, Any], op_i
         private = raw["private"]
         if private and not expose and not expose_literals:
             c.problems.note(p("private"), "no effect: it makes exposed endpoints private, and this op exposes none")
-    resources = parse_resources(c, p("resources"), raw["resources"]) if "resources" in raw else ()
+    resources, resource_literals = read_resources(c, p("resources"), raw["resources"], site) if "resources" in raw else ((), ())
     if "authentication" in raw:
         c.problems.refuse(p("authentication"), NO_AUTH)
     if "output" in raw:
@@ -124,6 +124,7 @@ def parse_run_args(c: Checks, path: str, raw: Any, glob: Mapping[str, Any], op_i
         private=private,
         expose_literals=tuple(expose_literals),
         resources=resources,
+        resource_literals=resource_literals,
     )
 
 

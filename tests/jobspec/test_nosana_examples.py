@@ -3,7 +3,7 @@ validate` says of each, and why.
 
 The shapes are written here after each file (same structure and fields, shorter strings;
 the originals are not copied). Expected: every file is accepted except those whose
-`resources` carry credentials, a writable share or literals, registry credentials, Nosana's
+`resources` carry credentials, registry credentials, Nosana's
 confidential `logistics`, the unimplemented `output` folder, an unknown schema version,
 or a regex that is broken on purpose. client/jobspec/README.md lists the same verdicts.
 """
@@ -195,8 +195,6 @@ ops:
                            (3, "run2", "      depends_on: []\n"))
 )
 
-LITERAL_RESOURCES = "not supported: resources are fetched before any op starts"
-SHARED_READ_ONLY = "not supported: a resource is held once and shared between jobs"
 S3_CREDENTIALS = "not supported: credentials would be public"
 S3_BUCKET = "not supported: the bucket is part of `url`"
 CREDENTIALS = "not supported: registry credentials would be public"
@@ -207,20 +205,18 @@ OUTPUT = "not supported: Nosana's artifact upload"
 REFUSED: dict[str, list[tuple[str, str]]] = {
     "confidential-tests/api-invalid.json": [("logistics", LOGISTICS), ("ops", "expected at least one operation")],
     "confidential.json": [("logistics", LOGISTICS), ("ops", "expected at least one operation")],
-    "job-literals.json": [("ops[1].args.resources[0]", LITERAL_RESOURCES)],
     "output.json": [("ops[0].args.output", OUTPUT)],
     "private-docker.json": [("ops[0].args.authentication", CREDENTIALS)],
     "resource-test-files/s3-bucket.json": [("ops[0].args.resources[0].bucket", S3_BUCKET),
                                            ("ops[0].args.resources[0].IAM", S3_CREDENTIALS)],
     "result-extracting.json": [("ops[0].results.throw-error.regex", "invalid regular expression: trailing \\")],
-    "sogni-ai.json": [("ops[0].args.resources[0].allowWrite", SHARED_READ_ONLY)],
     "stable-diffusion.json": [("ops[0].args.output", OUTPUT)],
 }
-SERVICES = {"jupyter-notebook.json", "kandinsky.json", "nginx-multi-ops.json", "nginx.json", "open-ai-chat-ui.json",
+SERVICES = {"job-literals.json", "jupyter-notebook.json", "kandinsky.json", "nginx-multi-ops.json", "nginx.json", "open-ai-chat-ui.json",
             "open-webui.json", "test-node-server.json",
             # services with resources (downloaded by the node before they start)
             "auto.json", "nginx-multiple-expose.json", "nosana-chat-bot.json", "ollama-70b.json", "ollama.json",
-            "resource-test-files/ollama.json", "resource-test-files/wan-comfyui.json", "vllm.json"}
+            "resource-test-files/ollama.json", "resource-test-files/wan-comfyui.json", "sogni-ai.json", "vllm.json"}
 
 
 def verdict(obj: Any) -> list[tuple[str, str]]:
@@ -283,15 +279,21 @@ def test_a_bare_port_has_nosanas_default_type_and_no_checks():
     assert (port.port, port.type, port.health_checks) == (8888, "none", ())
 
 
-def test_the_literals_example_keeps_its_spread_expose_for_run_time():
-    obj = EXAMPLES["job-literals.json"]
-    args = dict(obj["ops"][1]["args"])
-    del args["resources"]
-    d = parse({**obj, "ops": [obj["ops"][0], {**obj["ops"][1], "args": args}]})
+def test_the_literals_example_keeps_its_spread_expose_and_resources_for_run_time():
+    d = parse(EXAMPLES["job-literals.json"])
     op = d.op("run-selected-job")
     assert [p.port for p in op.args.expose] == [1000]
     assert op.args.expose_literals == ("%%ops.literal-setter.results.expose_json%%",)
     assert op.is_service and d.is_service
+    (written,) = op.args.resources  # the S3 item as written: fetched at the job's start
+    assert (written.url, written.target) == ("https://models.example/test", "/data-models")
+    (later,) = op.args.resource_literals  # the spread: read when the op starts
+    assert (later.at, later.spread) == (0, "%%ops.literal-setter.results.resources_json%%")
+
+
+def test_the_sogni_example_asks_for_a_writable_copy():
+    (resource,) = parse(EXAMPLES["sogni-ai.json"]).ops[0].args.resources
+    assert resource.allow_write and resource.files == ("a.safetensors", "b.safetensors")
 
 
 # The real files, when this machine has a snapshot of Nosana's repository (never copied
