@@ -18,7 +18,8 @@ Confinement of every op (README.md in this folder explains each choice):
   files      read-only root filesystem; writable: /tmp (tmpfs), the op's work dir and
              the folders of its declared outputs (volumes of the job, so outputs are
              read after the container exits), the job's create-volume volumes
-             read-only: the node's resource volumes at their targets (worker/resources)
+             read-only: the node's resource volumes at their targets (worker/resources);
+             writable: the job's private copy of an allowWrite resource
   logs       json-file, 1 MiB kept by the engine (the node streams them itself)
   GPU        device_requests (all GPUs, capabilities [["gpu"]]) only when the op says gpu
 """
@@ -150,21 +151,25 @@ def container_spec(
     node: str | None = None,
     networked: bool = True,
     resources: dict[str, str] | None = None,
+    writable_resources: dict[str, str] | None = None,
 ) -> ContainerSpec:
     """The container for one try of op `op` (args with literals already filled in), on the
     job's network when `networked`, else with none (`needs_network`); `resources`: the
-    node's resource volumes (volume -> target, worker/resources), mounted read-only."""
+    node's resource volumes (volume -> target, worker/resources), mounted read-only;
+    `writable_resources`: the job's private copies of allowWrite ones, mounted writable."""
     import docker.types  # here, so that reading this module needs no SDK
 
     resources = resources or {}
+    copies = writable_resources or {}
     work_dir = args.work_dir or image_workdir or None
-    dests = tuple(v.dest for v in args.volumes) + tuple(resources.values())  # no work volume inside a resource
+    dests = tuple(v.dest for v in args.volumes) + tuple(resources.values()) + tuple(copies.values())  # no work volume inside a resource
     volumes = {job_volume_name(job, v.name): v.dest for v in args.volumes}
     writable = writable_dirs(work_dir, args.outputs, dests) if read_only else []
     for path in writable:
         volumes[work_volume_name(job, op, path)] = path
     mounts = [docker.types.Mount(target, source, type="volume") for source, target in volumes.items()]
     mounts += [docker.types.Mount(target, source, type="volume", read_only=True) for source, target in resources.items()]
+    mounts += [docker.types.Mount(target, source, type="volume") for source, target in copies.items()]
     host: dict[str, Any] = {
         "nano_cpus": int(limits.cpus * 1e9) if limits.cpus else None,
         "mem_limit": limits.memory,
@@ -178,7 +183,7 @@ def container_spec(
         "log_config": docker.types.LogConfig(**ENGINE_LOG),
         "network_mode": network_name(job) if networked else "none",
     }
-    if read_only and not any(_inside("/tmp", p) for p in [*volumes.values(), *resources.values()]):
+    if read_only and not any(_inside("/tmp", p) for p in [*volumes.values(), *resources.values(), *copies.values()]):
         host["tmpfs"] = {"/tmp": f"rw,nosuid,nodev,size={tmpfs_size}"}
     if args.gpu:
         host["device_requests"] = [docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])]

@@ -117,6 +117,9 @@ class _Job:
     cut: asyncio.Event = field(default_factory=asyncio.Event)  # the job broke a node bound while it ran
     cut_reason: str | None = None  # why (the disk budget): every op stopped or not run says it
     mounts: dict[str, dict[str, str]] = field(default_factory=dict)  # op id -> resource volume -> target (read-only)
+    copies: dict[str, list[Any]] = field(default_factory=dict)  # op id -> [(entry, target)]: allowWrite, copied at its start
+    writable: dict[str, dict[str, str]] = field(default_factory=dict)  # op id -> the job's resource copy -> target
+    resource_records: list[Any] = field(default_factory=list)  # the bundle's, each content once
     up: set[str] = field(default_factory=set)  # service ops whose endpoints were all healthy once
     woken: asyncio.Event = field(default_factory=asyncio.Event)  # a service came up: its stage looks again
 
@@ -299,7 +302,7 @@ class Executor:
         job.log.note(f"job {run.job}: {status}")
         job.log.close()
         bundle = Bundle(run.job, run.node, run.definition_cid, status, timestamp(started), timestamp(time.time()), records,
-                        prepared.records if prepared is not None else ())
+                        tuple(job.resource_records))
         return fit(bundle, self.bundle_cap)  # the whole bundle under the cap every client fetches
 
     async def _prepare_resources(self, job: _Job) -> Any:
@@ -307,27 +310,60 @@ class Executor:
         volumes noted per op for container_spec; or why not (a str), within the deadline."""
         if self.resources is None:
             return "this node keeps no resource cache (it fetches no S3, Hugging Face or Ollama resources)"
-        work = asyncio.ensure_future(self.resources.prepare(job.definition, job.run.job))
+        prepared = await self._bounded_resources(job, self.resources.prepare(job.definition, job.run.job))
+        if isinstance(prepared, str):
+            return prepared
+        job.mounts, job.copies = prepared.mounts, prepared.writable
+        self._note_resources(job, prepared.records)
+        return prepared
+
+    async def _op_resources(self, job: _Job, op: Operation, args: RunArgs) -> str | None:
+        """At the op's start: its resources filled in from literals (after the written
+        ones in `args.resources`) held like the job's own, and the job's writable copies of
+        its allowWrite ones made (worker/resources/private.py); or why not (a str: the op
+        fails with it), within the job's deadline and stop."""
+        late = args.resources[len(op.args.resources):]  # type: ignore[union-attr]
+        copies = job.copies.get(op.id, [])
+        if not late and not copies:
+            return None
+        if self.resources is None:  # run() refused the job already; a hand-built definition still ends here
+            return "this node keeps no resource cache (it fetches no S3, Hugging Face or Ollama resources)"
+        placed = await self._bounded_resources(job, self.resources.for_op(
+            job.run.job, job.run.node, op.id, late, copies, disk_budget=self.disk_budget))
+        if isinstance(placed, str):
+            return placed
+        job.mounts[op.id] = {**job.mounts.get(op.id, {}), **placed.read_only}
+        job.writable[op.id] = placed.writable
+        self._note_resources(job, placed.records)
+        return None
+
+    async def _bounded_resources(self, job: _Job, work: Awaitable[Any]) -> Any:
+        """`work`'s result, or why not (a str) when it fails, the job is stopped or its deadline comes."""
+        task = asyncio.ensure_future(work)
         stopper = asyncio.ensure_future(job.stop.wait())
         try:
-            await asyncio.wait({work, stopper}, timeout=max(0.0, job.stop_at - time.time()), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({task, stopper}, timeout=max(0.0, job.stop_at - time.time()), return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopper.cancel()
-        if not work.done():
-            work.cancel()
+        if not task.done():
+            task.cancel()
             return "resources: " + ("the job was stopped" if job.stop.is_set() else "the job's deadline came") + " while they downloaded"
         try:
-            prepared = work.result()
+            return task.result()
         except ResourceError as exc:
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - the job still gets a bundle saying why
             log.exception("job %s: resources: worker error", job.run.job)
             return f"resources: worker error: {_short(exc)}"
-        job.mounts = prepared.mounts
-        for r in prepared.records:
+
+    @staticmethod
+    def _note_resources(job: _Job, records: Any) -> None:
+        for r in records:
+            if any((o.type, o.source, o.digest) == (r.type, r.source, r.digest) for o in job.resource_records):
+                continue
+            job.resource_records.append(r)
             how = "cached" if r.cached else f"downloaded in {r.download_ms} ms"
             job.log.note(f"resource {r.type} {r.source}: {r.size} bytes, {r.digest}, {how}")
-        return prepared
 
     def egress(self, definition: JobDefinition) -> bool:
         """Whether the job's network routes out (to the internet only: host_fence.py)."""
@@ -457,6 +493,9 @@ class Executor:
         image = await self._image(args.image, job)
         if isinstance(image, str):
             return failed(image)
+        placed = await self._op_resources(job, op, args)  # after the image: a missing one downloads nothing
+        if placed:
+            return failed(placed)
         limits = effective(args.limits, self.limits)
         output = OpOutput(op.id, op.results, job.log, match_budget_s=self.match_budget_s)
         if args.expose:
@@ -579,6 +618,7 @@ class Executor:
             job.run.job, op.id, args, limits, attempt=attempt,
             image_workdir=image.get("WorkingDir") or None, read_only=self.read_only, tmpfs_size=self.tmpfs_size,
             node=job.run.node, networked=job.networked, resources=job.mounts.get(op.id),
+            writable_resources=job.writable.get(op.id),
         )
         for volume in spec.volumes:  # work folders: made here so that they carry the job's label
             await self.engine.call(

@@ -21,6 +21,10 @@ How:
   * budget: before a download, least recently used resources that no running job holds
     (and that the market did not ask the node to keep, `prefetch`) are removed until the
     new one fits; one larger than the whole budget is refused.
+  * written with literals (client/jobspec/resources.py): filled in when their op starts,
+    then held the same way (`for_op`) before that op's container starts.
+  * allowWrite: the shared volume stays read-only; the op gets its job's private copy
+    (private.py), made at the op's start within the job's disk budget.
   * state: `resources.json` in the node's state folder (what is held, its size, when last
     used); volumes of this node that it does not list (a crash mid-download) are removed
     on first use.
@@ -35,7 +39,7 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +51,10 @@ from ..limits import size_text
 from .hf import HFSource
 from .ollama import OllamaSource
 from .plan import Permanent, Plan, ResourceError, verify
+from .private import writable_copy
 from .s3 import S3Source
 
-__all__ = ["ResourceCache", "Sources", "Prepared", "Entry", "DEFAULT_BUDGET", "STATE_FILE", "ROLE", "LABEL_RESOURCE",
+__all__ = ["ResourceCache", "Sources", "Prepared", "OpMounts", "Entry", "DEFAULT_BUDGET", "STATE_FILE", "ROLE", "LABEL_RESOURCE",
            "needs_resources"]
 
 log = logging.getLogger(__name__)
@@ -62,7 +67,8 @@ PARTIAL = ".partial"
 
 
 def needs_resources(definition: JobDefinition) -> bool:
-    return any(op.is_run and op.args.resources for op in definition.ops)  # type: ignore[union-attr]
+    """Whether the job names resources: written ones, or ones filled in when an op starts."""
+    return any(op.is_run and (op.args.resources or op.args.resource_literals) for op in definition.ops)  # type: ignore[union-attr]
 
 
 class Sources:
@@ -100,6 +106,17 @@ class Entry:
 class Prepared:
     mounts: dict[str, dict[str, str]]  # op id -> {volume: target}, each mounted read-only
     records: tuple[ResourceRecord, ...]  # one per resource content, for the bundle
+    # op id -> [(entry, target)] of its allowWrite resources: copied for the job when the op starts (for_op)
+    writable: dict[str, list[tuple[Entry, str]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OpMounts:
+    """What one op mounts besides its job's read-only resources (`for_op`)."""
+
+    read_only: dict[str, str]  # cache volume -> target: resources filled in from literals
+    writable: dict[str, str]  # the job's copy volume -> target (allowWrite)
+    records: tuple[ResourceRecord, ...]  # of the resources held here (the bundle lists each content once)
 
 
 class ResourceCache:
@@ -117,6 +134,7 @@ class ResourceCache:
         self.reserved: dict[str, int] = {}  # key -> bytes of a download under way
         self.downloads = 0  # downloads started (tests, status)
         self._locks: dict[Any, asyncio.Lock] = {}  # per event loop (tests run each job in its own)
+        self.copies: dict[tuple[str, str], asyncio.Task[str]] = {}  # (job, key) -> its writable copy's volume
         self._reconciled = False
 
     # -- what the executor calls ------------------------------------------------------
@@ -125,6 +143,7 @@ class ResourceCache:
         """Every resource of `definition` held for `job` (downloaded when missing), or a
         ResourceError saying which one could not be and why."""
         mounts: dict[str, dict[str, str]] = {}
+        writable: dict[str, list[tuple[Entry, str]]] = {}
         records: dict[str, ResourceRecord] = {}
         held: dict[Resource, Entry] = {}
         try:
@@ -133,15 +152,56 @@ class ResourceCache:
                     if resource not in held:
                         held[resource], record = await self.hold(resource, job)
                         records.setdefault(held[resource].key, record)
-                    mounts.setdefault(op.id, {})[held[resource].volume] = resource.target
+                    if resource.allow_write:
+                        writable.setdefault(op.id, []).append((held[resource], resource.target))
+                    else:
+                        mounts.setdefault(op.id, {})[held[resource].volume] = resource.target
         except BaseException:
             self.release(job)
             raise
-        return Prepared(mounts, tuple(records.values()))
+        return Prepared(mounts, tuple(records.values()), writable)
+
+    async def for_op(self, job: str, node: str, op: str, late: tuple[Resource, ...], writable: list[tuple[Entry, str]],
+                     *, disk_budget: int) -> OpMounts:
+        """At an op's start: `late` (its resources filled in from literals) held like the
+        job's own, and a private copy for the job of each allowWrite one (`writable`, and
+        those of `late`), within the job's disk budget; or a ResourceError saying why not."""
+        read_only: dict[str, str] = {}
+        records: dict[str, ResourceRecord] = {}
+        copies = list(writable)
+        for resource in late:
+            entry, record = await self.hold(resource, job)
+            records.setdefault(entry.key, record)
+            if resource.allow_write:
+                copies.append((entry, resource.target))
+            else:
+                read_only[entry.volume] = resource.target
+        out: dict[str, str] = {}
+        for entry, target in copies:
+            out[await self.copy(job, node, op, entry, disk_budget)] = target
+        return OpMounts(read_only, out, tuple(records.values()))
+
+    async def copy(self, job: str, node: str, op: str, entry: Entry, disk_budget: int) -> str:
+        """The job's writable copy of `entry` (private.py): made once per job and content,
+        a second op (or restart) of the job waiting for the first one's copy."""
+        task = self.copies.get((job, entry.key))
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = asyncio.ensure_future(writable_copy(
+                self.engine, job=job, node=node, op=op, source_volume=entry.volume, key=entry.key, size=entry.size,
+                describe=entry.source, budget=disk_budget))
+            self.copies[(job, entry.key)] = task
+        try:
+            return await asyncio.shield(task)
+        except Permanent as exc:
+            raise ResourceError(str(exc)) from None
+        except OSError as exc:
+            raise ResourceError(f"resource {entry.source}: its writable copy failed: {exc}") from None
 
     def release(self, job: str) -> None:
         for users in self.users.values():
             users.discard(job)
+        for key in [k for k in self.copies if k[0] == job]:  # the volumes go with the job's (cleanup_job)
+            self.copies.pop(key)
 
     async def prefetch(self, resources: tuple[Resource, ...]) -> list[ResourceRecord]:
         """Hold `resources` ahead of any job (a market's list), kept out of eviction."""
