@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -133,3 +134,102 @@ def test_the_bundles_resources_field_is_optional_and_checked():
         Bundle.from_bytes(bad)
     assert [str(p) for p in info.value.problems] == ["resources[0].size: expected an integer >= 0, got -1",
                                                       "resources[1].extra: unknown field"]
+
+
+# ---- resources written with literals: checked as far as they can be when read, then filled
+# in by the rules of written ones when their op starts (literals.resolve_args) -------------
+
+def literal_job(*resources, results=("r", "t")):
+    return {"version": "0.1", "type": "container", "ops": [
+        {"type": "container/run", "id": "set", "args": {"image": "alpine", "cmd": "true"},
+         "results": {k: f"(?<={k}: ).*" for k in results}, "execution": {"group": "pre"}},
+        {"type": "container/run", "id": "use", "args": {"image": "alpine", "resources": list(resources)},
+         "execution": {"group": "main"}}]}
+
+
+def literal_problems(*resources) -> list[str]:
+    with pytest.raises(ValidationError) as info:
+        parse(literal_job(*resources))
+    return [str(p) for p in info.value.problems]
+
+
+def filled(resources, **results):
+    from crowdcompute.client.jobspec import RunContext, resolve_args
+
+    d = parse(literal_job(*resources))
+    context = RunContext("job", "node", "poster", {"set": {k: [v] if isinstance(v, str) else v for k, v in results.items()}})
+    return resolve_args(d, d.op("use"), context).resources
+
+
+SPREAD = {"__spread__": "%%ops.set.results.r%%"}
+WRITTEN = {"type": "S3", "url": "s3://b/x", "target": "/written"}
+
+
+def test_literal_items_are_kept_for_the_ops_start_and_filled_by_the_same_rules():
+    import json
+
+    from crowdcompute.client.jobspec.resources import ResourceLiteral
+
+    d = parse(literal_job(SPREAD, WRITTEN, {"type": "HF", "repo": "%%ops.set.results.t%%", "files": ["%%ops.set.results.r%%"],
+                                            "target": "/m"}))
+    args = d.op("use").args
+    assert args.resources == (S3Resource("/written", url="s3://b/x"),)
+    assert args.resource_literals[0] == ResourceLiteral(0, spread="%%ops.set.results.r%%")
+    assert args.resource_literals[1].at == 2 and json.loads(args.resource_literals[1].item)["repo"] == "%%ops.set.results.t%%"
+    got = filled([SPREAD, WRITTEN, {"type": "HF", "repo": "%%ops.set.results.t%%", "target": "/m", "allowWrite": True}],
+                 r=json.dumps([{"type": "Ollama", "model": "tinyllama"}, {"type": "S3", "url": "https://h/p", "target": "/p"}]),
+                 t="org/tiny")
+    assert got == (S3Resource("/written", url="s3://b/x"), OllamaResource(OLLAMA_TARGET, model="tinyllama"),
+                   S3Resource("/p", url="https://h/p"), HFResource("/m", repo="org/tiny", allow_write=True))
+    names = filled([{"type": "HF", "repo": "o/n", "files": ["%%ops.set.results.r%%", "c.json"], "target": "/m"}],
+                   r=["a.bin", "b/c.bin"])
+    assert names == (HFResource("/m", repo="o/n", files=("a.bin", "b/c.bin", "c.json")),)
+
+
+@pytest.mark.parametrize("resources, value, message", [
+    ([SPREAD], '{"type": "S3", "url": "s3://b/x", "target": "/a/../etc"}', "'..' is not allowed"),
+    ([SPREAD], '{"type": "S3", "url": "gopher://b/x", "target": "/d"}', "expected an http, https or s3 URL"),
+    ([SPREAD], '{"type": "S3", "url": "s3://b/x", "target": "/d", "IAM": {}}', "IAM: not supported: credentials"),
+    ([SPREAD], '{"type": "HF", "repo": "o/n", "target": "/d", "accessToken": "x"}', "accessToken: not supported"),
+    ([SPREAD], '{"type": "S3", "url": "s3://b/x", "target": "/written"}', "'/written' is already the target"),
+    ([SPREAD], '[' + ",".join(['{"type": "Ollama", "model": "m"}'] * 2) + ']', "is already the target"),
+    ([SPREAD], "[" + ",".join('{"type": "S3", "url": "s3://b/x", "target": "/d%d"}' % i for i in range(MAX_RESOURCES)) + "]",
+     f"more than {MAX_RESOURCES} resources"),
+    ([SPREAD], '"s3://b/x"', "resources[0] %%ops.set.results.r%%[0]: expected an object"),
+    ([SPREAD], "nope", "is not JSON"),
+    ([{"type": "S3", "url": "%%ops.set.results.r%%", "target": "/d"}], "s3://b/x/%%ops.set.results.t%%",
+     "a value filled in when the op starts cannot hold another literal"),
+    ([{"type": "S3", "url": "s3://b/x", "target": "%%ops.set.results.r%%"}], "/", "cannot be mounted over the container's root"),
+    ([{"type": "S3", "url": "s3://b/x", "files": ["%%ops.set.results.r%%"], "target": "/d"}], "../../etc/shadow",
+     "expected a relative path"),
+])
+def test_a_hostile_value_fails_the_op_with_the_reason(resources, value, message):
+    from crowdcompute.client.jobspec import LiteralError
+
+    with pytest.raises(LiteralError, match=re.escape(message)):
+        filled([*resources, WRITTEN], r=value, t="x")
+
+
+@pytest.mark.parametrize("resource, message", [
+    ({"__spread__": "%%ops.set.results.r%%", "type": "S3"}, "resources[0]: a __spread__ marker has no other keys"),
+    ({"__spread__": "x %%ops.set.results.r%%"}, "resources[0].__spread__: expected exactly one literal"),
+    ({"__pairs__": "%%ops.set.results.r%%"}, 'resources[0].__pairs__: resources take {"__spread__": literal}'),
+    ({"__spread__": "%%ops.set.results.nope%%"}, "resources[0].__spread__: %%ops.set.results.nope%%: op 'set' declares no result"),
+    ({"type": "%%ops.set.results.r%%", "url": "s3://b/x", "target": "/d"}, "resources[0].type: a literal may stand only in"),
+    ({"type": "S3", "url": "ftp://b/x", "target": "%%ops.set.results.r%%"}, "resources[0].url: expected an http, https or s3 URL"),
+    ({"type": "S3", "url": "%%ops.set.results.r%%", "target": "/d", "IAM": {}}, "resources[0].IAM: not supported"),
+    ({"type": "S3", "url": "%%ops.set.results.r%%", "target": "/written"}, "'/written' is already the target"),
+    ({"type": "HF", "repo": "%%ops.use.results.r%%", "target": "/d"}, "an op cannot use its own results"),
+])
+def test_the_written_part_of_a_literal_item_is_checked_when_read(resource, message):
+    found = literal_problems(resource, WRITTEN)
+    assert any(message in p for p in found), found
+
+
+def test_a_list_read_as_it_is_takes_no_literals():
+    from crowdcompute.client.jobspec.checks import Checks
+    from crowdcompute.client.jobspec.resources import parse_resources
+
+    c = Checks()
+    assert parse_resources(c, "prefetch", [SPREAD, {"type": "Ollama", "model": "%%ops.a.results.b%%"}]) == ()
+    assert [p.path for p in c.problems.errors] == ["prefetch[0]", "prefetch[1].model"]
