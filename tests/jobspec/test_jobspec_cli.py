@@ -52,11 +52,11 @@ def test_json_output(tmp_path):
     assert code == 0
     assert json.loads(out) == {"valid": True, "ops": 4, "groups": [["scratch"], ["count", "sum"], ["report"]], "notes": []}
     f = tmp_path / "bad.json"
-    f.write_text('{"version": "0.1", "type": "container", "ops": [{"id": "a", "type": "container/run", "args": {"image": "x", "resources": [{"type": "Ollama", "model": "m", "allowWrite": true}]}}]}')
+    f.write_text('{"version": "0.1", "type": "container", "ops": [{"id": "a", "type": "container/run", "args": {"image": "x", "resources": [{"type": "S3", "url": "s3://b/x", "target": "/d", "IAM": {}}]}}]}')
     code, out, _ = crowd("job", "validate", str(f), "--output", "json")
     assert code == 1
     (problem,) = json.loads(out)["problems"]
-    assert problem["path"] == "ops[0].args.resources[0].allowWrite" and problem["message"].startswith("not supported:")
+    assert problem["path"] == "ops[0].args.resources[0].IAM" and problem["message"].startswith("not supported:")
 
 
 @pytest.mark.parametrize("content, fragment", [

@@ -88,7 +88,7 @@ def test_nothing_is_half_accepted():
     [
         ("expose", [8000, 8000], "ops[0].args.expose[1]: port 8000 is exposed twice"),
         ("private", 1, "ops[0].args.private: expected a boolean, got a number"),
-        ("resources", [{"type": "Ollama", "model": "llama3", "allowWrite": True}], "ops[0].args.resources[0].allowWrite: not supported: a resource is held once"),
+        ("resources", [{"type": "HF", "repo": "o/n", "target": "/m", "accessToken": "hf_x"}], "ops[0].args.resources[0].accessToken: not supported: a token would be public"),
         ("authentication", {"docker": {"username": "u", "password": "p"}}, "ops[0].args.authentication: not supported: registry credentials"),
         ("output", "/output", "ops[0].args.output: not supported: Nosana's artifact upload"),
         ("restart_policy", "on-failure", 'ops[0].args.restart_policy: not supported: "on-failure": a container restarted without a cap'),
