@@ -56,20 +56,26 @@ class GatewayService:
             server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             server.bind((self.gateway, PORT))
             server.listen()
-            server.settimeout(0.2)
             self.listening_at = time.time()
-            while not self._stop.is_set():
-                try:
-                    conn, _ = server.accept()
-                except (socket.timeout, OSError):
-                    continue
-                with conn:
-                    conn.sendall(b"host-secret\n")
-                    self.served += 1
+            serve_secret(server, self._stop, self)
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join(5)
+
+
+def serve_secret(server: socket.socket, stop: threading.Event, counter) -> None:
+    """Answers every connection with a secret line until `stop`, counting each in
+    `counter.served` as it happens (a probe that got through is counted)."""
+    server.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            conn, _ = server.accept()
+        except (socket.timeout, OSError):
+            continue
+        with conn:
+            conn.sendall(b"host-secret\n")
+            counter.served += 1
 
 
 def _probe(executor, docker_api):
@@ -190,21 +196,13 @@ class HostService:
         self.server = socket.socket()
         self.server.bind(("0.0.0.0", 0))
         self.server.listen()
-        self.server.settimeout(0.2)
         self.port = self.server.getsockname()[1]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.server.accept()
-            except (socket.timeout, OSError):
-                continue
-            with conn:
-                conn.sendall(b"host-secret\n")
-                self.served += 1
+        serve_secret(self.server, self._stop, self)
 
     def close(self) -> None:
         self._stop.set()
