@@ -1,6 +1,7 @@
 """A transaction the cluster loses is sent again until it lands, and one that never lands
 fails as TransactionExpired once its blockhash is past lastValidBlockHeight (not after a
-fixed wait, and not "it may still land"). The localnet never drops a transaction, so a
+fixed wait, and not "it may still land"). The localnet never drops a transaction that can
+land (it drops, as agave does, only what skipPreflight let through and cannot land), so a
 proxy in front of it (real HTTP) loses sendTransaction requests on purpose."""
 
 from __future__ import annotations
