@@ -275,6 +275,8 @@ def main() -> int:
         node_key = write_keypair(node, tmp / "node.json")
         stake = ["--stake", "min", "--stake-duration", LOCK, "--yes"]
         door = ["--public-url", f"http://localhost:{port + 3}", "--listen", f"127.0.0.1:{port + 3}"]
+        # the local registry is the operator's own: jobs may name it though it is on loopback
+        door += ["--allow-private-source", REGISTRY]
         print(f"node     runs `crowd node start --market {market} {' '.join(stake)}`")
         print(f"node     and serves services: {' '.join(door)} (its front door, published in its on-chain profile)")
         log = tmp / "node.log"

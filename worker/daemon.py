@@ -122,7 +122,8 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
                                  max_ops=getattr(args, "max_ops", None), disk_budget=getattr(args, "disk_budget", None),
                                  endpoints=services.registry, allow_egress=services.allow_egress,
                                  endpoint_url=services.endpoint_address if services.serves else None,
-                                 images=images_options(args, state_dir), resources=resources)
+                                 images=images_options(args, state_dir), resources=resources,
+                                 allow_private_sources=tuple(getattr(args, "allow_private_source", None) or ()))
         out.status(f"images   {images_line(images_options(args, state_dir))}")
         preflight = getattr(executor, "preflight", None)
         problem = await preflight() if preflight is not None else None

@@ -172,6 +172,7 @@ class Executor:
         max_image_size: int | None = MAX_IMAGE_SIZE,
         image_cache: int = IMAGE_CACHE_BUDGET,
         image_record: Path | None = None,
+        source_policy: Any = None,  # registries a job may name (source_policy.py; default: public addresses only)
         read_only: bool = True,
         tmpfs_size: int = TMPFS_SIZE,
         log_file_cap: int = LOG_FILE_CAP,
@@ -206,7 +207,7 @@ class Executor:
         # The images jobs name (images/): their record defaults to the state folder that
         # holds work_dir, where `crowd node status` reads it.
         self.images = ImageCache(engine, image_cache, image_record or Path(work_dir).parent / CACHE_FILE, pull=pull,
-                                 pull_timeout=pull_timeout, max_size=max_image_size)
+                                 pull_timeout=pull_timeout, max_size=max_image_size, policy=source_policy)
         self.read_only = read_only
         self.tmpfs_size = tmpfs_size
         self.log_file_cap = log_file_cap

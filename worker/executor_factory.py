@@ -46,8 +46,9 @@ def images_line(options: dict[str, Any]) -> str:
 def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_ops: int | None = None,
                   disk_budget: int | None = None, endpoints: Any = None, allow_egress: bool = False,
                   endpoint_url: Any = None, images: dict[str, Any] | None = None,
-                  resources: dict[str, Any] | None = None) -> Any:
-    """`resources`: make_cache's settings (worker/resources), state_dir among them."""
+                  resources: dict[str, Any] | None = None, allow_private_sources: tuple[str, ...] = ()) -> Any:
+    """`resources`: make_cache's settings (worker/resources), state_dir among them;
+    `allow_private_sources`: hosts a job may name although not public (--allow-private-source)."""
     spec = os.environ.get(EXECUTOR_ENV)
     if spec:
         module, _, name = spec.partition(":")
@@ -62,9 +63,12 @@ def make_executor(*, work_dir: Path, log_dir: Path, gpus: int, node: str, max_op
     # executor does not first (clean_after_run).
     # `endpoints`: the table the front door serves (services_setup.py); `allow_egress`: --allow-egress.
     from .resources import make_cache
+    from .source_policy import SourcePolicy
 
     engine = Engine()
-    cache = make_cache(engine, node=node, **resources) if resources is not None else None
-    return Executor(engine, resources=cache, work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=STOP_GRACE_S, reserve=EXECUTOR_RESERVE_S,
+    # One policy for every host a job names: its image's registry and its S3 URLs.
+    policy = SourcePolicy(allow_private_sources)
+    cache = make_cache(engine, node=node, policy=policy, **resources) if resources is not None else None
+    return Executor(engine, resources=cache, source_policy=policy, work_dir=work_dir, log_dir=log_dir, gpus=gpus, stop_grace=STOP_GRACE_S, reserve=EXECUTOR_RESERVE_S,
                     node=node, clean_after_run=False, endpoints=endpoints, allow_egress=allow_egress,
                     endpoint_url=endpoint_url, **extra, **(images or {}))

@@ -60,6 +60,10 @@ def add_start_arguments(start: argparse.ArgumentParser) -> None:
                      help="the Hugging Face Hub or a mirror (default $HF_ENDPOINT, else https://huggingface.co)")
     res.add_argument("--ollama-registry", type=_url, default=None, metavar="URL",
                      help="Ollama's registry or a mirror of it (default https://registry.ollama.ai)")
+    start.add_argument("--allow-private-source", action="append", default=None, metavar="HOST[:PORT]",
+                       help="a registry or download host that jobs may name although it is not a public address (a registry "
+                            "on this node's network, a local mirror); repeatable. Otherwise the node fetches nothing for a job "
+                            "from loopback, private, link-local or CGNAT addresses (the cloud's metadata service among them)")
     res.add_argument("--prefetch", default=None, metavar="FILE|CID",
                      help="a JSON array of resources (args.resources' shape) the market asks its nodes to hold, in a file "
                           "or published to storage by its CID (`crowd storage add`): fetched at start, before any job needs "

@@ -31,6 +31,7 @@ import pytest
 import requests
 
 from crowdcompute.client.jobspec import ValidationError, parse
+from crowdcompute.worker.source_policy import SourcePolicy
 from crowdcompute.worker.images import ImageCache, read_record
 from crowdcompute.worker.local_image import IMAGE
 
@@ -124,6 +125,9 @@ def remove_quietly(docker_api, ref: str) -> None:
         pass
 
 
+LOOPBACK = SourcePolicy(["127.0.0.1"])  # the operator's allowance the tests' registry needs
+
+
 @pytest.fixture
 def pulling(make_executor, tmp_path):
     """An executor that pulls, its image record in tmp_path."""
@@ -131,6 +135,7 @@ def pulling(make_executor, tmp_path):
     def make(**kwargs):
         kwargs.setdefault("pull", True)
         kwargs.setdefault("pull_timeout", 60)
+        kwargs.setdefault("source_policy", LOOPBACK)  # the tests' registry is on loopback
         return make_executor(**kwargs)
 
     return make
@@ -193,7 +198,7 @@ def test_the_pulled_size_is_checked_again_after_the_pull(docker_api, registry, e
     ref = push_image(docker_api, registry, extra_bytes=1 << 20)
     try:
         compressed = _manifest_bytes(registry, ref)
-        cache = ImageCache(engine, 1 << 30, tmp_path / "images.json", max_size=compressed + 1)
+        cache = ImageCache(engine, 1 << 30, tmp_path / "images.json", max_size=compressed + 1, policy=LOOPBACK)
         with pytest.raises(Exception) as caught:
             asyncio.run(cache.ensure(ref))
         assert f"image {ref} is" in str(caught.value) and f"over this node's maximum of {compressed + 1} bytes" in str(caught.value)
@@ -301,7 +306,7 @@ def test_the_cache_removes_the_least_recently_used_image_never_one_in_use(docker
     busy = None
     try:
         state = tmp_path / "images.json"
-        cache = ImageCache(engine, 1 << 30, state, pin_s=0)  # no budget pressure while filling
+        cache = ImageCache(engine, 1 << 30, state, pin_s=0, policy=LOOPBACK)  # no budget pressure while filling
 
         async def fill() -> None:
             for ref in refs[:3]:
@@ -316,7 +321,7 @@ def test_the_cache_removes_the_least_recently_used_image_never_one_in_use(docker
         busy = docker_api.create_container(refs[1], command=["true"])["Id"]
         # A budget that holds three of them: a fourth needs one out.
         budget = sum(sizes.values()) + max(sizes.values()) // 2
-        cache = ImageCache(engine, budget, state, pin_s=0)
+        cache = ImageCache(engine, budget, state, pin_s=0, policy=LOOPBACK)
         asyncio.run(cache.ensure(refs[3]))
         kept = read_record(state)["images"]
         assert refs[1] in kept and not gone_from_engine(docker_api, refs[1]), "an image in use was removed"
@@ -334,7 +339,7 @@ def test_the_cache_removes_the_least_recently_used_image_never_one_in_use(docker
 def test_the_cache_never_removes_an_image_it_did_not_pull(docker_api, engine, tmp_path):
     """The local test image is on the engine but not the cache's: a cache with no room at
     all uses it and leaves it alone."""
-    cache = ImageCache(engine, 0, tmp_path / "images.json", pin_s=0)
+    cache = ImageCache(engine, 0, tmp_path / "images.json", pin_s=0, policy=LOOPBACK)
     assert asyncio.run(cache.ensure(IMAGE))
     assert asyncio.run(cache.make_room(1 << 20)) == 1 << 20  # nothing of its own to remove
     assert docker_api.images(name=IMAGE.split(":")[0])
@@ -344,7 +349,7 @@ def test_an_image_bigger_than_the_whole_cache_is_refused_before_download(docker_
     ref = push_image(docker_api, registry, extra_bytes=1 << 20)
     try:
         before = len(registry.blob_fetches())
-        cache = ImageCache(engine, 512 << 10, tmp_path / "images.json")
+        cache = ImageCache(engine, 512 << 10, tmp_path / "images.json", policy=LOOPBACK)
         with pytest.raises(Exception, match=rf"image {re.escape(ref)} is \d+ bytes, over this node's image cache of {512 << 10} bytes"):
             asyncio.run(cache.ensure(ref))
         assert len(registry.blob_fetches()) == before
@@ -382,7 +387,7 @@ def test_a_node_pulls_by_default_refuses_a_too_large_image_and_status_shows_its_
     small = push_image(docker_api, registry, extra_bytes=16 << 10)
     big = push_image(docker_api, registry, extra_bytes=3 << 20)
     try:
-        w = workers("puller", executor=None, extra=("--max-image-size", "2MiB", "--pull-timeout", "30s",
+        w = workers("puller", executor=None, extra=("--allow-private-source", "127.0.0.1", "--max-image-size", "2MiB", "--pull-timeout", "30s",
                                                     "--image-cache", "1GiB"))
         w.wait_log("event=entered", timeout=90)
         assert "images   pulled when missing, without credentials (timeout 30 s, at most 2.0 MiB each); cache of 1.0 GiB" in w.log()

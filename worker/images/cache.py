@@ -32,6 +32,7 @@ from typing import Any
 import docker.errors
 
 from ..engine import Engine, _short
+from ..source_policy import SourcePolicy
 from .problems import ImageProblem, ImageTooLarge, NoRoom, PullStopped, PullTimedOut, human
 from .pull import Pull
 from .record import Entry, Record
@@ -53,8 +54,11 @@ ARCHITECTURES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64
 
 class ImageCache:
     def __init__(self, engine: Engine, budget_bytes: int, state_file: Path, *, pull: bool = True,
-                 pull_timeout: float = PULL_TIMEOUT_S, max_size: int | None = MAX_IMAGE_SIZE, pin_s: float = PIN_S) -> None:
+                 pull_timeout: float = PULL_TIMEOUT_S, max_size: int | None = MAX_IMAGE_SIZE, pin_s: float = PIN_S,
+                 policy: SourcePolicy | None = None) -> None:
+        """`policy`: which registries a job may name (source_policy.py; default public only)."""
         self.engine = engine
+        self.policy = policy or SourcePolicy()
         self.budget = budget_bytes
         self.pull = pull
         self.pull_timeout = pull_timeout
@@ -149,7 +153,8 @@ class ImageCache:
     async def _registry_size(self, ref: Reference, timeout: float) -> int | None:
         config = await self._engine_registry_config()
         return await _on_own_thread(
-            lambda: manifest_size(ref, insecure=_insecure(ref.registry, config), platform=config["platform"], timeout=timeout),
+            lambda: manifest_size(ref, insecure=_insecure(ref.registry, config), platform=config["platform"], timeout=timeout,
+                                  policy=self.policy),
         )
 
     async def _engine_registry_config(self) -> dict[str, Any]:

@@ -11,16 +11,20 @@ any, and the node's own must not be lent to a hostile job). A registry the engin
 insecure (loopback, its insecure CIDRs) is tried over HTTPS, then HTTP, as the engine does.
 
 Bounded: every request has the timeout, and a manifest or token over MAX_BODY bytes is
-refused (a hostile registry could otherwise send without end).
+refused (a hostile registry could otherwise send without end). The registry is the job's
+choice, so it, its token realm and every redirect go to public addresses only
+(worker/source_policy.py: not the cloud's metadata service, not this host's services).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
+from ..source_policy import MAX_REDIRECTS, SourcePolicy, SourceRefused
 from .problems import ImageMissing, RegistryUnreachable
 from .reference import Reference
 
@@ -38,11 +42,13 @@ MANIFEST_TYPES = INDEX_TYPES + (
 )
 
 
-def manifest_size(ref: Reference, *, insecure: bool, platform: tuple[str, str], timeout: float) -> int | None:
+def manifest_size(ref: Reference, *, insecure: bool, platform: tuple[str, str], timeout: float,
+                  policy: SourcePolicy | None = None) -> int | None:
     """Bytes of the image's layers and config as its registry lists them (compressed), or
     None when its manifest lists no sizes (the old schema 1). Raises ImageMissing or
-    RegistryUnreachable."""
-    session = _Registry(ref, insecure=insecure, timeout=timeout)
+    RegistryUnreachable (also for a registry, realm or redirect `policy` refuses: by
+    default public addresses only)."""
+    session = _Registry(ref, insecure=insecure, timeout=timeout, policy=policy or SourcePolicy())
     manifest = session.manifest(ref.reference)
     if manifest.get("mediaType") in INDEX_TYPES or "manifests" in manifest:
         wanted_os, wanted_arch = platform
@@ -61,8 +67,9 @@ def manifest_size(ref: Reference, *, insecure: bool, platform: tuple[str, str], 
 
 
 class _Registry:
-    def __init__(self, ref: Reference, *, insecure: bool, timeout: float) -> None:
+    def __init__(self, ref: Reference, *, insecure: bool, timeout: float, policy: SourcePolicy) -> None:
         self.ref = ref
+        self.policy = policy
         self.timeout = timeout
         self.schemes = ["https", "http"] if insecure else ["https"]
         self.http = requests.Session()
@@ -97,8 +104,7 @@ class _Registry:
         last: Exception | None = None
         for scheme in list(self.schemes):
             try:
-                response = self.http.get(f"{scheme}://{self.ref.api_host}{path}", headers=headers, timeout=self.timeout,
-                                         stream=True, allow_redirects=True)
+                response = self._fetch(f"{scheme}://{self.ref.api_host}{path}", headers)
             except requests.exceptions.SSLError as exc:  # an insecure registry speaks plain HTTP: try that next
                 last = exc
                 continue
@@ -109,6 +115,25 @@ class _Registry:
             self.schemes = [scheme]  # the one that answered
             return response
         raise RegistryUnreachable(self.ref.text, _reason(last) if last else "no scheme to try")
+
+    def _fetch(self, url: str, headers: dict[str, str], params: dict[str, str] | None = None) -> requests.Response:
+        """One GET, its redirects followed by hand: each hop's host checked by the policy
+        (a registry could otherwise send the node to any address of its network)."""
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                self.policy.check_url(url)
+            except SourceRefused as exc:
+                raise RegistryUnreachable(self.ref.text, str(exc)) from None
+            response = self.http.get(url, headers=headers, params=params, timeout=self.timeout, stream=True,
+                                     allow_redirects=False)
+            location = response.headers.get("Location")
+            if response.status_code not in (301, 302, 303, 307, 308) or not location:
+                return response
+            response.close()
+            url, params = requests.compat.urljoin(url, location), None
+            if urlsplit(url).netloc != urlsplit(response.url).netloc:
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}  # a token is for its registry
+        raise RegistryUnreachable(self.ref.text, f"more than {MAX_REDIRECTS} redirects")
 
     def _anonymous_token(self, challenge: str) -> str | None:
         """A bearer token for pulling, asked of the realm the 401 names, with no credentials."""
@@ -121,7 +146,7 @@ class _Registry:
             return None
         fields.setdefault("scope", f"repository:{self.ref.repository}:pull")
         try:
-            response = self.http.get(realm, params=fields, timeout=self.timeout, stream=True)
+            response = self._fetch(realm, {}, params=fields)
             if response.status_code != 200:
                 return None
             answer = json.loads(_body(response))

@@ -10,7 +10,8 @@ __all__ = ["ResourceCache", "Sources", "Prepared", "OpMounts", "ResourceError", 
 
 
 def make_cache(engine, *, state_dir, node: str, resource_cache: int | None = None, s3_endpoint: str | None = None,
-               hf_endpoint: str | None = None, ollama_registry: str | None = None) -> ResourceCache:
-    """The node's cache from its flags (options.py: --resource-cache, --s3-endpoint, ...)."""
-    sources = Sources(s3_endpoint=s3_endpoint, hf_endpoint=hf_endpoint, ollama_registry=ollama_registry)
+               hf_endpoint: str | None = None, ollama_registry: str | None = None, policy=None) -> ResourceCache:
+    """The node's cache from its flags (options.py: --resource-cache, --s3-endpoint, ...;
+    `policy`: --allow-private-source, source_policy.py)."""
+    sources = Sources(s3_endpoint=s3_endpoint, hf_endpoint=hf_endpoint, ollama_registry=ollama_registry, policy=policy)
     return ResourceCache(engine, state_dir, budget=resource_cache or DEFAULT_BUDGET, sources=sources, node=node)

@@ -75,8 +75,9 @@ class Sources:
     """Where each kind of resource comes from: settings of the node, so it can use mirrors."""
 
     def __init__(self, *, s3_endpoint: str | None = None, hf_endpoint: str | None = None,
-                 ollama_registry: str | None = None, stall_s: float = 30.0) -> None:
-        self.s3 = S3Source(**({"endpoint": s3_endpoint} if s3_endpoint else {}), stall_s=stall_s)
+                 ollama_registry: str | None = None, stall_s: float = 30.0, policy: Any = None) -> None:
+        """`policy`: where hosts a job names may be (source_policy.py; default public only)."""
+        self.s3 = S3Source(**({"endpoint": s3_endpoint} if s3_endpoint else {}), stall_s=stall_s, policy=policy)
         self.hf = HFSource(**({"endpoint": hf_endpoint} if hf_endpoint else {}), stall_s=stall_s)
         self.ollama = OllamaSource(**({"registry": ollama_registry} if ollama_registry else {}), stall_s=stall_s)
 

@@ -3,11 +3,15 @@ downloads bounded by the size the source published and by a stall timeout."""
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 import aiohttp
+from yarl import URL
 
+from ..source_policy import MAX_REDIRECTS, SourcePolicy, SourceRefused
 from .plan import Permanent, ResourceError
 
 __all__ = ["session", "read_small", "download", "MAX_SMALL"]
@@ -29,12 +33,33 @@ def _fail(what: str, status: int) -> ResourceError:
     return ResourceError(f"{what}: the server answered {status}")
 
 
+@asynccontextmanager
+async def _open(http: aiohttp.ClientSession, method: str, url: str, headers: dict[str, str],
+                policy: SourcePolicy | None) -> AsyncIterator[aiohttp.ClientResponse]:
+    """One request. With a `policy` (a host the job named), each hop, redirects included,
+    goes only where the policy lets it (source_policy.py), the redirects followed by hand."""
+    for _ in range(MAX_REDIRECTS + 1):
+        if policy is not None:
+            try:
+                await asyncio.to_thread(policy.check_url, url)
+            except SourceRefused as exc:
+                raise Permanent(str(exc)) from None
+        async with http.request(method, url, headers=headers, allow_redirects=policy is None) as resp:
+            location = resp.headers.get("Location")
+            if policy is None or resp.status not in (301, 302, 303, 307, 308) or not location:
+                yield resp
+                return
+            url = str(resp.url.join(URL(location)))
+    raise Permanent(f"more than {MAX_REDIRECTS} redirects")
+
+
 async def read_small(http: aiohttp.ClientSession, method: str, url: str, what: str, *,
-                     headers: dict[str, str] | None = None, cap: int = MAX_SMALL) -> tuple[bytes, Any]:
+                     headers: dict[str, str] | None = None, cap: int = MAX_SMALL,
+                     policy: SourcePolicy | None = None) -> tuple[bytes, Any]:
     """The body (at most `cap` bytes) and the headers of one request; a stall or an error
     status is a ResourceError naming `what`."""
     try:
-        async with http.request(method, url, headers=headers or {}) as resp:
+        async with _open(http, method, url, headers or {}, policy) as resp:
             if resp.status >= 400:
                 raise _fail(what, resp.status)
             body = bytearray()
@@ -48,12 +73,12 @@ async def read_small(http: aiohttp.ClientSession, method: str, url: str, what: s
 
 
 async def download(http: aiohttp.ClientSession, url: str, dest: Path, size: int, what: str,
-                   headers: dict[str, str] | None = None) -> None:
+                   headers: dict[str, str] | None = None, policy: SourcePolicy | None = None) -> None:
     """`url` into `dest`, refused past `size` bytes (the published size) or short of it."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     try:
-        async with http.get(url, headers=headers or {}) as resp:
+        async with _open(http, "GET", url, headers or {}, policy) as resp:
             if resp.status >= 400:
                 raise _fail(what, resp.status)
             with open(dest, "wb") as fh:

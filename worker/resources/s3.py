@@ -5,7 +5,10 @@
     https://host/prefix       -> a bucket served at its own address (virtual-hosted, or a CDN
                                  in front of one, as Nosana's examples use): host/?list-type=2...
 
-Anonymous only (a job's definition is public, so it carries no credentials). Without
+Anonymous only (a job's definition is public, so it carries no credentials). An https URL
+names a host of the job's choosing: it and its redirects go to public addresses only
+(worker/source_policy.py: never the cloud's metadata service or this host's services);
+the node's own --s3-endpoint is the operator's choice and is not checked. Without
 `files`, ListObjectsV2 lists the prefix (paged, bounded); with `files`, a HEAD per file.
 Each object is checked against its ETag when that is an MD5 (objects uploaded in one part),
 else against `x-amz-checksum-sha256` when the server keeps one, else by size. The content
@@ -22,6 +25,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from xml.etree import ElementTree
 
 from ...client.jobspec.resources import S3Resource
+from ..source_policy import SourcePolicy
 from .http import download, read_small, session
 from .plan import FileSpec, Permanent, Plan, ResourceError, content_key, safe_relpath
 
@@ -34,9 +38,14 @@ _NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 
 class S3Source:
-    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, *, stall_s: float = 30.0) -> None:
+    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, *, stall_s: float = 30.0, policy: SourcePolicy | None = None) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.stall_s = stall_s
+        self.policy = policy or SourcePolicy()
+
+    def _policy_for(self, url: str) -> SourcePolicy | None:
+        """None for the node's own endpoint (s3://), the policy for a host the job named."""
+        return None if urlsplit(url).scheme == "s3" else self.policy
 
     def _base(self, url: str) -> tuple[str, str]:
         """(the bucket's base URL, the key prefix) of a resource URL."""
@@ -48,6 +57,7 @@ class S3Source:
 
     async def resolve(self, r: S3Resource) -> Plan:
         base, prefix = self._base(r.url)
+        policy = self._policy_for(r.url)
         files: list[FileSpec] = []
         objects: list[tuple[str, str, int]] = []
         async with session(self.stall_s) as http:
@@ -55,13 +65,13 @@ class S3Source:
                 for name in r.files:
                     key = f"{prefix}/{name}" if prefix else name
                     _, headers = await read_small(http, "HEAD", f"{base}/{quote(key)}", f"file {name}",
-                                                  headers={"x-amz-checksum-mode": "ENABLED"})
+                                                  headers={"x-amz-checksum-mode": "ENABLED"}, policy=policy)
                     etag = headers.get("ETag", "").strip('"')
                     size = _int(headers.get("Content-Length"), f"file {name}: Content-Length")
                     files.append(_spec(name, size, etag, headers.get("x-amz-checksum-sha256")))
                     objects.append((name, etag, size))
             else:
-                listed = await self._list(http, base, prefix)
+                listed = await self._list(http, base, prefix, policy)
                 for key, etag, size in listed:
                     rel = key[len(prefix) + 1:] if prefix else key
                     if key.endswith("/") and size == 0:
@@ -72,7 +82,7 @@ class S3Source:
                     checksum = None
                     if not _MD5.match(etag):  # a multipart ETag: ask for the object's checksum, if kept
                         _, headers = await read_small(http, "HEAD", f"{base}/{quote(key)}", f"file {name}",
-                                                      headers={"x-amz-checksum-mode": "ENABLED"})
+                                                      headers={"x-amz-checksum-mode": "ENABLED"}, policy=policy)
                         checksum = headers.get("x-amz-checksum-sha256")
                     files.append(_spec(name, size, etag, checksum))
                     objects.append((name, etag, size))
@@ -81,16 +91,16 @@ class S3Source:
         objects.sort()
         digest = "s3-listing:" + content_key(objects)[:32]
         key = content_key("S3", r.url, objects)
-        return Plan("S3", r.url, key, digest, tuple(files), {"base": base, "prefix": prefix})
+        return Plan("S3", r.url, key, digest, tuple(files), {"base": base, "prefix": prefix, "url": r.url})
 
-    async def _list(self, http, base: str, prefix: str) -> list[tuple[str, str, int]]:
+    async def _list(self, http, base: str, prefix: str, policy: SourcePolicy | None) -> list[tuple[str, str, int]]:
         out: list[tuple[str, str, int]] = []
         token = None
         while True:
             query = {"list-type": "2", "prefix": f"{prefix}/" if prefix else ""}
             if token:
                 query["continuation-token"] = token
-            body, _ = await read_small(http, "GET", f"{base}/?{urlencode(query)}", "listing the bucket")
+            body, _ = await read_small(http, "GET", f"{base}/?{urlencode(query)}", "listing the bucket", policy=policy)
             if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
                 raise Permanent("listing the bucket: the answer declares XML entities (refused)")
             try:
@@ -113,10 +123,11 @@ class S3Source:
 
     async def fetch(self, plan: Plan, folder: Path) -> None:
         base, prefix = plan.extra["base"], plan.extra["prefix"]
+        policy = self._policy_for(plan.extra.get("url", "https:"))
         async with session(self.stall_s) as http:
             for spec in plan.files:
                 key = f"{prefix}/{spec.path}" if prefix else spec.path
-                await download(http, f"{base}/{quote(key)}", folder / spec.path, spec.size, f"file {spec.path}")
+                await download(http, f"{base}/{quote(key)}", folder / spec.path, spec.size, f"file {spec.path}", policy=policy)
 
 
 def _spec(name: str, size: int, etag: str, checksum: str | None) -> FileSpec:
