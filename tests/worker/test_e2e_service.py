@@ -149,3 +149,33 @@ def test_a_service_job_through_the_front_door(localnet, storage, wallets, poster
     out = prober.stdout.text
     assert "sibling-reached" in out, (out, prober.stderr.text)  # ops of one job reach each other (nc works)
     assert "door-reached" not in out and out.count("door-shut-") == 3, out  # never the node's door
+
+    # `crowd job post FILE --wait` as a poster runs it: its live lines (stderr, not a
+    # terminal: one line per change) show the endpoint and its health once the node reports
+    # them; the poster's end then ends the wait ("ended": not done, exit 1).
+    spec = tmp_path / "web.json"
+    spec.write_text(json.dumps(job({**op("web", ["sh", "-c", HTTPD], expose=[{"port": 8080, "health_checks": [
+        {"type": "http", "path": "/health", "method": "GET", "expected_status": 200}]}])})))
+    key = str(write_keypair(poster, tmp_path / "poster.json"))
+    waiting = subprocess.Popen([sys.executable, "-c", CROWD, "job", "post", str(spec), "--market", str(market), "--wait",
+                                "--timeout", "5m", "-u", localnet.url, "-k", key, "--storage", storage.url],
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = []
+        for line in waiting.stderr:
+            seen.append(line)
+            if " healthy http" in line and "endpoint web:8080" in line:
+                break
+        assert any("endpoint web:8080 healthy http" in line for line in seen), "".join(seen)
+        posted = next(line.split()[2] for line in seen if line.startswith("posted job "))
+
+        async def end():
+            async with CrowdClient(localnet.url, poster, storage=storage.url) as crowd:
+                await crowd.end(posted)
+
+        asyncio.run(end())
+        out, err = waiting.communicate(timeout=60)
+        assert waiting.returncode == 1 and "was ended by its poster" in err, (out, err)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()

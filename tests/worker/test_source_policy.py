@@ -71,6 +71,7 @@ class Server:
         return f"{self.host}:{self.port}"
 
     def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
 
