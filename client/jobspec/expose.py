@@ -51,7 +51,9 @@ FRAMING_HEADERS = frozenset(
     ("content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "keep-alive",
      "proxy-connection")
 )
-RANGE_RE = re.compile(r"^([0-9]{1,5})-([0-9]{1,5})$")
+# "start-end" is what Nosana's check accepts; "start:end" is how its message (and the
+# issue) writes one, so both are read the same.
+RANGE_RE = re.compile(r"^([0-9]{1,5})[-:]([0-9]{1,5})$")
 TOKEN_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 field name
 NOT_VALUE_RE = re.compile(r"[^\t\x20-\x7e]")  # a header value: printable ASCII, spaces and tabs
 PATH_RE = re.compile(r"^/[\x21-\x7e]*$")  # printable ASCII, no spaces
@@ -155,9 +157,7 @@ class _Reader:
                     self.problems.add(path, f"a range of at most {MAX_PORTS} ports, got {raw!r} ({end - start + 1})")
                     return []
                 return list(range(start, end + 1))
-            if re.fullmatch(r"[0-9]+:[0-9]+", raw):
-                hint = f'write a range as "start-end" ({raw.replace(":", "-")!r}), as Nosana\'s check does'
-            elif raw.isdigit():
+            if raw.isdigit():
                 hint = f"write a port as a number ({raw}), not a string"
             else:
                 hint = 'expected a port or a range "start-end"'
