@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ..common.sizes import human_size
 from .common import Output, add_chain_options, client_from_args
 from .verbs import add_verb, on_chain
 
@@ -112,10 +113,4 @@ def _num(value: Any) -> str:
 
 
 def _bytes(value: Any) -> str:
-    if not isinstance(value, int):
-        return "-"
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(value)
+    return human_size(value) if isinstance(value, int) else "-"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any, TextIO
 
+from ..common.sizes import human_size
+
 __all__ = ["print_health", "print_status", "image_cache_lines", "resource_cache_lines"]
 
 
@@ -70,11 +72,7 @@ def resource_cache_lines(cache: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def _size(n: int) -> str:
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} bytes"
+_size = human_size
 
 
 def _stake_line(admitted: Any) -> str:

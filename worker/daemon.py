@@ -136,7 +136,7 @@ async def _main(args: argparse.Namespace, out: Output) -> int:
                               report=report)
         node = Node(crowd, executor, options)
         try:
-            door = await services.start(crowd, node.owner_of, state_dir / "logs", report)
+            door = await services.start(crowd, node.owner_of, state_dir / "logs", report, getattr(executor, "engine", None))
         except CrowdError as exc:
             raise _Refused(str(exc)) from None
         if door is not None:

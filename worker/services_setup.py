@@ -76,8 +76,9 @@ class NodeServices:
         url = public.host_url(endpoint.id) or public.path_url(endpoint.id)
         return url.split("://", 1)[1].rstrip("/")
 
-    async def start(self, crowd: Any, owners: Any, log_dir: Path, report: Any) -> str | None:
-        """Starts the front door and publishes the profile; returns the door's local URL."""
+    async def start(self, crowd: Any, owners: Any, log_dir: Path, report: Any, engine: Any = None) -> str | None:
+        """Starts the front door and publishes the profile; returns the door's local URL.
+        `engine`: the executor's (the stats read the engine the jobs run on)."""
         if not self.serves:
             return None
         from .engine import Engine
@@ -86,7 +87,7 @@ class NodeServices:
 
         node = str(crowd.pubkey)
         self.summary = hardware_summary(report, node=node)
-        feeds = EngineFeeds(Engine(), log_dir, owners, node=node)
+        feeds = EngineFeeds(engine or Engine(), log_dir, owners, node=node)
         host, port = self.listen or ("0.0.0.0", DEFAULT_PORT)
         self.door = FrontDoor(self.registry, feeds, node=node, public_url=self.public_url or "", info=lambda: self.summary,
                               host=host, port=port)

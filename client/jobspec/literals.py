@@ -131,22 +131,18 @@ def resolve_args(definition: JobDefinition, op: Operation, context: RunContext) 
     calls this."""
     args = op.args
     resolver = _Resolver(definition, context)
-    expose = args.expose
-    if args.expose_literals:
+
+    def filled(fill: Any, written: Any, later: Any) -> Any:
+        """`written` with the items its literals (`later`) make, by the field's own rules."""
+        if not later:
+            return written
         try:
-            expose = exposing.fill(
-                args.expose, args.expose_literals, lambda text: resolver.values(resolver.reference(text[2:-2]))
-            )
+            return fill(written, later, lambda text: resolver.values(resolver.reference(text[2:-2])))
         except ValueError as exc:
             raise LiteralError(str(exc)) from None
-    resources = args.resources
-    if args.resource_literals:
-        try:
-            resources = resourcing.fill(
-                args.resources, args.resource_literals, lambda text: resolver.values(resolver.reference(text[2:-2]))
-            )
-        except ValueError as exc:
-            raise LiteralError(str(exc)) from None
+
+    expose = filled(exposing.fill, args.expose, args.expose_literals)
+    resources = filled(resourcing.fill, args.resources, args.resource_literals)
     env: dict[str, str] = {}
     for key, value in args.env:
         if key in (SPREAD, PAIRS):

@@ -96,6 +96,7 @@ def _parsed(kind: str, info: dict) -> dict:
 
 
 def _need(accounts: list[str], n: int) -> None:
+    """At least `n` accounts (n >= 1 also covers agave's non-empty rule, `_nonempty`)."""
     if len(accounts) < n:
         raise NotParsable("instruction key mismatch")
 
@@ -145,65 +146,52 @@ def _parse_system(a: list[str], data: bytes) -> dict:
     tag = r.u32()
     if tag == 0:
         lamports, space, owner = r.u64(), r.u64(), r.pubkey()
-        _nonempty(a)
         _need(a, 2)
         return _parsed("createAccount", {"source": a[0], "newAccount": a[1], "lamports": lamports, "space": space, "owner": owner})
     if tag == 1:
         owner = r.pubkey()
-        _nonempty(a)
         _need(a, 1)
         return _parsed("assign", {"account": a[0], "owner": owner})
     if tag == 2:
         lamports = r.u64()
-        _nonempty(a)
         _need(a, 2)
         return _parsed("transfer", {"source": a[0], "destination": a[1], "lamports": lamports})
     if tag == 3:
         base, seed, lamports, space, owner = r.pubkey(), r.string(), r.u64(), r.u64(), r.pubkey()
-        _nonempty(a)
         _need(a, 2)
         return _parsed("createAccountWithSeed", {"source": a[0], "newAccount": a[1], "base": base, "seed": seed, "lamports": lamports, "space": space, "owner": owner})
     if tag == 4:
-        _nonempty(a)
         _need(a, 3)
         return _parsed("advanceNonce", {"nonceAccount": a[0], "recentBlockhashesSysvar": a[1], "nonceAuthority": a[2]})
     if tag == 5:
         lamports = r.u64()
-        _nonempty(a)
         _need(a, 5)
         return _parsed("withdrawFromNonce", {"nonceAccount": a[0], "destination": a[1], "recentBlockhashesSysvar": a[2], "rentSysvar": a[3], "nonceAuthority": a[4], "lamports": lamports})
     if tag == 6:
         authority = r.pubkey()
-        _nonempty(a)
         _need(a, 3)
         return _parsed("initializeNonce", {"nonceAccount": a[0], "recentBlockhashesSysvar": a[1], "rentSysvar": a[2], "nonceAuthority": authority})
     if tag == 7:
         authority = r.pubkey()
-        _nonempty(a)
         _need(a, 2)
         return _parsed("authorizeNonce", {"nonceAccount": a[0], "nonceAuthority": a[1], "newAuthorized": authority})
     if tag == 8:
         space = r.u64()
-        _nonempty(a)
         _need(a, 1)
         return _parsed("allocate", {"account": a[0], "space": space})
     if tag == 9:
         base, seed, space, owner = r.pubkey(), r.string(), r.u64(), r.pubkey()
-        _nonempty(a)
         _need(a, 2)
         return _parsed("allocateWithSeed", {"account": a[0], "base": base, "seed": seed, "space": space, "owner": owner})
     if tag == 10:
         base, seed, owner = r.pubkey(), r.string(), r.pubkey()
-        _nonempty(a)
         _need(a, 2)
         return _parsed("assignWithSeed", {"account": a[0], "base": base, "seed": seed, "owner": owner})
     if tag == 11:
         lamports, seed, owner = r.u64(), r.string(), r.pubkey()
-        _nonempty(a)
         _need(a, 3)
         return _parsed("transferWithSeed", {"source": a[0], "sourceBase": a[1], "destination": a[2], "lamports": lamports, "sourceSeed": seed, "sourceOwner": owner})
     if tag == 12:
-        _nonempty(a)
         _need(a, 1)
         return _parsed("upgradeNonce", {"nonceAccount": a[0]})
     if tag == 13:

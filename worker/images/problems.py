@@ -4,16 +4,12 @@ line the job's bundle carries (the executor fails the op with it; nothing of the
 from __future__ import annotations
 
 from ...client.errors import CrowdError
+from ...common.sizes import human_size
 
 __all__ = ["human", "ImageProblem", "ImageMissing", "ImageTooLarge", "RegistryUnreachable", "PullTimedOut", "PullStopped", "NoRoom"]
 
 
-def human(n: int) -> str:
-    """Bytes for a person: 1.5 GiB, 12.0 MiB, 800 bytes."""
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} bytes"
+human = human_size  # bytes for a person (common/sizes.py): 1.5 GiB, 12.0 MiB, 800 bytes
 
 
 class ImageProblem(CrowdError):
